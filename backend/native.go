@@ -1,0 +1,267 @@
+package backend
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Native is the default engine: forward pass, backward pass and Adam written
+// directly over preallocated buffers, GEMMs through gonum's BLAS, bias add and
+// ReLU fused into single passes.
+type Native struct{}
+
+func init() { Register(Native{}) }
+
+func (Native) Name() string     { return "native" }
+func (Native) Available() error { return nil }
+func (Native) New(net *Net, opt Options) (Model, error) {
+	if err := net.Validate(); err != nil {
+		return nil, err
+	}
+	if opt.DType == Float32 {
+		return newNative[float32](net, opt, sgemm), nil
+	}
+	return newNative[float64](net, opt, dgemm), nil
+}
+
+type float interface{ ~float32 | ~float64 }
+
+// gemmFunc computes C = alpha·op(A)·op(B) + beta·C on row-major matrices.
+type gemmFunc[T float] func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+var impl gonum.Implementation
+
+func dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	impl.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	impl.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+type native[T float] struct {
+	sizes   []int
+	scale   T
+	scale64 float64
+	adam    Adam
+	gemm    gemmFunc[T]
+	t       int // Adam step count
+	p, g    []T // flat parameters and gradients: W0 b0 W1 b1 …
+	m, v    []T // Adam moments
+	w, b    [][]T
+	gw, gb  [][]T
+	maxN    int
+	act     [][]T // act[0] is the scaled input, act[l] layer l's output (n×Sizes[l])
+	d1, d2  []T   // backward ping-pong buffers (n×max width)
+	maxW    int
+}
+
+func newNative[T float](net *Net, opt Options, gemm gemmFunc[T]) *native[T] {
+	e := &native[T]{sizes: append([]int(nil), net.Sizes...), scale: T(net.InputScale), scale64: net.InputScale, adam: opt.Adam.withDefaults(), gemm: gemm}
+	np := net.NumParams()
+	e.p, e.g = make([]T, np), make([]T, np)
+	e.m, e.v = make([]T, np), make([]T, np)
+	e.w, e.b = e.views(e.p)
+	e.gw, e.gb = e.views(e.g)
+	e.setNet(net)
+	for _, s := range e.sizes {
+		e.maxW = max(e.maxW, s)
+	}
+	n := opt.MaxBatch
+	if n <= 0 {
+		n = 1024
+	}
+	e.grow(n)
+	return e
+}
+
+func (e *native[T]) views(flat []T) (w, b [][]T) {
+	off := 0
+	for l := 0; l+1 < len(e.sizes); l++ {
+		in, out := e.sizes[l], e.sizes[l+1]
+		w = append(w, flat[off:off+in*out:off+in*out])
+		off += in * out
+		b = append(b, flat[off:off+out:off+out])
+		off += out
+	}
+	return w, b
+}
+
+func (e *native[T]) setNet(net *Net) {
+	for l := range e.w {
+		for i, v := range net.W[l] {
+			e.w[l][i] = T(v)
+		}
+		for i, v := range net.B[l] {
+			e.b[l][i] = T(v)
+		}
+	}
+}
+
+func (e *native[T]) grow(n int) {
+	if n <= e.maxN {
+		return
+	}
+	e.maxN = n
+	e.act = e.act[:0]
+	for _, s := range e.sizes {
+		e.act = append(e.act, make([]T, n*s))
+	}
+	e.d1 = make([]T, n*e.maxW)
+	e.d2 = make([]T, n*e.maxW)
+}
+
+// forward fills act[l] for every layer; act[L] holds the n outputs.
+func (e *native[T]) forward(x []float64, n int) {
+	in0 := e.act[0][:n*e.sizes[0]]
+	for i, v := range x {
+		in0[i] = T(v) * e.scale
+	}
+	L := len(e.sizes) - 1
+	for l := 0; l < L; l++ {
+		in, out := e.sizes[l], e.sizes[l+1]
+		a := e.act[l][:n*in]
+		z := e.act[l+1][:n*out]
+		e.gemm(blas.NoTrans, blas.Trans, n, out, in, 1, a, in, e.w[l], in, 0, z, out)
+		bias := e.b[l]
+		if l+1 < L {
+			for r := 0; r < n; r++ {
+				row := z[r*out : (r+1)*out : (r+1)*out]
+				for j, bj := range bias[:len(row)] {
+					s := row[j] + bj
+					if s < 0 {
+						s = 0
+					}
+					row[j] = s
+				}
+			}
+		} else {
+			for r := 0; r < n; r++ {
+				row := z[r*out : (r+1)*out : (r+1)*out]
+				for j, bj := range bias[:len(row)] {
+					row[j] += bj
+				}
+			}
+		}
+	}
+}
+
+// backward computes the MSE loss and fills e.g with its gradient.
+func (e *native[T]) backward(y []float64, n int) float64 {
+	L := len(e.sizes) - 1
+	outv := e.act[L][:n]
+	d := e.d1[:n]
+	var loss float64
+	c := T(2) / T(n)
+	for i, yi := range y {
+		r := outv[i] - T(yi)
+		loss += float64(r) * float64(r)
+		d[i] = c * r
+	}
+	loss /= float64(n)
+	cur, nxt := e.d1, e.d2
+	for l := L - 1; l >= 0; l-- {
+		in, out := e.sizes[l], e.sizes[l+1]
+		dz := cur[:n*out]
+		a := e.act[l][:n*in]
+		e.gemm(blas.Trans, blas.NoTrans, out, in, n, 1, dz, out, a, in, 0, e.gw[l], in)
+		gb := e.gb[l]
+		for j := range gb {
+			gb[j] = 0
+		}
+		for r := 0; r < n; r++ {
+			row := dz[r*out : (r+1)*out : (r+1)*out]
+			for j, v := range row {
+				gb[j] += v
+			}
+		}
+		if l == 0 {
+			break
+		}
+		da := nxt[:n*in]
+		e.gemm(blas.NoTrans, blas.NoTrans, n, in, out, 1, dz, out, e.w[l], in, 0, da, in)
+		for i, av := range a {
+			if av <= 0 {
+				da[i] = 0
+			}
+		}
+		cur, nxt = nxt, cur
+	}
+	return loss
+}
+
+func (e *native[T]) Step(x, y []float64, lr float64) (float64, error) {
+	n := checkBatch(e.sizes, x, y)
+	e.grow(n)
+	e.forward(x, n)
+	loss := e.backward(y, n)
+	if !finite(loss) {
+		return loss, ErrDiverged
+	}
+	e.adamStep(lr)
+	return loss, nil
+}
+
+// adamStep applies PyTorch's Adam: ε is added to √v̂.
+func (e *native[T]) adamStep(lr float64) {
+	e.t++
+	b1, b2 := T(e.adam.Beta1), T(e.adam.Beta2)
+	c1 := T(1 / (1 - math.Pow(e.adam.Beta1, float64(e.t))))
+	c2 := T(1 / (1 - math.Pow(e.adam.Beta2, float64(e.t))))
+	eps, neg := T(e.adam.Eps), T(-lr)
+	ob1, ob2 := 1-b1, 1-b2
+	p, m, v := e.p, e.m[:len(e.p)], e.v[:len(e.p)]
+	for i, gi := range e.g[:len(e.p)] {
+		mi := b1*m[i] + ob1*gi
+		vi := b2*v[i] + ob2*gi*gi
+		m[i], v[i] = mi, vi
+		p[i] += neg * (mi * c1) / (T(math.Sqrt(float64(vi*c2))) + eps)
+	}
+}
+
+func (e *native[T]) Gradient(dst *Net, x, y []float64) (float64, error) {
+	n := checkBatch(e.sizes, x, y)
+	e.grow(n)
+	e.forward(x, n)
+	loss := e.backward(y, n)
+	for l := range e.gw {
+		for i, v := range e.gw[l] {
+			dst.W[l][i] = float64(v)
+		}
+		for i, v := range e.gb[l] {
+			dst.B[l][i] = float64(v)
+		}
+	}
+	return loss, nil
+}
+
+func (e *native[T]) Predict(dst, x []float64) error {
+	n := checkBatch(e.sizes, x, nil)
+	if len(dst) != n {
+		panic("backend: Predict dst length differs from the number of rows")
+	}
+	e.grow(n)
+	e.forward(x, n)
+	for i, v := range e.act[len(e.sizes)-1][:n] {
+		dst[i] = float64(v)
+	}
+	return nil
+}
+
+func (e *native[T]) Net() *Net {
+	net := NewNet(e.sizes)
+	net.InputScale = e.scale64
+	for l := range e.w {
+		for i, v := range e.w[l] {
+			net.W[l][i] = float64(v)
+		}
+		for i, v := range e.b[l] {
+			net.B[l][i] = float64(v)
+		}
+	}
+	return net
+}
+
+func (e *native[T]) Close() error { return nil }
