@@ -1,0 +1,277 @@
+// Package experiment is reluscope's domain: the teacher–student experiment
+// of Berner, Grohs and Voigtlaender (ICLR 2023). A random teacher ReLU network
+// with coefficients in [−c, c] is drawn, a student is trained with Adam on m
+// uniform samples of it, and its L1, L2 (RMS) and L∞ errors are measured on
+// fresh uniform points at checkpoints.
+//
+// Start runs one experiment in the background and streams Events; Run is its
+// synchronous core. Every random choice comes from an explicit seeded source:
+// the same Config and backend give the same numbers.
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// Config is everything that defines one run.
+type Config struct {
+	// Dim is the input dimension d; inputs live in [−0.5, 0.5]^d.
+	Dim int `json:"dim" yaml:"dim"`
+	// Depth is the number of affine layers L of the teacher (and of the
+	// student unless StudentDepth is set); L−1 hidden layers.
+	Depth int `json:"depth" yaml:"depth"`
+	// TeacherWidth is the width of every hidden layer of the teacher.
+	TeacherWidth int `json:"teacher_width" yaml:"teacher_width"`
+	// Coef is the bound c: teacher weights and biases are i.i.d. U[−c, c].
+	Coef float64 `json:"coef" yaml:"coef"`
+	// StudentDepth is the student's number of affine layers; 0 means Depth.
+	StudentDepth int `json:"student_depth,omitempty" yaml:"student_depth"`
+	// Width is the width of every hidden layer of the student.
+	Width int `json:"width" yaml:"width"`
+	// Samples is the number m of training samples.
+	Samples int `json:"samples" yaml:"samples"`
+	// Batch is the batch rule: a fraction of m rounded up, or a fixed size.
+	Batch Batch `json:"batch" yaml:"batch"`
+	// Epochs is the number of passes E over the training samples.
+	Epochs int `json:"epochs" yaml:"epochs"`
+	// LR is Adam's learning rate in the first epoch; it decays by a constant
+	// factor per epoch to reach LREnd after epoch E.
+	LR    float64 `json:"lr" yaml:"lr"`
+	LREnd float64 `json:"lr_end" yaml:"lr_end"`
+	// Standardize divides the student's inputs by σ = 1/√12, the standard
+	// deviation of U[−0.5, 0.5].
+	Standardize bool `json:"standardize" yaml:"standardize"`
+	// DType is "float64" (the paper's) or "float32".
+	DType string `json:"dtype" yaml:"dtype"`
+	// EvalPoints is the number of fresh uniform points per checkpoint.
+	EvalPoints int `json:"eval_points" yaml:"eval_points"`
+	// EvalEvery is the number of epochs between checkpoints; 0 means E/5
+	// (five checkpoints, as in the paper). Epoch 0 and E are always included.
+	EvalEvery int `json:"eval_every" yaml:"eval_every"`
+	// Seeds of the teacher, the training data (and evaluation points) and
+	// the student's initialization.
+	TeacherSeed uint64 `json:"teacher_seed" yaml:"teacher_seed"`
+	DataSeed    uint64 `json:"data_seed" yaml:"data_seed"`
+	InitSeed    uint64 `json:"init_seed" yaml:"init_seed"`
+	// Backend names the engine: "native" or "gorgonia".
+	Backend string `json:"backend" yaml:"backend"`
+}
+
+// Default is the explorer's default: the paper's d = 1 teacher (depth 5,
+// width 32, c = 0.5) and student, m = 1000, batch 20 %, 200 epochs.
+func Default() Config {
+	return Config{
+		Dim:          1,
+		Depth:        5,
+		TeacherWidth: 32,
+		Coef:         0.5,
+		Width:        32,
+		Samples:      1000,
+		Batch:        Batch{Frac: 0.2},
+		Epochs:       200,
+		LR:           1e-4,
+		LREnd:        1e-6,
+		Standardize:  true,
+		DType:        "float64",
+		EvalPoints:   1 << 18,
+		TeacherSeed:  1,
+		DataSeed:     10000,
+		InitSeed:     10000,
+		Backend:      "native",
+	}
+}
+
+// Limits of the accepted values.
+const (
+	MaxDim        = 64
+	MaxDepth      = 32
+	MaxWidth      = 4096
+	MaxSamples    = 10_000_000
+	MaxEpochs     = 1_000_000
+	MaxEvalPoints = 1 << 30
+)
+
+// Sigma is the standard deviation of U[−0.5, 0.5], 1/√12.
+var Sigma = 1 / math.Sqrt(12)
+
+// FieldError is a rejected Config value.
+type FieldError struct {
+	Field string // the Config field's name as in JSON/YAML and flags
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func bad(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate returns a *FieldError for the first value out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Dim < 1 || c.Dim > MaxDim:
+		return bad("dim", "%d is out of range [1, %d]", c.Dim, MaxDim)
+	case c.Depth < 2 || c.Depth > MaxDepth:
+		return bad("depth", "%d is out of range [2, %d] (affine layers, at least one hidden layer)", c.Depth, MaxDepth)
+	case c.TeacherWidth < 1 || c.TeacherWidth > MaxWidth:
+		return bad("teacher_width", "%d is out of range [1, %d]", c.TeacherWidth, MaxWidth)
+	case !(c.Coef > 0 && c.Coef <= 10):
+		return bad("coef", "%v is out of range (0, 10]", c.Coef)
+	case c.StudentDepth != 0 && (c.StudentDepth < 2 || c.StudentDepth > MaxDepth):
+		return bad("student_depth", "%d is out of range [2, %d] (or 0 for the teacher's depth)", c.StudentDepth, MaxDepth)
+	case c.Width < 1 || c.Width > MaxWidth:
+		return bad("width", "%d is out of range [1, %d]", c.Width, MaxWidth)
+	case c.Samples < 1 || c.Samples > MaxSamples:
+		return bad("samples", "%d is out of range [1, %d]", c.Samples, MaxSamples)
+	case c.Epochs < 1 || c.Epochs > MaxEpochs:
+		return bad("epochs", "%d is out of range [1, %d]", c.Epochs, MaxEpochs)
+	case !(c.LR > 0 && c.LR <= 1):
+		return bad("lr", "%v is out of range (0, 1]", c.LR)
+	case !(c.LREnd > 0 && c.LREnd <= c.LR):
+		return bad("lr_end", "%v is out of range (0, lr=%v]", c.LREnd, c.LR)
+	case c.EvalPoints < 1 || c.EvalPoints > MaxEvalPoints:
+		return bad("eval_points", "%d is out of range [1, %d]", c.EvalPoints, MaxEvalPoints)
+	case c.EvalEvery < 0 || c.EvalEvery > c.Epochs:
+		return bad("eval_every", "%d is out of range [0, epochs=%d]", c.EvalEvery, c.Epochs)
+	}
+	if err := c.Batch.validate(c.Samples); err != nil {
+		return err
+	}
+	if _, err := backend.ParseDType(c.DType); err != nil {
+		return bad("dtype", "%q is not float64 or float32", c.DType)
+	}
+	if _, err := backend.Get(c.Backend); err != nil {
+		return bad("backend", "%q is not one of %s", c.Backend, strings.Join(backend.Names(), ", "))
+	}
+	return nil
+}
+
+// TeacherSizes are the teacher's layer widths [d, N, …, N, 1].
+func (c Config) TeacherSizes() []int { return sizes(c.Dim, c.TeacherWidth, c.Depth) }
+
+// StudentSizes are the student's layer widths.
+func (c Config) StudentSizes() []int {
+	L := c.StudentDepth
+	if L == 0 {
+		L = c.Depth
+	}
+	return sizes(c.Dim, c.Width, L)
+}
+
+func sizes(d, w, L int) []int {
+	s := []int{d}
+	for i := 1; i < L; i++ {
+		s = append(s, w)
+	}
+	return append(s, 1)
+}
+
+// BatchSize is the number of samples per Adam step.
+func (c Config) BatchSize() int { return c.Batch.For(c.Samples) }
+
+// StepsPerEpoch is ⌈m / batch⌉ (the last batch may be short).
+func (c Config) StepsPerEpoch() int {
+	b := c.BatchSize()
+	return (c.Samples + b - 1) / b
+}
+
+// Gamma is the per-epoch learning-rate factor (LREnd/LR)^(1/E).
+func (c Config) Gamma() float64 { return math.Pow(c.LREnd/c.LR, 1/float64(c.Epochs)) }
+
+// LRAt is the learning rate after e epochs: LR·γ^e (LREnd at e = E).
+func (c Config) LRAt(e int) float64 { return c.LR * math.Pow(c.Gamma(), float64(e)) }
+
+// Interval is the number of epochs between checkpoints.
+func (c Config) Interval() int {
+	if c.EvalEvery > 0 {
+		return c.EvalEvery
+	}
+	return max(1, (c.Epochs+4)/5)
+}
+
+// IsCheckpoint reports whether the metrics are evaluated after epoch e.
+func (c Config) IsCheckpoint(e int) bool { return e == 0 || e == c.Epochs || e%c.Interval() == 0 }
+
+// Batch is a batch rule: Frac > 0 means ⌈Frac·m⌉, otherwise Size.
+type Batch struct {
+	Frac float64
+	Size int
+}
+
+// For is the batch size for m samples, never more than m.
+func (b Batch) For(m int) int {
+	if b.Frac > 0 {
+		return max(1, min(m, int(math.Ceil(b.Frac*float64(m)-1e-9))))
+	}
+	return min(m, b.Size)
+}
+
+func (b Batch) validate(m int) error {
+	if b.Frac != 0 {
+		if !(b.Frac > 0 && b.Frac <= 1) || b.Size != 0 {
+			return bad("batch", "fraction %v%% is out of range (0%%, 100%%]", b.Frac*100)
+		}
+		return nil
+	}
+	if b.Size < 1 || b.Size > m {
+		return bad("batch", "size %d is out of range [1, samples=%d]", b.Size, m)
+	}
+	return nil
+}
+
+// String writes "20%" for a fraction, "100" for a fixed size.
+func (b Batch) String() string {
+	if b.Frac > 0 {
+		return strconv.FormatFloat(b.Frac*100, 'g', -1, 64) + "%"
+	}
+	return strconv.Itoa(b.Size)
+}
+
+// ParseBatch reads "20%", "0.2" (a fraction below 1) or "100".
+func ParseBatch(s string) (Batch, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(v > 0 && v <= 100) {
+			return Batch{}, fmt.Errorf("batch %q: a percentage must be in (0, 100]", s)
+		}
+		return Batch{Frac: v / 100}, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 {
+			return Batch{}, fmt.Errorf("batch %q: a size must be ≥ 1", s)
+		}
+		return Batch{Size: n}, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v > 0 && v < 1) {
+		return Batch{}, fmt.Errorf("batch %q: want a size (100), a percentage (20%%) or a fraction (0.2)", s)
+	}
+	return Batch{Frac: v}, nil
+}
+
+func (b Batch) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+func (b *Batch) UnmarshalText(p []byte) error {
+	v, err := ParseBatch(string(p))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
+// UnmarshalJSON accepts a string ("20%") or a number (100 or 0.2).
+func (b *Batch) UnmarshalJSON(p []byte) error {
+	var s string
+	if err := json.Unmarshal(p, &s); err == nil {
+		return b.UnmarshalText([]byte(s))
+	}
+	return b.UnmarshalText(p)
+}

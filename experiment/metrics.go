@@ -1,0 +1,50 @@
+package experiment
+
+import "math"
+
+// Metrics are the errors e = student − teacher over a set of points.
+type Metrics struct {
+	L1   float64 `json:"l1"`   // mean |e|
+	L2   float64 `json:"l2"`   // sqrt(mean e²), the RMS error
+	Linf float64 `json:"linf"` // max |e| (a lower bound on the true sup)
+	// ArgMax is the point where |e| is largest.
+	ArgMax []float64 `json:"argmax"`
+	N      int       `json:"n"`
+}
+
+// accumulator folds errors into Metrics without storing them.
+type accumulator struct {
+	sumAbs, sumSq, max float64
+	arg                []float64
+	n                  int
+}
+
+// add folds in the error e at point x (copied if it is the new max).
+func (a *accumulator) add(e float64, x []float64) {
+	ae := math.Abs(e)
+	a.sumAbs += ae
+	a.sumSq += e * e
+	a.n++
+	if ae > a.max || a.arg == nil || (math.IsNaN(ae) && !math.IsNaN(a.max)) {
+		a.max = ae // a NaN error sticks: the max of a set holding NaN is NaN
+		a.arg = append(a.arg[:0], x...)
+	}
+}
+
+func (a *accumulator) metrics() Metrics {
+	if a.n == 0 {
+		return Metrics{}
+	}
+	n := float64(a.n)
+	return Metrics{L1: a.sumAbs / n, L2: math.Sqrt(a.sumSq / n), Linf: a.max, ArgMax: append([]float64(nil), a.arg...), N: a.n}
+}
+
+// ComputeMetrics returns the metrics of the errors e[i] at points x (row i of
+// a row-major n×d matrix).
+func ComputeMetrics(e []float64, x []float64, d int) Metrics {
+	var a accumulator
+	for i, v := range e {
+		a.add(v, x[i*d:(i+1)*d])
+	}
+	return a.metrics()
+}

@@ -1,0 +1,114 @@
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// Streams of the seeded sources, so that one seed can drive several
+// independent sequences.
+const (
+	streamTeacher = 1
+	streamInit    = 2
+	streamData    = 3
+	streamShuffle = 4
+	streamEval    = 5
+)
+
+func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
+
+// SampleTeacher draws the teacher: every weight and bias i.i.d. U[−c, c],
+// no input standardization.
+func SampleTeacher(cfg Config) *backend.Net {
+	r := newRand(cfg.TeacherSeed, streamTeacher)
+	n := backend.NewNet(cfg.TeacherSizes())
+	c := cfg.Coef
+	for l := range n.W {
+		for i := range n.W[l] {
+			n.W[l][i] = c * (2*r.Float64() - 1)
+		}
+		for i := range n.B[l] {
+			n.B[l][i] = c * (2*r.Float64() - 1)
+		}
+	}
+	return n
+}
+
+// InitStudent draws the student as PyTorch's nn.Linear does by default:
+// weights and biases of a layer with fan-in k i.i.d. U[−1/√k, 1/√k].
+func InitStudent(cfg Config) *backend.Net {
+	r := newRand(cfg.InitSeed, streamInit)
+	n := backend.NewNet(cfg.StudentSizes())
+	if cfg.Standardize {
+		n.InputScale = 1 / Sigma
+	}
+	for l := range n.W {
+		bound := 1 / math.Sqrt(float64(n.Sizes[l]))
+		for i := range n.W[l] {
+			n.W[l][i] = bound * (2*r.Float64() - 1)
+		}
+		for i := range n.B[l] {
+			n.B[l][i] = bound * (2*r.Float64() - 1)
+		}
+	}
+	return n
+}
+
+// NetworkFormat names the JSON schema of a saved network.
+const NetworkFormat = "reluscope-network/v1"
+
+// networkFile is the JSON schema of a saved network:
+//
+//	{
+//	  "format": "reluscope-network/v1",
+//	  "role": "teacher" | "student",
+//	  "activation": "relu",          // between layers, none after the last
+//	  "sizes": [d, N1, …, 1],        // layer widths
+//	  "input_scale": 3.4641…,        // x is multiplied by this first (1/σ)
+//	  "weights": [[…], …],           // weights[l]: row-major sizes[l+1]×sizes[l]
+//	  "biases": [[…], …]             // biases[l]: sizes[l+1] values
+//	}
+//
+// The output is W_L·ReLU(…ReLU(W_1·(s·x) + b_1)…) + b_L.
+type networkFile struct {
+	Format     string `json:"format"`
+	Role       string `json:"role,omitempty"`
+	Activation string `json:"activation"`
+	*backend.Net
+}
+
+// SaveNetwork writes net as JSON to path atomically.
+func SaveNetwork(path, role string, net *backend.Net) error {
+	b, err := json.Marshal(networkFile{Format: NetworkFormat, Role: role, Activation: "relu", Net: net})
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// LoadNetwork reads a network saved by SaveNetwork and validates it.
+func LoadNetwork(path string) (*backend.Net, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f := networkFile{Net: &backend.Net{}}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.Format != NetworkFormat {
+		return nil, fmt.Errorf("%s: format %q, want %q", path, f.Format, NetworkFormat)
+	}
+	if f.Activation != "relu" {
+		return nil, fmt.Errorf("%s: activation %q, only relu is supported", path, f.Activation)
+	}
+	if err := f.Net.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Net, nil
+}

@@ -1,0 +1,410 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// EventKind tells what an Event reports.
+type EventKind string
+
+const (
+	// KindStart is the first event: the teacher and the training inputs.
+	KindStart EventKind = "start"
+	// KindProgress reports training progress and new checkpoints.
+	KindProgress EventKind = "progress"
+	// KindDone is the last event; Err is set if the run failed.
+	KindDone EventKind = "done"
+)
+
+// Checkpoint is one evaluation of the student.
+type Checkpoint struct {
+	Epoch     int     `json:"epoch"`
+	LR        float64 `json:"lr"`                   // learning rate of the next epoch
+	TrainLoss float64 `json:"train_loss,omitempty"` // mean batch MSE of the last epoch (0 = none yet, at epoch 0)
+	Metrics
+	EvalSeconds float64 `json:"eval_seconds"`
+}
+
+// Event is one message of a run. Slices are owned by the receiver.
+type Event struct {
+	Kind   EventKind `json:"type"`
+	Epoch  int       `json:"epoch"`  // epochs finished
+	Epochs int       `json:"epochs"` // E
+	Step   int64     `json:"step"`   // Adam steps taken
+	LR     float64   `json:"lr"`     // current learning rate
+	// Loss is the mean batch MSE of the last finished epoch (or of the
+	// current one so far, before the first finishes).
+	Loss        float64       `json:"loss,omitempty"`
+	StepsPerSec float64       `json:"steps_per_sec"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
+	// Checkpoints and EpochLoss are what is new since the previous event;
+	// EpochLoss[i] is the train MSE of epoch FirstEpoch+i (1-based).
+	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
+	EpochLoss   []float64    `json:"epoch_loss,omitempty"`
+	FirstEpoch  int          `json:"first_epoch,omitempty"`
+	// Student is a snapshot of the student's parameters, sent with every
+	// checkpoint and a few times a second for small students.
+	Student *backend.Net `json:"-"`
+	// Teacher and Inputs (m×d, row-major) come with the start event.
+	Teacher *backend.Net `json:"-"`
+	Inputs  []float64    `json:"-"`
+	Backend string       `json:"backend,omitempty"`
+	// Result and Err come with the done event; Result holds whatever was
+	// finished even when Err is set.
+	Result *Result `json:"-"`
+	Err    error   `json:"-"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// Result is a finished (or stopped) run.
+type Result struct {
+	Config    Config        `json:"config"`
+	History   []Checkpoint  `json:"history"`
+	EpochLoss []float64     `json:"epoch_loss"`
+	Teacher   *backend.Net  `json:"-"`
+	Student   *backend.Net  `json:"-"`
+	Steps     int64         `json:"steps"`
+	Elapsed   time.Duration `json:"elapsed_ns"`
+	Err       string        `json:"error,omitempty"`
+}
+
+// Final is the last checkpoint, or nil.
+func (r *Result) Final() *Checkpoint {
+	if r == nil || len(r.History) == 0 {
+		return nil
+	}
+	return &r.History[len(r.History)-1]
+}
+
+// Control pauses, resumes and single-steps a run between epochs. The zero
+// value is not usable; use NewControl. Its methods are safe for concurrent use.
+type Control struct {
+	mu     sync.Mutex
+	paused bool
+	steps  int
+	wake   chan struct{}
+}
+
+// NewControl returns a Control in the running state.
+func NewControl() *Control { return &Control{wake: make(chan struct{}, 1)} }
+
+func (c *Control) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Pause stops the run before its next epoch.
+func (c *Control) Pause() { c.mu.Lock(); c.paused = true; c.mu.Unlock(); c.poke() }
+
+// Resume lets a paused run go on.
+func (c *Control) Resume() { c.mu.Lock(); c.paused = false; c.steps = 0; c.mu.Unlock(); c.poke() }
+
+// Step lets a paused run do one more epoch.
+func (c *Control) Step() { c.mu.Lock(); c.steps++; c.mu.Unlock(); c.poke() }
+
+// Paused reports whether the run is held.
+func (c *Control) Paused() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.paused }
+
+// gate reports whether the run may do an epoch now, consuming a single step.
+func (c *Control) gate() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.paused {
+		return true
+	}
+	if c.steps > 0 {
+		c.steps--
+		return true
+	}
+	return false
+}
+
+// wait blocks until the run may do an epoch or ctx ends; before blocking it
+// calls idle once.
+func (c *Control) wait(ctx context.Context, idle func() error) error {
+	first := true
+	for !c.gate() {
+		if first {
+			if err := idle(); err != nil {
+				return err
+			}
+			first = false
+		}
+		select {
+		case <-c.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Options of Start and Run.
+type Options struct {
+	// Control, if set, pauses and single-steps the run.
+	Control *Control
+	// Interval is the least time between progress events (default 50 ms,
+	// at most 20 a second); checkpoints are never dropped, only batched.
+	Interval time.Duration
+}
+
+// Start validates cfg and runs the experiment in a new goroutine. The channel
+// carries a start event, progress events, and exactly one done event, then
+// closes. Cancelling ctx stops the run within one Adam step; the done event
+// then carries ctx's error and is delivered if the receiver is still reading.
+func Start(ctx context.Context, cfg Config, opt Options) <-chan Event {
+	ch := make(chan Event, 1)
+	go func() {
+		defer close(ch)
+		send := func(ev Event) error {
+			select {
+			case ch <- ev:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		res, err := Run(ctx, cfg, opt, send)
+		done := Event{Kind: KindDone, Result: res, Err: err}
+		if res != nil {
+			done.Epochs = cfg.Epochs
+			done.Step = res.Steps
+			done.Elapsed = res.Elapsed
+			if f := res.Final(); f != nil {
+				done.Epoch = f.Epoch
+			}
+		}
+		if err != nil {
+			done.Error = err.Error()
+		}
+		select {
+		case ch <- done:
+		case <-ctx.Done():
+			// The receiver may still be draining: give it a moment.
+			t := time.NewTimer(200 * time.Millisecond)
+			defer t.Stop()
+			select {
+			case ch <- done:
+			case <-t.C:
+			}
+		}
+	}()
+	return ch
+}
+
+// Run executes the experiment synchronously, passing events to emit (which
+// may block; an error from it stops the run). It returns what was finished
+// even when it fails.
+func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	engine, _ := backend.Get(cfg.Backend)
+	if err := engine.Available(); err != nil {
+		return nil, fmt.Errorf("backend %s: %w", cfg.Backend, err)
+	}
+	dt, _ := backend.ParseDType(cfg.DType)
+	if opt.Interval <= 0 {
+		opt.Interval = 50 * time.Millisecond
+	}
+	start := time.Now()
+
+	teacherNet := SampleTeacher(cfg)
+	teacher, err := backend.Native{}.New(teacherNet, backend.Options{MaxBatch: evalChunk})
+	if err != nil {
+		return nil, err
+	}
+	defer teacher.Close()
+	d, m, bs := cfg.Dim, cfg.Samples, cfg.BatchSize()
+	X := make([]float64, m*d)
+	rd := newRand(cfg.DataSeed, streamData)
+	for i := range X {
+		X[i] = rd.Float64() - 0.5
+	}
+	Y := make([]float64, m)
+	for lo := 0; lo < m; lo += evalChunk {
+		hi := min(m, lo+evalChunk)
+		if err := teacher.Predict(Y[lo:hi], X[lo*d:hi*d]); err != nil {
+			return nil, err
+		}
+	}
+
+	studentNet := InitStudent(cfg)
+	student, err := engine.New(studentNet, backend.Options{DType: dt, MaxBatch: max(bs, evalChunk)})
+	if err != nil {
+		return nil, err
+	}
+	defer student.Close()
+
+	res := &Result{Config: cfg, Teacher: teacherNet}
+	finish := func(err error) (*Result, error) {
+		res.Student = student.Net()
+		res.Elapsed = time.Since(start)
+		if err != nil {
+			res.Err = err.Error()
+		}
+		return res, err
+	}
+
+	ev := &evaluator{cfg: cfg, teacher: teacher, student: student}
+	var (
+		pending    []Checkpoint
+		pendLoss   []float64
+		firstEpoch = 1
+		lastEmit   time.Time
+		lastSnap   time.Time
+		epoch      int
+		lr         = cfg.LR
+		loss       float64
+		stepsAtT   int64
+		tRate      = time.Now()
+		rate       float64
+	)
+	smallStudent := studentNet.NumParams() <= 300_000
+	flush := func(force bool) error {
+		now := time.Now()
+		if !force && now.Sub(lastEmit) < opt.Interval {
+			return nil
+		}
+		if dt := now.Sub(tRate).Seconds(); dt > 0.2 {
+			rate = float64(res.Steps-stepsAtT) / dt
+			stepsAtT, tRate = res.Steps, now
+		}
+		e := Event{Kind: KindProgress, Epoch: epoch, Epochs: cfg.Epochs, Step: res.Steps, LR: lr, Loss: loss,
+			StepsPerSec: rate, Elapsed: now.Sub(start), Checkpoints: pending, EpochLoss: pendLoss, FirstEpoch: firstEpoch}
+		if len(pending) > 0 || (smallStudent && now.Sub(lastSnap) >= 5*opt.Interval) {
+			e.Student = student.Net()
+			lastSnap = now
+		}
+		pending, pendLoss, firstEpoch = nil, nil, epoch+1
+		lastEmit = now
+		return emit(e)
+	}
+	checkpoint := func(trainLoss float64) error {
+		t0 := time.Now()
+		mt, err := ev.run(ctx, len(res.History))
+		if err != nil {
+			return err
+		}
+		c := Checkpoint{Epoch: epoch, LR: lr, TrainLoss: trainLoss, Metrics: mt, EvalSeconds: time.Since(t0).Seconds()}
+		res.History = append(res.History, c)
+		pending = append(pending, c)
+		return nil
+	}
+
+	if err := emit(Event{Kind: KindStart, Epochs: cfg.Epochs, LR: lr, Teacher: teacherNet.Clone(), Inputs: append([]float64(nil), X...),
+		Student: studentNet.Clone(), Backend: engine.Name()}); err != nil {
+		return finish(err)
+	}
+	if err := checkpoint(0); err != nil {
+		return finish(err)
+	}
+	if err := flush(true); err != nil {
+		return finish(err)
+	}
+
+	perm := make([]int, m)
+	for i := range perm {
+		perm[i] = i
+	}
+	rs := newRand(cfg.DataSeed, streamShuffle)
+	xb, yb := make([]float64, bs*d), make([]float64, bs)
+	for epoch < cfg.Epochs {
+		if opt.Control != nil {
+			if err := opt.Control.wait(ctx, func() error { return flush(true) }); err != nil {
+				return finish(err)
+			}
+		}
+		rs.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var sum float64
+		for lo := 0; lo < m; lo += bs {
+			if err := ctx.Err(); err != nil {
+				return finish(err)
+			}
+			hi := min(m, lo+bs)
+			n := hi - lo
+			for k, idx := range perm[lo:hi] {
+				copy(xb[k*d:(k+1)*d], X[idx*d:(idx+1)*d])
+				yb[k] = Y[idx]
+			}
+			l, err := student.Step(xb[:n*d], yb[:n], lr)
+			if err != nil {
+				if errors.Is(err, backend.ErrDiverged) {
+					err = fmt.Errorf("diverged in epoch %d, step %d: the loss is %v (try a smaller learning rate)", epoch+1, res.Steps+1, l)
+				}
+				return finish(err)
+			}
+			res.Steps++
+			sum += l * float64(n)
+			if epoch == 0 {
+				loss = sum / float64(hi)
+			}
+			if err := flush(false); err != nil {
+				return finish(err)
+			}
+		}
+		epoch++
+		loss = sum / float64(m)
+		res.EpochLoss = append(res.EpochLoss, loss)
+		pendLoss = append(pendLoss, loss)
+		lr = cfg.LRAt(epoch)
+		if cfg.IsCheckpoint(epoch) {
+			if err := checkpoint(loss); err != nil {
+				return finish(err)
+			}
+		}
+		if err := flush(epoch == cfg.Epochs); err != nil {
+			return finish(err)
+		}
+	}
+	return finish(nil)
+}
+
+// evalChunk is the number of evaluation points held in memory at once.
+const evalChunk = 2048
+
+type evaluator struct {
+	cfg              Config
+	teacher, student backend.Model
+	x, yt, ys        []float64
+}
+
+// run evaluates the student against the teacher on cfg.EvalPoints fresh
+// uniform points (the k-th checkpoint's own seeded stream), chunk by chunk.
+func (e *evaluator) run(ctx context.Context, k int) (Metrics, error) {
+	d := e.cfg.Dim
+	if e.x == nil {
+		e.x = make([]float64, evalChunk*d)
+		e.yt, e.ys = make([]float64, evalChunk), make([]float64, evalChunk)
+	}
+	r := newRand(e.cfg.DataSeed^0x9e3779b97f4a7c15, streamEval+uint64(k)<<8)
+	var acc accumulator
+	for done := 0; done < e.cfg.EvalPoints; done += evalChunk {
+		if err := ctx.Err(); err != nil {
+			return Metrics{}, err
+		}
+		n := min(evalChunk, e.cfg.EvalPoints-done)
+		x := e.x[:n*d]
+		for i := range x {
+			x[i] = r.Float64() - 0.5
+		}
+		if err := e.teacher.Predict(e.yt[:n], x); err != nil {
+			return Metrics{}, err
+		}
+		if err := e.student.Predict(e.ys[:n], x); err != nil {
+			return Metrics{}, err
+		}
+		for i := 0; i < n; i++ {
+			acc.add(e.ys[i]-e.yt[i], x[i*d:(i+1)*d])
+		}
+	}
+	return acc.metrics(), nil
+}
