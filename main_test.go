@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reluscope/reluscope/experiment"
+)
+
+// binary is the reluscope binary built once for the whole-program tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "reluscope-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "reluscope")
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		// Fall back to a build without the race detector (cgo may be off).
+		if err := exec.Command("go", "build", "-o", binary, ".").Run(); err != nil {
+			panic("building reluscope: " + err.Error())
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestBadFlagsExitNonZeroWithOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--samples", "-5"}, "--samples: -5 is out of range"},
+		{[]string{"run", "--dim", "0"}, "--dim: 0 is out of range"},
+		{[]string{"run", "--preset", "nope"}, `unknown preset "nope"`},
+		{[]string{"run", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"run", "--batch", "0%"}, "percentage must be in (0, 100]"},
+		{[]string{"run", "--width", "x"}, `invalid value "x" for flag -width`},
+		{[]string{"run", "--set", "nope=1"}, "field nope not found"},
+		{[]string{"run", "--backend", "tpu"}, `--backend: "tpu" is not one of`},
+	} {
+		cmd := exec.Command(binary, tc.args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if err == nil || cmd.ProcessState.ExitCode() == 0 {
+			t.Fatalf("%v: exit 0, want non-zero", tc.args)
+		}
+		msg := stderr.String()
+		if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) || strings.Contains(msg, "goroutine") {
+			t.Fatalf("%v: stderr %q, want one line containing %q", tc.args, msg, tc.want)
+		}
+	}
+}
+
+func TestRunSmokeJSONAndOut(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	err := dispatch(context.Background(), []string{"run", "--preset", "smoke", "--json", "--out", dir}, &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 1<<24)
+	var kinds []string
+	var ckpts int
+	for sc.Scan() {
+		var ev experiment.Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line %q is not a JSON event: %v", sc.Text(), err)
+		}
+		kinds = append(kinds, string(ev.Kind))
+		ckpts += len(ev.Checkpoints)
+	}
+	if kinds[0] != "start" || kinds[len(kinds)-1] != "done" || ckpts != 5 {
+		t.Fatalf("events %v with %d checkpoints; want start … done and 5 checkpoints", kinds, ckpts)
+	}
+	for _, f := range []string{"config.json", "history.csv", "epochs.csv", "result.json", "teacher.json", "student.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("--out did not write %s", f)
+		}
+	}
+	if _, err := experiment.LoadNetwork(filepath.Join(dir, "student.json")); err != nil {
+		t.Fatal(err)
+	}
+	hist, _ := os.ReadFile(filepath.Join(dir, "history.csv"))
+	if n := strings.Count(string(hist), "\n"); n != 6 {
+		t.Fatalf("history.csv has %d lines, want a header and 5 checkpoints", n)
+	}
+}
+
+func TestRunTextShowsTheGap(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := dispatch(context.Background(), []string{"run", "--preset", "smoke", "--set", "epochs=10"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	out := stdout.String()
+	for _, want := range []string{"teacher [1 16 16 1]", "done in", "L∞/L2 ="} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+// Package presets holds reluscope's named configurations as embedded YAML
+// files and loads users' files of the same schema:
+//
+//	name: quick                 # optional; defaults to the file name
+//	description: one line shown by `reluscope presets`
+//	config:                     # any experiment.Config field by its yaml name;
+//	  dim: 1                    # fields left out keep experiment.Default()
+//	  samples: 1000
+//	  batch: 20%                # a percentage, a fraction (0.2) or a size (100)
+//
+// Unknown keys are errors, and so is any value experiment.Config.Validate
+// rejects; errors name the file, the line and the field.
+package presets
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/reluscope/reluscope/experiment"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Preset is a named configuration.
+type Preset struct {
+	Name        string
+	Description string
+	Config      experiment.Config
+	// Source is the embedded file name or the user's path.
+	Source string
+}
+
+type file struct {
+	Name        string            `yaml:"name"`
+	Description string            `yaml:"description"`
+	Config      experiment.Config `yaml:"config"`
+}
+
+// Names lists the built-in presets in sorted order.
+func Names() []string {
+	ents, _ := files.ReadDir(".")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// All loads every built-in preset.
+func All() ([]Preset, error) {
+	var out []Preset
+	for _, n := range Names() {
+		p, err := Load(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Load returns a built-in preset by name, or reads a user's file when name
+// ends in .yaml or .yml or contains a path separator.
+func Load(name string) (Preset, error) {
+	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") || strings.ContainsRune(name, filepath.Separator) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return Preset{}, fmt.Errorf("preset file: %w", err)
+		}
+		return Parse(name, b)
+	}
+	b, err := files.ReadFile(name + ".yaml")
+	if err != nil {
+		return Preset{}, fmt.Errorf("unknown preset %q (have %s; or give a path to a .yaml file)", name, strings.Join(Names(), ", "))
+	}
+	return Parse(name+".yaml", b)
+}
+
+// Parse reads a preset from YAML; source names it in errors.
+func Parse(source string, b []byte) (Preset, error) {
+	f := file{Config: experiment.Default()}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return Preset{}, fmt.Errorf("%s: %s", source, yamlMsg(err))
+	}
+	if err := f.Config.Validate(); err != nil {
+		return Preset{}, fmt.Errorf("%s:%s %w", source, lineOf(b, err), err)
+	}
+	if f.Name == "" {
+		f.Name = strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))
+	}
+	return Preset{Name: f.Name, Description: f.Description, Config: f.Config, Source: source}, nil
+}
+
+// lineOf finds the line of the config key a validation error names.
+func lineOf(b []byte, err error) string {
+	var fe *experiment.FieldError
+	if !errors.As(err, &fe) {
+		return ""
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), fe.Field+":") {
+			return fmt.Sprintf("%d:", i+1)
+		}
+	}
+	return ""
+}
+
+// Set applies "key=value" overrides (YAML names of experiment.Config fields)
+// to cfg and validates the result.
+func Set(cfg experiment.Config, kvs []string) (experiment.Config, error) {
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return cfg, fmt.Errorf("--set %q: want key=value", kv)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(k + ": " + v))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("--set %s: %s", kv, strings.TrimPrefix(yamlMsg(err), "line 1: "))
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+// yamlMsg puts a yaml.v3 error on one line and names fields as users write them.
+func yamlMsg(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	s = strings.TrimPrefix(s, "unmarshal errors:\n")
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(s, " in type experiment.Config", "")
+}
