@@ -219,8 +219,8 @@ func (b Batch) validate(m int) error {
 		}
 		return nil
 	}
-	if b.Size < 1 || b.Size > m {
-		return bad("batch", "size %d is out of range [1, samples=%d]", b.Size, m)
+	if b.Size < 1 || b.Size > MaxSamples {
+		return bad("batch", "size %d is out of range [1, %d] (a size above m means full batches)", b.Size, MaxSamples)
 	}
 	return nil
 }

@@ -135,7 +135,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"lr_end", func(c *Config) { c.LREnd = 1 }},
 		{"eval_points", func(c *Config) { c.EvalPoints = 0 }},
 		{"eval_every", func(c *Config) { c.EvalEvery = c.Epochs + 1 }},
-		{"batch", func(c *Config) { c.Batch = Batch{Size: c.Samples + 1} }},
+		{"batch", func(c *Config) { c.Batch = Batch{Size: 0} }},
 		{"batch", func(c *Config) { c.Batch = Batch{Frac: 1.5} }},
 		{"dtype", func(c *Config) { c.DType = "float16" }},
 		{"backend", func(c *Config) { c.Backend = "tpu" }},

@@ -1,0 +1,155 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/guptarohit/asciigraph"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// funcData is teacher and student along a line through the cube:
+// x(t) = t·e1 for d = 1, x(t) = (t, …, t) for d > 1, t ∈ [−0.5, 0.5].
+type funcData struct {
+	cols             int
+	teacher, student []float64 // one value per column
+	worstT, worstErr float64   // largest |student − teacher| on a fine grid of the line
+	gridPts          int
+	rug              []int // training samples per column (d = 1 only)
+	dim              int
+}
+
+// lineX fills x (n×d) with the points of the line at parameters ts.
+func lineX(ts []float64, d int) []float64 {
+	x := make([]float64, len(ts)*d)
+	for i, t := range ts {
+		for k := 0; k < d; k++ {
+			x[i*d+k] = t
+		}
+	}
+	return x
+}
+
+func predictAll(net *backend.Net, x []float64, n int) ([]float64, error) {
+	m, err := backend.Native{}.New(net, backend.Options{MaxBatch: min(n, 4096)})
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	y := make([]float64, n)
+	d := net.Sizes[0]
+	for lo := 0; lo < n; lo += 4096 {
+		hi := min(n, lo+4096)
+		if err := m.Predict(y[lo:hi], x[lo*d:hi*d]); err != nil {
+			return nil, err
+		}
+	}
+	return y, nil
+}
+
+// computeFunction evaluates both networks on the line; the fine grid's size
+// shrinks for large students so that it stays a fraction of a second.
+func computeFunction(teacher, student *backend.Net, inputs []float64, cols int) (funcData, error) {
+	d := teacher.Sizes[0]
+	fd := funcData{cols: cols, dim: d}
+	ts := make([]float64, cols)
+	for i := range ts {
+		ts[i] = -0.5 + float64(i)/float64(max(1, cols-1))
+	}
+	x := lineX(ts, d)
+	var err error
+	if fd.teacher, err = predictAll(teacher, x, cols); err != nil {
+		return fd, err
+	}
+	if fd.student, err = predictAll(student, x, cols); err != nil {
+		return fd, err
+	}
+	fd.gridPts = max(cols*4, min(8192, int(4e8/float64(student.NumParams()+teacher.NumParams()))))
+	fine := make([]float64, fd.gridPts)
+	for i := range fine {
+		fine[i] = -0.5 + float64(i)/float64(fd.gridPts-1)
+	}
+	fx := lineX(fine, d)
+	yt, err := predictAll(teacher, fx, len(fine))
+	if err != nil {
+		return fd, err
+	}
+	ys, err := predictAll(student, fx, len(fine))
+	if err != nil {
+		return fd, err
+	}
+	fd.worstErr = -1
+	for i := range fine {
+		if e := math.Abs(ys[i] - yt[i]); e > fd.worstErr {
+			fd.worstErr, fd.worstT = e, fine[i]
+		}
+	}
+	if d == 1 {
+		fd.rug = make([]int, cols)
+		for _, v := range inputs {
+			c := int(math.Round((v + 0.5) * float64(cols-1)))
+			fd.rug[max(0, min(cols-1, c))]++
+		}
+	}
+	return fd, nil
+}
+
+// funcCols is the number of plot columns in a w-wide function view.
+func funcCols(w int) int { return max(8, w-gutter(6)) }
+
+var rugShades = []rune(" ·:░▒▓█")
+
+// renderFunction draws the function view in a w×h box.
+func renderFunction(st *Styles, fd *funcData, w, h int) string {
+	if fd == nil || len(fd.teacher) == 0 {
+		return placeholder(st, "drawing teacher and student…", w, h)
+	}
+	where := "on the x-axis"
+	if fd.dim > 1 {
+		where = fmt.Sprintf("on the diagonal x = (t, …, t) of [−½, ½]^%d", fd.dim)
+	}
+	head := st.Teacher.Render("── teacher") + "  " + st.Student.Render("━━ student") + st.Muted.Render("  "+where)
+	extra := 2 // the head line and the worst-error marker
+	if fd.rug != nil {
+		extra++
+	}
+	plotH := h - extra // rows of the plot
+	if plotH < 2 {
+		return placeholder(st, "window too small", w, h)
+	}
+	ss := []series{{fd.teacher, thinChars, asciigraph.Green}, {fd.student, heavyChars, asciigraph.Yellow}}
+	lines, col0 := plot(ss, plotH-1, func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, nil, st.colour)
+	out := []string{fit(head, w)}
+	for _, l := range lines {
+		out = append(out, fit(l, w))
+	}
+	pad := strings.Repeat(" ", col0)
+	if fd.rug != nil {
+		most := 0
+		for _, c := range fd.rug {
+			most = max(most, c)
+		}
+		var b strings.Builder
+		for _, c := range fd.rug {
+			k := 0
+			if c > 0 {
+				k = 1 + int(float64(c)/float64(most)*float64(len(rugShades)-2)+0.5)
+				k = min(k, len(rugShades)-1)
+			}
+			b.WriteRune(rugShades[k])
+		}
+		out = append(out, fit(pad+st.Muted.Render(b.String())+st.Muted.Render(" samples"), w))
+	}
+	wc := int(math.Round((fd.worstT + 0.5) * float64(fd.cols-1)))
+	note := fmt.Sprintf("worst |e| on the line %.3g at t=%.3f", fd.worstErr, fd.worstT)
+	var mark string
+	if col0+wc+2+len(note) <= w {
+		mark = pad + strings.Repeat(" ", max(0, wc)) + st.Worst.Render("▲ "+note)
+	} else {
+		mark = pad + strings.Repeat(" ", max(0, wc-len(note)-1)) + st.Worst.Render(note+" ▲")
+	}
+	out = append(out, fit(mark, w))
+	return box(out, w, h)
+}

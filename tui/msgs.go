@@ -1,0 +1,29 @@
+package tui
+
+import "github.com/reluscope/reluscope/experiment"
+
+// eventMsg carries one event of run id; events of older runs are dropped.
+type eventMsg struct {
+	id int
+	ev experiment.Event
+}
+
+// runClosedMsg says run id's channel closed.
+type runClosedMsg struct{ id int }
+
+// restartMsg starts a run when its debounce token is still the latest
+// (token 0: start now).
+type restartMsg struct{ token int }
+
+// funcMsg carries a computed function view of run id.
+type funcMsg struct {
+	id  int
+	fd  funcData
+	err error
+}
+
+// savedMsg reports a finished save.
+type savedMsg struct {
+	path string
+	err  error
+}

@@ -1,0 +1,74 @@
+package tui
+
+import (
+	"os"
+
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Theme maps semantic roles to colours.
+type Theme struct {
+	Accent, Muted, Linf, L2, Loss, Teacher, Student, Worst, Error, OK lipgloss.TerminalColor
+}
+
+// DefaultTheme is used on colour terminals.
+func DefaultTheme() Theme {
+	return Theme{
+		Accent:  lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#9F8CFF"},
+		Muted:   lipgloss.AdaptiveColor{Light: "#6B6B6B", Dark: "#8A8A8A"},
+		Linf:    lipgloss.ANSIColor(9),  // bright red
+		L2:      lipgloss.ANSIColor(12), // bright blue
+		Loss:    lipgloss.ANSIColor(8),  // grey
+		Teacher: lipgloss.ANSIColor(10), // bright green
+		Student: lipgloss.ANSIColor(11), // bright yellow
+		Worst:   lipgloss.ANSIColor(9),
+		Error:   lipgloss.ANSIColor(9),
+		OK:      lipgloss.ANSIColor(10),
+	}
+}
+
+// NoColorTheme has no colours at all (NO_COLOR, tests).
+func NoColorTheme() Theme {
+	n := lipgloss.NoColor{}
+	return Theme{n, n, n, n, n, n, n, n, n, n}
+}
+
+// ThemeFromEnv honours NO_COLOR (https://no-color.org).
+func ThemeFromEnv() Theme {
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return NoColorTheme()
+	}
+	return DefaultTheme()
+}
+
+// Styles are built once from a Theme.
+type Styles struct {
+	colour                                  bool
+	Title, Muted, Label, Value, Selected    lipgloss.Style
+	Border, PanelTitle                      lipgloss.Style
+	Linf, L2, Loss, Teacher, Student, Worst lipgloss.Style
+	Error, OK, Bar, BarEmpty                lipgloss.Style
+}
+
+func NewStyles(t Theme) Styles {
+	_, none := t.Accent.(lipgloss.NoColor)
+	s := Styles{colour: !none}
+	s.Title = lipgloss.NewStyle().Bold(true).Foreground(t.Accent)
+	s.Muted = lipgloss.NewStyle().Foreground(t.Muted)
+	s.Label = lipgloss.NewStyle().Foreground(t.Muted)
+	s.Value = lipgloss.NewStyle().Bold(true)
+	s.Selected = lipgloss.NewStyle().Reverse(true).Bold(true)
+	s.Border = lipgloss.NewStyle().Foreground(t.Muted)
+	s.PanelTitle = lipgloss.NewStyle().Bold(true).Foreground(t.Accent)
+	s.Linf = lipgloss.NewStyle().Foreground(t.Linf)
+	s.L2 = lipgloss.NewStyle().Foreground(t.L2)
+	s.Loss = lipgloss.NewStyle().Foreground(t.Loss)
+	s.Teacher = lipgloss.NewStyle().Foreground(t.Teacher)
+	s.Student = lipgloss.NewStyle().Foreground(t.Student)
+	s.Worst = lipgloss.NewStyle().Foreground(t.Worst).Bold(true)
+	s.Error = lipgloss.NewStyle().Foreground(t.Error).Bold(true)
+	s.OK = lipgloss.NewStyle().Foreground(t.OK)
+	s.Bar = lipgloss.NewStyle().Foreground(t.Accent)
+	s.BarEmpty = lipgloss.NewStyle().Foreground(t.Muted)
+	return s
+}
