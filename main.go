@@ -13,7 +13,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
+	"time"
 )
 
 const usage = `reluscope — learning ReLU networks to uniform accuracy is hard; L2 is easy.
@@ -27,7 +30,11 @@ usage:
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	base := runtime.NumGoroutine()
 	err := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if os.Getenv("RELUSCOPE_LEAKCHECK") != "" {
+		leakCheck(base)
+	}
 	stop()
 	if err != nil {
 		var ee exitError
@@ -36,6 +43,21 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "reluscope:", err)
 		os.Exit(1)
+	}
+}
+
+// leakCheck waits up to 3 s for every goroutine started since the count
+// base to end; if some are left it prints their stacks and exits 3. The
+// whole-program tests turn it on with RELUSCOPE_LEAKCHECK=1.
+func leakCheck(base int) {
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "goroutine leak: %d goroutines running at exit, %d at start\n", runtime.NumGoroutine(), base)
+			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
+			os.Exit(3)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -112,3 +112,18 @@ func TestRunTextShowsTheGap(t *testing.T) {
 		}
 	}
 }
+
+func TestExplorerNeedsATerminal(t *testing.T) {
+	cmd := exec.Command(binary)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("the explorer ran without a terminal")
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "needs a terminal") || !strings.Contains(msg, "reluscope run") || strings.Count(msg, "\n") != 1 {
+		t.Fatalf("stderr %q: want one line that suggests reluscope run", msg)
+	}
+	if stdout.Len() != 0 {
+		t.Fatalf("wrote to stdout: %q", stdout.String())
+	}
+}

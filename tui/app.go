@@ -181,12 +181,10 @@ func (m *Model) startRun() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.opt.Context)
 	m.cancel = cancel
 	m.ctl = experiment.NewControl()
-	if m.paused {
-		m.ctl.Pause()
-	}
+	m.paused = false // a new run starts running
 	id := m.run.id + 1
 	m.run = runState{id: id, cfg: cfg}
-	m.fn, m.fnDirty = nil, false
+	m.fn, m.fnDirty, m.fnBusy = nil, false, false
 	m.events = experiment.Start(ctx, cfg, experiment.Options{Control: m.ctl})
 	m.opt.Log.Printf("run %d: start %+v", id, cfg)
 	return waitForEvent(id, m.events)
@@ -200,7 +198,11 @@ func (m *Model) stopRun() {
 }
 
 // Close cancels the running experiment; the program calls it on exit.
-func (m *Model) Close() { m.stopRun() }
+func (m Model) Close() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+}
 
 // waitForEvent is the one blocking receive a Cmd does.
 func waitForEvent(id int, ch <-chan experiment.Event) tea.Cmd {
@@ -255,6 +257,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // a later change superseded this one
 		}
 		m.pending = 0
+		if base, ok := strings.CutSuffix(m.status, " — restarting"); ok {
+			m.status = base + " — new run started"
+		}
 		return m, m.startRun()
 	case eventMsg:
 		if msg.id != m.run.id {

@@ -143,12 +143,15 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 		out = append(out, fit(pad+st.Muted.Render(b.String())+st.Muted.Render(" samples"), w))
 	}
 	wc := int(math.Round((fd.worstT + 0.5) * float64(fd.cols-1)))
-	note := fmt.Sprintf("worst |e| on the line %.3g at t=%.3f", fd.worstErr, fd.worstT)
+	note := fmt.Sprintf("worst |e| %.3g at t=%.3f", fd.worstErr, fd.worstT)
 	var mark string
-	if col0+wc+2+len(note) <= w {
+	switch {
+	case col0+wc+2+len(note) <= w: // the note after the marker
 		mark = pad + strings.Repeat(" ", max(0, wc)) + st.Worst.Render("▲ "+note)
-	} else {
-		mark = pad + strings.Repeat(" ", max(0, wc-len(note)-1)) + st.Worst.Render(note+" ▲")
+	case wc >= len(note)+1: // the note before it
+		mark = pad + strings.Repeat(" ", wc-len(note)-1) + st.Worst.Render(note+" ▲")
+	default: // the marker alone; the note is in the status line too
+		mark = pad + strings.Repeat(" ", max(0, wc)) + st.Worst.Render("▲")
 	}
 	out = append(out, fit(mark, w))
 	return box(out, w, h)

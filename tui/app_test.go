@@ -1,0 +1,334 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"go.uber.org/goleak"
+
+	"github.com/reluscope/reluscope/experiment"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	goleak.VerifyTestMain(m)
+}
+
+var fixedNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+// testConfig trains in a fraction of a second.
+func testConfig() experiment.Config {
+	c := experiment.Default()
+	c.Depth, c.TeacherWidth, c.Width = 3, 16, 16
+	c.Samples, c.Epochs = 200, 40
+	c.Batch = experiment.Batch{Size: 50}
+	c.LR, c.LREnd = 3e-3, 3e-5
+	return c
+}
+
+func newModel(t *testing.T, cfg experiment.Config) Model {
+	t.Helper()
+	th := NoColorTheme()
+	m := New(cfg, Options{Theme: &th, Now: func() time.Time { return fixedNow }, SaveDir: t.TempDir()})
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	t.Cleanup(func() { mm.(Model).Close() })
+	return mm.(Model)
+}
+
+func keyMsg(s string) tea.KeyMsg {
+	switch s {
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case " ":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func press(m Model, keys ...string) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		var mm tea.Model
+		mm, cmd = m.Update(keyMsg(k))
+		m = mm.(Model)
+	}
+	return m, cmd
+}
+
+func send(m Model, msg tea.Msg) (Model, tea.Cmd) {
+	mm, cmd := m.Update(msg)
+	return mm.(Model), cmd
+}
+
+// started returns m with a run started the way Init starts it.
+func started(t *testing.T, m Model) Model {
+	t.Helper()
+	m, _ = send(m, m.Init()())
+	if m.events == nil || m.cancel == nil {
+		t.Fatal("Init did not start a run")
+	}
+	return m
+}
+
+// drain reads a run's channel to its end and returns the last event.
+func drain(t *testing.T, ch <-chan experiment.Event) experiment.Event {
+	t.Helper()
+	var last experiment.Event
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return last
+			}
+			last = ev
+		case <-timeout:
+			t.Fatal("run did not end")
+		}
+	}
+}
+
+// pump feeds a run's events into the model until the run is done.
+func pump(t *testing.T, m Model) Model {
+	t.Helper()
+	cmd := waitForEvent(m.run.id, m.events)
+	for i := 0; i < 100000 && !m.run.done; i++ {
+		msg := cmd()
+		m, _ = send(m, msg)
+		if _, ok := msg.(runClosedMsg); ok {
+			break
+		}
+		cmd = waitForEvent(m.run.id, m.events)
+	}
+	return m
+}
+
+func TestSelectionKeys(t *testing.T) {
+	m := newModel(t, testConfig())
+	m, _ = press(m, "down", "down")
+	if fields[m.selected].name != "width" {
+		t.Fatalf("two downs select %s, want width", fields[m.selected].name)
+	}
+	m, _ = press(m, "j", "k", "up")
+	if fields[m.selected].name != "dim" {
+		t.Fatalf("j k up select %s, want dim", fields[m.selected].name)
+	}
+	m, _ = press(m, "up", "up")
+	if fields[m.selected].name != "backend" {
+		t.Fatalf("up from the top wraps to %s, want backend", fields[m.selected].name)
+	}
+	// Several runes in one message (fast typing) are several keys.
+	m, _ = press(m, "jjj")
+	if fields[m.selected].name != "width" {
+		t.Fatalf(`"jjj" selects %s, want width`, fields[m.selected].name)
+	}
+}
+
+func TestChangeCancelsAndRestartsAfterDebounce(t *testing.T) {
+	m := started(t, newModel(t, testConfig()))
+	old, oldID := m.events, m.run.id
+	m, _ = press(m, "down", "down") // width
+	m, cmd := press(m, "right")
+	if m.cfg.Width != 32 || cmd == nil || m.pending == 0 {
+		t.Fatalf("→ on width: width %d, pending %d; want 32 and a debounced restart", m.cfg.Width, m.pending)
+	}
+	last := drain(t, old)
+	if last.Kind != experiment.KindDone || !errors.Is(last.Err, context.Canceled) {
+		t.Fatalf("old run ended with %s %v, want done with context.Canceled", last.Kind, last.Err)
+	}
+	// Two more presses before the debounce fires: only the last token starts a run.
+	m, _ = press(m, "down") // samples
+	m, _ = press(m, "right")
+	tok1 := m.pending
+	m, _ = press(m, "right")
+	tok2 := m.pending
+	if m.cfg.Samples != 1000 {
+		t.Fatalf("samples %d after two → from 200 (ladder 200, 500, 1000), want 1000", m.cfg.Samples)
+	}
+	m, cmd = send(m, restartMsg{token: tok1})
+	if cmd != nil || m.pending != tok2 {
+		t.Fatal("a superseded debounce token started a run")
+	}
+	m, cmd = send(m, restartMsg{token: tok2})
+	if cmd == nil || m.pending != 0 || m.run.id <= oldID || m.run.cfg.Width != 32 || m.run.cfg.Samples != 1000 {
+		t.Fatalf("the latest token did not start a run with the new settings (id %d, cfg %+v)", m.run.id, m.run.cfg)
+	}
+	// A stale event of the old run is dropped and not re-armed.
+	stale := experiment.Event{Kind: experiment.KindProgress, Epoch: 7, Checkpoints: []experiment.Checkpoint{{Epoch: 7}}}
+	m2, cmd := send(m, eventMsg{id: oldID, ev: stale})
+	if cmd != nil || len(m2.run.hist) != 0 || m2.run.epoch == 7 {
+		t.Fatal("a stale event was applied or re-armed")
+	}
+	m = pump(t, m)
+	if !m.run.done || m.run.err != nil || len(m.run.hist) == 0 {
+		t.Fatalf("new run: done %v err %v with %d checkpoints", m.run.done, m.run.err, len(m.run.hist))
+	}
+	if !strings.Contains(m.status, "finished") {
+		t.Fatalf("status after the run: %q", m.status)
+	}
+}
+
+func TestOutOfRangeRefused(t *testing.T) {
+	cfg := testConfig()
+	cfg.Depth = experiment.MaxDepth
+	m := newModel(t, cfg)
+	m, cmd := press(m, "right") // depth is selected first
+	if m.cfg.Depth != experiment.MaxDepth || cmd != nil || m.statusOK || !strings.Contains(m.status, "depth: must stay in [2, 32]") {
+		t.Fatalf("→ at max depth: depth %d, status %q", m.cfg.Depth, m.status)
+	}
+	m, _ = press(m, "down", "enter") // type a dim
+	m.input.SetValue("0")
+	m, cmd = press(m, "enter")
+	if m.cfg.Dim != 1 || cmd != nil || !strings.Contains(m.status, "dim: 0 is out of range [1, 64]") {
+		t.Fatalf("typed dim 0: dim %d, status %q", m.cfg.Dim, m.status)
+	}
+	m, _ = press(m, "enter")
+	m.input.SetValue("3")
+	m, cmd = press(m, "enter")
+	if m.cfg.Dim != 3 || cmd == nil {
+		t.Fatalf("typed dim 3: dim %d", m.cfg.Dim)
+	}
+	m, _ = press(m, "enter")
+	m.input.SetValue("5")
+	m, _ = press(m, "esc")
+	if m.cfg.Dim != 3 || m.editing {
+		t.Fatal("esc did not cancel the edit")
+	}
+	// The lr ladder keeps the decay ratio.
+	m.selected = fieldIndex("lr")
+	m, _ = press(m, "left")
+	if m.cfg.LR != 1e-3 || m.cfg.LREnd != 1e-5 {
+		t.Fatalf("← on lr 3e-3: lr %g → %g, want 1e-3 → 1e-5", m.cfg.LR, m.cfg.LREnd)
+	}
+	m.selected = fieldIndex("backend")
+	m, _ = press(m, "right")
+	if m.cfg.Backend != "native" {
+		// backends sort as gorgonia, native: → from native is past the end
+		t.Fatalf("backend %s", m.cfg.Backend)
+	}
+	m, _ = press(m, "left")
+	if m.cfg.Backend != "gorgonia" {
+		t.Fatalf("← on backend native gives %s, want gorgonia", m.cfg.Backend)
+	}
+}
+
+func TestRunKeys(t *testing.T) {
+	cfg := testConfig()
+	cfg.Epochs = 100000 // long enough to pause
+	m := started(t, newModel(t, cfg))
+	m, _ = press(m, " ")
+	if !m.paused || !m.ctl.Paused() {
+		t.Fatal("space did not pause")
+	}
+	m, _ = press(m, " ")
+	if m.paused || m.ctl.Paused() {
+		t.Fatal("space did not resume")
+	}
+	m, _ = press(m, ".")
+	if !m.paused || !m.ctl.Paused() {
+		t.Fatal(". did not pause for a single step")
+	}
+	id := m.run.id
+	m, cmd := press(m, "r")
+	if cmd == nil || m.run.id == id || m.paused {
+		t.Fatal("r did not restart")
+	}
+	seed := m.cfg.TeacherSeed
+	m, cmd = press(m, "t")
+	if m.cfg.TeacherSeed != seed+1 || cmd == nil {
+		t.Fatal("t did not draw a new teacher")
+	}
+	s := m.cfg.InitSeed
+	m, _ = press(m, "s")
+	if m.cfg.InitSeed != s+1 || m.cfg.DataSeed != s+1 {
+		t.Fatal("s did not draw a new student and data")
+	}
+	m, _ = press(m, "L")
+	if !m.showLoss {
+		t.Fatal("L did not show the loss")
+	}
+	m, _ = press(m, "?")
+	if !m.showHelp || !strings.Contains(m.View(), "any key closes") {
+		t.Fatal("? did not show the help")
+	}
+	m, _ = press(m, "x")
+	if m.showHelp {
+		t.Fatal("a key did not close the help")
+	}
+	_, cmd = press(m, "q")
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("q did not quit")
+	}
+}
+
+func TestQuitCancelsTheRun(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cfg := testConfig()
+	cfg.Epochs = 100000
+	m := started(t, newModel(t, cfg))
+	ch := m.events
+	_, cmd := press(m, "q")
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("q did not quit")
+	}
+	if last := drain(t, ch); !errors.Is(last.Err, context.Canceled) {
+		t.Fatalf("after q the run ended with %v", last.Err)
+	}
+}
+
+func TestSaveWritesTheRun(t *testing.T) {
+	m := pump(t, started(t, newModel(t, testConfig())))
+	m, cmd := press(m, "w")
+	m, _ = send(m, cmd())
+	if !m.statusOK || !strings.HasPrefix(m.status, "saved to ") {
+		t.Fatalf("status after save: %q", m.status)
+	}
+	dir := strings.TrimPrefix(m.status, "saved to ")
+	for _, f := range []string{"config.json", "history.csv", "teacher.json", "student.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("save did not write %s", f)
+		}
+	}
+	if _, err := experiment.LoadNetwork(filepath.Join(dir, "student.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExplorerConfig(t *testing.T) {
+	c := experiment.Default()
+	e := ExplorerConfig(c)
+	if e.EvalEvery != 2 || e.EvalPoints < 4096 || e.EvalPoints > 65536 {
+		t.Fatalf("explorer eval every %d on %d points", e.EvalEvery, e.EvalPoints)
+	}
+	c.Width = 512
+	if ExplorerConfig(c).EvalPoints > e.EvalPoints*4 {
+		t.Fatal("a 256× larger student got many more evaluation points")
+	}
+}
+
+func sizeMsg(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+func displayWidth(s string) int { return lipgloss.Width(s) }

@@ -1,0 +1,101 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/reluscope/reluscope/experiment"
+)
+
+// goldenModel is the explorer at a fixed size, part-way (upTo epochs) through
+// a fixed-seed run, with fixed timings.
+func goldenModel(t *testing.T, w, h, upTo int) Model {
+	t.Helper()
+	cfg := testConfig()
+	ecfg := ExplorerConfig(cfg)
+	var start experiment.Event
+	res, err := experiment.Run(context.Background(), ecfg, experiment.Options{}, func(ev experiment.Event) error {
+		if ev.Kind == experiment.KindStart {
+			start = ev
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(t, cfg)
+	m, _ = send(m, sizeMsg(w, h))
+	m.run = runState{id: 7, cfg: ecfg}
+	m, _ = send(m, eventMsg{id: 7, ev: start})
+	for _, c := range res.History {
+		if c.Epoch > upTo {
+			break
+		}
+		ev := experiment.Event{Kind: experiment.KindProgress, Epoch: c.Epoch, Epochs: ecfg.Epochs,
+			Step: int64(c.Epoch * ecfg.StepsPerEpoch()), LR: c.LR, Loss: c.TrainLoss, StepsPerSec: 1234,
+			Elapsed: time.Duration(c.Epoch) * 50 * time.Millisecond, Checkpoints: []experiment.Checkpoint{c}}
+		first := max(1, c.Epoch-ecfg.Interval()+1)
+		if c.Epoch > 0 {
+			ev.EpochLoss, ev.FirstEpoch = res.EpochLoss[first-1:c.Epoch], first
+		}
+		m, _ = send(m, eventMsg{id: 7, ev: ev})
+	}
+	fd, err := computeFunction(res.Teacher, res.Student, start.Inputs, funcCols(m.rightWidth()-2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.fnBusy = true
+	m, _ = send(m, funcMsg{id: 7, fd: fd})
+	m.status, m.statusOK = "", true
+	return m
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Fatalf("%s differs from the golden file (rerun with -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
+	}
+}
+
+func TestGoldenViews(t *testing.T) {
+	for _, tc := range []struct {
+		w, h, upTo int
+		help, loss bool
+	}{
+		{80, 24, 24, false, false},
+		{120, 40, 24, false, true},
+		{80, 24, 40, true, false},
+	} {
+		m := goldenModel(t, tc.w, tc.h, tc.upTo)
+		m.showHelp, m.showLoss = tc.help, tc.loss
+		name := fmt.Sprintf("explorer_%dx%d_epoch%d", tc.w, tc.h, tc.upTo)
+		if tc.help {
+			name += "_help"
+		}
+		v := m.View()
+		for i, l := range splitLines(v) {
+			if w := displayWidth(l); w != tc.w {
+				t.Fatalf("%s: line %d is %d cells wide, want %d: %q", name, i, w, tc.w, l)
+			}
+		}
+		if n := len(splitLines(v)); n != tc.h {
+			t.Fatalf("%s: %d lines, want %d", name, n, tc.h)
+		}
+		checkGolden(t, name, v)
+	}
+}
