@@ -82,7 +82,7 @@ func bucketCols(xs, ys []float64, xmax float64, ncol int, useMax bool) []float64
 
 // plot draws the series with asciigraph and returns its lines and the
 // column of the plot's first data cell. It never panics on empty or NaN data.
-func plot(ss []series, height int, yfmt func(float64) string, xaxis *[2]float64, xfmt func(float64) string, colour bool) ([]string, int) {
+func plot(ss []series, height int, yfmt func(float64) string, xaxis *[2]float64, xfmt func(float64) string, colour bool, minSpan float64) ([]string, int) {
 	var data [][]float64
 	var chars []asciigraph.CharSet
 	var colors []asciigraph.AnsiColor
@@ -105,6 +105,19 @@ func plot(ss []series, height int, yfmt func(float64) string, xaxis *[2]float64,
 		return nil, 0
 	}
 	opts := []asciigraph.Option{asciigraph.Height(height), asciigraph.SeriesChars(chars...)}
+	// Widen a flat range to minSpan so the axis labels stay distinct.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, d := range data {
+		for _, v := range d {
+			if !math.IsNaN(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if hi-lo < minSpan {
+		mid := (lo + hi) / 2
+		opts = append(opts, asciigraph.LowerBound(mid-minSpan/2), asciigraph.UpperBound(mid+minSpan/2))
+	}
 	if yfmt != nil {
 		opts = append(opts, asciigraph.YAxisValueFormatter(yfmt))
 	}
@@ -168,7 +181,7 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		}
 		ss = append(ss, series{bucketCols(lx, ly, xmax, ncol, false), dotChars, asciigraph.Gray})
 	}
-	lines, _ := plot(ss, plotH-1, expLabel, &[2]float64{0, xmax}, func(v float64) string { return fmt.Sprintf("%.0f", v) }, st.colour)
+	lines, _ := plot(ss, plotH-1, expLabel, &[2]float64{0, xmax}, func(v float64) string { return fmt.Sprintf("%.0f", v) }, st.colour, 1)
 	out := []string{fit(legend, w)}
 	for _, l := range lines {
 		out = append(out, fit(l, w))

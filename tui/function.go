@@ -120,7 +120,7 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 		return placeholder(st, "window too small", w, h)
 	}
 	ss := []series{{fd.teacher, thinChars, asciigraph.Green}, {fd.student, heavyChars, asciigraph.Yellow}}
-	lines, col0 := plot(ss, plotH-1, func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, nil, st.colour)
+	lines, col0 := plot(ss, plotH-1, func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, nil, st.colour, 0)
 	out := []string{fit(head, w)}
 	for _, l := range lines {
 		out = append(out, fit(l, w))
