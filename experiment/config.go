@@ -59,6 +59,9 @@ type Config struct {
 	TeacherSeed uint64 `json:"teacher_seed" yaml:"teacher_seed"`
 	DataSeed    uint64 `json:"data_seed" yaml:"data_seed"`
 	InitSeed    uint64 `json:"init_seed" yaml:"init_seed"`
+	// Target is "teacher" (default, also "") or "sine", the paper's Figure 1
+	// function (d = 1); for sine the teacher fields are unused.
+	Target string `json:"target,omitempty" yaml:"target"`
 	// Backend names the engine: "native" or "gorgonia".
 	Backend string `json:"backend" yaml:"backend"`
 }
@@ -139,6 +142,12 @@ func (c Config) Validate() error {
 		return bad("eval_points", "%d is out of range [1, %d]", c.EvalPoints, MaxEvalPoints)
 	case c.EvalEvery < 0 || c.EvalEvery > c.Epochs:
 		return bad("eval_every", "%d is out of range [0, epochs=%d]", c.EvalEvery, c.Epochs)
+	}
+	if c.Target != "" && c.Target != TargetTeacher && c.Target != TargetSine {
+		return bad("target", "%q is not teacher or sine", c.Target)
+	}
+	if c.Target == TargetSine && c.Dim != 1 {
+		return bad("target", "sine needs dim 1, not %d", c.Dim)
 	}
 	if err := c.Batch.validate(c.Samples); err != nil {
 		return err

@@ -51,7 +51,8 @@ type Event struct {
 	// Student is a snapshot of the student's parameters, sent with every
 	// checkpoint and a few times a second for small students.
 	Student *backend.Net `json:"-"`
-	// Teacher and Inputs (m×d, row-major) come with the start event.
+	// Teacher (nil for an analytic target, see Config.Target) and Inputs
+	// (m×d, row-major) come with the start event.
 	Teacher *backend.Net `json:"-"`
 	Inputs  []float64    `json:"-"`
 	Backend string       `json:"backend,omitempty"`
@@ -217,12 +218,12 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	}
 	start := time.Now()
 
-	teacherNet := SampleTeacher(cfg)
-	teacher, err := backend.Native{}.New(teacherNet, backend.Options{MaxBatch: evalChunk})
+	teacher, err := NewTarget(cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer teacher.Close()
+	teacherNet := teacher.Net() // nil for an analytic target
 	d, m, bs := cfg.Dim, cfg.Samples, cfg.BatchSize()
 	X := make([]float64, m*d)
 	rd := newRand(cfg.DataSeed, streamData)
@@ -300,7 +301,11 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		return nil
 	}
 
-	if err := emit(Event{Kind: KindStart, Epochs: cfg.Epochs, LR: lr, Teacher: teacherNet.Clone(), Inputs: append([]float64(nil), X...),
+	var tcopy *backend.Net
+	if teacherNet != nil {
+		tcopy = teacherNet.Clone()
+	}
+	if err := emit(Event{Kind: KindStart, Epochs: cfg.Epochs, LR: lr, Teacher: tcopy, Inputs: append([]float64(nil), X...),
 		Student: studentNet.Clone(), Backend: engine.Name()}); err != nil {
 		return finish(err)
 	}
@@ -372,9 +377,10 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 const evalChunk = 2048
 
 type evaluator struct {
-	cfg              Config
-	teacher, student backend.Model
-	x, yt, ys        []float64
+	cfg       Config
+	teacher   Target
+	student   backend.Model
+	x, yt, ys []float64
 }
 
 // run evaluates the student against the teacher on cfg.EvalPoints fresh

@@ -343,7 +343,7 @@ func (m *Model) applyEvent(ev experiment.Event) tea.Cmd {
 // one computation is in flight, a newer snapshot marks it dirty.
 func (m *Model) refreshFunction() tea.Cmd {
 	r := &m.run
-	if r.teacher == nil || r.student == nil {
+	if !r.started || r.student == nil {
 		return nil
 	}
 	if m.fnBusy {
@@ -352,10 +352,10 @@ func (m *Model) refreshFunction() tea.Cmd {
 	}
 	m.fnBusy, m.fnDirty = true, false
 	m.fnSeq++
-	id, teacher, student, inputs := r.id, r.teacher, r.student, r.inputs
+	id, cfg, student, inputs := r.id, r.cfg, r.student, r.inputs
 	cols := funcCols(m.rightWidth() - 2)
 	return func() tea.Msg {
-		fd, err := computeFunction(teacher, student, inputs, cols)
+		fd, err := computeFunction(cfg, student, inputs, cols)
 		return funcMsg{id: id, fd: fd, err: err}
 	}
 }
@@ -485,7 +485,7 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 // saveCmd writes the current run (finished or not) in the background.
 func (m Model) saveCmd() tea.Cmd {
 	r := m.run
-	if r.teacher == nil {
+	if !r.started {
 		return func() tea.Msg { return savedMsg{err: fmt.Errorf("no run to save yet")} }
 	}
 	res := r.result
@@ -606,7 +606,7 @@ func (m Model) rightView(w, h int) string {
 		m.cache.fnKey = fkey
 		m.cache.fnView = renderFunction(&m.styles, m.fn, w-2, fnH-2)
 	}
-	bottom := m.panel("teacher and student along a line", m.cache.fnView, w, fnH)
+	bottom := m.panel("target and student along a line", m.cache.fnView, w, fnH)
 	return lipgloss.JoinVertical(lipgloss.Left, top, bottom)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment"
 )
 
 // funcData is teacher and student along a line through the cube:
@@ -51,28 +52,42 @@ func predictAll(net *backend.Net, x []float64, n int) ([]float64, error) {
 
 // computeFunction evaluates both networks on the line; the fine grid's size
 // shrinks for large students so that it stays a fraction of a second.
-func computeFunction(teacher, student *backend.Net, inputs []float64, cols int) (funcData, error) {
-	d := teacher.Sizes[0]
+func computeFunction(cfg experiment.Config, student *backend.Net, inputs []float64, cols int) (funcData, error) {
+	d := student.Sizes[0]
+	target, err := experiment.NewTarget(cfg)
+	if err != nil {
+		return funcData{}, err
+	}
+	defer target.Close()
+	teacher := func(x []float64, n int) ([]float64, error) {
+		y := make([]float64, n)
+		for lo := 0; lo < n; lo += 2048 {
+			hi := min(n, lo+2048)
+			if err := target.Predict(y[lo:hi], x[lo*d:hi*d]); err != nil {
+				return nil, err
+			}
+		}
+		return y, nil
+	}
 	fd := funcData{cols: cols, dim: d}
 	ts := make([]float64, cols)
 	for i := range ts {
 		ts[i] = -0.5 + float64(i)/float64(max(1, cols-1))
 	}
 	x := lineX(ts, d)
-	var err error
-	if fd.teacher, err = predictAll(teacher, x, cols); err != nil {
+	if fd.teacher, err = teacher(x, cols); err != nil {
 		return fd, err
 	}
 	if fd.student, err = predictAll(student, x, cols); err != nil {
 		return fd, err
 	}
-	fd.gridPts = max(cols*4, min(8192, int(4e8/float64(student.NumParams()+teacher.NumParams()))))
+	fd.gridPts = max(cols*4, min(8192, int(4e8/float64(2*student.NumParams()))))
 	fine := make([]float64, fd.gridPts)
 	for i := range fine {
 		fine[i] = -0.5 + float64(i)/float64(fd.gridPts-1)
 	}
 	fx := lineX(fine, d)
-	yt, err := predictAll(teacher, fx, len(fine))
+	yt, err := teacher(fx, len(fine))
 	if err != nil {
 		return fd, err
 	}
@@ -110,7 +125,7 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 	if fd.dim > 1 {
 		where = fmt.Sprintf("on the diagonal x = (t, …, t) of [−½, ½]^%d", fd.dim)
 	}
-	head := st.Teacher.Render("── teacher") + "  " + st.Student.Render("━━ student") + st.Muted.Render("  "+where)
+	head := st.Teacher.Render("── target") + "  " + st.Student.Render("━━ student") + st.Muted.Render("  "+where)
 	extra := 2 // the head line and the worst-error marker
 	if fd.rug != nil {
 		extra++

@@ -44,7 +44,7 @@ func goldenModel(t *testing.T, w, h, upTo int) Model {
 		}
 		m, _ = send(m, eventMsg{id: 7, ev: ev})
 	}
-	fd, err := computeFunction(res.Teacher, res.Student, start.Inputs, funcCols(m.rightWidth()-2))
+	fd, err := computeFunction(ecfg, res.Student, start.Inputs, funcCols(m.rightWidth()-2))
 	if err != nil {
 		t.Fatal(err)
 	}
