@@ -3,6 +3,8 @@
 //
 //	reluscope                 open the interactive explorer
 //	reluscope run [flags]     run one experiment headless
+//	reluscope sweep PRESET    run a preset's grid (also count, run --index, merge)
+//	reluscope report RESULTS  the paper's aggregation, fits and figure
 //	reluscope presets         list the built-in presets
 package main
 
@@ -24,6 +26,8 @@ const usage = `reluscope — learning ReLU networks to uniform accuracy is hard;
 usage:
   reluscope [explore flags]  open the interactive explorer (needs a terminal)
   reluscope run [flags]      run one experiment headless (reluscope run -h for flags)
+  reluscope sweep PRESET     run a preset's grid of runs, resumable (reluscope sweep -h)
+  reluscope report RESULTS   aggregate sweep results as in the paper: table, fits, chart
   reluscope presets          list the built-in presets
   reluscope help             this text
 `
@@ -71,6 +75,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		switch args[0] {
 		case "run":
 			return cmdRun(ctx, args[1:], stdout, stderr)
+		case "sweep":
+			return cmdSweep(ctx, args[1:], stdout, stderr)
+		case "report":
+			return cmdReport(args[1:], stdout)
 		case "presets":
 			return cmdPresets(stdout)
 		case "help", "-h", "-help", "--help":

@@ -140,8 +140,8 @@ func (c Config) Validate() error {
 		return bad("lr_end", "%v is out of range (0, lr=%v]", c.LREnd, c.LR)
 	case c.EvalPoints < 1 || c.EvalPoints > MaxEvalPoints:
 		return bad("eval_points", "%d is out of range [1, %d]", c.EvalPoints, MaxEvalPoints)
-	case c.EvalEvery < 0 || c.EvalEvery > c.Epochs:
-		return bad("eval_every", "%d is out of range [0, epochs=%d]", c.EvalEvery, c.Epochs)
+	case c.EvalEvery < 0 || c.EvalEvery > MaxEpochs:
+		return bad("eval_every", "%d is out of range [0, %d] (above epochs: only the first and last)", c.EvalEvery, MaxEpochs)
 	}
 	if c.Target != "" && c.Target != TargetTeacher && c.Target != TargetSine {
 		return bad("target", "%q is not teacher or sine", c.Target)

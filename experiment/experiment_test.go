@@ -134,7 +134,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"lr", func(c *Config) { c.LR = 2 }},
 		{"lr_end", func(c *Config) { c.LREnd = 1 }},
 		{"eval_points", func(c *Config) { c.EvalPoints = 0 }},
-		{"eval_every", func(c *Config) { c.EvalEvery = c.Epochs + 1 }},
+		{"eval_every", func(c *Config) { c.EvalEvery = -1 }},
 		{"batch", func(c *Config) { c.Batch = Batch{Size: 0} }},
 		{"batch", func(c *Config) { c.Batch = Batch{Frac: 1.5} }},
 		{"dtype", func(c *Config) { c.DType = "float16" }},

@@ -7,6 +7,8 @@
 //	  dim: 1                    # fields left out keep experiment.Default()
 //	  samples: 1000
 //	  batch: 20%                # a percentage, a fraction (0.2) or a size (100)
+//	sweep:                      # optional: a grid of runs, see Sweep
+//	  - samples: [100, 1000]
 //
 // Unknown keys are errors, and so is any value experiment.Config.Validate
 // rejects; errors name the file, the line and the field.
@@ -37,12 +39,15 @@ type Preset struct {
 	Config      experiment.Config
 	// Source is the embedded file name or the user's path.
 	Source string
+	// Sweep is the grid of runs, nil for a single run.
+	Sweep *Sweep
 }
 
 type file struct {
 	Name        string            `yaml:"name"`
 	Description string            `yaml:"description"`
 	Config      experiment.Config `yaml:"config"`
+	Sweep       []yaml.Node       `yaml:"sweep"`
 }
 
 // Names lists the built-in presets in sorted order.
@@ -100,7 +105,11 @@ func Parse(source string, b []byte) (Preset, error) {
 	if f.Name == "" {
 		f.Name = strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))
 	}
-	return Preset{Name: f.Name, Description: f.Description, Config: f.Config, Source: source}, nil
+	sw, err := parseSweep(source, f.Sweep, f.Config)
+	if err != nil {
+		return Preset{}, err
+	}
+	return Preset{Name: f.Name, Description: f.Description, Config: f.Config, Source: source, Sweep: sw}, nil
 }
 
 // lineOf finds the line of the config key a validation error names.

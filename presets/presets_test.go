@@ -77,3 +77,122 @@ func TestUserFileAndSet(t *testing.T) {
 		t.Fatal("a --set without = accepted")
 	}
 }
+
+func TestPaperGrids(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dim  int
+	}{{"paper-1d", 1}, {"paper-3d", 3}} {
+		p, err := Load(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := p.Sweep.Len(); n != 4*3*3*3*40 {
+			t.Fatalf("%s: %d runs, want 4320", tc.name, n)
+		}
+		samples, widths, teachers, seeds := map[int]int{}, map[int]int{}, map[uint64]int{}, map[uint64]int{}
+		rules := map[string]int{}
+		hashes := map[string]bool{}
+		for i := 0; i < p.Sweep.Len(); i++ {
+			c, err := p.RunConfig(i, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Dim != tc.dim || c.Depth != 5 || c.TeacherWidth != 32 || c.Coef != 0.5 || c.LR != 1e-4 || c.LREnd != 1e-6 ||
+				!c.Standardize || c.DType != "float64" || c.EvalPoints != 1<<24 || c.Interval() != c.Epochs/5 || c.DataSeed != c.InitSeed {
+				t.Fatalf("%s run %d differs from the reference: %+v", tc.name, i, c)
+			}
+			samples[c.Samples]++
+			widths[c.Width]++
+			teachers[c.TeacherSeed]++
+			seeds[c.InitSeed]++
+			rules[c.Batch.String()+"/"+experiment.Batch{Size: c.Epochs}.String()]++
+			hashes[experiment.ConfigHash(c)] = true
+		}
+		if len(hashes) != 4320 {
+			t.Fatalf("%s: %d distinct configs, want 4320", tc.name, len(hashes))
+		}
+		for _, m := range []int{100, 1000, 10000, 100000} {
+			if samples[m] != 1080 {
+				t.Fatalf("%s: m=%d in %d runs, want 1080", tc.name, m, samples[m])
+			}
+		}
+		for _, w := range []int{32, 512, 2048} {
+			if widths[w] != 1440 {
+				t.Fatalf("%s: width %d in %d runs", tc.name, w, widths[w])
+			}
+		}
+		for _, r := range []string{"20%/5000", "2%/5000", "100/1000"} {
+			if rules[r] != 1440 {
+				t.Fatalf("%s: batch/epochs %s in %d runs (have %v)", tc.name, r, rules[r], rules)
+			}
+		}
+		if len(teachers) != 40 || len(seeds) != 3 || seeds[10000] != 1440 || seeds[10002] != 1440 {
+			t.Fatalf("%s: %d teachers, seeds %v", tc.name, len(teachers), seeds)
+		}
+		// The batch rules of the reference: ⌈0.2m⌉, ⌈0.02m⌉, 100.
+		c, _ := p.RunConfig(1*1080+0*360+1*120, nil) // m=1000, width 32, batch 2%
+		if c.Samples != 1000 || c.Width != 32 || c.BatchSize() != 20 || c.Epochs != 5000 {
+			t.Fatalf("%s: index arithmetic gives %+v", tc.name, c)
+		}
+	}
+	s, _ := Load("paper-sine")
+	if s.Config.Target != experiment.TargetSine || backendParams(s.Config.StudentSizes()) != 51151 || s.Config.BatchSize() != 20 || s.Config.Epochs != 5000 {
+		t.Fatalf("paper-sine: %+v", s.Config)
+	}
+}
+
+func backendParams(sizes []int) int {
+	p := 0
+	for l := 0; l+1 < len(sizes); l++ {
+		p += sizes[l]*sizes[l+1] + sizes[l+1]
+	}
+	return p
+}
+
+func TestSweepIndexContract(t *testing.T) {
+	p, _ := Load("smoke")
+	n := p.Sweep.Len()
+	seen := map[string]int{}
+	for i := 0; i < n; i++ {
+		a, err := p.RunConfig(i, []string{"epochs=3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := p.RunConfig(i, []string{"epochs=3"})
+		if a != b {
+			t.Fatalf("run %d is not deterministic", i)
+		}
+		if a.Epochs != 3 {
+			t.Fatal("--set did not apply after the grid")
+		}
+		seen[experiment.ConfigHash(a)]++
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct runs of %d", len(seen), n)
+	}
+	if _, err := p.RunConfig(n, nil); err == nil {
+		t.Fatal("index past the end accepted")
+	}
+	if err := p.Sweep.Limit("teacher_seed", 1); err != nil || p.Sweep.Len() != n/2 {
+		t.Fatalf("limit: %v, %d runs", err, p.Sweep.Len())
+	}
+	if err := p.Sweep.Limit("nope", 1); err == nil || !strings.Contains(err.Error(), "no axis") {
+		t.Fatalf("limit on a missing axis: %v", err)
+	}
+}
+
+func TestBadSweeps(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"sweep:\n  - widht: [1, 2]\n", "field widht not found"},
+		{"sweep:\n  - width: 3\n", "want a list"},
+		{"sweep:\n  - teacher_seed: {from: 1}\n", "a range is {from: N, count: K}"},
+		{"sweep:\n  - width: [1, -2]\n", "line 2"},
+		{"sweep:\n  - {a: [1], b: [2]}\n", "one key"},
+	} {
+		_, err := Parse("s.yaml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}

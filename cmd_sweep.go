@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/presets"
+)
+
+const sweepUsage = `usage:
+  reluscope sweep PRESET [flags]              run the preset's grid on local workers (resumable)
+  reluscope sweep count PRESET [flags]        print the number of runs
+  reluscope sweep run PRESET --index I [flags]  run the I-th run only (I defaults to
+                                              $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)
+  reluscope sweep merge [--out FILE] PATH...  merge result files and folders, dropping duplicates
+flags of the first three: --out DIR, --set key=value, --limit axis=N, --workers N (see -h of each)
+`
+
+// sweepFlags are shared by sweep, sweep count and sweep run.
+type sweepFlags struct {
+	fs      *flag.FlagSet
+	out     string
+	sets    multiFlag
+	limits  multiFlag
+	workers int
+}
+
+func newSweepFlags(name string) *sweepFlags {
+	s := &sweepFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	s.fs.StringVar(&s.out, "out", "", "results folder (default results/sweep-PRESET)")
+	s.fs.Var(&s.sets, "set", "override a config value in every run, key=value (repeatable; applied after the grid)")
+	s.fs.Var(&s.limits, "limit", "keep the first N values of an axis, axis=N (repeatable), e.g. --limit teacher_seed=5")
+	s.fs.IntVar(&s.workers, "workers", runtime.NumCPU(), "runs in parallel")
+	return s
+}
+
+// parse reads PRESET and the flags (in either order) and builds the jobs.
+func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []experiment.Job, error) {
+	pos, err := parsePositional(s.fs, args, stdout)
+	if err != nil {
+		return presets.Preset{}, nil, err
+	}
+	if len(pos) != 1 {
+		return presets.Preset{}, nil, fmt.Errorf("%s: want one PRESET, got %d arguments\n%s", s.fs.Name(), len(pos), sweepUsage)
+	}
+	p, err := presets.Load(pos[0])
+	if err != nil {
+		return p, nil, err
+	}
+	if p.Sweep == nil {
+		return p, nil, fmt.Errorf("preset %s has no sweep: grid (use reluscope run --preset %s)", p.Name, p.Name)
+	}
+	for _, l := range s.limits {
+		k, v, ok := strings.Cut(l, "=")
+		n, err := strconv.Atoi(v)
+		if !ok || err != nil {
+			return p, nil, fmt.Errorf("--limit %q: want axis=N", l)
+		}
+		if err := p.Sweep.Limit(k, n); err != nil {
+			return p, nil, err
+		}
+	}
+	if s.workers < 1 {
+		return p, nil, fmt.Errorf("--workers %d: must be ≥ 1", s.workers)
+	}
+	if s.out == "" {
+		s.out = filepath.Join("results", "sweep-"+p.Name)
+	}
+	n := p.Sweep.Len()
+	jobs := make([]experiment.Job, n)
+	for i := range jobs {
+		cfg, err := p.RunConfig(i, s.sets)
+		if err != nil {
+			return p, nil, fmt.Errorf("run %d: %w", i, flagError(err))
+		}
+		jobs[i] = experiment.Job{Index: i, Config: cfg}
+	}
+	return p, jobs, nil
+}
+
+func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "count":
+			s := newSweepFlags("sweep count")
+			_, jobs, err := s.parse(args[1:], stdout)
+			if err != nil {
+				return helpOK(err)
+			}
+			fmt.Fprintln(stdout, len(jobs))
+			return nil
+		case "run":
+			return cmdSweepRun(ctx, args[1:], stdout, stderr)
+		case "merge":
+			return cmdSweepMerge(args[1:], stdout)
+		case "-h", "-help", "--help", "help":
+			fmt.Fprint(stdout, sweepUsage)
+			return nil
+		}
+	}
+	s := newSweepFlags("sweep")
+	p, jobs, err := s.parse(args, stdout)
+	if err != nil {
+		return helpOK(err)
+	}
+	if err := os.MkdirAll(s.out, 0o755); err != nil {
+		return err
+	}
+	results := filepath.Join(s.out, "results.jsonl")
+	if err := experiment.RepairTail(results); err != nil {
+		return err
+	}
+	done, err := experiment.ReadResults(s.out)
+	if err != nil {
+		return err
+	}
+	todo := experiment.Pending(jobs, done)
+	fmt.Fprintf(stderr, "sweep %s: %d runs, %d already finished in %s, %d to go on %d workers\n",
+		p.Name, len(jobs), len(jobs)-len(todo), s.out, len(todo), min(s.workers, max(1, len(todo))))
+	if len(todo) == 0 {
+		return nil
+	}
+	bar := newProgress(stderr, len(todo))
+	err = experiment.RunPool(ctx, todo, s.workers, p.Name, func(r experiment.Record) error {
+		if err := experiment.AppendRecord(results, r); err != nil {
+			return err
+		}
+		bar.add(r)
+		return nil
+	})
+	bar.finish()
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted: %d runs saved in %s; run the same command to resume", bar.done, results)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "results in %s (%d failed runs)\n", results, bar.failed)
+	return nil
+}
+
+func helpOK(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s := newSweepFlags("sweep run")
+	index := s.fs.Int("index", -1, "the run to do, 0-based (default $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)")
+	p, jobs, err := s.parse(args, stdout)
+	if err != nil {
+		return helpOK(err)
+	}
+	i := *index
+	if i < 0 {
+		for _, env := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
+			if v := os.Getenv(env); v != "" {
+				if i, err = strconv.Atoi(v); err != nil {
+					return fmt.Errorf("$%s=%q is not an index", env, v)
+				}
+				break
+			}
+		}
+	}
+	if i < 0 || i >= len(jobs) {
+		return fmt.Errorf("--index %d is out of range [0, %d) (or set $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX)", i, len(jobs))
+	}
+	if err := os.MkdirAll(s.out, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(s.out, experiment.ShardName(i))
+	if old, err := experiment.ReadRecords(path); err == nil && len(old) == 1 && old[0].Hash == experiment.ConfigHash(jobs[i].Config) {
+		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
+		return nil
+	}
+	rec, err := experiment.RunJob(ctx, jobs[i], p.Name)
+	if err != nil {
+		return err
+	}
+	if err := experiment.WriteRecordsAtomic(path, []experiment.Record{rec}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "run %d of %d done in %.1fs: %s\n", i, len(jobs), rec.Seconds, recordSummary(rec))
+	return nil
+}
+
+func cmdSweepMerge(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sweep merge", flag.ContinueOnError)
+	out := fs.String("out", "", "write the merged results to this file (atomically); default stdout")
+	paths, err := parsePositional(fs, args, stdout)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("sweep merge: name result files or folders to merge")
+	}
+	recs, err := experiment.ReadResults(paths...)
+	if err != nil {
+		return err
+	}
+	merged := experiment.Dedup(recs)
+	if *out == "" {
+		for _, r := range merged {
+			if err := writeJSONLine(stdout, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := experiment.WriteRecordsAtomic(*out, merged); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "merged %d records (%d duplicates dropped) into %s\n", len(merged), len(recs)-len(merged), *out)
+	return nil
+}
+
+func recordSummary(r experiment.Record) string {
+	c := r.Config
+	s := fmt.Sprintf("m=%d width=%d batch=%s teacher=%d seed=%d", c.Samples, c.Width, c.Batch, c.TeacherSeed, c.InitSeed)
+	if r.Error != "" {
+		return s + "  FAILED: " + r.Error
+	}
+	if n := len(r.History); n > 0 {
+		f := r.History[n-1]
+		s += fmt.Sprintf("  L2 %.3g  L∞ %.3g", f.L2, f.Linf)
+	}
+	return s
+}
+
+// progress prints a bar with an ETA: redrawn in place on a terminal, a line
+// per run otherwise.
+type progress struct {
+	w            io.Writer
+	tty          bool
+	total, done  int
+	failed       int
+	start        time.Time
+	lastLineSize int
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = isatty.IsTerminal(f.Fd())
+	}
+	return &progress{w: w, tty: tty, total: total, start: time.Now()}
+}
+
+func (p *progress) add(r experiment.Record) {
+	p.done++
+	if r.Error != "" {
+		p.failed++
+	}
+	el := time.Since(p.start)
+	eta := time.Duration(float64(el) / float64(p.done) * float64(p.total-p.done))
+	const width = 24
+	fill := p.done * width / p.total
+	line := fmt.Sprintf("[%s%s] %d/%d runs  %s elapsed  ETA %s  last: %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
+		p.done, p.total, el.Round(time.Second), eta.Round(time.Second), recordSummary(r))
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%-*s", p.lastLineSize, line)
+		p.lastLineSize = len(line)
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+}
+
+func (p *progress) finish() {
+	if p.tty && p.done > 0 {
+		fmt.Fprintln(p.w)
+	}
+}

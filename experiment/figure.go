@@ -1,0 +1,71 @@
+package experiment
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+var metricColors = [3]color.RGBA{{0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77, 0xb4, 0xff}, {0xd6, 0x27, 0x28, 0xff}}
+
+// WriteFigure writes the sample-complexity figure, one panel per problem
+// stacked vertically: each metric against m on log–log axes with its fitted
+// line, and the reference m^(−(1/p+1/d)) (constant 1) dashed. The format
+// follows the file's extension (png, svg, pdf).
+func WriteFigure(path string, reps []Report) error {
+	if len(reps) == 0 {
+		return fmt.Errorf("no results to plot")
+	}
+	const w, h = 6 * vg.Inch, 4 * vg.Inch
+	img, err := newCanvas(path, w, vg.Length(len(reps))*h)
+	if err != nil {
+		return err
+	}
+	for i, rep := range reps {
+		p := plot.New()
+		p.Title.Text = "error vs m — " + rep.Problem.String()
+		p.X.Label.Text = "training samples m"
+		p.Y.Label.Text = "min over algorithms of max over teachers"
+		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+		p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+		p.Legend.Top, p.Legend.Left = false, true
+		for k := 0; k < 3; k++ {
+			var pts, ref plotter.XYs
+			for _, pt := range rep.Points {
+				if pt.Err[k] > 0 && !math.IsInf(pt.Err[k], 0) {
+					pts = append(pts, plotter.XY{X: float64(pt.M), Y: pt.Err[k]})
+					ref = append(ref, plotter.XY{X: float64(pt.M), Y: math.Pow(float64(pt.M), rep.RefSlope[k])})
+				}
+			}
+			if len(pts) == 0 {
+				continue
+			}
+			line, marks, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return err
+			}
+			line.Color, marks.Color = metricColors[k], metricColors[k]
+			rl, err := plotter.NewLine(ref)
+			if err != nil {
+				return err
+			}
+			rl.Color = metricColors[k]
+			rl.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			p.Add(line, marks, rl)
+			name := strings.Replace(MetricNames[k], "Linf", "L∞", 1)
+			p.Legend.Add(fmt.Sprintf("%s (fit slope %.2f)", name, rep.Fits[k].B), line, marks)
+			p.Legend.Add(fmt.Sprintf("m^%.2f reference", rep.RefSlope[k]), rl)
+		}
+		c := draw.Crop(draw.New(img), 0, 0, 0, 0)
+		top := vg.Length(len(reps)-1-i) * h
+		c = draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top}, Max: vg.Point{X: w, Y: top + h}}}
+		p.Draw(c)
+	}
+	return saveCanvas(path, img)
+}

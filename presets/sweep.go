@@ -1,0 +1,201 @@
+package presets
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/reluscope/reluscope/experiment"
+)
+
+// Sweep is a preset's grid: an ordered list of axes whose cartesian product
+// is the set of runs, the first axis outermost. In YAML each axis is one of
+//
+//   - samples: [100, 1000]            # one key, a list of values
+//   - teacher_seed: {from: 0, count: 40}  # one key, a range of integers
+//   - [{batch: 20%, epochs: 5000}, {batch: 100, epochs: 1000}]  # groups
+//
+// The key "seed" sets data_seed and init_seed together.
+type Sweep struct {
+	Axes []Axis
+}
+
+// Axis is one dimension of the grid.
+type Axis struct {
+	Name   string     // the key, or the keys of the groups joined with "+"
+	Values []Override // the settings each position applies
+}
+
+// Override is one position of an axis: YAML config fields to set.
+type Override struct {
+	Label string // "width=512", "batch=20% epochs=5000"
+	YAML  string
+}
+
+// Len is the number of runs.
+func (s *Sweep) Len() int {
+	if s == nil {
+		return 1
+	}
+	n := 1
+	for _, a := range s.Axes {
+		n *= len(a.Values)
+	}
+	return n
+}
+
+// Limit keeps the first n values of the axis named name.
+func (s *Sweep) Limit(name string, n int) error {
+	if s == nil {
+		return fmt.Errorf("--limit %s=%d: the preset has no sweep", name, n)
+	}
+	for i, a := range s.Axes {
+		if a.Name == name || strings.Contains("+"+a.Name+"+", "+"+name+"+") {
+			if n < 1 {
+				return fmt.Errorf("--limit %s=%d: keep at least 1 value", name, n)
+			}
+			s.Axes[i].Values = a.Values[:min(n, len(a.Values))]
+			return nil
+		}
+	}
+	var names []string
+	for _, a := range s.Axes {
+		names = append(names, a.Name)
+	}
+	return fmt.Errorf("--limit: no axis %q (axes: %s)", name, strings.Join(names, ", "))
+}
+
+// RunConfig is run i's config: the base, then each axis's override, then
+// the sets ("key=value"); validated.
+func (p Preset) RunConfig(i int, sets []string) (experiment.Config, error) {
+	n := p.Sweep.Len()
+	if i < 0 || i >= n {
+		return experiment.Config{}, fmt.Errorf("run index %d is out of range [0, %d)", i, n)
+	}
+	cfg := p.Config
+	if p.Sweep != nil {
+		// Mixed radix, the last axis fastest.
+		idx := make([]int, len(p.Sweep.Axes))
+		r := i
+		for k := len(p.Sweep.Axes) - 1; k >= 0; k-- {
+			l := len(p.Sweep.Axes[k].Values)
+			idx[k] = r % l
+			r /= l
+		}
+		for k, a := range p.Sweep.Axes {
+			if err := decodeInto(&cfg, a.Values[idx[k]].YAML); err != nil {
+				return cfg, fmt.Errorf("%s: axis %s: %v", p.Source, a.Name, err)
+			}
+		}
+	}
+	return Set(cfg, sets)
+}
+
+func decodeInto(cfg *experiment.Config, src string) error {
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("%s", yamlMsg(err))
+	}
+	return nil
+}
+
+// parseSweep reads the sweep: list of the preset file.
+func parseSweep(source string, nodes []yaml.Node, base experiment.Config) (*Sweep, error) {
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	s := &Sweep{}
+	for _, n := range nodes {
+		a, err := parseAxis(&n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: sweep: %v", source, n.Line, err)
+		}
+		// Each value must apply cleanly to the base on its own.
+		for _, v := range a.Values {
+			c := base
+			if err := decodeInto(&c, v.YAML); err != nil {
+				return nil, fmt.Errorf("%s: line %d: sweep %s: %v", source, n.Line, v.Label, err)
+			}
+			if err := c.Validate(); err != nil {
+				return nil, fmt.Errorf("%s: line %d: sweep %s: %v", source, n.Line, v.Label, err)
+			}
+		}
+		s.Axes = append(s.Axes, a)
+	}
+	return s, nil
+}
+
+func parseAxis(n *yaml.Node) (Axis, error) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		if len(n.Content) != 2 {
+			return Axis{}, fmt.Errorf("an axis is one key with a list or range, or a list of groups")
+		}
+		key, val := n.Content[0].Value, n.Content[1]
+		a := Axis{Name: key}
+		var vals []string
+		switch val.Kind {
+		case yaml.SequenceNode:
+			for _, v := range val.Content {
+				if v.Kind != yaml.ScalarNode {
+					return a, fmt.Errorf("%s: values must be scalars", key)
+				}
+				vals = append(vals, v.Value)
+			}
+		case yaml.MappingNode:
+			var r struct {
+				From  *int `yaml:"from"`
+				Count *int `yaml:"count"`
+			}
+			if err := val.Decode(&r); err != nil || r.From == nil || r.Count == nil || *r.Count < 1 {
+				return a, fmt.Errorf("%s: a range is {from: N, count: K} with K ≥ 1", key)
+			}
+			for k := 0; k < *r.Count; k++ {
+				vals = append(vals, strconv.Itoa(*r.From+k))
+			}
+		default:
+			return a, fmt.Errorf("%s: want a list [a, b] or a range {from: N, count: K}", key)
+		}
+		if len(vals) == 0 {
+			return a, fmt.Errorf("%s: no values", key)
+		}
+		for _, v := range vals {
+			a.Values = append(a.Values, Override{Label: key + "=" + v, YAML: setting(key, v)})
+		}
+		return a, nil
+	case yaml.SequenceNode:
+		a := Axis{}
+		for _, g := range n.Content {
+			if g.Kind != yaml.MappingNode || len(g.Content) == 0 {
+				return a, fmt.Errorf("a group is a map of settings, like {batch: 20%%, epochs: 5000}")
+			}
+			var keys, labels, lines []string
+			for k := 0; k+1 < len(g.Content); k += 2 {
+				key, v := g.Content[k].Value, g.Content[k+1]
+				if v.Kind != yaml.ScalarNode {
+					return a, fmt.Errorf("group value %s must be a scalar", key)
+				}
+				keys = append(keys, key)
+				labels = append(labels, key+"="+v.Value)
+				lines = append(lines, setting(key, v.Value))
+			}
+			if a.Name == "" {
+				a.Name = strings.Join(keys, "+")
+			}
+			a.Values = append(a.Values, Override{Label: strings.Join(labels, " "), YAML: strings.Join(lines, "")})
+		}
+		return a, nil
+	}
+	return Axis{}, fmt.Errorf("an axis is one key with a list or range, or a list of groups")
+}
+
+// setting is the YAML of key=value; "seed" sets data and init seeds.
+func setting(key, v string) string {
+	if key == "seed" {
+		return "data_seed: " + v + "\ninit_seed: " + v + "\n"
+	}
+	return key + ": " + v + "\n"
+}
