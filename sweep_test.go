@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/reluscope/reluscope/experiment"
 )
 
@@ -157,5 +159,51 @@ func TestSweepBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), tc.want) {
 			t.Fatalf("%v: err %v, output %q; want failure with %q", tc.args, err, out, tc.want)
 		}
+	}
+}
+
+func TestExamples(t *testing.T) {
+	// The Slurm script runs the array task's index.
+	dir := t.TempDir()
+	script, _ := filepath.Abs("examples/slurm-array.sh")
+	cmd := exec.Command("bash", script, "smoke", "--set", "epochs=2")
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=5", "RELUSCOPE="+binary)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("slurm script: %v\n%s", err, out)
+	}
+	if rs, err := experiment.ReadRecords(filepath.Join(dir, "results", "shards-smoke", experiment.ShardName(5))); err != nil || len(rs) != 1 || rs[0].Index != 5 {
+		t.Fatalf("the Slurm task wrote %v (%v), want run 5", rs, err)
+	}
+	// The Kubernetes manifest is an Indexed Job over every run of its preset.
+	b, err := os.ReadFile("examples/k8s-indexed-job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job struct {
+		Kind string `yaml:"kind"`
+		Spec struct {
+			CompletionMode string `yaml:"completionMode"`
+			Completions    int    `yaml:"completions"`
+			Template       struct {
+				Spec struct {
+					Containers []struct {
+						Command []string `yaml:"command"`
+					} `yaml:"containers"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(b, &job); err != nil {
+		t.Fatal(err)
+	}
+	c := job.Spec.Template.Spec.Containers
+	if job.Kind != "Job" || job.Spec.CompletionMode != "Indexed" || len(c) != 1 || len(c[0].Command) < 4 {
+		t.Fatalf("manifest: %+v", job)
+	}
+	preset := c[0].Command[3]
+	n := strings.TrimSpace(runBinary(t, "sweep", "count", preset))
+	if fmt.Sprint(job.Spec.Completions) != n || strings.Join(c[0].Command[1:3], " ") != "sweep run" {
+		t.Fatalf("manifest runs %v with %d completions; %s has %s runs", c[0].Command, job.Spec.Completions, preset, n)
 	}
 }

@@ -67,17 +67,20 @@ type runState struct {
 
 // Model is the explorer's root model.
 type Model struct {
-	opt      Options
-	keys     keyMap
-	help     help.Model
-	styles   Styles
-	width    int
-	height   int
-	selected int
-	editing  bool
-	input    textinput.Model
-	showHelp bool
-	showLoss bool
+	opt       Options
+	keys      keyMap
+	help      help.Model
+	styles    Styles
+	width     int
+	height    int
+	selected  int
+	editing   bool
+	input     textinput.Model
+	showHelp  bool
+	showLoss  bool
+	ladderOn  bool // the sample-complexity view is shown
+	ladder    ladderState
+	ladderSeq int
 
 	cfg     experiment.Config // the settings shown (the next run's)
 	run     runState
@@ -202,6 +205,9 @@ func (m Model) Close() {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	if m.ladder.cancel != nil {
+		m.ladder.cancel()
+	}
 }
 
 // waitForEvent is the one blocking receive a Cmd does.
@@ -260,7 +266,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if base, ok := strings.CutSuffix(m.status, " — restarting"); ok {
 			m.status = base + " — new run started"
 		}
-		return m, m.startRun()
+		cmd := m.startRun()
+		if m.ladderOn {
+			m.ctl.Pause() // the ladder has the cores; the run waits
+			cmd = tea.Batch(cmd, m.startLadder())
+		}
+		return m, cmd
 	case eventMsg:
 		if msg.id != m.run.id {
 			return m, nil // a cancelled run's event: drop, do not re-arm
@@ -269,6 +280,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, waitForEvent(msg.id, m.events))
 	case runClosedMsg:
 		return m, nil
+	case ladderMsg:
+		return m, m.applyRung(msg)
 	case funcMsg:
 		if msg.id != m.run.id {
 			return m, nil
@@ -459,6 +472,20 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.scheduleRestart()
 	case key.Matches(msg, k.Loss):
 		m.showLoss = !m.showLoss
+	case key.Matches(msg, k.View):
+		m.ladderOn = !m.ladderOn
+		if m.ladderOn {
+			if m.ctl != nil {
+				m.ctl.Pause()
+			}
+			m.setStatus(true, "sample complexity: training the current setting for m = 10 … 10000; v goes back")
+			return m, m.startLadder()
+		}
+		m.stopLadder()
+		if m.ctl != nil && !m.paused {
+			m.ctl.Resume()
+		}
+		m.setStatus(true, "back to training")
 	case key.Matches(msg, k.Save):
 		return m, m.saveCmd()
 	}
@@ -478,6 +505,7 @@ func (m Model) commit(next experiment.Config, name string) (tea.Model, tea.Cmd) 
 
 func (m Model) quit() (tea.Model, tea.Cmd) {
 	m.stopRun()
+	m.stopLadder()
 	m.cache.report(m.opt.Log, true)
 	return m, tea.Quit
 }
@@ -522,7 +550,11 @@ func (m Model) View() string {
 	if m.showHelp {
 		body = m.panel("keys", "\n"+m.help.FullHelpView(m.keys.FullHelp())+"\n\n"+m.styles.Muted.Render("any key closes this help"), w, bodyH)
 	} else {
-		body = lipgloss.JoinHorizontal(lipgloss.Top, m.controlsView(bodyH), m.rightView(m.rightWidth(), bodyH))
+		right := m.rightView(m.rightWidth(), bodyH)
+		if m.ladderOn {
+			right = m.ladderView(m.rightWidth(), bodyH)
+		}
+		body = lipgloss.JoinHorizontal(lipgloss.Top, m.controlsView(bodyH), right)
 	}
 	out := lipgloss.JoinVertical(lipgloss.Left, fit(title, w), body, status, fit(footer, w))
 	return box(strings.Split(out, "\n"), w, h)
@@ -621,6 +653,8 @@ func (m Model) statusView(w int) string {
 		state = st.OK.Render("✓ done")
 	case m.pending != 0:
 		state = st.Muted.Render("… restarting")
+	case m.ladderOn:
+		state = st.Value.Render("‖ held")
 	case m.paused:
 		state = st.Value.Render("‖ paused")
 	case r.started:

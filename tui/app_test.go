@@ -332,3 +332,45 @@ func sizeMsg(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, He
 func splitLines(s string) []string { return strings.Split(s, "\n") }
 
 func displayWidth(s string) int { return lipgloss.Width(s) }
+
+func TestSampleComplexityView(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cfg := testConfig()
+	cfg.Epochs = 100000
+	m := started(t, newModel(t, cfg))
+	m, cmd := press(m, "v")
+	if !m.ladderOn || cmd == nil || m.ladder.cancel == nil || !m.ctl.Paused() || m.paused {
+		t.Fatal("v did not start the ladder and hold the training run")
+	}
+	if !strings.Contains(m.View(), "sample complexity") || !strings.Contains(m.View(), "‖ held") {
+		t.Fatal("the view does not show the sample-complexity panel")
+	}
+	// Finished rungs fill the table and the fit; a stale ladder's are dropped.
+	id := m.ladder.id
+	for i, c := range LadderConfigs(m.cfg)[:3] {
+		e := 0.1 / float64(i+1)
+		rec := experiment.Record{Config: c, History: []experiment.Checkpoint{{}, {Epoch: c.Epochs, Metrics: experiment.Metrics{L2: e / 10, Linf: e}}}}
+		m, _ = send(m, ladderMsg{id: id, rec: rec})
+	}
+	m, _ = send(m, ladderMsg{id: id - 1, rec: experiment.Record{Config: experiment.Config{Samples: 77}}})
+	if len(m.ladder.results) != 3 {
+		t.Fatalf("%d rungs recorded, want 3", len(m.ladder.results))
+	}
+	v := m.View()
+	if !strings.Contains(v, "3 of 7 runs done") || !strings.Contains(v, "fitted slopes") || !strings.Contains(v, "1.00e-01") {
+		t.Fatalf("ladder view:\n%s", v)
+	}
+	m, _ = press(m, "v")
+	if m.ladderOn || m.ladder.cancel != nil || m.ctl.Paused() {
+		t.Fatal("v did not stop the ladder and resume training")
+	}
+	// The rungs are kept for the same settings.
+	if len(m.ladder.results) != 3 {
+		t.Fatal("leaving the view dropped the finished rungs")
+	}
+	cfgs := LadderConfigs(cfg)
+	if len(cfgs) != 7 || cfgs[0].Samples != 10 || cfgs[6].Samples != 10000 || cfgs[6].Epochs*cfgs[6].StepsPerEpoch() < ladderSteps {
+		t.Fatalf("ladder configs: %+v", cfgs[6])
+	}
+	m.Close()
+}

@@ -4,25 +4,26 @@ import "github.com/charmbracelet/bubbles/key"
 
 // keyMap lists every key of the explorer; it implements help.KeyMap.
 type keyMap struct {
-	Up, Down, Inc, Dec, Edit key.Binding
-	Pause, Step, Restart     key.Binding
-	NewTeacher, NewStudent   key.Binding
-	Loss, Save, Help, Quit   key.Binding
+	Up, Down, Inc, Dec, Edit     key.Binding
+	Pause, Step, Restart         key.Binding
+	NewTeacher, NewStudent       key.Binding
+	Loss, View, Save, Help, Quit key.Binding
 }
 
 func defaultKeyMap() keyMap {
 	return keyMap{
-		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous setting")),
-		Down:       key.NewBinding(key.WithKeys("down", "j", "tab"), key.WithHelp("↓/j", "next setting")),
-		Inc:        key.NewBinding(key.WithKeys("right", "l", "+", "="), key.WithHelp("→/+", "raise value")),
-		Dec:        key.NewBinding(key.WithKeys("left", "h", "-", "_"), key.WithHelp("←/-", "lower value")),
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "select")),
+		Down:       key.NewBinding(key.WithKeys("down", "j", "tab"), key.WithHelp("↓/j", "select next")),
+		Inc:        key.NewBinding(key.WithKeys("right", "l", "+", "="), key.WithHelp("→/+", "raise")),
+		Dec:        key.NewBinding(key.WithKeys("left", "h", "-", "_"), key.WithHelp("←/-", "lower")),
 		Edit:       key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("enter", "type a value")),
-		Pause:      key.NewBinding(key.WithKeys(" ", "p"), key.WithHelp("space", "pause/resume")),
+		Pause:      key.NewBinding(key.WithKeys(" ", "p"), key.WithHelp("space", "pause")),
 		Step:       key.NewBinding(key.WithKeys("."), key.WithHelp(".", "one epoch (pauses)")),
 		Restart:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart, same seeds")),
 		NewTeacher: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "new teacher")),
 		NewStudent: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new student & data")),
 		Loss:       key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "train loss on/off")),
+		View:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "sample complexity")),
 		Save:       key.NewBinding(key.WithKeys("w", "ctrl+s"), key.WithHelp("w", "save run")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -30,13 +31,13 @@ func defaultKeyMap() keyMap {
 }
 
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Inc, k.Pause, k.Restart, k.Save, k.Help, k.Quit}
+	return []key.Binding{k.Up, k.Inc, k.Pause, k.View, k.Save, k.Help, k.Quit}
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Inc, k.Dec, k.Edit},
 		{k.Pause, k.Step, k.Restart, k.NewTeacher, k.NewStudent},
-		{k.Loss, k.Save, k.Help, k.Quit},
+		{k.Loss, k.View, k.Save, k.Help, k.Quit},
 	}
 }
