@@ -187,7 +187,7 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
 		return nil
 	}
-	rec, err := experiment.RunJob(ctx, jobs[i], p.Name)
+	rec, err := experiment.RunJob(ctx, jobs[i], p.Name, 0)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,9 @@ type Options struct {
 	// MaxBatch is the largest batch the model will see; buffers are sized
 	// for it up front. Zero means 1024; larger batches grow the buffers.
 	MaxBatch int
+	// Threads is the number of goroutines a model may compute on; zero
+	// means GOMAXPROCS.
+	Threads int
 }
 
 // Model is one network being trained or evaluated by an engine.

@@ -2,14 +2,15 @@ package backend
 
 import (
 	"math"
+	"runtime"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	"github.com/reluscope/reluscope/backend/gemm"
 )
 
 // Native is the default engine: forward pass, backward pass and Adam written
-// directly over preallocated buffers, GEMMs through gonum's BLAS, bias add and
-// ReLU fused into single passes.
+// directly over preallocated buffers, GEMMs through the packed, register-blocked
+// kernels of backend/gemm on a pool of Options.Threads goroutines, bias add and
+// ReLU fused into single passes. After warm-up a step allocates nothing.
 type Native struct{}
 
 func init() { Register(Native{}) }
@@ -21,24 +22,19 @@ func (Native) New(net *Net, opt Options) (Model, error) {
 		return nil, err
 	}
 	if opt.DType == Float32 {
-		return newNative[float32](net, opt, sgemm), nil
+		return newNative[float32](net, opt), nil
 	}
-	return newNative[float64](net, opt, dgemm), nil
+	return newNative[float64](net, opt), nil
 }
 
 type float interface{ ~float32 | ~float64 }
 
-// gemmFunc computes C = alpha·op(A)·op(B) + beta·C on row-major matrices.
-type gemmFunc[T float] func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
-
-var impl gonum.Implementation
-
-func dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	impl.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	impl.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+// threads is the number of goroutines a model computes on.
+func threads(opt Options) int {
+	if opt.Threads > 0 {
+		return opt.Threads
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 type native[T float] struct {
@@ -46,7 +42,7 @@ type native[T float] struct {
 	scale   T
 	scale64 float64
 	adam    Adam
-	gemm    gemmFunc[T]
+	pool    *gemm.Pool[T]
 	t       int // Adam step count
 	p, g    []T // flat parameters and gradients: W0 b0 W1 b1 …
 	m, v    []T // Adam moments
@@ -56,16 +52,21 @@ type native[T float] struct {
 	act     [][]T // act[0] is the scaled input, act[l] layer l's output (n×Sizes[l])
 	d1, d2  []T   // backward ping-pong buffers (n×max width)
 	maxW    int
+	// Adam's step constants, set before adamPart runs on the pool.
+	c1, c2, negLR T
+	adamPart      func(lo, hi int)
 }
 
-func newNative[T float](net *Net, opt Options, gemm gemmFunc[T]) *native[T] {
-	e := &native[T]{sizes: append([]int(nil), net.Sizes...), scale: T(net.InputScale), scale64: net.InputScale, adam: opt.Adam.withDefaults(), gemm: gemm}
+func newNative[T float](net *Net, opt Options) *native[T] {
+	e := &native[T]{sizes: append([]int(nil), net.Sizes...), scale: T(net.InputScale), scale64: net.InputScale, adam: opt.Adam.withDefaults(),
+		pool: gemm.NewPool[T](threads(opt))}
 	np := net.NumParams()
 	e.p, e.g = make([]T, np), make([]T, np)
 	e.m, e.v = make([]T, np), make([]T, np)
 	e.w, e.b = e.views(e.p)
 	e.gw, e.gb = e.views(e.g)
 	e.setNet(net)
+	e.adamPart = e.adamRange
 	for _, s := range e.sizes {
 		e.maxW = max(e.maxW, s)
 	}
@@ -124,7 +125,7 @@ func (e *native[T]) forward(x []float64, n int) {
 		in, out := e.sizes[l], e.sizes[l+1]
 		a := e.act[l][:n*in]
 		z := e.act[l+1][:n*out]
-		e.gemm(blas.NoTrans, blas.Trans, n, out, in, 1, a, in, e.w[l], in, 0, z, out)
+		e.pool.Gemm(false, true, n, out, in, 1, a, in, e.w[l], in, 0, z, out)
 		bias := e.b[l]
 		if l+1 < L {
 			for r := 0; r < n; r++ {
@@ -166,7 +167,7 @@ func (e *native[T]) backward(y []float64, n int) float64 {
 		in, out := e.sizes[l], e.sizes[l+1]
 		dz := cur[:n*out]
 		a := e.act[l][:n*in]
-		e.gemm(blas.Trans, blas.NoTrans, out, in, n, 1, dz, out, a, in, 0, e.gw[l], in)
+		e.pool.Gemm(true, false, out, in, n, 1, dz, out, a, in, 0, e.gw[l], in)
 		gb := e.gb[l]
 		for j := range gb {
 			gb[j] = 0
@@ -181,7 +182,7 @@ func (e *native[T]) backward(y []float64, n int) float64 {
 			break
 		}
 		da := nxt[:n*in]
-		e.gemm(blas.NoTrans, blas.NoTrans, n, in, out, 1, dz, out, e.w[l], in, 0, da, in)
+		e.pool.Gemm(false, false, n, in, out, 1, dz, out, e.w[l], in, 0, da, in)
 		for i, av := range a {
 			if av <= 0 {
 				da[i] = 0
@@ -204,16 +205,21 @@ func (e *native[T]) Step(x, y []float64, lr float64) (float64, error) {
 	return loss, nil
 }
 
-// adamStep applies PyTorch's Adam: ε is added to √v̂.
+// adamStep applies PyTorch's Adam (ε is added to √v̂), split over the pool.
 func (e *native[T]) adamStep(lr float64) {
 	e.t++
+	e.c1 = T(1 / (1 - math.Pow(e.adam.Beta1, float64(e.t))))
+	e.c2 = T(1 / (1 - math.Pow(e.adam.Beta2, float64(e.t))))
+	e.negLR = T(-lr)
+	e.pool.Split(len(e.p), 1<<15, e.adamPart)
+}
+
+func (e *native[T]) adamRange(lo, hi int) {
 	b1, b2 := T(e.adam.Beta1), T(e.adam.Beta2)
-	c1 := T(1 / (1 - math.Pow(e.adam.Beta1, float64(e.t))))
-	c2 := T(1 / (1 - math.Pow(e.adam.Beta2, float64(e.t))))
-	eps, neg := T(e.adam.Eps), T(-lr)
+	eps, neg, c1, c2 := T(e.adam.Eps), e.negLR, e.c1, e.c2
 	ob1, ob2 := 1-b1, 1-b2
-	p, m, v := e.p, e.m[:len(e.p)], e.v[:len(e.p)]
-	for i, gi := range e.g[:len(e.p)] {
+	p, m, v := e.p[lo:hi], e.m[lo:hi], e.v[lo:hi]
+	for i, gi := range e.g[lo:hi] {
 		mi := b1*m[i] + ob1*gi
 		vi := b2*v[i] + ob2*gi*gi
 		m[i], v[i] = mi, vi
@@ -264,4 +270,7 @@ func (e *native[T]) Net() *Net {
 	return net
 }
 
-func (e *native[T]) Close() error { return nil }
+func (e *native[T]) Close() error {
+	e.pool.Close()
+	return nil
+}

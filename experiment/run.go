@@ -155,6 +155,9 @@ type Options struct {
 	// Interval is the least time between progress events (default 50 ms,
 	// at most 20 a second); checkpoints are never dropped, only batched.
 	Interval time.Duration
+	// Threads is the number of goroutines the run computes on (0: all
+	// cores); sweeps running several runs at once give each a share.
+	Threads int
 }
 
 // Start validates cfg and runs the experiment in a new goroutine. The channel
@@ -218,7 +221,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	}
 	start := time.Now()
 
-	teacher, err := NewTarget(cfg)
+	teacher, err := newTarget(cfg, opt.Threads)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +242,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	}
 
 	studentNet := InitStudent(cfg)
-	student, err := engine.New(studentNet, backend.Options{DType: dt, MaxBatch: max(bs, evalChunk)})
+	student, err := engine.New(studentNet, backend.Options{DType: dt, MaxBatch: max(bs, evalChunk), Threads: opt.Threads})
 	if err != nil {
 		return nil, err
 	}

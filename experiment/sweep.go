@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -179,9 +180,9 @@ type Job struct {
 
 // RunJob runs one job to a record; a failed run (divergence, say) is a
 // record with Error set, a cancelled one returns ctx's error.
-func RunJob(ctx context.Context, j Job, preset string) (Record, error) {
+func RunJob(ctx context.Context, j Job, preset string, threads int) (Record, error) {
 	t0 := time.Now()
-	res, err := Run(ctx, j.Config, Options{}, func(Event) error { return nil })
+	res, err := Run(ctx, j.Config, Options{Threads: threads}, func(Event) error { return nil })
 	if err != nil && ctx.Err() != nil {
 		return Record{}, ctx.Err()
 	}
@@ -196,13 +197,14 @@ func RunJob(ctx context.Context, j Job, preset string) (Record, error) {
 	return rec, nil
 }
 
-// RunPool runs jobs on workers goroutines and calls done (serialized) with
-// each record as it finishes. It stops early when ctx ends or done fails,
+// RunPool runs jobs on workers goroutines, each computing on its share of
+// the cores, and calls done (serialized) with each record as it finishes. It stops early when ctx ends or done fails,
 // returning that error; every goroutine has ended when it returns.
 func RunPool(ctx context.Context, jobs []Job, workers int, preset string, done func(Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers = max(1, min(workers, len(jobs)))
+	threads := max(1, runtime.GOMAXPROCS(0)/workers)
 	feed := make(chan Job)
 	var (
 		mu       sync.Mutex
@@ -222,7 +224,7 @@ func RunPool(ctx context.Context, jobs []Job, workers int, preset string, done f
 		go func() {
 			defer wg.Done()
 			for j := range feed {
-				rec, err := RunJob(ctx, j, preset)
+				rec, err := RunJob(ctx, j, preset, threads)
 				if err != nil {
 					fail(err)
 					return

@@ -26,11 +26,13 @@ type Target interface {
 }
 
 // NewTarget builds cfg's target; for the teacher it is drawn from TeacherSeed.
-func NewTarget(cfg Config) (Target, error) {
+func NewTarget(cfg Config) (Target, error) { return newTarget(cfg, 0) }
+
+func newTarget(cfg Config, threads int) (Target, error) {
 	switch cfg.Target {
 	case "", TargetTeacher:
 		net := SampleTeacher(cfg)
-		m, err := backend.Native{}.New(net, backend.Options{MaxBatch: evalChunk})
+		m, err := backend.Native{}.New(net, backend.Options{MaxBatch: evalChunk, Threads: threads})
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,384 @@
+// Package gemm is the matrix multiply of reluscope's native engine:
+// C = alpha·op(A)·op(B) + beta·C on row-major float64 or float32 matrices.
+//
+// Blocks of op(A) and op(B) are packed into panels and multiplied by a
+// register-blocked micro-kernel (4×8 float64 or 4×16 float32 with AVX2 and
+// FMA in assembly where the CPU has them, portable Go otherwise). A Pool owns
+// a fixed set of helper goroutines that split the rows of C; it allocates
+// only while its buffers grow to the largest shape seen, never per call.
+//
+// Misuse (short slices, bad leading dimensions) panics with a "gemm:" prefix.
+package gemm
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Float is the element type.
+type Float interface{ ~float32 | ~float64 }
+
+const (
+	mr = 4   // rows of the micro-kernel
+	kc = 256 // depth of a packed block
+	mc = 128 // rows of a packed A block
+	// parallelFMAs is the work below which a product runs on one goroutine
+	// (measured: splitting smaller products costs more than it saves).
+	parallelFMAs = 1 << 17
+)
+
+// Kernel names the micro-kernel in use: "avx2-fma" or "go".
+func Kernel() string {
+	if hasAsm {
+		return "avx2-fma"
+	}
+	return "go"
+}
+
+type job[T Float] struct {
+	tA, tB        bool
+	m, n, k       int
+	alpha, beta   T
+	a, b, c       []T
+	lda, ldb, ldc int
+}
+
+type task struct {
+	w, lo, hi int
+	fn        func(lo, hi int) // nil: rows of the current product
+}
+
+type scratch[T Float] struct{ a, b, tile []T }
+
+// Pool multiplies matrices on up to Workers goroutines (the caller and
+// Workers−1 helpers). It is not safe for concurrent use; Close ends the
+// helpers.
+type Pool[T Float] struct {
+	workers int
+	nr      int
+	kern    func(k int, a, b, c []T, ldc int)
+	bufs    []scratch[T]
+	tasks   chan task
+	wg      sync.WaitGroup
+	cur     job[T]
+	closed  bool
+}
+
+// NewPool returns a pool of workers ≥ 1 goroutines.
+func NewPool[T Float](workers int) *Pool[T] {
+	p := &Pool[T]{workers: max(1, workers)}
+	var z T
+	switch any(z).(type) {
+	case float64:
+		p.nr = 8
+		if hasAsm {
+			p.kern = any(asmKern64).(func(int, []T, []T, []T, int))
+		}
+	case float32:
+		p.nr = 16
+		if hasAsm {
+			p.kern = any(asmKern32).(func(int, []T, []T, []T, int))
+		}
+	}
+	if p.kern == nil {
+		nr := p.nr
+		p.kern = func(k int, a, b, c []T, ldc int) { goKern(k, a, b, c, ldc, nr) }
+	}
+	p.bufs = make([]scratch[T], p.workers)
+	if p.workers > 1 {
+		p.tasks = make(chan task, p.workers)
+		for i := 1; i < p.workers; i++ {
+			go p.helper()
+		}
+	}
+	return p
+}
+
+func (p *Pool[T]) helper() {
+	for t := range p.tasks {
+		if t.fn != nil {
+			t.fn(t.lo, t.hi)
+		} else {
+			p.part(t.w, t.lo, t.hi)
+		}
+		p.wg.Done()
+	}
+}
+
+// Split runs f on [0, n) cut into up to Workers contiguous parts, in
+// parallel when n ≥ minPer·2; it returns when every part is done. f must be
+// safe to run on disjoint ranges at once. A method value stored once does not
+// allocate.
+func (p *Pool[T]) Split(n, minPer int, f func(lo, hi int)) {
+	parts := min(p.workers, max(1, n/max(1, minPer)))
+	if parts <= 1 {
+		f(0, n)
+		return
+	}
+	per := (n + parts - 1) / parts
+	p.wg.Add(parts - 1)
+	for w := 1; w < parts; w++ {
+		p.tasks <- task{w: w, lo: min(w*per, n), hi: min((w+1)*per, n), fn: f}
+	}
+	f(0, min(per, n))
+	p.wg.Wait()
+}
+
+// Workers is the number of goroutines a product may use.
+func (p *Pool[T]) Workers() int { return p.workers }
+
+// Close stops the helper goroutines.
+func (p *Pool[T]) Close() {
+	if !p.closed && p.tasks != nil {
+		close(p.tasks)
+	}
+	p.closed = true
+}
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C, where op(A) is m×k (A is
+// m×k, or k×m when tA), op(B) is k×n (B is k×n, or n×k when tB), C is m×n;
+// all row-major with leading dimensions lda, ldb, ldc.
+func (p *Pool[T]) Gemm(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkArgs(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	p.cur = job[T]{tA, tB, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc}
+	if k < 4 || n < 4 || m < mr {
+		p.small()
+		return
+	}
+	parts := 1
+	if p.workers > 1 && m*n*k >= parallelFMAs {
+		parts = min(p.workers, (m+mr-1)/mr)
+	}
+	// Rows per part, a multiple of mr.
+	per := ((m+parts-1)/parts + mr - 1) / mr * mr
+	p.wg.Add(parts - 1)
+	for w := 1; w < parts; w++ {
+		lo := w * per
+		p.tasks <- task{w: w, lo: min(lo, m), hi: min(lo+per, m)}
+	}
+	p.part(0, 0, min(per, m))
+	p.wg.Wait()
+}
+
+func checkArgs(tA, tB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative size %d×%d×%d", m, n, k))
+	}
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	need := func(name string, rows, cols, ld, l int) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		if ld < cols || l < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("gemm: %s is %d×%d with ld %d but has %d elements", name, rows, cols, ld, l))
+		}
+	}
+	need("A", ar, ac, lda, la)
+	need("B", br, bc, ldb, lb)
+	need("C", m, n, ldc, lc)
+}
+
+func grow[T Float](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// part computes rows [lo, hi) of C with scratch w.
+func (p *Pool[T]) part(w, lo, hi int) {
+	j := &p.cur
+	if lo >= hi {
+		return
+	}
+	s := &p.bufs[w]
+	nr := p.nr
+	n, k := j.n, j.k
+	for i := lo; i < hi; i++ {
+		row := j.c[i*j.ldc : i*j.ldc+n]
+		switch j.beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for x := range row {
+				row[x] *= j.beta
+			}
+		}
+	}
+	if k == 0 || j.alpha == 0 {
+		return
+	}
+	npan := (n + nr - 1) / nr
+	s.b = grow(s.b, min(kc, k)*npan*nr)
+	s.a = grow(s.a, min(kc, k)*min(mc, (hi-lo+mr-1)/mr*mr))
+	s.tile = grow(s.tile, mr*nr)
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		p.packB(s.b, pc, kb)
+		for ic := lo; ic < hi; ic += mc {
+			ib := min(mc, hi-ic)
+			p.packA(s.a, ic, ib, pc, kb)
+			for jp := 0; jp < npan; jp++ {
+				cols := min(nr, n-jp*nr)
+				bp := s.b[jp*kb*nr : (jp+1)*kb*nr]
+				for ip := 0; ip*mr < ib; ip++ {
+					rows := min(mr, ib-ip*mr)
+					ap := s.a[ip*kb*mr : (ip+1)*kb*mr]
+					off := (ic+ip*mr)*j.ldc + jp*nr
+					if rows == mr && cols == nr {
+						p.kern(kb, ap, bp, j.c[off:], j.ldc)
+						continue
+					}
+					clear(s.tile)
+					p.kern(kb, ap, bp, s.tile, nr)
+					for r := 0; r < rows; r++ {
+						crow := j.c[off+r*j.ldc : off+r*j.ldc+cols]
+						for x, v := range s.tile[r*nr : r*nr+cols] {
+							crow[x] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB packs op(B)[pc:pc+kb, :] into panels of nr columns, k-major,
+// zero-padding the last panel.
+func (p *Pool[T]) packB(dst []T, pc, kb int) {
+	j := &p.cur
+	nr := p.nr
+	n := j.n
+	for jp := 0; jp*nr < n; jp++ {
+		panel := dst[jp*kb*nr : (jp+1)*kb*nr]
+		j0 := jp * nr
+		cols := min(nr, n-j0)
+		if !j.tB {
+			for q := 0; q < kb; q++ {
+				src := j.b[(pc+q)*j.ldb+j0 : (pc+q)*j.ldb+j0+cols]
+				d := panel[q*nr : q*nr+nr]
+				copy(d, src)
+				clear(d[cols:])
+			}
+			continue
+		}
+		for c := 0; c < cols; c++ {
+			src := j.b[(j0+c)*j.ldb+pc : (j0+c)*j.ldb+pc+kb]
+			for q, v := range src {
+				panel[q*nr+c] = v
+			}
+		}
+		for c := cols; c < nr; c++ {
+			for q := 0; q < kb; q++ {
+				panel[q*nr+c] = 0
+			}
+		}
+	}
+}
+
+// packA packs alpha·op(A)[ic:ic+ib, pc:pc+kb] into panels of mr rows,
+// k-major, zero-padding the last panel.
+func (p *Pool[T]) packA(dst []T, ic, ib, pc, kb int) {
+	j := &p.cur
+	al := j.alpha
+	for ip := 0; ip*mr < ib; ip++ {
+		panel := dst[ip*kb*mr : (ip+1)*kb*mr]
+		i0 := ic + ip*mr
+		rows := min(mr, ib-ip*mr)
+		if j.tA {
+			for q := 0; q < kb; q++ {
+				src := j.a[(pc+q)*j.lda+i0 : (pc+q)*j.lda+i0+rows]
+				d := panel[q*mr : q*mr+mr]
+				for r, v := range src {
+					d[r] = al * v
+				}
+				clear(d[rows:])
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			src := j.a[(i0+r)*j.lda+pc : (i0+r)*j.lda+pc+kb]
+			for q, v := range src {
+				panel[q*mr+r] = al * v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for q := 0; q < kb; q++ {
+				panel[q*mr+r] = 0
+			}
+		}
+	}
+}
+
+// small handles products with a dimension too small to pack (the input
+// layer's k = d, the output layer's n = 1, the last layer's gradients).
+func (p *Pool[T]) small() {
+	j := &p.cur
+	m, n, k := j.m, j.n, j.k
+	for i := 0; i < m; i++ {
+		crow := j.c[i*j.ldc : i*j.ldc+n]
+		switch j.beta {
+		case 0:
+			clear(crow)
+		case 1:
+		default:
+			for x := range crow {
+				crow[x] *= j.beta
+			}
+		}
+		for q := 0; q < k; q++ {
+			var av T
+			if j.tA {
+				av = j.a[q*j.lda+i]
+			} else {
+				av = j.a[i*j.lda+q]
+			}
+			av *= j.alpha
+			if av == 0 {
+				continue
+			}
+			if !j.tB {
+				brow := j.b[q*j.ldb : q*j.ldb+n]
+				for x, bv := range brow {
+					crow[x] += av * bv
+				}
+			} else {
+				for x := range crow {
+					crow[x] += av * j.b[x*j.ldb+q]
+				}
+			}
+		}
+	}
+}
+
+// goKern is the portable micro-kernel: C[0:mr, 0:nr] += Ap·Bp.
+func goKern[T Float](k int, a, b, c []T, ldc, nr int) {
+	var acc [mr * 16]T
+	for q := 0; q < k; q++ {
+		bq := b[q*nr : q*nr+nr]
+		for r := 0; r < mr; r++ {
+			av := a[q*mr+r]
+			row := acc[r*nr : r*nr+nr]
+			for x, bv := range bq {
+				row[x] += av * bv
+			}
+		}
+	}
+	for r := 0; r < mr; r++ {
+		crow := c[r*ldc : r*ldc+nr]
+		for x := range crow {
+			crow[x] += acc[r*nr+x]
+		}
+	}
+}

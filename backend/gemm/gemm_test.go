@@ -1,0 +1,154 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// ref is the textbook triple loop.
+func ref[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for q := 0; q < k; q++ {
+				var av, bv T
+				if tA {
+					av = a[q*lda+i]
+				} else {
+					av = a[i*lda+q]
+				}
+				if tB {
+					bv = b[j*ldb+q]
+				} else {
+					bv = b[q*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			c[i*ldc+j] = alpha*T(s) + beta*c[i*ldc+j]
+		}
+	}
+}
+
+func randSlice[T Float](r *rand.Rand, n int) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(2*r.Float64() - 1)
+	}
+	return s
+}
+
+func check[T Float](t *testing.T, p *Pool[T], tol float64, name string) {
+	r := rand.New(rand.NewPCG(1, 2))
+	dims := []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64, 130, 300}
+	for trial := 0; trial < 150; trial++ {
+		m, n, k := dims[r.IntN(len(dims))], dims[r.IntN(len(dims))], dims[r.IntN(len(dims))]
+		if trial%50 == 0 {
+			m, n, k = 200+r.IntN(200), 100+r.IntN(300), 260+r.IntN(300) // several k blocks and row parts
+		}
+		tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
+		pad := r.IntN(3)
+		lda, ldb, ldc := k+pad, n+pad, n+pad
+		if tA {
+			lda = m + pad
+		}
+		if tB {
+			ldb = k + pad
+		}
+		ar, br := m, k
+		if tA {
+			ar = k
+		}
+		if tB {
+			br = n
+		}
+		a, b := randSlice[T](r, ar*lda), randSlice[T](r, br*ldb)
+		c := randSlice[T](r, m*ldc)
+		want := append([]T(nil), c...)
+		alpha := []T{1, 0.5, -2}[r.IntN(3)]
+		beta := []T{0, 1, 0.25}[r.IntN(3)]
+		ref(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+		p.Gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		for i := range c {
+			if d := math.Abs(float64(c[i] - want[i])); d > tol*float64(k) {
+				t.Fatalf("%s: %dx%dx%d tA=%v tB=%v α=%v β=%v: C[%d] = %v, want %v", name, m, n, k, tA, tB, alpha, beta, i, c[i], want[i])
+			}
+		}
+	}
+}
+
+func TestGemmMatchesReference(t *testing.T) {
+	for _, workers := range []int{1, 2, 3} {
+		p64 := NewPool[float64](workers)
+		check(t, p64, 1e-14, Kernel()+"/f64")
+		p64.Close()
+		p32 := NewPool[float32](workers)
+		check(t, p32, 1e-5, Kernel()+"/f32")
+		p32.Close()
+		// The portable kernel, whatever this CPU has.
+		g := NewPool[float64](workers)
+		g.kern = func(k int, a, b, c []float64, ldc int) { goKern(k, a, b, c, ldc, 8) }
+		check(t, g, 1e-14, "go/f64")
+		g.Close()
+	}
+}
+
+func TestGemmNoAllocsAfterWarmUp(t *testing.T) {
+	p := NewPool[float64](2)
+	defer p.Close()
+	r := rand.New(rand.NewPCG(3, 4))
+	a, b, c := randSlice[float64](r, 300*300), randSlice[float64](r, 300*300), make([]float64, 300*300)
+	f := func() { p.Gemm(false, true, 300, 300, 300, 1, a, 300, b, 300, 0, c, 300) }
+	f()
+	if n := testing.AllocsPerRun(10, f); n != 0 {
+		t.Fatalf("%v allocations per product after warm-up, want 0", n)
+	}
+}
+
+func TestGemmPanicsOnShortSlices(t *testing.T) {
+	p := NewPool[float64](1)
+	defer func() {
+		if r := recover(); r == nil || r.(string)[:5] != "gemm:" {
+			t.Fatalf("recovered %v, want a gemm: panic", r)
+		}
+	}()
+	p.Gemm(false, false, 4, 4, 4, 1, make([]float64, 15), 4, make([]float64, 16), 4, 0, make([]float64, 16), 4)
+}
+
+var sink float64
+
+func BenchmarkGemm(b *testing.B) {
+	for _, sz := range []int{64, 256, 512, 1024} {
+		for _, w := range []int{1, 2} {
+			b.Run(fmt6(sz, w), func(b *testing.B) {
+				p := NewPool[float64](w)
+				defer p.Close()
+				r := rand.New(rand.NewPCG(5, 6))
+				a, bb, c := randSlice[float64](r, sz*sz), randSlice[float64](r, sz*sz), make([]float64, sz*sz)
+				p.Gemm(false, false, sz, sz, sz, 1, a, sz, bb, sz, 0, c, sz)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					p.Gemm(false, false, sz, sz, sz, 1, a, sz, bb, sz, 0, c, sz)
+				}
+				sink += c[0]
+				b.ReportMetric(2*float64(sz*sz*sz)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+func fmt6(sz, w int) string {
+	return "n" + itoa(sz) + "_t" + itoa(w)
+}
+
+func itoa(v int) string {
+	s := ""
+	for {
+		s = string(rune('0'+v%10)) + s
+		v /= 10
+		if v == 0 {
+			return s
+		}
+	}
+}
