@@ -71,3 +71,40 @@ func BenchmarkPredict(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEval is one evaluation chunk as experiment does it: a width-32
+// teacher and the student predict 2048 points, then the max |error|.
+func BenchmarkEval(b *testing.B) {
+	for _, dt := range []DType{Float64, Float32} {
+		for _, w := range []int{32, 512} {
+			b.Run(fmt.Sprintf("native_%s/d1_w%d_n2048", dt, w), func(b *testing.B) {
+				teacher, _ := Native{}.New(benchNet(1, 32), Options{MaxBatch: 2048})
+				student, _ := Native{}.New(benchNet(1, w), Options{DType: dt, MaxBatch: 2048})
+				defer teacher.Close()
+				defer student.Close()
+				x, _ := randBatch(1, 2048, 3)
+				yt, ys := make([]float64, 2048), make([]float64, 2048)
+				run := func() {
+					teacher.Predict(yt, x)
+					student.Predict(ys, x)
+					var m float64
+					for i := range ys {
+						if d := ys[i] - yt[i]; d > m {
+							m = d
+						} else if -d > m {
+							m = -d
+						}
+					}
+					sink += m
+				}
+				run()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					run()
+				}
+				b.ReportMetric(2048*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+			})
+		}
+	}
+}

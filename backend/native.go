@@ -131,11 +131,7 @@ func (e *native[T]) forward(x []float64, n int) {
 			for r := 0; r < n; r++ {
 				row := z[r*out : (r+1)*out : (r+1)*out]
 				for j, bj := range bias[:len(row)] {
-					s := row[j] + bj
-					if s < 0 {
-						s = 0
-					}
-					row[j] = s
+					row[j] = max(row[j]+bj, 0) // branch-free; max(-0, 0) is +0
 				}
 			}
 		} else {
@@ -169,11 +165,10 @@ func (e *native[T]) backward(y []float64, n int) float64 {
 		a := e.act[l][:n*in]
 		e.pool.Gemm(true, false, out, in, n, 1, dz, out, a, in, 0, e.gw[l], in)
 		gb := e.gb[l]
-		for j := range gb {
-			gb[j] = 0
-		}
+		clear(gb)
 		for r := 0; r < n; r++ {
-			row := dz[r*out : (r+1)*out : (r+1)*out]
+			row := dz[r*out : (r+1)*out]
+			gb := gb[:len(row)]
 			for j, v := range row {
 				gb[j] += v
 			}
@@ -183,11 +178,7 @@ func (e *native[T]) backward(y []float64, n int) float64 {
 		}
 		da := nxt[:n*in]
 		e.pool.Gemm(false, false, n, in, out, 1, dz, out, e.w[l], in, 0, da, in)
-		for i, av := range a {
-			if av <= 0 {
-				da[i] = 0
-			}
-		}
+		reluMask(da, a)
 		cur, nxt = nxt, cur
 	}
 	return loss
@@ -273,4 +264,26 @@ func (e *native[T]) Net() *Net {
 func (e *native[T]) Close() error {
 	e.pool.Close()
 	return nil
+}
+
+// reluMask zeroes da where the layer's output a is 0 (ReLU inactive; the
+// forward pass writes +0 there). It is branch-free: the signs of
+// pre-activations are random, and a branch on them mispredicts half the time.
+func reluMask[T float](da, a []T) {
+	switch d := any(da).(type) {
+	case []float64:
+		a := any(a).([]float64)
+		d = d[:len(a)]
+		for i, av := range a {
+			b := math.Float64bits(av)
+			d[i] = math.Float64frombits(math.Float64bits(d[i]) & -((b | -b) >> 63))
+		}
+	case []float32:
+		a := any(a).([]float32)
+		d = d[:len(a)]
+		for i, av := range a {
+			b := math.Float32bits(av)
+			d[i] = math.Float32frombits(math.Float32bits(d[i]) & -((b | -b) >> 31))
+		}
+	}
 }

@@ -33,7 +33,7 @@ func WriteFigure(path string, reps []Report) error {
 		p.X.Label.Text = "training samples m"
 		p.Y.Label.Text = "min over algorithms of max over teachers"
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-		p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{}, powTicks{}
 		p.Legend.Top, p.Legend.Left = false, true
 		for k := 0; k < 3; k++ {
 			var pts, ref plotter.XYs
@@ -68,4 +68,17 @@ func WriteFigure(path string, reps []Report) error {
 		p.Draw(c)
 	}
 	return saveCanvas(path, img)
+}
+
+// powTicks marks the powers of ten of a log axis as 1e-3, 1e-2, ….
+type powTicks struct{}
+
+func (powTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		if v := math.Pow(10, e); v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
+			ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("1e%d", int(e))})
+		}
+	}
+	return ts
 }

@@ -44,7 +44,7 @@ func renderLogLog(st *Styles, ms, linf, l2 []float64, refInf, ref2 float64, w, h
 		lo, hi = math.Min(lo, math.Log10(m)), math.Max(hi, math.Log10(m))
 	}
 	span := math.Max(hi-lo, 1e-9)
-	ncol := max(2, w-gutter(len(expLabel(-1.5))))
+	ncol := max(2, w-gutter(len(expLabel(-1.5)))-3) // room for the last x label
 	xs := make([]float64, len(ms))
 	ly := func(v []float64) []float64 {
 		out := make([]float64, len(v))
@@ -75,10 +75,21 @@ func renderLogLog(st *Styles, ms, linf, l2 []float64, refInf, ref2 float64, w, h
 	if plotH < 2 {
 		return placeholder(st, "window too small", w, h)
 	}
-	lines, _ := plot(ss, plotH-1, expLabel, &[2]float64{lo, hi}, func(v float64) string { return fmt.Sprintf("%.3g", math.Pow(10, v)) }, st.colour, 1)
+	lines, _ := plot(ss, plotH-1, expLabel, &[2]float64{lo, hi}, func(v float64) string { return countLabel(math.Pow(10, v)) }, st.colour, 1)
 	out := []string{fit(legend, w)}
 	for _, l := range lines {
 		out = append(out, fit(l, w))
 	}
 	return box(out, w, h)
+}
+
+// countLabel writes a sample count compactly: 316, 3.16k, 100k, 1M.
+func countLabel(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.3gM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.3gk", v/1e3)
+	}
+	return fmt.Sprintf("%.3g", v)
 }

@@ -57,11 +57,14 @@ type Pool[T Float] struct {
 	workers int
 	nr      int
 	kern    func(k int, a, b, c []T, ldc int)
-	bufs    []scratch[T]
-	tasks   chan task
-	wg      sync.WaitGroup
-	cur     job[T]
-	closed  bool
+	// kernR reads A's rows in place (A not transposed, alpha = 1), which
+	// saves packing A.
+	kernR  func(k int, a []T, lda int, b, c []T, ldc int)
+	bufs   []scratch[T]
+	tasks  chan task
+	wg     sync.WaitGroup
+	cur    job[T]
+	closed bool
 }
 
 // NewPool returns a pool of workers ≥ 1 goroutines.
@@ -73,16 +76,19 @@ func NewPool[T Float](workers int) *Pool[T] {
 		p.nr = 8
 		if hasAsm {
 			p.kern = any(asmKern64).(func(int, []T, []T, []T, int))
+			p.kernR = any(asmKernR64).(func(int, []T, int, []T, []T, int))
 		}
 	case float32:
 		p.nr = 16
 		if hasAsm {
 			p.kern = any(asmKern32).(func(int, []T, []T, []T, int))
+			p.kernR = any(asmKernR32).(func(int, []T, int, []T, []T, int))
 		}
 	}
 	if p.kern == nil {
 		nr := p.nr
 		p.kern = func(k int, a, b, c []T, ldc int) { goKern(k, a, b, c, ldc, nr) }
+		p.kernR = func(k int, a []T, lda int, b, c []T, ldc int) { goKernR(k, a, lda, b, c, ldc, nr) }
 	}
 	p.bufs = make([]scratch[T], p.workers)
 	if p.workers > 1 {
@@ -221,21 +227,42 @@ func (p *Pool[T]) part(w, lo, hi int) {
 	}
 	npan := (n + nr - 1) / nr
 	s.b = grow(s.b, min(kc, k)*npan*nr)
-	s.a = grow(s.a, min(kc, k)*min(mc, (hi-lo+mr-1)/mr*mr))
+	s.a = grow(s.a, min(kc, k)*max(2*mr, min(mc, (hi-lo+mr-1)/mr*mr)))
 	s.tile = grow(s.tile, mr*nr)
+	inPlace := !j.tA && j.alpha == 1 // A's rows can be read where they are
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
 		p.packB(s.b, pc, kb)
 		for ic := lo; ic < hi; ic += mc {
 			ib := min(mc, hi-ic)
-			p.packA(s.a, ic, ib, pc, kb)
+			if inPlace {
+				if full := ib / mr * mr; full < ib {
+					// Only the last, partial panel is packed, into panel 0.
+					p.packA(s.a, ic+full, ib-full, pc, kb)
+				}
+			} else {
+				p.packA(s.a, ic, ib, pc, kb)
+			}
 			for jp := 0; jp < npan; jp++ {
 				cols := min(nr, n-jp*nr)
 				bp := s.b[jp*kb*nr : (jp+1)*kb*nr]
 				for ip := 0; ip*mr < ib; ip++ {
 					rows := min(mr, ib-ip*mr)
-					ap := s.a[ip*kb*mr : (ip+1)*kb*mr]
 					off := (ic+ip*mr)*j.ldc + jp*nr
+					if inPlace && rows == mr && cols == nr {
+						p.kernR(kb, j.a[(ic+ip*mr)*j.lda+pc:], j.lda, bp, j.c[off:], j.ldc)
+						continue
+					}
+					var ap []T
+					switch {
+					case !inPlace:
+						ap = s.a[ip*kb*mr : (ip+1)*kb*mr]
+					case rows == mr: // a full panel in an edge column: pack it
+						p.packA(s.a[kb*mr:], ic+ip*mr, mr, pc, kb)
+						ap = s.a[kb*mr : 2*kb*mr]
+					default:
+						ap = s.a[:kb*mr]
+					}
 					if rows == mr && cols == nr {
 						p.kern(kb, ap, bp, j.c[off:], j.ldc)
 						continue
@@ -265,6 +292,12 @@ func (p *Pool[T]) packB(dst []T, pc, kb int) {
 		j0 := jp * nr
 		cols := min(nr, n-j0)
 		if !j.tB {
+			if cols == nr {
+				for q := 0; q < kb; q++ {
+					copy(panel[q*nr:q*nr+nr], j.b[(pc+q)*j.ldb+j0:(pc+q)*j.ldb+j0+nr])
+				}
+				continue
+			}
 			for q := 0; q < kb; q++ {
 				src := j.b[(pc+q)*j.ldb+j0 : (pc+q)*j.ldb+j0+cols]
 				d := panel[q*nr : q*nr+nr]
@@ -297,6 +330,12 @@ func (p *Pool[T]) packA(dst []T, ic, ib, pc, kb int) {
 		i0 := ic + ip*mr
 		rows := min(mr, ib-ip*mr)
 		if j.tA {
+			if rows == mr && al == 1 {
+				for q := 0; q < kb; q++ {
+					copy(panel[q*mr:q*mr+mr], j.a[(pc+q)*j.lda+i0:(pc+q)*j.lda+i0+mr])
+				}
+				continue
+			}
 			for q := 0; q < kb; q++ {
 				src := j.a[(pc+q)*j.lda+i0 : (pc+q)*j.lda+i0+rows]
 				d := panel[q*mr : q*mr+mr]
@@ -322,12 +361,15 @@ func (p *Pool[T]) packA(dst []T, ic, ib, pc, kb int) {
 }
 
 // small handles products with a dimension too small to pack (the input
-// layer's k = d, the output layer's n = 1, the last layer's gradients).
+// layer's k = d, the output layer's n = 1, the last layer's gradients), with
+// the loop order that keeps the inner loop contiguous.
 func (p *Pool[T]) small() {
 	j := &p.cur
 	m, n, k := j.m, j.n, j.k
+	a, b, c := j.a, j.b, j.c
+	lda, ldb, ldc := j.lda, j.ldb, j.ldc
 	for i := 0; i < m; i++ {
-		crow := j.c[i*j.ldc : i*j.ldc+n]
+		crow := c[i*ldc : i*ldc+n]
 		switch j.beta {
 		case 0:
 			clear(crow)
@@ -337,28 +379,66 @@ func (p *Pool[T]) small() {
 				crow[x] *= j.beta
 			}
 		}
-		for q := 0; q < k; q++ {
-			var av T
-			if j.tA {
-				av = j.a[q*j.lda+i]
-			} else {
-				av = j.a[i*j.lda+q]
-			}
-			av *= j.alpha
-			if av == 0 {
-				continue
-			}
-			if !j.tB {
-				brow := j.b[q*j.ldb : q*j.ldb+n]
-				for x, bv := range brow {
-					crow[x] += av * bv
+	}
+	switch {
+	case !j.tA && j.tB: // dot products of contiguous rows
+		for i := 0; i < m; i++ {
+			arow := a[i*lda : i*lda+k]
+			crow := c[i*ldc : i*ldc+n]
+			for x := range crow {
+				brow := b[x*ldb : x*ldb+k]
+				var s T
+				for q, av := range arow {
+					s += av * brow[q]
 				}
+				crow[x] += j.alpha * s
+			}
+		}
+	case !j.tA: // rows of C are combinations of rows of B
+		for i := 0; i < m; i++ {
+			crow := c[i*ldc : i*ldc+n]
+			for q, av := range a[i*lda : i*lda+k] {
+				av *= j.alpha
+				axpy(av, b[q*ldb:q*ldb+n], crow)
+			}
+		}
+	case n == 1: // C is a column: accumulate a row of op(A)ᵀ at a time
+		for q := 0; q < k; q++ {
+			var bv T
+			if j.tB {
+				bv = b[q]
 			} else {
+				bv = b[q*ldb]
+			}
+			bv *= j.alpha
+			arow := a[q*lda : q*lda+m]
+			for i, av := range arow {
+				c[i*ldc] += av * bv
+			}
+		}
+	default:
+		for q := 0; q < k; q++ {
+			arow := a[q*lda : q*lda+m]
+			for i, av := range arow {
+				av *= j.alpha
+				crow := c[i*ldc : i*ldc+n]
+				if !j.tB {
+					axpy(av, b[q*ldb:q*ldb+n], crow)
+					continue
+				}
 				for x := range crow {
-					crow[x] += av * j.b[x*j.ldb+q]
+					crow[x] += av * b[x*ldb+q]
 				}
 			}
 		}
+	}
+}
+
+// axpy adds alpha·x to y (len(y) ≥ len(x)).
+func axpy[T Float](alpha T, x, y []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
 	}
 }
 
@@ -369,6 +449,27 @@ func goKern[T Float](k int, a, b, c []T, ldc, nr int) {
 		bq := b[q*nr : q*nr+nr]
 		for r := 0; r < mr; r++ {
 			av := a[q*mr+r]
+			row := acc[r*nr : r*nr+nr]
+			for x, bv := range bq {
+				row[x] += av * bv
+			}
+		}
+	}
+	for r := 0; r < mr; r++ {
+		crow := c[r*ldc : r*ldc+nr]
+		for x := range crow {
+			crow[x] += acc[r*nr+x]
+		}
+	}
+}
+
+// goKernR is goKern reading A's 4 rows in place.
+func goKernR[T Float](k int, a []T, lda int, b, c []T, ldc, nr int) {
+	var acc [mr * 16]T
+	for q := 0; q < k; q++ {
+		bq := b[q*nr : q*nr+nr]
+		for r := 0; r < mr; r++ {
+			av := a[r*lda+q]
 			row := acc[r*nr : r*nr+nr]
 			for x, bv := range bq {
 				row[x] += av * bv

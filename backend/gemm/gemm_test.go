@@ -88,6 +88,7 @@ func TestGemmMatchesReference(t *testing.T) {
 		// The portable kernel, whatever this CPU has.
 		g := NewPool[float64](workers)
 		g.kern = func(k int, a, b, c []float64, ldc int) { goKern(k, a, b, c, ldc, 8) }
+		g.kernR = func(k int, a []float64, lda int, b, c []float64, ldc int) { goKernR(k, a, lda, b, c, ldc, 8) }
 		check(t, g, 1e-14, "go/f64")
 		g.Close()
 	}

@@ -6,3 +6,10 @@ var hasAsm = false
 
 func asmKern64(k int, a, b, c []float64, ldc int) { goKern(k, a, b, c, ldc, 8) }
 func asmKern32(k int, a, b, c []float32, ldc int) { goKern(k, a, b, c, ldc, 16) }
+
+func asmKernR64(k int, a []float64, lda int, b, c []float64, ldc int) {
+	goKernR(k, a, lda, b, c, ldc, 8)
+}
+func asmKernR32(k int, a []float32, lda int, b, c []float32, ldc int) {
+	goKernR(k, a, lda, b, c, ldc, 16)
+}
