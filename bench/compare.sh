@@ -28,6 +28,7 @@ go test -c -o "$out/backend.test" ./backend
 go test -c -o "$out/gemm.test" ./backend/gemm
 "$out/backend.test" -test.run '^$' -test.bench "$filter" -test.benchtime 1s > "$out/go.txt"
 "$out/gemm.test" -test.run '^$' -test.bench 'Gemm/n1024' -test.benchtime 2s > "$out/gogemm.txt"
+kern=$("$out/gemm.test" -test.run TestGemmMatchesReference -test.v 2>&1 | grep -o 'default [a-z0-9-]*' || true)
 
 echo "running the PyTorch twins…" >&2
 : > "$out/torch.jsonl"
@@ -44,6 +45,7 @@ for t in 1 2; do
   OPENBLAS_NUM_THREADS=$t $PY bench/torch_step.py gemm --threads $t >> "$out/torch.jsonl"
 done
 
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; reluscope GEMM kernel: ${kern#default }"
 $PY - "$out" <<'PYEOF'
 import json, re, sys
 out = sys.argv[1]

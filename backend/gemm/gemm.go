@@ -12,6 +12,7 @@ package gemm
 
 import (
 	"fmt"
+	"os"
 	"sync"
 )
 
@@ -27,12 +28,28 @@ const (
 	parallelFMAs = 1 << 17
 )
 
-// Kernel names the micro-kernel in use: "avx2-fma" or "go".
-func Kernel() string {
+// Kernel names the micro-kernel new pools use: "avx512" (4×16 float64,
+// 4×32 float32 in zmm registers), "avx2-fma" (4×8, 4×16 in ymm) or "go" (the
+// portable kernel), the best this CPU has unless RELUSCOPE_GEMM_KERNEL names
+// another available one (for measurements).
+func Kernel() string { return kernelName }
+
+var kernelName = pickKernel(os.Getenv("RELUSCOPE_GEMM_KERNEL"))
+
+func pickKernel(want string) string {
+	avail := []string{"go"}
 	if hasAsm {
-		return "avx2-fma"
+		avail = append(avail, "avx2-fma")
 	}
-	return "go"
+	if hasAsm && has512 {
+		avail = append(avail, "avx512")
+	}
+	for _, k := range avail {
+		if k == want {
+			return k
+		}
+	}
+	return avail[len(avail)-1]
 }
 
 type job[T Float] struct {
@@ -69,23 +86,35 @@ type Pool[T Float] struct {
 
 // NewPool returns a pool of workers ≥ 1 goroutines.
 func NewPool[T Float](workers int) *Pool[T] {
+	return newPool[T](workers, kernelName)
+}
+
+func newPool[T Float](workers int, kernel string) *Pool[T] {
 	p := &Pool[T]{workers: max(1, workers)}
 	var z T
-	switch any(z).(type) {
-	case float64:
-		p.nr = 8
-		if hasAsm {
-			p.kern = any(asmKern64).(func(int, []T, []T, []T, int))
-			p.kernR = any(asmKernR64).(func(int, []T, int, []T, []T, int))
-		}
-	case float32:
+	_, f64 := any(z).(float64)
+	switch {
+	case kernel == "avx512" && f64:
 		p.nr = 16
-		if hasAsm {
-			p.kern = any(asmKern32).(func(int, []T, []T, []T, int))
-			p.kernR = any(asmKernR32).(func(int, []T, int, []T, []T, int))
+		p.kern = any(asm512Kern64).(func(int, []T, []T, []T, int))
+		p.kernR = any(asm512KernR64).(func(int, []T, int, []T, []T, int))
+	case kernel == "avx512":
+		p.nr = 32
+		p.kern = any(asm512Kern32).(func(int, []T, []T, []T, int))
+		p.kernR = any(asm512KernR32).(func(int, []T, int, []T, []T, int))
+	case kernel == "avx2-fma" && f64:
+		p.nr = 8
+		p.kern = any(asmKern64).(func(int, []T, []T, []T, int))
+		p.kernR = any(asmKernR64).(func(int, []T, int, []T, []T, int))
+	case kernel == "avx2-fma":
+		p.nr = 16
+		p.kern = any(asmKern32).(func(int, []T, []T, []T, int))
+		p.kernR = any(asmKernR32).(func(int, []T, int, []T, []T, int))
+	default:
+		p.nr = 8
+		if !f64 {
+			p.nr = 16
 		}
-	}
-	if p.kern == nil {
 		nr := p.nr
 		p.kern = func(k int, a, b, c []T, ldc int) { goKern(k, a, b, c, ldc, nr) }
 		p.kernR = func(k int, a []T, lda int, b, c []T, ldc int) { goKernR(k, a, lda, b, c, ldc, nr) }
@@ -444,7 +473,7 @@ func axpy[T Float](alpha T, x, y []T) {
 
 // goKern is the portable micro-kernel: C[0:mr, 0:nr] += Ap·Bp.
 func goKern[T Float](k int, a, b, c []T, ldc, nr int) {
-	var acc [mr * 16]T
+	var acc [mr * 32]T
 	for q := 0; q < k; q++ {
 		bq := b[q*nr : q*nr+nr]
 		for r := 0; r < mr; r++ {
@@ -465,7 +494,7 @@ func goKern[T Float](k int, a, b, c []T, ldc, nr int) {
 
 // goKernR is goKern reading A's 4 rows in place.
 func goKernR[T Float](k int, a []T, lda int, b, c []T, ldc, nr int) {
-	var acc [mr * 16]T
+	var acc [mr * 32]T
 	for q := 0; q < k; q++ {
 		bq := b[q*nr : q*nr+nr]
 		for r := 0; r < mr; r++ {

@@ -77,20 +77,25 @@ func check[T Float](t *testing.T, p *Pool[T], tol float64, name string) {
 	}
 }
 
+// TestGemmMatchesReference checks every kernel this CPU can run.
 func TestGemmMatchesReference(t *testing.T) {
-	for _, workers := range []int{1, 2, 3} {
-		p64 := NewPool[float64](workers)
-		check(t, p64, 1e-14, Kernel()+"/f64")
-		p64.Close()
-		p32 := NewPool[float32](workers)
-		check(t, p32, 1e-5, Kernel()+"/f32")
-		p32.Close()
-		// The portable kernel, whatever this CPU has.
-		g := NewPool[float64](workers)
-		g.kern = func(k int, a, b, c []float64, ldc int) { goKern(k, a, b, c, ldc, 8) }
-		g.kernR = func(k int, a []float64, lda int, b, c []float64, ldc int) { goKernR(k, a, lda, b, c, ldc, 8) }
-		check(t, g, 1e-14, "go/f64")
-		g.Close()
+	kernels := []string{"go"}
+	if hasAsm {
+		kernels = append(kernels, "avx2-fma")
+	}
+	if hasAsm && has512 {
+		kernels = append(kernels, "avx512")
+	}
+	t.Logf("kernels tested here: %v (default %s)", kernels, Kernel())
+	for _, kern := range kernels {
+		for _, workers := range []int{1, 2, 3} {
+			p64 := newPool[float64](workers, kern)
+			check(t, p64, 1e-14, kern+"/f64")
+			p64.Close()
+			p32 := newPool[float32](workers, kern)
+			check(t, p32, 1e-5, kern+"/f32")
+			p32.Close()
+		}
 	}
 }
 

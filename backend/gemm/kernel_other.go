@@ -13,3 +13,14 @@ func asmKernR64(k int, a []float64, lda int, b, c []float64, ldc int) {
 func asmKernR32(k int, a []float32, lda int, b, c []float32, ldc int) {
 	goKernR(k, a, lda, b, c, ldc, 16)
 }
+
+var has512 = false
+
+func asm512Kern64(k int, a, b, c []float64, ldc int) { goKern(k, a, b, c, ldc, 16) }
+func asm512KernR64(k int, a []float64, lda int, b, c []float64, ldc int) {
+	goKernR(k, a, lda, b, c, ldc, 16)
+}
+func asm512Kern32(k int, a, b, c []float32, ldc int) { goKern(k, a, b, c, ldc, 32) }
+func asm512KernR32(k int, a []float32, lda int, b, c []float32, ldc int) {
+	goKernR(k, a, lda, b, c, ldc, 32)
+}
