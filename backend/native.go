@@ -275,15 +275,13 @@ func reluMask[T float](da, a []T) {
 		a := any(a).([]float64)
 		d = d[:len(a)]
 		for i, av := range a {
-			b := math.Float64bits(av)
-			d[i] = math.Float64frombits(math.Float64bits(d[i]) & -((b | -b) >> 63))
+			d[i] *= float64(min(math.Float64bits(av), 1)) // 1 where av > 0, else 0
 		}
 	case []float32:
 		a := any(a).([]float32)
 		d = d[:len(a)]
 		for i, av := range a {
-			b := math.Float32bits(av)
-			d[i] = math.Float32frombits(math.Float32bits(d[i]) & -((b | -b) >> 31))
+			d[i] *= float32(min(math.Float32bits(av), 1))
 		}
 	}
 }

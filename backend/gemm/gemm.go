@@ -24,8 +24,11 @@ const (
 	kc = 256 // depth of a packed block
 	mc = 128 // rows of a packed A block
 	// parallelFMAs is the work below which a product runs on one goroutine
-	// (measured: splitting smaller products costs more than it saves).
-	parallelFMAs = 1 << 17
+	// (measured with BenchmarkShapes on 2 cores: the width-32 products,
+	// up to 2M FMAs, run slower split; 5M FMAs and more run faster).
+	parallelFMAs = 1 << 22
+	// smallFMAs is the work below which packing does not pay.
+	smallFMAs = 1 << 11
 )
 
 // Kernel names the micro-kernel new pools use: "avx512" (4×16 float64,
@@ -62,7 +65,8 @@ type job[T Float] struct {
 
 type task struct {
 	w, lo, hi int
-	fn        func(lo, hi int) // nil: rows of the current product
+	byCols    bool             // lo, hi are columns of C, not rows
+	fn        func(lo, hi int) // nil: a part of the current product
 }
 
 type scratch[T Float] struct{ a, b, tile []T }
@@ -131,10 +135,13 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 
 func (p *Pool[T]) helper() {
 	for t := range p.tasks {
-		if t.fn != nil {
+		switch {
+		case t.fn != nil:
 			t.fn(t.lo, t.hi)
-		} else {
-			p.part(t.w, t.lo, t.hi)
+		case t.byCols:
+			p.part(t.w, 0, p.cur.m, t.lo, t.hi)
+		default:
+			p.part(t.w, t.lo, t.hi, 0, p.cur.n)
 		}
 		p.wg.Done()
 	}
@@ -179,22 +186,29 @@ func (p *Pool[T]) Gemm(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T,
 		return
 	}
 	p.cur = job[T]{tA, tB, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc}
-	if k < 4 || n < 4 || m < mr {
+	if m*n*k < smallFMAs {
 		p.small()
 		return
 	}
-	parts := 1
-	if p.workers > 1 && m*n*k >= parallelFMAs {
-		parts = min(p.workers, (m+mr-1)/mr)
+	// Split the larger of C's dimensions over the workers, in whole
+	// micro-tiles; each part packs only the B columns (or A rows) it needs.
+	parts, unit, size := 1, mr, m
+	if n > m {
+		unit, size = p.nr, n
 	}
-	// Rows per part, a multiple of mr.
-	per := ((m+parts-1)/parts + mr - 1) / mr * mr
+	if p.workers > 1 && m*n*k >= parallelFMAsVar {
+		parts = min(p.workers, (size+unit-1)/unit)
+	}
+	per := ((size+parts-1)/parts + unit - 1) / unit * unit
 	p.wg.Add(parts - 1)
 	for w := 1; w < parts; w++ {
-		lo := w * per
-		p.tasks <- task{w: w, lo: min(lo, m), hi: min(lo+per, m)}
+		p.tasks <- task{w: w, lo: min(w*per, size), hi: min((w+1)*per, size), byCols: n > m}
 	}
-	p.part(0, 0, min(per, m))
+	if n > m {
+		p.part(0, 0, m, 0, min(per, n))
+	} else {
+		p.part(0, 0, min(per, m), 0, n)
+	}
 	p.wg.Wait()
 }
 
@@ -230,17 +244,17 @@ func grow[T Float](s []T, n int) []T {
 	return s[:n]
 }
 
-// part computes rows [lo, hi) of C with scratch w.
-func (p *Pool[T]) part(w, lo, hi int) {
+// part computes C[lo:hi, clo:chi] with scratch w; clo is a multiple of nr.
+func (p *Pool[T]) part(w, lo, hi, clo, chi int) {
 	j := &p.cur
-	if lo >= hi {
+	if lo >= hi || clo >= chi {
 		return
 	}
 	s := &p.bufs[w]
 	nr := p.nr
-	n, k := j.n, j.k
+	n, k := chi-clo, j.k
 	for i := lo; i < hi; i++ {
-		row := j.c[i*j.ldc : i*j.ldc+n]
+		row := j.c[i*j.ldc+clo : i*j.ldc+chi]
 		switch j.beta {
 		case 0:
 			clear(row)
@@ -261,7 +275,7 @@ func (p *Pool[T]) part(w, lo, hi int) {
 	inPlace := !j.tA && j.alpha == 1 // A's rows can be read where they are
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
-		p.packB(s.b, pc, kb)
+		p.packB(s.b, pc, kb, clo, chi)
 		for ic := lo; ic < hi; ic += mc {
 			ib := min(mc, hi-ic)
 			if inPlace {
@@ -277,7 +291,7 @@ func (p *Pool[T]) part(w, lo, hi int) {
 				bp := s.b[jp*kb*nr : (jp+1)*kb*nr]
 				for ip := 0; ip*mr < ib; ip++ {
 					rows := min(mr, ib-ip*mr)
-					off := (ic+ip*mr)*j.ldc + jp*nr
+					off := (ic+ip*mr)*j.ldc + clo + jp*nr
 					if inPlace && rows == mr && cols == nr {
 						p.kernR(kb, j.a[(ic+ip*mr)*j.lda+pc:], j.lda, bp, j.c[off:], j.ldc)
 						continue
@@ -310,20 +324,24 @@ func (p *Pool[T]) part(w, lo, hi int) {
 	}
 }
 
-// packB packs op(B)[pc:pc+kb, :] into panels of nr columns, k-major,
+// packB packs op(B)[pc:pc+kb, clo:chi] into panels of nr columns, k-major,
 // zero-padding the last panel.
-func (p *Pool[T]) packB(dst []T, pc, kb int) {
+func (p *Pool[T]) packB(dst []T, pc, kb, clo, chi int) {
 	j := &p.cur
 	nr := p.nr
-	n := j.n
+	n := chi - clo
 	for jp := 0; jp*nr < n; jp++ {
 		panel := dst[jp*kb*nr : (jp+1)*kb*nr]
-		j0 := jp * nr
-		cols := min(nr, n-j0)
+		j0 := clo + jp*nr
+		cols := min(nr, chi-j0)
 		if !j.tB {
 			if cols == nr {
 				for q := 0; q < kb; q++ {
-					copy(panel[q*nr:q*nr+nr], j.b[(pc+q)*j.ldb+j0:(pc+q)*j.ldb+j0+nr])
+					src := j.b[(pc+q)*j.ldb+j0 : (pc+q)*j.ldb+j0+nr]
+					d := panel[q*nr : q*nr+nr]
+					for x, v := range src {
+						d[x] = v
+					}
 				}
 				continue
 			}
@@ -361,7 +379,9 @@ func (p *Pool[T]) packA(dst []T, ic, ib, pc, kb int) {
 		if j.tA {
 			if rows == mr && al == 1 {
 				for q := 0; q < kb; q++ {
-					copy(panel[q*mr:q*mr+mr], j.a[(pc+q)*j.lda+i0:(pc+q)*j.lda+i0+mr])
+					src := j.a[(pc+q)*j.lda+i0 : (pc+q)*j.lda+i0+mr]
+					d := panel[q*mr : q*mr+mr]
+					d[0], d[1], d[2], d[3] = src[0], src[1], src[2], src[3]
 				}
 				continue
 			}
@@ -512,3 +532,6 @@ func goKernR[T Float](k int, a []T, lda int, b, c []T, ldc, nr int) {
 		}
 	}
 }
+
+// parallelFMAsVar is parallelFMAs, a variable so benchmarks can force splits.
+var parallelFMAsVar = parallelFMAs

@@ -87,6 +87,10 @@ func TestGemmMatchesReference(t *testing.T) {
 		kernels = append(kernels, "avx512")
 	}
 	t.Logf("kernels tested here: %v (default %s)", kernels, Kernel())
+	// Split every product, however small, so row and column splits are tested.
+	saved := parallelFMAsVar
+	parallelFMAsVar = 0
+	defer func() { parallelFMAsVar = saved }()
 	for _, kern := range kernels {
 		for _, workers := range []int{1, 2, 3} {
 			p64 := newPool[float64](workers, kern)
@@ -155,6 +159,45 @@ func itoa(v int) string {
 		v /= 10
 		if v == 0 {
 			return s
+		}
+	}
+}
+
+// BenchmarkShapes times the products of a training step at the reference
+// shapes on 1 and 2 threads: the crossover sets parallelFMAs.
+func BenchmarkShapes(b *testing.B) {
+	for _, sh := range []struct {
+		name    string
+		tA, tB  bool
+		m, n, k int
+	}{
+		{"fwd_b200_w32", false, true, 200, 32, 32}, {"bwdW_b200_w32", true, false, 32, 32, 200},
+		{"fwd_b2000_w32", false, true, 2000, 32, 32}, {"bwdW_b2000_w32", true, false, 32, 32, 2000},
+		{"fwd_b20_w512", false, true, 20, 512, 512}, {"fwd_b200_w512", false, true, 200, 512, 512},
+		{"bwdW_b20_w512", true, false, 512, 512, 20}, {"bwdA_b20_w512", false, false, 20, 512, 512},
+	} {
+		for _, w := range []int{1, 2} {
+			b.Run(sh.name+"_t"+itoa(w), func(b *testing.B) {
+				p := newPool[float64](w, Kernel())
+				defer p.Close()
+				r := rand.New(rand.NewPCG(5, 6))
+				a, bb, c := randSlice[float64](r, sh.m*sh.k), randSlice[float64](r, sh.k*sh.n), make([]float64, sh.m*sh.n)
+				lda, ldb := sh.k, sh.n
+				if sh.tA {
+					lda = sh.m
+				}
+				if sh.tB {
+					ldb = sh.k
+				}
+				saved := parallelFMAsVar
+				parallelFMAsVar = 0
+				defer func() { parallelFMAsVar = saved }()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					p.Gemm(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, a, lda, bb, ldb, 0, c, sh.n)
+				}
+				b.ReportMetric(2*float64(sh.m*sh.n*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
 	}
 }
