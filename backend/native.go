@@ -52,6 +52,9 @@ type native[T float] struct {
 	act     [][]T // act[0] is the scaled input, act[l] layer l's output (n×Sizes[l])
 	d1, d2  []T   // backward ping-pong buffers (n×max width)
 	maxW    int
+	// epilogues of the forward products (bias, ReLU) and of the backward
+	// ones (the ReLU mask of the layer below), one per layer.
+	epFwd, epBwd []gemm.Epilogue[T]
 	// Adam's step constants, set before adamPart runs on the pool.
 	c1, c2, negLR T
 	adamPart      func(lo, hi int)
@@ -67,6 +70,12 @@ func newNative[T float](net *Net, opt Options) *native[T] {
 	e.gw, e.gb = e.views(e.g)
 	e.setNet(net)
 	e.adamPart = e.adamRange
+	L := len(e.sizes) - 1
+	e.epFwd = make([]gemm.Epilogue[T], L)
+	e.epBwd = make([]gemm.Epilogue[T], L)
+	for l := 0; l < L; l++ {
+		e.epFwd[l] = gemm.Epilogue[T]{Bias: e.b[l], ReLU: l+1 < L}
+	}
 	for _, s := range e.sizes {
 		e.maxW = max(e.maxW, s)
 	}
@@ -125,23 +134,7 @@ func (e *native[T]) forward(x []float64, n int) {
 		in, out := e.sizes[l], e.sizes[l+1]
 		a := e.act[l][:n*in]
 		z := e.act[l+1][:n*out]
-		e.pool.Gemm(false, true, n, out, in, 1, a, in, e.w[l], in, 0, z, out)
-		bias := e.b[l]
-		if l+1 < L {
-			for r := 0; r < n; r++ {
-				row := z[r*out : (r+1)*out : (r+1)*out]
-				for j, bj := range bias[:len(row)] {
-					row[j] = max(row[j]+bj, 0) // branch-free; max(-0, 0) is +0
-				}
-			}
-		} else {
-			for r := 0; r < n; r++ {
-				row := z[r*out : (r+1)*out : (r+1)*out]
-				for j, bj := range bias[:len(row)] {
-					row[j] += bj
-				}
-			}
-		}
+		e.pool.GemmEpilogue(false, true, n, out, in, 1, a, in, e.w[l], in, 0, z, out, &e.epFwd[l])
 	}
 }
 
@@ -177,8 +170,9 @@ func (e *native[T]) backward(y []float64, n int) float64 {
 			break
 		}
 		da := nxt[:n*in]
-		e.pool.Gemm(false, false, n, in, out, 1, dz, out, e.w[l], in, 0, da, in)
-		reluMask(da, a)
+		ep := &e.epBwd[l]
+		ep.Mask, ep.LdMask = a, in
+		e.pool.GemmEpilogue(false, false, n, in, out, 1, dz, out, e.w[l], in, 0, da, in, ep)
 		cur, nxt = nxt, cur
 	}
 	return loss
@@ -264,24 +258,4 @@ func (e *native[T]) Net() *Net {
 func (e *native[T]) Close() error {
 	e.pool.Close()
 	return nil
-}
-
-// reluMask zeroes da where the layer's output a is 0 (ReLU inactive; the
-// forward pass writes +0 there). It is branch-free: the signs of
-// pre-activations are random, and a branch on them mispredicts half the time.
-func reluMask[T float](da, a []T) {
-	switch d := any(da).(type) {
-	case []float64:
-		a := any(a).([]float64)
-		d = d[:len(a)]
-		for i, av := range a {
-			d[i] *= float64(min(math.Float64bits(av), 1)) // 1 where av > 0, else 0
-		}
-	case []float32:
-		a := any(a).([]float32)
-		d = d[:len(a)]
-		for i, av := range a {
-			d[i] *= float32(min(math.Float32bits(av), 1))
-		}
-	}
 }

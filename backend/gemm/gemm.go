@@ -12,6 +12,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync"
 )
@@ -55,7 +56,19 @@ func pickKernel(want string) string {
 	return avail[len(avail)-1]
 }
 
+// Epilogue is applied to C after the product, tile by tile while each tile
+// is still in cache: C += Bias (per column), then ReLU, then C = 0 wherever
+// Mask is 0 (Mask is m×n with leading dimension LdMask, e.g. a layer's ReLU
+// output, whose zeros mark inactive units).
+type Epilogue[T Float] struct {
+	Bias   []T
+	ReLU   bool
+	Mask   []T
+	LdMask int
+}
+
 type job[T Float] struct {
+	ep            *Epilogue[T]
 	tA, tB        bool
 	m, n, k       int
 	alpha, beta   T
@@ -181,11 +194,24 @@ func (p *Pool[T]) Close() {
 // m×k, or k×m when tA), op(B) is k×n (B is k×n, or n×k when tB), C is m×n;
 // all row-major with leading dimensions lda, ldb, ldc.
 func (p *Pool[T]) Gemm(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	p.GemmEpilogue(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// GemmEpilogue is Gemm followed by the epilogue ep (nil: none).
+func (p *Pool[T]) GemmEpilogue(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, ep *Epilogue[T]) {
 	checkArgs(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if ep != nil {
+		if ep.Bias != nil && len(ep.Bias) < n {
+			panic(fmt.Sprintf("gemm: epilogue bias has %d values for %d columns", len(ep.Bias), n))
+		}
+		if ep.Mask != nil && (ep.LdMask < n || len(ep.Mask) < (m-1)*ep.LdMask+n) {
+			panic(fmt.Sprintf("gemm: epilogue mask is short for %d×%d with ld %d", m, n, ep.LdMask))
+		}
+	}
 	if m == 0 || n == 0 {
 		return
 	}
-	p.cur = job[T]{tA, tB, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc}
+	p.cur = job[T]{ep, tA, tB, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc}
 	if m*n*k < smallFMAs {
 		p.small()
 		return
@@ -266,6 +292,7 @@ func (p *Pool[T]) part(w, lo, hi, clo, chi int) {
 		}
 	}
 	if k == 0 || j.alpha == 0 {
+		p.epilogue(lo, hi-lo, clo, chi-clo)
 		return
 	}
 	npan := (n + nr - 1) / nr
@@ -308,17 +335,21 @@ func (p *Pool[T]) part(w, lo, hi, clo, chi int) {
 					}
 					if rows == mr && cols == nr {
 						p.kern(kb, ap, bp, j.c[off:], j.ldc)
-						continue
-					}
-					clear(s.tile)
-					p.kern(kb, ap, bp, s.tile, nr)
-					for r := 0; r < rows; r++ {
-						crow := j.c[off+r*j.ldc : off+r*j.ldc+cols]
-						for x, v := range s.tile[r*nr : r*nr+cols] {
-							crow[x] += v
+					} else {
+						clear(s.tile)
+						p.kern(kb, ap, bp, s.tile, nr)
+						for r := 0; r < rows; r++ {
+							crow := j.c[off+r*j.ldc : off+r*j.ldc+cols]
+							for x, v := range s.tile[r*nr : r*nr+cols] {
+								crow[x] += v
+							}
 						}
 					}
 				}
+			}
+			if pc+kb == k {
+				// The block's rows of C are complete and still in cache.
+				p.epilogue(ic, ib, clo, n)
 			}
 		}
 	}
@@ -481,13 +512,80 @@ func (p *Pool[T]) small() {
 			}
 		}
 	}
+	p.epilogue(0, m, 0, n)
 }
 
-// axpy adds alpha·x to y (len(y) ≥ len(x)).
-func axpy[T Float](alpha T, x, y []T) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
+// epilogue applies the current epilogue to C[r0:r0+rows, c0:c0+cols].
+func (p *Pool[T]) epilogue(r0, rows, c0, cols int) {
+	j := &p.cur
+	ep := j.ep
+	if ep == nil {
+		return
+	}
+	for r := r0; r < r0+rows; r++ {
+		crow := j.c[r*j.ldc+c0 : r*j.ldc+c0+cols]
+		if ep.Bias != nil {
+			bias := ep.Bias[c0 : c0+cols]
+			if ep.ReLU {
+				biasReLURow(crow, bias)
+			} else {
+				for x, bv := range bias {
+					crow[x] += bv
+				}
+			}
+		} else if ep.ReLU {
+			for x, v := range crow {
+				crow[x] = max(v, 0)
+			}
+		}
+		if ep.Mask != nil {
+			maskRow(crow, ep.Mask[r*ep.LdMask+c0:r*ep.LdMask+c0+cols])
+		}
+	}
+}
+
+// biasReLURow sets c = max(c + bias, +0) with integer bit operations: no
+// branch (the signs of pre-activations are random and a branch on them
+// mispredicts half the time) and no float min/max (which must order NaNs and
+// signed zeros and compile to several instructions).
+func biasReLURow[T Float](c, bias []T) {
+	switch c := any(c).(type) {
+	case []float64:
+		b := any(bias).([]float64)
+		b = b[:len(c)]
+		for i, v := range c {
+			u := math.Float64bits(v + b[i])
+			c[i] = math.Float64frombits(u &^ uint64(int64(u)>>63)) // negative (or −0) → +0
+		}
+	case []float32:
+		b := any(bias).([]float32)
+		b = b[:len(c)]
+		for i, v := range c {
+			u := math.Float32bits(v + b[i])
+			c[i] = math.Float32frombits(u &^ uint32(int32(u)>>31))
+		}
+	}
+}
+
+// maskRow zeroes c where m is +0 (m ≥ +0, a ReLU output), without branches.
+func maskRow[T Float](c, m []T) {
+	switch c := any(c).(type) {
+	case []float64:
+		m := any(m).([]float64)
+		m = m[:len(c)]
+		for i, mv := range m {
+			u := math.Float64bits(mv)
+			keep := uint64(int64(u|-u) >> 63) // all ones where mv ≠ +0
+			c[i] = math.Float64frombits(math.Float64bits(c[i]) & keep)
+		}
+	case []float32:
+		m := any(m).([]float32)
+		m = m[:len(c)]
+		for i, mv := range m {
+			u := math.Float32bits(mv)
+			keep := uint32(int32(u|-u) >> 31)
+			c[i] = math.Float32frombits(math.Float32bits(c[i]) & keep)
+		}
 	}
 }
 
@@ -535,3 +633,11 @@ func goKernR[T Float](k int, a []T, lda int, b, c []T, ldc, nr int) {
 
 // parallelFMAsVar is parallelFMAs, a variable so benchmarks can force splits.
 var parallelFMAsVar = parallelFMAs
+
+// axpy adds alpha·x to y (len(y) ≥ len(x)).
+func axpy[T Float](alpha T, x, y []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}

@@ -201,3 +201,42 @@ func BenchmarkShapes(b *testing.B) {
 		}
 	}
 }
+
+func TestEpilogue(t *testing.T) {
+	saved := parallelFMAsVar
+	parallelFMAsVar = 0
+	defer func() { parallelFMAsVar = saved }()
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, workers := range []int{1, 2} {
+		p := NewPool[float64](workers)
+		for trial := 0; trial < 60; trial++ {
+			m, n, k := 1+r.IntN(70), 1+r.IntN(70), r.IntN(300)
+			a, b := randSlice[float64](r, m*k), randSlice[float64](r, n*k)
+			bias := randSlice[float64](r, n)
+			mask := randSlice[float64](r, m*n)
+			for i := range mask {
+				mask[i] = max(mask[i], 0) // a ReLU output: +0 or positive
+			}
+			got, want := make([]float64, m*n), make([]float64, m*n)
+			ep := &Epilogue[float64]{Bias: bias, ReLU: trial%2 == 0}
+			if trial%3 == 0 {
+				ep.Mask, ep.LdMask = mask, n
+			}
+			p.GemmEpilogue(false, true, m, n, k, 1, a, max(k, 1), b, max(k, 1), 0, got, n, ep)
+			ref(false, true, m, n, k, 1, a, max(k, 1), b, max(k, 1), 0, want, n)
+			for i := range want {
+				v := want[i] + bias[i%n]
+				if ep.ReLU {
+					v = max(v, 0)
+				}
+				if ep.Mask != nil && mask[i] == 0 {
+					v = 0
+				}
+				if math.Abs(got[i]-v) > 1e-13*float64(k+1) {
+					t.Fatalf("%dx%dx%d relu=%v mask=%v: C[%d] = %v, want %v", m, n, k, ep.ReLU, ep.Mask != nil, i, got[i], v)
+				}
+			}
+		}
+		p.Close()
+	}
+}
