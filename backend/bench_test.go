@@ -72,18 +72,21 @@ func BenchmarkPredict(b *testing.B) {
 	}
 }
 
-// BenchmarkEval is one evaluation chunk as experiment does it: a width-32
-// teacher and the student predict 2048 points, then the max |error|.
+// BenchmarkEval is evaluation as experiment does it: a width-32 teacher and
+// the student predict a chunk of points (8192 for width 32, 2048 for 512, as
+// experiment.EvalChunk), then the max |error|; "us/2048pts" is the time per
+// 2048 points, the unit of bench/torch_step.py eval.
 func BenchmarkEval(b *testing.B) {
 	for _, dt := range []DType{Float64, Float32} {
 		for _, w := range []int{32, 512} {
+			n := max(2048, min(16384, (8<<20)/(w*w)))
 			b.Run(fmt.Sprintf("native_%s/d1_w%d_n2048", dt, w), func(b *testing.B) {
-				teacher, _ := Native{}.New(benchNet(1, 32), Options{MaxBatch: 2048})
-				student, _ := Native{}.New(benchNet(1, w), Options{DType: dt, MaxBatch: 2048})
+				teacher, _ := Native{}.New(benchNet(1, 32), Options{MaxBatch: n})
+				student, _ := Native{}.New(benchNet(1, w), Options{DType: dt, MaxBatch: n})
 				defer teacher.Close()
 				defer student.Close()
-				x, _ := randBatch(1, 2048, 3)
-				yt, ys := make([]float64, 2048), make([]float64, 2048)
+				x, _ := randBatch(1, n, 3)
+				yt, ys := make([]float64, n), make([]float64, n)
 				run := func() {
 					teacher.Predict(yt, x)
 					student.Predict(ys, x)
@@ -103,7 +106,8 @@ func BenchmarkEval(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					run()
 				}
-				b.ReportMetric(2048*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+				b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N)*2048/float64(n), "us/2048pts")
 			})
 		}
 	}

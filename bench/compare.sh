@@ -54,7 +54,9 @@ for line in open(out + '/go.txt').read().splitlines() + open(out + '/gogemm.txt'
     m = re.match(r'Benchmark(\S+?)-\d+\s+\d+\s+([\d.]+) ns/op(.*)', line)
     if m:
         allocs = re.search(r'(\d+) allocs/op', m.group(3))
-        go[m.group(1)] = (float(m.group(2)) / 1e3, int(allocs.group(1)) if allocs else None)
+        per2048 = re.search(r'([\d.]+) us/2048pts', m.group(3))
+        us = float(per2048.group(1)) if per2048 else float(m.group(2)) / 1e3
+        go[m.group(1)] = (us, int(allocs.group(1)) if allocs else None)
 torch = [json.loads(l) for l in open(out + '/torch.jsonl')]
 def best(kind, **kw):
     c = [r for r in torch if r['kind'] == kind and all(r.get(k) == v for k, v in kw.items())]

@@ -402,3 +402,22 @@ func TestSaveAndLoad(t *testing.T) {
 		t.Fatal("a CSV file loaded as a network")
 	}
 }
+
+// TestThreadsDoNotChangeNumbers: the same seeds give the same history on one
+// goroutine and on several (products split by rows or columns, evaluation
+// split by chunks, sums combined in chunk order).
+func TestThreadsDoNotChangeNumbers(t *testing.T) {
+	cfg := small()
+	cfg.EvalPoints = 50000 // several evaluation chunks
+	one, err := Run(context.Background(), cfg, Options{Threads: 1}, func(Event) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := Run(context.Background(), cfg, Options{Threads: 3}, func(Event) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(numbers(one.History), numbers(three.History)) {
+		t.Fatalf("1 thread and 3 threads differ:\n%+v\n%+v", numbers(one.History)[1], numbers(three.History)[1])
+	}
+}

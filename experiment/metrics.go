@@ -48,3 +48,23 @@ func ComputeMetrics(e []float64, x []float64, d int) Metrics {
 	}
 	return a.metrics()
 }
+
+// merge combines per-chunk accumulators in order: sums add up, the first of
+// equal maxima wins, a NaN anywhere makes L∞ NaN.
+func merge(accs []accumulator) Metrics {
+	var out accumulator
+	for i := range accs {
+		a := &accs[i]
+		if a.n == 0 {
+			continue
+		}
+		out.sumAbs += a.sumAbs
+		out.sumSq += a.sumSq
+		out.n += a.n
+		if out.arg == nil || a.max > out.max || (math.IsNaN(a.max) && !math.IsNaN(out.max)) {
+			out.max = a.max
+			out.arg = a.arg
+		}
+	}
+	return out.metrics()
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -242,7 +244,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	}
 
 	studentNet := InitStudent(cfg)
-	student, err := engine.New(studentNet, backend.Options{DType: dt, MaxBatch: max(bs, evalChunk), Threads: opt.Threads})
+	student, err := engine.New(studentNet, backend.Options{DType: dt, MaxBatch: max(bs, EvalChunk(cfg.Width)), Threads: opt.Threads})
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +260,11 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		return res, err
 	}
 
-	ev := &evaluator{cfg: cfg, teacher: teacher, student: student}
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	ev := &evaluator{cfg: cfg, teacher: teacher, student: student, engine: engine, dtype: dt, threads: threads}
 	var (
 		pending    []Checkpoint
 		pendLoss   []float64
@@ -376,44 +382,126 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	return finish(nil)
 }
 
-// evalChunk is the number of evaluation points held in memory at once.
+// evalChunk is the number of points predicted at once when labelling the
+// training data.
 const evalChunk = 2048
+
+// EvalChunk is the number of evaluation points held in memory at once for
+// a student of this width: at least 2048, and enough that a layer's product
+// (chunk × width × width) is big enough to split over the cores, at most
+// 16384.
+func EvalChunk(width int) int {
+	return max(evalChunk, min(16384, (8<<20)/max(1, width*width)))
+}
 
 type evaluator struct {
 	cfg       Config
 	teacher   Target
 	student   backend.Model
+	engine    backend.Engine
+	dtype     backend.DType
+	threads   int
 	x, yt, ys []float64
 }
 
+type predictor interface {
+	Predict(dst, x []float64) error
+}
+
 // run evaluates the student against the teacher on cfg.EvalPoints fresh
-// uniform points (the k-th checkpoint's own seeded stream), chunk by chunk.
+// uniform points, chunk by chunk; chunk c of the k-th checkpoint draws its
+// points from its own seeded stream, and the chunks' sums are combined in
+// chunk order, so the numbers do not depend on how many goroutines evaluate.
+// With several threads and chunks, each goroutine evaluates whole chunks on
+// its own single-threaded copies of the two networks: small products do not
+// split well, whole chunks do.
 func (e *evaluator) run(ctx context.Context, k int) (Metrics, error) {
+	chunk := EvalChunk(e.cfg.Width)
+	nch := (e.cfg.EvalPoints + chunk - 1) / chunk
+	accs := make([]accumulator, nch)
+	workers := min(e.threads, nch)
+	if workers <= 1 {
+		if e.x == nil {
+			e.x = make([]float64, chunk*e.cfg.Dim)
+			e.yt, e.ys = make([]float64, chunk), make([]float64, chunk)
+		}
+		for c := range accs {
+			if err := ctx.Err(); err != nil {
+				return Metrics{}, err
+			}
+			if err := e.chunk(k, c, chunk, e.teacher, e.student, e.x, e.yt, e.ys, &accs[c]); err != nil {
+				return Metrics{}, err
+			}
+		}
+		return merge(accs), nil
+	}
+	net := e.student.Net()
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t, err := newTarget(e.cfg, 1)
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer t.Close()
+			s, err := e.engine.New(net, backend.Options{DType: e.dtype, MaxBatch: chunk, Threads: 1})
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer s.Close()
+			x, yt, ys := make([]float64, chunk*e.cfg.Dim), make([]float64, chunk), make([]float64, chunk)
+			for c := int(next.Add(1) - 1); c < nch; c = int(next.Add(1) - 1) {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+				if err := e.chunk(k, c, chunk, t, s, x, yt, ys, &accs[c]); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return Metrics{}, firstErr
+	}
+	return merge(accs), nil
+}
+
+// chunk evaluates chunk c of checkpoint k into acc.
+func (e *evaluator) chunk(k, c, size int, teacher, student predictor, xb, yt, ys []float64, acc *accumulator) error {
 	d := e.cfg.Dim
-	if e.x == nil {
-		e.x = make([]float64, evalChunk*d)
-		e.yt, e.ys = make([]float64, evalChunk), make([]float64, evalChunk)
+	n := min(size, e.cfg.EvalPoints-c*size)
+	r := newRand(e.cfg.DataSeed^0x9e3779b97f4a7c15, streamEval|uint64(k)<<8|uint64(c)<<32)
+	x := xb[:n*d]
+	for i := range x {
+		x[i] = r.Float64() - 0.5
 	}
-	r := newRand(e.cfg.DataSeed^0x9e3779b97f4a7c15, streamEval+uint64(k)<<8)
-	var acc accumulator
-	for done := 0; done < e.cfg.EvalPoints; done += evalChunk {
-		if err := ctx.Err(); err != nil {
-			return Metrics{}, err
-		}
-		n := min(evalChunk, e.cfg.EvalPoints-done)
-		x := e.x[:n*d]
-		for i := range x {
-			x[i] = r.Float64() - 0.5
-		}
-		if err := e.teacher.Predict(e.yt[:n], x); err != nil {
-			return Metrics{}, err
-		}
-		if err := e.student.Predict(e.ys[:n], x); err != nil {
-			return Metrics{}, err
-		}
-		for i := 0; i < n; i++ {
-			acc.add(e.ys[i]-e.yt[i], x[i*d:(i+1)*d])
-		}
+	if err := teacher.Predict(yt[:n], x); err != nil {
+		return err
 	}
-	return acc.metrics(), nil
+	if err := student.Predict(ys[:n], x); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		acc.add(ys[i]-yt[i], x[i*d:(i+1)*d])
+	}
+	return nil
 }
