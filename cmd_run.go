@@ -36,8 +36,11 @@ type configFlags struct {
 
 func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 	c := &configFlags{fs: fs, cfg: experiment.Default()}
+	if p, err := presets.Load(defPreset); err == nil {
+		c.cfg = p.Config // -h shows the values a run without flags uses
+	}
 	d := &c.cfg
-	fs.StringVar(&c.preset, "preset", defPreset, "preset name or path to a preset .yaml file ("+strings.Join(presets.Names(), ", ")+")")
+	fs.StringVar(&c.preset, "preset", defPreset, "preset name or path to a preset .yaml file ("+strings.Join(presets.Names(), ", ")+"); the defaults below are "+defPreset+"'s")
 	fs.Var(&c.sets, "set", "override one config value, key=value (repeatable; keys as in the preset YAML)")
 	fs.IntVar(&d.Dim, "dim", d.Dim, fmt.Sprintf("input dimension d [1, %d]", experiment.MaxDim))
 	fs.IntVar(&d.Depth, "depth", d.Depth, fmt.Sprintf("affine layers L of teacher and student [2, %d]", experiment.MaxDepth))
