@@ -26,18 +26,9 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cf := newConfigFlags(fs, "default")
 	logPath := fs.String("log", filepath.Join(os.TempDir(), "reluscope.log"), "write diagnostics to this file (the screen belongs to the explorer)")
 	saveDir := fs.String("results", "results", "folder the save key writes runs into")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	cfg, err := cf.config()
+	cfg, err := cf.parse(args, stdout)
 	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return flagError(err)
+		return helpOK(err)
 	}
 	if !isTerminal() {
 		return errors.New("the explorer needs a terminal, and stdout or stdin is not one; for a headless run use: reluscope run (see reluscope run -h)")

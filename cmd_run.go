@@ -132,8 +132,24 @@ func (c *configFlags) config() (experiment.Config, error) {
 	return cfg, nil
 }
 
+// parse parses args (flag.ErrHelp after printing the help) and returns the
+// validated config.
+func (c *configFlags) parse(args []string, stdout io.Writer) (experiment.Config, error) {
+	if err := parseFlags(c.fs, args, stdout); err != nil {
+		return experiment.Config{}, err
+	}
+	cfg, err := c.config()
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, flagError(cfg.Validate())
+}
+
 // flagError rewrites a config field name into the flag that sets it.
 func flagError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var fe *experiment.FieldError
 	if errors.As(err, &fe) {
 		return fmt.Errorf("--%s: %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Msg)
@@ -189,18 +205,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cf := newConfigFlags(fs, "default")
 	asJSON := fs.Bool("json", false, "write one JSON object per event to stdout instead of text")
 	out := fs.String("out", "", "save the config, metric history (CSV) and both networks (JSON) to this folder")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	cfg, err := cf.config()
+	cfg, err := cf.parse(args, stdout)
 	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return flagError(err)
+		return helpOK(err)
 	}
 	enc := json.NewEncoder(stdout)
 	if !*asJSON {

@@ -589,34 +589,21 @@ func maskRow[T Float](c, m []T) {
 	}
 }
 
-// goKern is the portable micro-kernel: C[0:mr, 0:nr] += Ap·Bp.
-func goKern[T Float](k int, a, b, c []T, ldc, nr int) {
-	var acc [mr * 32]T
-	for q := 0; q < k; q++ {
-		bq := b[q*nr : q*nr+nr]
-		for r := 0; r < mr; r++ {
-			av := a[q*mr+r]
-			row := acc[r*nr : r*nr+nr]
-			for x, bv := range bq {
-				row[x] += av * bv
-			}
-		}
-	}
-	for r := 0; r < mr; r++ {
-		crow := c[r*ldc : r*ldc+nr]
-		for x := range crow {
-			crow[x] += acc[r*nr+x]
-		}
-	}
+// goKern is the portable micro-kernel: C[0:mr, 0:nr] += Ap·Bp, A packed.
+func goKern[T Float](k int, a, b, c []T, ldc, nr int) { goKernStrided(k, a, 1, mr, b, c, ldc, nr) }
+
+// goKernR is goKern reading A's mr rows in place (row stride lda).
+func goKernR[T Float](k int, a []T, lda int, b, c []T, ldc, nr int) {
+	goKernStrided(k, a, lda, 1, b, c, ldc, nr)
 }
 
-// goKernR is goKern reading A's 4 rows in place.
-func goKernR[T Float](k int, a []T, lda int, b, c []T, ldc, nr int) {
+// goKernStrided reads A(r, q) at a[r·rs + q·qs].
+func goKernStrided[T Float](k int, a []T, rs, qs int, b, c []T, ldc, nr int) {
 	var acc [mr * 32]T
 	for q := 0; q < k; q++ {
 		bq := b[q*nr : q*nr+nr]
 		for r := 0; r < mr; r++ {
-			av := a[r*lda+q]
+			av := a[r*rs+q*qs]
 			row := acc[r*nr : r*nr+nr]
 			for x, bv := range bq {
 				row[x] += av * bv
