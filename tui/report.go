@@ -63,11 +63,12 @@ func renderLogLog(st *Styles, ms, linf, l2 []float64, refInf, ref2 float64, w, h
 		}
 		return out
 	}
+	// The references first, so the measured curves are drawn over them.
 	ss := []series{
-		{bucketCols(xs, ly(linf), span, ncol, true), thinChars, asciigraph.Red},
-		{bucketCols(xs, ly(l2), span, ncol, false), heavyChars, asciigraph.Blue},
 		{ref(refInf), dotChars, asciigraph.Red},
 		{ref(ref2), asciigraph.CreateCharSet("∙"), asciigraph.Blue},
+		{bucketCols(xs, ly(linf), span, ncol, true), thinChars, asciigraph.Red},
+		{bucketCols(xs, ly(l2), span, ncol, false), heavyChars, asciigraph.Blue},
 	}
 	legend := st.Linf.Render("── L∞") + "  " + st.L2.Render("━━ L2") + "  " +
 		st.Linf.Render(fmt.Sprintf("·· m^%.2f", refInf)) + "  " + st.L2.Render(fmt.Sprintf("∙∙ m^%.2f", ref2)) + st.Muted.Render("  (reference, constant 1)")
