@@ -603,6 +603,12 @@ func (m Model) controlsView(h int) string {
 		m.styles.Muted.Render("ε=0.01 needs m ≳ ") + m.styles.Value.Render(boundSamples(c, 0.01)),
 		m.styles.Muted.Render("(c^L·ΠN/ε)^d: shape only"),
 	}
+	if c.Target == experiment.TargetSine {
+		// An analytic target: no teacher class, no bound to show.
+		extra[2] = m.styles.Muted.Render(fmt.Sprintf("student %d params", backend.NumParams(c.StudentSizes())))
+		extra[3] = m.styles.Muted.Render("target: Figure 1,")
+		extra[4] = m.styles.Muted.Render("log(sin 50x + 2) + sin 5x")
+	}
 	room := h - 2 - len(lines)
 	lines = append(lines, extra[:max(0, min(len(extra), room))]...)
 	return m.panel("settings", strings.Join(lines, "\n"), controlsWidth, h)

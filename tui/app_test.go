@@ -374,3 +374,13 @@ func TestSampleComplexityView(t *testing.T) {
 	}
 	m.Close()
 }
+
+func TestSineTargetPanel(t *testing.T) {
+	cfg := testConfig()
+	cfg.Target = experiment.TargetSine
+	m := newModel(t, cfg)
+	v := m.View()
+	if !strings.Contains(v, "log(sin 50x + 2) + sin 5x") || strings.Contains(v, "needs m ≳") {
+		t.Fatalf("the settings panel of the sine target:\n%s", v)
+	}
+}
