@@ -690,9 +690,9 @@ func (m Model) statusView(w int) string {
 	if n := len(r.hist); n > 0 {
 		c := r.hist[n-1]
 		ratio := c.Linf / c.L2
-		line2 = fmt.Sprintf("epoch %d:  L1 %s  L2 %s  L∞ %s  L∞/L2 %s  worst at x=%s",
+		line2 = fmt.Sprintf("epoch %d:  L1 %s  L2 %s  L∞/L2 %s  L∞ %s at x=%s",
 			c.Epoch, st.Value.Render(fmt.Sprintf("%.3g", c.L1)), st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
-			st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), st.Value.Render(fmt.Sprintf("%.1f×", ratio)), point(c.ArgMax))
+			st.Value.Render(fmt.Sprintf("%.1f×", ratio)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), point(c.ArgMax))
 	}
 	msg := m.status
 	if m.statusOK {
