@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -260,6 +261,20 @@ func (n *Net) Eval(x []float64) float64 {
 		h = z
 	}
 	return h[0]
+}
+
+// FillUniform draws every parameter of layer l i.i.d. from U[−bound(l),
+// bound(l)] with r, layer by layer, weights before biases.
+func (n *Net) FillUniform(r *rand.Rand, bound func(layer int) float64) {
+	for l := range n.W {
+		b := bound(l)
+		for i := range n.W[l] {
+			n.W[l][i] = b * (2*r.Float64() - 1)
+		}
+		for i := range n.B[l] {
+			n.B[l][i] = b * (2*r.Float64() - 1)
+		}
+	}
 }
 
 // Flatten appends every parameter, layer by layer (weights then biases), to dst.

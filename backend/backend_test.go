@@ -8,17 +8,9 @@ import (
 
 // randNet draws every parameter from U[-c, c] with a fixed seed.
 func randNet(sizes []int, c float64, seed uint64) *Net {
-	r := rand.New(rand.NewPCG(seed, 1))
 	n := NewNet(sizes)
 	n.InputScale = math.Sqrt(12)
-	for l := range n.W {
-		for i := range n.W[l] {
-			n.W[l][i] = c * (2*r.Float64() - 1)
-		}
-		for i := range n.B[l] {
-			n.B[l][i] = c * (2*r.Float64() - 1)
-		}
-	}
+	n.FillUniform(rand.New(rand.NewPCG(seed, 1)), func(int) float64 { return c })
 	return n
 }
 

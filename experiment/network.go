@@ -25,37 +25,19 @@ func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed,
 // SampleTeacher draws the teacher: every weight and bias i.i.d. U[−c, c],
 // no input standardization.
 func SampleTeacher(cfg Config) *backend.Net {
-	r := newRand(cfg.TeacherSeed, streamTeacher)
 	n := backend.NewNet(cfg.TeacherSizes())
-	c := cfg.Coef
-	for l := range n.W {
-		for i := range n.W[l] {
-			n.W[l][i] = c * (2*r.Float64() - 1)
-		}
-		for i := range n.B[l] {
-			n.B[l][i] = c * (2*r.Float64() - 1)
-		}
-	}
+	n.FillUniform(newRand(cfg.TeacherSeed, streamTeacher), func(int) float64 { return cfg.Coef })
 	return n
 }
 
 // InitStudent draws the student as PyTorch's nn.Linear does by default:
 // weights and biases of a layer with fan-in k i.i.d. U[−1/√k, 1/√k].
 func InitStudent(cfg Config) *backend.Net {
-	r := newRand(cfg.InitSeed, streamInit)
 	n := backend.NewNet(cfg.StudentSizes())
 	if cfg.Standardize {
 		n.InputScale = 1 / Sigma
 	}
-	for l := range n.W {
-		bound := 1 / math.Sqrt(float64(n.Sizes[l]))
-		for i := range n.W[l] {
-			n.W[l][i] = bound * (2*r.Float64() - 1)
-		}
-		for i := range n.B[l] {
-			n.B[l][i] = bound * (2*r.Float64() - 1)
-		}
-	}
+	n.FillUniform(newRand(cfg.InitSeed, streamInit), func(l int) float64 { return 1 / math.Sqrt(float64(n.Sizes[l])) })
 	return n
 }
 
