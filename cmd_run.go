@@ -138,11 +138,7 @@ func (c *configFlags) parse(args []string, stdout io.Writer) (experiment.Config,
 	if err := parseFlags(c.fs, args, stdout); err != nil {
 		return experiment.Config{}, err
 	}
-	cfg, err := c.config()
-	if err != nil {
-		return cfg, err
-	}
-	return cfg, flagError(cfg.Validate())
+	return c.config() // validated by presets.Set
 }
 
 // flagError rewrites a config field name into the flag that sets it.

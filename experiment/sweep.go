@@ -55,15 +55,7 @@ func AppendRecord(path string, r Record) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(line); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeSyncClose(f, line)
 }
 
 // RepairTail truncates path after its last newline, dropping a line a
