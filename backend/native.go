@@ -48,10 +48,14 @@ type native[T float] struct {
 	m, v    []T // Adam moments
 	w, b    [][]T
 	gw, gb  [][]T
-	maxN    int
-	act     [][]T // act[0] is the scaled input, act[l] layer l's output (n×Sizes[l])
-	d1, d2  []T   // backward ping-pong buffers (n×max width)
-	maxW    int
+	// wt[l] is w[l] transposed (in×out), kept for narrow layers so that the
+	// forward product reads B in place (gemm's direct path); nil for wide
+	// layers, whose forward product packs w[l] itself.
+	wt     [][]T
+	maxN   int
+	act    [][]T // act[0] is the scaled input, act[l] layer l's output (n×Sizes[l])
+	d1, d2 []T   // backward ping-pong buffers (n×max width)
+	maxW   int
 	// epilogues of the forward products (bias, ReLU) and of the backward
 	// ones (the ReLU mask of the layer below), one per layer.
 	epFwd, epBwd []gemm.Epilogue[T]
@@ -68,6 +72,12 @@ func newNative[T float](net *Net, opt Options) *native[T] {
 	e.m, e.v = make([]T, np), make([]T, np)
 	e.w, e.b = e.views(e.p)
 	e.gw, e.gb = e.views(e.g)
+	e.wt = make([][]T, len(e.w))
+	for l := range e.w {
+		if in, out := e.sizes[l], e.sizes[l+1]; in*out <= narrowLayer {
+			e.wt[l] = make([]T, in*out)
+		}
+	}
 	e.setNet(net)
 	e.adamPart = e.adamRange
 	L := len(e.sizes) - 1
@@ -108,6 +118,27 @@ func (e *native[T]) setNet(net *Net) {
 			e.b[l][i] = T(v)
 		}
 	}
+	e.transpose()
+}
+
+// narrowLayer is the largest in·out whose transposed weights are kept.
+const narrowLayer = 128 * 128
+
+// transpose refreshes wt from w.
+func (e *native[T]) transpose() {
+	for l, wt := range e.wt {
+		if wt == nil {
+			continue
+		}
+		in, out := e.sizes[l], e.sizes[l+1]
+		w := e.w[l]
+		for o := 0; o < out; o++ {
+			row := w[o*in : (o+1)*in]
+			for i, v := range row {
+				wt[i*out+o] = v
+			}
+		}
+	}
 }
 
 func (e *native[T]) grow(n int) {
@@ -134,6 +165,10 @@ func (e *native[T]) forward(x []float64, n int) {
 		in, out := e.sizes[l], e.sizes[l+1]
 		a := e.act[l][:n*in]
 		z := e.act[l+1][:n*out]
+		if wt := e.wt[l]; wt != nil {
+			e.pool.GemmEpilogue(false, false, n, out, in, 1, a, in, wt, out, 0, z, out, &e.epFwd[l])
+			continue
+		}
 		e.pool.GemmEpilogue(false, true, n, out, in, 1, a, in, e.w[l], in, 0, z, out, &e.epFwd[l])
 	}
 }
@@ -144,34 +179,31 @@ func (e *native[T]) backward(y []float64, n int) float64 {
 	outv := e.act[L][:n]
 	d := e.d1[:n]
 	var loss float64
+	var gb T
 	c := T(2) / T(n)
 	for i, yi := range y {
 		r := outv[i] - T(yi)
 		loss += float64(r) * float64(r)
 		d[i] = c * r
+		gb += d[i]
 	}
 	loss /= float64(n)
+	e.gb[L-1][0] = gb
 	cur, nxt := e.d1, e.d2
 	for l := L - 1; l >= 0; l-- {
 		in, out := e.sizes[l], e.sizes[l+1]
 		dz := cur[:n*out]
 		a := e.act[l][:n*in]
 		e.pool.Gemm(true, false, out, in, n, 1, dz, out, a, in, 0, e.gw[l], in)
-		gb := e.gb[l]
-		clear(gb)
-		for r := 0; r < n; r++ {
-			row := dz[r*out : (r+1)*out]
-			gb := gb[:len(row)]
-			for j, v := range row {
-				gb[j] += v
-			}
-		}
 		if l == 0 {
 			break
 		}
+		// dz of the layer below: dz·W masked by its ReLU, whose column sums
+		// are that layer's bias gradient.
 		da := nxt[:n*in]
 		ep := &e.epBwd[l]
-		ep.Mask, ep.LdMask = a, in
+		ep.Mask, ep.LdMask, ep.ColSum = a, in, e.gb[l-1]
+		clear(ep.ColSum)
 		e.pool.GemmEpilogue(false, false, n, in, out, 1, dz, out, e.w[l], in, 0, da, in, ep)
 		cur, nxt = nxt, cur
 	}
@@ -197,6 +229,7 @@ func (e *native[T]) adamStep(lr float64) {
 	e.c2 = T(1 / (1 - math.Pow(e.adam.Beta2, float64(e.t))))
 	e.negLR = T(-lr)
 	e.pool.Split(len(e.p), 1<<15, e.adamPart)
+	e.transpose()
 }
 
 func (e *native[T]) adamRange(lo, hi int) {

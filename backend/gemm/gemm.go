@@ -10,6 +10,8 @@
 // Misuse (short slices, bad leading dimensions) panics with a "gemm:" prefix.
 package gemm
 
+//go:generate go run ./internal/asmgen -out direct_amd64.s
+
 import (
 	"fmt"
 	"math"
@@ -57,14 +59,16 @@ func pickKernel(want string) string {
 }
 
 // Epilogue is applied to C after the product, tile by tile while each tile
-// is still in cache: C += Bias (per column), then ReLU, then C = 0 wherever
-// Mask is 0 (Mask is m×n with leading dimension LdMask, e.g. a layer's ReLU
-// output, whose zeros mark inactive units).
+// is still in cache: C += Bias (per column), then ReLU (Go's max(c, 0)), then
+// C = 0 wherever Mask is 0 (Mask is m×n with leading dimension LdMask, e.g. a
+// layer's ReLU output, whose zeros mark inactive units); finally ColSum[j] +=
+// Σ_i C[i, j] (e.g. a layer's bias gradient), when ColSum is set.
 type Epilogue[T Float] struct {
 	Bias   []T
 	ReLU   bool
 	Mask   []T
 	LdMask int
+	ColSum []T
 }
 
 type job[T Float] struct {
@@ -93,7 +97,9 @@ type Pool[T Float] struct {
 	kern    func(k int, a, b, c []T, ldc int)
 	// kernR reads A's rows in place (A not transposed, alpha = 1), which
 	// saves packing A.
-	kernR  func(k int, a []T, lda int, b, c []T, ldc int)
+	kernR func(k int, a []T, lda int, b, c []T, ldc int)
+	// dk is the direct kernel (see direct.go).
+	dk     directKernel[T]
 	bufs   []scratch[T]
 	tasks  chan task
 	wg     sync.WaitGroup
@@ -115,18 +121,22 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 		p.nr = 16
 		p.kern = any(asm512Kern64).(func(int, []T, []T, []T, int))
 		p.kernR = any(asm512KernR64).(func(int, []T, int, []T, []T, int))
+		p.dk = any(directKernel[float64](asm512Direct64)).(directKernel[T])
 	case kernel == "avx512":
 		p.nr = 32
 		p.kern = any(asm512Kern32).(func(int, []T, []T, []T, int))
 		p.kernR = any(asm512KernR32).(func(int, []T, int, []T, []T, int))
+		p.dk = any(directKernel[float32](asm512Direct32)).(directKernel[T])
 	case kernel == "avx2-fma" && f64:
 		p.nr = 8
 		p.kern = any(asmKern64).(func(int, []T, []T, []T, int))
 		p.kernR = any(asmKernR64).(func(int, []T, int, []T, []T, int))
+		p.dk = any(directKernel[float64](asmDirect64)).(directKernel[T])
 	case kernel == "avx2-fma":
 		p.nr = 16
 		p.kern = any(asmKern32).(func(int, []T, []T, []T, int))
 		p.kernR = any(asmKernR32).(func(int, []T, int, []T, []T, int))
+		p.dk = any(directKernel[float32](asmDirect32)).(directKernel[T])
 	default:
 		p.nr = 8
 		if !f64 {
@@ -135,6 +145,9 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 		nr := p.nr
 		p.kern = func(k int, a, b, c []T, ldc int) { goKern(k, a, b, c, ldc, nr) }
 		p.kernR = func(k int, a []T, lda int, b, c []T, ldc int) { goKernR(k, a, lda, b, c, ldc, nr) }
+		p.dk = func(k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
+			goDirect(k, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, nr)
+		}
 	}
 	p.bufs = make([]scratch[T], p.workers)
 	if p.workers > 1 {
@@ -207,13 +220,21 @@ func (p *Pool[T]) GemmEpilogue(tA, tB bool, m, n, k int, alpha T, a []T, lda int
 		if ep.Mask != nil && (ep.LdMask < n || len(ep.Mask) < (m-1)*ep.LdMask+n) {
 			panic(fmt.Sprintf("gemm: epilogue mask is short for %d×%d with ld %d", m, n, ep.LdMask))
 		}
+		if ep.ColSum != nil && len(ep.ColSum) < n {
+			panic(fmt.Sprintf("gemm: epilogue column sums have %d values for %d columns", len(ep.ColSum), n))
+		}
 	}
 	if m == 0 || n == 0 {
 		return
 	}
 	p.cur = job[T]{ep, tA, tB, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc}
-	if m*n*k < smallFMAs {
+	switch {
+	case p.useDirect():
+		p.direct()
+		return
+	case m*n*k < smallFMAs:
 		p.small()
+		p.colSums()
 		return
 	}
 	// Split the larger of C's dimensions over the workers, in whole
@@ -236,6 +257,22 @@ func (p *Pool[T]) GemmEpilogue(tA, tB bool, m, n, k int, alpha T, a []T, lda int
 		p.part(0, 0, min(per, m), 0, n)
 	}
 	p.wg.Wait()
+	p.colSums()
+}
+
+// colSums adds the column sums of C to the epilogue's ColSum, after the
+// workers are done (they split C's rows and would race on the sums).
+func (p *Pool[T]) colSums() {
+	j := &p.cur
+	if j.ep == nil || j.ep.ColSum == nil {
+		return
+	}
+	cs := j.ep.ColSum[:j.n]
+	for i := 0; i < j.m; i++ {
+		for x, v := range j.c[i*j.ldc : i*j.ldc+j.n] {
+			cs[x] += v
+		}
+	}
 }
 
 func checkArgs(tA, tB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
@@ -544,30 +581,18 @@ func (p *Pool[T]) epilogue(r0, rows, c0, cols int) {
 	}
 }
 
-// biasReLURow sets c = max(c + bias, +0) with integer bit operations: no
-// branch (the signs of pre-activations are random and a branch on them
-// mispredicts half the time) and no float min/max (which must order NaNs and
-// signed zeros and compile to several instructions).
+// biasReLURow sets c = max(c + bias, 0) (Go's max: a NaN stays NaN, −0
+// becomes +0), which compiles to branch-free code and is faster than bit
+// tricks or a branch on the random signs of pre-activations.
 func biasReLURow[T Float](c, bias []T) {
-	switch c := any(c).(type) {
-	case []float64:
-		b := any(bias).([]float64)
-		b = b[:len(c)]
-		for i, v := range c {
-			u := math.Float64bits(v + b[i])
-			c[i] = math.Float64frombits(u &^ uint64(int64(u)>>63)) // negative (or −0) → +0
-		}
-	case []float32:
-		b := any(bias).([]float32)
-		b = b[:len(c)]
-		for i, v := range c {
-			u := math.Float32bits(v + b[i])
-			c[i] = math.Float32frombits(u &^ uint32(int32(u)>>31))
-		}
+	bias = bias[:len(c)]
+	for i, v := range c {
+		c[i] = max(v+bias[i], 0)
 	}
 }
 
-// maskRow zeroes c where m is +0 (m ≥ +0, a ReLU output), without branches.
+// maskRow zeroes c where m is +0 (m is a ReLU output: +0, positive or NaN, so
+// this is m == 0, as the direct kernels test it), without branches.
 func maskRow[T Float](c, m []T) {
 	switch c := any(c).(type) {
 	case []float64:

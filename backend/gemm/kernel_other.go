@@ -24,3 +24,16 @@ func asm512Kern32(k int, a, b, c []float32, ldc int) { goKern(k, a, b, c, ldc, 3
 func asm512KernR32(k int, a []float32, lda int, b, c []float32, ldc int) {
 	goKernR(k, a, lda, b, c, ldc, 32)
 }
+
+func asmDirect64(k int, a []float64, rs, qs int, b []float64, ldb int, c []float64, ldc, flags int, bias, mask []float64, ldm int, colsum []float64) {
+	goDirect(k, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, 8)
+}
+func asmDirect32(k int, a []float32, rs, qs int, b []float32, ldb int, c []float32, ldc, flags int, bias, mask []float32, ldm int, colsum []float32) {
+	goDirect(k, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, 16)
+}
+func asm512Direct64(k int, a []float64, rs, qs int, b []float64, ldb int, c []float64, ldc, flags int, bias, mask []float64, ldm int, colsum []float64) {
+	goDirect(k, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, 16)
+}
+func asm512Direct32(k int, a []float32, rs, qs int, b []float32, ldb int, c []float32, ldc, flags int, bias, mask []float32, ldm int, colsum []float32) {
+	goDirect(k, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, 32)
+}

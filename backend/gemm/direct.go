@@ -1,0 +1,200 @@
+package gemm
+
+// The direct path multiplies small products without packing: the micro-kernel
+// reads four rows of op(A) in place through a row stride and a depth stride
+// (so A may be transposed), reads B in place through its leading dimension,
+// and applies the whole epilogue (β = 1, bias, ReLU, mask, column sums) to the
+// tile while it is in registers, storing C once. It serves the products of
+// narrow networks (width 32: every product of a training step), where
+// packing and separate epilogue passes cost as much as the multiply.
+
+// Flags of a direct kernel call (as in internal/asmgen).
+const (
+	dirAcc    = 1  // C = AB + C instead of C = AB
+	dirBias   = 2  // + bias[j]
+	dirReLU   = 4  // max(·, 0), Go's max: NaN kept, −0 → +0
+	dirMask   = 8  // 0 where mask[i, j] == 0
+	dirColSum = 16 // colsum[j] += the tile's column after the above
+)
+
+// directKernel computes a 4×nr tile: C = epi(Σ_q A(r, q)·B(q, ·)), A(r, q) at
+// a[r·rs + q·qs], B(q, j) at b[q·ldb + j].
+type directKernel[T Float] func(k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T)
+
+// directMaxB bounds B's bytes for the direct path, which reads each column
+// panel of B once per 4 rows of C and relies on it staying in cache.
+const directMaxB = 1 << 20
+
+// useDirect reports whether the current product takes the direct path.
+func (p *Pool[T]) useDirect() bool {
+	j := &p.cur
+	var z T
+	size := int(sizeOf(z))
+	return p.dk != nil && !j.tB && j.alpha == 1 && (j.beta == 0 || j.beta == 1) &&
+		j.m >= mr && 2*j.n >= p.nr && j.m*j.n*j.k < parallelFMAsVar && j.k*j.n*size <= directMaxB
+}
+
+func sizeOf[T Float](T) uintptr {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return 4
+	}
+	return 8
+}
+
+// from is s[i:], or nil when s is nil.
+func from[T Float](s []T, i int) []T {
+	if s == nil {
+		return nil
+	}
+	return s[i:]
+}
+
+// direct computes the current product on the calling goroutine.
+func (p *Pool[T]) direct() {
+	j := &p.cur
+	s := &p.bufs[0]
+	nr := p.nr
+	m, n, k := j.m, j.n, j.k
+	flags, ldm := 0, 0
+	var bias, mask, colsum []T
+	if j.beta == 1 {
+		flags |= dirAcc
+	}
+	if ep := j.ep; ep != nil {
+		if ep.Bias != nil {
+			flags, bias = flags|dirBias, ep.Bias
+		}
+		if ep.ReLU {
+			flags |= dirReLU
+		}
+		if ep.Mask != nil {
+			flags, mask, ldm = flags|dirMask, ep.Mask, ep.LdMask
+		}
+		if ep.ColSum != nil {
+			flags, colsum = flags|dirColSum, ep.ColSum
+		}
+	}
+	rs, qs := j.lda, 1
+	if j.tA {
+		rs, qs = 1, j.lda
+	}
+	fullM := m / mr * mr
+	s.tile = grow(s.tile, mr*nr)
+	for jc := 0; jc < n; jc += nr {
+		cols := min(nr, n-jc)
+		b, ldb := from(j.b, min(jc, len(j.b))), j.ldb // empty when k = 0
+		if cols < nr {
+			// The last columns, zero-padded to a whole panel.
+			s.b = grow(s.b, max(1, k*nr))
+			for q := 0; q < k; q++ {
+				d := s.b[q*nr : (q+1)*nr]
+				copy(d, j.b[q*j.ldb+jc:q*j.ldb+jc+cols])
+				clear(d[cols:])
+			}
+			b, ldb = s.b, nr
+		}
+		for i := 0; i < fullM; i += mr {
+			var a []T // nil when k = 0 (A may be empty)
+			if k > 0 {
+				a = j.a[i*rs:]
+			}
+			if cols == nr {
+				p.dk(k, a, rs, qs, b, ldb, j.c[i*j.ldc+jc:], j.ldc, flags, from(bias, jc), from(mask, i*ldm+jc), ldm, from(colsum, jc))
+				continue
+			}
+			p.dk(k, a, rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+			p.directEdge(i, mr, jc, cols)
+		}
+		if rows := m - fullM; rows > 0 {
+			// The last rows, zero-padded to a whole panel, k-major.
+			s.a = grow(s.a, max(1, k*mr))
+			for q := 0; q < k; q++ {
+				d := s.a[q*mr : (q+1)*mr]
+				for r := range d {
+					d[r] = 0
+					if r < rows {
+						d[r] = j.a[(fullM+r)*rs+q*qs]
+					}
+				}
+			}
+			p.dk(k, s.a, 1, mr, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+			p.directEdge(fullM, rows, jc, cols)
+		}
+	}
+}
+
+// directEdge finishes a partial tile computed into the tile buffer: C rows
+// i0… and columns jc… get β·C, the epilogue and the column sums, in the
+// kernels' order of operations.
+func (p *Pool[T]) directEdge(i0, rows, jc, cols int) {
+	j := &p.cur
+	t := p.bufs[0].tile
+	ep := j.ep
+	for r := 0; r < rows; r++ {
+		crow := j.c[(i0+r)*j.ldc+jc : (i0+r)*j.ldc+jc+cols]
+		trow := t[r*p.nr : r*p.nr+cols]
+		for x := range crow {
+			v := trow[x]
+			if j.beta == 1 {
+				v += crow[x]
+			}
+			if ep != nil {
+				if ep.Bias != nil {
+					v += ep.Bias[jc+x]
+				}
+				if ep.ReLU {
+					v = max(v, 0)
+				}
+				if ep.Mask != nil && ep.Mask[(i0+r)*ep.LdMask+jc+x] == 0 {
+					v = 0
+				}
+				if ep.ColSum != nil {
+					ep.ColSum[jc+x] += v
+				}
+			}
+			crow[x] = v
+		}
+	}
+}
+
+// goDirect is the portable direct kernel.
+func goDirect[T Float](k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, nr int) {
+	var acc [mr * 32]T
+	for q := 0; q < k; q++ {
+		bq := b[q*ldb : q*ldb+nr]
+		for r := 0; r < mr; r++ {
+			av := a[r*rs+q*qs]
+			row := acc[r*nr : r*nr+nr]
+			for x, bv := range bq {
+				row[x] += av * bv
+			}
+		}
+	}
+	for r := 0; r < mr; r++ {
+		crow := c[r*ldc : r*ldc+nr]
+		for x := range crow {
+			v := acc[r*nr+x]
+			if flags&dirAcc != 0 {
+				v += crow[x]
+			}
+			if flags&dirBias != 0 {
+				v += bias[x]
+			}
+			if flags&dirReLU != 0 {
+				v = max(v, 0)
+			}
+			if flags&dirMask != 0 && mask[r*ldm+x] == 0 {
+				v = 0
+			}
+			crow[x] = v
+		}
+	}
+	if flags&dirColSum != 0 {
+		for r := 0; r < mr; r++ {
+			for x := 0; x < nr; x++ {
+				colsum[x] += c[r*ldc+x]
+			}
+		}
+	}
+}
