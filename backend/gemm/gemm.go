@@ -477,8 +477,8 @@ func (p *Pool[T]) packA(dst []T, ic, ib, pc, kb int) {
 	}
 }
 
-// small handles products with a dimension too small to pack (the input
-// layer's k = d, the output layer's n = 1, the last layer's gradients), with
+// small handles products too small or too thin to pack (the output layer's
+// n = 1, its weight gradient's m = 1, the input layer's gradient's n = d), with
 // the loop order that keeps the inner loop contiguous.
 func (p *Pool[T]) small() {
 	j := &p.cur
@@ -510,6 +510,14 @@ func (p *Pool[T]) small() {
 				}
 				crow[x] += j.alpha * s
 			}
+		}
+	case !j.tA && n == 1: // C is a column: dot products with B's column
+		for i := 0; i < m; i++ {
+			var s T
+			for q, av := range a[i*lda : i*lda+k] {
+				s += av * b[q*ldb]
+			}
+			c[i*ldc] += j.alpha * s
 		}
 	case !j.tA: // rows of C are combinations of rows of B
 		for i := 0; i < m; i++ {
