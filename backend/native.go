@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"math"
 	"runtime"
 
 	"github.com/reluscope/reluscope/backend/gemm"
@@ -60,8 +59,8 @@ type native[T float] struct {
 	// ones (the ReLU mask of the layer below), one per layer.
 	epFwd, epBwd []gemm.Epilogue[T]
 	// Adam's step constants, set before adamPart runs on the pool.
-	c1, c2, negLR T
-	adamPart      func(lo, hi int)
+	adamK    gemm.AdamConsts[T]
+	adamPart func(lo, hi int)
 }
 
 func newNative[T float](net *Net, opt Options) *native[T] {
@@ -225,24 +224,13 @@ func (e *native[T]) Step(x, y []float64, lr float64) (float64, error) {
 // adamStep applies PyTorch's Adam (ε is added to √v̂), split over the pool.
 func (e *native[T]) adamStep(lr float64) {
 	e.t++
-	e.c1 = T(1 / (1 - math.Pow(e.adam.Beta1, float64(e.t))))
-	e.c2 = T(1 / (1 - math.Pow(e.adam.Beta2, float64(e.t))))
-	e.negLR = T(-lr)
+	e.adamK = gemm.NewAdamConsts[T](e.adam.Beta1, e.adam.Beta2, e.adam.Eps, lr, e.t)
 	e.pool.Split(len(e.p), 1<<15, e.adamPart)
 	e.transpose()
 }
 
 func (e *native[T]) adamRange(lo, hi int) {
-	b1, b2 := T(e.adam.Beta1), T(e.adam.Beta2)
-	eps, neg, c1, c2 := T(e.adam.Eps), e.negLR, e.c1, e.c2
-	ob1, ob2 := 1-b1, 1-b2
-	p, m, v := e.p[lo:hi], e.m[lo:hi], e.v[lo:hi]
-	for i, gi := range e.g[lo:hi] {
-		mi := b1*m[i] + ob1*gi
-		vi := b2*v[i] + ob2*gi*gi
-		m[i], v[i] = mi, vi
-		p[i] += neg * (mi * c1) / (T(math.Sqrt(float64(vi*c2))) + eps)
-	}
+	e.pool.Adam(e.p[lo:hi], e.g[lo:hi], e.m[lo:hi], e.v[lo:hi], &e.adamK)
 }
 
 func (e *native[T]) Gradient(dst *Net, x, y []float64) (float64, error) {

@@ -100,6 +100,7 @@ type Pool[T Float] struct {
 	kernR func(k int, a []T, lda int, b, c []T, ldc int)
 	// dk is the direct kernel (see direct.go).
 	dk     directKernel[T]
+	adam   func(p, g, m, v []T, k *[8]T) int // the vectorized part of Adam, or nil
 	bufs   []scratch[T]
 	tasks  chan task
 	wg     sync.WaitGroup
@@ -122,21 +123,25 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 		p.kern = any(asm512Kern64).(func(int, []T, []T, []T, int))
 		p.kernR = any(asm512KernR64).(func(int, []T, int, []T, []T, int))
 		p.dk = any(directKernel[float64](asm512Direct64)).(directKernel[T])
+		p.adam = any(asm512Adam64).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx512":
 		p.nr = 32
 		p.kern = any(asm512Kern32).(func(int, []T, []T, []T, int))
 		p.kernR = any(asm512KernR32).(func(int, []T, int, []T, []T, int))
 		p.dk = any(directKernel[float32](asm512Direct32)).(directKernel[T])
+		p.adam = any(asm512Adam32).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma" && f64:
 		p.nr = 8
 		p.kern = any(asmKern64).(func(int, []T, []T, []T, int))
 		p.kernR = any(asmKernR64).(func(int, []T, int, []T, []T, int))
 		p.dk = any(directKernel[float64](asmDirect64)).(directKernel[T])
+		p.adam = any(asmAdam64).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma":
 		p.nr = 16
 		p.kern = any(asmKern32).(func(int, []T, []T, []T, int))
 		p.kernR = any(asmKernR32).(func(int, []T, int, []T, []T, int))
 		p.dk = any(directKernel[float32](asmDirect32)).(directKernel[T])
+		p.adam = any(asmAdam32).(func([]T, []T, []T, []T, *[8]T) int)
 	default:
 		p.nr = 8
 		if !f64 {

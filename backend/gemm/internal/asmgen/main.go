@@ -42,6 +42,14 @@ func main() {
 	for _, v := range vs {
 		gen(&b, v)
 	}
+	for _, v := range []variant{
+		{"adam4d", "Y", 32, 3, "PD", "SD", "float64"},
+		{"adam8s", "Y", 32, 2, "PS", "SS", "float32"},
+		{"adam8dz", "Z", 64, 3, "PD", "SD", "float64"},
+		{"adam16sz", "Z", 64, 2, "PS", "SS", "float32"},
+	} {
+		genAdam(&b, v)
+	}
 	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -189,6 +197,67 @@ func gen(b *bytes.Buffer, v variant) {
 		p("%s %s, %s(BX)", mov, s, off)
 	}
 	fmt.Fprintf(b, "%s:\n", lbl("done"))
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// genAdam writes PyTorch's Adam update over n elements (n a multiple of the
+// vector width) with the operations of backend's Go loop in the same order,
+// unfused, so both give the same bits:
+//
+//	m = b1·m + (1−b1)·g;  v = b2·v + ((1−b2)·g)·g;  p += (−lr·(m·c1)) / (√(v·c2) + ε)
+//
+// k holds b1, 1−b1, b2, 1−b2, ε, −lr, c1, c2.
+func genAdam(b *bytes.Buffer, v variant) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
+	r := func(i int) string { return fmt.Sprintf("%s%d", v.reg, i) }
+	mov := "VMOVUPS"
+	if v.sfx == "PD" {
+		mov = "VMOVUPD"
+	}
+	fmt.Fprintf(b, "\n// func %s(n int, p, grad, m, v *%s, k *[8]%s)\n", v.name, v.typ, v.typ)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", v.name)
+	p("MOVQ n+0(FP), CX")
+	p("MOVQ p+8(FP), DI")
+	p("MOVQ grad+16(FP), SI")
+	p("MOVQ m+24(FP), R8")
+	p("MOVQ v+32(FP), R9")
+	p("MOVQ k+40(FP), AX")
+	esz := 1 << v.shift
+	for i := 0; i < 8; i++ {
+		p("VBROADCAST%s %d(AX), %s", v.bcast, i*esz, r(8+i))
+	}
+	lanes := v.vb / esz
+	p("XORQ BX, BX")
+	p("TESTQ CX, CX")
+	p("JEQ %s_done", v.name)
+	fmt.Fprintf(b, "%s_loop:\n", v.name)
+	idx := func(base string) string { return fmt.Sprintf("(%s)(BX*%d)", base, esz) }
+	p("%s %s, %s", mov, idx("SI"), r(0))            // g
+	p("%s %s, %s", mov, idx("R8"), r(1))            // m
+	p("%s %s, %s", mov, idx("R9"), r(2))            // v
+	p("%s %s, %s", mov, idx("DI"), r(3))            // p
+	p("VMUL%s %s, %s, %s", v.sfx, r(8), r(1), r(1)) // b1·m
+	p("VMUL%s %s, %s, %s", v.sfx, r(9), r(0), r(4)) // (1−b1)·g
+	p("VADD%s %s, %s, %s", v.sfx, r(4), r(1), r(1)) // m
+	p("%s %s, %s", mov, r(1), idx("R8"))
+	p("VMUL%s %s, %s, %s", v.sfx, r(10), r(2), r(2)) // b2·v
+	p("VMUL%s %s, %s, %s", v.sfx, r(11), r(0), r(4)) // (1−b2)·g
+	p("VMUL%s %s, %s, %s", v.sfx, r(0), r(4), r(4))  // ·g
+	p("VADD%s %s, %s, %s", v.sfx, r(4), r(2), r(2))  // v
+	p("%s %s, %s", mov, r(2), idx("R9"))
+	p("VMUL%s %s, %s, %s", v.sfx, r(14), r(1), r(5)) // m·c1
+	p("VMUL%s %s, %s, %s", v.sfx, r(13), r(5), r(5)) // −lr·(m·c1)
+	p("VMUL%s %s, %s, %s", v.sfx, r(15), r(2), r(6)) // v·c2
+	p("VSQRT%s %s, %s", v.sfx, r(6), r(6))
+	p("VADD%s %s, %s, %s", v.sfx, r(12), r(6), r(6)) // + ε
+	p("VDIV%s %s, %s, %s", v.sfx, r(6), r(5), r(5))
+	p("VADD%s %s, %s, %s", v.sfx, r(5), r(3), r(3))
+	p("%s %s, %s", mov, r(3), idx("DI"))
+	p("ADDQ $%d, BX", lanes)
+	p("CMPQ BX, CX")
+	p("JLT %s_loop", v.name)
+	fmt.Fprintf(b, "%s_done:\n", v.name)
 	p("VZEROUPPER")
 	p("RET")
 }

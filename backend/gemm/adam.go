@@ -1,0 +1,40 @@
+package gemm
+
+import "math"
+
+// AdamConsts are the constants of one Adam step: β1, 1−β1, β2, 1−β2, ε, −lr,
+// and the bias corrections c1 = 1/(1−β1ᵗ), c2 = 1/(1−β2ᵗ).
+type AdamConsts[T Float] [8]T
+
+// NewAdamConsts returns the constants of step t (t ≥ 1).
+func NewAdamConsts[T Float](beta1, beta2, eps, lr float64, t int) AdamConsts[T] {
+	return AdamConsts[T]{T(beta1), 1 - T(beta1), T(beta2), 1 - T(beta2), T(eps), T(-lr),
+		T(1 / (1 - math.Pow(beta1, float64(t)))), T(1 / (1 - math.Pow(beta2, float64(t))))}
+}
+
+// Adam applies PyTorch's Adam update (ε added to √v̂) to parameters p with
+// gradients g and moments m, v (all the same length), vectorized with this
+// pool's kernel set; every kernel set gives the same bits (the same operations,
+// in the same order, unfused). Safe to call on disjoint ranges at once.
+func (pl *Pool[T]) Adam(p, g, m, v []T, k *AdamConsts[T]) {
+	n := len(p)
+	g, m, v = g[:n], m[:n], v[:n]
+	done := 0
+	if pl.adam != nil {
+		done = pl.adam(p, g, m, v, (*[8]T)(k))
+	}
+	adamGo(p[done:], g[done:], m[done:], v[done:], k)
+}
+
+// adamGo is the portable update; the conversions T(…) round each product
+// on its own (Go may otherwise fuse a·b + c), matching the kernels.
+func adamGo[T Float](p, g, m, v []T, k *AdamConsts[T]) {
+	b1, ob1, b2, ob2, eps, neg, c1, c2 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for i, gi := range g {
+		mi := T(b1*m[i]) + T(ob1*gi)
+		vi := T(b2*v[i]) + T(T(ob2*gi)*gi)
+		m[i], v[i] = mi, vi
+		p[i] += T(neg*T(mi*c1)) / (T(math.Sqrt(float64(T(vi*c2)))) + eps)
+	}
+}
