@@ -6,7 +6,10 @@ package gemm
 // and applies the whole epilogue (β = 1, bias, ReLU, mask, column sums) to the
 // tile while it is in registers, storing C once. It serves the products of
 // narrow networks (width 32: every product of a training step), where
-// packing and separate epilogue passes cost as much as the multiply.
+// packing and separate epilogue passes cost as much as the multiply. Thin
+// products (a single row or column: the output layer, the input layer's
+// gradient) take it too: their zero-padded tiles waste lanes, but vector
+// lanes, which still beats scalar loops.
 
 // Flags of a direct kernel call (as in internal/asmgen).
 const (
@@ -17,9 +20,9 @@ const (
 	dirColSum = 16 // colsum[j] += the tile's column after the above
 )
 
-// directKernel computes a 4×nr tile: C = epi(Σ_q A(r, q)·B(q, ·)), A(r, q) at
-// a[r·rs + q·qs], B(q, j) at b[q·ldb + j].
-type directKernel[T Float] func(k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T)
+// directKernel computes tiles 4×nr tiles down C: C = epi(Σ_q A(r, q)·B(q, ·)),
+// A(r, q) at a[r·rs + q·qs], B(q, j) at b[q·ldb + j].
+type directKernel[T Float] func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T)
 
 // directMaxB bounds B's bytes for the direct path, which reads each column
 // panel of B once per 4 rows of C and relies on it staying in cache.
@@ -31,7 +34,7 @@ func (p *Pool[T]) useDirect() bool {
 	var z T
 	size := int(sizeOf(z))
 	return p.dk != nil && !j.tB && j.alpha == 1 && (j.beta == 0 || j.beta == 1) &&
-		j.m >= mr && 2*j.n >= p.nr && j.m*j.n*j.k < parallelFMAsVar && j.k*j.n*size <= directMaxB
+		j.m*j.n*j.k < parallelFMAsVar && j.k*j.n*size <= directMaxB
 }
 
 func sizeOf[T Float](T) uintptr {
@@ -94,16 +97,15 @@ func (p *Pool[T]) direct() {
 			}
 			b, ldb = s.b, nr
 		}
-		for i := 0; i < fullM; i += mr {
-			var a []T // nil when k = 0 (A may be empty)
-			if k > 0 {
-				a = j.a[i*rs:]
-			}
-			if cols == nr {
-				p.dk(k, a, rs, qs, b, ldb, j.c[i*j.ldc+jc:], j.ldc, flags, from(bias, jc), from(mask, i*ldm+jc), ldm, from(colsum, jc))
-				continue
-			}
-			p.dk(k, a, rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+		var a []T // nil when k = 0 (A may be empty)
+		if k > 0 {
+			a = j.a
+		}
+		if cols == nr && fullM > 0 {
+			p.dk(k, fullM/mr, a, rs, qs, b, ldb, j.c[jc:], j.ldc, flags, from(bias, jc), from(mask, jc), ldm, from(colsum, jc))
+		}
+		for i := 0; i < fullM && cols < nr; i += mr {
+			p.dk(k, 1, from(a, i*rs), rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
 			p.directEdge(i, mr, jc, cols)
 		}
 		if rows := m - fullM; rows > 0 {
@@ -118,7 +120,7 @@ func (p *Pool[T]) direct() {
 					}
 				}
 			}
-			p.dk(k, s.a, 1, mr, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+			p.dk(k, 1, s.a, 1, mr, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
 			p.directEdge(fullM, rows, jc, cols)
 		}
 	}
@@ -159,7 +161,13 @@ func (p *Pool[T]) directEdge(i0, rows, jc, cols int) {
 }
 
 // goDirect is the portable direct kernel.
-func goDirect[T Float](k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, nr int) {
+func goDirect[T Float](k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, nr int) {
+	for t := 0; t < tiles; t++ {
+		goDirectTile(k, from(a, t*mr*rs), rs, qs, b, ldb, c[t*mr*ldc:], ldc, flags, bias, from(mask, t*mr*ldm), ldm, colsum, nr)
+	}
+}
+
+func goDirectTile[T Float](k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, nr int) {
 	var acc [mr * 32]T
 	for q := 0; q < k; q++ {
 		bq := b[q*ldb : q*ldb+nr]

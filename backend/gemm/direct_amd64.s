@@ -2,20 +2,23 @@
 
 #include "textflag.h"
 
-// func direct4x8d(k int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
-TEXT ·direct4x8d(SB), NOSPLIT, $0-104
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R9
-	MOVQ qs+24(FP), R13
-	MOVQ b+32(FP), DI
-	MOVQ ldb+40(FP), R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R8
+// func direct4x8d(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct4x8d(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
 	SHLQ $3, R9
 	SHLQ $3, R13
 	SHLQ $3, R14
 	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct4x8d_ret
+direct4x8d_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
 	LEAQ (SI)(R9*1), R10
 	LEAQ (R10)(R9*1), R11
 	LEAQ (R11)(R9*1), R12
@@ -52,7 +55,7 @@ direct4x8d_loop:
 	DECQ CX
 	JNE direct4x8d_loop
 direct4x8d_epi:
-	MOVQ flags+64(FP), AX
+	MOVQ flags+72(FP), AX
 	TESTQ $1, AX
 	JEQ direct4x8d_nobeta
 	MOVQ DX, BX
@@ -70,7 +73,7 @@ direct4x8d_epi:
 direct4x8d_nobeta:
 	TESTQ $2, AX
 	JEQ direct4x8d_nobias
-	MOVQ bias+72(FP), BX
+	MOVQ bias+80(FP), BX
 	VMOVUPD (BX), Y8
 	VMOVUPD 32(BX), Y9
 	VADDPD Y8, Y0, Y0
@@ -104,44 +107,46 @@ direct4x8d_nobias:
 direct4x8d_norelu:
 	TESTQ $8, AX
 	JEQ direct4x8d_nomask
-	MOVQ mask+80(FP), BX
-	MOVQ ldm+88(FP), R9
-	SHLQ $3, R9
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
 	VCMPPD $4, (BX), Y15, Y14
 	VANDPD Y14, Y0, Y0
 	VCMPPD $4, 32(BX), Y15, Y14
 	VANDPD Y14, Y1, Y1
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPD $4, (BX), Y15, Y14
 	VANDPD Y14, Y2, Y2
 	VCMPPD $4, 32(BX), Y15, Y14
 	VANDPD Y14, Y3, Y3
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPD $4, (BX), Y15, Y14
 	VANDPD Y14, Y4, Y4
 	VCMPPD $4, 32(BX), Y15, Y14
 	VANDPD Y14, Y5, Y5
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPD $4, (BX), Y15, Y14
 	VANDPD Y14, Y6, Y6
 	VCMPPD $4, 32(BX), Y15, Y14
 	VANDPD Y14, Y7, Y7
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
 direct4x8d_nomask:
-	MOVQ DX, BX
-	VMOVUPD Y0, (BX)
-	VMOVUPD Y1, 32(BX)
-	ADDQ R8, BX
-	VMOVUPD Y2, (BX)
-	VMOVUPD Y3, 32(BX)
-	ADDQ R8, BX
-	VMOVUPD Y4, (BX)
-	VMOVUPD Y5, 32(BX)
-	ADDQ R8, BX
-	VMOVUPD Y6, (BX)
-	VMOVUPD Y7, 32(BX)
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y2, (DX)
+	VMOVUPD Y3, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y4, (DX)
+	VMOVUPD Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y6, (DX)
+	VMOVUPD Y7, 32(DX)
+	ADDQ R8, DX
 	TESTQ $16, AX
-	JEQ direct4x8d_done
-	MOVQ colsum+96(FP), BX
+	JEQ direct4x8d_next
+	MOVQ colsum+104(FP), BX
 	VMOVUPD (BX), Y8
 	VADDPD Y0, Y8, Y8
 	VADDPD Y2, Y8, Y8
@@ -154,24 +159,33 @@ direct4x8d_nomask:
 	VADDPD Y5, Y9, Y9
 	VADDPD Y7, Y9, Y9
 	VMOVUPD Y9, 32(BX)
-direct4x8d_done:
+direct4x8d_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct4x8d_tile
+direct4x8d_ret:
 	VZEROUPPER
 	RET
 
-// func direct4x16s(k int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
-TEXT ·direct4x16s(SB), NOSPLIT, $0-104
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R9
-	MOVQ qs+24(FP), R13
-	MOVQ b+32(FP), DI
-	MOVQ ldb+40(FP), R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R8
+// func direct4x16s(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct4x16s(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
 	SHLQ $2, R9
 	SHLQ $2, R13
 	SHLQ $2, R14
 	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct4x16s_ret
+direct4x16s_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
 	LEAQ (SI)(R9*1), R10
 	LEAQ (R10)(R9*1), R11
 	LEAQ (R11)(R9*1), R12
@@ -208,7 +222,7 @@ direct4x16s_loop:
 	DECQ CX
 	JNE direct4x16s_loop
 direct4x16s_epi:
-	MOVQ flags+64(FP), AX
+	MOVQ flags+72(FP), AX
 	TESTQ $1, AX
 	JEQ direct4x16s_nobeta
 	MOVQ DX, BX
@@ -226,7 +240,7 @@ direct4x16s_epi:
 direct4x16s_nobeta:
 	TESTQ $2, AX
 	JEQ direct4x16s_nobias
-	MOVQ bias+72(FP), BX
+	MOVQ bias+80(FP), BX
 	VMOVUPS (BX), Y8
 	VMOVUPS 32(BX), Y9
 	VADDPS Y8, Y0, Y0
@@ -260,44 +274,46 @@ direct4x16s_nobias:
 direct4x16s_norelu:
 	TESTQ $8, AX
 	JEQ direct4x16s_nomask
-	MOVQ mask+80(FP), BX
-	MOVQ ldm+88(FP), R9
-	SHLQ $2, R9
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
 	VCMPPS $4, (BX), Y15, Y14
 	VANDPS Y14, Y0, Y0
 	VCMPPS $4, 32(BX), Y15, Y14
 	VANDPS Y14, Y1, Y1
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPS $4, (BX), Y15, Y14
 	VANDPS Y14, Y2, Y2
 	VCMPPS $4, 32(BX), Y15, Y14
 	VANDPS Y14, Y3, Y3
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPS $4, (BX), Y15, Y14
 	VANDPS Y14, Y4, Y4
 	VCMPPS $4, 32(BX), Y15, Y14
 	VANDPS Y14, Y5, Y5
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPS $4, (BX), Y15, Y14
 	VANDPS Y14, Y6, Y6
 	VCMPPS $4, 32(BX), Y15, Y14
 	VANDPS Y14, Y7, Y7
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
 direct4x16s_nomask:
-	MOVQ DX, BX
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ R8, BX
-	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, 32(BX)
-	ADDQ R8, BX
-	VMOVUPS Y4, (BX)
-	VMOVUPS Y5, 32(BX)
-	ADDQ R8, BX
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ R8, DX
 	TESTQ $16, AX
-	JEQ direct4x16s_done
-	MOVQ colsum+96(FP), BX
+	JEQ direct4x16s_next
+	MOVQ colsum+104(FP), BX
 	VMOVUPS (BX), Y8
 	VADDPS Y0, Y8, Y8
 	VADDPS Y2, Y8, Y8
@@ -310,24 +326,33 @@ direct4x16s_nomask:
 	VADDPS Y5, Y9, Y9
 	VADDPS Y7, Y9, Y9
 	VMOVUPS Y9, 32(BX)
-direct4x16s_done:
+direct4x16s_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct4x16s_tile
+direct4x16s_ret:
 	VZEROUPPER
 	RET
 
-// func direct4x16dz(k int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
-TEXT ·direct4x16dz(SB), NOSPLIT, $0-104
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R9
-	MOVQ qs+24(FP), R13
-	MOVQ b+32(FP), DI
-	MOVQ ldb+40(FP), R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R8
+// func direct4x16dz(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct4x16dz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
 	SHLQ $3, R9
 	SHLQ $3, R13
 	SHLQ $3, R14
 	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct4x16dz_ret
+direct4x16dz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
 	LEAQ (SI)(R9*1), R10
 	LEAQ (R10)(R9*1), R11
 	LEAQ (R11)(R9*1), R12
@@ -364,7 +389,7 @@ direct4x16dz_loop:
 	DECQ CX
 	JNE direct4x16dz_loop
 direct4x16dz_epi:
-	MOVQ flags+64(FP), AX
+	MOVQ flags+72(FP), AX
 	TESTQ $1, AX
 	JEQ direct4x16dz_nobeta
 	MOVQ DX, BX
@@ -382,7 +407,7 @@ direct4x16dz_epi:
 direct4x16dz_nobeta:
 	TESTQ $2, AX
 	JEQ direct4x16dz_nobias
-	MOVQ bias+72(FP), BX
+	MOVQ bias+80(FP), BX
 	VMOVUPD (BX), Z8
 	VMOVUPD 64(BX), Z9
 	VADDPD Z8, Z0, Z0
@@ -416,44 +441,46 @@ direct4x16dz_nobias:
 direct4x16dz_norelu:
 	TESTQ $8, AX
 	JEQ direct4x16dz_nomask
-	MOVQ mask+80(FP), BX
-	MOVQ ldm+88(FP), R9
-	SHLQ $3, R9
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
 	VCMPPD $4, (BX), Z15, K1
 	VMOVUPD.Z Z0, K1, Z0
 	VCMPPD $4, 64(BX), Z15, K1
 	VMOVUPD.Z Z1, K1, Z1
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPD $4, (BX), Z15, K1
 	VMOVUPD.Z Z2, K1, Z2
 	VCMPPD $4, 64(BX), Z15, K1
 	VMOVUPD.Z Z3, K1, Z3
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPD $4, (BX), Z15, K1
 	VMOVUPD.Z Z4, K1, Z4
 	VCMPPD $4, 64(BX), Z15, K1
 	VMOVUPD.Z Z5, K1, Z5
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPD $4, (BX), Z15, K1
 	VMOVUPD.Z Z6, K1, Z6
 	VCMPPD $4, 64(BX), Z15, K1
 	VMOVUPD.Z Z7, K1, Z7
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
 direct4x16dz_nomask:
-	MOVQ DX, BX
-	VMOVUPD Z0, (BX)
-	VMOVUPD Z1, 64(BX)
-	ADDQ R8, BX
-	VMOVUPD Z2, (BX)
-	VMOVUPD Z3, 64(BX)
-	ADDQ R8, BX
-	VMOVUPD Z4, (BX)
-	VMOVUPD Z5, 64(BX)
-	ADDQ R8, BX
-	VMOVUPD Z6, (BX)
-	VMOVUPD Z7, 64(BX)
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPD Z2, (DX)
+	VMOVUPD Z3, 64(DX)
+	ADDQ R8, DX
+	VMOVUPD Z4, (DX)
+	VMOVUPD Z5, 64(DX)
+	ADDQ R8, DX
+	VMOVUPD Z6, (DX)
+	VMOVUPD Z7, 64(DX)
+	ADDQ R8, DX
 	TESTQ $16, AX
-	JEQ direct4x16dz_done
-	MOVQ colsum+96(FP), BX
+	JEQ direct4x16dz_next
+	MOVQ colsum+104(FP), BX
 	VMOVUPD (BX), Z8
 	VADDPD Z0, Z8, Z8
 	VADDPD Z2, Z8, Z8
@@ -466,24 +493,33 @@ direct4x16dz_nomask:
 	VADDPD Z5, Z9, Z9
 	VADDPD Z7, Z9, Z9
 	VMOVUPD Z9, 64(BX)
-direct4x16dz_done:
+direct4x16dz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct4x16dz_tile
+direct4x16dz_ret:
 	VZEROUPPER
 	RET
 
-// func direct4x32sz(k int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
-TEXT ·direct4x32sz(SB), NOSPLIT, $0-104
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R9
-	MOVQ qs+24(FP), R13
-	MOVQ b+32(FP), DI
-	MOVQ ldb+40(FP), R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R8
+// func direct4x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct4x32sz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
 	SHLQ $2, R9
 	SHLQ $2, R13
 	SHLQ $2, R14
 	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct4x32sz_ret
+direct4x32sz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
 	LEAQ (SI)(R9*1), R10
 	LEAQ (R10)(R9*1), R11
 	LEAQ (R11)(R9*1), R12
@@ -520,7 +556,7 @@ direct4x32sz_loop:
 	DECQ CX
 	JNE direct4x32sz_loop
 direct4x32sz_epi:
-	MOVQ flags+64(FP), AX
+	MOVQ flags+72(FP), AX
 	TESTQ $1, AX
 	JEQ direct4x32sz_nobeta
 	MOVQ DX, BX
@@ -538,7 +574,7 @@ direct4x32sz_epi:
 direct4x32sz_nobeta:
 	TESTQ $2, AX
 	JEQ direct4x32sz_nobias
-	MOVQ bias+72(FP), BX
+	MOVQ bias+80(FP), BX
 	VMOVUPS (BX), Z8
 	VMOVUPS 64(BX), Z9
 	VADDPS Z8, Z0, Z0
@@ -572,44 +608,46 @@ direct4x32sz_nobias:
 direct4x32sz_norelu:
 	TESTQ $8, AX
 	JEQ direct4x32sz_nomask
-	MOVQ mask+80(FP), BX
-	MOVQ ldm+88(FP), R9
-	SHLQ $2, R9
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
 	VCMPPS $4, (BX), Z15, K1
 	VMOVUPS.Z Z0, K1, Z0
 	VCMPPS $4, 64(BX), Z15, K1
 	VMOVUPS.Z Z1, K1, Z1
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPS $4, (BX), Z15, K1
 	VMOVUPS.Z Z2, K1, Z2
 	VCMPPS $4, 64(BX), Z15, K1
 	VMOVUPS.Z Z3, K1, Z3
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPS $4, (BX), Z15, K1
 	VMOVUPS.Z Z4, K1, Z4
 	VCMPPS $4, 64(BX), Z15, K1
 	VMOVUPS.Z Z5, K1, Z5
-	ADDQ R9, BX
+	ADDQ CX, BX
 	VCMPPS $4, (BX), Z15, K1
 	VMOVUPS.Z Z6, K1, Z6
 	VCMPPS $4, 64(BX), Z15, K1
 	VMOVUPS.Z Z7, K1, Z7
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
 direct4x32sz_nomask:
-	MOVQ DX, BX
-	VMOVUPS Z0, (BX)
-	VMOVUPS Z1, 64(BX)
-	ADDQ R8, BX
-	VMOVUPS Z2, (BX)
-	VMOVUPS Z3, 64(BX)
-	ADDQ R8, BX
-	VMOVUPS Z4, (BX)
-	VMOVUPS Z5, 64(BX)
-	ADDQ R8, BX
-	VMOVUPS Z6, (BX)
-	VMOVUPS Z7, 64(BX)
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ R8, DX
 	TESTQ $16, AX
-	JEQ direct4x32sz_done
-	MOVQ colsum+96(FP), BX
+	JEQ direct4x32sz_next
+	MOVQ colsum+104(FP), BX
 	VMOVUPS (BX), Z8
 	VADDPS Z0, Z8, Z8
 	VADDPS Z2, Z8, Z8
@@ -622,12 +660,23 @@ direct4x32sz_nomask:
 	VADDPS Z5, Z9, Z9
 	VADDPS Z7, Z9, Z9
 	VMOVUPS Z9, 64(BX)
-direct4x32sz_done:
+direct4x32sz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct4x32sz_tile
+direct4x32sz_ret:
 	VZEROUPPER
 	RET
 
 // func adam4d(n int, p, grad, m, v *float64, k *[8]float64)
-TEXT ·adam4d(SB), NOSPLIT, $0-48
+TEXT ·adam4d(SB), NOSPLIT, $8-48
+	STMXCSR 0(SP)
+	MOVL 0(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
@@ -671,11 +720,17 @@ adam4d_loop:
 	CMPQ BX, CX
 	JLT adam4d_loop
 adam4d_done:
+	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
 
 // func adam8s(n int, p, grad, m, v *float32, k *[8]float32)
-TEXT ·adam8s(SB), NOSPLIT, $0-48
+TEXT ·adam8s(SB), NOSPLIT, $8-48
+	STMXCSR 0(SP)
+	MOVL 0(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
@@ -719,11 +774,17 @@ adam8s_loop:
 	CMPQ BX, CX
 	JLT adam8s_loop
 adam8s_done:
+	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
 
 // func adam8dz(n int, p, grad, m, v *float64, k *[8]float64)
-TEXT ·adam8dz(SB), NOSPLIT, $0-48
+TEXT ·adam8dz(SB), NOSPLIT, $8-48
+	STMXCSR 0(SP)
+	MOVL 0(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
@@ -767,11 +828,17 @@ adam8dz_loop:
 	CMPQ BX, CX
 	JLT adam8dz_loop
 adam8dz_done:
+	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
 
 // func adam16sz(n int, p, grad, m, v *float32, k *[8]float32)
-TEXT ·adam16sz(SB), NOSPLIT, $0-48
+TEXT ·adam16sz(SB), NOSPLIT, $8-48
+	STMXCSR 0(SP)
+	MOVL 0(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
@@ -815,5 +882,6 @@ adam16sz_loop:
 	CMPQ BX, CX
 	JLT adam16sz_loop
 adam16sz_done:
+	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET

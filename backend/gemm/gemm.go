@@ -150,8 +150,8 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 		nr := p.nr
 		p.kern = func(k int, a, b, c []T, ldc int) { goKern(k, a, b, c, ldc, nr) }
 		p.kernR = func(k int, a []T, lda int, b, c []T, ldc int) { goKernR(k, a, lda, b, c, ldc, nr) }
-		p.dk = func(k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
-			goDirect(k, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, nr)
+		p.dk = func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
+			goDirect(k, tiles, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, nr)
 		}
 	}
 	p.bufs = make([]scratch[T], p.workers)
@@ -518,11 +518,19 @@ func (p *Pool[T]) small() {
 		}
 	case !j.tA && n == 1: // C is a column: dot products with B's column
 		for i := 0; i < m; i++ {
-			var s T
-			for q, av := range a[i*lda : i*lda+k] {
-				s += av * b[q*ldb]
+			arow := a[i*lda : i*lda+k]
+			var s0, s1, s2, s3 T // four chains: the adds overlap
+			q := 0
+			for ; q+4 <= k; q += 4 {
+				s0 += arow[q] * b[q*ldb]
+				s1 += arow[q+1] * b[(q+1)*ldb]
+				s2 += arow[q+2] * b[(q+2)*ldb]
+				s3 += arow[q+3] * b[(q+3)*ldb]
 			}
-			c[i*ldc] += j.alpha * s
+			for ; q < k; q++ {
+				s0 += arow[q] * b[q*ldb]
+			}
+			c[i*ldc] += j.alpha * ((s0 + s1) + (s2 + s3))
 		}
 	case !j.tA: // rows of C are combinations of rows of B
 		for i := 0; i < m; i++ {

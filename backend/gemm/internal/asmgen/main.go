@@ -1,5 +1,5 @@
 // Command asmgen writes backend/gemm/direct_amd64.s: the "direct" micro-kernels,
-// which multiply a 4-row block of A, read in place with arbitrary row and
+// which multiply 4-row blocks of A (one after another down C), read in place with arbitrary row and
 // depth strides, by a block of B read in place with its leading dimension,
 // and apply the epilogue (β = 1 accumulate, bias, ReLU, mask, column sums)
 // while the 4×nr tile is still in registers. One kernel per register width
@@ -73,20 +73,25 @@ func gen(b *bytes.Buffer, v variant) {
 	if v.sfx == "PD" {
 		mov = "VMOVUPD"
 	}
-	fmt.Fprintf(b, "\n// func %s(k int, a *%s, rs, qs int, b *%s, ldb int, c *%s, ldc int, flags int, bias, mask *%s, ldm int, colsum *%s)\n",
+	fmt.Fprintf(b, "\n// func %s(k, tiles int, a *%s, rs, qs int, b *%s, ldb int, c *%s, ldc int, flags int, bias, mask *%s, ldm int, colsum *%s)\n",
 		v.name, v.typ, v.typ, v.typ, v.typ, v.typ)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-104\n", v.name)
-	p("MOVQ k+0(FP), CX")
-	p("MOVQ a+8(FP), SI")
-	p("MOVQ rs+16(FP), R9")
-	p("MOVQ qs+24(FP), R13")
-	p("MOVQ b+32(FP), DI")
-	p("MOVQ ldb+40(FP), R14")
-	p("MOVQ c+48(FP), DX")
-	p("MOVQ ldc+56(FP), R8")
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-112\n", v.name)
+	// Kept for the whole call: strides in bytes, C's tile pointer (DX).
+	p("MOVQ rs+24(FP), R9")
+	p("MOVQ qs+32(FP), R13")
+	p("MOVQ ldb+48(FP), R14")
+	p("MOVQ c+56(FP), DX")
+	p("MOVQ ldc+64(FP), R8")
 	for _, reg := range []string{"R9", "R13", "R14", "R8"} {
 		p("SHLQ $%d, %s", v.shift, reg)
 	}
+	p("CMPQ tiles+8(FP), $0")
+	p("JLE %s", lbl("ret"))
+	// One 4-row tile per iteration; a and mask (argument slots) advance.
+	fmt.Fprintf(b, "%s:\n", lbl("tile"))
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ a+16(FP), SI")
+	p("MOVQ b+40(FP), DI")
 	p("LEAQ (SI)(R9*1), R10")
 	p("LEAQ (R10)(R9*1), R11")
 	p("LEAQ (R11)(R9*1), R12")
@@ -111,7 +116,7 @@ func gen(b *bytes.Buffer, v variant) {
 	p("JNE %s", lbl("loop"))
 
 	fmt.Fprintf(b, "%s:\n", lbl("epi"))
-	p("MOVQ flags+64(FP), AX")
+	p("MOVQ flags+72(FP), AX")
 	// β = 1: add C.
 	p("TESTQ $%d, AX", flagAcc)
 	p("JEQ %s", lbl("nobeta"))
@@ -127,7 +132,7 @@ func gen(b *bytes.Buffer, v variant) {
 	// Bias, one value per column.
 	p("TESTQ $%d, AX", flagBias)
 	p("JEQ %s", lbl("nobias"))
-	p("MOVQ bias+72(FP), BX")
+	p("MOVQ bias+80(FP), BX")
 	p("%s (BX), %s", mov, r(8))
 	p("%s %d(BX), %s", mov, v.vb, r(9))
 	for row := 0; row < 4; row++ {
@@ -149,12 +154,12 @@ func gen(b *bytes.Buffer, v variant) {
 	// Mask: zero where the mask is zero (a NaN mask keeps the value).
 	p("TESTQ $%d, AX", flagMask)
 	p("JEQ %s", lbl("nomask"))
-	p("MOVQ mask+80(FP), BX")
-	p("MOVQ ldm+88(FP), R9")
-	p("SHLQ $%d, R9", v.shift)
+	p("MOVQ mask+88(FP), BX")
+	p("MOVQ ldm+96(FP), CX")
+	p("SHLQ $%d, CX", v.shift)
 	for row := 0; row < 4; row++ {
 		if row > 0 {
-			p("ADDQ R9, BX")
+			p("ADDQ CX, BX")
 		}
 		for half := 0; half < 2; half++ {
 			off := ""
@@ -171,19 +176,18 @@ func gen(b *bytes.Buffer, v variant) {
 			}
 		}
 	}
+	p("ADDQ CX, BX")
+	p("MOVQ BX, mask+88(FP)")
 	fmt.Fprintf(b, "%s:\n", lbl("nomask"))
-	p("MOVQ DX, BX")
 	for row := 0; row < 4; row++ {
-		if row > 0 {
-			p("ADDQ R8, BX")
-		}
-		p("%s %s, (BX)", mov, acc(row, 0))
-		p("%s %s, %d(BX)", mov, acc(row, 1), v.vb)
+		p("%s %s, (DX)", mov, acc(row, 0))
+		p("%s %s, %d(DX)", mov, acc(row, 1), v.vb)
+		p("ADDQ R8, DX")
 	}
-	// Column sums: colsum += the tile's rows.
+	// Column sums: colsum += the tile's rows, in row order.
 	p("TESTQ $%d, AX", flagColSum)
-	p("JEQ %s", lbl("done"))
-	p("MOVQ colsum+96(FP), BX")
+	p("JEQ %s", lbl("next"))
+	p("MOVQ colsum+104(FP), BX")
 	for half := 0; half < 2; half++ {
 		off := ""
 		if half == 1 {
@@ -196,14 +200,20 @@ func gen(b *bytes.Buffer, v variant) {
 		}
 		p("%s %s, %s(BX)", mov, s, off)
 	}
-	fmt.Fprintf(b, "%s:\n", lbl("done"))
+	fmt.Fprintf(b, "%s:\n", lbl("next"))
+	p("MOVQ a+16(FP), SI")
+	p("LEAQ (SI)(R9*4), SI")
+	p("MOVQ SI, a+16(FP)")
+	p("DECQ tiles+8(FP)")
+	p("JNE %s", lbl("tile"))
+	fmt.Fprintf(b, "%s:\n", lbl("ret"))
 	p("VZEROUPPER")
 	p("RET")
 }
 
 // genAdam writes PyTorch's Adam update over n elements (n a multiple of the
-// vector width) with the operations of backend's Go loop in the same order,
-// unfused, so both give the same bits:
+// vector width) with the operations of gemm's Go loop in the same order,
+// unfused and flushing subnormals to zero, so both give the same bits:
 //
 //	m = b1·m + (1−b1)·g;  v = b2·v + ((1−b2)·g)·g;  p += (−lr·(m·c1)) / (√(v·c2) + ε)
 //
@@ -216,7 +226,16 @@ func genAdam(b *bytes.Buffer, v variant) {
 		mov = "VMOVUPD"
 	}
 	fmt.Fprintf(b, "\n// func %s(n int, p, grad, m, v *%s, k *[8]%s)\n", v.name, v.typ, v.typ)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", v.name)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $8-48\n", v.name)
+	// Flush subnormals to zero (MXCSR FTZ and DAZ) for the call: a moment of
+	// a parameter whose gradient stays 0 (a dead ReLU unit) decays into the
+	// subnormal range, where it sticks (0.9·5·2⁻¹⁰⁷⁴ rounds back to
+	// 5·2⁻¹⁰⁷⁴) and every operation on it takes ~100 cycles.
+	p("STMXCSR 0(SP)")
+	p("MOVL 0(SP), AX")
+	p("ORL $0x8040, AX")
+	p("MOVL AX, 4(SP)")
+	p("LDMXCSR 4(SP)")
 	p("MOVQ n+0(FP), CX")
 	p("MOVQ p+8(FP), DI")
 	p("MOVQ grad+16(FP), SI")
@@ -258,6 +277,7 @@ func genAdam(b *bytes.Buffer, v variant) {
 	p("CMPQ BX, CX")
 	p("JLT %s_loop", v.name)
 	fmt.Fprintf(b, "%s_done:\n", v.name)
+	p("LDMXCSR 0(SP)")
 	p("VZEROUPPER")
 	p("RET")
 }
