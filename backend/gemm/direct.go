@@ -1,7 +1,7 @@
 package gemm
 
 // The direct path multiplies small products without packing: the micro-kernel
-// reads four rows of op(A) in place through a row stride and a depth stride
+// reads a tile's rows of op(A) (4, or 8 with AVX-512) in place through a row stride and a depth stride
 // (so A may be transposed), reads B in place through its leading dimension,
 // and applies the whole epilogue (β = 1, bias, ReLU, mask, column sums) to the
 // tile while it is in registers, storing C once. It serves the products of
@@ -20,12 +20,12 @@ const (
 	dirColSum = 16 // colsum[j] += the tile's column after the above
 )
 
-// directKernel computes tiles 4×nr tiles down C: C = epi(Σ_q A(r, q)·B(q, ·)),
+// directKernel computes tiles dmr×nr tiles down C: C = epi(Σ_q A(r, q)·B(q, ·)),
 // A(r, q) at a[r·rs + q·qs], B(q, j) at b[q·ldb + j].
 type directKernel[T Float] func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T)
 
 // directMaxB bounds B's bytes for the direct path, which reads each column
-// panel of B once per 4 rows of C and relies on it staying in cache.
+// panel of B once per tile of rows of C and relies on it staying in cache.
 const directMaxB = 1 << 20
 
 // useDirect reports whether the current product takes the direct path.
@@ -82,6 +82,7 @@ func (p *Pool[T]) direct() {
 	if j.tA {
 		rs, qs = 1, j.lda
 	}
+	mr := p.dmr
 	fullM := m / mr * mr
 	s.tile = grow(s.tile, mr*nr)
 	for jc := 0; jc < n; jc += nr {
@@ -131,7 +132,7 @@ func (p *Pool[T]) direct() {
 // kernels' order of operations.
 func (p *Pool[T]) directEdge(i0, rows, jc, cols int) {
 	j := &p.cur
-	t := p.bufs[0].tile
+	t := p.bufs[0].tile // dmr×nr
 	ep := j.ep
 	for r := 0; r < rows; r++ {
 		crow := j.c[(i0+r)*j.ldc+jc : (i0+r)*j.ldc+jc+cols]
@@ -161,14 +162,14 @@ func (p *Pool[T]) directEdge(i0, rows, jc, cols int) {
 }
 
 // goDirect is the portable direct kernel.
-func goDirect[T Float](k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, nr int) {
+func goDirect[T Float](k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, mr, nr int) {
 	for t := 0; t < tiles; t++ {
-		goDirectTile(k, from(a, t*mr*rs), rs, qs, b, ldb, c[t*mr*ldc:], ldc, flags, bias, from(mask, t*mr*ldm), ldm, colsum, nr)
+		goDirectTile(k, from(a, t*mr*rs), rs, qs, b, ldb, c[t*mr*ldc:], ldc, flags, bias, from(mask, t*mr*ldm), ldm, colsum, mr, nr)
 	}
 }
 
-func goDirectTile[T Float](k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, nr int) {
-	var acc [mr * 32]T
+func goDirectTile[T Float](k int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T, mr, nr int) {
+	var acc [8 * 32]T
 	for q := 0; q < k; q++ {
 		bq := b[q*ldb : q*ldb+nr]
 		for r := 0; r < mr; r++ {

@@ -7,10 +7,10 @@ func direct4x8d(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *fl
 func direct4x16s(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
 
 //go:noescape
-func direct4x16dz(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+func direct8x16dz(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
 
 //go:noescape
-func direct4x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+func direct8x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
 
 func ptr[T Float](s []T) *T {
 	if len(s) == 0 {
@@ -28,11 +28,11 @@ func asmDirect32(k, tiles int, a []float32, rs, qs int, b []float32, ldb int, c 
 }
 
 func asm512Direct64(k, tiles int, a []float64, rs, qs int, b []float64, ldb int, c []float64, ldc, flags int, bias, mask []float64, ldm int, colsum []float64) {
-	direct4x16dz(k, tiles, ptr(a), rs, qs, ptr(b), ldb, &c[0], ldc, flags, ptr(bias), ptr(mask), ldm, ptr(colsum))
+	direct8x16dz(k, tiles, ptr(a), rs, qs, ptr(b), ldb, &c[0], ldc, flags, ptr(bias), ptr(mask), ldm, ptr(colsum))
 }
 
 func asm512Direct32(k, tiles int, a []float32, rs, qs int, b []float32, ldb int, c []float32, ldc, flags int, bias, mask []float32, ldm int, colsum []float32) {
-	direct4x32sz(k, tiles, ptr(a), rs, qs, ptr(b), ldb, &c[0], ldc, flags, ptr(bias), ptr(mask), ldm, ptr(colsum))
+	direct8x32sz(k, tiles, ptr(a), rs, qs, ptr(b), ldb, &c[0], ldc, flags, ptr(bias), ptr(mask), ldm, ptr(colsum))
 }
 
 //go:noescape

@@ -100,6 +100,7 @@ type Pool[T Float] struct {
 	kernR func(k int, a []T, lda int, b, c []T, ldc int)
 	// dk is the direct kernel (see direct.go).
 	dk     directKernel[T]
+	dmr    int // rows of a direct tile
 	adam   func(p, g, m, v []T, k *[8]T) int // the vectorized part of Adam, or nil
 	bufs   []scratch[T]
 	tasks  chan task
@@ -151,8 +152,12 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 		p.kern = func(k int, a, b, c []T, ldc int) { goKern(k, a, b, c, ldc, nr) }
 		p.kernR = func(k int, a []T, lda int, b, c []T, ldc int) { goKernR(k, a, lda, b, c, ldc, nr) }
 		p.dk = func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
-			goDirect(k, tiles, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, nr)
+			goDirect(k, tiles, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, mr, nr)
 		}
+	}
+	p.dmr = mr
+	if kernel == "avx512" {
+		p.dmr = 8
 	}
 	p.bufs = make([]scratch[T], p.workers)
 	if p.workers > 1 {
