@@ -100,7 +100,7 @@ type Pool[T Float] struct {
 	kernR func(k int, a []T, lda int, b, c []T, ldc int)
 	// dk is the direct kernel (see direct.go).
 	dk     directKernel[T]
-	dmr    int // rows of a direct tile
+	dmr    int                               // rows of a direct tile
 	adam   func(p, g, m, v []T, k *[8]T) int // the vectorized part of Adam, or nil
 	bufs   []scratch[T]
 	tasks  chan task
