@@ -97,7 +97,20 @@ func TestPredictMatchesEval(t *testing.T) {
 
 // TestGradientFiniteDifferences checks each engine's gradient against
 // central differences of the loss computed by Net.Eval.
-func TestGradientFiniteDifferences(t *testing.T) {
+// withShards runs f with large batches computed in one piece (the default
+// for these small nets) and then with every batch of 16 rows or more
+// computed in two shards.
+func withShards(t *testing.T, f func(t *testing.T)) {
+	saved := shardMinWork
+	defer func() { shardMinWork = saved }()
+	t.Run("whole", f)
+	shardMinWork = 0
+	t.Run("sharded", f)
+}
+
+func TestGradientFiniteDifferences(t *testing.T) { withShards(t, testGradientFiniteDifferences) }
+
+func testGradientFiniteDifferences(t *testing.T) {
 	const h, tol = 1e-6, 1e-6
 	for _, name := range Names() {
 		for _, s := range shapes {
@@ -148,7 +161,9 @@ func evalLoss(net *Net, x, y []float64) float64 {
 
 // TestEnginesAgree trains the native and gorgonia engines side by side from
 // the same weights on the same batches (including a short last batch).
-func TestEnginesAgree(t *testing.T) {
+func TestEnginesAgree(t *testing.T) { withShards(t, testEnginesAgree) }
+
+func testEnginesAgree(t *testing.T) {
 	const tol = 1e-12
 	for _, s := range shapes {
 		net := randNet(s.sizes, 0.5, 13)
@@ -272,5 +287,49 @@ func TestValidate(t *testing.T) {
 	bad.Sizes[2] = 2
 	if bad.Validate() == nil {
 		t.Fatal("output width 2 accepted")
+	}
+}
+
+// TestSameNumbersOnAnyThreads: a batch large enough to be computed in two
+// shards gives the same bits on 1, 2 or 3 threads (the shards depend on the
+// batch, not on the threads), and so does one computed whole.
+func TestSameNumbersOnAnyThreads(t *testing.T) {
+	sizes := []int{1, 32, 32, 32, 32, 1}
+	for _, batch := range []int{20, 200} {
+		for _, dt := range []DType{Float64, Float32} {
+			var ref []float64
+			var refLoss float64
+			for _, th := range []int{1, 2, 3} {
+				net := randNet(sizes, 0.3, 21)
+				if batch == 200 && numShards(batch, net.NumParams()) != 2 {
+					t.Fatalf("batch %d is not sharded", batch)
+				}
+				m, err := Native{}.New(net, Options{DType: dt, Threads: th, MaxBatch: batch})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var loss float64
+				for step := 0; step < 20; step++ {
+					x, y := randBatch(1, batch-step%3, uint64(step))
+					if loss, err = m.Step(x, y, 1e-3); err != nil {
+						t.Fatal(err)
+					}
+				}
+				p := m.Net().Flatten(nil)
+				m.Close()
+				if ref == nil {
+					ref, refLoss = p, loss
+					continue
+				}
+				if loss != refLoss {
+					t.Fatalf("batch %d %s: loss on %d threads %v, on 1 thread %v", batch, dt, th, loss, refLoss)
+				}
+				for i := range p {
+					if p[i] != ref[i] {
+						t.Fatalf("batch %d %s: parameter %d on %d threads %v, on 1 thread %v", batch, dt, i, th, p[i], ref[i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -42,11 +42,20 @@ type native[T float] struct {
 	scale64 float64
 	adam    Adam
 	pool    *gemm.Pool[T]
-	t       int // Adam step count
-	p, g    []T // flat parameters and gradients: W0 b0 W1 b1 …
-	m, v    []T // Adam moments
-	w, b    [][]T
-	gw, gb  [][]T
+	// whole computes a batch in one piece on pool; shards[s] computes
+	// rows [lo, hi) of a large batch on its own single-threaded pool, the
+	// shards in parallel (shard count and bounds depend on the batch only,
+	// so a step gives the same numbers on any number of threads).
+	whole    part[T]
+	shards   []part[T]
+	runShard func(lo, hi int)
+	x, y     []float64 // the batch being computed (for runShard)
+	n        int
+	t        int // Adam step count
+	p, g     []T // flat parameters and gradients: W0 b0 W1 b1 …
+	m, v     []T // Adam moments
+	w, b     [][]T
+	gw, gb   [][]T
 	// wt[l] is w[l] transposed (in×out), kept for narrow layers so that the
 	// forward product reads B in place (gemm's direct path); nil for wide
 	// layers, whose forward product packs w[l] itself.
@@ -55,22 +64,54 @@ type native[T float] struct {
 	act    [][]T // act[0] is the scaled input, act[l] layer l's output (n×Sizes[l])
 	d1, d2 []T   // backward ping-pong buffers (n×max width)
 	maxW   int
-	// epilogues of the forward products (bias, ReLU) and of the backward
-	// ones (the ReLU mask of the layer below), one per layer.
-	epFwd, epBwd []gemm.Epilogue[T]
+	// epilogues of the forward products (bias, ReLU), one per layer, shared
+	// (read-only) by the parts.
+	epFwd []gemm.Epilogue[T]
 	// Adam's step constants, set before adamPart runs on the pool.
 	adamK    gemm.AdamConsts[T]
 	adamPart func(lo, hi int)
 }
 
+// part is a slice of rows of a batch with what computing it needs of its own:
+// a GEMM pool, gradients and backward epilogues.
+type part[T float] struct {
+	pool   *gemm.Pool[T]
+	g      []T // flat gradient, laid out as the parameters
+	gw, gb [][]T
+	// epilogues of the backward products: the ReLU mask of the layer below
+	// and its bias gradient as column sums.
+	epBwd  []gemm.Epilogue[T]
+	lo, hi int
+	loss   float64 // Σ squared residuals of the rows
+}
+
+// numShards is the number of parts a batch of n rows is computed in: 2 when
+// each holds at least 8 rows (a tile) and the step is big enough that
+// running the halves on two cores beats the cost of handing one over
+// (n·params ≥ 2¹⁷: batch ≥ 40 at width 32), else 1.
+func numShards(n, params int) int {
+	if n >= 16 && n*params >= shardMinWork {
+		return 2
+	}
+	return 1
+}
+
+// shardMinWork is numShards' threshold, a variable so tests can shard small
+// batches.
+var shardMinWork = 1 << 17
+
 func newNative[T float](net *Net, opt Options) *native[T] {
+	th := threads(opt)
 	e := &native[T]{sizes: append([]int(nil), net.Sizes...), scale: T(net.InputScale), scale64: net.InputScale, adam: opt.Adam.withDefaults(),
-		pool: gemm.NewPool[T](threads(opt))}
+		pool: gemm.NewPool[T](th)}
 	np := net.NumParams()
 	e.p, e.g = make([]T, np), make([]T, np)
 	e.m, e.v = make([]T, np), make([]T, np)
 	e.w, e.b = e.views(e.p)
 	e.gw, e.gb = e.views(e.g)
+	e.whole = e.newPart(e.pool, e.g)
+	e.shards = []part[T]{e.newPart(gemm.NewPool[T](max(1, th/2)), e.g), e.newPart(gemm.NewPool[T](max(1, th/2)), make([]T, np))}
+	e.runShard = e.shardRange
 	e.wt = make([][]T, len(e.w))
 	for l := range e.w {
 		if in, out := e.sizes[l], e.sizes[l+1]; in*out <= narrowLayer {
@@ -81,7 +122,6 @@ func newNative[T float](net *Net, opt Options) *native[T] {
 	e.adamPart = e.adamRange
 	L := len(e.sizes) - 1
 	e.epFwd = make([]gemm.Epilogue[T], L)
-	e.epBwd = make([]gemm.Epilogue[T], L)
 	for l := 0; l < L; l++ {
 		e.epFwd[l] = gemm.Epilogue[T]{Bias: e.b[l], ReLU: l+1 < L}
 	}
@@ -94,6 +134,12 @@ func newNative[T float](net *Net, opt Options) *native[T] {
 	}
 	e.grow(n)
 	return e
+}
+
+func (e *native[T]) newPart(pool *gemm.Pool[T], g []T) part[T] {
+	pt := part[T]{pool: pool, g: g, epBwd: make([]gemm.Epilogue[T], len(e.sizes)-1)}
+	pt.gw, pt.gb = e.views(g)
+	return pt
 }
 
 func (e *native[T]) views(flat []T) (w, b [][]T) {
@@ -153,67 +199,107 @@ func (e *native[T]) grow(n int) {
 	e.d2 = make([]T, n*e.maxW)
 }
 
-// forward fills act[l] for every layer; act[L] holds the n outputs.
-func (e *native[T]) forward(x []float64, n int) {
-	in0 := e.act[0][:n*e.sizes[0]]
-	for i, v := range x {
+// forward fills act[l] for the part's rows of every layer; act[L] holds the
+// outputs.
+func (e *native[T]) forward(pt *part[T], x []float64) {
+	lo, hi := pt.lo, pt.hi
+	n, d := hi-lo, e.sizes[0]
+	in0 := e.act[0][lo*d : hi*d]
+	for i, v := range x[lo*d : hi*d] {
 		in0[i] = T(v) * e.scale
 	}
 	L := len(e.sizes) - 1
 	for l := 0; l < L; l++ {
 		in, out := e.sizes[l], e.sizes[l+1]
-		a := e.act[l][:n*in]
-		z := e.act[l+1][:n*out]
+		a := e.act[l][lo*in : hi*in]
+		z := e.act[l+1][lo*out : hi*out]
 		if wt := e.wt[l]; wt != nil {
-			e.pool.GemmEpilogue(false, false, n, out, in, 1, a, in, wt, out, 0, z, out, &e.epFwd[l])
+			pt.pool.GemmEpilogue(false, false, n, out, in, 1, a, in, wt, out, 0, z, out, &e.epFwd[l])
 			continue
 		}
-		e.pool.GemmEpilogue(false, true, n, out, in, 1, a, in, e.w[l], in, 0, z, out, &e.epFwd[l])
+		pt.pool.GemmEpilogue(false, true, n, out, in, 1, a, in, e.w[l], in, 0, z, out, &e.epFwd[l])
 	}
 }
 
-// backward computes the MSE loss and fills e.g with its gradient.
-func (e *native[T]) backward(y []float64, n int) float64 {
+// backward fills the part's gradient with that of its rows' share of the
+// batch's MSE (the batch has e.n rows) and sets pt.loss.
+func (e *native[T]) backward(pt *part[T], y []float64) {
+	lo, hi := pt.lo, pt.hi
+	n := hi - lo
 	L := len(e.sizes) - 1
-	outv := e.act[L][:n]
-	d := e.d1[:n]
+	outv := e.act[L][lo:hi]
+	// The part's own stretch of the ping-pong buffers (rows lo…hi at the
+	// widest layer), in which each layer's dz is laid out densely: slicing
+	// rows of each layer's dz instead would overlap between parts.
+	cur, nxt := e.d1[lo*e.maxW:hi*e.maxW], e.d2[lo*e.maxW:hi*e.maxW]
+	d := cur[:n]
 	var loss float64
 	var gb T
-	c := T(2) / T(n)
-	for i, yi := range y {
+	c := T(2) / T(e.n)
+	for i, yi := range y[lo:hi] {
 		r := outv[i] - T(yi)
 		loss += float64(r) * float64(r)
 		d[i] = c * r
 		gb += d[i]
 	}
-	loss /= float64(n)
-	e.gb[L-1][0] = gb
-	cur, nxt := e.d1, e.d2
+	pt.loss = loss
+	pt.gb[L-1][0] = gb
 	for l := L - 1; l >= 0; l-- {
 		in, out := e.sizes[l], e.sizes[l+1]
 		dz := cur[:n*out]
-		a := e.act[l][:n*in]
-		e.pool.Gemm(true, false, out, in, n, 1, dz, out, a, in, 0, e.gw[l], in)
+		a := e.act[l][lo*in : hi*in]
+		pt.pool.Gemm(true, false, out, in, n, 1, dz, out, a, in, 0, pt.gw[l], in)
 		if l == 0 {
 			break
 		}
 		// dz of the layer below: dz·W masked by its ReLU, whose column sums
 		// are that layer's bias gradient.
 		da := nxt[:n*in]
-		ep := &e.epBwd[l]
-		ep.Mask, ep.LdMask, ep.ColSum = a, in, e.gb[l-1]
+		ep := &pt.epBwd[l]
+		ep.Mask, ep.LdMask, ep.ColSum = a, in, pt.gb[l-1]
 		clear(ep.ColSum)
-		e.pool.GemmEpilogue(false, false, n, in, out, 1, dz, out, e.w[l], in, 0, da, in, ep)
+		pt.pool.GemmEpilogue(false, false, n, in, out, 1, dz, out, e.w[l], in, 0, da, in, ep)
 		cur, nxt = nxt, cur
 	}
-	return loss
+}
+
+// gradient computes the loss of the batch and its gradient into e.g, in
+// shards on two goroutines when the batch is large.
+func (e *native[T]) gradient(x, y []float64, n int) float64 {
+	e.grow(n)
+	e.n = n
+	S := numShards(n, len(e.p))
+	if S == 1 {
+		e.whole.lo, e.whole.hi = 0, n
+		e.forward(&e.whole, x)
+		e.backward(&e.whole, y)
+		return e.whole.loss / float64(n)
+	}
+	// Split at a multiple of 8 rows, so each shard's tiles are whole.
+	mid := (n/2 + 7) / 8 * 8
+	e.shards[0].lo, e.shards[0].hi = 0, mid
+	e.shards[1].lo, e.shards[1].hi = mid, n
+	e.x, e.y = x, y
+	e.pool.Split(S, 1, e.runShard)
+	e.x, e.y = nil, nil
+	g, g1 := e.g, e.shards[1].g[:len(e.g)]
+	for i, v := range g1 {
+		g[i] += v
+	}
+	return (e.shards[0].loss + e.shards[1].loss) / float64(n)
+}
+
+func (e *native[T]) shardRange(lo, hi int) {
+	for s := lo; s < hi; s++ {
+		pt := &e.shards[s]
+		e.forward(pt, e.x)
+		e.backward(pt, e.y)
+	}
 }
 
 func (e *native[T]) Step(x, y []float64, lr float64) (float64, error) {
 	n := checkBatch(e.sizes, x, y)
-	e.grow(n)
-	e.forward(x, n)
-	loss := e.backward(y, n)
+	loss := e.gradient(x, y, n)
 	if !finite(loss) {
 		return loss, ErrDiverged
 	}
@@ -235,9 +321,7 @@ func (e *native[T]) adamRange(lo, hi int) {
 
 func (e *native[T]) Gradient(dst *Net, x, y []float64) (float64, error) {
 	n := checkBatch(e.sizes, x, y)
-	e.grow(n)
-	e.forward(x, n)
-	loss := e.backward(y, n)
+	loss := e.gradient(x, y, n)
 	for l := range e.gw {
 		for i, v := range e.gw[l] {
 			dst.W[l][i] = float64(v)
@@ -255,7 +339,8 @@ func (e *native[T]) Predict(dst, x []float64) error {
 		panic("backend: Predict dst length differs from the number of rows")
 	}
 	e.grow(n)
-	e.forward(x, n)
+	e.whole.lo, e.whole.hi = 0, n
+	e.forward(&e.whole, x)
 	for i, v := range e.act[len(e.sizes)-1][:n] {
 		dst[i] = float64(v)
 	}
@@ -278,5 +363,8 @@ func (e *native[T]) Net() *Net {
 
 func (e *native[T]) Close() error {
 	e.pool.Close()
+	for _, pt := range e.shards {
+		pt.pool.Close()
+	}
 	return nil
 }
