@@ -101,10 +101,10 @@ func TestPredictMatchesEval(t *testing.T) {
 // for these small nets) and then with every batch of 16 rows or more
 // computed in two shards.
 func withShards(t *testing.T, f func(t *testing.T)) {
-	saved := shardMinWork
-	defer func() { shardMinWork = saved }()
+	saved, savedRows := shardMinWork, shardMinRows
+	defer func() { shardMinWork, shardMinRows = saved, savedRows }()
 	t.Run("whole", f)
-	shardMinWork = 0
+	shardMinWork, shardMinRows = 0, 0
 	t.Run("sharded", f)
 }
 
@@ -301,7 +301,7 @@ func TestSameNumbersOnAnyThreads(t *testing.T) {
 			var refLoss float64
 			for _, th := range []int{1, 2, 3} {
 				net := randNet(sizes, 0.3, 21)
-				if batch == 200 && numShards(batch, net.NumParams()) != 2 {
+				if batch == 200 && numShards(batch, net.NumParams(), 32) != 2 {
 					t.Fatalf("batch %d is not sharded", batch)
 				}
 				m, err := Native{}.New(net, Options{DType: dt, Threads: th, MaxBatch: batch})

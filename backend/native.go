@@ -86,11 +86,15 @@ type part[T float] struct {
 }
 
 // numShards is the number of parts a batch of n rows is computed in: 2 when
-// each holds at least 8 rows (a tile) and the step is big enough that
+// the batch is tall next to the widest layer (n ≥ 3·maxW: each shard's
+// products stay efficient on one core, and the shards do not both pack
+// large weight matrices for a few rows) and the step is big enough that
 // running the halves on two cores beats the cost of handing one over
-// (n·params ≥ 2¹⁷: batch ≥ 40 at width 32), else 1.
-func numShards(n, params int) int {
-	if n >= 16 && n*params >= shardMinWork {
+// (n·params ≥ 2¹⁷), else 1: the products themselves are then split over
+// the pool. Measured on 2 cores: width 32 with batch 200 and 2000, width 512
+// with batch 2000 gain; width 512 with batch 20 is 2× slower in shards.
+func numShards(n, params, maxW int) int {
+	if n >= 16 && n >= shardMinRows*maxW && n*params >= shardMinWork {
 		return 2
 	}
 	return 1
@@ -98,7 +102,7 @@ func numShards(n, params int) int {
 
 // shardMinWork is numShards' threshold, a variable so tests can shard small
 // batches.
-var shardMinWork = 1 << 17
+var shardMinWork, shardMinRows = 1 << 17, 3
 
 func newNative[T float](net *Net, opt Options) *native[T] {
 	th := threads(opt)
@@ -268,7 +272,7 @@ func (e *native[T]) backward(pt *part[T], y []float64) {
 func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	e.grow(n)
 	e.n = n
-	S := numShards(n, len(e.p))
+	S := numShards(n, len(e.p), e.maxW)
 	if S == 1 {
 		e.whole.lo, e.whole.hi = 0, n
 		e.forward(&e.whole, x)
