@@ -20,7 +20,7 @@ const (
 	dirColSum = 16 // colsum[j] += the tile's column after the above
 )
 
-// directKernel computes tiles dmr×nr tiles down C: C = epi(Σ_q A(r, q)·B(q, ·)),
+// directKernel computes tiles mr×nr tiles down C: C = epi(Σ_q A(r, q)·B(q, ·)),
 // A(r, q) at a[r·rs + q·qs], B(q, j) at b[q·ldb + j].
 type directKernel[T Float] func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T)
 
@@ -82,7 +82,7 @@ func (p *Pool[T]) direct() {
 	if j.tA {
 		rs, qs = 1, j.lda
 	}
-	mr := p.dmr
+	mr := p.mr
 	fullM := m / mr * mr
 	s.tile = grow(s.tile, mr*nr)
 	for jc := 0; jc < n; jc += nr {
@@ -107,7 +107,7 @@ func (p *Pool[T]) direct() {
 		}
 		for i := 0; i < fullM && cols < nr; i += mr {
 			p.dk(k, 1, from(a, i*rs), rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
-			p.directEdge(i, mr, jc, cols)
+			p.tileEdge(0, i, mr, jc, cols, j.beta == 1, true, true)
 		}
 		if rows := m - fullM; rows > 0 {
 			// The last rows, zero-padded to a whole panel, k-major.
@@ -122,41 +122,7 @@ func (p *Pool[T]) direct() {
 				}
 			}
 			p.dk(k, 1, s.a, 1, mr, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
-			p.directEdge(fullM, rows, jc, cols)
-		}
-	}
-}
-
-// directEdge finishes a partial tile computed into the tile buffer: C rows
-// i0… and columns jc… get β·C, the epilogue and the column sums, in the
-// kernels' order of operations.
-func (p *Pool[T]) directEdge(i0, rows, jc, cols int) {
-	j := &p.cur
-	t := p.bufs[0].tile // dmr×nr
-	ep := j.ep
-	for r := 0; r < rows; r++ {
-		crow := j.c[(i0+r)*j.ldc+jc : (i0+r)*j.ldc+jc+cols]
-		trow := t[r*p.nr : r*p.nr+cols]
-		for x := range crow {
-			v := trow[x]
-			if j.beta == 1 {
-				v += crow[x]
-			}
-			if ep != nil {
-				if ep.Bias != nil {
-					v += ep.Bias[jc+x]
-				}
-				if ep.ReLU {
-					v = max(v, 0)
-				}
-				if ep.Mask != nil && ep.Mask[(i0+r)*ep.LdMask+jc+x] == 0 {
-					v = 0
-				}
-				if ep.ColSum != nil {
-					ep.ColSum[jc+x] += v
-				}
-			}
-			crow[x] = v
+			p.tileEdge(0, fullM, rows, jc, cols, j.beta == 1, true, true)
 		}
 	}
 }

@@ -93,14 +93,10 @@ type scratch[T Float] struct{ a, b, tile []T }
 // helpers.
 type Pool[T Float] struct {
 	workers int
-	nr      int
-	kern    func(k int, a, b, c []T, ldc int)
-	// kernR reads A's rows in place (A not transposed, alpha = 1), which
-	// saves packing A.
-	kernR func(k int, a []T, lda int, b, c []T, ldc int)
-	// dk is the direct kernel (see direct.go).
+	mr, nr  int // rows and columns of a micro-tile
+	// dk is the micro-kernel of both paths (see direct.go): on packed
+	// panels, or on A and B in place.
 	dk     directKernel[T]
-	dmr    int                               // rows of a direct tile
 	adam   func(p, g, m, v []T, k *[8]T) int // the vectorized part of Adam, or nil
 	bufs   []scratch[T]
 	tasks  chan task
@@ -115,32 +111,24 @@ func NewPool[T Float](workers int) *Pool[T] {
 }
 
 func newPool[T Float](workers int, kernel string) *Pool[T] {
-	p := &Pool[T]{workers: max(1, workers)}
+	p := &Pool[T]{workers: max(1, workers), mr: mr}
 	var z T
 	_, f64 := any(z).(float64)
 	switch {
 	case kernel == "avx512" && f64:
-		p.nr = 16
-		p.kern = any(asm512Kern64).(func(int, []T, []T, []T, int))
-		p.kernR = any(asm512KernR64).(func(int, []T, int, []T, []T, int))
+		p.mr, p.nr = 8, 16
 		p.dk = any(directKernel[float64](asm512Direct64)).(directKernel[T])
 		p.adam = any(asm512Adam64).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx512":
-		p.nr = 32
-		p.kern = any(asm512Kern32).(func(int, []T, []T, []T, int))
-		p.kernR = any(asm512KernR32).(func(int, []T, int, []T, []T, int))
+		p.mr, p.nr = 8, 32
 		p.dk = any(directKernel[float32](asm512Direct32)).(directKernel[T])
 		p.adam = any(asm512Adam32).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma" && f64:
 		p.nr = 8
-		p.kern = any(asmKern64).(func(int, []T, []T, []T, int))
-		p.kernR = any(asmKernR64).(func(int, []T, int, []T, []T, int))
 		p.dk = any(directKernel[float64](asmDirect64)).(directKernel[T])
 		p.adam = any(asmAdam64).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma":
 		p.nr = 16
-		p.kern = any(asmKern32).(func(int, []T, []T, []T, int))
-		p.kernR = any(asmKernR32).(func(int, []T, int, []T, []T, int))
 		p.dk = any(directKernel[float32](asmDirect32)).(directKernel[T])
 		p.adam = any(asmAdam32).(func([]T, []T, []T, []T, *[8]T) int)
 	default:
@@ -149,15 +137,9 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 			p.nr = 16
 		}
 		nr := p.nr
-		p.kern = func(k int, a, b, c []T, ldc int) { goKern(k, a, b, c, ldc, nr) }
-		p.kernR = func(k int, a []T, lda int, b, c []T, ldc int) { goKernR(k, a, lda, b, c, ldc, nr) }
 		p.dk = func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
 			goDirect(k, tiles, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, mr, nr)
 		}
-	}
-	p.dmr = mr
-	if kernel == "avx512" {
-		p.dmr = 8
 	}
 	p.bufs = make([]scratch[T], p.workers)
 	if p.workers > 1 {
@@ -175,9 +157,9 @@ func (p *Pool[T]) helper() {
 		case t.fn != nil:
 			t.fn(t.lo, t.hi)
 		case t.byCols:
-			p.part(t.w, 0, p.cur.m, t.lo, t.hi)
+			p.part(t.w, 0, p.cur.m, t.lo, t.hi, true)
 		default:
-			p.part(t.w, t.lo, t.hi, 0, p.cur.n)
+			p.part(t.w, t.lo, t.hi, 0, p.cur.n, false)
 		}
 		p.wg.Done()
 	}
@@ -249,7 +231,7 @@ func (p *Pool[T]) GemmEpilogue(tA, tB bool, m, n, k int, alpha T, a []T, lda int
 	}
 	// Split the larger of C's dimensions over the workers, in whole
 	// micro-tiles; each part packs only the B columns (or A rows) it needs.
-	parts, unit, size := 1, mr, m
+	parts, unit, size := 1, p.mr, m
 	if n > m {
 		unit, size = p.nr, n
 	}
@@ -261,25 +243,33 @@ func (p *Pool[T]) GemmEpilogue(tA, tB bool, m, n, k int, alpha T, a []T, lda int
 	for w := 1; w < parts; w++ {
 		p.tasks <- task{w: w, lo: min(w*per, size), hi: min((w+1)*per, size), byCols: n > m}
 	}
+	// Column sums are summed in the kernels' epilogue (in row order, as
+	// colSums would) unless workers split the rows.
+	fused := parts == 1 || n > m
 	if n > m {
-		p.part(0, 0, m, 0, min(per, n))
+		p.part(0, 0, m, 0, min(per, n), fused)
 	} else {
-		p.part(0, 0, min(per, m), 0, n)
+		p.part(0, 0, min(per, m), 0, n, fused)
 	}
 	p.wg.Wait()
-	p.colSums()
+	if !fused {
+		p.colSums()
+	}
 }
 
 // colSums adds the column sums of C to the epilogue's ColSum, after the
 // workers are done (they split C's rows and would race on the sums).
-func (p *Pool[T]) colSums() {
+func (p *Pool[T]) colSums() { p.colSumsOf(0, p.cur.m, 0, p.cur.n) }
+
+// colSumsOf adds the column sums of C[lo:hi, clo:chi] to the epilogue's ColSum.
+func (p *Pool[T]) colSumsOf(lo, hi, clo, chi int) {
 	j := &p.cur
 	if j.ep == nil || j.ep.ColSum == nil {
 		return
 	}
-	cs := j.ep.ColSum[:j.n]
-	for i := 0; i < j.m; i++ {
-		for x, v := range j.c[i*j.ldc : i*j.ldc+j.n] {
+	cs := j.ep.ColSum[clo:chi]
+	for i := lo; i < hi; i++ {
+		for x, v := range j.c[i*j.ldc+clo : i*j.ldc+chi] {
 			cs[x] += v
 		}
 	}
@@ -317,87 +307,149 @@ func grow[T Float](s []T, n int) []T {
 	return s[:n]
 }
 
-// part computes C[lo:hi, clo:chi] with scratch w; clo is a multiple of nr.
-func (p *Pool[T]) part(w, lo, hi, clo, chi int) {
+// part computes C[lo:hi, clo:chi] with scratch w; lo is a multiple of mr, clo
+// of nr. The first block of the depth stores (β = 0) or adds to C; the last
+// applies the epilogue in the kernel, with the column sums when colSum.
+func (p *Pool[T]) part(w, lo, hi, clo, chi int, colSum bool) {
 	j := &p.cur
 	if lo >= hi || clo >= chi {
 		return
 	}
 	s := &p.bufs[w]
-	nr := p.nr
+	mr, nr := p.mr, p.nr
 	n, k := chi-clo, j.k
-	for i := lo; i < hi; i++ {
-		row := j.c[i*j.ldc+clo : i*j.ldc+chi]
-		switch j.beta {
-		case 0:
-			clear(row)
-		case 1:
-		default:
+	if j.beta != 0 && j.beta != 1 {
+		for i := lo; i < hi; i++ {
+			row := j.c[i*j.ldc+clo : i*j.ldc+chi]
 			for x := range row {
 				row[x] *= j.beta
 			}
 		}
 	}
 	if k == 0 || j.alpha == 0 {
-		p.epilogue(lo, hi-lo, clo, chi-clo)
+		if j.beta == 0 {
+			for i := lo; i < hi; i++ {
+				clear(j.c[i*j.ldc+clo : i*j.ldc+chi])
+			}
+		}
+		p.epilogue(lo, hi-lo, clo, n)
+		if colSum {
+			p.colSumsOf(lo, hi, clo, chi)
+		}
 		return
+	}
+	epFlags, ldm := 0, 0
+	var bias, mask, colsum []T
+	if ep := j.ep; ep != nil {
+		if ep.Bias != nil {
+			epFlags, bias = epFlags|dirBias, ep.Bias
+		}
+		if ep.ReLU {
+			epFlags |= dirReLU
+		}
+		if ep.Mask != nil {
+			epFlags, mask, ldm = epFlags|dirMask, ep.Mask, ep.LdMask
+		}
+		if ep.ColSum != nil && colSum {
+			epFlags, colsum = epFlags|dirColSum, ep.ColSum
+		}
 	}
 	npan := (n + nr - 1) / nr
 	s.b = grow(s.b, min(kc, k)*npan*nr)
-	s.a = grow(s.a, min(kc, k)*max(2*mr, min(mc, (hi-lo+mr-1)/mr*mr)))
+	s.a = grow(s.a, min(kc, k)*max(mr, min(mc, (hi-lo+mr-1)/mr*mr)))
 	s.tile = grow(s.tile, mr*nr)
 	inPlace := !j.tA && j.alpha == 1 // A's rows can be read where they are
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
+		last := pc+kb == k
+		flags := dirAcc
+		if pc == 0 && j.beta == 0 {
+			flags = 0
+		}
+		tileFlags := flags
+		if last {
+			flags |= epFlags
+		}
 		p.packB(s.b, pc, kb, clo, chi)
 		for ic := lo; ic < hi; ic += mc {
 			ib := min(mc, hi-ic)
-			if inPlace {
-				if full := ib / mr * mr; full < ib {
-					// Only the last, partial panel is packed, into panel 0.
-					p.packA(s.a, ic+full, ib-full, pc, kb)
-				}
-			} else {
+			full := ib / mr * mr
+			switch {
+			case !inPlace:
 				p.packA(s.a, ic, ib, pc, kb)
+			case full < ib:
+				// Only the last, partial panel is packed, into panel 0.
+				p.packA(s.a, ic+full, ib-full, pc, kb)
 			}
 			for jp := 0; jp < npan; jp++ {
-				cols := min(nr, n-jp*nr)
+				c0 := clo + jp*nr
+				cols := min(nr, chi-c0)
 				bp := s.b[jp*kb*nr : (jp+1)*kb*nr]
 				for ip := 0; ip*mr < ib; ip++ {
+					i0 := ic + ip*mr
 					rows := min(mr, ib-ip*mr)
-					off := (ic+ip*mr)*j.ldc + clo + jp*nr
-					if inPlace && rows == mr && cols == nr {
-						p.kernR(kb, j.a[(ic+ip*mr)*j.lda+pc:], j.lda, bp, j.c[off:], j.ldc)
-						continue
-					}
 					var ap []T
+					rs, qs := 1, mr
 					switch {
 					case !inPlace:
-						ap = s.a[ip*kb*mr : (ip+1)*kb*mr]
-					case rows == mr: // a full panel in an edge column: pack it
-						p.packA(s.a[kb*mr:], ic+ip*mr, mr, pc, kb)
-						ap = s.a[kb*mr : 2*kb*mr]
+						ap = s.a[ip*kb*mr:]
+					case rows == mr:
+						ap, rs, qs = j.a[i0*j.lda+pc:], j.lda, 1
+						if cols == nr {
+							// Every full panel of the block at once.
+							p.dk(kb, full/mr, ap, rs, qs, bp, nr, j.c[i0*j.ldc+c0:], j.ldc, flags, from(bias, c0), from(mask, i0*ldm+c0), ldm, from(colsum, c0))
+							ip = full/mr - 1
+							continue
+						}
 					default:
-						ap = s.a[:kb*mr]
+						ap = s.a
 					}
 					if rows == mr && cols == nr {
-						p.kern(kb, ap, bp, j.c[off:], j.ldc)
-					} else {
-						clear(s.tile)
-						p.kern(kb, ap, bp, s.tile, nr)
-						for r := 0; r < rows; r++ {
-							crow := j.c[off+r*j.ldc : off+r*j.ldc+cols]
-							for x, v := range s.tile[r*nr : r*nr+cols] {
-								crow[x] += v
-							}
-						}
+						p.dk(kb, 1, ap, rs, qs, bp, nr, j.c[i0*j.ldc+c0:], j.ldc, flags, from(bias, c0), from(mask, i0*ldm+c0), ldm, from(colsum, c0))
+						continue
 					}
+					p.dk(kb, 1, ap, rs, qs, bp, nr, s.tile, nr, 0, nil, nil, 0, nil)
+					p.tileEdge(w, i0, rows, c0, cols, tileFlags&dirAcc != 0, last, colSum)
 				}
 			}
-			if pc+kb == k {
-				// The block's rows of C are complete and still in cache.
-				p.epilogue(ic, ib, clo, n)
+		}
+	}
+}
+
+// tileEdge finishes a partial tile computed into worker w's tile buffer
+// (mr×nr): C rows i0… and columns c0… get the tile (added when acc) and,
+// when last, the epilogue, in the kernels' order of operations, with the
+// column sums when colSum.
+func (p *Pool[T]) tileEdge(w, i0, rows, c0, cols int, acc, last, colSum bool) {
+	j := &p.cur
+	t := p.bufs[w].tile
+	ep := j.ep
+	if !last {
+		ep = nil
+	}
+	for r := 0; r < rows; r++ {
+		crow := j.c[(i0+r)*j.ldc+c0 : (i0+r)*j.ldc+c0+cols]
+		trow := t[r*p.nr : r*p.nr+cols]
+		for x := range crow {
+			v := trow[x]
+			if acc {
+				v += crow[x]
 			}
+			if ep != nil {
+				if ep.Bias != nil {
+					v += ep.Bias[c0+x]
+				}
+				if ep.ReLU {
+					v = max(v, 0)
+				}
+				if ep.Mask != nil && ep.Mask[(i0+r)*ep.LdMask+c0+x] == 0 {
+					v = 0
+				}
+				if ep.ColSum != nil && colSum {
+					ep.ColSum[c0+x] += v
+				}
+			}
+			crow[x] = v
 		}
 	}
 }
@@ -449,6 +501,7 @@ func (p *Pool[T]) packB(dst []T, pc, kb, clo, chi int) {
 // k-major, zero-padding the last panel.
 func (p *Pool[T]) packA(dst []T, ic, ib, pc, kb int) {
 	j := &p.cur
+	mr := p.mr
 	al := j.alpha
 	for ip := 0; ip*mr < ib; ip++ {
 		panel := dst[ip*kb*mr : (ip+1)*kb*mr]
@@ -457,9 +510,7 @@ func (p *Pool[T]) packA(dst []T, ic, ib, pc, kb int) {
 		if j.tA {
 			if rows == mr && al == 1 {
 				for q := 0; q < kb; q++ {
-					src := j.a[(pc+q)*j.lda+i0 : (pc+q)*j.lda+i0+mr]
-					d := panel[q*mr : q*mr+mr]
-					d[0], d[1], d[2], d[3] = src[0], src[1], src[2], src[3]
+					copy(panel[q*mr:q*mr+mr], j.a[(pc+q)*j.lda+i0:(pc+q)*j.lda+i0+mr])
 				}
 				continue
 			}
@@ -506,6 +557,10 @@ func (p *Pool[T]) small() {
 				crow[x] *= j.beta
 			}
 		}
+	}
+	if k == 0 || j.alpha == 0 {
+		p.epilogue(0, m, 0, n)
+		return
 	}
 	switch {
 	case !j.tA && j.tB: // dot products of contiguous rows
@@ -636,35 +691,6 @@ func maskRow[T Float](c, m []T) {
 			u := math.Float32bits(mv)
 			keep := uint32(int32(u|-u) >> 31)
 			c[i] = math.Float32frombits(math.Float32bits(c[i]) & keep)
-		}
-	}
-}
-
-// goKern is the portable micro-kernel: C[0:mr, 0:nr] += Ap·Bp, A packed.
-func goKern[T Float](k int, a, b, c []T, ldc, nr int) { goKernStrided(k, a, 1, mr, b, c, ldc, nr) }
-
-// goKernR is goKern reading A's mr rows in place (row stride lda).
-func goKernR[T Float](k int, a []T, lda int, b, c []T, ldc, nr int) {
-	goKernStrided(k, a, lda, 1, b, c, ldc, nr)
-}
-
-// goKernStrided reads A(r, q) at a[r·rs + q·qs].
-func goKernStrided[T Float](k int, a []T, rs, qs int, b, c []T, ldc, nr int) {
-	var acc [mr * 32]T
-	for q := 0; q < k; q++ {
-		bq := b[q*nr : q*nr+nr]
-		for r := 0; r < mr; r++ {
-			av := a[r*rs+q*qs]
-			row := acc[r*nr : r*nr+nr]
-			for x, bv := range bq {
-				row[x] += av * bv
-			}
-		}
-	}
-	for r := 0; r < mr; r++ {
-		crow := c[r*ldc : r*ldc+nr]
-		for x := range crow {
-			crow[x] += acc[r*nr+x]
 		}
 	}
 }

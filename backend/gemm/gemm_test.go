@@ -222,6 +222,11 @@ func TestEpilogue(t *testing.T) {
 			if trial%3 == 0 {
 				ep.Mask, ep.LdMask = mask, n
 			}
+			var cs0 []float64
+			if trial%4 < 2 {
+				ep.ColSum = randSlice[float64](r, n)
+				cs0 = append([]float64(nil), ep.ColSum...)
+			}
 			p.GemmEpilogue(false, true, m, n, k, 1, a, max(k, 1), b, max(k, 1), 0, got, n, ep)
 			ref(false, true, m, n, k, 1, a, max(k, 1), b, max(k, 1), 0, want, n)
 			for i := range want {
@@ -234,6 +239,14 @@ func TestEpilogue(t *testing.T) {
 				}
 				if math.Abs(got[i]-v) > 1e-13*float64(k+1) {
 					t.Fatalf("%dx%dx%d relu=%v mask=%v: C[%d] = %v, want %v", m, n, k, ep.ReLU, ep.Mask != nil, i, got[i], v)
+				}
+				if cs0 != nil {
+					cs0[i%n] += got[i]
+				}
+			}
+			for x := range cs0 {
+				if math.Abs(ep.ColSum[x]-cs0[x]) > 1e-12*float64(m*(k+1)) {
+					t.Fatalf("%dx%dx%d workers %d: column sum %d = %v, want %v", m, n, k, workers, x, ep.ColSum[x], cs0[x])
 				}
 			}
 		}

@@ -4,26 +4,7 @@ package gemm
 
 var hasAsm = false
 
-func asmKern64(k int, a, b, c []float64, ldc int) { goKern(k, a, b, c, ldc, 8) }
-func asmKern32(k int, a, b, c []float32, ldc int) { goKern(k, a, b, c, ldc, 16) }
-
-func asmKernR64(k int, a []float64, lda int, b, c []float64, ldc int) {
-	goKernR(k, a, lda, b, c, ldc, 8)
-}
-func asmKernR32(k int, a []float32, lda int, b, c []float32, ldc int) {
-	goKernR(k, a, lda, b, c, ldc, 16)
-}
-
 var has512 = false
-
-func asm512Kern64(k int, a, b, c []float64, ldc int) { goKern(k, a, b, c, ldc, 16) }
-func asm512KernR64(k int, a []float64, lda int, b, c []float64, ldc int) {
-	goKernR(k, a, lda, b, c, ldc, 16)
-}
-func asm512Kern32(k int, a, b, c []float32, ldc int) { goKern(k, a, b, c, ldc, 32) }
-func asm512KernR32(k int, a []float32, lda int, b, c []float32, ldc int) {
-	goKernR(k, a, lda, b, c, ldc, 32)
-}
 
 func asmDirect64(k, tiles int, a []float64, rs, qs int, b []float64, ldb int, c []float64, ldc, flags int, bias, mask []float64, ldm int, colsum []float64) {
 	goDirect(k, tiles, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, 4, 8)
