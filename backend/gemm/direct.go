@@ -25,8 +25,9 @@ const (
 type directKernel[T Float] func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T)
 
 // directMaxB bounds B's bytes for the direct path, which reads each column
-// panel of B once per tile of rows of C and relies on it staying in cache.
-const directMaxB = 1 << 20
+// panel of B once per tile of rows of C and relies on it staying in cache
+// (a variable so tests can send every product to the packed path).
+var directMaxB = 1 << 20
 
 // useDirect reports whether the current product takes the direct path.
 func (p *Pool[T]) useDirect() bool {
@@ -34,7 +35,7 @@ func (p *Pool[T]) useDirect() bool {
 	var z T
 	size := int(sizeOf(z))
 	return p.dk != nil && !j.tB && j.alpha == 1 && (j.beta == 0 || j.beta == 1) &&
-		j.m*j.n*j.k < parallelFMAsVar && j.k*j.n*size <= directMaxB
+		j.k*j.n*size <= directMaxB
 }
 
 func sizeOf[T Float](T) uintptr {
@@ -53,12 +54,34 @@ func from[T Float](s []T, i int) []T {
 	return s[i:]
 }
 
-// direct computes the current product on the calling goroutine.
+// direct computes the current product, its rows split over the workers when
+// it is large (and has no column sums, which the split would race on).
 func (p *Pool[T]) direct() {
 	j := &p.cur
-	s := &p.bufs[0]
+	m, mr := j.m, p.mr
+	parts := 1
+	if p.workers > 1 && m*j.n*j.k >= parallelFMAsVar && (j.ep == nil || j.ep.ColSum == nil) {
+		parts = min(p.workers, (m+mr-1)/mr)
+	}
+	per := ((m+parts-1)/parts + mr - 1) / mr * mr
+	p.wg.Add(parts - 1)
+	for w := 1; w < parts; w++ {
+		p.tasks <- task{w: w, lo: min(w*per, m), hi: min((w+1)*per, m), direct: true}
+	}
+	p.directRows(0, 0, min(per, m))
+	p.wg.Wait()
+}
+
+// directRows computes rows [lo, hi) of C with worker w's scratch; lo is a
+// multiple of mr.
+func (p *Pool[T]) directRows(w, lo, hi int) {
+	j := &p.cur
+	if lo >= hi {
+		return
+	}
+	s := &p.bufs[w]
 	nr := p.nr
-	m, n, k := j.m, j.n, j.k
+	n, k := j.n, j.k
 	flags, ldm := 0, 0
 	var bias, mask, colsum []T
 	if j.beta == 1 {
@@ -83,46 +106,60 @@ func (p *Pool[T]) direct() {
 		rs, qs = 1, j.lda
 	}
 	mr := p.mr
-	fullM := m / mr * mr
 	s.tile = grow(s.tile, mr*nr)
-	for jc := 0; jc < n; jc += nr {
-		cols := min(nr, n-jc)
-		b, ldb := from(j.b, min(jc, len(j.b))), j.ldb // empty when k = 0
-		if cols < nr {
-			// The last columns, zero-padded to a whole panel.
-			s.b = grow(s.b, max(1, k*nr))
-			for q := 0; q < k; q++ {
-				d := s.b[q*nr : (q+1)*nr]
-				copy(d, j.b[q*j.ldb+jc:q*j.ldb+jc+cols])
-				clear(d[cols:])
+	var a []T // nil when k = 0 (A may be empty)
+	if k > 0 {
+		a = j.a
+	}
+	if jc := n / nr * nr; jc < n {
+		// The last columns, zero-padded to a whole panel.
+		s.b = grow(s.b, max(1, k*nr))
+		for q := 0; q < k; q++ {
+			d := s.b[q*nr : (q+1)*nr]
+			copy(d, j.b[q*j.ldb+jc:q*j.ldb+n])
+			clear(d[n-jc:])
+		}
+	}
+	// Blocks of rows whose A (up to 32 KiB) stays in cache across the
+	// column panels.
+	var z T
+	blk := max(mr, (32<<10)/max(1, k*int(sizeOf(z)))/mr*mr)
+	for i0 := lo; i0 < hi; i0 += blk {
+		i1 := min(i0+blk, hi)
+		full := i0 + (i1-i0)/mr*mr
+		for jc := 0; jc < n; jc += nr {
+			cols := min(nr, n-jc)
+			b, ldb := from(j.b, min(jc, len(j.b))), j.ldb // empty when k = 0
+			if cols < nr {
+				b, ldb = s.b, nr
 			}
-			b, ldb = s.b, nr
-		}
-		var a []T // nil when k = 0 (A may be empty)
-		if k > 0 {
-			a = j.a
-		}
-		if cols == nr && fullM > 0 {
-			p.dk(k, fullM/mr, a, rs, qs, b, ldb, j.c[jc:], j.ldc, flags, from(bias, jc), from(mask, jc), ldm, from(colsum, jc))
-		}
-		for i := 0; i < fullM && cols < nr; i += mr {
-			p.dk(k, 1, from(a, i*rs), rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
-			p.tileEdge(0, i, mr, jc, cols, j.beta == 1, true, true)
-		}
-		if rows := m - fullM; rows > 0 {
-			// The last rows, zero-padded to a whole panel, k-major.
-			s.a = grow(s.a, max(1, k*mr))
-			for q := 0; q < k; q++ {
-				d := s.a[q*mr : (q+1)*mr]
-				for r := range d {
-					d[r] = 0
-					if r < rows {
-						d[r] = j.a[(fullM+r)*rs+q*qs]
+			if cols == nr && full > i0 {
+				p.dk(k, (full-i0)/mr, from(a, i0*rs), rs, qs, b, ldb, j.c[i0*j.ldc+jc:], j.ldc, flags, from(bias, jc), from(mask, i0*ldm+jc), ldm, from(colsum, jc))
+			}
+			for i := i0; i < full && cols < nr; i += mr {
+				p.dk(k, 1, from(a, i*rs), rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+				p.tileEdge(w, i, mr, jc, cols, j.beta == 1, true, true)
+			}
+			switch rows := i1 - full; {
+			case rows == 1:
+				// A single row: every row of the tile reads it (row stride 0).
+				p.dk(k, 1, from(a, full*rs), 0, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+				p.tileEdge(w, full, 1, jc, cols, j.beta == 1, true, true)
+			case rows > 1:
+				// The last rows, zero-padded to a whole panel, k-major.
+				s.a = grow(s.a, max(1, k*mr))
+				for q := 0; q < k; q++ {
+					d := s.a[q*mr : (q+1)*mr]
+					for r := range d {
+						d[r] = 0
+						if r < rows {
+							d[r] = j.a[(full+r)*rs+q*qs]
+						}
 					}
 				}
+				p.dk(k, 1, s.a, 1, mr, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+				p.tileEdge(w, full, rows, jc, cols, j.beta == 1, true, true)
 			}
-			p.dk(k, 1, s.a, 1, mr, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
-			p.tileEdge(0, fullM, rows, jc, cols, j.beta == 1, true, true)
 		}
 	}
 }

@@ -83,6 +83,7 @@ type job[T Float] struct {
 type task struct {
 	w, lo, hi int
 	byCols    bool             // lo, hi are columns of C, not rows
+	direct    bool             // rows of a direct product
 	fn        func(lo, hi int) // nil: a part of the current product
 }
 
@@ -156,6 +157,8 @@ func (p *Pool[T]) helper() {
 		switch {
 		case t.fn != nil:
 			t.fn(t.lo, t.hi)
+		case t.direct:
+			p.directRows(t.w, t.lo, t.hi)
 		case t.byCols:
 			p.part(t.w, 0, p.cur.m, t.lo, t.hi, true)
 		default:

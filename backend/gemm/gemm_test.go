@@ -91,14 +91,22 @@ func TestGemmMatchesReference(t *testing.T) {
 	saved := parallelFMAsVar
 	parallelFMAsVar = 0
 	defer func() { parallelFMAsVar = saved }()
+	savedB := directMaxB
+	defer func() { directMaxB = savedB }()
 	for _, kern := range kernels {
 		for _, workers := range []int{1, 2, 3} {
-			p64 := newPool[float64](workers, kern)
-			check(t, p64, 1e-14, kern+"/f64")
-			p64.Close()
-			p32 := newPool[float32](workers, kern)
-			check(t, p32, 1e-5, kern+"/f32")
-			p32.Close()
+			for _, path := range []string{"direct", "packed"} {
+				directMaxB = savedB
+				if path == "packed" {
+					directMaxB = -1 // B not transposed takes the packed path too
+				}
+				p64 := newPool[float64](workers, kern)
+				check(t, p64, 1e-14, kern+"/f64/"+path)
+				p64.Close()
+				p32 := newPool[float32](workers, kern)
+				check(t, p32, 1e-5, kern+"/f32/"+path)
+				p32.Close()
+			}
 		}
 	}
 }
