@@ -1,11 +1,16 @@
 // Package gemm is the matrix multiply of reluscope's native engine:
 // C = alpha·op(A)·op(B) + beta·C on row-major float64 or float32 matrices.
 //
-// Blocks of op(A) and op(B) are packed into panels and multiplied by a
-// register-blocked micro-kernel (4×8 float64 or 4×16 float32 with AVX2 and
-// FMA in assembly where the CPU has them, portable Go otherwise). A Pool owns
-// a fixed set of helper goroutines that split the rows of C; it allocates
-// only while its buffers grow to the largest shape seen, never per call.
+// One register-blocked micro-kernel per CPU (8×16 float64 or 8×32 float32 in
+// zmm registers with AVX-512, 4×8 or 4×16 in ymm with AVX2 and FMA, generated
+// Go assembly; portable Go otherwise) serves two paths. The direct path reads
+// A (plain or transposed) and B in place: products whose B fits in cache, all
+// of a narrow network's. The packed path copies blocks of op(A) and op(B)
+// into panels first: wide layers, B transposed. Either way the kernel applies
+// the epilogue (bias, ReLU, mask, column sums) to a tile while it is in
+// registers. A Pool owns a fixed set of helper goroutines that split the
+// larger dimension of C; it allocates only while its buffers grow to the
+// largest shape seen, never per call.
 //
 // Misuse (short slices, bad leading dimensions) panics with a "gemm:" prefix.
 package gemm
@@ -23,7 +28,7 @@ import (
 type Float interface{ ~float32 | ~float64 }
 
 const (
-	mr = 4   // rows of the micro-kernel
+	mr = 4   // rows of the micro-tile (8 with AVX-512: Pool.mr)
 	kc = 256 // depth of a packed block
 	mc = 128 // rows of a packed A block
 	// parallelFMAs is the work below which a product runs on one goroutine
@@ -34,8 +39,8 @@ const (
 	smallFMAs = 1 << 11
 )
 
-// Kernel names the micro-kernel new pools use: "avx512" (4×16 float64,
-// 4×32 float32 in zmm registers), "avx2-fma" (4×8, 4×16 in ymm) or "go" (the
+// Kernel names the micro-kernel new pools use: "avx512" (8×16 float64,
+// 8×32 float32 in zmm registers), "avx2-fma" (4×8, 4×16 in ymm) or "go" (the
 // portable kernel), the best this CPU has unless RELUSCOPE_GEMM_KERNEL names
 // another available one (for measurements).
 func Kernel() string { return kernelName }
