@@ -491,7 +491,19 @@ func (p *Pool[T]) packB(dst []T, pc, kb, clo, chi int) {
 			}
 			continue
 		}
-		for c := 0; c < cols; c++ {
+		c := 0
+		for ; c+4 <= cols; c += 4 {
+			// Four rows of B at a time: four adjacent values per step of q.
+			s0 := j.b[(j0+c)*j.ldb+pc : (j0+c)*j.ldb+pc+kb]
+			s1 := j.b[(j0+c+1)*j.ldb+pc : (j0+c+1)*j.ldb+pc+kb]
+			s2 := j.b[(j0+c+2)*j.ldb+pc : (j0+c+2)*j.ldb+pc+kb]
+			s3 := j.b[(j0+c+3)*j.ldb+pc : (j0+c+3)*j.ldb+pc+kb]
+			for q, v := range s0 {
+				d := panel[q*nr+c : q*nr+c+4]
+				d[0], d[1], d[2], d[3] = v, s1[q], s2[q], s3[q]
+			}
+		}
+		for ; c < cols; c++ {
 			src := j.b[(j0+c)*j.ldb+pc : (j0+c)*j.ldb+pc+kb]
 			for q, v := range src {
 				panel[q*nr+c] = v
