@@ -1,9 +1,11 @@
-// Command asmgen writes backend/gemm/direct_amd64.s: the "direct" micro-kernels,
-// which multiply 4-row blocks of A (one after another down C), read in place with arbitrary row and
-// depth strides, by a block of B read in place with its leading dimension,
-// and apply the epilogue (β = 1 accumulate, bias, ReLU, mask, column sums)
-// while the 4×nr tile is still in registers. One kernel per register width
-// (ymm: AVX2+FMA, zmm: AVX-512) and element type.
+// Command asmgen writes backend/gemm/direct_amd64.s, the micro-kernels of
+// backend/gemm. A kernel multiplies tiles of rows×nr (4×8 float64 or 4×16
+// float32 in ymm registers with AVX2 and FMA; 8×16 or 8×32 in zmm with
+// AVX-512), one after another down C, reading A through a row stride and a
+// depth stride (packed panels, rows in place, or A transposed) and B through
+// its leading dimension, and applies the epilogue (β = 1, bias, ReLU, mask,
+// column sums) while the tile is in registers. It also writes Adam's update
+// over flat arrays, a vector at a time.
 //
 //	go generate ./backend/gemm
 package main
