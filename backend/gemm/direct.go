@@ -24,6 +24,23 @@ const (
 // A(r, q) at a[r·rs + q·qs], B(q, j) at b[q·ldb + j].
 type directKernel[T Float] func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T)
 
+// asmKernel is a direct kernel in assembly, over pointers.
+type asmKernel[T Float] func(k, tiles int, a *T, rs, qs int, b *T, ldb int, c *T, ldc int, flags int, bias, mask *T, ldm int, colsum *T)
+
+func ptr[T Float](s []T) *T {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}
+
+// adapt turns an assembly kernel into a directKernel over slices.
+func adapt[T Float](f asmKernel[T]) directKernel[T] {
+	return func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
+		f(k, tiles, ptr(a), rs, qs, ptr(b), ldb, &c[0], ldc, flags, ptr(bias), ptr(mask), ldm, ptr(colsum))
+	}
+}
+
 // directMaxB bounds B's bytes for the direct path, which reads each column
 // panel of B once per tile of rows of C and relies on it staying in cache
 // and in the TLB (a width-512 weight gradient, 800 KB of B at a 4 KB row
@@ -142,25 +159,19 @@ func (p *Pool[T]) directRows(w, lo, hi int) {
 				p.dk(k, 1, from(a, i*rs), rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
 				p.tileEdge(w, i, mr, jc, cols, j.beta == 1, true, true)
 			}
-			switch rows := i1 - full; {
-			case rows == 1:
-				// A single row: every row of the tile reads it (row stride 0).
-				p.dk(k, 1, from(a, full*rs), 0, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
-				p.tileEdge(w, full, 1, jc, cols, j.beta == 1, true, true)
-			case rows > 1:
-				// The last rows, zero-padded to a whole panel, k-major.
-				s.a = grow(s.a, max(1, k*mr))
-				for q := 0; q < k; q++ {
-					d := s.a[q*mr : (q+1)*mr]
-					for r := range d {
-						d[r] = 0
-						if r < rows {
-							d[r] = j.a[(full+r)*rs+q*qs]
-						}
-					}
+			// The rows left over, by the 4-, 2- and 1-row kernels.
+			for i, rows := full, 4; i < i1 && rows > 0; rows /= 2 {
+				if rows >= mr || i+rows > i1 {
+					continue
 				}
-				p.dk(k, 1, s.a, 1, mr, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
-				p.tileEdge(w, full, rows, jc, cols, j.beta == 1, true, true)
+				dk := p.dks[rows]
+				if cols == nr {
+					dk(k, 1, from(a, i*rs), rs, qs, b, ldb, j.c[i*j.ldc+jc:], j.ldc, flags, from(bias, jc), from(mask, i*ldm+jc), ldm, from(colsum, jc))
+				} else {
+					dk(k, 1, from(a, i*rs), rs, qs, b, ldb, s.tile, nr, 0, nil, nil, 0, nil)
+					p.tileEdge(w, i, rows, jc, cols, j.beta == 1, true, true)
+				}
+				i += rows
 			}
 		}
 	}

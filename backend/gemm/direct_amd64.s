@@ -2,6 +2,219 @@
 
 #include "textflag.h"
 
+// func direct6x8d(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct6x8d(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $3, R9
+	SHLQ $3, R13
+	SHLQ $3, R14
+	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct6x8d_ret
+direct6x8d_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	TESTQ CX, CX
+	JEQ direct6x8d_epi
+direct6x8d_loop:
+	VMOVUPD (DI), Y12
+	VMOVUPD 32(DI), Y13
+	VBROADCASTSD (SI), Y14
+	VFMADD231PD Y12, Y14, Y0
+	VFMADD231PD Y13, Y14, Y1
+	VBROADCASTSD (SI)(R9*1), Y14
+	VFMADD231PD Y12, Y14, Y2
+	VFMADD231PD Y13, Y14, Y3
+	VBROADCASTSD (SI)(R9*2), Y14
+	VFMADD231PD Y12, Y14, Y4
+	VFMADD231PD Y13, Y14, Y5
+	VBROADCASTSD (R10), Y14
+	VFMADD231PD Y12, Y14, Y6
+	VFMADD231PD Y13, Y14, Y7
+	VBROADCASTSD (R10)(R9*1), Y14
+	VFMADD231PD Y12, Y14, Y8
+	VFMADD231PD Y13, Y14, Y9
+	VBROADCASTSD (R10)(R9*2), Y14
+	VFMADD231PD Y12, Y14, Y10
+	VFMADD231PD Y13, Y14, Y11
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct6x8d_loop
+direct6x8d_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct6x8d_nobeta
+	MOVQ DX, BX
+	VADDPD (BX), Y0, Y0
+	VADDPD 32(BX), Y1, Y1
+	ADDQ R8, BX
+	VADDPD (BX), Y2, Y2
+	VADDPD 32(BX), Y3, Y3
+	ADDQ R8, BX
+	VADDPD (BX), Y4, Y4
+	VADDPD 32(BX), Y5, Y5
+	ADDQ R8, BX
+	VADDPD (BX), Y6, Y6
+	VADDPD 32(BX), Y7, Y7
+	ADDQ R8, BX
+	VADDPD (BX), Y8, Y8
+	VADDPD 32(BX), Y9, Y9
+	ADDQ R8, BX
+	VADDPD (BX), Y10, Y10
+	VADDPD 32(BX), Y11, Y11
+direct6x8d_nobeta:
+	TESTQ $2, AX
+	JEQ direct6x8d_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPD (BX), Y12
+	VMOVUPD 32(BX), Y13
+	VADDPD Y12, Y0, Y0
+	VADDPD Y13, Y1, Y1
+	VADDPD Y12, Y2, Y2
+	VADDPD Y13, Y3, Y3
+	VADDPD Y12, Y4, Y4
+	VADDPD Y13, Y5, Y5
+	VADDPD Y12, Y6, Y6
+	VADDPD Y13, Y7, Y7
+	VADDPD Y12, Y8, Y8
+	VADDPD Y13, Y9, Y9
+	VADDPD Y12, Y10, Y10
+	VADDPD Y13, Y11, Y11
+direct6x8d_nobias:
+	VXORPD Y15, Y15, Y15
+	TESTQ $4, AX
+	JEQ direct6x8d_norelu
+	VMAXPD Y0, Y15, Y0
+	VADDPD Y15, Y0, Y0
+	VMAXPD Y1, Y15, Y1
+	VADDPD Y15, Y1, Y1
+	VMAXPD Y2, Y15, Y2
+	VADDPD Y15, Y2, Y2
+	VMAXPD Y3, Y15, Y3
+	VADDPD Y15, Y3, Y3
+	VMAXPD Y4, Y15, Y4
+	VADDPD Y15, Y4, Y4
+	VMAXPD Y5, Y15, Y5
+	VADDPD Y15, Y5, Y5
+	VMAXPD Y6, Y15, Y6
+	VADDPD Y15, Y6, Y6
+	VMAXPD Y7, Y15, Y7
+	VADDPD Y15, Y7, Y7
+	VMAXPD Y8, Y15, Y8
+	VADDPD Y15, Y8, Y8
+	VMAXPD Y9, Y15, Y9
+	VADDPD Y15, Y9, Y9
+	VMAXPD Y10, Y15, Y10
+	VADDPD Y15, Y10, Y10
+	VMAXPD Y11, Y15, Y11
+	VADDPD Y15, Y11, Y11
+direct6x8d_norelu:
+	TESTQ $8, AX
+	JEQ direct6x8d_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y0, Y0
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y1, Y1
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y2, Y2
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y3, Y3
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y4, Y4
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y5, Y5
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y6, Y6
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y7, Y7
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y8, Y8
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y9, Y9
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y10, Y10
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y11, Y11
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct6x8d_nomask:
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y2, (DX)
+	VMOVUPD Y3, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y4, (DX)
+	VMOVUPD Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y6, (DX)
+	VMOVUPD Y7, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y8, (DX)
+	VMOVUPD Y9, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y10, (DX)
+	VMOVUPD Y11, 32(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct6x8d_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPD (BX), Y12
+	VADDPD Y0, Y12, Y12
+	VADDPD Y2, Y12, Y12
+	VADDPD Y4, Y12, Y12
+	VADDPD Y6, Y12, Y12
+	VADDPD Y8, Y12, Y12
+	VADDPD Y10, Y12, Y12
+	VMOVUPD Y12, (BX)
+	VMOVUPD 32(BX), Y13
+	VADDPD Y1, Y13, Y13
+	VADDPD Y3, Y13, Y13
+	VADDPD Y5, Y13, Y13
+	VADDPD Y7, Y13, Y13
+	VADDPD Y9, Y13, Y13
+	VADDPD Y11, Y13, Y13
+	VMOVUPD Y13, 32(BX)
+direct6x8d_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	LEAQ (SI)(R9*2), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct6x8d_tile
+direct6x8d_ret:
+	VZEROUPPER
+	RET
+
 // func direct4x8d(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
 TEXT ·direct4x8d(SB), NOSPLIT, $0-112
 	MOVQ rs+24(FP), R9
@@ -166,6 +379,427 @@ direct4x8d_ret:
 	VZEROUPPER
 	RET
 
+// func direct2x8d(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct2x8d(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $3, R9
+	SHLQ $3, R13
+	SHLQ $3, R14
+	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct2x8d_ret
+direct2x8d_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	TESTQ CX, CX
+	JEQ direct2x8d_epi
+direct2x8d_loop:
+	VMOVUPD (DI), Y4
+	VMOVUPD 32(DI), Y5
+	VBROADCASTSD (SI), Y6
+	VFMADD231PD Y4, Y6, Y0
+	VFMADD231PD Y5, Y6, Y1
+	VBROADCASTSD (SI)(R9*1), Y7
+	VFMADD231PD Y4, Y7, Y2
+	VFMADD231PD Y5, Y7, Y3
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct2x8d_loop
+direct2x8d_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct2x8d_nobeta
+	MOVQ DX, BX
+	VADDPD (BX), Y0, Y0
+	VADDPD 32(BX), Y1, Y1
+	ADDQ R8, BX
+	VADDPD (BX), Y2, Y2
+	VADDPD 32(BX), Y3, Y3
+direct2x8d_nobeta:
+	TESTQ $2, AX
+	JEQ direct2x8d_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPD (BX), Y4
+	VMOVUPD 32(BX), Y5
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	VADDPD Y4, Y2, Y2
+	VADDPD Y5, Y3, Y3
+direct2x8d_nobias:
+	VXORPD Y15, Y15, Y15
+	TESTQ $4, AX
+	JEQ direct2x8d_norelu
+	VMAXPD Y0, Y15, Y0
+	VADDPD Y15, Y0, Y0
+	VMAXPD Y1, Y15, Y1
+	VADDPD Y15, Y1, Y1
+	VMAXPD Y2, Y15, Y2
+	VADDPD Y15, Y2, Y2
+	VMAXPD Y3, Y15, Y3
+	VADDPD Y15, Y3, Y3
+direct2x8d_norelu:
+	TESTQ $8, AX
+	JEQ direct2x8d_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y0, Y0
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y1, Y1
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y2, Y2
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y3, Y3
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct2x8d_nomask:
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPD Y2, (DX)
+	VMOVUPD Y3, 32(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct2x8d_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPD (BX), Y4
+	VADDPD Y0, Y4, Y4
+	VADDPD Y2, Y4, Y4
+	VMOVUPD Y4, (BX)
+	VMOVUPD 32(BX), Y5
+	VADDPD Y1, Y5, Y5
+	VADDPD Y3, Y5, Y5
+	VMOVUPD Y5, 32(BX)
+direct2x8d_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*2), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct2x8d_tile
+direct2x8d_ret:
+	VZEROUPPER
+	RET
+
+// func direct1x8d(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct1x8d(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $3, R9
+	SHLQ $3, R13
+	SHLQ $3, R14
+	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct1x8d_ret
+direct1x8d_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	TESTQ CX, CX
+	JEQ direct1x8d_epi
+direct1x8d_loop:
+	VMOVUPD (DI), Y2
+	VMOVUPD 32(DI), Y3
+	VBROADCASTSD (SI), Y4
+	VFMADD231PD Y2, Y4, Y0
+	VFMADD231PD Y3, Y4, Y1
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct1x8d_loop
+direct1x8d_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct1x8d_nobeta
+	MOVQ DX, BX
+	VADDPD (BX), Y0, Y0
+	VADDPD 32(BX), Y1, Y1
+direct1x8d_nobeta:
+	TESTQ $2, AX
+	JEQ direct1x8d_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPD (BX), Y2
+	VMOVUPD 32(BX), Y3
+	VADDPD Y2, Y0, Y0
+	VADDPD Y3, Y1, Y1
+direct1x8d_nobias:
+	VXORPD Y15, Y15, Y15
+	TESTQ $4, AX
+	JEQ direct1x8d_norelu
+	VMAXPD Y0, Y15, Y0
+	VADDPD Y15, Y0, Y0
+	VMAXPD Y1, Y15, Y1
+	VADDPD Y15, Y1, Y1
+direct1x8d_norelu:
+	TESTQ $8, AX
+	JEQ direct1x8d_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
+	VCMPPD $4, (BX), Y15, Y14
+	VANDPD Y14, Y0, Y0
+	VCMPPD $4, 32(BX), Y15, Y14
+	VANDPD Y14, Y1, Y1
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct1x8d_nomask:
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct1x8d_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPD (BX), Y2
+	VADDPD Y0, Y2, Y2
+	VMOVUPD Y2, (BX)
+	VMOVUPD 32(BX), Y3
+	VADDPD Y1, Y3, Y3
+	VMOVUPD Y3, 32(BX)
+direct1x8d_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*1), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct1x8d_tile
+direct1x8d_ret:
+	VZEROUPPER
+	RET
+
+// func direct6x16s(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct6x16s(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R9
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct6x16s_ret
+direct6x16s_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ CX, CX
+	JEQ direct6x16s_epi
+direct6x16s_loop:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS (SI)(R9*1), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y13, Y14, Y3
+	VBROADCASTSS (SI)(R9*2), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS (R10), Y14
+	VFMADD231PS Y12, Y14, Y6
+	VFMADD231PS Y13, Y14, Y7
+	VBROADCASTSS (R10)(R9*1), Y14
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VBROADCASTSS (R10)(R9*2), Y14
+	VFMADD231PS Y12, Y14, Y10
+	VFMADD231PS Y13, Y14, Y11
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct6x16s_loop
+direct6x16s_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct6x16s_nobeta
+	MOVQ DX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	ADDQ R8, BX
+	VADDPS (BX), Y2, Y2
+	VADDPS 32(BX), Y3, Y3
+	ADDQ R8, BX
+	VADDPS (BX), Y4, Y4
+	VADDPS 32(BX), Y5, Y5
+	ADDQ R8, BX
+	VADDPS (BX), Y6, Y6
+	VADDPS 32(BX), Y7, Y7
+	ADDQ R8, BX
+	VADDPS (BX), Y8, Y8
+	VADDPS 32(BX), Y9, Y9
+	ADDQ R8, BX
+	VADDPS (BX), Y10, Y10
+	VADDPS 32(BX), Y11, Y11
+direct6x16s_nobeta:
+	TESTQ $2, AX
+	JEQ direct6x16s_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	VADDPS Y12, Y8, Y8
+	VADDPS Y13, Y9, Y9
+	VADDPS Y12, Y10, Y10
+	VADDPS Y13, Y11, Y11
+direct6x16s_nobias:
+	VXORPS Y15, Y15, Y15
+	TESTQ $4, AX
+	JEQ direct6x16s_norelu
+	VMAXPS Y0, Y15, Y0
+	VADDPS Y15, Y0, Y0
+	VMAXPS Y1, Y15, Y1
+	VADDPS Y15, Y1, Y1
+	VMAXPS Y2, Y15, Y2
+	VADDPS Y15, Y2, Y2
+	VMAXPS Y3, Y15, Y3
+	VADDPS Y15, Y3, Y3
+	VMAXPS Y4, Y15, Y4
+	VADDPS Y15, Y4, Y4
+	VMAXPS Y5, Y15, Y5
+	VADDPS Y15, Y5, Y5
+	VMAXPS Y6, Y15, Y6
+	VADDPS Y15, Y6, Y6
+	VMAXPS Y7, Y15, Y7
+	VADDPS Y15, Y7, Y7
+	VMAXPS Y8, Y15, Y8
+	VADDPS Y15, Y8, Y8
+	VMAXPS Y9, Y15, Y9
+	VADDPS Y15, Y9, Y9
+	VMAXPS Y10, Y15, Y10
+	VADDPS Y15, Y10, Y10
+	VMAXPS Y11, Y15, Y11
+	VADDPS Y15, Y11, Y11
+direct6x16s_norelu:
+	TESTQ $8, AX
+	JEQ direct6x16s_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y0, Y0
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y1, Y1
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y2, Y2
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y3, Y3
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y4, Y4
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y5, Y5
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y6, Y6
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y7, Y7
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y8, Y8
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y9, Y9
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y10, Y10
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y11, Y11
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct6x16s_nomask:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct6x16s_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPS (BX), Y12
+	VADDPS Y0, Y12, Y12
+	VADDPS Y2, Y12, Y12
+	VADDPS Y4, Y12, Y12
+	VADDPS Y6, Y12, Y12
+	VADDPS Y8, Y12, Y12
+	VADDPS Y10, Y12, Y12
+	VMOVUPS Y12, (BX)
+	VMOVUPS 32(BX), Y13
+	VADDPS Y1, Y13, Y13
+	VADDPS Y3, Y13, Y13
+	VADDPS Y5, Y13, Y13
+	VADDPS Y7, Y13, Y13
+	VADDPS Y9, Y13, Y13
+	VADDPS Y11, Y13, Y13
+	VMOVUPS Y13, 32(BX)
+direct6x16s_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	LEAQ (SI)(R9*2), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct6x16s_tile
+direct6x16s_ret:
+	VZEROUPPER
+	RET
+
 // func direct4x16s(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
 TEXT ·direct4x16s(SB), NOSPLIT, $0-112
 	MOVQ rs+24(FP), R9
@@ -327,6 +961,214 @@ direct4x16s_next:
 	DECQ tiles+8(FP)
 	JNE direct4x16s_tile
 direct4x16s_ret:
+	VZEROUPPER
+	RET
+
+// func direct2x16s(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct2x16s(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R9
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct2x16s_ret
+direct2x16s_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JEQ direct2x16s_epi
+direct2x16s_loop:
+	VMOVUPS (DI), Y4
+	VMOVUPS 32(DI), Y5
+	VBROADCASTSS (SI), Y6
+	VFMADD231PS Y4, Y6, Y0
+	VFMADD231PS Y5, Y6, Y1
+	VBROADCASTSS (SI)(R9*1), Y7
+	VFMADD231PS Y4, Y7, Y2
+	VFMADD231PS Y5, Y7, Y3
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct2x16s_loop
+direct2x16s_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct2x16s_nobeta
+	MOVQ DX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	ADDQ R8, BX
+	VADDPS (BX), Y2, Y2
+	VADDPS 32(BX), Y3, Y3
+direct2x16s_nobeta:
+	TESTQ $2, AX
+	JEQ direct2x16s_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPS (BX), Y4
+	VMOVUPS 32(BX), Y5
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+direct2x16s_nobias:
+	VXORPS Y15, Y15, Y15
+	TESTQ $4, AX
+	JEQ direct2x16s_norelu
+	VMAXPS Y0, Y15, Y0
+	VADDPS Y15, Y0, Y0
+	VMAXPS Y1, Y15, Y1
+	VADDPS Y15, Y1, Y1
+	VMAXPS Y2, Y15, Y2
+	VADDPS Y15, Y2, Y2
+	VMAXPS Y3, Y15, Y3
+	VADDPS Y15, Y3, Y3
+direct2x16s_norelu:
+	TESTQ $8, AX
+	JEQ direct2x16s_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y0, Y0
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y1, Y1
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y2, Y2
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y3, Y3
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct2x16s_nomask:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct2x16s_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPS (BX), Y4
+	VADDPS Y0, Y4, Y4
+	VADDPS Y2, Y4, Y4
+	VMOVUPS Y4, (BX)
+	VMOVUPS 32(BX), Y5
+	VADDPS Y1, Y5, Y5
+	VADDPS Y3, Y5, Y5
+	VMOVUPS Y5, 32(BX)
+direct2x16s_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*2), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct2x16s_tile
+direct2x16s_ret:
+	VZEROUPPER
+	RET
+
+// func direct1x16s(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct1x16s(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R9
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct1x16s_ret
+direct1x16s_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ CX, CX
+	JEQ direct1x16s_epi
+direct1x16s_loop:
+	VMOVUPS (DI), Y2
+	VMOVUPS 32(DI), Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS Y2, Y4, Y0
+	VFMADD231PS Y3, Y4, Y1
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct1x16s_loop
+direct1x16s_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct1x16s_nobeta
+	MOVQ DX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+direct1x16s_nobeta:
+	TESTQ $2, AX
+	JEQ direct1x16s_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPS (BX), Y2
+	VMOVUPS 32(BX), Y3
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+direct1x16s_nobias:
+	VXORPS Y15, Y15, Y15
+	TESTQ $4, AX
+	JEQ direct1x16s_norelu
+	VMAXPS Y0, Y15, Y0
+	VADDPS Y15, Y0, Y0
+	VMAXPS Y1, Y15, Y1
+	VADDPS Y15, Y1, Y1
+direct1x16s_norelu:
+	TESTQ $8, AX
+	JEQ direct1x16s_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
+	VCMPPS $4, (BX), Y15, Y14
+	VANDPS Y14, Y0, Y0
+	VCMPPS $4, 32(BX), Y15, Y14
+	VANDPS Y14, Y1, Y1
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct1x16s_nomask:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct1x16s_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPS (BX), Y2
+	VADDPS Y0, Y2, Y2
+	VMOVUPS Y2, (BX)
+	VMOVUPS 32(BX), Y3
+	VADDPS Y1, Y3, Y3
+	VMOVUPS Y3, 32(BX)
+direct1x16s_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*1), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct1x16s_tile
+direct1x16s_ret:
 	VZEROUPPER
 	RET
 
@@ -593,6 +1435,378 @@ direct8x16dz_ret:
 	VZEROUPPER
 	RET
 
+// func direct4x16dz(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct4x16dz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $3, R9
+	SHLQ $3, R13
+	SHLQ $3, R14
+	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct4x16dz_ret
+direct4x16dz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+	TESTQ CX, CX
+	JEQ direct4x16dz_epi
+direct4x16dz_loop:
+	VMOVUPD (DI), Z8
+	VMOVUPD 64(DI), Z9
+	VBROADCASTSD (SI), Z10
+	VFMADD231PD Z8, Z10, Z0
+	VFMADD231PD Z9, Z10, Z1
+	VBROADCASTSD (SI)(R9*1), Z11
+	VFMADD231PD Z8, Z11, Z2
+	VFMADD231PD Z9, Z11, Z3
+	VBROADCASTSD (SI)(R9*2), Z12
+	VFMADD231PD Z8, Z12, Z4
+	VFMADD231PD Z9, Z12, Z5
+	VBROADCASTSD (R10), Z13
+	VFMADD231PD Z8, Z13, Z6
+	VFMADD231PD Z9, Z13, Z7
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct4x16dz_loop
+direct4x16dz_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct4x16dz_nobeta
+	MOVQ DX, BX
+	VADDPD (BX), Z0, Z0
+	VADDPD 64(BX), Z1, Z1
+	ADDQ R8, BX
+	VADDPD (BX), Z2, Z2
+	VADDPD 64(BX), Z3, Z3
+	ADDQ R8, BX
+	VADDPD (BX), Z4, Z4
+	VADDPD 64(BX), Z5, Z5
+	ADDQ R8, BX
+	VADDPD (BX), Z6, Z6
+	VADDPD 64(BX), Z7, Z7
+direct4x16dz_nobeta:
+	TESTQ $2, AX
+	JEQ direct4x16dz_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPD (BX), Z8
+	VMOVUPD 64(BX), Z9
+	VADDPD Z8, Z0, Z0
+	VADDPD Z9, Z1, Z1
+	VADDPD Z8, Z2, Z2
+	VADDPD Z9, Z3, Z3
+	VADDPD Z8, Z4, Z4
+	VADDPD Z9, Z5, Z5
+	VADDPD Z8, Z6, Z6
+	VADDPD Z9, Z7, Z7
+direct4x16dz_nobias:
+	VXORPD Z14, Z14, Z14
+	TESTQ $4, AX
+	JEQ direct4x16dz_norelu
+	VMAXPD Z0, Z14, Z0
+	VADDPD Z14, Z0, Z0
+	VMAXPD Z1, Z14, Z1
+	VADDPD Z14, Z1, Z1
+	VMAXPD Z2, Z14, Z2
+	VADDPD Z14, Z2, Z2
+	VMAXPD Z3, Z14, Z3
+	VADDPD Z14, Z3, Z3
+	VMAXPD Z4, Z14, Z4
+	VADDPD Z14, Z4, Z4
+	VMAXPD Z5, Z14, Z5
+	VADDPD Z14, Z5, Z5
+	VMAXPD Z6, Z14, Z6
+	VADDPD Z14, Z6, Z6
+	VMAXPD Z7, Z14, Z7
+	VADDPD Z14, Z7, Z7
+direct4x16dz_norelu:
+	TESTQ $8, AX
+	JEQ direct4x16dz_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
+	VCMPPD $4, (BX), Z14, K1
+	VMOVUPD.Z Z0, K1, Z0
+	VCMPPD $4, 64(BX), Z14, K1
+	VMOVUPD.Z Z1, K1, Z1
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Z14, K1
+	VMOVUPD.Z Z2, K1, Z2
+	VCMPPD $4, 64(BX), Z14, K1
+	VMOVUPD.Z Z3, K1, Z3
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Z14, K1
+	VMOVUPD.Z Z4, K1, Z4
+	VCMPPD $4, 64(BX), Z14, K1
+	VMOVUPD.Z Z5, K1, Z5
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Z14, K1
+	VMOVUPD.Z Z6, K1, Z6
+	VCMPPD $4, 64(BX), Z14, K1
+	VMOVUPD.Z Z7, K1, Z7
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct4x16dz_nomask:
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPD Z2, (DX)
+	VMOVUPD Z3, 64(DX)
+	ADDQ R8, DX
+	VMOVUPD Z4, (DX)
+	VMOVUPD Z5, 64(DX)
+	ADDQ R8, DX
+	VMOVUPD Z6, (DX)
+	VMOVUPD Z7, 64(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct4x16dz_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPD (BX), Z8
+	VADDPD Z0, Z8, Z8
+	VADDPD Z2, Z8, Z8
+	VADDPD Z4, Z8, Z8
+	VADDPD Z6, Z8, Z8
+	VMOVUPD Z8, (BX)
+	VMOVUPD 64(BX), Z9
+	VADDPD Z1, Z9, Z9
+	VADDPD Z3, Z9, Z9
+	VADDPD Z5, Z9, Z9
+	VADDPD Z7, Z9, Z9
+	VMOVUPD Z9, 64(BX)
+direct4x16dz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct4x16dz_tile
+direct4x16dz_ret:
+	VZEROUPPER
+	RET
+
+// func direct2x16dz(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct2x16dz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $3, R9
+	SHLQ $3, R13
+	SHLQ $3, R14
+	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct2x16dz_ret
+direct2x16dz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	TESTQ CX, CX
+	JEQ direct2x16dz_epi
+direct2x16dz_loop:
+	VMOVUPD (DI), Z4
+	VMOVUPD 64(DI), Z5
+	VBROADCASTSD (SI), Z6
+	VFMADD231PD Z4, Z6, Z0
+	VFMADD231PD Z5, Z6, Z1
+	VBROADCASTSD (SI)(R9*1), Z7
+	VFMADD231PD Z4, Z7, Z2
+	VFMADD231PD Z5, Z7, Z3
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct2x16dz_loop
+direct2x16dz_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct2x16dz_nobeta
+	MOVQ DX, BX
+	VADDPD (BX), Z0, Z0
+	VADDPD 64(BX), Z1, Z1
+	ADDQ R8, BX
+	VADDPD (BX), Z2, Z2
+	VADDPD 64(BX), Z3, Z3
+direct2x16dz_nobeta:
+	TESTQ $2, AX
+	JEQ direct2x16dz_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPD (BX), Z4
+	VMOVUPD 64(BX), Z5
+	VADDPD Z4, Z0, Z0
+	VADDPD Z5, Z1, Z1
+	VADDPD Z4, Z2, Z2
+	VADDPD Z5, Z3, Z3
+direct2x16dz_nobias:
+	VXORPD Z8, Z8, Z8
+	TESTQ $4, AX
+	JEQ direct2x16dz_norelu
+	VMAXPD Z0, Z8, Z0
+	VADDPD Z8, Z0, Z0
+	VMAXPD Z1, Z8, Z1
+	VADDPD Z8, Z1, Z1
+	VMAXPD Z2, Z8, Z2
+	VADDPD Z8, Z2, Z2
+	VMAXPD Z3, Z8, Z3
+	VADDPD Z8, Z3, Z3
+direct2x16dz_norelu:
+	TESTQ $8, AX
+	JEQ direct2x16dz_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
+	VCMPPD $4, (BX), Z8, K1
+	VMOVUPD.Z Z0, K1, Z0
+	VCMPPD $4, 64(BX), Z8, K1
+	VMOVUPD.Z Z1, K1, Z1
+	ADDQ CX, BX
+	VCMPPD $4, (BX), Z8, K1
+	VMOVUPD.Z Z2, K1, Z2
+	VCMPPD $4, 64(BX), Z8, K1
+	VMOVUPD.Z Z3, K1, Z3
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct2x16dz_nomask:
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPD Z2, (DX)
+	VMOVUPD Z3, 64(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct2x16dz_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPD (BX), Z4
+	VADDPD Z0, Z4, Z4
+	VADDPD Z2, Z4, Z4
+	VMOVUPD Z4, (BX)
+	VMOVUPD 64(BX), Z5
+	VADDPD Z1, Z5, Z5
+	VADDPD Z3, Z5, Z5
+	VMOVUPD Z5, 64(BX)
+direct2x16dz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*2), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct2x16dz_tile
+direct2x16dz_ret:
+	VZEROUPPER
+	RET
+
+// func direct1x16dz(k, tiles int, a *float64, rs, qs int, b *float64, ldb int, c *float64, ldc int, flags int, bias, mask *float64, ldm int, colsum *float64)
+TEXT ·direct1x16dz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $3, R9
+	SHLQ $3, R13
+	SHLQ $3, R14
+	SHLQ $3, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct1x16dz_ret
+direct1x16dz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	TESTQ CX, CX
+	JEQ direct1x16dz_epi
+direct1x16dz_loop:
+	VMOVUPD (DI), Z2
+	VMOVUPD 64(DI), Z3
+	VBROADCASTSD (SI), Z4
+	VFMADD231PD Z2, Z4, Z0
+	VFMADD231PD Z3, Z4, Z1
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct1x16dz_loop
+direct1x16dz_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct1x16dz_nobeta
+	MOVQ DX, BX
+	VADDPD (BX), Z0, Z0
+	VADDPD 64(BX), Z1, Z1
+direct1x16dz_nobeta:
+	TESTQ $2, AX
+	JEQ direct1x16dz_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPD (BX), Z2
+	VMOVUPD 64(BX), Z3
+	VADDPD Z2, Z0, Z0
+	VADDPD Z3, Z1, Z1
+direct1x16dz_nobias:
+	VXORPD Z5, Z5, Z5
+	TESTQ $4, AX
+	JEQ direct1x16dz_norelu
+	VMAXPD Z0, Z5, Z0
+	VADDPD Z5, Z0, Z0
+	VMAXPD Z1, Z5, Z1
+	VADDPD Z5, Z1, Z1
+direct1x16dz_norelu:
+	TESTQ $8, AX
+	JEQ direct1x16dz_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $3, CX
+	VCMPPD $4, (BX), Z5, K1
+	VMOVUPD.Z Z0, K1, Z0
+	VCMPPD $4, 64(BX), Z5, K1
+	VMOVUPD.Z Z1, K1, Z1
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct1x16dz_nomask:
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct1x16dz_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPD (BX), Z2
+	VADDPD Z0, Z2, Z2
+	VMOVUPD Z2, (BX)
+	VMOVUPD 64(BX), Z3
+	VADDPD Z1, Z3, Z3
+	VMOVUPD Z3, 64(BX)
+direct1x16dz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*1), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct1x16dz_tile
+direct1x16dz_ret:
+	VZEROUPPER
+	RET
+
 // func direct8x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
 TEXT ·direct8x32sz(SB), NOSPLIT, $0-112
 	MOVQ rs+24(FP), R9
@@ -853,6 +2067,378 @@ direct8x32sz_next:
 	DECQ tiles+8(FP)
 	JNE direct8x32sz_tile
 direct8x32sz_ret:
+	VZEROUPPER
+	RET
+
+// func direct4x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct4x32sz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R9
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct4x32sz_ret
+direct4x32sz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	TESTQ CX, CX
+	JEQ direct4x32sz_epi
+direct4x32sz_loop:
+	VMOVUPS (DI), Z8
+	VMOVUPS 64(DI), Z9
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS Z8, Z10, Z0
+	VFMADD231PS Z9, Z10, Z1
+	VBROADCASTSS (SI)(R9*1), Z11
+	VFMADD231PS Z8, Z11, Z2
+	VFMADD231PS Z9, Z11, Z3
+	VBROADCASTSS (SI)(R9*2), Z12
+	VFMADD231PS Z8, Z12, Z4
+	VFMADD231PS Z9, Z12, Z5
+	VBROADCASTSS (R10), Z13
+	VFMADD231PS Z8, Z13, Z6
+	VFMADD231PS Z9, Z13, Z7
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct4x32sz_loop
+direct4x32sz_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct4x32sz_nobeta
+	MOVQ DX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ R8, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ R8, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ R8, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+direct4x32sz_nobeta:
+	TESTQ $2, AX
+	JEQ direct4x32sz_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPS (BX), Z8
+	VMOVUPS 64(BX), Z9
+	VADDPS Z8, Z0, Z0
+	VADDPS Z9, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z8, Z4, Z4
+	VADDPS Z9, Z5, Z5
+	VADDPS Z8, Z6, Z6
+	VADDPS Z9, Z7, Z7
+direct4x32sz_nobias:
+	VXORPS Z14, Z14, Z14
+	TESTQ $4, AX
+	JEQ direct4x32sz_norelu
+	VMAXPS Z0, Z14, Z0
+	VADDPS Z14, Z0, Z0
+	VMAXPS Z1, Z14, Z1
+	VADDPS Z14, Z1, Z1
+	VMAXPS Z2, Z14, Z2
+	VADDPS Z14, Z2, Z2
+	VMAXPS Z3, Z14, Z3
+	VADDPS Z14, Z3, Z3
+	VMAXPS Z4, Z14, Z4
+	VADDPS Z14, Z4, Z4
+	VMAXPS Z5, Z14, Z5
+	VADDPS Z14, Z5, Z5
+	VMAXPS Z6, Z14, Z6
+	VADDPS Z14, Z6, Z6
+	VMAXPS Z7, Z14, Z7
+	VADDPS Z14, Z7, Z7
+direct4x32sz_norelu:
+	TESTQ $8, AX
+	JEQ direct4x32sz_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
+	VCMPPS $4, (BX), Z14, K1
+	VMOVUPS.Z Z0, K1, Z0
+	VCMPPS $4, 64(BX), Z14, K1
+	VMOVUPS.Z Z1, K1, Z1
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Z14, K1
+	VMOVUPS.Z Z2, K1, Z2
+	VCMPPS $4, 64(BX), Z14, K1
+	VMOVUPS.Z Z3, K1, Z3
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Z14, K1
+	VMOVUPS.Z Z4, K1, Z4
+	VCMPPS $4, 64(BX), Z14, K1
+	VMOVUPS.Z Z5, K1, Z5
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Z14, K1
+	VMOVUPS.Z Z6, K1, Z6
+	VCMPPS $4, 64(BX), Z14, K1
+	VMOVUPS.Z Z7, K1, Z7
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct4x32sz_nomask:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct4x32sz_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPS (BX), Z8
+	VADDPS Z0, Z8, Z8
+	VADDPS Z2, Z8, Z8
+	VADDPS Z4, Z8, Z8
+	VADDPS Z6, Z8, Z8
+	VMOVUPS Z8, (BX)
+	VMOVUPS 64(BX), Z9
+	VADDPS Z1, Z9, Z9
+	VADDPS Z3, Z9, Z9
+	VADDPS Z5, Z9, Z9
+	VADDPS Z7, Z9, Z9
+	VMOVUPS Z9, 64(BX)
+direct4x32sz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*4), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct4x32sz_tile
+direct4x32sz_ret:
+	VZEROUPPER
+	RET
+
+// func direct2x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct2x32sz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R9
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct2x32sz_ret
+direct2x32sz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	TESTQ CX, CX
+	JEQ direct2x32sz_epi
+direct2x32sz_loop:
+	VMOVUPS (DI), Z4
+	VMOVUPS 64(DI), Z5
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS Z4, Z6, Z0
+	VFMADD231PS Z5, Z6, Z1
+	VBROADCASTSS (SI)(R9*1), Z7
+	VFMADD231PS Z4, Z7, Z2
+	VFMADD231PS Z5, Z7, Z3
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct2x32sz_loop
+direct2x32sz_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct2x32sz_nobeta
+	MOVQ DX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ R8, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+direct2x32sz_nobeta:
+	TESTQ $2, AX
+	JEQ direct2x32sz_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPS (BX), Z4
+	VMOVUPS 64(BX), Z5
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z4, Z2, Z2
+	VADDPS Z5, Z3, Z3
+direct2x32sz_nobias:
+	VXORPS Z8, Z8, Z8
+	TESTQ $4, AX
+	JEQ direct2x32sz_norelu
+	VMAXPS Z0, Z8, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z1, Z8, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z2, Z8, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z3, Z8, Z3
+	VADDPS Z8, Z3, Z3
+direct2x32sz_norelu:
+	TESTQ $8, AX
+	JEQ direct2x32sz_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
+	VCMPPS $4, (BX), Z8, K1
+	VMOVUPS.Z Z0, K1, Z0
+	VCMPPS $4, 64(BX), Z8, K1
+	VMOVUPS.Z Z1, K1, Z1
+	ADDQ CX, BX
+	VCMPPS $4, (BX), Z8, K1
+	VMOVUPS.Z Z2, K1, Z2
+	VCMPPS $4, 64(BX), Z8, K1
+	VMOVUPS.Z Z3, K1, Z3
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct2x32sz_nomask:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct2x32sz_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPS (BX), Z4
+	VADDPS Z0, Z4, Z4
+	VADDPS Z2, Z4, Z4
+	VMOVUPS Z4, (BX)
+	VMOVUPS 64(BX), Z5
+	VADDPS Z1, Z5, Z5
+	VADDPS Z3, Z5, Z5
+	VMOVUPS Z5, 64(BX)
+direct2x32sz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*2), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct2x32sz_tile
+direct2x32sz_ret:
+	VZEROUPPER
+	RET
+
+// func direct1x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
+TEXT ·direct1x32sz(SB), NOSPLIT, $0-112
+	MOVQ rs+24(FP), R9
+	MOVQ qs+32(FP), R13
+	MOVQ ldb+48(FP), R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R9
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHLQ $2, R8
+	CMPQ tiles+8(FP), $0
+	JLE direct1x32sz_ret
+direct1x32sz_tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ b+40(FP), DI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	TESTQ CX, CX
+	JEQ direct1x32sz_epi
+direct1x32sz_loop:
+	VMOVUPS (DI), Z2
+	VMOVUPS 64(DI), Z3
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS Z2, Z4, Z0
+	VFMADD231PS Z3, Z4, Z1
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
+	DECQ CX
+	JNE direct1x32sz_loop
+direct1x32sz_epi:
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JEQ direct1x32sz_nobeta
+	MOVQ DX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+direct1x32sz_nobeta:
+	TESTQ $2, AX
+	JEQ direct1x32sz_nobias
+	MOVQ bias+80(FP), BX
+	VMOVUPS (BX), Z2
+	VMOVUPS 64(BX), Z3
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+direct1x32sz_nobias:
+	VXORPS Z5, Z5, Z5
+	TESTQ $4, AX
+	JEQ direct1x32sz_norelu
+	VMAXPS Z0, Z5, Z0
+	VADDPS Z5, Z0, Z0
+	VMAXPS Z1, Z5, Z1
+	VADDPS Z5, Z1, Z1
+direct1x32sz_norelu:
+	TESTQ $8, AX
+	JEQ direct1x32sz_nomask
+	MOVQ mask+88(FP), BX
+	MOVQ ldm+96(FP), CX
+	SHLQ $2, CX
+	VCMPPS $4, (BX), Z5, K1
+	VMOVUPS.Z Z0, K1, Z0
+	VCMPPS $4, 64(BX), Z5, K1
+	VMOVUPS.Z Z1, K1, Z1
+	ADDQ CX, BX
+	MOVQ BX, mask+88(FP)
+direct1x32sz_nomask:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ R8, DX
+	TESTQ $16, AX
+	JEQ direct1x32sz_next
+	MOVQ colsum+104(FP), BX
+	VMOVUPS (BX), Z2
+	VADDPS Z0, Z2, Z2
+	VMOVUPS Z2, (BX)
+	VMOVUPS 64(BX), Z3
+	VADDPS Z1, Z3, Z3
+	VMOVUPS Z3, 64(BX)
+direct1x32sz_next:
+	MOVQ a+16(FP), SI
+	LEAQ (SI)(R9*1), SI
+	MOVQ SI, a+16(FP)
+	DECQ tiles+8(FP)
+	JNE direct1x32sz_tile
+direct1x32sz_ret:
 	VZEROUPPER
 	RET
 

@@ -2,7 +2,7 @@
 // C = alpha·op(A)·op(B) + beta·C on row-major float64 or float32 matrices.
 //
 // One register-blocked micro-kernel per CPU (8×16 float64 or 8×32 float32 in
-// zmm registers with AVX-512, 4×8 or 4×16 in ymm with AVX2 and FMA, generated
+// zmm registers with AVX-512, 6×8 or 6×16 in ymm with AVX2 and FMA, generated
 // Go assembly; portable Go otherwise) serves two paths. The direct path reads
 // A (plain or transposed) and B in place: products whose B fits in cache, all
 // of a narrow network's. The packed path copies blocks of op(A) and op(B)
@@ -28,7 +28,7 @@ import (
 type Float interface{ ~float32 | ~float64 }
 
 const (
-	mr = 4   // rows of the micro-tile (8 with AVX-512: Pool.mr)
+	mr = 4   // rows of the portable micro-tile (6 with AVX2, 8 with AVX-512: Pool.mr)
 	kc = 256 // depth of a packed block
 	mc = 128 // rows of a packed A block
 	// parallelFMAs is the work below which a product runs on one goroutine
@@ -40,7 +40,7 @@ const (
 )
 
 // Kernel names the micro-kernel new pools use: "avx512" (8×16 float64,
-// 8×32 float32 in zmm registers), "avx2-fma" (4×8, 4×16 in ymm) or "go" (the
+// 8×32 float32 in zmm registers), "avx2-fma" (6×8, 6×16 in ymm) or "go" (the
 // portable kernel), the best this CPU has unless RELUSCOPE_GEMM_KERNEL names
 // another available one (for measurements).
 func Kernel() string { return kernelName }
@@ -101,8 +101,10 @@ type Pool[T Float] struct {
 	workers int
 	mr, nr  int // rows and columns of a micro-tile
 	// dk is the micro-kernel of both paths (see direct.go): on packed
-	// panels, or on A and B in place.
+	// panels, or on A and B in place; dks[r] the kernel of r-row tiles
+	// (mr, and 4, 2, 1 for the rows left over).
 	dk     directKernel[T]
+	dks    [9]directKernel[T]
 	adam   func(p, g, m, v []T, k *[8]T) int // the vectorized part of Adam, or nil
 	bufs   []scratch[T]
 	tasks  chan task
@@ -122,20 +124,20 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 	_, f64 := any(z).(float64)
 	switch {
 	case kernel == "avx512" && f64:
-		p.mr, p.nr = 8, 16
-		p.dk = any(directKernel[float64](asm512Direct64)).(directKernel[T])
+		p.nr = 16
+		p.setKernels(any(zmmDirect64).([9]asmKernel[T]))
 		p.adam = any(asm512Adam64).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx512":
-		p.mr, p.nr = 8, 32
-		p.dk = any(directKernel[float32](asm512Direct32)).(directKernel[T])
+		p.nr = 32
+		p.setKernels(any(zmmDirect32).([9]asmKernel[T]))
 		p.adam = any(asm512Adam32).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma" && f64:
 		p.nr = 8
-		p.dk = any(directKernel[float64](asmDirect64)).(directKernel[T])
+		p.setKernels(any(ymmDirect64).([9]asmKernel[T]))
 		p.adam = any(asmAdam64).(func([]T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma":
 		p.nr = 16
-		p.dk = any(directKernel[float32](asmDirect32)).(directKernel[T])
+		p.setKernels(any(ymmDirect32).([9]asmKernel[T]))
 		p.adam = any(asmAdam32).(func([]T, []T, []T, []T, *[8]T) int)
 	default:
 		p.nr = 8
@@ -143,9 +145,12 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 			p.nr = 16
 		}
 		nr := p.nr
-		p.dk = func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
-			goDirect(k, tiles, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, mr, nr)
+		for _, rows := range []int{mr, 2, 1} {
+			p.dks[rows] = func(k, tiles int, a []T, rs, qs int, b []T, ldb int, c []T, ldc, flags int, bias, mask []T, ldm int, colsum []T) {
+				goDirect(k, tiles, a, rs, qs, b, ldb, c, ldc, flags, bias, mask, ldm, colsum, rows, nr)
+			}
 		}
+		p.mr, p.dk = mr, p.dks[mr]
 	}
 	p.bufs = make([]scratch[T], p.workers)
 	if p.workers > 1 {
@@ -155,6 +160,16 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 		}
 	}
 	return p
+}
+
+// setKernels installs an instruction set's kernels; the largest tile is mr.
+func (p *Pool[T]) setKernels(ks [9]asmKernel[T]) {
+	for rows, f := range ks {
+		if f != nil {
+			p.dks[rows], p.mr = adapt(f), rows
+		}
+	}
+	p.dk = p.dks[p.mr]
 }
 
 func (p *Pool[T]) helper() {
@@ -364,7 +379,8 @@ func (p *Pool[T]) part(w, lo, hi, clo, chi int, colSum bool) {
 	}
 	npan := (n + nr - 1) / nr
 	s.b = grow(s.b, min(kc, k)*npan*nr)
-	s.a = grow(s.a, min(kc, k)*max(mr, min(mc, (hi-lo+mr-1)/mr*mr)))
+	bm := mc / mr * mr // rows of a packed A block: whole tiles
+	s.a = grow(s.a, min(kc, k)*max(mr, min(bm, (hi-lo+mr-1)/mr*mr)))
 	s.tile = grow(s.tile, mr*nr)
 	inPlace := !j.tA && j.alpha == 1 // A's rows can be read where they are
 	for pc := 0; pc < k; pc += kc {
@@ -379,8 +395,8 @@ func (p *Pool[T]) part(w, lo, hi, clo, chi int, colSum bool) {
 			flags |= epFlags
 		}
 		p.packB(s.b, pc, kb, clo, chi)
-		for ic := lo; ic < hi; ic += mc {
-			ib := min(mc, hi-ic)
+		for ic := lo; ic < hi; ic += bm {
+			ib := min(bm, hi-ic)
 			full := ib / mr * mr
 			switch {
 			case !inPlace:
