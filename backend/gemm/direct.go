@@ -41,6 +41,46 @@ func adapt[T Float](f asmKernel[T]) directKernel[T] {
 	}
 }
 
+// asmDot is a dot-product kernel in assembly: c[r·ldc] = epi(Σ_q a[r·lda+q]·b[q])
+// for rows rows (a multiple of its own 8 or 1), k a multiple of the vector width.
+type asmDot[T Float] func(k, rows int, a *T, lda int, b, c *T, ldc, flags int, bias *T)
+
+// useDot reports whether the current product is a column C = A·b that the
+// dot kernels compute: a layer with one output (the network's last) would
+// otherwise fill one lane of each 8- or 16-wide tile.
+func (p *Pool[T]) useDot() bool {
+	j := &p.cur
+	lanes := p.nr / 2
+	return p.dot[0] != nil && !j.tA && !j.tB && j.n == 1 && j.ldb == 1 && j.alpha == 1 &&
+		(j.beta == 0 || j.beta == 1) && j.k >= lanes && j.k%lanes == 0 &&
+		(j.ep == nil || j.ep.Mask == nil && j.ep.ColSum == nil)
+}
+
+// dotColumn computes the current product with the dot kernels.
+func (p *Pool[T]) dotColumn() {
+	j := &p.cur
+	flags := 0
+	var bias *T
+	if j.beta == 1 {
+		flags |= dirAcc
+	}
+	if ep := j.ep; ep != nil {
+		if ep.Bias != nil {
+			flags, bias = flags|dirBias, &ep.Bias[0]
+		}
+		if ep.ReLU {
+			flags |= dirReLU
+		}
+	}
+	full := j.m / 8 * 8
+	if full > 0 {
+		p.dot[0](j.k, full, &j.a[0], j.lda, &j.b[0], &j.c[0], j.ldc, flags, bias)
+	}
+	for i := full; i < j.m; i++ {
+		p.dot[1](j.k, 1, &j.a[i*j.lda], j.lda, &j.b[0], &j.c[i*j.ldc], j.ldc, flags, bias)
+	}
+}
+
 // directMaxB bounds B's bytes for the direct path, which reads each column
 // panel of B once per tile of rows of C and relies on it staying in cache
 // and in the TLB (a width-512 weight gradient, 800 KB of B at a 4 KB row

@@ -2657,3 +2657,1179 @@ adam16sz_done:
 	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
+
+// func dot8d(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+TEXT ·dot8d(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $3, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $3, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot8d_ret
+dot8d_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R11
+	ADDQ R9, R11
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+dot8d_loop:
+	VMOVUPD (DI), Y8
+	VFMADD231PD (SI), Y8, Y0
+	VFMADD231PD (SI)(R9*1), Y8, Y1
+	VFMADD231PD (SI)(R9*2), Y8, Y2
+	VFMADD231PD (R10), Y8, Y3
+	VFMADD231PD (R10)(R9*1), Y8, Y4
+	VFMADD231PD (R10)(R9*2), Y8, Y5
+	VFMADD231PD (R11), Y8, Y6
+	VFMADD231PD (R11)(R9*1), Y8, Y7
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JGT dot8d_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF128 $1, Y0, X9
+	VADDPD X9, X0, X0
+	VPERMILPD $1, X0, X9
+	VADDSD X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot8d_noacc0
+	VADDSD (BX), X0, X0
+dot8d_noacc0:
+	TESTQ $2, AX
+	JEQ dot8d_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X0, X0
+dot8d_nobias0:
+	TESTQ $4, AX
+	JEQ dot8d_norelu0
+	VXORPD X10, X10, X10
+	VMAXSD X0, X10, X0
+	VADDSD X10, X0, X0
+dot8d_norelu0:
+	VMOVSD X0, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y1, X9
+	VADDPD X9, X1, X1
+	VPERMILPD $1, X1, X9
+	VADDSD X9, X1, X1
+	TESTQ $1, AX
+	JEQ dot8d_noacc1
+	VADDSD (BX), X1, X1
+dot8d_noacc1:
+	TESTQ $2, AX
+	JEQ dot8d_nobias1
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X1, X1
+dot8d_nobias1:
+	TESTQ $4, AX
+	JEQ dot8d_norelu1
+	VXORPD X10, X10, X10
+	VMAXSD X1, X10, X1
+	VADDSD X10, X1, X1
+dot8d_norelu1:
+	VMOVSD X1, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y2, X9
+	VADDPD X9, X2, X2
+	VPERMILPD $1, X2, X9
+	VADDSD X9, X2, X2
+	TESTQ $1, AX
+	JEQ dot8d_noacc2
+	VADDSD (BX), X2, X2
+dot8d_noacc2:
+	TESTQ $2, AX
+	JEQ dot8d_nobias2
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X2, X2
+dot8d_nobias2:
+	TESTQ $4, AX
+	JEQ dot8d_norelu2
+	VXORPD X10, X10, X10
+	VMAXSD X2, X10, X2
+	VADDSD X10, X2, X2
+dot8d_norelu2:
+	VMOVSD X2, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y3, X9
+	VADDPD X9, X3, X3
+	VPERMILPD $1, X3, X9
+	VADDSD X9, X3, X3
+	TESTQ $1, AX
+	JEQ dot8d_noacc3
+	VADDSD (BX), X3, X3
+dot8d_noacc3:
+	TESTQ $2, AX
+	JEQ dot8d_nobias3
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X3, X3
+dot8d_nobias3:
+	TESTQ $4, AX
+	JEQ dot8d_norelu3
+	VXORPD X10, X10, X10
+	VMAXSD X3, X10, X3
+	VADDSD X10, X3, X3
+dot8d_norelu3:
+	VMOVSD X3, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y4, X9
+	VADDPD X9, X4, X4
+	VPERMILPD $1, X4, X9
+	VADDSD X9, X4, X4
+	TESTQ $1, AX
+	JEQ dot8d_noacc4
+	VADDSD (BX), X4, X4
+dot8d_noacc4:
+	TESTQ $2, AX
+	JEQ dot8d_nobias4
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X4, X4
+dot8d_nobias4:
+	TESTQ $4, AX
+	JEQ dot8d_norelu4
+	VXORPD X10, X10, X10
+	VMAXSD X4, X10, X4
+	VADDSD X10, X4, X4
+dot8d_norelu4:
+	VMOVSD X4, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y5, X9
+	VADDPD X9, X5, X5
+	VPERMILPD $1, X5, X9
+	VADDSD X9, X5, X5
+	TESTQ $1, AX
+	JEQ dot8d_noacc5
+	VADDSD (BX), X5, X5
+dot8d_noacc5:
+	TESTQ $2, AX
+	JEQ dot8d_nobias5
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X5, X5
+dot8d_nobias5:
+	TESTQ $4, AX
+	JEQ dot8d_norelu5
+	VXORPD X10, X10, X10
+	VMAXSD X5, X10, X5
+	VADDSD X10, X5, X5
+dot8d_norelu5:
+	VMOVSD X5, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y6, X9
+	VADDPD X9, X6, X6
+	VPERMILPD $1, X6, X9
+	VADDSD X9, X6, X6
+	TESTQ $1, AX
+	JEQ dot8d_noacc6
+	VADDSD (BX), X6, X6
+dot8d_noacc6:
+	TESTQ $2, AX
+	JEQ dot8d_nobias6
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X6, X6
+dot8d_nobias6:
+	TESTQ $4, AX
+	JEQ dot8d_norelu6
+	VXORPD X10, X10, X10
+	VMAXSD X6, X10, X6
+	VADDSD X10, X6, X6
+dot8d_norelu6:
+	VMOVSD X6, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y7, X9
+	VADDPD X9, X7, X7
+	VPERMILPD $1, X7, X9
+	VADDSD X9, X7, X7
+	TESTQ $1, AX
+	JEQ dot8d_noacc7
+	VADDSD (BX), X7, X7
+dot8d_noacc7:
+	TESTQ $2, AX
+	JEQ dot8d_nobias7
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X7, X7
+dot8d_nobias7:
+	TESTQ $4, AX
+	JEQ dot8d_norelu7
+	VXORPD X10, X10, X10
+	VMAXSD X7, X10, X7
+	VADDSD X10, X7, X7
+dot8d_norelu7:
+	VMOVSD X7, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*8), R12
+	SUBQ $8, rows+8(FP)
+	JGT dot8d_group
+dot8d_ret:
+	VZEROUPPER
+	RET
+
+// func dot1d(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+TEXT ·dot1d(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $3, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $3, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot1d_ret
+dot1d_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Y0, Y0, Y0
+dot1d_loop:
+	VMOVUPD (DI), Y8
+	VFMADD231PD (SI), Y8, Y0
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JGT dot1d_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF128 $1, Y0, X9
+	VADDPD X9, X0, X0
+	VPERMILPD $1, X0, X9
+	VADDSD X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot1d_noacc0
+	VADDSD (BX), X0, X0
+dot1d_noacc0:
+	TESTQ $2, AX
+	JEQ dot1d_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X0, X0
+dot1d_nobias0:
+	TESTQ $4, AX
+	JEQ dot1d_norelu0
+	VXORPD X10, X10, X10
+	VMAXSD X0, X10, X0
+	VADDSD X10, X0, X0
+dot1d_norelu0:
+	VMOVSD X0, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*1), R12
+	SUBQ $1, rows+8(FP)
+	JGT dot1d_group
+dot1d_ret:
+	VZEROUPPER
+	RET
+
+// func dot8s(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+TEXT ·dot8s(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot8s_ret
+dot8s_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R11
+	ADDQ R9, R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+dot8s_loop:
+	VMOVUPS (DI), Y8
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS (SI)(R9*1), Y8, Y1
+	VFMADD231PS (SI)(R9*2), Y8, Y2
+	VFMADD231PS (R10), Y8, Y3
+	VFMADD231PS (R10)(R9*1), Y8, Y4
+	VFMADD231PS (R10)(R9*2), Y8, Y5
+	VFMADD231PS (R11), Y8, Y6
+	VFMADD231PS (R11)(R9*1), Y8, Y7
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JGT dot8s_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF128 $1, Y0, X9
+	VADDPS X9, X0, X0
+	VMOVHLPS X0, X0, X9
+	VADDPS X9, X0, X0
+	VMOVSHDUP X0, X9
+	VADDSS X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot8s_noacc0
+	VADDSS (BX), X0, X0
+dot8s_noacc0:
+	TESTQ $2, AX
+	JEQ dot8s_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X0, X0
+dot8s_nobias0:
+	TESTQ $4, AX
+	JEQ dot8s_norelu0
+	VXORPD X10, X10, X10
+	VMAXSS X0, X10, X0
+	VADDSS X10, X0, X0
+dot8s_norelu0:
+	VMOVSS X0, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y1, X9
+	VADDPS X9, X1, X1
+	VMOVHLPS X1, X1, X9
+	VADDPS X9, X1, X1
+	VMOVSHDUP X1, X9
+	VADDSS X9, X1, X1
+	TESTQ $1, AX
+	JEQ dot8s_noacc1
+	VADDSS (BX), X1, X1
+dot8s_noacc1:
+	TESTQ $2, AX
+	JEQ dot8s_nobias1
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X1, X1
+dot8s_nobias1:
+	TESTQ $4, AX
+	JEQ dot8s_norelu1
+	VXORPD X10, X10, X10
+	VMAXSS X1, X10, X1
+	VADDSS X10, X1, X1
+dot8s_norelu1:
+	VMOVSS X1, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y2, X9
+	VADDPS X9, X2, X2
+	VMOVHLPS X2, X2, X9
+	VADDPS X9, X2, X2
+	VMOVSHDUP X2, X9
+	VADDSS X9, X2, X2
+	TESTQ $1, AX
+	JEQ dot8s_noacc2
+	VADDSS (BX), X2, X2
+dot8s_noacc2:
+	TESTQ $2, AX
+	JEQ dot8s_nobias2
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X2, X2
+dot8s_nobias2:
+	TESTQ $4, AX
+	JEQ dot8s_norelu2
+	VXORPD X10, X10, X10
+	VMAXSS X2, X10, X2
+	VADDSS X10, X2, X2
+dot8s_norelu2:
+	VMOVSS X2, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y3, X9
+	VADDPS X9, X3, X3
+	VMOVHLPS X3, X3, X9
+	VADDPS X9, X3, X3
+	VMOVSHDUP X3, X9
+	VADDSS X9, X3, X3
+	TESTQ $1, AX
+	JEQ dot8s_noacc3
+	VADDSS (BX), X3, X3
+dot8s_noacc3:
+	TESTQ $2, AX
+	JEQ dot8s_nobias3
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X3, X3
+dot8s_nobias3:
+	TESTQ $4, AX
+	JEQ dot8s_norelu3
+	VXORPD X10, X10, X10
+	VMAXSS X3, X10, X3
+	VADDSS X10, X3, X3
+dot8s_norelu3:
+	VMOVSS X3, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y4, X9
+	VADDPS X9, X4, X4
+	VMOVHLPS X4, X4, X9
+	VADDPS X9, X4, X4
+	VMOVSHDUP X4, X9
+	VADDSS X9, X4, X4
+	TESTQ $1, AX
+	JEQ dot8s_noacc4
+	VADDSS (BX), X4, X4
+dot8s_noacc4:
+	TESTQ $2, AX
+	JEQ dot8s_nobias4
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X4, X4
+dot8s_nobias4:
+	TESTQ $4, AX
+	JEQ dot8s_norelu4
+	VXORPD X10, X10, X10
+	VMAXSS X4, X10, X4
+	VADDSS X10, X4, X4
+dot8s_norelu4:
+	VMOVSS X4, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y5, X9
+	VADDPS X9, X5, X5
+	VMOVHLPS X5, X5, X9
+	VADDPS X9, X5, X5
+	VMOVSHDUP X5, X9
+	VADDSS X9, X5, X5
+	TESTQ $1, AX
+	JEQ dot8s_noacc5
+	VADDSS (BX), X5, X5
+dot8s_noacc5:
+	TESTQ $2, AX
+	JEQ dot8s_nobias5
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X5, X5
+dot8s_nobias5:
+	TESTQ $4, AX
+	JEQ dot8s_norelu5
+	VXORPD X10, X10, X10
+	VMAXSS X5, X10, X5
+	VADDSS X10, X5, X5
+dot8s_norelu5:
+	VMOVSS X5, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y6, X9
+	VADDPS X9, X6, X6
+	VMOVHLPS X6, X6, X9
+	VADDPS X9, X6, X6
+	VMOVSHDUP X6, X9
+	VADDSS X9, X6, X6
+	TESTQ $1, AX
+	JEQ dot8s_noacc6
+	VADDSS (BX), X6, X6
+dot8s_noacc6:
+	TESTQ $2, AX
+	JEQ dot8s_nobias6
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X6, X6
+dot8s_nobias6:
+	TESTQ $4, AX
+	JEQ dot8s_norelu6
+	VXORPD X10, X10, X10
+	VMAXSS X6, X10, X6
+	VADDSS X10, X6, X6
+dot8s_norelu6:
+	VMOVSS X6, (BX)
+	ADDQ R8, BX
+	VEXTRACTF128 $1, Y7, X9
+	VADDPS X9, X7, X7
+	VMOVHLPS X7, X7, X9
+	VADDPS X9, X7, X7
+	VMOVSHDUP X7, X9
+	VADDSS X9, X7, X7
+	TESTQ $1, AX
+	JEQ dot8s_noacc7
+	VADDSS (BX), X7, X7
+dot8s_noacc7:
+	TESTQ $2, AX
+	JEQ dot8s_nobias7
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X7, X7
+dot8s_nobias7:
+	TESTQ $4, AX
+	JEQ dot8s_norelu7
+	VXORPD X10, X10, X10
+	VMAXSS X7, X10, X7
+	VADDSS X10, X7, X7
+dot8s_norelu7:
+	VMOVSS X7, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*8), R12
+	SUBQ $8, rows+8(FP)
+	JGT dot8s_group
+dot8s_ret:
+	VZEROUPPER
+	RET
+
+// func dot1s(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+TEXT ·dot1s(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot1s_ret
+dot1s_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Y0, Y0, Y0
+dot1s_loop:
+	VMOVUPS (DI), Y8
+	VFMADD231PS (SI), Y8, Y0
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JGT dot1s_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF128 $1, Y0, X9
+	VADDPS X9, X0, X0
+	VMOVHLPS X0, X0, X9
+	VADDPS X9, X0, X0
+	VMOVSHDUP X0, X9
+	VADDSS X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot1s_noacc0
+	VADDSS (BX), X0, X0
+dot1s_noacc0:
+	TESTQ $2, AX
+	JEQ dot1s_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X0, X0
+dot1s_nobias0:
+	TESTQ $4, AX
+	JEQ dot1s_norelu0
+	VXORPD X10, X10, X10
+	VMAXSS X0, X10, X0
+	VADDSS X10, X0, X0
+dot1s_norelu0:
+	VMOVSS X0, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*1), R12
+	SUBQ $1, rows+8(FP)
+	JGT dot1s_group
+dot1s_ret:
+	VZEROUPPER
+	RET
+
+// func dot8dz(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+TEXT ·dot8dz(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $3, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $3, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot8dz_ret
+dot8dz_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R11
+	ADDQ R9, R11
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+dot8dz_loop:
+	VMOVUPD (DI), Z8
+	VFMADD231PD (SI), Z8, Z0
+	VFMADD231PD (SI)(R9*1), Z8, Z1
+	VFMADD231PD (SI)(R9*2), Z8, Z2
+	VFMADD231PD (R10), Z8, Z3
+	VFMADD231PD (R10)(R9*1), Z8, Z4
+	VFMADD231PD (R10)(R9*2), Z8, Z5
+	VFMADD231PD (R11), Z8, Z6
+	VFMADD231PD (R11)(R9*1), Z8, Z7
+	ADDQ $64, SI
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JGT dot8dz_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF64X4 $1, Z0, Y9
+	VADDPD Y9, Y0, Y0
+	VEXTRACTF128 $1, Y0, X9
+	VADDPD X9, X0, X0
+	VPERMILPD $1, X0, X9
+	VADDSD X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot8dz_noacc0
+	VADDSD (BX), X0, X0
+dot8dz_noacc0:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X0, X0
+dot8dz_nobias0:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu0
+	VXORPD X10, X10, X10
+	VMAXSD X0, X10, X0
+	VADDSD X10, X0, X0
+dot8dz_norelu0:
+	VMOVSD X0, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z1, Y9
+	VADDPD Y9, Y1, Y1
+	VEXTRACTF128 $1, Y1, X9
+	VADDPD X9, X1, X1
+	VPERMILPD $1, X1, X9
+	VADDSD X9, X1, X1
+	TESTQ $1, AX
+	JEQ dot8dz_noacc1
+	VADDSD (BX), X1, X1
+dot8dz_noacc1:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias1
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X1, X1
+dot8dz_nobias1:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu1
+	VXORPD X10, X10, X10
+	VMAXSD X1, X10, X1
+	VADDSD X10, X1, X1
+dot8dz_norelu1:
+	VMOVSD X1, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z2, Y9
+	VADDPD Y9, Y2, Y2
+	VEXTRACTF128 $1, Y2, X9
+	VADDPD X9, X2, X2
+	VPERMILPD $1, X2, X9
+	VADDSD X9, X2, X2
+	TESTQ $1, AX
+	JEQ dot8dz_noacc2
+	VADDSD (BX), X2, X2
+dot8dz_noacc2:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias2
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X2, X2
+dot8dz_nobias2:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu2
+	VXORPD X10, X10, X10
+	VMAXSD X2, X10, X2
+	VADDSD X10, X2, X2
+dot8dz_norelu2:
+	VMOVSD X2, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z3, Y9
+	VADDPD Y9, Y3, Y3
+	VEXTRACTF128 $1, Y3, X9
+	VADDPD X9, X3, X3
+	VPERMILPD $1, X3, X9
+	VADDSD X9, X3, X3
+	TESTQ $1, AX
+	JEQ dot8dz_noacc3
+	VADDSD (BX), X3, X3
+dot8dz_noacc3:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias3
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X3, X3
+dot8dz_nobias3:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu3
+	VXORPD X10, X10, X10
+	VMAXSD X3, X10, X3
+	VADDSD X10, X3, X3
+dot8dz_norelu3:
+	VMOVSD X3, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z4, Y9
+	VADDPD Y9, Y4, Y4
+	VEXTRACTF128 $1, Y4, X9
+	VADDPD X9, X4, X4
+	VPERMILPD $1, X4, X9
+	VADDSD X9, X4, X4
+	TESTQ $1, AX
+	JEQ dot8dz_noacc4
+	VADDSD (BX), X4, X4
+dot8dz_noacc4:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias4
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X4, X4
+dot8dz_nobias4:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu4
+	VXORPD X10, X10, X10
+	VMAXSD X4, X10, X4
+	VADDSD X10, X4, X4
+dot8dz_norelu4:
+	VMOVSD X4, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z5, Y9
+	VADDPD Y9, Y5, Y5
+	VEXTRACTF128 $1, Y5, X9
+	VADDPD X9, X5, X5
+	VPERMILPD $1, X5, X9
+	VADDSD X9, X5, X5
+	TESTQ $1, AX
+	JEQ dot8dz_noacc5
+	VADDSD (BX), X5, X5
+dot8dz_noacc5:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias5
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X5, X5
+dot8dz_nobias5:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu5
+	VXORPD X10, X10, X10
+	VMAXSD X5, X10, X5
+	VADDSD X10, X5, X5
+dot8dz_norelu5:
+	VMOVSD X5, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z6, Y9
+	VADDPD Y9, Y6, Y6
+	VEXTRACTF128 $1, Y6, X9
+	VADDPD X9, X6, X6
+	VPERMILPD $1, X6, X9
+	VADDSD X9, X6, X6
+	TESTQ $1, AX
+	JEQ dot8dz_noacc6
+	VADDSD (BX), X6, X6
+dot8dz_noacc6:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias6
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X6, X6
+dot8dz_nobias6:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu6
+	VXORPD X10, X10, X10
+	VMAXSD X6, X10, X6
+	VADDSD X10, X6, X6
+dot8dz_norelu6:
+	VMOVSD X6, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z7, Y9
+	VADDPD Y9, Y7, Y7
+	VEXTRACTF128 $1, Y7, X9
+	VADDPD X9, X7, X7
+	VPERMILPD $1, X7, X9
+	VADDSD X9, X7, X7
+	TESTQ $1, AX
+	JEQ dot8dz_noacc7
+	VADDSD (BX), X7, X7
+dot8dz_noacc7:
+	TESTQ $2, AX
+	JEQ dot8dz_nobias7
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X7, X7
+dot8dz_nobias7:
+	TESTQ $4, AX
+	JEQ dot8dz_norelu7
+	VXORPD X10, X10, X10
+	VMAXSD X7, X10, X7
+	VADDSD X10, X7, X7
+dot8dz_norelu7:
+	VMOVSD X7, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*8), R12
+	SUBQ $8, rows+8(FP)
+	JGT dot8dz_group
+dot8dz_ret:
+	VZEROUPPER
+	RET
+
+// func dot1dz(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+TEXT ·dot1dz(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $3, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $3, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot1dz_ret
+dot1dz_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPD Z0, Z0, Z0
+dot1dz_loop:
+	VMOVUPD (DI), Z8
+	VFMADD231PD (SI), Z8, Z0
+	ADDQ $64, SI
+	ADDQ $64, R10
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JGT dot1dz_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF64X4 $1, Z0, Y9
+	VADDPD Y9, Y0, Y0
+	VEXTRACTF128 $1, Y0, X9
+	VADDPD X9, X0, X0
+	VPERMILPD $1, X0, X9
+	VADDSD X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot1dz_noacc0
+	VADDSD (BX), X0, X0
+dot1dz_noacc0:
+	TESTQ $2, AX
+	JEQ dot1dz_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSD (CX), X0, X0
+dot1dz_nobias0:
+	TESTQ $4, AX
+	JEQ dot1dz_norelu0
+	VXORPD X10, X10, X10
+	VMAXSD X0, X10, X0
+	VADDSD X10, X0, X0
+dot1dz_norelu0:
+	VMOVSD X0, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*1), R12
+	SUBQ $1, rows+8(FP)
+	JGT dot1dz_group
+dot1dz_ret:
+	VZEROUPPER
+	RET
+
+// func dot8sz(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+TEXT ·dot8sz(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot8sz_ret
+dot8sz_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R11
+	ADDQ R9, R11
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+dot8sz_loop:
+	VMOVUPS (DI), Z8
+	VFMADD231PS (SI), Z8, Z0
+	VFMADD231PS (SI)(R9*1), Z8, Z1
+	VFMADD231PS (SI)(R9*2), Z8, Z2
+	VFMADD231PS (R10), Z8, Z3
+	VFMADD231PS (R10)(R9*1), Z8, Z4
+	VFMADD231PS (R10)(R9*2), Z8, Z5
+	VFMADD231PS (R11), Z8, Z6
+	VFMADD231PS (R11)(R9*1), Z8, Z7
+	ADDQ $64, SI
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JGT dot8sz_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF64X4 $1, Z0, Y9
+	VADDPS Y9, Y0, Y0
+	VEXTRACTF128 $1, Y0, X9
+	VADDPS X9, X0, X0
+	VMOVHLPS X0, X0, X9
+	VADDPS X9, X0, X0
+	VMOVSHDUP X0, X9
+	VADDSS X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot8sz_noacc0
+	VADDSS (BX), X0, X0
+dot8sz_noacc0:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X0, X0
+dot8sz_nobias0:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu0
+	VXORPD X10, X10, X10
+	VMAXSS X0, X10, X0
+	VADDSS X10, X0, X0
+dot8sz_norelu0:
+	VMOVSS X0, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z1, Y9
+	VADDPS Y9, Y1, Y1
+	VEXTRACTF128 $1, Y1, X9
+	VADDPS X9, X1, X1
+	VMOVHLPS X1, X1, X9
+	VADDPS X9, X1, X1
+	VMOVSHDUP X1, X9
+	VADDSS X9, X1, X1
+	TESTQ $1, AX
+	JEQ dot8sz_noacc1
+	VADDSS (BX), X1, X1
+dot8sz_noacc1:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias1
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X1, X1
+dot8sz_nobias1:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu1
+	VXORPD X10, X10, X10
+	VMAXSS X1, X10, X1
+	VADDSS X10, X1, X1
+dot8sz_norelu1:
+	VMOVSS X1, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z2, Y9
+	VADDPS Y9, Y2, Y2
+	VEXTRACTF128 $1, Y2, X9
+	VADDPS X9, X2, X2
+	VMOVHLPS X2, X2, X9
+	VADDPS X9, X2, X2
+	VMOVSHDUP X2, X9
+	VADDSS X9, X2, X2
+	TESTQ $1, AX
+	JEQ dot8sz_noacc2
+	VADDSS (BX), X2, X2
+dot8sz_noacc2:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias2
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X2, X2
+dot8sz_nobias2:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu2
+	VXORPD X10, X10, X10
+	VMAXSS X2, X10, X2
+	VADDSS X10, X2, X2
+dot8sz_norelu2:
+	VMOVSS X2, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z3, Y9
+	VADDPS Y9, Y3, Y3
+	VEXTRACTF128 $1, Y3, X9
+	VADDPS X9, X3, X3
+	VMOVHLPS X3, X3, X9
+	VADDPS X9, X3, X3
+	VMOVSHDUP X3, X9
+	VADDSS X9, X3, X3
+	TESTQ $1, AX
+	JEQ dot8sz_noacc3
+	VADDSS (BX), X3, X3
+dot8sz_noacc3:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias3
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X3, X3
+dot8sz_nobias3:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu3
+	VXORPD X10, X10, X10
+	VMAXSS X3, X10, X3
+	VADDSS X10, X3, X3
+dot8sz_norelu3:
+	VMOVSS X3, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z4, Y9
+	VADDPS Y9, Y4, Y4
+	VEXTRACTF128 $1, Y4, X9
+	VADDPS X9, X4, X4
+	VMOVHLPS X4, X4, X9
+	VADDPS X9, X4, X4
+	VMOVSHDUP X4, X9
+	VADDSS X9, X4, X4
+	TESTQ $1, AX
+	JEQ dot8sz_noacc4
+	VADDSS (BX), X4, X4
+dot8sz_noacc4:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias4
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X4, X4
+dot8sz_nobias4:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu4
+	VXORPD X10, X10, X10
+	VMAXSS X4, X10, X4
+	VADDSS X10, X4, X4
+dot8sz_norelu4:
+	VMOVSS X4, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z5, Y9
+	VADDPS Y9, Y5, Y5
+	VEXTRACTF128 $1, Y5, X9
+	VADDPS X9, X5, X5
+	VMOVHLPS X5, X5, X9
+	VADDPS X9, X5, X5
+	VMOVSHDUP X5, X9
+	VADDSS X9, X5, X5
+	TESTQ $1, AX
+	JEQ dot8sz_noacc5
+	VADDSS (BX), X5, X5
+dot8sz_noacc5:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias5
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X5, X5
+dot8sz_nobias5:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu5
+	VXORPD X10, X10, X10
+	VMAXSS X5, X10, X5
+	VADDSS X10, X5, X5
+dot8sz_norelu5:
+	VMOVSS X5, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z6, Y9
+	VADDPS Y9, Y6, Y6
+	VEXTRACTF128 $1, Y6, X9
+	VADDPS X9, X6, X6
+	VMOVHLPS X6, X6, X9
+	VADDPS X9, X6, X6
+	VMOVSHDUP X6, X9
+	VADDSS X9, X6, X6
+	TESTQ $1, AX
+	JEQ dot8sz_noacc6
+	VADDSS (BX), X6, X6
+dot8sz_noacc6:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias6
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X6, X6
+dot8sz_nobias6:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu6
+	VXORPD X10, X10, X10
+	VMAXSS X6, X10, X6
+	VADDSS X10, X6, X6
+dot8sz_norelu6:
+	VMOVSS X6, (BX)
+	ADDQ R8, BX
+	VEXTRACTF64X4 $1, Z7, Y9
+	VADDPS Y9, Y7, Y7
+	VEXTRACTF128 $1, Y7, X9
+	VADDPS X9, X7, X7
+	VMOVHLPS X7, X7, X9
+	VADDPS X9, X7, X7
+	VMOVSHDUP X7, X9
+	VADDSS X9, X7, X7
+	TESTQ $1, AX
+	JEQ dot8sz_noacc7
+	VADDSS (BX), X7, X7
+dot8sz_noacc7:
+	TESTQ $2, AX
+	JEQ dot8sz_nobias7
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X7, X7
+dot8sz_nobias7:
+	TESTQ $4, AX
+	JEQ dot8sz_norelu7
+	VXORPD X10, X10, X10
+	VMAXSS X7, X10, X7
+	VADDSS X10, X7, X7
+dot8sz_norelu7:
+	VMOVSS X7, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*8), R12
+	SUBQ $8, rows+8(FP)
+	JGT dot8sz_group
+dot8sz_ret:
+	VZEROUPPER
+	RET
+
+// func dot1sz(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+TEXT ·dot1sz(SB), NOSPLIT, $0-72
+	MOVQ lda+24(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	MOVQ a+16(FP), R12
+	CMPQ rows+8(FP), $0
+	JLE dot1sz_ret
+dot1sz_group:
+	MOVQ k+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ R12, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	VXORPS Z0, Z0, Z0
+dot1sz_loop:
+	VMOVUPS (DI), Z8
+	VFMADD231PS (SI), Z8, Z0
+	ADDQ $64, SI
+	ADDQ $64, R10
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JGT dot1sz_loop
+	MOVQ flags+56(FP), AX
+	MOVQ DX, BX
+	VEXTRACTF64X4 $1, Z0, Y9
+	VADDPS Y9, Y0, Y0
+	VEXTRACTF128 $1, Y0, X9
+	VADDPS X9, X0, X0
+	VMOVHLPS X0, X0, X9
+	VADDPS X9, X0, X0
+	VMOVSHDUP X0, X9
+	VADDSS X9, X0, X0
+	TESTQ $1, AX
+	JEQ dot1sz_noacc0
+	VADDSS (BX), X0, X0
+dot1sz_noacc0:
+	TESTQ $2, AX
+	JEQ dot1sz_nobias0
+	MOVQ bias+64(FP), CX
+	VADDSS (CX), X0, X0
+dot1sz_nobias0:
+	TESTQ $4, AX
+	JEQ dot1sz_norelu0
+	VXORPD X10, X10, X10
+	VMAXSS X0, X10, X0
+	VADDSS X10, X0, X0
+dot1sz_norelu0:
+	VMOVSS X0, (BX)
+	ADDQ R8, BX
+	MOVQ BX, DX
+	LEAQ (R12)(R9*1), R12
+	SUBQ $1, rows+8(FP)
+	JGT dot1sz_group
+dot1sz_ret:
+	VZEROUPPER
+	RET

@@ -170,3 +170,50 @@ func testAdam[T Float](t *testing.T) {
 		pl.Close()
 	}
 }
+
+// TestDotColumn runs a column product C = A·b (a layer with one output)
+// through the dot kernels, with bias, ReLU, β and a leading dimension of C,
+// against the triple loop.
+func TestDotColumn(t *testing.T) {
+	for _, kern := range testKernels() {
+		dotCheck[float64](t, newPool[float64](1, kern), 1e-14, kern+"/f64")
+		dotCheck[float32](t, newPool[float32](1, kern), 1e-5, kern+"/f32")
+	}
+}
+
+func dotCheck[T Float](t *testing.T, p *Pool[T], tol float64, name string) {
+	defer p.Close()
+	r := rand.New(rand.NewPCG(11, 12))
+	lanes := p.nr / 2
+	for trial := 0; trial < 200; trial++ {
+		m, k, ldc := 1+r.IntN(40), lanes*(1+r.IntN(6)), 1+r.IntN(3)
+		a, b := randSlice[T](r, m*k), randSlice[T](r, k)
+		c := randSlice[T](r, m*ldc)
+		beta := T(r.IntN(2))
+		ep := &Epilogue[T]{ReLU: r.IntN(2) == 1}
+		if r.IntN(2) == 1 {
+			ep.Bias = randSlice[T](r, 1)
+		}
+		want := append([]T(nil), c...)
+		ref(false, false, m, 1, k, 1, a, k, b, 1, beta, want, ldc)
+		for i := 0; i < m; i++ {
+			v := want[i*ldc]
+			if ep.Bias != nil {
+				v += ep.Bias[0]
+			}
+			if ep.ReLU {
+				v = max(v, 0)
+			}
+			want[i*ldc] = v
+		}
+		p.GemmEpilogue(false, false, m, 1, k, 1, a, k, b, 1, beta, c, ldc, ep)
+		if (p.dot[0] != nil) != p.useDot() {
+			t.Fatalf("%s: %dx1x%d: dot kernels available %v, used %v", name, m, k, p.dot[0] != nil, p.useDot())
+		}
+		for i := range c {
+			if d := math.Abs(float64(c[i] - want[i])); d > tol*float64(k+2) || math.Signbit(float64(c[i])) && c[i] == 0 {
+				t.Fatalf("%s: %dx1x%d ldc %d β=%v %+v: C[%d] = %v, want %v", name, m, k, ldc, beta, *ep, i, c[i], want[i])
+			}
+		}
+	}
+}

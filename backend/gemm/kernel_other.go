@@ -10,6 +10,8 @@ var has512 = false
 var (
 	ymmDirect64, zmmDirect64 [9]asmKernel[float64]
 	ymmDirect32, zmmDirect32 [9]asmKernel[float32]
+	ymmDot64, zmmDot64       [2]asmDot[float64]
+	ymmDot32, zmmDot32       [2]asmDot[float32]
 )
 
 func asmAdam64(p, g, m, v []float64, k *[8]float64) int    { return 0 }

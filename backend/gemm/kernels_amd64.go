@@ -62,10 +62,38 @@ func adam8dz(n int, p, grad, m, v *float64, k *[8]float64)
 //go:noescape
 func adam16sz(n int, p, grad, m, v *float32, k *[8]float32)
 
-// The direct kernels by rows of a tile.
+//go:noescape
+func dot8d(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+
+//go:noescape
+func dot1d(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+
+//go:noescape
+func dot8s(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+
+//go:noescape
+func dot1s(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+
+//go:noescape
+func dot8dz(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+
+//go:noescape
+func dot1dz(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)
+
+//go:noescape
+func dot8sz(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+
+//go:noescape
+func dot1sz(k, rows int, a *float32, lda int, b, c *float32, ldc, flags int, bias *float32)
+
+// The direct kernels by rows of a tile; the dot kernels of 8 rows and 1.
 var (
 	ymmDirect64 = [9]asmKernel[float64]{6: direct6x8d, 4: direct4x8d, 2: direct2x8d, 1: direct1x8d}
 	ymmDirect32 = [9]asmKernel[float32]{6: direct6x16s, 4: direct4x16s, 2: direct2x16s, 1: direct1x16s}
 	zmmDirect64 = [9]asmKernel[float64]{8: direct8x16dz, 4: direct4x16dz, 2: direct2x16dz, 1: direct1x16dz}
 	zmmDirect32 = [9]asmKernel[float32]{8: direct8x32sz, 4: direct4x32sz, 2: direct2x32sz, 1: direct1x32sz}
+	ymmDot64    = [2]asmDot[float64]{dot8d, dot1d}
+	ymmDot32    = [2]asmDot[float32]{dot8s, dot1s}
+	zmmDot64    = [2]asmDot[float64]{dot8dz, dot1dz}
+	zmmDot32    = [2]asmDot[float32]{dot8sz, dot1sz}
 )

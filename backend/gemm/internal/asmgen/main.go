@@ -75,7 +75,26 @@ func main() {
 		genAdam(&b, v)
 		fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(n int, p, grad, m, v *%s, k *[8]%s)\n", v.name, v.typ, v.typ)
 	}
-	fmt.Fprint(&g, "\n// The direct kernels by rows of a tile.\nvar (\n")
+	for _, set := range []struct {
+		reg, suffix string
+		vb          int
+	}{{"Y", "", 32}, {"Z", "z", 64}} {
+		for _, t := range []struct {
+			typ, sfx, bcast, letter string
+			shift                   int
+		}{{"float64", "PD", "SD", "d", 3}, {"float32", "PS", "SS", "s", 2}} {
+			set8 := map[string]string{"Y": "ymm", "Z": "zmm"}[set.reg]
+			var names []string
+			for _, rows := range []int{8, 1} {
+				v := variant{fmt.Sprintf("dot%d%s%s", rows, t.letter, set.suffix), rows, set.reg, set.vb, t.shift, t.sfx, t.bcast, t.typ}
+				genDot(&b, v)
+				fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(k, rows int, a *%s, lda int, b, c *%s, ldc, flags int, bias *%s)\n", v.name, v.typ, v.typ, v.typ)
+				names = append(names, v.name)
+			}
+			tables = append(tables, fmt.Sprintf("%sDot%s = [2]asmDot[%s]{%s, %s}", set8, t.typ[5:], t.typ, names[0], names[1]))
+		}
+	}
+	fmt.Fprint(&g, "\n// The direct kernels by rows of a tile; the dot kernels of 8 rows and 1.\nvar (\n")
 	for _, t := range tables {
 		fmt.Fprintf(&g, "\t%s\n", t)
 	}
@@ -351,6 +370,113 @@ func genAdam(b *bytes.Buffer, v variant) {
 	p("JLT %s_loop", v.name)
 	fmt.Fprintf(b, "%s_done:\n", v.name)
 	p("LDMXCSR 0(SP)")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// genDot writes a kernel of dot products for a column C = A·b (b contiguous,
+// k a multiple of the vector width): rows at a time (8 or 1), each row's
+// products accumulated in a vector (FMAs with A read from memory), summed
+// across the vector, then bias (b's single value) and ReLU as the direct
+// kernels, stored at c[r·ldc] (or added, with flagAcc).
+func genDot(b *bytes.Buffer, v variant) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
+	r := func(i int) string { return fmt.Sprintf("%s%d", v.reg, i) }
+	x := func(i int) string { return fmt.Sprintf("X%d", i) }
+	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
+	R := v.rows
+	esz := 1 << v.shift
+	lbl := func(s string) string { return v.name + "_" + s }
+	mov := "VMOVUPS"
+	sc := "SS"
+	if v.sfx == "PD" {
+		mov, sc = "VMOVUPD", "SD"
+	}
+	fmt.Fprintf(b, "\n// func %s(k, rows int, a *%s, lda int, b, c *%s, ldc, flags int, bias *%s)\n", v.name, v.typ, v.typ, v.typ)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", v.name)
+	p("MOVQ lda+24(FP), R9")
+	p("SHLQ $%d, R9", v.shift)
+	p("MOVQ c+40(FP), DX")
+	p("MOVQ ldc+48(FP), R8")
+	p("SHLQ $%d, R8", v.shift)
+	p("MOVQ a+16(FP), R12") // the first row of the current group
+	p("CMPQ rows+8(FP), $0")
+	p("JLE %s", lbl("ret"))
+	fmt.Fprintf(b, "%s:\n", lbl("group"))
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ b+32(FP), DI")
+	p("MOVQ R12, SI")
+	p("LEAQ (SI)(R9*2), R10")
+	p("ADDQ R9, R10")
+	if R > 6 {
+		p("LEAQ (R10)(R9*2), R11")
+		p("ADDQ R9, R11")
+	}
+	rowAddr := func(row int) string {
+		base := []string{"SI", "R10", "R11"}[row/3]
+		if row%3 == 0 {
+			return "(" + base + ")"
+		}
+		return fmt.Sprintf("(%s)(R9*%d)", base, row%3)
+	}
+	for i := 0; i < R; i++ {
+		p("VXOR%s %s, %s, %s", v.sfx, r(i), r(i), r(i))
+	}
+	fmt.Fprintf(b, "%s:\n", lbl("loop"))
+	p("%s (DI), %s", mov, r(8))
+	for row := 0; row < R; row++ {
+		p("VFMADD231%s %s, %s, %s", v.sfx, rowAddr(row), r(8), r(row))
+	}
+	p("ADDQ $%d, SI", v.vb)
+	p("ADDQ $%d, R10", v.vb)
+	if R > 6 {
+		p("ADDQ $%d, R11", v.vb)
+	}
+	p("ADDQ $%d, DI", v.vb)
+	p("SUBQ $%d, CX", v.vb/esz)
+	p("JGT %s", lbl("loop"))
+	// Each row: sum its vector to lane 0, then the epilogue, then store.
+	p("MOVQ flags+56(FP), AX")
+	p("MOVQ DX, BX")
+	for row := 0; row < R; row++ {
+		if v.reg == "Z" {
+			p("VEXTRACTF64X4 $1, %s, Y9", r(row))
+			p("VADD%s Y9, %s, %s", v.sfx, y(row), y(row))
+		}
+		p("VEXTRACTF128 $1, %s, X9", y(row))
+		p("VADD%s X9, %s, %s", v.sfx, x(row), x(row))
+		if v.sfx == "PS" {
+			p("VMOVHLPS %s, %s, X9", x(row), x(row))
+			p("VADDPS X9, %s, %s", x(row), x(row))
+			p("VMOVSHDUP %s, X9", x(row))
+			p("VADDSS X9, %s, %s", x(row), x(row))
+		} else {
+			p("VPERMILPD $1, %s, X9", x(row))
+			p("VADDSD X9, %s, %s", x(row), x(row))
+		}
+		p("TESTQ $%d, AX", flagAcc)
+		p("JEQ %s_noacc%d", v.name, row)
+		p("VADD%s (BX), %s, %s", sc, x(row), x(row))
+		fmt.Fprintf(b, "%s_noacc%d:\n", v.name, row)
+		p("TESTQ $%d, AX", flagBias)
+		p("JEQ %s_nobias%d", v.name, row)
+		p("MOVQ bias+64(FP), CX")
+		p("VADD%s (CX), %s, %s", sc, x(row), x(row))
+		fmt.Fprintf(b, "%s_nobias%d:\n", v.name, row)
+		p("TESTQ $%d, AX", flagReLU)
+		p("JEQ %s_norelu%d", v.name, row)
+		p("VXORPD X10, X10, X10")
+		p("VMAX%s %s, X10, %s", sc, x(row), x(row))
+		p("VADD%s X10, %s, %s", sc, x(row), x(row))
+		fmt.Fprintf(b, "%s_norelu%d:\n", v.name, row)
+		p("VMOV%s %s, (BX)", sc, x(row))
+		p("ADDQ R8, BX")
+	}
+	p("MOVQ BX, DX")
+	p("LEAQ (R12)(R9*%d), R12", min(R, 8))
+	p("SUBQ $%d, rows+8(FP)", R)
+	p("JGT %s", lbl("group"))
+	fmt.Fprintf(b, "%s:\n", lbl("ret"))
 	p("VZEROUPPER")
 	p("RET")
 }
