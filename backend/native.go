@@ -50,6 +50,7 @@ type native[T float] struct {
 	shards   []part[T]
 	runShard func(lo, hi int)
 	x, y     []float64 // the batch being computed (for runShard)
+	g2       []T       // the second shard's gradient, to be added to g (nil: none)
 	n        int
 	t        int // Adam step count
 	p, g     []T // flat parameters and gradients: W0 b0 W1 b1 …
@@ -173,7 +174,8 @@ func (e *native[T]) setNet(net *Net) {
 // narrowLayer is the largest in·out whose transposed weights are kept.
 const narrowLayer = 128 * 128
 
-// transpose refreshes wt from w.
+// transpose refreshes wt from w, four rows of w at a time: each input unit
+// then writes four adjacent values of wt.
 func (e *native[T]) transpose() {
 	for l, wt := range e.wt {
 		if wt == nil {
@@ -181,9 +183,16 @@ func (e *native[T]) transpose() {
 		}
 		in, out := e.sizes[l], e.sizes[l+1]
 		w := e.w[l]
-		for o := 0; o < out; o++ {
-			row := w[o*in : (o+1)*in]
-			for i, v := range row {
+		o := 0
+		for ; o+4 <= out; o += 4 {
+			r0, r1, r2, r3 := w[o*in:(o+1)*in], w[(o+1)*in:(o+2)*in], w[(o+2)*in:(o+3)*in], w[(o+3)*in:(o+4)*in]
+			for i, v := range r0 {
+				d := wt[i*out+o : i*out+o+4]
+				d[0], d[1], d[2], d[3] = v, r1[i], r2[i], r3[i]
+			}
+		}
+		for ; o < out; o++ {
+			for i, v := range w[o*in : (o+1)*in] {
 				wt[i*out+o] = v
 			}
 		}
@@ -271,7 +280,7 @@ func (e *native[T]) backward(pt *part[T], y []float64) {
 // shards on two goroutines when the batch is large.
 func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	e.grow(n)
-	e.n = n
+	e.n, e.g2 = n, nil
 	S := numShards(n, len(e.p), e.maxW)
 	if S == 1 {
 		e.whole.lo, e.whole.hi = 0, n
@@ -286,11 +295,20 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	e.x, e.y = x, y
 	e.pool.Split(S, 1, e.runShard)
 	e.x, e.y = nil, nil
-	g, g1 := e.g, e.shards[1].g[:len(e.g)]
-	for i, v := range g1 {
+	e.g2 = e.shards[1].g // added to e.g by Adam, or by sumGrads
+	return (e.shards[0].loss + e.shards[1].loss) / float64(n)
+}
+
+// sumGrads adds the second shard's gradient into e.g, if any.
+func (e *native[T]) sumGrads() {
+	if e.g2 == nil {
+		return
+	}
+	g, g2 := e.g, e.g2[:len(e.g)]
+	for i, v := range g2 {
 		g[i] += v
 	}
-	return (e.shards[0].loss + e.shards[1].loss) / float64(n)
+	e.g2 = nil
 }
 
 func (e *native[T]) shardRange(lo, hi int) {
@@ -320,12 +338,17 @@ func (e *native[T]) adamStep(lr float64) {
 }
 
 func (e *native[T]) adamRange(lo, hi int) {
-	e.pool.Adam(e.p[lo:hi], e.g[lo:hi], e.m[lo:hi], e.v[lo:hi], &e.adamK)
+	var g2 []T
+	if e.g2 != nil {
+		g2 = e.g2[lo:hi]
+	}
+	e.pool.Adam2(e.p[lo:hi], e.g[lo:hi], g2, e.m[lo:hi], e.v[lo:hi], &e.adamK)
 }
 
 func (e *native[T]) Gradient(dst *Net, x, y []float64) (float64, error) {
 	n := checkBatch(e.sizes, x, y)
 	loss := e.gradient(x, y, n)
+	e.sumGrads()
 	for l := range e.gw {
 		for i, v := range e.gw[l] {
 			dst.W[l][i] = float64(v)

@@ -2442,8 +2442,8 @@ direct1x32sz_ret:
 	VZEROUPPER
 	RET
 
-// func adam4d(n int, p, grad, m, v *float64, k *[8]float64)
-TEXT ·adam4d(SB), NOSPLIT, $8-48
+// func adam4d(n int, p, grad, grad2, m, v *float64, k *[8]float64)
+TEXT ·adam4d(SB), NOSPLIT, $8-56
 	STMXCSR 0(SP)
 	MOVL 0(SP), AX
 	ORL $0x8040, AX
@@ -2452,9 +2452,10 @@ TEXT ·adam4d(SB), NOSPLIT, $8-48
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
-	MOVQ m+24(FP), R8
-	MOVQ v+32(FP), R9
-	MOVQ k+40(FP), AX
+	MOVQ grad2+24(FP), DX
+	MOVQ m+32(FP), R8
+	MOVQ v+40(FP), R9
+	MOVQ k+48(FP), AX
 	VBROADCASTSD 0(AX), Y8
 	VBROADCASTSD 8(AX), Y9
 	VBROADCASTSD 16(AX), Y10
@@ -2466,6 +2467,8 @@ TEXT ·adam4d(SB), NOSPLIT, $8-48
 	XORQ BX, BX
 	TESTQ CX, CX
 	JEQ adam4d_done
+	TESTQ DX, DX
+	JNE adam4d_loop2
 adam4d_loop:
 	VMOVUPD (SI)(BX*8), Y0
 	VMOVUPD (R8)(BX*8), Y1
@@ -2491,13 +2494,40 @@ adam4d_loop:
 	ADDQ $4, BX
 	CMPQ BX, CX
 	JLT adam4d_loop
+	JMP adam4d_done
+adam4d_loop2:
+	VMOVUPD (SI)(BX*8), Y0
+	VADDPD (DX)(BX*8), Y0, Y0
+	VMOVUPD (R8)(BX*8), Y1
+	VMOVUPD (R9)(BX*8), Y2
+	VMOVUPD (DI)(BX*8), Y3
+	VMULPD Y8, Y1, Y1
+	VMULPD Y9, Y0, Y4
+	VADDPD Y4, Y1, Y1
+	VMOVUPD Y1, (R8)(BX*8)
+	VMULPD Y10, Y2, Y2
+	VMULPD Y11, Y0, Y4
+	VMULPD Y0, Y4, Y4
+	VADDPD Y4, Y2, Y2
+	VMOVUPD Y2, (R9)(BX*8)
+	VMULPD Y14, Y1, Y5
+	VMULPD Y13, Y5, Y5
+	VMULPD Y15, Y2, Y6
+	VSQRTPD Y6, Y6
+	VADDPD Y12, Y6, Y6
+	VDIVPD Y6, Y5, Y5
+	VADDPD Y5, Y3, Y3
+	VMOVUPD Y3, (DI)(BX*8)
+	ADDQ $4, BX
+	CMPQ BX, CX
+	JLT adam4d_loop2
 adam4d_done:
 	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
 
-// func adam8s(n int, p, grad, m, v *float32, k *[8]float32)
-TEXT ·adam8s(SB), NOSPLIT, $8-48
+// func adam8s(n int, p, grad, grad2, m, v *float32, k *[8]float32)
+TEXT ·adam8s(SB), NOSPLIT, $8-56
 	STMXCSR 0(SP)
 	MOVL 0(SP), AX
 	ORL $0x8040, AX
@@ -2506,9 +2536,10 @@ TEXT ·adam8s(SB), NOSPLIT, $8-48
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
-	MOVQ m+24(FP), R8
-	MOVQ v+32(FP), R9
-	MOVQ k+40(FP), AX
+	MOVQ grad2+24(FP), DX
+	MOVQ m+32(FP), R8
+	MOVQ v+40(FP), R9
+	MOVQ k+48(FP), AX
 	VBROADCASTSS 0(AX), Y8
 	VBROADCASTSS 4(AX), Y9
 	VBROADCASTSS 8(AX), Y10
@@ -2520,6 +2551,8 @@ TEXT ·adam8s(SB), NOSPLIT, $8-48
 	XORQ BX, BX
 	TESTQ CX, CX
 	JEQ adam8s_done
+	TESTQ DX, DX
+	JNE adam8s_loop2
 adam8s_loop:
 	VMOVUPS (SI)(BX*4), Y0
 	VMOVUPS (R8)(BX*4), Y1
@@ -2545,13 +2578,40 @@ adam8s_loop:
 	ADDQ $8, BX
 	CMPQ BX, CX
 	JLT adam8s_loop
+	JMP adam8s_done
+adam8s_loop2:
+	VMOVUPS (SI)(BX*4), Y0
+	VADDPS (DX)(BX*4), Y0, Y0
+	VMOVUPS (R8)(BX*4), Y1
+	VMOVUPS (R9)(BX*4), Y2
+	VMOVUPS (DI)(BX*4), Y3
+	VMULPS Y8, Y1, Y1
+	VMULPS Y9, Y0, Y4
+	VADDPS Y4, Y1, Y1
+	VMOVUPS Y1, (R8)(BX*4)
+	VMULPS Y10, Y2, Y2
+	VMULPS Y11, Y0, Y4
+	VMULPS Y0, Y4, Y4
+	VADDPS Y4, Y2, Y2
+	VMOVUPS Y2, (R9)(BX*4)
+	VMULPS Y14, Y1, Y5
+	VMULPS Y13, Y5, Y5
+	VMULPS Y15, Y2, Y6
+	VSQRTPS Y6, Y6
+	VADDPS Y12, Y6, Y6
+	VDIVPS Y6, Y5, Y5
+	VADDPS Y5, Y3, Y3
+	VMOVUPS Y3, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT adam8s_loop2
 adam8s_done:
 	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
 
-// func adam8dz(n int, p, grad, m, v *float64, k *[8]float64)
-TEXT ·adam8dz(SB), NOSPLIT, $8-48
+// func adam8dz(n int, p, grad, grad2, m, v *float64, k *[8]float64)
+TEXT ·adam8dz(SB), NOSPLIT, $8-56
 	STMXCSR 0(SP)
 	MOVL 0(SP), AX
 	ORL $0x8040, AX
@@ -2560,9 +2620,10 @@ TEXT ·adam8dz(SB), NOSPLIT, $8-48
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
-	MOVQ m+24(FP), R8
-	MOVQ v+32(FP), R9
-	MOVQ k+40(FP), AX
+	MOVQ grad2+24(FP), DX
+	MOVQ m+32(FP), R8
+	MOVQ v+40(FP), R9
+	MOVQ k+48(FP), AX
 	VBROADCASTSD 0(AX), Z8
 	VBROADCASTSD 8(AX), Z9
 	VBROADCASTSD 16(AX), Z10
@@ -2574,6 +2635,8 @@ TEXT ·adam8dz(SB), NOSPLIT, $8-48
 	XORQ BX, BX
 	TESTQ CX, CX
 	JEQ adam8dz_done
+	TESTQ DX, DX
+	JNE adam8dz_loop2
 adam8dz_loop:
 	VMOVUPD (SI)(BX*8), Z0
 	VMOVUPD (R8)(BX*8), Z1
@@ -2599,13 +2662,40 @@ adam8dz_loop:
 	ADDQ $8, BX
 	CMPQ BX, CX
 	JLT adam8dz_loop
+	JMP adam8dz_done
+adam8dz_loop2:
+	VMOVUPD (SI)(BX*8), Z0
+	VADDPD (DX)(BX*8), Z0, Z0
+	VMOVUPD (R8)(BX*8), Z1
+	VMOVUPD (R9)(BX*8), Z2
+	VMOVUPD (DI)(BX*8), Z3
+	VMULPD Z8, Z1, Z1
+	VMULPD Z9, Z0, Z4
+	VADDPD Z4, Z1, Z1
+	VMOVUPD Z1, (R8)(BX*8)
+	VMULPD Z10, Z2, Z2
+	VMULPD Z11, Z0, Z4
+	VMULPD Z0, Z4, Z4
+	VADDPD Z4, Z2, Z2
+	VMOVUPD Z2, (R9)(BX*8)
+	VMULPD Z14, Z1, Z5
+	VMULPD Z13, Z5, Z5
+	VMULPD Z15, Z2, Z6
+	VSQRTPD Z6, Z6
+	VADDPD Z12, Z6, Z6
+	VDIVPD Z6, Z5, Z5
+	VADDPD Z5, Z3, Z3
+	VMOVUPD Z3, (DI)(BX*8)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT adam8dz_loop2
 adam8dz_done:
 	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
 
-// func adam16sz(n int, p, grad, m, v *float32, k *[8]float32)
-TEXT ·adam16sz(SB), NOSPLIT, $8-48
+// func adam16sz(n int, p, grad, grad2, m, v *float32, k *[8]float32)
+TEXT ·adam16sz(SB), NOSPLIT, $8-56
 	STMXCSR 0(SP)
 	MOVL 0(SP), AX
 	ORL $0x8040, AX
@@ -2614,9 +2704,10 @@ TEXT ·adam16sz(SB), NOSPLIT, $8-48
 	MOVQ n+0(FP), CX
 	MOVQ p+8(FP), DI
 	MOVQ grad+16(FP), SI
-	MOVQ m+24(FP), R8
-	MOVQ v+32(FP), R9
-	MOVQ k+40(FP), AX
+	MOVQ grad2+24(FP), DX
+	MOVQ m+32(FP), R8
+	MOVQ v+40(FP), R9
+	MOVQ k+48(FP), AX
 	VBROADCASTSS 0(AX), Z8
 	VBROADCASTSS 4(AX), Z9
 	VBROADCASTSS 8(AX), Z10
@@ -2628,6 +2719,8 @@ TEXT ·adam16sz(SB), NOSPLIT, $8-48
 	XORQ BX, BX
 	TESTQ CX, CX
 	JEQ adam16sz_done
+	TESTQ DX, DX
+	JNE adam16sz_loop2
 adam16sz_loop:
 	VMOVUPS (SI)(BX*4), Z0
 	VMOVUPS (R8)(BX*4), Z1
@@ -2653,6 +2746,33 @@ adam16sz_loop:
 	ADDQ $16, BX
 	CMPQ BX, CX
 	JLT adam16sz_loop
+	JMP adam16sz_done
+adam16sz_loop2:
+	VMOVUPS (SI)(BX*4), Z0
+	VADDPS (DX)(BX*4), Z0, Z0
+	VMOVUPS (R8)(BX*4), Z1
+	VMOVUPS (R9)(BX*4), Z2
+	VMOVUPS (DI)(BX*4), Z3
+	VMULPS Z8, Z1, Z1
+	VMULPS Z9, Z0, Z4
+	VADDPS Z4, Z1, Z1
+	VMOVUPS Z1, (R8)(BX*4)
+	VMULPS Z10, Z2, Z2
+	VMULPS Z11, Z0, Z4
+	VMULPS Z0, Z4, Z4
+	VADDPS Z4, Z2, Z2
+	VMOVUPS Z2, (R9)(BX*4)
+	VMULPS Z14, Z1, Z5
+	VMULPS Z13, Z5, Z5
+	VMULPS Z15, Z2, Z6
+	VSQRTPS Z6, Z6
+	VADDPS Z12, Z6, Z6
+	VDIVPS Z6, Z5, Z5
+	VADDPS Z5, Z3, Z3
+	VMOVUPS Z3, (DI)(BX*4)
+	ADDQ $16, BX
+	CMPQ BX, CX
+	JLT adam16sz_loop2
 adam16sz_done:
 	LDMXCSR 0(SP)
 	VZEROUPPER

@@ -137,33 +137,60 @@ func testAdam[T Float](t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, kern := range testKernels() {
 		pl := newPool[T](1, kern)
-		for _, n := range []int{1, 7, 8, 16, 33, 1000} {
-			p0, g := randSlice[T](r, n), randSlice[T](r, n)
-			p1, p2 := append([]T(nil), p0...), append([]T(nil), p0...)
-			m1, v1 := make([]T, n), make([]T, n)
-			sub := T(5 * math.SmallestNonzeroFloat32) // subnormal in T
-			if _, is64 := any(sub).(float64); is64 {
-				sub = T(5 * math.SmallestNonzeroFloat64)
-			}
-			for i := 0; i < n; i += 3 {
-				// A dead unit's moments: subnormal, gradient 0.
-				g[i], m1[i], v1[i] = 0, sub*T(1+i%3), -sub
-			}
-			m2, v2 := append([]T(nil), m1...), append([]T(nil), v1...)
-			for step := 1; step <= 3; step++ {
-				k := NewAdamConsts[T](0.9, 0.999, 1e-8, 1e-3, step)
-				pl.Adam(p1, g, m1, v1, &k)
-				adamGo(p2, g, m2, v2, &k)
-			}
-			for i := range p1 {
-				if p1[i] != p2[i] || m1[i] != m2[i] || v1[i] != v2[i] {
-					t.Fatalf("%s n=%d: element %d: p %v/%v m %v/%v v %v/%v", kern, n, i, p1[i], p2[i], m1[i], m2[i], v1[i], v2[i])
+		for _, two := range []bool{false, true} {
+			for _, n := range []int{1, 7, 8, 16, 33, 1000} {
+				p0, g := randSlice[T](r, n), randSlice[T](r, n)
+				var g2 []T // the second shard's gradient, or none
+				if two {
+					g2 = randSlice[T](r, n)
 				}
-				if p1[i] == p0[i] && g[i] != 0 {
-					t.Fatalf("%s n=%d: element %d did not move", kern, n, i)
+				p1, p2 := append([]T(nil), p0...), append([]T(nil), p0...)
+				m1, v1 := make([]T, n), make([]T, n)
+				sub := T(5 * math.SmallestNonzeroFloat32) // subnormal in T
+				if _, is64 := any(sub).(float64); is64 {
+					sub = T(5 * math.SmallestNonzeroFloat64)
 				}
-				if g[i] == 0 && (m1[i] != 0 || v1[i] != 0) {
-					t.Fatalf("%s n=%d: element %d: subnormal moments %v, %v not flushed", kern, n, i, m1[i], v1[i])
+				for i := 0; i < n; i += 3 {
+					// A dead unit's moments: subnormal, gradient 0.
+					g[i], m1[i], v1[i] = 0, sub*T(1+i%3), -sub
+					if two {
+						g2[i] = sub // a subnormal half, flushed
+					}
+				}
+				m2, v2 := append([]T(nil), m1...), append([]T(nil), v1...)
+				for step := 1; step <= 3; step++ {
+					k := NewAdamConsts[T](0.9, 0.999, 1e-8, 1e-3, step)
+					pl.Adam2(p1, g, g2, m1, v1, &k)
+					adamGo(p2, g, g2, m2, v2, &k)
+				}
+				for i := range p1 {
+					if p1[i] != p2[i] || m1[i] != m2[i] || v1[i] != v2[i] {
+						t.Fatalf("%s two=%v n=%d: element %d: p %v/%v m %v/%v v %v/%v", kern, two, n, i, p1[i], p2[i], m1[i], m2[i], v1[i], v2[i])
+					}
+					if p1[i] == p0[i] && g[i] != 0 {
+						t.Fatalf("%s two=%v n=%d: element %d did not move", kern, two, n, i)
+					}
+					if g[i] == 0 && (m1[i] != 0 || v1[i] != 0) {
+						t.Fatalf("%s two=%v n=%d: element %d: subnormal moments %v, %v not flushed", kern, two, n, i, m1[i], v1[i])
+					}
+				}
+				if two {
+					// Adam2 on (g, g2) is Adam on g + g2 (normal values).
+					g, g2 := randSlice[T](r, n), randSlice[T](r, n)
+					sum := make([]T, n)
+					for i := range sum {
+						sum[i] = g[i] + g2[i]
+					}
+					pa, pb := append([]T(nil), p0...), append([]T(nil), p0...)
+					ma, va, mb, vb := make([]T, n), make([]T, n), make([]T, n), make([]T, n)
+					k := NewAdamConsts[T](0.9, 0.999, 1e-8, 1e-3, 1)
+					pl.Adam2(pa, g, g2, ma, va, &k)
+					pl.Adam(pb, sum, mb, vb, &k)
+					for i := range pa {
+						if pa[i] != pb[i] || ma[i] != mb[i] || va[i] != vb[i] {
+							t.Fatalf("%s n=%d: Adam2 element %d: %v, Adam on the sum %v", kern, n, i, pa[i], pb[i])
+						}
+					}
 				}
 			}
 		}

@@ -105,8 +105,8 @@ type Pool[T Float] struct {
 	// (mr, and 4, 2, 1 for the rows left over).
 	dk     directKernel[T]
 	dks    [9]directKernel[T]
-	dot    [2]asmDot[T]                      // dot kernels of 8 rows and 1 (nil: none)
-	adam   func(p, g, m, v []T, k *[8]T) int // the vectorized part of Adam, or nil
+	dot    [2]asmDot[T]                          // dot kernels of 8 rows and 1 (nil: none)
+	adam   func(p, g, g2, m, v []T, k *[8]T) int // the vectorized part of Adam, or nil
 	bufs   []scratch[T]
 	tasks  chan task
 	wg     sync.WaitGroup
@@ -128,22 +128,22 @@ func newPool[T Float](workers int, kernel string) *Pool[T] {
 		p.nr = 16
 		p.setKernels(any(zmmDirect64).([9]asmKernel[T]))
 		p.dot = any(zmmDot64).([2]asmDot[T])
-		p.adam = any(asm512Adam64).(func([]T, []T, []T, []T, *[8]T) int)
+		p.adam = any(asm512Adam64).(func([]T, []T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx512":
 		p.nr = 32
 		p.setKernels(any(zmmDirect32).([9]asmKernel[T]))
 		p.dot = any(zmmDot32).([2]asmDot[T])
-		p.adam = any(asm512Adam32).(func([]T, []T, []T, []T, *[8]T) int)
+		p.adam = any(asm512Adam32).(func([]T, []T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma" && f64:
 		p.nr = 8
 		p.setKernels(any(ymmDirect64).([9]asmKernel[T]))
 		p.dot = any(ymmDot64).([2]asmDot[T])
-		p.adam = any(asmAdam64).(func([]T, []T, []T, []T, *[8]T) int)
+		p.adam = any(asmAdam64).(func([]T, []T, []T, []T, []T, *[8]T) int)
 	case kernel == "avx2-fma":
 		p.nr = 16
 		p.setKernels(any(ymmDirect32).([9]asmKernel[T]))
 		p.dot = any(ymmDot32).([2]asmDot[T])
-		p.adam = any(asmAdam32).(func([]T, []T, []T, []T, *[8]T) int)
+		p.adam = any(asmAdam32).(func([]T, []T, []T, []T, []T, *[8]T) int)
 	default:
 		p.nr = 8
 		if !f64 {

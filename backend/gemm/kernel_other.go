@@ -14,7 +14,7 @@ var (
 	ymmDot32, zmmDot32       [2]asmDot[float32]
 )
 
-func asmAdam64(p, g, m, v []float64, k *[8]float64) int    { return 0 }
-func asmAdam32(p, g, m, v []float32, k *[8]float32) int    { return 0 }
-func asm512Adam64(p, g, m, v []float64, k *[8]float64) int { return 0 }
-func asm512Adam32(p, g, m, v []float32, k *[8]float32) int { return 0 }
+func asmAdam64(p, g, g2, m, v []float64, k *[8]float64) int    { return 0 }
+func asmAdam32(p, g, g2, m, v []float32, k *[8]float32) int    { return 0 }
+func asm512Adam64(p, g, g2, m, v []float64, k *[8]float64) int { return 0 }
+func asm512Adam32(p, g, g2, m, v []float32, k *[8]float32) int { return 0 }

@@ -51,16 +51,16 @@ func direct2x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *
 func direct1x32sz(k, tiles int, a *float32, rs, qs int, b *float32, ldb int, c *float32, ldc int, flags int, bias, mask *float32, ldm int, colsum *float32)
 
 //go:noescape
-func adam4d(n int, p, grad, m, v *float64, k *[8]float64)
+func adam4d(n int, p, grad, grad2, m, v *float64, k *[8]float64)
 
 //go:noescape
-func adam8s(n int, p, grad, m, v *float32, k *[8]float32)
+func adam8s(n int, p, grad, grad2, m, v *float32, k *[8]float32)
 
 //go:noescape
-func adam8dz(n int, p, grad, m, v *float64, k *[8]float64)
+func adam8dz(n int, p, grad, grad2, m, v *float64, k *[8]float64)
 
 //go:noescape
-func adam16sz(n int, p, grad, m, v *float32, k *[8]float32)
+func adam16sz(n int, p, grad, grad2, m, v *float32, k *[8]float32)
 
 //go:noescape
 func dot8d(k, rows int, a *float64, lda int, b, c *float64, ldc, flags int, bias *float64)

@@ -73,7 +73,7 @@ func main() {
 		{"adam16sz", 0, "Z", 64, 2, "PS", "SS", "float32"},
 	} {
 		genAdam(&b, v)
-		fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(n int, p, grad, m, v *%s, k *[8]%s)\n", v.name, v.typ, v.typ)
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(n int, p, grad, grad2, m, v *%s, k *[8]%s)\n", v.name, v.typ, v.typ)
 	}
 	for _, set := range []struct {
 		reg, suffix string
@@ -317,8 +317,8 @@ func genAdam(b *bytes.Buffer, v variant) {
 	if v.sfx == "PD" {
 		mov = "VMOVUPD"
 	}
-	fmt.Fprintf(b, "\n// func %s(n int, p, grad, m, v *%s, k *[8]%s)\n", v.name, v.typ, v.typ)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $8-48\n", v.name)
+	fmt.Fprintf(b, "\n// func %s(n int, p, grad, grad2, m, v *%s, k *[8]%s)\n", v.name, v.typ, v.typ)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $8-56\n", v.name)
 	// Flush subnormals to zero (MXCSR FTZ and DAZ) for the call: a moment of
 	// a parameter whose gradient stays 0 (a dead ReLU unit) decays into the
 	// subnormal range, where it sticks (0.9·5·2⁻¹⁰⁷⁴ rounds back to
@@ -331,9 +331,10 @@ func genAdam(b *bytes.Buffer, v variant) {
 	p("MOVQ n+0(FP), CX")
 	p("MOVQ p+8(FP), DI")
 	p("MOVQ grad+16(FP), SI")
-	p("MOVQ m+24(FP), R8")
-	p("MOVQ v+32(FP), R9")
-	p("MOVQ k+40(FP), AX")
+	p("MOVQ grad2+24(FP), DX")
+	p("MOVQ m+32(FP), R8")
+	p("MOVQ v+40(FP), R9")
+	p("MOVQ k+48(FP), AX")
 	esz := 1 << v.shift
 	for i := 0; i < 8; i++ {
 		p("VBROADCAST%s %d(AX), %s", v.bcast, i*esz, r(8+i))
@@ -342,32 +343,49 @@ func genAdam(b *bytes.Buffer, v variant) {
 	p("XORQ BX, BX")
 	p("TESTQ CX, CX")
 	p("JEQ %s_done", v.name)
-	fmt.Fprintf(b, "%s_loop:\n", v.name)
 	idx := func(base string) string { return fmt.Sprintf("(%s)(BX*%d)", base, esz) }
-	p("%s %s, %s", mov, idx("SI"), r(0))            // g
-	p("%s %s, %s", mov, idx("R8"), r(1))            // m
-	p("%s %s, %s", mov, idx("R9"), r(2))            // v
-	p("%s %s, %s", mov, idx("DI"), r(3))            // p
-	p("VMUL%s %s, %s, %s", v.sfx, r(8), r(1), r(1)) // b1·m
-	p("VMUL%s %s, %s, %s", v.sfx, r(9), r(0), r(4)) // (1−b1)·g
-	p("VADD%s %s, %s, %s", v.sfx, r(4), r(1), r(1)) // m
-	p("%s %s, %s", mov, r(1), idx("R8"))
-	p("VMUL%s %s, %s, %s", v.sfx, r(10), r(2), r(2)) // b2·v
-	p("VMUL%s %s, %s, %s", v.sfx, r(11), r(0), r(4)) // (1−b2)·g
-	p("VMUL%s %s, %s, %s", v.sfx, r(0), r(4), r(4))  // ·g
-	p("VADD%s %s, %s, %s", v.sfx, r(4), r(2), r(2))  // v
-	p("%s %s, %s", mov, r(2), idx("R9"))
-	p("VMUL%s %s, %s, %s", v.sfx, r(14), r(1), r(5)) // m·c1
-	p("VMUL%s %s, %s, %s", v.sfx, r(13), r(5), r(5)) // −lr·(m·c1)
-	p("VMUL%s %s, %s, %s", v.sfx, r(15), r(2), r(6)) // v·c2
-	p("VSQRT%s %s, %s", v.sfx, r(6), r(6))
-	p("VADD%s %s, %s, %s", v.sfx, r(12), r(6), r(6)) // + ε
-	p("VDIV%s %s, %s, %s", v.sfx, r(6), r(5), r(5))
-	p("VADD%s %s, %s, %s", v.sfx, r(5), r(3), r(3))
-	p("%s %s, %s", mov, r(3), idx("DI"))
-	p("ADDQ $%d, BX", lanes)
-	p("CMPQ BX, CX")
-	p("JLT %s_loop", v.name)
+	// Two loops: the gradient alone, or the sum of two (grad2 ≠ nil: the
+	// gradients of a batch's two shards, added here rather than in a pass
+	// of their own).
+	p("TESTQ DX, DX")
+	p("JNE %s_loop2", v.name)
+	for _, two := range []bool{false, true} {
+		loop := v.name + "_loop"
+		if two {
+			loop += "2"
+		}
+		fmt.Fprintf(b, "%s:\n", loop)
+		p("%s %s, %s", mov, idx("SI"), r(0)) // g
+		if two {
+			p("VADD%s %s, %s, %s", v.sfx, idx("DX"), r(0), r(0)) // g + g2
+		}
+		p("%s %s, %s", mov, idx("R8"), r(1))            // m
+		p("%s %s, %s", mov, idx("R9"), r(2))            // v
+		p("%s %s, %s", mov, idx("DI"), r(3))            // p
+		p("VMUL%s %s, %s, %s", v.sfx, r(8), r(1), r(1)) // b1·m
+		p("VMUL%s %s, %s, %s", v.sfx, r(9), r(0), r(4)) // (1−b1)·g
+		p("VADD%s %s, %s, %s", v.sfx, r(4), r(1), r(1)) // m
+		p("%s %s, %s", mov, r(1), idx("R8"))
+		p("VMUL%s %s, %s, %s", v.sfx, r(10), r(2), r(2)) // b2·v
+		p("VMUL%s %s, %s, %s", v.sfx, r(11), r(0), r(4)) // (1−b2)·g
+		p("VMUL%s %s, %s, %s", v.sfx, r(0), r(4), r(4))  // ·g
+		p("VADD%s %s, %s, %s", v.sfx, r(4), r(2), r(2))  // v
+		p("%s %s, %s", mov, r(2), idx("R9"))
+		p("VMUL%s %s, %s, %s", v.sfx, r(14), r(1), r(5)) // m·c1
+		p("VMUL%s %s, %s, %s", v.sfx, r(13), r(5), r(5)) // −lr·(m·c1)
+		p("VMUL%s %s, %s, %s", v.sfx, r(15), r(2), r(6)) // v·c2
+		p("VSQRT%s %s, %s", v.sfx, r(6), r(6))
+		p("VADD%s %s, %s, %s", v.sfx, r(12), r(6), r(6)) // + ε
+		p("VDIV%s %s, %s, %s", v.sfx, r(6), r(5), r(5))
+		p("VADD%s %s, %s, %s", v.sfx, r(5), r(3), r(3))
+		p("%s %s, %s", mov, r(3), idx("DI"))
+		p("ADDQ $%d, BX", lanes)
+		p("CMPQ BX, CX")
+		p("JLT %s", loop)
+		if !two {
+			p("JMP %s_done", v.name)
+		}
+	}
 	fmt.Fprintf(b, "%s_done:\n", v.name)
 	p("LDMXCSR 0(SP)")
 	p("VZEROUPPER")
