@@ -344,7 +344,7 @@ func (m *Model) applyEvent(ev experiment.Event) tea.Cmd {
 		if ev.Err != nil {
 			m.setStatus(false, "run stopped: %v", ev.Err)
 		} else if f := r.result.Final(); f != nil {
-			m.setStatus(true, "finished in %s: the worst error L∞ is %.1f× the RMS error L2 — try more samples", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
+			m.setStatus(true, "finished in %s: the worst error L∞ is %.1f× L2 — try more samples", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
 		}
 		m.opt.Log.Printf("run %d: done err=%v", r.id, ev.Err)
 		return m.refreshFunction()
@@ -690,9 +690,23 @@ func (m Model) statusView(w int) string {
 	if n := len(r.hist); n > 0 {
 		c := r.hist[n-1]
 		ratio := c.Linf / c.L2
-		line2 = fmt.Sprintf("epoch %d:  L1 %s  L2 %s  L∞/L2 %s  L∞ %s at x=%s",
-			c.Epoch, st.Value.Render(fmt.Sprintf("%.3g", c.L1)), st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
-			st.Value.Render(fmt.Sprintf("%.1f×", ratio)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), point(c.ArgMax))
+		// The fullest line that fits: 3 decimals in the location, then 2,
+		// then without L1 (a point in d ≥ 3 does not fit 80 columns whole).
+		for _, v := range []struct {
+			digits int
+			l1     bool
+		}{{3, true}, {2, true}, {2, false}} {
+			l1 := ""
+			if v.l1 {
+				l1 = "L1 " + st.Value.Render(fmt.Sprintf("%.3g", c.L1)) + "  "
+			}
+			line2 = fmt.Sprintf("epoch %d:  %sL2 %s  L∞/L2 %s  L∞ %s at x=%s",
+				c.Epoch, l1, st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
+				st.Value.Render(fmt.Sprintf("%.1f×", ratio)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), pointDigits(c.ArgMax, v.digits))
+			if ansi.StringWidth(line2) <= w {
+				break
+			}
+		}
 	}
 	msg := m.status
 	if m.statusOK {
@@ -724,10 +738,14 @@ func humanRate(v float64) string {
 	}
 }
 
-func point(x []float64) string {
+func point(x []float64) string { return pointDigits(x, 3) }
+
+// pointDigits formats a point with the given decimals, eliding coordinates
+// after the third of a point in more than four dimensions.
+func pointDigits(x []float64, digits int) string {
 	parts := make([]string, len(x))
 	for i, v := range x {
-		parts[i] = fmt.Sprintf("%.3f", v)
+		parts[i] = fmt.Sprintf("%.*f", digits, v)
 	}
 	if len(parts) == 1 {
 		return parts[0]

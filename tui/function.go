@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/backend"
@@ -126,6 +127,9 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 		where = fmt.Sprintf("on the diagonal x = (t, …, t) of [−½, ½]^%d", fd.dim)
 	}
 	head := st.Teacher.Render("── target") + "  " + st.Student.Render("━━ student") + st.Muted.Render("  "+where)
+	if fd.dim > 1 && ansi.StringWidth(head) > w {
+		head = st.Teacher.Render("── target") + "  " + st.Student.Render("━━ student") + st.Muted.Render("  on x = (t, …, t)")
+	}
 	extra := 2 // the head line and the worst-error marker
 	if fd.rug != nil {
 		extra++

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,9 +15,10 @@ import (
 
 // goldenModel is the explorer at a fixed size, part-way (upTo epochs) through
 // a fixed-seed run, with fixed timings.
-func goldenModel(t *testing.T, w, h, upTo int) Model {
+func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 	t.Helper()
 	cfg := testConfig()
+	cfg.Dim = dim
 	ecfg := ExplorerConfig(cfg)
 	var start experiment.Event
 	res, err := experiment.Run(context.Background(), ecfg, experiment.Options{}, func(ev experiment.Event) error {
@@ -74,18 +77,26 @@ func checkGolden(t *testing.T, name, got string) {
 
 func TestGoldenViews(t *testing.T) {
 	for _, tc := range []struct {
-		w, h, upTo int
-		help, loss bool
+		w, h, upTo, dim int
+		help, loss      bool
 	}{
-		{80, 24, 24, false, false},
-		{120, 40, 24, false, true},
-		{80, 24, 40, true, false},
+		{80, 24, 24, 1, false, false},
+		{120, 40, 24, 1, false, true},
+		{80, 24, 40, 1, true, false},
+		{80, 24, 40, 3, false, false},
 	} {
-		m := goldenModel(t, tc.w, tc.h, tc.upTo)
+		m := goldenModel(t, tc.w, tc.h, tc.upTo, tc.dim)
 		m.showHelp, m.showLoss = tc.help, tc.loss
 		name := fmt.Sprintf("explorer_%dx%d_epoch%d", tc.w, tc.h, tc.upTo)
 		if tc.help {
 			name += "_help"
+		}
+		if tc.dim > 1 {
+			name += fmt.Sprintf("_d%d", tc.dim)
+			// The worst point's location is shown whole, even in 3 dimensions.
+			if !regexp.MustCompile(`at x=\(-?[0-9.]+,-?[0-9.]+,-?[0-9.]+\)`).MatchString(m.View()) {
+				t.Fatalf("%s: the checkpoint line cuts the location of the worst point:\n%s", name, m.View())
+			}
 		}
 		v := m.View()
 		for i, l := range splitLines(v) {
@@ -97,5 +108,27 @@ func TestGoldenViews(t *testing.T) {
 			t.Fatalf("%s: %d lines, want %d", name, n, tc.h)
 		}
 		checkGolden(t, name, v)
+	}
+}
+
+// TestStatusFitsNarrowTerminals: at 80 columns the checkpoint line of a run
+// in 3 dimensions shows the worst point whole (fewer decimals, then without
+// L1) instead of cutting it, and 120 columns keep every detail.
+func TestStatusFitsNarrowTerminals(t *testing.T) {
+	m := goldenModel(t, 80, 24, 40, 3)
+	c := &m.run.hist[len(m.run.hist)-1]
+	c.L1, c.L2, c.Linf = 0.00831, 0.0109, 0.0641
+	c.ArgMax = []float64{-0.4621, -0.4613, -0.5}
+	for _, tc := range []struct {
+		w    int
+		want string
+	}{
+		{80, "L1 0.00831  L2 0.0109  L∞/L2 5.9×  L∞ 0.0641 at x=(-0.46,-0.46,-0.50)"},
+		{70, "epoch 40:  L2 0.0109  L∞/L2 5.9×  L∞ 0.0641 at x=(-0.46,-0.46,-0.50)"},
+		{120, "L1 0.00831  L2 0.0109  L∞/L2 5.9×  L∞ 0.0641 at x=(-0.462,-0.461,-0.500)"},
+	} {
+		if v := m.statusView(tc.w); !strings.Contains(v, tc.want) {
+			t.Fatalf("%d columns: status\n%s\nlacks %q", tc.w, v, tc.want)
+		}
 	}
 }
