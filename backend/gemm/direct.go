@@ -59,19 +59,11 @@ func (p *Pool[T]) useDot() bool {
 // dotColumn computes the current product with the dot kernels.
 func (p *Pool[T]) dotColumn() {
 	j := &p.cur
-	flags := 0
-	var bias *T
+	flags, biasS, _, _, _ := j.epArgs(false) // bias and ReLU: useDot took no mask
 	if j.beta == 1 {
 		flags |= dirAcc
 	}
-	if ep := j.ep; ep != nil {
-		if ep.Bias != nil {
-			flags, bias = flags|dirBias, &ep.Bias[0]
-		}
-		if ep.ReLU {
-			flags |= dirReLU
-		}
-	}
+	bias := ptr(biasS)
 	full := j.m / 8 * 8
 	if full > 0 {
 		p.dot[0](j.k, full, &j.a[0], j.lda, &j.b[0], &j.c[0], j.ldc, flags, bias)
@@ -141,24 +133,9 @@ func (p *Pool[T]) directRows(w, lo, hi int) {
 	s := &p.bufs[w]
 	nr := p.nr
 	n, k := j.n, j.k
-	flags, ldm := 0, 0
-	var bias, mask, colsum []T
+	flags, bias, mask, ldm, colsum := j.epArgs(true)
 	if j.beta == 1 {
 		flags |= dirAcc
-	}
-	if ep := j.ep; ep != nil {
-		if ep.Bias != nil {
-			flags, bias = flags|dirBias, ep.Bias
-		}
-		if ep.ReLU {
-			flags |= dirReLU
-		}
-		if ep.Mask != nil {
-			flags, mask, ldm = flags|dirMask, ep.Mask, ep.LdMask
-		}
-		if ep.ColSum != nil {
-			flags, colsum = flags|dirColSum, ep.ColSum
-		}
 	}
 	rs, qs := j.lda, 1
 	if j.tA {

@@ -288,6 +288,28 @@ func (p *Pool[T]) GemmEpilogue(tA, tB bool, m, n, k int, alpha T, a []T, lda int
 	}
 }
 
+// epArgs is the current epilogue as kernel flags and operands, the column
+// sums only when colSum (workers splitting the rows would race on them).
+func (j *job[T]) epArgs(colSum bool) (flags int, bias, mask []T, ldm int, colsum []T) {
+	ep := j.ep
+	if ep == nil {
+		return
+	}
+	if ep.Bias != nil {
+		flags, bias = flags|dirBias, ep.Bias
+	}
+	if ep.ReLU {
+		flags |= dirReLU
+	}
+	if ep.Mask != nil {
+		flags, mask, ldm = flags|dirMask, ep.Mask, ep.LdMask
+	}
+	if ep.ColSum != nil && colSum {
+		flags, colsum = flags|dirColSum, ep.ColSum
+	}
+	return
+}
+
 // colSums adds the column sums of C to the epilogue's ColSum, after the
 // workers are done (they split C's rows and would race on the sums).
 func (p *Pool[T]) colSums() { p.colSumsOf(0, p.cur.m, 0, p.cur.n) }
@@ -369,22 +391,7 @@ func (p *Pool[T]) part(w, lo, hi, clo, chi int, colSum bool) {
 		}
 		return
 	}
-	epFlags, ldm := 0, 0
-	var bias, mask, colsum []T
-	if ep := j.ep; ep != nil {
-		if ep.Bias != nil {
-			epFlags, bias = epFlags|dirBias, ep.Bias
-		}
-		if ep.ReLU {
-			epFlags |= dirReLU
-		}
-		if ep.Mask != nil {
-			epFlags, mask, ldm = epFlags|dirMask, ep.Mask, ep.LdMask
-		}
-		if ep.ColSum != nil && colSum {
-			epFlags, colsum = epFlags|dirColSum, ep.ColSum
-		}
-	}
+	epFlags, bias, mask, ldm, colsum := j.epArgs(colSum)
 	npan := (n + nr - 1) / nr
 	s.b = grow(s.b, min(kc, k)*npan*nr)
 	bm := mc / mr * mr // rows of a packed A block: whole tiles

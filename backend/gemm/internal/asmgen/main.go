@@ -120,6 +120,26 @@ const (
 	flagColSum = 16
 )
 
+// rowAddr is the address of row `row` of a tile's A: rows 0–2 from SI,
+// 3–5 from R10, 6–7 from R11, each base + (row mod 3)·rs (rs in R9).
+func rowAddr(row int) string {
+	base := []string{"SI", "R10", "R11"}[row/3]
+	if row%3 == 0 {
+		return "(" + base + ")"
+	}
+	return fmt.Sprintf("(%s)(R9*%d)", base, row%3)
+}
+
+// rowBases sets R10 (and R11) from SI for a tile of R rows.
+func rowBases(p func(string, ...any), R int) {
+	p("LEAQ (SI)(R9*2), R10")
+	p("ADDQ R9, R10")
+	if R > 6 {
+		p("LEAQ (R10)(R9*2), R11")
+		p("ADDQ R9, R11")
+	}
+}
+
 // gen writes a direct kernel. Registers: accumulators 0…2·rows−1 (row r,
 // half h in 2r+h), B's two vectors, one broadcast per row (or one shared, in
 // ymm with 6 rows), a zero; rows 0–2 of A are addressed from SI, 3–5 from
@@ -139,13 +159,6 @@ func gen(b *bytes.Buffer, v variant) {
 		// Too few ymm registers for a broadcast per row: the rows take
 		// turns in one (register renaming keeps the FMAs independent).
 		bc = func(int) string { return r(14) }
-	}
-	rowAddr := func(row int) string {
-		base := []string{"SI", "R10", "R11"}[row/3]
-		if row%3 == 0 {
-			return "(" + base + ")"
-		}
-		return fmt.Sprintf("(%s)(R9*%d)", base, row%3)
 	}
 	lbl := func(s string) string { return v.name + "_" + s }
 	mov := "VMOVUPS"
@@ -177,12 +190,7 @@ func gen(b *bytes.Buffer, v variant) {
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+16(FP), SI")
 	p("MOVQ b+40(FP), DI")
-	p("LEAQ (SI)(R9*2), R10")
-	p("ADDQ R9, R10")
-	if R > 6 {
-		p("LEAQ (R10)(R9*2), R11")
-		p("ADDQ R9, R11")
-	}
+	rowBases(p, R)
 	for i := 0; i < 2*R; i++ {
 		p("VXOR%s %s, %s, %s", v.sfx, r(i), r(i), r(i))
 	}
@@ -424,19 +432,7 @@ func genDot(b *bytes.Buffer, v variant) {
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ b+32(FP), DI")
 	p("MOVQ R12, SI")
-	p("LEAQ (SI)(R9*2), R10")
-	p("ADDQ R9, R10")
-	if R > 6 {
-		p("LEAQ (R10)(R9*2), R11")
-		p("ADDQ R9, R11")
-	}
-	rowAddr := func(row int) string {
-		base := []string{"SI", "R10", "R11"}[row/3]
-		if row%3 == 0 {
-			return "(" + base + ")"
-		}
-		return fmt.Sprintf("(%s)(R9*%d)", base, row%3)
-	}
+	rowBases(p, R)
 	for i := 0; i < R; i++ {
 		p("VXOR%s %s, %s, %s", v.sfx, r(i), r(i), r(i))
 	}
