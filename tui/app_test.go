@@ -368,9 +368,27 @@ func TestSampleComplexityView(t *testing.T) {
 	if len(m.ladder.results) != 3 {
 		t.Fatal("leaving the view dropped the finished rungs")
 	}
+	// The rungs train the setting's epochs, at least 20000 steps, at most
+	// 5e10 FLOPs (never below 4000 steps): at 40 epochs every rung gets the
+	// 20000 (m = 10⁴: 40·200 = 8000 at batch 50); at 10⁵ epochs the cap
+	// binds (321 params: 5e10/(6·321·50) = 519k steps).
+	cfg = testConfig()
 	cfgs := LadderConfigs(cfg)
-	if len(cfgs) != 7 || cfgs[0].Samples != 10 || cfgs[6].Samples != 10000 || cfgs[6].Epochs*cfgs[6].StepsPerEpoch() < ladderSteps {
-		t.Fatalf("ladder configs: %+v", cfgs[6])
+	if len(cfgs) != 7 || cfgs[0].Samples != 10 || cfgs[6].Samples != 10000 {
+		t.Fatalf("ladder configs: %+v", cfgs)
+	}
+	if s0, s6 := cfgs[0].Epochs*cfgs[0].StepsPerEpoch(), cfgs[6].Epochs*cfgs[6].StepsPerEpoch(); s0 != 20000 || s6 != 20000 {
+		t.Fatalf("rung steps %d (m = 10) and %d (m = 10⁴), want 20000 and 20000", s0, s6)
+	}
+	long := cfg
+	long.Epochs = 100000
+	if c := LadderConfigs(long)[6]; c.Epochs*c.StepsPerEpoch() != 519400 {
+		t.Fatalf("10⁵ epochs: %d steps at m = 10⁴, want the cap 519400", c.Epochs*c.StepsPerEpoch())
+	}
+	wide := cfg
+	wide.Width, wide.Epochs = 512, 5000 // the FLOP cap is below the 4000-step floor
+	if c := LadderConfigs(wide)[6]; c.Epochs*c.StepsPerEpoch() != 4000 {
+		t.Fatalf("width 512: %d steps at m = 10⁴, want the floor 4000", c.Epochs*c.StepsPerEpoch())
 	}
 	m.Close()
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"strings"
@@ -19,9 +20,30 @@ import (
 // ladderMs are the sample counts of the view.
 var ladderMs = []int{10, 30, 100, 300, 1000, 3000, 10000}
 
-// ladderSteps is the Adam step budget of every run of the ladder, so that
-// large m costs no more than small m (the epochs shrink as m grows).
-const ladderSteps = 4000
+// Every rung trains the current setting's epochs, as the paper's protocol
+// does (the steps grow with m), but at least ladderMinSteps Adam steps (a
+// rung of 10 samples would otherwise take one step an epoch, and a few
+// thousand steps leave every m at the same optimization-limited error) and
+// at most ladderFLOPs of training (6·params·batch per step: 50k steps at
+// width 32), never capped below ladderFloorSteps (width 512: 4000 steps). At
+// the default setting the whole ladder takes a few seconds on 2 cores.
+const (
+	ladderMinSteps   = 20000
+	ladderFloorSteps = 4000
+	ladderFLOPs      = 5e10
+)
+
+// ladderSteps is the Adam steps of the rung with config r (epochs unset).
+func ladderSteps(c, r experiment.Config) int {
+	params := 0
+	sz := r.StudentSizes()
+	for l := 0; l+1 < len(sz); l++ {
+		params += (sz[l] + 1) * sz[l+1]
+	}
+	perStep := 6 * float64(params) * float64(r.BatchSize())
+	hi := max(ladderFloorSteps, int(ladderFLOPs/perStep))
+	return min(max(c.Epochs*r.StepsPerEpoch(), ladderMinSteps), hi)
+}
 
 // LadderConfigs are the runs of the sample-complexity view for settings c.
 func LadderConfigs(c experiment.Config) []experiment.Config {
@@ -29,7 +51,8 @@ func LadderConfigs(c experiment.Config) []experiment.Config {
 	for _, m := range ladderMs {
 		r := c
 		r.Samples = m
-		r.Epochs = max(1, (ladderSteps+r.StepsPerEpoch()-1)/r.StepsPerEpoch())
+		spe := r.StepsPerEpoch()
+		r.Epochs = max(1, (ladderSteps(c, r)+spe-1)/spe)
 		r.EvalEvery = r.Epochs // the first and last checkpoints only
 		r.EvalPoints = 1 << 15
 		out = append(out, r)
@@ -165,7 +188,12 @@ func (m Model) ladderView(w, h int) string {
 		f2, fi := experiment.FitPower(ms, l2), experiment.FitPower(ms, linf)
 		slopes = fmt.Sprintf("fitted slopes: L2 %.2f (reference %.2f)   L∞ %.2f (reference %.2f)", f2.B, -(0.5 + 1/d), fi.B, -1/d)
 	}
-	status := fmt.Sprintf("%d of %d runs done, %d Adam steps each (epochs shrink as m grows), %d fresh points", len(m.ladder.results), m.ladder.total, ladderSteps, 1<<15)
+	lo, hi := math.MaxInt, 0
+	for _, r := range LadderConfigs(m.cfg) {
+		lo, hi = min(lo, r.Epochs*r.StepsPerEpoch()), max(hi, r.Epochs*r.StepsPerEpoch())
+	}
+	status := fmt.Sprintf("%d of %d runs done · %s–%s Adam steps · %d fresh points",
+		len(m.ladder.results), m.ladder.total, countLabel(float64(lo)), countLabel(float64(hi)), 1<<15)
 	if m.ladder.err != "" {
 		status += "  " + st.Error.Render(m.ladder.err)
 	}
