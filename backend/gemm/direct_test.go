@@ -244,3 +244,60 @@ func dotCheck[T Float](t *testing.T, p *Pool[T], tol float64, name string) {
 		}
 	}
 }
+
+// TestSameBitsOnAnyWorkers: a product split over 2 or 3 workers (rows or
+// columns, both paths, epilogues with column sums) gives the bits of the
+// unsplit product.
+func TestSameBitsOnAnyWorkers(t *testing.T) {
+	saved, savedB := parallelFMAsVar, directMaxB
+	defer func() { parallelFMAsVar, directMaxB = saved, savedB }()
+	parallelFMAsVar = 0
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, kern := range testKernels() {
+		for trial := 0; trial < 40; trial++ {
+			m, n, k := 1+r.IntN(150), 1+r.IntN(150), 1+r.IntN(300)
+			tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
+			directMaxB = savedB
+			if trial%2 == 1 {
+				directMaxB = -1
+			}
+			lda, ldb := k, n
+			if tA {
+				lda = m
+			}
+			if tB {
+				ldb = k
+			}
+			a, b := randSlice[float64](r, m*k), randSlice[float64](r, n*k)
+			bias, mask := randSlice[float64](r, n), randSlice[float64](r, m*n)
+			for i := range mask {
+				mask[i] = max(mask[i], 0)
+			}
+			var ref, refCS []float64
+			for _, workers := range []int{1, 2, 3} {
+				p := newPool[float64](workers, kern)
+				c := make([]float64, m*n)
+				ep := &Epilogue[float64]{Bias: bias, ReLU: trial%3 == 0, ColSum: make([]float64, n)}
+				if trial%4 == 0 {
+					ep.Mask, ep.LdMask = mask, n
+				}
+				p.GemmEpilogue(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n, ep)
+				p.Close()
+				if ref == nil {
+					ref, refCS = c, ep.ColSum
+					continue
+				}
+				for i := range c {
+					if c[i] != ref[i] {
+						t.Fatalf("%s %dx%dx%d tA=%v tB=%v: C[%d] on %d workers %v, on 1 %v", kern, m, n, k, tA, tB, i, workers, c[i], ref[i])
+					}
+				}
+				for i := range refCS {
+					if ep.ColSum[i] != refCS[i] {
+						t.Fatalf("%s %dx%dx%d tA=%v tB=%v: column sum %d on %d workers %v, on 1 %v", kern, m, n, k, tA, tB, i, workers, ep.ColSum[i], refCS[i])
+					}
+				}
+			}
+		}
+	}
+}
