@@ -49,6 +49,7 @@ type native[T float] struct {
 	whole    part[T]
 	shards   []part[T]
 	runShard func(lo, hi int)
+	threads  int       // goroutines of pool
 	x, y     []float64 // the batch being computed (for runShard)
 	g2       []T       // the second shard's gradient, to be added to g (nil: none)
 	n        int
@@ -115,7 +116,7 @@ func newNative[T float](net *Net, opt Options) *native[T] {
 	e.w, e.b = e.views(e.p)
 	e.gw, e.gb = e.views(e.g)
 	e.whole = e.newPart(e.pool, e.g)
-	e.shards = []part[T]{e.newPart(gemm.NewPool[T](max(1, th/2)), e.g), e.newPart(gemm.NewPool[T](max(1, th/2)), make([]T, np))}
+	e.threads = th
 	e.runShard = e.shardRange
 	e.wt = make([][]T, len(e.w))
 	for l := range e.w {
@@ -287,6 +288,12 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 		e.forward(&e.whole, x)
 		e.backward(&e.whole, y)
 		return e.whole.loss / float64(n)
+	}
+	if e.shards == nil {
+		// Made on the first batch that needs them: models that only
+		// predict (teachers, evaluation copies) never hold them.
+		th := max(1, e.threads/2)
+		e.shards = []part[T]{e.newPart(gemm.NewPool[T](th), e.g), e.newPart(gemm.NewPool[T](th), make([]T, len(e.p)))}
 	}
 	// Split at a multiple of 8 rows, so each shard's tiles are whole.
 	mid := (n/2 + 7) / 8 * 8
