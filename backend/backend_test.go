@@ -98,14 +98,16 @@ func TestPredictMatchesEval(t *testing.T) {
 // TestGradientFiniteDifferences checks each engine's gradient against
 // central differences of the loss computed by Net.Eval.
 // withShards runs f with large batches computed in one piece (the default
-// for these small nets) and then with every batch of 16 rows or more
-// computed in two shards.
+// for these small nets), then with every batch of 16 rows or more computed
+// in two shards, then in shards of 8 rows.
 func withShards(t *testing.T, f func(t *testing.T)) {
-	saved, savedRows := shardMinWork, shardMinRows
-	defer func() { shardMinWork, shardMinRows = saved, savedRows }()
+	saved, savedRows, savedPer := shardMinWork, shardMinRows, shardRows
+	defer func() { shardMinWork, shardMinRows, shardRows = saved, savedRows, savedPer }()
 	t.Run("whole", f)
 	shardMinWork, shardMinRows = 0, 0
-	t.Run("sharded", f)
+	t.Run("sharded", f) // two shards
+	shardRows = 8
+	t.Run("shards of 8", f)
 }
 
 func TestGradientFiniteDifferences(t *testing.T) { withShards(t, testGradientFiniteDifferences) }
@@ -290,19 +292,19 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestSameNumbersOnAnyThreads: a batch large enough to be computed in two
-// shards gives the same bits on 1, 2 or 3 threads (the shards depend on the
-// batch, not on the threads), and so does one computed whole.
+// TestSameNumbersOnAnyThreads: a batch computed in two or three shards
+// gives the same bits on 1, 2 or 3 threads (the shards depend on the batch,
+// not on the threads), and so does one computed whole.
 func TestSameNumbersOnAnyThreads(t *testing.T) {
 	sizes := []int{1, 32, 32, 32, 32, 1}
-	for _, batch := range []int{20, 200} {
+	for _, batch := range []int{20, 200, 2500} {
 		for _, dt := range []DType{Float64, Float32} {
 			var ref []float64
 			var refLoss float64
 			for _, th := range []int{1, 2, 3} {
 				net := randNet(sizes, 0.3, 21)
-				if batch == 200 && numShards(batch, net.NumParams(), 32) != 2 {
-					t.Fatalf("batch %d is not sharded", batch)
+				if want := map[int]int{20: 1, 200: 2, 2500: 3}[batch]; numShards(batch, net.NumParams(), 32) != want {
+					t.Fatalf("batch %d is in %d shards, want %d", batch, numShards(batch, net.NumParams(), 32), want)
 				}
 				m, err := Native{}.New(net, Options{DType: dt, Threads: th, MaxBatch: batch})
 				if err != nil {

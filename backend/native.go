@@ -43,21 +43,24 @@ type native[T float] struct {
 	adam    Adam
 	pool    *gemm.Pool[T]
 	// whole computes a batch in one piece on pool; shards[s] computes
-	// rows [lo, hi) of a large batch on its own single-threaded pool, the
-	// shards in parallel (shard count and bounds depend on the batch only,
-	// so a step gives the same numbers on any number of threads).
-	whole    part[T]
-	shards   []part[T]
-	runShard func(lo, hi int)
-	threads  int       // goroutines of pool
-	x, y     []float64 // the batch being computed (for runShard)
-	g2       []T       // the second shard's gradient, to be added to g (nil: none)
-	n        int
-	t        int // Adam step count
-	p, g     []T // flat parameters and gradients: W0 b0 W1 b1 …
-	m, v     []T // Adam moments
-	w, b     [][]T
-	gw, gb   [][]T
+	// rows [lo, hi) of a large batch, the shards split over pool's
+	// goroutines, each part on its own pool, shardPools[w] (shard count and
+	// bounds depend on the batch only, so a step gives the same numbers on
+	// any number of threads). A part of Split holds shardPer shards.
+	whole      part[T]
+	shards     []part[T]
+	shardPools []*gemm.Pool[T]
+	shardPer   int
+	runShard   func(lo, hi int)
+	threads    int       // goroutines of pool
+	x, y       []float64 // the batch being computed (for runShard)
+	g2         []T       // the second shard's gradient, to be added to g (nil: none)
+	n          int
+	t          int // Adam step count
+	p, g       []T // flat parameters and gradients: W0 b0 W1 b1 …
+	m, v       []T // Adam moments
+	w, b       [][]T
+	gw, gb     [][]T
 	// wt[l] is w[l] transposed (in×out), kept for narrow layers so that the
 	// forward product reads B in place (gemm's direct path); nil for wide
 	// layers, whose forward product packs w[l] itself.
@@ -87,24 +90,38 @@ type part[T float] struct {
 	loss   float64 // Σ squared residuals of the rows
 }
 
-// numShards is the number of parts a batch of n rows is computed in: 2 when
-// the batch is tall next to the widest layer (n ≥ 3·maxW: each shard's
-// products stay efficient on one core, and the shards do not both pack
-// large weight matrices for a few rows) and the step is big enough that
-// running the halves on two cores beats the cost of handing one over
-// (n·params ≥ 2¹⁷), else 1: the products themselves are then split over
-// the pool. Measured on 2 cores: width 32 with batch 200 and 2000, width 512
-// with batch 2000 gain; width 512 with batch 20 is 2× slower in shards.
+// numShards is the number of parts a batch of n rows is computed in. One
+// when the batch is short next to the widest layer (n < 3·maxW: shards would
+// each pack large weight matrices for a few rows; the products themselves
+// are then split over the pool) or the step is small (n·params < 2¹⁷);
+// else one per shardRows rows, at least 2, at most as many gradients as fit
+// in shardMaxBytes. Each shard's products then stay in cache on one core
+// (measured on one thread at width 32: batch 2000 in two shards 1.4 ms, whole
+// 2.4 ms), and the shards run on the pool's goroutines side by side. The
+// count and the bounds depend on the batch only, so a step gives the same
+// numbers on any number of threads.
 func numShards(n, params, maxW int) int {
-	if n >= 16 && n >= shardMinRows*maxW && n*params >= shardMinWork {
-		return 2
+	if n < 16 || n < shardMinRows*maxW || n*params < shardMinWork {
+		return 1
 	}
-	return 1
+	S := max(2, (n+shardRows-1)/shardRows)
+	S = min(S, max(2, shardMaxBytes/(8*params)))
+	for S > 2 && shardRowsOf(n, S)*(S-1) >= n {
+		S--
+	}
+	return S
 }
 
-// shardMinWork is numShards' threshold, a variable so tests can shard small
-// batches.
-var shardMinWork, shardMinRows = 1 << 17, 3
+// shardRowsOf is the rows of each shard but the last (which takes the
+// rest): n/S rounded up to a multiple of 8, so each shard's tiles are whole.
+func shardRowsOf(n, S int) int { return (n/S + 7) / 8 * 8 }
+
+// numShards' thresholds, variables so tests can shard small batches.
+var (
+	shardMinWork, shardMinRows = 1 << 17, 3
+	shardRows                  = 1024
+	shardMaxBytes              = 64 << 20
+)
 
 func newNative[T float](net *Net, opt Options) *native[T] {
 	th := threads(opt)
@@ -289,21 +306,40 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 		e.backward(&e.whole, y)
 		return e.whole.loss / float64(n)
 	}
-	if e.shards == nil {
-		// Made on the first batch that needs them: models that only
-		// predict (teachers, evaluation copies) never hold them.
-		th := max(1, e.threads/2)
-		e.shards = []part[T]{e.newPart(gemm.NewPool[T](th), e.g), e.newPart(gemm.NewPool[T](th), make([]T, len(e.p)))}
+	// Shards and their pools are made on the first batch that needs them:
+	// models that only predict (teachers, evaluation copies) never hold them.
+	workers := min(e.threads, S)
+	for len(e.shardPools) < workers {
+		e.shardPools = append(e.shardPools, gemm.NewPool[T](max(1, e.threads/workers)))
 	}
-	// Split at a multiple of 8 rows, so each shard's tiles are whole.
-	mid := (n/2 + 7) / 8 * 8
-	e.shards[0].lo, e.shards[0].hi = 0, mid
-	e.shards[1].lo, e.shards[1].hi = mid, n
+	for len(e.shards) < S {
+		g := e.g
+		if len(e.shards) > 0 {
+			g = make([]T, len(e.p))
+		}
+		e.shards = append(e.shards, e.newPart(nil, g))
+	}
+	q := shardRowsOf(n, S)
+	for s := range S {
+		e.shards[s].lo, e.shards[s].hi = s*q, min((s+1)*q, n)
+	}
+	e.shards[S-1].hi = n
 	e.x, e.y = x, y
+	e.shardPer = (S + workers - 1) / workers // Split's part size
 	e.pool.Split(S, 1, e.runShard)
 	e.x, e.y = nil, nil
-	e.g2 = e.shards[1].g // added to e.g by Adam, or by sumGrads
-	return (e.shards[0].loss + e.shards[1].loss) / float64(n)
+	// The gradients, in shard order: shards 2… into shard 1's, which Adam
+	// (or sumGrads) adds to e.g, shard 0's.
+	g1 := e.shards[1].g
+	loss := e.shards[0].loss + e.shards[1].loss
+	for s := 2; s < S; s++ {
+		for i, v := range e.shards[s].g[:len(g1)] {
+			g1[i] += v
+		}
+		loss += e.shards[s].loss
+	}
+	e.g2 = g1
+	return loss / float64(n)
 }
 
 // sumGrads adds the second shard's gradient into e.g, if any.
@@ -318,9 +354,14 @@ func (e *native[T]) sumGrads() {
 	e.g2 = nil
 }
 
+// shardRange computes shards [lo, hi), one part of pool.Split, on the pool
+// of that part (any pool gives the same numbers: the shards' products run on
+// one goroutine each).
 func (e *native[T]) shardRange(lo, hi int) {
+	pool := e.shardPools[min(lo/e.shardPer, len(e.shardPools)-1)]
 	for s := lo; s < hi; s++ {
 		pt := &e.shards[s]
+		pt.pool = pool
 		e.forward(pt, e.x)
 		e.backward(pt, e.y)
 	}
@@ -397,8 +438,8 @@ func (e *native[T]) Net() *Net {
 
 func (e *native[T]) Close() error {
 	e.pool.Close()
-	for _, pt := range e.shards {
-		pt.pool.Close()
+	for _, p := range e.shardPools {
+		p.Close()
 	}
 	return nil
 }
