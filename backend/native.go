@@ -54,7 +54,7 @@ type native[T float] struct {
 	runShard   func(lo, hi int)
 	threads    int       // goroutines of pool
 	x, y       []float64 // the batch being computed (for runShard)
-	g2         []T       // the second shard's gradient, to be added to g (nil: none)
+	g2         []T       // the other shards' gradients summed, to be added to g (nil: none)
 	n          int
 	t          int // Adam step count
 	p, g       []T // flat parameters and gradients: W0 b0 W1 b1 …
@@ -342,7 +342,7 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	return loss / float64(n)
 }
 
-// sumGrads adds the second shard's gradient into e.g, if any.
+// sumGrads adds the other shards' gradients into e.g, if any.
 func (e *native[T]) sumGrads() {
 	if e.g2 == nil {
 		return

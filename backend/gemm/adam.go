@@ -21,7 +21,8 @@ func NewAdamConsts[T Float](beta1, beta2, eps, lr float64, t int) AdamConsts[T] 
 func (pl *Pool[T]) Adam(p, g, m, v []T, k *AdamConsts[T]) { pl.Adam2(p, g, nil, m, v, k) }
 
 // Adam2 is Adam with the gradient g + g2 (g2 nil: g alone), the sum taken
-// on the fly: the gradients of a batch computed in two shards.
+// on the fly: the gradients of a batch computed in shards (g2 holding the
+// sum of all but the first).
 func (pl *Pool[T]) Adam2(p, g, g2, m, v []T, k *AdamConsts[T]) {
 	n := len(p)
 	g, m, v = g[:n], m[:n], v[:n]

@@ -353,7 +353,7 @@ func genAdam(b *bytes.Buffer, v variant) {
 	p("JEQ %s_done", v.name)
 	idx := func(base string) string { return fmt.Sprintf("(%s)(BX*%d)", base, esz) }
 	// Two loops: the gradient alone, or the sum of two (grad2 ≠ nil: the
-	// gradients of a batch's two shards, added here rather than in a pass
+	// gradients of a batch's shards, added here rather than in a pass
 	// of their own).
 	p("TESTQ DX, DX")
 	p("JNE %s_loop2", v.name)
