@@ -335,3 +335,41 @@ func TestSameNumbersOnAnyThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictBlocks: a tall batch predicted in row blocks matches the
+// network evaluated point by point, and gives the same bits on 1, 2 or 3
+// threads.
+func TestPredictBlocks(t *testing.T) {
+	net := randNet([]int{2, 32, 32, 1}, 0.3, 23)
+	const n = 3000
+	if numBlocks(n, 32) != 3 {
+		t.Fatalf("%d rows in %d blocks, want 3", n, numBlocks(n, 32))
+	}
+	x, _ := randBatch(2, n, 7)
+	var ref []float64
+	for _, th := range []int{1, 2, 3} {
+		m, err := Native{}.New(net, Options{Threads: th, MaxBatch: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := make([]float64, n)
+		if err := m.Predict(y, x); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		if ref == nil {
+			ref = y
+			for i := range y {
+				if want := net.Eval(x[2*i : 2*i+2]); relDiff(y[i], want) > 1e-12 {
+					t.Fatalf("row %d: %v, point by point %v", i, y[i], want)
+				}
+			}
+			continue
+		}
+		for i := range y {
+			if y[i] != ref[i] {
+				t.Fatalf("row %d on %d threads %v, on 1 thread %v", i, th, y[i], ref[i])
+			}
+		}
+	}
+}

@@ -52,6 +52,8 @@ type native[T float] struct {
 	shardPools []*gemm.Pool[T]
 	shardPer   int
 	runShard   func(lo, hi int)
+	blocks     []part[T] // Predict's row blocks, one part per goroutine
+	runBlock   func(lo, hi int)
 	threads    int       // goroutines of pool
 	x, y       []float64 // the batch being computed (for runShard)
 	g2         []T       // the other shards' gradients summed, to be added to g (nil: none)
@@ -134,7 +136,7 @@ func newNative[T float](net *Net, opt Options) *native[T] {
 	e.gw, e.gb = e.views(e.g)
 	e.whole = e.newPart(e.pool, e.g)
 	e.threads = th
-	e.runShard = e.shardRange
+	e.runShard, e.runBlock = e.shardRange, e.blockRange
 	e.wt = make([][]T, len(e.w))
 	for l := range e.w {
 		if in, out := e.sizes[l], e.sizes[l+1]; in*out <= narrowLayer {
@@ -308,10 +310,7 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	}
 	// Shards and their pools are made on the first batch that needs them:
 	// models that only predict (teachers, evaluation copies) never hold them.
-	workers := min(e.threads, S)
-	for len(e.shardPools) < workers {
-		e.shardPools = append(e.shardPools, gemm.NewPool[T](max(1, e.threads/workers)))
-	}
+	workers := e.ensurePools(S)
 	for len(e.shards) < S {
 		g := e.g
 		if len(e.shards) > 0 {
@@ -340,6 +339,16 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	}
 	e.g2 = g1
 	return loss / float64(n)
+}
+
+// ensurePools makes the pools for S shards or blocks, one per goroutine
+// that will compute them, and returns how many goroutines that is.
+func (e *native[T]) ensurePools(S int) int {
+	workers := min(e.threads, S)
+	for len(e.shardPools) < workers {
+		e.shardPools = append(e.shardPools, gemm.NewPool[T](max(1, e.threads/workers)))
+	}
+	return workers
 }
 
 // sumGrads adds the other shards' gradients into e.g, if any.
@@ -414,12 +423,46 @@ func (e *native[T]) Predict(dst, x []float64) error {
 		panic("backend: Predict dst length differs from the number of rows")
 	}
 	e.grow(n)
-	e.whole.lo, e.whole.hi = 0, n
-	e.forward(&e.whole, x)
+	if B := numBlocks(n, e.maxW); B > 1 {
+		// Blocks of shardRows rows through every layer, whose activations
+		// stay in cache (an evaluation chunk of 8192 points at width 32:
+		// 2.0 → 1.5 ms on one thread), split over the goroutines. Rows do
+		// not interact: any blocking gives the same bits.
+		workers := e.ensurePools(B)
+		for len(e.blocks) < workers {
+			e.blocks = append(e.blocks, part[T]{})
+		}
+		e.x, e.n, e.shardPer = x, n, (B+workers-1)/workers
+		e.pool.Split(B, 1, e.runBlock)
+		e.x = nil
+	} else {
+		e.whole.lo, e.whole.hi = 0, n
+		e.forward(&e.whole, x)
+	}
 	for i, v := range e.act[len(e.sizes)-1][:n] {
 		dst[i] = float64(v)
 	}
 	return nil
+}
+
+// numBlocks is the number of row blocks Predict computes n rows in: one per
+// shardRows rows of a batch tall next to the widest layer, else 1.
+func numBlocks(n, maxW int) int {
+	if n <= shardRows || n < shardMinRows*maxW {
+		return 1
+	}
+	return (n + shardRows - 1) / shardRows
+}
+
+// blockRange computes Predict's blocks [lo, hi), one part of pool.Split.
+func (e *native[T]) blockRange(lo, hi int) {
+	w := min(lo/e.shardPer, len(e.shardPools)-1)
+	pt := &e.blocks[w]
+	pt.pool = e.shardPools[w]
+	for b := lo; b < hi; b++ {
+		pt.lo, pt.hi = b*shardRows, min((b+1)*shardRows, e.n)
+		e.forward(pt, e.x)
+	}
 }
 
 func (e *native[T]) Net() *Net {
