@@ -55,7 +55,7 @@ type native[T float] struct {
 	blocks     []part[T] // Predict's row blocks, one part per goroutine
 	runBlock   func(lo, hi int)
 	threads    int       // goroutines of pool
-	x, y       []float64 // the batch being computed (for runShard)
+	x, y       []float64 // the batch being computed (for runShard, runBlock)
 	g2         []T       // the other shards' gradients summed, to be added to g (nil: none)
 	n          int
 	t          int // Adam step count
@@ -296,8 +296,9 @@ func (e *native[T]) backward(pt *part[T], y []float64) {
 	}
 }
 
-// gradient computes the loss of the batch and its gradient into e.g, in
-// shards on two goroutines when the batch is large.
+// gradient computes the loss of the batch and its gradient (into e.g, with
+// e.g2 to add when the batch was computed in shards, split over the
+// goroutines; see numShards).
 func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	e.grow(n)
 	e.n, e.g2 = n, nil
