@@ -54,7 +54,6 @@ type native[T float] struct {
 	runShard   func(lo, hi int)
 	blocks     []part[T] // Predict's row blocks, one part per goroutine
 	runBlock   func(lo, hi int)
-	threads    int       // goroutines of pool
 	x, y       []float64 // the batch being computed (for runShard, runBlock)
 	g2         []T       // the other shards' gradients summed, to be added to g (nil: none)
 	n          int
@@ -135,7 +134,6 @@ func newNative[T float](net *Net, opt Options) *native[T] {
 	e.w, e.b = e.views(e.p)
 	e.gw, e.gb = e.views(e.g)
 	e.whole = e.newPart(e.pool, e.g)
-	e.threads = th
 	e.runShard, e.runBlock = e.shardRange, e.blockRange
 	e.wt = make([][]T, len(e.w))
 	for l := range e.w {
@@ -333,9 +331,7 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	g1 := e.shards[1].g
 	loss := e.shards[0].loss + e.shards[1].loss
 	for s := 2; s < S; s++ {
-		for i, v := range e.shards[s].g[:len(g1)] {
-			g1[i] += v
-		}
+		addInto(g1, e.shards[s].g)
 		loss += e.shards[s].loss
 	}
 	e.g2 = g1
@@ -345,9 +341,10 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 // ensurePools makes the pools for S shards or blocks, one per goroutine
 // that will compute them, and returns how many goroutines that is.
 func (e *native[T]) ensurePools(S int) int {
-	workers := min(e.threads, S)
+	th := e.pool.Workers()
+	workers := min(th, S)
 	for len(e.shardPools) < workers {
-		e.shardPools = append(e.shardPools, gemm.NewPool[T](max(1, e.threads/workers)))
+		e.shardPools = append(e.shardPools, gemm.NewPool[T](max(1, th/workers)))
 	}
 	return workers
 }
@@ -357,11 +354,16 @@ func (e *native[T]) sumGrads() {
 	if e.g2 == nil {
 		return
 	}
-	g, g2 := e.g, e.g2[:len(e.g)]
-	for i, v := range g2 {
-		g[i] += v
-	}
+	addInto(e.g, e.g2)
 	e.g2 = nil
+}
+
+// addInto adds src to dst, element by element (len(src) ≥ len(dst)).
+func addInto[T float](dst, src []T) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
 }
 
 // shardRange computes shards [lo, hi), one part of pool.Split, on the pool
@@ -407,15 +409,21 @@ func (e *native[T]) Gradient(dst *Net, x, y []float64) (float64, error) {
 	n := checkBatch(e.sizes, x, y)
 	loss := e.gradient(x, y, n)
 	e.sumGrads()
-	for l := range e.gw {
-		for i, v := range e.gw[l] {
+	toNet(dst, e.gw, e.gb)
+	return loss, nil
+}
+
+// toNet copies per-layer weights and biases (parameters or gradients) into
+// dst's.
+func toNet[T float](dst *Net, w, b [][]T) {
+	for l := range w {
+		for i, v := range w[l] {
 			dst.W[l][i] = float64(v)
 		}
-		for i, v := range e.gb[l] {
+		for i, v := range b[l] {
 			dst.B[l][i] = float64(v)
 		}
 	}
-	return loss, nil
 }
 
 func (e *native[T]) Predict(dst, x []float64) error {
@@ -469,14 +477,7 @@ func (e *native[T]) blockRange(lo, hi int) {
 func (e *native[T]) Net() *Net {
 	net := NewNet(e.sizes)
 	net.InputScale = e.scale64
-	for l := range e.w {
-		for i, v := range e.w[l] {
-			net.W[l][i] = float64(v)
-		}
-		for i, v := range e.b[l] {
-			net.B[l][i] = float64(v)
-		}
-	}
+	toNet(net, e.w, e.b)
 	return net
 }
 
