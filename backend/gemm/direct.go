@@ -1,5 +1,7 @@
 package gemm
 
+import "unsafe"
+
 // The direct path multiplies small products without packing: the micro-kernel
 // reads a tile's rows of op(A) (4, or 8 with AVX-512) in place through a row stride and a depth stride
 // (so A may be transposed), reads B in place through its leading dimension,
@@ -84,17 +86,8 @@ var directMaxB = 1 << 18
 func (p *Pool[T]) useDirect() bool {
 	j := &p.cur
 	var z T
-	size := int(sizeOf(z))
 	return p.dk != nil && !j.tB && j.alpha == 1 && (j.beta == 0 || j.beta == 1) &&
-		j.k*j.n*size <= directMaxB
-}
-
-func sizeOf[T Float](T) uintptr {
-	var z T
-	if _, ok := any(z).(float32); ok {
-		return 4
-	}
-	return 8
+		j.k*j.n*int(unsafe.Sizeof(z)) <= directMaxB
 }
 
 // from is s[i:], or nil when s is nil.
@@ -159,7 +152,7 @@ func (p *Pool[T]) directRows(w, lo, hi int) {
 	// Blocks of rows whose A (up to 32 KiB) stays in cache across the
 	// column panels.
 	var z T
-	blk := max(mr, (32<<10)/max(1, k*int(sizeOf(z)))/mr*mr)
+	blk := max(mr, (32<<10)/max(1, k*int(unsafe.Sizeof(z)))/mr*mr)
 	for i0 := lo; i0 < hi; i0 += blk {
 		i1 := min(i0+blk, hi)
 		full := i0 + (i1-i0)/mr*mr

@@ -261,14 +261,7 @@ func TestSameBitsOnAnyWorkers(t *testing.T) {
 			if trial%2 == 1 {
 				directMaxB = -1
 			}
-			lda, ldb := k, n
-			if tA {
-				lda = m
-			}
-			if tB {
-				ldb = k
-			}
-			a, b := randSlice[float64](r, m*k), randSlice[float64](r, n*k)
+			a, lda, b, ldb := operands[float64](r, tA, tB, m, n, k, 0)
 			bias, mask := randSlice[float64](r, n), randSlice[float64](r, m*n)
 			for i := range mask {
 				mask[i] = max(mask[i], 0)

@@ -38,6 +38,20 @@ func randSlice[T Float](r *rand.Rand, n int) []T {
 	return s
 }
 
+// operands draws A and B of an m×n×k product stored as tA and tB say (A is
+// m×k, or k×m when tA; B is k×n, or n×k when tB), each row pad elements
+// longer than it needs.
+func operands[T Float](r *rand.Rand, tA, tB bool, m, n, k, pad int) (a []T, lda int, b []T, ldb int) {
+	ar, lda, br, ldb := m, k+pad, k, n+pad
+	if tA {
+		ar, lda = k, m+pad
+	}
+	if tB {
+		br, ldb = n, k+pad
+	}
+	return randSlice[T](r, ar*lda), lda, randSlice[T](r, br*ldb), ldb
+}
+
 func check[T Float](t *testing.T, p *Pool[T], tol float64, name string) {
 	r := rand.New(rand.NewPCG(1, 2))
 	dims := []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64, 130, 300}
@@ -48,21 +62,8 @@ func check[T Float](t *testing.T, p *Pool[T], tol float64, name string) {
 		}
 		tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
 		pad := r.IntN(3)
-		lda, ldb, ldc := k+pad, n+pad, n+pad
-		if tA {
-			lda = m + pad
-		}
-		if tB {
-			ldb = k + pad
-		}
-		ar, br := m, k
-		if tA {
-			ar = k
-		}
-		if tB {
-			br = n
-		}
-		a, b := randSlice[T](r, ar*lda), randSlice[T](r, br*ldb)
+		a, lda, b, ldb := operands[T](r, tA, tB, m, n, k, pad)
+		ldc := n + pad
 		c := randSlice[T](r, m*ldc)
 		want := append([]T(nil), c...)
 		alpha := []T{1, 0.5, -2}[r.IntN(3)]
@@ -79,13 +80,7 @@ func check[T Float](t *testing.T, p *Pool[T], tol float64, name string) {
 
 // TestGemmMatchesReference checks every kernel this CPU can run.
 func TestGemmMatchesReference(t *testing.T) {
-	kernels := []string{"go"}
-	if hasAsm {
-		kernels = append(kernels, "avx2-fma")
-	}
-	if hasAsm && has512 {
-		kernels = append(kernels, "avx512")
-	}
+	kernels := testKernels()
 	t.Logf("kernels tested here: %v (default %s)", kernels, Kernel())
 	// Split every product, however small, so row and column splits are tested.
 	saved := parallelFMAsVar
