@@ -16,8 +16,8 @@ import (
 	"github.com/reluscope/reluscope/tui"
 )
 
-// isTerminal is replaced in tests.
-var isTerminal = func() bool {
+// isTerminal says whether stdin and stdout are a terminal.
+func isTerminal() bool {
 	return isatty.IsTerminal(os.Stdout.Fd()) && isatty.IsTerminal(os.Stdin.Fd())
 }
 

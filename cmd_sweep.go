@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,7 +49,7 @@ func newSweepFlags(name string) *sweepFlags {
 
 // parse reads PRESET and the flags (in either order) and builds the jobs.
 func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []experiment.Job, error) {
-	pos, err := parsePositional(s.fs, args, stdout)
+	pos, err := parseArgs(s.fs, args, stdout, true)
 	if err != nil {
 		return presets.Preset{}, nil, err
 	}
@@ -83,7 +84,7 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 	for i := range jobs {
 		cfg, err := p.RunConfig(i, s.sets)
 		if err != nil {
-			return p, nil, fmt.Errorf("run %d: %w", i, flagError(err))
+			return p, nil, fmt.Errorf("run %d: %w", i, err)
 		}
 		jobs[i] = experiment.Job{Index: i, Config: cfg}
 	}
@@ -151,13 +152,6 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func helpOK(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
-}
-
 func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s := newSweepFlags("sweep run")
 	index := s.fs.Int("index", -1, "the run to do, 0-based (default $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)")
@@ -201,7 +195,7 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func cmdSweepMerge(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("sweep merge", flag.ContinueOnError)
 	out := fs.String("out", "", "write the merged results to this file (atomically); default stdout")
-	paths, err := parsePositional(fs, args, stdout)
+	paths, err := parseArgs(fs, args, stdout, true)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -283,4 +277,13 @@ func (p *progress) finish() {
 	if p.tty && p.done > 0 {
 		fmt.Fprintln(p.w)
 	}
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,10 +40,6 @@ func main() {
 	}
 	stop()
 	if err != nil {
-		var ee exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
 		fmt.Fprintln(os.Stderr, "reluscope:", err)
 		os.Exit(1)
 	}
@@ -64,11 +59,6 @@ func leakCheck(base int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-// exitError ends the program with a code after its message was printed.
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {

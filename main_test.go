@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +51,12 @@ func TestBadFlagsExitNonZeroWithOneLine(t *testing.T) {
 		{[]string{"run", "--width", "x"}, `invalid value "x" for flag -width`},
 		{[]string{"run", "--set", "nope=1"}, "field nope not found"},
 		{[]string{"run", "--backend", "tpu"}, `--backend: "tpu" is not one of`},
+		// An error names what the user typed: the key of --set, the axis or
+		// --set key in a sweep, the flag when a flag gave the value.
+		{[]string{"run", "--set", "target=foo"}, `reluscope: target: "foo" is not teacher or sine`},
+		{[]string{"run", "--dim", "2", "--set", "dim=0"}, "reluscope: dim: 0 is out of range"},
+		{[]string{"sweep", "count", "smoke", "--set", "dim=0"}, "reluscope: run 0: dim: 0 is out of range"},
+		{[]string{"sweep", "count", "smoke", "--set", "width=0"}, "reluscope: run 0: width: 0 is out of range"},
 	} {
 		cmd := exec.Command(binary, tc.args...)
 		var stdout, stderr bytes.Buffer
@@ -125,5 +133,25 @@ func TestExplorerNeedsATerminal(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Fatalf("wrote to stdout: %q", stdout.String())
+	}
+}
+
+// TestSetSeedIsSeedFlag: --set seed=N sets the data and init seeds as --seed N does.
+func TestSetSeedIsSeedFlag(t *testing.T) {
+	get := func(args ...string) experiment.Config {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		cf := newConfigFlags(fs, "default")
+		cfg, err := cf.parse(args, io.Discard)
+		if err != nil {
+			t.Fatal(args, err)
+		}
+		return cfg
+	}
+	a, b := get("--set", "seed=7"), get("--seed", "7")
+	if a != b || a.DataSeed != 7 || a.InitSeed != 7 {
+		t.Fatalf("--set seed=7 gives %+v, --seed 7 gives %+v", a, b)
+	}
+	if c := get("--seed", "7", "--set", "init_seed=9"); c.DataSeed != 7 || c.InitSeed != 9 {
+		t.Fatalf("--set init_seed after --seed: %+v", c)
 	}
 }

@@ -302,3 +302,17 @@ func checkBatch(sizes []int, x, y []float64) int {
 var ErrDiverged = errors.New("training diverged: the loss is not finite")
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// PredictChunks fills dst[i] with the prediction at row i of x (n rows of
+// d columns, n = len(dst)), chunk rows at a time through predict, so that a
+// model built for batches of at most chunk rows can predict any number.
+func PredictChunks(predict func(dst, x []float64) error, dst, x []float64, d, chunk int) error {
+	n := len(dst)
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(n, lo+chunk)
+		if err := predict(dst[lo:hi], x[lo*d:hi*d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,6 +1,10 @@
 package experiment
 
-import "math"
+import (
+	"math"
+	"strconv"
+	"strings"
+)
 
 // Metrics are the errors e = student − teacher over a set of points.
 type Metrics struct {
@@ -67,4 +71,26 @@ func merge(accs []accumulator) Metrics {
 		}
 	}
 	return out.metrics()
+}
+
+// FormatPoint writes a point with the given decimals: "0.1234" in one
+// dimension, "(0.1, -0.2)" in more. Compact drops the spaces and elides the
+// coordinates after the third of a point in more than four dimensions, for
+// narrow screens.
+func FormatPoint(x []float64, digits int, compact bool) string {
+	parts := make([]string, len(x))
+	for i, v := range x {
+		parts[i] = strconv.FormatFloat(v, 'f', digits, 64)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	sep := ", "
+	if compact {
+		sep = ","
+		if len(parts) > 4 {
+			parts = append(parts[:3], "…")
+		}
+	}
+	return "(" + strings.Join(parts, sep) + ")"
 }

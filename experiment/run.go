@@ -74,7 +74,7 @@ type Result struct {
 	Student   *backend.Net  `json:"-"`
 	Steps     int64         `json:"steps"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
-	Err       string        `json:"error,omitempty"`
+	Error     string        `json:"error,omitempty"` // why the run ended early, if it did
 }
 
 // Final is the last checkpoint, or nil.
@@ -236,11 +236,8 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		X[i] = rd.Float64() - 0.5
 	}
 	Y := make([]float64, m)
-	for lo := 0; lo < m; lo += evalChunk {
-		hi := min(m, lo+evalChunk)
-		if err := teacher.Predict(Y[lo:hi], X[lo*d:hi*d]); err != nil {
-			return nil, err
-		}
+	if err := backend.PredictChunks(teacher.Predict, Y, X, d, TargetBatch); err != nil {
+		return nil, err
 	}
 
 	studentNet := InitStudent(cfg)
@@ -255,7 +252,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		res.Student = student.Net()
 		res.Elapsed = time.Since(start)
 		if err != nil {
-			res.Err = err.Error()
+			res.Error = err.Error()
 		}
 		return res, err
 	}
@@ -382,16 +379,16 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	return finish(nil)
 }
 
-// evalChunk is the number of points predicted at once when labelling the
-// training data.
-const evalChunk = 2048
+// TargetBatch is the most points a target predicts at once (labelling the
+// training data, drawing the function view).
+const TargetBatch = 2048
 
 // EvalChunk is the number of evaluation points held in memory at once for
 // a student of this width: at least 2048, and enough that a layer's product
 // (chunk × width × width) is big enough to split over the cores, at most
 // 16384.
 func EvalChunk(width int) int {
-	return max(evalChunk, min(16384, (8<<20)/max(1, width*width)))
+	return max(TargetBatch, min(16384, (8<<20)/max(1, width*width)))
 }
 
 type evaluator struct {

@@ -28,22 +28,21 @@ type Target interface {
 // NewTarget builds cfg's target; for the teacher it is drawn from TeacherSeed.
 func NewTarget(cfg Config) (Target, error) { return newTarget(cfg, 0) }
 
+// newTarget builds the target of a config; the target's validity is
+// Config.Validate's to check.
 func newTarget(cfg Config, threads int) (Target, error) {
-	switch cfg.Target {
-	case "", TargetTeacher:
-		net := SampleTeacher(cfg)
-		m, err := backend.Native{}.New(net, backend.Options{MaxBatch: evalChunk, Threads: threads})
-		if err != nil {
-			return nil, err
-		}
-		return teacherTarget{m, net}, nil
-	case TargetSine:
-		if cfg.Dim != 1 {
-			return nil, bad("target", "sine needs dim 1, not %d", cfg.Dim)
-		}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Target == TargetSine {
 		return sineTarget{}, nil
 	}
-	return nil, bad("target", "%q is not teacher or sine", cfg.Target)
+	net := SampleTeacher(cfg)
+	m, err := backend.Native{}.New(net, backend.Options{MaxBatch: TargetBatch, Threads: threads})
+	if err != nil {
+		return nil, err
+	}
+	return teacherTarget{m, net}, nil
 }
 
 type teacherTarget struct {

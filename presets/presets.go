@@ -126,8 +126,10 @@ func lineOf(b []byte, err error) string {
 	return ""
 }
 
-// Set applies "key=value" overrides (YAML names of experiment.Config fields)
-// to cfg and validates the result.
+// Set applies "key=value" overrides (YAML names of experiment.Config fields,
+// and "seed" for data_seed and init_seed together, as in a sweep axis) to cfg
+// and validates the result. A rejected value is an *experiment.FieldError
+// naming the key.
 func Set(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
@@ -135,13 +137,21 @@ func Set(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 		if !ok || k == "" {
 			return cfg, fmt.Errorf("--set %q: want key=value", kv)
 		}
-		dec := yaml.NewDecoder(strings.NewReader(k + ": " + v))
+		dec := yaml.NewDecoder(strings.NewReader(setting(k, v)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil {
 			return cfg, fmt.Errorf("--set %s: %s", kv, strings.TrimPrefix(yamlMsg(err), "line 1: "))
 		}
 	}
 	return cfg, cfg.Validate()
+}
+
+// SetKeys lists the config keys a --set or axis key sets: "seed" sets two.
+func SetKeys(key string) []string {
+	if key == "seed" {
+		return []string{"data_seed", "init_seed"}
+	}
+	return []string{key}
 }
 
 // yamlMsg puts a yaml.v3 error on one line and names fields as users write them.

@@ -2,27 +2,34 @@
 // the uniform (L∞) and L2 errors against epochs and the teacher and student
 // along a line on the right, status and keys below. Each run is an
 // experiment.Start in the background; the UI never blocks on it.
+//
+// The root Model owns what every view shares — the settings being edited
+// (cfg), the current run (run) and its controls — and routes messages to
+// its views, each a value type in its own file with its own state, update,
+// view and size: settingsPanel (settings.go), errorChart (chart.go),
+// functionView (function.go), complexityView (complexity.go) and statusLine
+// (status.go).
 package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	tp "github.com/reluscope/reluscope/experiment/textplot"
 )
 
 // Debounce is how long settings must rest before a new run starts.
@@ -44,7 +51,7 @@ type Options struct {
 	Note string
 }
 
-// runState is what the UI knows of the current run.
+// runState is what the UI knows of the current run; every view reads it.
 type runState struct {
 	id          int
 	cfg         experiment.Config
@@ -67,20 +74,12 @@ type runState struct {
 
 // Model is the explorer's root model.
 type Model struct {
-	opt       Options
-	keys      keyMap
-	help      help.Model
-	styles    Styles
-	width     int
-	height    int
-	selected  int
-	editing   bool
-	input     textinput.Model
-	showHelp  bool
-	showLoss  bool
-	ladderOn  bool // the sample-complexity view is shown
-	ladder    ladderState
-	ladderSeq int
+	opt    Options
+	keys   keyMap
+	help   help.Model
+	styles *Styles
+	width  int
+	height int
 
 	cfg     experiment.Config // the settings shown (the next run's)
 	run     runState
@@ -91,26 +90,18 @@ type Model struct {
 	pending int // debounce token of the restart waiting to start, 0 if none
 	changed time.Time
 
-	fn       *funcData
-	fnSeq    int
-	fnBusy   bool
-	fnDirty  bool
-	status   string
-	statusOK bool
+	// Which screen is up: the help overlay, the sample-complexity view in
+	// place of the chart and function view.
+	showHelp       bool
+	showComplexity bool
 
-	cache *renderCache
-}
+	settings   settingsPanel
+	chart      errorChart
+	fn         functionView
+	complexity complexityView
+	status     statusLine
 
-// renderCache keeps rendered panels between frames (View has a value
-// receiver, so the cache lives behind a pointer) and times frames.
-type renderCache struct {
-	errKey, fnKey string
-	errView       string
-	fnView        string
-	frames        int
-	frameTotal    time.Duration
-	frameMax      time.Duration
-	lastReport    time.Time
+	frames *frameStats
 }
 
 // New builds the explorer for the starting settings cfg.
@@ -131,25 +122,25 @@ func New(cfg experiment.Config, opt Options) Model {
 	if opt.Theme != nil {
 		th = *opt.Theme
 	}
-	in := textinput.New()
-	in.Prompt = ""
-	in.CharLimit = 24
+	st := NewStyles(th)
 	m := Model{
-		opt:    opt,
-		keys:   defaultKeyMap(),
-		help:   help.New(),
-		styles: NewStyles(th),
-		width:  80,
-		height: 24,
-		input:  in,
-		cfg:    cfg,
-		cache:  &renderCache{},
-		status: opt.Note,
+		opt:        opt,
+		keys:       defaultKeyMap(),
+		help:       help.New(),
+		styles:     &st,
+		cfg:        cfg,
+		settings:   newSettingsPanel(&st),
+		chart:      newErrorChart(&st),
+		fn:         newFunctionView(&st),
+		complexity: newComplexityView(&st, opt.Context, opt.Log),
+		status:     statusLine{msg: opt.Note},
+		frames:     &frameStats{},
 	}
-	m.help.Styles.ShortKey = m.styles.Value
-	m.help.Styles.ShortDesc = m.styles.Muted
-	m.help.Styles.FullKey = m.styles.Value
-	m.help.Styles.FullDesc = m.styles.Muted
+	m.help.Styles.ShortKey = st.Value
+	m.help.Styles.ShortDesc = st.Muted
+	m.help.Styles.FullKey = st.Value
+	m.help.Styles.FullDesc = st.Muted
+	m.setSize(80, 24)
 	return m
 }
 
@@ -187,7 +178,7 @@ func (m *Model) startRun() tea.Cmd {
 	m.paused = false // a new run starts running
 	id := m.run.id + 1
 	m.run = runState{id: id, cfg: cfg}
-	m.fn, m.fnDirty, m.fnBusy = nil, false, false
+	m.fn = m.fn.reset()
 	m.events = experiment.Start(ctx, cfg, experiment.Options{Control: m.ctl})
 	m.opt.Log.Printf("run %d: start %+v", id, cfg)
 	return waitForEvent(id, m.events)
@@ -200,14 +191,13 @@ func (m *Model) stopRun() {
 	}
 }
 
-// Close cancels the running experiment; the program calls it on exit.
+// Close cancels the running experiment and the sample-complexity runs; the
+// program calls it on exit.
 func (m Model) Close() {
 	if m.cancel != nil {
 		m.cancel()
 	}
-	if m.ladder.cancel != nil {
-		m.ladder.cancel()
-	}
+	m.complexity.stop()
 }
 
 // waitForEvent is the one blocking receive a Cmd does.
@@ -221,11 +211,6 @@ func waitForEvent(id int, ch <-chan experiment.Event) tea.Cmd {
 	}
 }
 
-func (m *Model) setStatus(ok bool, format string, args ...any) {
-	m.status = fmt.Sprintf(format, args...)
-	m.statusOK = ok
-}
-
 // scheduleRestart cancels the current run and starts the new settings after
 // the debounce, unless another change comes first.
 func (m *Model) scheduleRestart() tea.Cmd {
@@ -237,17 +222,24 @@ func (m *Model) scheduleRestart() tea.Cmd {
 	return tea.Tick(Debounce, func(time.Time) tea.Msg { return restartMsg{token: tok} })
 }
 
+// setSize lays the views out for a w×h terminal.
+func (m *Model) setSize(w, h int) {
+	m.width, m.height = w, h
+	m.help.Width = w
+	rw := m.rightWidth()
+	m.fn = m.fn.setSize(rw, 0)
+}
+
 // Update handles one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.setSize(msg.Width, msg.Height)
 		return m, m.refreshFunction()
 	case tea.KeyMsg:
 		// Keys typed faster than the program reads arrive as one message
 		// of several runes ("jj"): handle them one at a time.
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.editing {
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.settings.editing {
 			var cmds []tea.Cmd
 			var cur tea.Model = m
 			for _, r := range msg.Runes {
@@ -263,13 +255,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // a later change superseded this one
 		}
 		m.pending = 0
-		if base, ok := strings.CutSuffix(m.status, " — restarting"); ok {
-			m.status = base + " — new run started"
-		}
+		m.status.restarted()
 		cmd := m.startRun()
-		if m.ladderOn {
-			m.ctl.Pause() // the ladder has the cores; the run waits
-			cmd = tea.Batch(cmd, m.startLadder())
+		if m.showComplexity {
+			m.ctl.Pause() // the sample-complexity runs have the cores; the run waits
+			var ccmd tea.Cmd
+			m.complexity, ccmd = m.complexity.start(m.cfg)
+			cmd = tea.Batch(cmd, ccmd)
 		}
 		return m, cmd
 	case eventMsg:
@@ -280,28 +272,28 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, waitForEvent(msg.id, m.events))
 	case runClosedMsg:
 		return m, nil
-	case ladderMsg:
-		return m, m.applyRung(msg)
+	case rungMsg:
+		var cmd tea.Cmd
+		m.complexity, cmd = m.complexity.update(msg)
+		return m, cmd
 	case funcMsg:
 		if msg.id != m.run.id {
 			return m, nil
 		}
-		m.fnBusy = false
-		if msg.err != nil {
-			m.setStatus(false, "function view: %v", msg.err)
-		} else {
-			fd := msg.fd
-			m.fn = &fd
+		var err error
+		m.fn, err = m.fn.update(msg)
+		if err != nil {
+			m.status.set(false, "function view: %v", err)
 		}
-		if m.fnDirty {
+		if m.fn.dirty {
 			return m, m.refreshFunction()
 		}
 		return m, nil
 	case savedMsg:
 		if msg.err != nil {
-			m.setStatus(false, "save failed: %v", msg.err)
+			m.status.set(false, "save failed: %v", msg.err)
 		} else {
-			m.setStatus(true, "saved to %s", msg.path)
+			m.status.set(true, "saved to %s", msg.path)
 		}
 		return m, nil
 	}
@@ -342,9 +334,9 @@ func (m *Model) applyEvent(ev experiment.Event) tea.Cmd {
 		}
 		m.cancel = nil
 		if ev.Err != nil {
-			m.setStatus(false, "run stopped: %v", ev.Err)
+			m.status.set(false, "run stopped: %v", ev.Err)
 		} else if f := r.result.Final(); f != nil {
-			m.setStatus(true, "finished in %s: the worst error L∞ is %.1f× L2 — try more samples", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
+			m.status.set(true, "finished in %s: the worst error L∞ is %.1f× L2 — try more samples", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
 		}
 		m.opt.Log.Printf("run %d: done err=%v", r.id, ev.Err)
 		return m.refreshFunction()
@@ -352,49 +344,19 @@ func (m *Model) applyEvent(ev experiment.Event) tea.Cmd {
 	return nil
 }
 
-// refreshFunction recomputes the function view in the background; at most
-// one computation is in flight, a newer snapshot marks it dirty.
+// refreshFunction asks the function view to redraw the current run's networks.
 func (m *Model) refreshFunction() tea.Cmd {
-	r := &m.run
-	if !r.started || r.student == nil {
-		return nil
-	}
-	if m.fnBusy {
-		m.fnDirty = true
-		return nil
-	}
-	m.fnBusy, m.fnDirty = true, false
-	m.fnSeq++
-	id, cfg, student, inputs := r.id, r.cfg, r.student, r.inputs
-	cols := funcCols(m.rightWidth() - 2)
-	return func() tea.Msg {
-		fd, err := computeFunction(cfg, student, inputs, cols)
-		return funcMsg{id: id, fd: fd, err: err}
-	}
+	var cmd tea.Cmd
+	m.fn, cmd = m.fn.refresh(&m.run)
+	return cmd
 }
 
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	if m.editing {
-		switch msg.Type {
-		case tea.KeyEnter:
-			m.editing = false
-			next := m.cfg
-			f := fields[m.selected]
-			if err := f.set(&next, m.input.Value()); err != nil {
-				m.setStatus(false, "%v", err)
-				return m, nil
-			}
-			return m.commit(next, f.name)
-		case tea.KeyEsc:
-			m.editing = false
-			m.setStatus(true, "edit cancelled")
-			return m, nil
-		case tea.KeyCtrlC:
+	if m.settings.editing {
+		if msg.Type == tea.KeyCtrlC {
 			return m.quit()
 		}
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		return m, cmd
+		return m.settingsKey(msg)
 	}
 	if m.showHelp {
 		if key.Matches(msg, m.keys.Quit) {
@@ -409,104 +371,95 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
-	case key.Matches(msg, k.Up):
-		m.selected = (m.selected + len(fields) - 1) % len(fields)
-	case key.Matches(msg, k.Down):
-		m.selected = (m.selected + 1) % len(fields)
-	case key.Matches(msg, k.Inc), key.Matches(msg, k.Dec):
-		dir := 1
-		if key.Matches(msg, k.Dec) {
-			dir = -1
-		}
-		next := m.cfg
-		f := fields[m.selected]
-		if err := f.step(&next, dir); err != nil {
-			m.setStatus(false, "%v", err)
-			return m, nil
-		}
-		return m.commit(next, f.name)
-	case key.Matches(msg, k.Edit):
-		m.editing = true
-		m.input.SetValue(fields[m.selected].get(m.cfg))
-		m.input.CursorEnd()
-		return m, m.input.Focus()
 	case key.Matches(msg, k.Pause):
 		if m.run.done {
-			m.setStatus(true, "the run has finished: r restarts it")
+			m.status.set(true, "the run has finished: r restarts it")
 			return m, nil
 		}
 		m.paused = !m.paused
 		if m.paused {
 			m.ctl.Pause()
-			m.setStatus(true, "paused after this epoch — space resumes, . steps one epoch")
+			m.status.set(true, "paused after this epoch — space resumes, . steps one epoch")
 		} else {
 			m.ctl.Resume()
-			m.setStatus(true, "resumed")
+			m.status.set(true, "resumed")
 		}
 	case key.Matches(msg, k.Step):
 		if m.run.done {
-			m.setStatus(true, "the run has finished: r restarts it")
+			m.status.set(true, "the run has finished: r restarts it")
 			return m, nil
 		}
 		m.paused = true
 		m.ctl.Pause()
 		m.ctl.Step()
-		m.setStatus(true, "one epoch, then paused — space resumes")
+		m.status.set(true, "one epoch, then paused — space resumes")
 	case key.Matches(msg, k.Restart):
 		m.pending = 0
-		m.setStatus(true, "restarted with the same seeds")
+		m.status.set(true, "restarted with the same seeds")
 		m.changed = m.opt.Now()
 		return m, m.startRun()
 	case key.Matches(msg, k.NewTeacher):
 		next := m.cfg
 		next.TeacherSeed++
-		m.setStatus(true, "new teacher (seed %d)", next.TeacherSeed)
+		m.status.set(true, "new teacher (seed %d)", next.TeacherSeed)
 		m.cfg = next
 		return m, m.scheduleRestart()
 	case key.Matches(msg, k.NewStudent):
 		next := m.cfg
 		next.InitSeed++
 		next.DataSeed = next.InitSeed
-		m.setStatus(true, "new student and training data (seed %d)", next.InitSeed)
+		m.status.set(true, "new student and training data (seed %d)", next.InitSeed)
 		m.cfg = next
 		return m, m.scheduleRestart()
 	case key.Matches(msg, k.Loss):
-		m.showLoss = !m.showLoss
+		m.chart = m.chart.toggleLoss()
 	case key.Matches(msg, k.View):
-		m.ladderOn = !m.ladderOn
-		if m.ladderOn {
+		m.showComplexity = !m.showComplexity
+		if m.showComplexity {
 			if m.ctl != nil {
 				m.ctl.Pause()
 			}
-			m.setStatus(true, "sample complexity: training the current setting for m = 10 … 10000; v goes back")
-			return m, m.startLadder()
+			m.status.set(true, "sample complexity: training the current setting for m = 10 … 10000; v goes back")
+			var cmd tea.Cmd
+			m.complexity, cmd = m.complexity.start(m.cfg)
+			return m, cmd
 		}
-		m.stopLadder()
+		m.complexity.stop()
 		if m.ctl != nil && !m.paused {
 			m.ctl.Resume()
 		}
-		m.setStatus(true, "back to training")
+		m.status.set(true, "back to training")
 	case key.Matches(msg, k.Save):
 		return m, m.saveCmd()
+	default:
+		return m.settingsKey(msg)
 	}
 	return m, nil
 }
 
-// commit accepts new settings if they validate and schedules a restart.
-func (m Model) commit(next experiment.Config, name string) (tea.Model, tea.Cmd) {
-	if err := next.Validate(); err != nil {
-		m.setStatus(false, "%s refused: %v", name, err)
-		return m, nil
+// settingsKey hands a key to the settings panel and acts on what it asks:
+// a new setting restarts the run after the debounce.
+func (m Model) settingsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	var ch settingsChange
+	var cmd tea.Cmd
+	m.settings, ch, cmd = m.settings.update(msg, m.keys, m.cfg)
+	switch {
+	case ch.err != nil:
+		m.status.set(false, "%v", ch.err)
+	case ch.note != "":
+		m.status.set(true, "%s", ch.note)
+	case ch.next != nil:
+		m.cfg = *ch.next
+		m.status.set(true, "%s = %s — restarting", ch.field, fields[fieldIndex(ch.field)].get(m.cfg))
+		return m, m.scheduleRestart()
 	}
-	m.cfg = next
-	m.setStatus(true, "%s = %s — restarting", name, fields[fieldIndex(name)].get(next))
-	return m, m.scheduleRestart()
+	return m, cmd
 }
 
 func (m Model) quit() (tea.Model, tea.Cmd) {
 	m.stopRun()
-	m.stopLadder()
-	m.cache.report(m.opt.Log, true)
+	m.complexity.stop()
+	m.frames.report(m.opt.Log, true)
 	return m, tea.Quit
 }
 
@@ -519,7 +472,7 @@ func (m Model) saveCmd() tea.Cmd {
 	res := r.result
 	if res == nil {
 		res = &experiment.Result{Config: r.cfg, History: r.hist, EpochLoss: r.epochLoss, Teacher: r.teacher,
-			Student: r.student, Steps: r.step, Elapsed: r.elapsed, Err: "saved while running"}
+			Student: r.student, Steps: r.step, Elapsed: r.elapsed, Error: "saved while running"}
 	}
 	stamp := m.opt.Now().Format("20060102-150405")
 	dir := filepath.Join(m.opt.SaveDir, fmt.Sprintf("run-%s-d%d-L%d-w%d-m%d", stamp, r.cfg.Dim, r.cfg.Depth, r.cfg.Width, r.cfg.Samples))
@@ -540,7 +493,7 @@ func (m Model) rightWidth() int { return max(20, m.width-controlsWidth) }
 // View renders the whole screen.
 func (m Model) View() string {
 	t0 := time.Now()
-	defer func() { m.cache.frame(time.Since(t0), m.opt.Log) }()
+	defer func() { m.frames.frame(time.Since(t0), m.opt.Log) }()
 	w, h := m.width, m.height
 	title := m.styles.Title.Render("reluscope") + m.styles.Muted.Render(" — the L2 error falls easily, the uniform error L∞ does not")
 	footer := m.help.ShortHelpView(m.keys.ShortHelp())
@@ -548,232 +501,62 @@ func (m Model) View() string {
 	bodyH := h - lipgloss.Height(title) - lipgloss.Height(status) - lipgloss.Height(footer)
 	var body string
 	if m.showHelp {
-		body = m.panel("keys", "\n"+m.help.FullHelpView(m.keys.FullHelp())+"\n\n"+m.styles.Muted.Render("any key closes this help"), w, bodyH)
+		body = panel(m.styles, "keys", "\n"+m.help.FullHelpView(m.keys.FullHelp())+"\n\n"+m.styles.Muted.Render("any key closes this help"), w, bodyH)
 	} else {
-		right := m.rightView(m.rightWidth(), bodyH)
-		if m.ladderOn {
-			right = m.ladderView(m.rightWidth(), bodyH)
+		var right string
+		if m.showComplexity {
+			right = m.complexity.view(m.cfg, m.rightWidth(), bodyH)
+		} else {
+			right = m.rightView(m.rightWidth(), bodyH)
 		}
-		body = lipgloss.JoinHorizontal(lipgloss.Top, m.controlsView(bodyH), right)
+		body = lipgloss.JoinHorizontal(lipgloss.Top, m.settings.view(m.cfg, controlsWidth, bodyH), right)
 	}
-	out := lipgloss.JoinVertical(lipgloss.Left, fit(title, w), body, status, fit(footer, w))
-	return box(strings.Split(out, "\n"), w, h)
+	out := lipgloss.JoinVertical(lipgloss.Left, tp.Fit(title, w), body, status, tp.Fit(footer, w))
+	return tp.Box(strings.Split(out, "\n"), w, h)
 }
 
 // panel draws a rounded box of outer size w×h with the title in its top border.
-func (m Model) panel(title, content string, w, h int) string {
-	b := m.styles.Border
-	t := fit(" "+title+" ", max(0, w-4))
-	top := b.Render("╭─") + m.styles.PanelTitle.Render(t) + b.Render(strings.Repeat("─", max(0, w-3-ansi.StringWidth(t)))+"╮")
-	inner := strings.Split(box(strings.Split(content, "\n"), w-2, h-2), "\n")
+func panel(st *Styles, title, content string, w, h int) string {
+	b := st.Border
+	t := tp.Fit(" "+title+" ", max(0, w-4))
+	top := b.Render("╭─") + st.PanelTitle.Render(t) + b.Render(strings.Repeat("─", max(0, w-3-ansi.StringWidth(t)))+"╮")
+	inner := strings.Split(tp.Box(strings.Split(content, "\n"), w-2, h-2), "\n")
 	lines := []string{top}
 	side := b.Render("│")
 	for _, l := range inner {
-		lines = append(lines, side+fit(l, w-2)+side)
+		lines = append(lines, side+tp.Fit(l, w-2)+side)
 	}
 	lines = append(lines, b.Render("╰"+strings.Repeat("─", max(0, w-2))+"╯"))
 	return strings.Join(lines, "\n")
 }
 
-func (m Model) controlsView(h int) string {
-	w := controlsWidth - 2
-	var lines []string
-	for i, f := range fields {
-		val := f.get(m.cfg)
-		if m.editing && i == m.selected {
-			val = m.input.View()
-		}
-		name := fmt.Sprintf("%-13s", f.name)
-		line := name + val
-		if i == m.selected {
-			line = m.styles.Selected.Render(fmt.Sprintf("%-*s", w, "▸ "+name+val))
-			if m.editing {
-				line = m.styles.Selected.Render("▸ "+name) + val
-			}
-		} else {
-			line = "  " + m.styles.Label.Render(name) + m.styles.Value.Render(val)
-		}
-		lines = append(lines, line)
-	}
-	c := m.cfg
-	extra := []string{
-		"",
-		m.styles.Muted.Render(fmt.Sprintf("batch %d · %d steps/epoch", c.BatchSize(), c.StepsPerEpoch())),
-		m.styles.Muted.Render(fmt.Sprintf("params: t %d · s %d", backend.NumParams(c.TeacherSizes()), backend.NumParams(c.StudentSizes()))),
-		m.styles.Muted.Render("ε=0.01 needs m ≳ ") + m.styles.Value.Render(boundSamples(c, 0.01)),
-		m.styles.Muted.Render("(c^L·ΠN/ε)^d: shape only"),
-	}
-	if c.Target == experiment.TargetSine {
-		// An analytic target: no teacher class, no bound to show.
-		extra[2] = m.styles.Muted.Render(fmt.Sprintf("student %d params", backend.NumParams(c.StudentSizes())))
-		extra[3] = m.styles.Muted.Render("target: Figure 1,")
-		extra[4] = m.styles.Muted.Render("log(sin 50x + 2) + sin 5x")
-	}
-	room := h - 2 - len(lines)
-	lines = append(lines, extra[:max(0, min(len(extra), room))]...)
-	return m.panel("settings", strings.Join(lines, "\n"), controlsWidth, h)
-}
-
-// boundSamples is the lower bound's shape (c^L·ΠN_ℓ/ε)^d for the teacher class.
-func boundSamples(c experiment.Config, eps float64) string {
-	lg := float64(c.Depth)*math.Log10(c.Coef) + float64(c.Depth-1)*math.Log10(float64(c.TeacherWidth)) - math.Log10(eps)
-	lg *= float64(c.Dim)
-	if lg < 6 {
-		return fmt.Sprintf("%.0f", math.Pow(10, lg))
-	}
-	e := math.Floor(lg)
-	return fmt.Sprintf("%.1fe%.0f", math.Pow(10, lg-e), e)
-}
-
+// rightView is the error chart above the function view.
 func (m Model) rightView(w, h int) string {
 	errH := max(5, h*11/20)
 	fnH := h - errH
-	r := m.run
-	ekey := fmt.Sprintf("%d/%d/%d/%v/%d/%d", r.id, len(r.hist), len(r.epochLoss), m.showLoss, w, errH)
-	if ekey != m.cache.errKey {
-		m.cache.errKey = ekey
-		m.cache.errView = renderErrors(&m.styles, r.hist, r.epochLoss, r.cfg.Epochs, m.showLoss, w-2, errH-2)
-	}
-	title := "errors on fresh points vs epoch (log scale)"
-	if r.cfg.EvalPoints > 0 {
-		title = fmt.Sprintf("errors on %d fresh points vs epoch (log)", r.cfg.EvalPoints)
-	}
-	top := m.panel(title, m.cache.errView, w, errH)
-	fkey := fmt.Sprintf("%d/%p/%d/%d", r.id, m.fn, w, fnH)
-	if fkey != m.cache.fnKey {
-		m.cache.fnKey = fkey
-		m.cache.fnView = renderFunction(&m.styles, m.fn, w-2, fnH-2)
-	}
-	bottom := m.panel("target and student along a line", m.cache.fnView, w, fnH)
-	return lipgloss.JoinVertical(lipgloss.Left, top, bottom)
+	return lipgloss.JoinVertical(lipgloss.Left, m.chart.view(&m.run, w, errH), m.fn.view(m.run.id, w, fnH))
 }
 
+// statusView is the status line for the current run.
 func (m Model) statusView(w int) string {
-	r := m.run
-	st := m.styles
-	var state string
+	var phase runPhase
 	switch {
-	case r.done && r.err != nil:
-		state = st.Error.Render("✗ stopped")
-	case r.done:
-		state = st.OK.Render("✓ done")
+	case m.run.done && m.run.err != nil:
+		phase = phaseStopped
+	case m.run.done:
+		phase = phaseDone
 	case m.pending != 0:
-		state = st.Muted.Render("… restarting")
-	case m.ladderOn:
-		state = st.Value.Render("‖ held")
+		phase = phaseRestarting
+	case m.showComplexity:
+		phase = phaseHeld
 	case m.paused:
-		state = st.Value.Render("‖ paused")
-	case r.started:
-		state = st.OK.Render("▶ training")
+		phase = phasePaused
+	case m.run.started:
+		phase = phaseTraining
 	default:
-		state = st.Muted.Render("… starting")
+		phase = phaseStarting
 	}
-	E := max(1, r.cfg.Epochs)
-	frac := float64(r.epoch) / float64(E)
-	left := "—"
-	if r.epoch > 0 && !r.done {
-		left = clock(time.Duration(float64(r.elapsed) * float64(E-r.epoch) / float64(r.epoch)))
-	} else if r.done {
-		left = "0:00"
-	}
-	be := r.backendName
-	if be == "" {
-		be = r.cfg.Backend
-	}
-	pre := fmt.Sprintf("%s  epoch %d/%d ", state, r.epoch, E)
-	post := fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s", r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, be)
-	barW := max(6, min(30, w-ansi.StringWidth(pre)-ansi.StringWidth(post)))
-	fill := int(frac*float64(barW) + 0.5)
-	bar := st.Bar.Render(strings.Repeat("█", fill)) + st.BarEmpty.Render(strings.Repeat("░", barW-fill))
-	line1 := pre + bar + post
-	line2 := st.Muted.Render("no checkpoint yet")
-	if n := len(r.hist); n > 0 {
-		c := r.hist[n-1]
-		ratio := c.Linf / c.L2
-		// The fullest line that fits: 3 decimals in the location, then 2,
-		// then without L1 (a point in d ≥ 3 does not fit 80 columns whole).
-		for _, v := range []struct {
-			digits int
-			l1     bool
-		}{{3, true}, {2, true}, {2, false}} {
-			l1 := ""
-			if v.l1 {
-				l1 = "L1 " + st.Value.Render(fmt.Sprintf("%.3g", c.L1)) + "  "
-			}
-			line2 = fmt.Sprintf("epoch %d:  %sL2 %s  L∞/L2 %s  L∞ %s at x=%s",
-				c.Epoch, l1, st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
-				st.Value.Render(fmt.Sprintf("%.1f×", ratio)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), pointDigits(c.ArgMax, v.digits))
-			if ansi.StringWidth(line2) <= w {
-				break
-			}
-		}
-	}
-	msg := m.status
-	if m.statusOK {
-		msg = st.Muted.Render(msg)
-	} else {
-		msg = st.Error.Render(msg)
-	}
-	return strings.Join([]string{fit(line1, w), fit(line2, w), fit(msg, w)}, "\n")
-}
-
-func clock(d time.Duration) string {
-	s := int(d.Round(time.Second).Seconds())
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
-func humanRate(v float64) string {
-	switch {
-	case v >= 1e4:
-		return fmt.Sprintf("%.0fk", v/1e3)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	default:
-		return fmt.Sprintf("%.1f", v)
-	}
-}
-
-func point(x []float64) string { return pointDigits(x, 3) }
-
-// pointDigits formats a point with the given decimals, eliding coordinates
-// after the third of a point in more than four dimensions.
-func pointDigits(x []float64, digits int) string {
-	parts := make([]string, len(x))
-	for i, v := range x {
-		parts[i] = fmt.Sprintf("%.*f", digits, v)
-	}
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	if len(parts) > 4 {
-		parts = append(parts[:3], "…")
-	}
-	return "(" + strings.Join(parts, ",") + ")"
-}
-
-// frame records one View's duration and logs a summary every 5 s.
-func (c *renderCache) frame(d time.Duration, l *log.Logger) {
-	c.frames++
-	c.frameTotal += d
-	c.frameMax = max(c.frameMax, d)
-	if time.Since(c.lastReport) > 5*time.Second {
-		c.report(l, false)
-	}
-}
-
-func (c *renderCache) report(l *log.Logger, final bool) {
-	if c.frames == 0 {
-		return
-	}
-	l.Printf("frames: %d, mean %.2f ms, max %.2f ms (final=%v)", c.frames,
-		float64(c.frameTotal.Microseconds())/1000/float64(c.frames), float64(c.frameMax.Microseconds())/1000, final)
-	c.frames, c.frameTotal, c.frameMax = 0, 0, 0
-	c.lastReport = time.Now()
+	return m.status.view(m.styles, &m.run, phase, w)
 }
 
 // Run opens the explorer on the terminal and returns when the user quits.
@@ -784,12 +567,15 @@ func Run(cfg experiment.Config, opt Options) error {
 	if fm, ok := final.(Model); ok {
 		fm.Close()
 	}
-	if err != nil && !errorsIsKilled(err) {
+	if err != nil && !cancelled(err) {
 		return err
 	}
 	return nil
 }
 
-func errorsIsKilled(err error) bool {
-	return err == tea.ErrProgramKilled || strings.Contains(err.Error(), "context canceled")
+// cancelled is true when the program ended because its context was
+// cancelled (Ctrl-C, SIGTERM), not because it failed or panicked.
+func cancelled(err error) bool {
+	return errors.Is(err, context.Canceled) ||
+		(errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, tea.ErrProgramPanic))
 }

@@ -127,21 +127,21 @@ func pump(t *testing.T, m Model) Model {
 func TestSelectionKeys(t *testing.T) {
 	m := newModel(t, testConfig())
 	m, _ = press(m, "down", "down")
-	if fields[m.selected].name != "width" {
-		t.Fatalf("two downs select %s, want width", fields[m.selected].name)
+	if fields[m.settings.selected].name != "width" {
+		t.Fatalf("two downs select %s, want width", fields[m.settings.selected].name)
 	}
 	m, _ = press(m, "j", "k", "up")
-	if fields[m.selected].name != "dim" {
-		t.Fatalf("j k up select %s, want dim", fields[m.selected].name)
+	if fields[m.settings.selected].name != "dim" {
+		t.Fatalf("j k up select %s, want dim", fields[m.settings.selected].name)
 	}
 	m, _ = press(m, "up", "up")
-	if fields[m.selected].name != "backend" {
-		t.Fatalf("up from the top wraps to %s, want backend", fields[m.selected].name)
+	if fields[m.settings.selected].name != "backend" {
+		t.Fatalf("up from the top wraps to %s, want backend", fields[m.settings.selected].name)
 	}
 	// Several runes in one message (fast typing) are several keys.
 	m, _ = press(m, "jjj")
-	if fields[m.selected].name != "width" {
-		t.Fatalf(`"jjj" selects %s, want width`, fields[m.selected].name)
+	if fields[m.settings.selected].name != "width" {
+		t.Fatalf(`"jjj" selects %s, want width`, fields[m.settings.selected].name)
 	}
 }
 
@@ -164,7 +164,7 @@ func TestChangeCancelsAndRestartsAfterDebounce(t *testing.T) {
 	m, _ = press(m, "right")
 	tok2 := m.pending
 	if m.cfg.Samples != 1000 {
-		t.Fatalf("samples %d after two → from 200 (ladder 200, 500, 1000), want 1000", m.cfg.Samples)
+		t.Fatalf("samples %d after two → from 200 (steps 200, 500, 1000), want 1000", m.cfg.Samples)
 	}
 	m, cmd = send(m, restartMsg{token: tok1})
 	if cmd != nil || m.pending != tok2 {
@@ -184,8 +184,8 @@ func TestChangeCancelsAndRestartsAfterDebounce(t *testing.T) {
 	if !m.run.done || m.run.err != nil || len(m.run.hist) == 0 {
 		t.Fatalf("new run: done %v err %v with %d checkpoints", m.run.done, m.run.err, len(m.run.hist))
 	}
-	if !strings.Contains(m.status, "finished") {
-		t.Fatalf("status after the run: %q", m.status)
+	if !strings.Contains(m.status.msg, "finished") {
+		t.Fatalf("status after the run: %q", m.status.msg)
 	}
 }
 
@@ -194,34 +194,34 @@ func TestOutOfRangeRefused(t *testing.T) {
 	cfg.Depth = experiment.MaxDepth
 	m := newModel(t, cfg)
 	m, cmd := press(m, "right") // depth is selected first
-	if m.cfg.Depth != experiment.MaxDepth || cmd != nil || m.statusOK || !strings.Contains(m.status, "depth: must stay in [2, 32]") {
-		t.Fatalf("→ at max depth: depth %d, status %q", m.cfg.Depth, m.status)
+	if m.cfg.Depth != experiment.MaxDepth || cmd != nil || m.status.ok || !strings.Contains(m.status.msg, "depth: must stay in [2, 32]") {
+		t.Fatalf("→ at max depth: depth %d, status %q", m.cfg.Depth, m.status.msg)
 	}
 	m, _ = press(m, "down", "enter") // type a dim
-	m.input.SetValue("0")
+	m.settings.input.SetValue("0")
 	m, cmd = press(m, "enter")
-	if m.cfg.Dim != 1 || cmd != nil || !strings.Contains(m.status, "dim: 0 is out of range [1, 64]") {
-		t.Fatalf("typed dim 0: dim %d, status %q", m.cfg.Dim, m.status)
+	if m.cfg.Dim != 1 || cmd != nil || !strings.Contains(m.status.msg, "dim: 0 is out of range [1, 64]") {
+		t.Fatalf("typed dim 0: dim %d, status %q", m.cfg.Dim, m.status.msg)
 	}
 	m, _ = press(m, "enter")
-	m.input.SetValue("3")
+	m.settings.input.SetValue("3")
 	m, cmd = press(m, "enter")
 	if m.cfg.Dim != 3 || cmd == nil {
 		t.Fatalf("typed dim 3: dim %d", m.cfg.Dim)
 	}
 	m, _ = press(m, "enter")
-	m.input.SetValue("5")
+	m.settings.input.SetValue("5")
 	m, _ = press(m, "esc")
-	if m.cfg.Dim != 3 || m.editing {
+	if m.cfg.Dim != 3 || m.settings.editing {
 		t.Fatal("esc did not cancel the edit")
 	}
-	// The lr ladder keeps the decay ratio.
-	m.selected = fieldIndex("lr")
+	// The lr steps keep the decay ratio.
+	m.settings.selected = fieldIndex("lr")
 	m, _ = press(m, "left")
 	if m.cfg.LR != 1e-3 || m.cfg.LREnd != 1e-5 {
 		t.Fatalf("← on lr 3e-3: lr %g → %g, want 1e-3 → 1e-5", m.cfg.LR, m.cfg.LREnd)
 	}
-	m.selected = fieldIndex("backend")
+	m.settings.selected = fieldIndex("backend")
 	m, _ = press(m, "right")
 	if m.cfg.Backend != "native" {
 		// backends sort as gorgonia, native: → from native is past the end
@@ -265,7 +265,7 @@ func TestRunKeys(t *testing.T) {
 		t.Fatal("s did not draw a new student and data")
 	}
 	m, _ = press(m, "L")
-	if !m.showLoss {
+	if !m.chart.showLoss {
 		t.Fatal("L did not show the loss")
 	}
 	m, _ = press(m, "?")
@@ -301,10 +301,10 @@ func TestSaveWritesTheRun(t *testing.T) {
 	m := pump(t, started(t, newModel(t, testConfig())))
 	m, cmd := press(m, "w")
 	m, _ = send(m, cmd())
-	if !m.statusOK || !strings.HasPrefix(m.status, "saved to ") {
-		t.Fatalf("status after save: %q", m.status)
+	if !m.status.ok || !strings.HasPrefix(m.status.msg, "saved to ") {
+		t.Fatalf("status after save: %q", m.status.msg)
 	}
-	dir := strings.TrimPrefix(m.status, "saved to ")
+	dir := strings.TrimPrefix(m.status.msg, "saved to ")
 	for _, f := range []string{"config.json", "history.csv", "teacher.json", "student.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("save did not write %s", f)
@@ -339,33 +339,33 @@ func TestSampleComplexityView(t *testing.T) {
 	cfg.Epochs = 100000
 	m := started(t, newModel(t, cfg))
 	m, cmd := press(m, "v")
-	if !m.ladderOn || cmd == nil || m.ladder.cancel == nil || !m.ctl.Paused() || m.paused {
-		t.Fatal("v did not start the ladder and hold the training run")
+	if !m.showComplexity || cmd == nil || m.complexity.cancel == nil || !m.ctl.Paused() || m.paused {
+		t.Fatal("v did not start the sample-complexity runs and hold the training run")
 	}
 	if !strings.Contains(m.View(), "sample complexity") || !strings.Contains(m.View(), "‖ held") {
 		t.Fatal("the view does not show the sample-complexity panel")
 	}
-	// Finished rungs fill the table and the fit; a stale ladder's are dropped.
-	id := m.ladder.id
-	for i, c := range LadderConfigs(m.cfg)[:3] {
+	// Finished rungs fill the table and the fit; stale runs are dropped.
+	id := m.complexity.id
+	for i, c := range ComplexityConfigs(m.cfg)[:3] {
 		e := 0.1 / float64(i+1)
 		rec := experiment.Record{Config: c, History: []experiment.Checkpoint{{}, {Epoch: c.Epochs, Metrics: experiment.Metrics{L2: e / 10, Linf: e}}}}
-		m, _ = send(m, ladderMsg{id: id, rec: rec})
+		m, _ = send(m, rungMsg{id: id, rec: rec})
 	}
-	m, _ = send(m, ladderMsg{id: id - 1, rec: experiment.Record{Config: experiment.Config{Samples: 77}}})
-	if len(m.ladder.results) != 3 {
-		t.Fatalf("%d rungs recorded, want 3", len(m.ladder.results))
+	m, _ = send(m, rungMsg{id: id - 1, rec: experiment.Record{Config: experiment.Config{Samples: 77}}})
+	if len(m.complexity.results) != 3 {
+		t.Fatalf("%d rungs recorded, want 3", len(m.complexity.results))
 	}
 	v := m.View()
 	if !strings.Contains(v, "3 of 7 runs done") || !strings.Contains(v, "fitted slopes") || !strings.Contains(v, "1.00e-01") {
-		t.Fatalf("ladder view:\n%s", v)
+		t.Fatalf("sample-complexity view:\n%s", v)
 	}
 	m, _ = press(m, "v")
-	if m.ladderOn || m.ladder.cancel != nil || m.ctl.Paused() {
-		t.Fatal("v did not stop the ladder and resume training")
+	if m.showComplexity || m.complexity.cancel != nil || m.ctl.Paused() {
+		t.Fatal("v did not stop the sample-complexity runs and resume training")
 	}
 	// The rungs are kept for the same settings.
-	if len(m.ladder.results) != 3 {
+	if len(m.complexity.results) != 3 {
 		t.Fatal("leaving the view dropped the finished rungs")
 	}
 	// The rungs train the setting's epochs, at least 20000 steps, at most
@@ -373,21 +373,21 @@ func TestSampleComplexityView(t *testing.T) {
 	// 20000 (m = 10⁴: 40·200 = 8000 at batch 50); at 10⁵ epochs the cap
 	// binds (321 params: 5e10/(6·321·50) = 519k steps).
 	cfg = testConfig()
-	cfgs := LadderConfigs(cfg)
+	cfgs := ComplexityConfigs(cfg)
 	if len(cfgs) != 7 || cfgs[0].Samples != 10 || cfgs[6].Samples != 10000 {
-		t.Fatalf("ladder configs: %+v", cfgs)
+		t.Fatalf("sample-complexity configs: %+v", cfgs)
 	}
 	if s0, s6 := cfgs[0].Epochs*cfgs[0].StepsPerEpoch(), cfgs[6].Epochs*cfgs[6].StepsPerEpoch(); s0 != 20000 || s6 != 20000 {
 		t.Fatalf("rung steps %d (m = 10) and %d (m = 10⁴), want 20000 and 20000", s0, s6)
 	}
 	long := cfg
 	long.Epochs = 100000
-	if c := LadderConfigs(long)[6]; c.Epochs*c.StepsPerEpoch() != 519400 {
+	if c := ComplexityConfigs(long)[6]; c.Epochs*c.StepsPerEpoch() != 519400 {
 		t.Fatalf("10⁵ epochs: %d steps at m = 10⁴, want the cap 519400", c.Epochs*c.StepsPerEpoch())
 	}
 	wide := cfg
 	wide.Width, wide.Epochs = 512, 5000 // the FLOP cap is below the 4000-step floor
-	if c := LadderConfigs(wide)[6]; c.Epochs*c.StepsPerEpoch() != 4000 {
+	if c := ComplexityConfigs(wide)[6]; c.Epochs*c.StepsPerEpoch() != 4000 {
 		t.Fatalf("width 512: %d steps at m = 10⁴, want the floor 4000", c.Epochs*c.StepsPerEpoch())
 	}
 	m.Close()

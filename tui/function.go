@@ -5,12 +5,81 @@ import (
 	"math"
 	"strings"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	tp "github.com/reluscope/reluscope/experiment/textplot"
 )
+
+// functionView is the panel of the target and the student along a line,
+// computed in the background (one computation in flight; a newer snapshot
+// marks it dirty and it is redone when the first returns).
+type functionView struct {
+	st    *Styles
+	cols  int       // plot columns of the current width
+	data  *funcData // the latest computed
+	busy  bool      // a computation is in flight
+	dirty bool      // a newer snapshot arrived while busy
+	cache *viewCache
+}
+
+func newFunctionView(st *Styles) functionView {
+	return functionView{st: st, cols: funcCols(20 - 2), cache: &viewCache{}}
+}
+
+// setSize sets the panel width (its height is given to view).
+func (f functionView) setSize(w, _ int) functionView {
+	f.cols = funcCols(w - 2)
+	return f
+}
+
+// reset forgets the previous run's drawing.
+func (f functionView) reset() functionView {
+	f.data, f.busy, f.dirty = nil, false, false
+	return f
+}
+
+// refresh starts a computation for the run's latest student, or marks the
+// view dirty when one is in flight.
+func (f functionView) refresh(r *runState) (functionView, tea.Cmd) {
+	if !r.started || r.student == nil {
+		return f, nil
+	}
+	if f.busy {
+		f.dirty = true
+		return f, nil
+	}
+	f.busy, f.dirty = true, false
+	id, cfg, student, inputs, cols := r.id, r.cfg, r.student, r.inputs, f.cols
+	return f, func() tea.Msg {
+		fd, err := computeFunction(cfg, student, inputs, cols)
+		return funcMsg{id: id, fd: fd, err: err}
+	}
+}
+
+// update takes a finished computation of the current run.
+func (f functionView) update(msg funcMsg) (functionView, error) {
+	f.busy = false
+	if msg.err != nil {
+		return f, msg.err
+	}
+	fd := msg.fd
+	f.data = &fd
+	return f, nil
+}
+
+// view draws the panel, w×h, re-rendered only when the data or size changed.
+func (f functionView) view(runID, w, h int) string {
+	key := fmt.Sprintf("%d/%p/%d/%d", runID, f.data, w, h)
+	if key != f.cache.key {
+		f.cache.key = key
+		f.cache.view = renderFunction(f.st, f.data, w-2, h-2)
+	}
+	return panel(f.st, "target and student along a line", f.cache.view, w, h)
+}
 
 // funcData is teacher and student along a line through the cube:
 // x(t) = t·e1 for d = 1, x(t) = (t, …, t) for d > 1, t ∈ [−0.5, 0.5].
@@ -41,14 +110,7 @@ func predictAll(net *backend.Net, x []float64, n int) ([]float64, error) {
 	}
 	defer m.Close()
 	y := make([]float64, n)
-	d := net.Sizes[0]
-	for lo := 0; lo < n; lo += 4096 {
-		hi := min(n, lo+4096)
-		if err := m.Predict(y[lo:hi], x[lo*d:hi*d]); err != nil {
-			return nil, err
-		}
-	}
-	return y, nil
+	return y, backend.PredictChunks(m.Predict, y, x, net.Sizes[0], 4096)
 }
 
 // computeFunction evaluates both networks on the line; the fine grid's size
@@ -62,13 +124,7 @@ func computeFunction(cfg experiment.Config, student *backend.Net, inputs []float
 	defer target.Close()
 	teacher := func(x []float64, n int) ([]float64, error) {
 		y := make([]float64, n)
-		for lo := 0; lo < n; lo += 2048 {
-			hi := min(n, lo+2048)
-			if err := target.Predict(y[lo:hi], x[lo*d:hi*d]); err != nil {
-				return nil, err
-			}
-		}
-		return y, nil
+		return y, backend.PredictChunks(target.Predict, y, x, d, experiment.TargetBatch)
 	}
 	fd := funcData{cols: cols, dim: d}
 	ts := make([]float64, cols)
@@ -113,14 +169,14 @@ func computeFunction(cfg experiment.Config, student *backend.Net, inputs []float
 }
 
 // funcCols is the number of plot columns in a w-wide function view.
-func funcCols(w int) int { return max(8, w-gutter(6)) }
+func funcCols(w int) int { return max(8, w-tp.Gutter(6)) }
 
 var rugShades = []rune(" ·:░▒▓█")
 
 // renderFunction draws the function view in a w×h box.
 func renderFunction(st *Styles, fd *funcData, w, h int) string {
 	if fd == nil || len(fd.teacher) == 0 {
-		return placeholder(st, "drawing teacher and student…", w, h)
+		return tp.Placeholder(st.paint(), "drawing teacher and student…", w, h)
 	}
 	where := "on the x-axis"
 	if fd.dim > 1 {
@@ -136,13 +192,13 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 	}
 	plotH := h - extra // rows of the plot
 	if plotH < 2 {
-		return placeholder(st, "window too small", w, h)
+		return tp.Placeholder(st.paint(), "window too small", w, h)
 	}
-	ss := []series{{fd.teacher, thinChars, asciigraph.Green}, {fd.student, heavyChars, asciigraph.Yellow}}
-	lines, col0 := plot(ss, plotH-1, func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, nil, st.colour, 0)
-	out := []string{fit(head, w)}
+	ss := []tp.Series{{Vals: fd.teacher, Chars: tp.Thin, Color: asciigraph.Green}, {Vals: fd.student, Chars: tp.Heavy, Color: asciigraph.Yellow}}
+	lines, col0 := tp.Plot(ss, plotH-1, func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, st.colour, 0)
+	out := []string{tp.Fit(head, w)}
 	for _, l := range lines {
-		out = append(out, fit(l, w))
+		out = append(out, tp.Fit(l, w))
 	}
 	pad := strings.Repeat(" ", col0)
 	if fd.rug != nil {
@@ -159,7 +215,7 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 			}
 			b.WriteRune(rugShades[k])
 		}
-		out = append(out, fit(pad+st.Muted.Render(b.String())+st.Muted.Render(" samples"), w))
+		out = append(out, tp.Fit(pad+st.Muted.Render(b.String())+st.Muted.Render(" samples"), w))
 	}
 	wc := int(math.Round((fd.worstT + 0.5) * float64(fd.cols-1)))
 	note := fmt.Sprintf("worst |e| %.3g at t=%.3f", fd.worstErr, fd.worstT)
@@ -172,6 +228,6 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 	default: // the marker alone; the note is in the status line too
 		mark = pad + strings.Repeat(" ", max(0, wc)) + st.Worst.Render("▲")
 	}
-	out = append(out, fit(mark, w))
-	return box(out, w, h)
+	out = append(out, tp.Fit(mark, w))
+	return tp.Box(out, w, h)
 }

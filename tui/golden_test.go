@@ -51,9 +51,9 @@ func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.fnBusy = true
+	m.fn.busy = true
 	m, _ = send(m, funcMsg{id: 7, fd: fd})
-	m.status, m.statusOK = "", true
+	m.status.msg, m.status.ok = "", true
 	return m
 }
 
@@ -86,7 +86,7 @@ func TestGoldenViews(t *testing.T) {
 		{80, 24, 40, 3, false, false},
 	} {
 		m := goldenModel(t, tc.w, tc.h, tc.upTo, tc.dim)
-		m.showHelp, m.showLoss = tc.help, tc.loss
+		m.showHelp, m.chart.showLoss = tc.help, tc.loss
 		name := fmt.Sprintf("explorer_%dx%d_epoch%d", tc.w, tc.h, tc.upTo)
 		if tc.help {
 			name += "_help"

@@ -22,6 +22,14 @@ type funcMsg struct {
 	err error
 }
 
+// rungMsg carries one finished run of the sample-complexity view's runs id
+// (closed: they have all finished).
+type rungMsg struct {
+	id     int
+	rec    experiment.Record
+	closed bool
+}
+
 // savedMsg reports a finished save.
 type savedMsg struct {
 	path string

@@ -506,11 +506,7 @@ func (p *Pool[T]) packB(dst []T, pc, kb, clo, chi int) {
 		if !j.tB {
 			if cols == nr {
 				for q := 0; q < kb; q++ {
-					src := j.b[(pc+q)*j.ldb+j0 : (pc+q)*j.ldb+j0+nr]
-					d := panel[q*nr : q*nr+nr]
-					for x, v := range src {
-						d[x] = v
-					}
+					copy(panel[q*nr:q*nr+nr], j.b[(pc+q)*j.ldb+j0:(pc+q)*j.ldb+j0+nr])
 				}
 				continue
 			}

@@ -1,4 +1,4 @@
-package experiment
+package report
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/reluscope/reluscope/experiment"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
@@ -29,5 +30,5 @@ func saveCanvas(path string, c vg.CanvasWriterTo) error {
 	if _, err := c.WriteTo(&b); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, b.Bytes())
+	return experiment.WriteFileAtomic(path, b.Bytes())
 }

@@ -1,10 +1,9 @@
-package experiment
+package report
 
 import (
 	"fmt"
 	"image/color"
 	"math"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-var metricColors = [3]color.RGBA{{0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77, 0xb4, 0xff}, {0xd6, 0x27, 0x28, 0xff}}
+var metricColors = [NumMetrics]color.RGBA{{0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77, 0xb4, 0xff}, {0xd6, 0x27, 0x28, 0xff}}
 
 // WriteFigure writes the sample-complexity figure, one panel per problem
 // stacked vertically: each metric against m on log–log axes with its fitted
@@ -35,7 +34,7 @@ func WriteFigure(path string, reps []Report) error {
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 		p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{}, powTicks{}
 		p.Legend.Top, p.Legend.Left = false, true
-		for k := 0; k < 3; k++ {
+		for _, k := range Metrics {
 			var pts, ref plotter.XYs
 			for _, pt := range rep.Points {
 				if pt.Err[k] > 0 && !math.IsInf(pt.Err[k], 0) {
@@ -58,8 +57,7 @@ func WriteFigure(path string, reps []Report) error {
 			rl.Color = metricColors[k]
 			rl.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			p.Add(line, marks, rl)
-			name := strings.Replace(MetricNames[k], "Linf", "L∞", 1)
-			p.Legend.Add(fmt.Sprintf("%s (fit slope %.2f)", name, rep.Fits[k].B), line, marks)
+			p.Legend.Add(fmt.Sprintf("%s (fit slope %.2f)", k, rep.Fits[k].B), line, marks)
 			p.Legend.Add(fmt.Sprintf("m^%.2f reference", rep.RefSlope[k]), rl)
 		}
 		c := draw.Crop(draw.New(img), 0, 0, 0, 0)

@@ -194,8 +194,9 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 
 // setting is the YAML of key=value; "seed" sets data and init seeds.
 func setting(key, v string) string {
-	if key == "seed" {
-		return "data_seed: " + v + "\ninit_seed: " + v + "\n"
+	var b strings.Builder
+	for _, k := range SetKeys(key) {
+		b.WriteString(k + ": " + v + "\n")
 	}
-	return key + ": " + v + "\n"
+	return b.String()
 }

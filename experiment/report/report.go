@@ -1,27 +1,53 @@
-package experiment
+// Package report is the paper's aggregation of sweep results and its
+// presentation: the min over algorithms of the max over teachers of the
+// seed mean, per problem and sample count m, fitted slopes against the
+// reference rates m^(−(1/p+1/d)), and the table, CSV, terminal chart and
+// figure (PNG, SVG, PDF) that show it. The report command and the
+// explorer's sample-complexity view both draw with it.
+package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/reluscope/reluscope/experiment"
 )
 
-// Metric names in report order.
-var MetricNames = [3]string{"L1", "L2", "Linf"}
+// Metric indexes the errors a report aggregates, in report order.
+type Metric int
 
-// MetricP is p of each metric's L^p norm (∞ for the uniform error).
-var MetricP = [3]float64{1, 2, math.Inf(1)}
+const (
+	L1   Metric = iota // mean |e|
+	L2                 // RMS error
+	Linf               // max |e| over the evaluation points
+	NumMetrics
+)
 
-func metricOf(c Checkpoint, k int) float64 {
+// Metrics lists them in report order.
+var Metrics = [NumMetrics]Metric{L1, L2, Linf}
+
+// String is the metric's name as printed: L1, L2, L∞.
+func (k Metric) String() string { return [...]string{"L1", "L2", "L∞"}[k] }
+
+// P is the metric's p (∞ for the uniform error).
+func (k Metric) P() float64 { return [...]float64{1, 2, math.Inf(1)}[k] }
+
+// Of reads the metric from a checkpoint.
+func (k Metric) Of(c experiment.Checkpoint) float64 {
 	switch k {
-	case 0:
+	case L1:
 		return c.L1
-	case 1:
+	case L2:
 		return c.L2
 	}
 	return c.Linf
 }
+
+// RefSlope is the reference exponent −(1/p + 1/d) of the metric's rate in
+// dimension d, as drawn in the paper's figures (constant 1).
+func RefSlope(k Metric, d int) float64 { return -(1/k.P() + 1/float64(d)) }
 
 // Problem is what a sweep's runs share apart from m and the algorithm: the
 // target class (or the analytic target).
@@ -34,20 +60,20 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
-	if p.Target == TargetSine {
+	if p.Target == experiment.TargetSine {
 		return "sine target, d=1"
 	}
 	return fmt.Sprintf("d=%d, teacher depth %d, width %d, c=%g", p.Dim, p.Depth, p.TeacherWidth, p.Coef)
 }
 
-// ReportPoint is the aggregated error at one sample count m.
-type ReportPoint struct {
-	M        int        `json:"m"`
-	Err      [3]float64 `json:"err"`  // min over algorithms of max over teachers of the seed mean
-	Best     [3]string  `json:"best"` // the algorithm that attains it
-	Teachers int        `json:"teachers"`
-	Seeds    int        `json:"seeds"`
-	Algos    int        `json:"algorithms"`
+// Point is the aggregated error at one sample count m.
+type Point struct {
+	M        int                 `json:"m"`
+	Err      [NumMetrics]float64 `json:"err"`  // min over algorithms of max over teachers of the seed mean
+	Best     [NumMetrics]string  `json:"best"` // the algorithm that attains it
+	Teachers int                 `json:"teachers"`
+	Seeds    int                 `json:"seeds"`
+	Algos    int                 `json:"algorithms"`
 }
 
 // Fit is err ≈ A·m^B, fitted by least squares on log10 err vs log10 m.
@@ -57,16 +83,16 @@ type Fit struct {
 
 // Report is the aggregation of one problem's runs.
 type Report struct {
-	Problem Problem       `json:"problem"`
-	Points  []ReportPoint `json:"points"`
-	Fits    [3]Fit        `json:"fits"`
+	Problem Problem         `json:"problem"`
+	Points  []Point         `json:"points"`
+	Fits    [NumMetrics]Fit `json:"fits"`
 	// RefSlope is the reference exponent −(1/p + 1/d) of each metric.
-	RefSlope [3]float64 `json:"ref_slope"`
+	RefSlope [NumMetrics]float64 `json:"ref_slope"`
 }
 
 // algoKey is the configuration without what varies across teachers, seeds
 // and sample counts: the "algorithm" of the paper, before the checkpoint.
-func algoKey(c Config) (string, string) {
+func algoKey(c experiment.Config) (string, string) {
 	c.TeacherSeed, c.DataSeed, c.InitSeed, c.Samples = 0, 0, 0, 0
 	b, _ := json.Marshal(c)
 	return string(b), fmt.Sprintf("width %d, batch %s, %d epochs", c.Width, c.Batch, c.Epochs)
@@ -77,9 +103,9 @@ func algoKey(c Config) (string, string) {
 // checkpoint k ≥ 1), average each metric over the seeds, take the max over
 // the teachers, then the min over the algorithms; then fit A·m^B.
 // Failed runs (Error set) are left out.
-func Aggregate(recs []Record) []Report {
+func Aggregate(recs []experiment.Record) []Report {
 	type cell struct {
-		sum [3]float64
+		sum [NumMetrics]float64
 		n   int
 	}
 	type key struct {
@@ -98,8 +124,8 @@ func Aggregate(recs []Record) []Report {
 		}
 		c := r.Config
 		prob := Problem{Target: c.Target, Dim: c.Dim, Depth: c.Depth, TeacherWidth: c.TeacherWidth, Coef: c.Coef}
-		if c.Target == TargetSine {
-			prob = Problem{Target: TargetSine, Dim: 1}
+		if c.Target == experiment.TargetSine {
+			prob = Problem{Target: experiment.TargetSine, Dim: 1}
 		}
 		ak, label := algoKey(c)
 		labels[ak] = label
@@ -115,8 +141,8 @@ func Aggregate(recs []Record) []Report {
 				ce = &cell{}
 				cells[kk] = ce
 			}
-			for i := 0; i < 3; i++ {
-				ce.sum[i] += metricOf(ck, i)
+			for i, k := range Metrics {
+				ce.sum[i] += k.Of(ck)
 			}
 			ce.n++
 		}
@@ -128,12 +154,12 @@ func Aggregate(recs []Record) []Report {
 		algo string
 		ck   int
 	}
-	worst := map[akey][3]float64{}
+	worst := map[akey][NumMetrics]float64{}
 	teachers := map[akey]int{}
 	for k, ce := range cells {
 		a := akey{k.prob, k.m, k.algo, k.ck}
 		w, ok := worst[a]
-		for i := 0; i < 3; i++ {
+		for i := range Metrics {
 			v := ce.sum[i] / float64(ce.n)
 			if !ok || v > w[i] {
 				w[i] = v
@@ -147,11 +173,11 @@ func Aggregate(recs []Record) []Report {
 		prob Problem
 		m    int
 	}
-	best := map[pkey]*ReportPoint{}
+	best := map[pkey]*Point{}
 	for a, w := range worst {
 		p := best[pkey{a.prob, a.m}]
 		if p == nil {
-			p = &ReportPoint{M: a.m}
+			p = &Point{M: a.m}
 			for i := range p.Err {
 				p.Err[i] = math.Inf(1)
 			}
@@ -159,14 +185,14 @@ func Aggregate(recs []Record) []Report {
 		}
 		p.Algos++
 		p.Teachers = max(p.Teachers, teachers[a])
-		for i := 0; i < 3; i++ {
+		for i := range Metrics {
 			name := fmt.Sprintf("%s, checkpoint %d", labels[a.algo], a.ck)
 			if w[i] < p.Err[i] || (w[i] == p.Err[i] && name < p.Best[i]) {
 				p.Err[i], p.Best[i] = w[i], name
 			}
 		}
 	}
-	byProb := map[Problem][]ReportPoint{}
+	byProb := map[Problem][]Point{}
 	for k, p := range best {
 		p.Seeds = len(seeds[[2]any{k.prob, k.m}])
 		byProb[k.prob] = append(byProb[k.prob], *p)
@@ -175,13 +201,13 @@ func Aggregate(recs []Record) []Report {
 	for prob, pts := range byProb {
 		sort.Slice(pts, func(i, j int) bool { return pts[i].M < pts[j].M })
 		rep := Report{Problem: prob, Points: pts}
-		for i := 0; i < 3; i++ {
+		for i := range Metrics {
 			xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
 			for k, p := range pts {
 				xs[k], ys[k] = float64(p.M), p.Err[i]
 			}
 			rep.Fits[i] = FitPower(xs, ys)
-			rep.RefSlope[i] = -(1/MetricP[i] + 1/float64(prob.Dim))
+			rep.RefSlope[i] = RefSlope(Metric(i), prob.Dim)
 		}
 		out = append(out, rep)
 	}

@@ -1,0 +1,90 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/guptarohit/asciigraph"
+
+	tp "github.com/reluscope/reluscope/experiment/textplot"
+)
+
+// Chart draws one problem's aggregated L∞ and L2 against m on log–log axes
+// with the reference rates, in a w×h block of plain text (no colour, no
+// trailing spaces), for `reluscope report`.
+func Chart(rep Report, w, h int) string {
+	var ms []float64
+	for _, p := range rep.Points {
+		ms = append(ms, float64(p.M))
+	}
+	errs := func(k Metric) []float64 {
+		out := make([]float64, len(rep.Points))
+		for i, p := range rep.Points {
+			out[i] = p.Err[k]
+		}
+		return out
+	}
+	lines := strings.Split(LogLogChart(tp.Paint{}, ms, errs(Linf), errs(L2), rep.RefSlope[Linf], rep.RefSlope[L2], w, h), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// LogLogChart draws L∞ (thin) and L2 (heavy) against m, with the reference
+// lines m^refInf and m^ref2 dotted, on log–log axes in a w×h block.
+func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h int) string {
+	if len(ms) == 0 {
+		return tp.Placeholder(p, "no finished runs yet", w, h)
+	}
+	paint := func(f func(string) string, s string) string {
+		if f == nil {
+			return s
+		}
+		return f(s)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, m := range ms {
+		lo, hi = math.Min(lo, math.Log10(m)), math.Max(hi, math.Log10(m))
+	}
+	span := math.Max(hi-lo, 1e-9)
+	ncol := max(2, w-tp.Gutter(len(tp.ExpLabel(-1.5)))-3) // room for the last x label
+	xs := make([]float64, len(ms))
+	ly := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for i, y := range v {
+			out[i] = tp.Log10(y)
+		}
+		return out
+	}
+	for i, m := range ms {
+		xs[i] = math.Log10(m) - lo
+	}
+	ref := func(slope float64) []float64 {
+		out := make([]float64, ncol)
+		for c := range out {
+			out[c] = slope * (lo + span*float64(c)/float64(ncol-1))
+		}
+		return out
+	}
+	// The references first, so the measured curves are drawn over them.
+	ss := []tp.Series{
+		{Vals: ref(refInf), Chars: tp.Dots, Color: asciigraph.Red},
+		{Vals: ref(ref2), Chars: tp.Bullets, Color: asciigraph.Blue},
+		{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
+		{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue},
+	}
+	legend := paint(p.Linf, "── L∞") + "  " + paint(p.L2, "━━ L2") + "  " +
+		paint(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + paint(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + paint(p.Muted, "  (reference, constant 1)")
+	plotH := h - 3
+	if plotH < 2 {
+		return tp.Placeholder(p, "window too small", w, h)
+	}
+	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: lo, Hi: hi, Format: func(v float64) string { return tp.CountLabel(math.Pow(10, v)) }}, p.Colour, 1)
+	out := []string{tp.Fit(legend, w)}
+	for _, l := range lines {
+		out = append(out, tp.Fit(l, w))
+	}
+	return tp.Box(out, w, h)
+}

@@ -1,0 +1,223 @@
+// Package textplot draws charts as plain text lines on asciigraph, safe for
+// any data (empty, NaN, ±Inf) and any size: the explorer's panels and the
+// headless report's chart are both drawn with it. It knows nothing of
+// terminals or styles; callers that colour text pass a Paint.
+package textplot
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/guptarohit/asciigraph"
+)
+
+// Line styles that tell the series apart without colour.
+var (
+	Thin  = asciigraph.DefaultCharSet
+	Heavy = asciigraph.CharSet{Horizontal: "━", VerticalLine: "┃", ArcDownRight: "┏", ArcDownLeft: "┓",
+		ArcUpRight: "┗", ArcUpLeft: "┛", EndCap: "╸", StartCap: "╺", UpRight: "└", DownHorizontal: "┬"}
+	Dots    = asciigraph.CreateCharSet("·")
+	Bullets = asciigraph.CreateCharSet("∙")
+)
+
+// LogFloor: values below are drawn at the floor (log10 needs v > 0).
+const LogFloor = 1e-16
+
+// Log10 is log10(max(v, LogFloor)), NaN kept.
+func Log10(v float64) float64 {
+	if math.IsNaN(v) {
+		return math.NaN()
+	}
+	return math.Log10(math.Max(v, LogFloor))
+}
+
+// ExpLabel formats a log10 axis value as a readable power of ten.
+func ExpLabel(v float64) string { return fmt.Sprintf("%.1e", math.Pow(10, v)) }
+
+// CountLabel writes a count compactly: 316, 3.16k, 100k, 1M.
+func CountLabel(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.3gM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.3gk", v/1e3)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
+// Series is one curve sampled on the chart's columns (NaN = no data).
+type Series struct {
+	Vals  []float64
+	Chars asciigraph.CharSet
+	Color asciigraph.AnsiColor
+}
+
+// BucketCols places (x, y) points on ncol columns spanning [0, xmax]: a
+// column takes the max of its points when useMax (a spike never vanishes),
+// else the last one. Columns between data are interpolated; columns past the
+// last point stay NaN.
+func BucketCols(xs, ys []float64, xmax float64, ncol int, useMax bool) []float64 {
+	out := make([]float64, ncol)
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	if ncol == 0 {
+		return out
+	}
+	for i, x := range xs {
+		y := ys[i]
+		if math.IsNaN(y) || math.IsInf(y, 0) {
+			continue
+		}
+		c := 0
+		if xmax > 0 {
+			c = int(math.Round(x / xmax * float64(ncol-1)))
+		}
+		c = max(0, min(ncol-1, c))
+		if math.IsNaN(out[c]) || !useMax || y > out[c] {
+			out[c] = y
+		}
+	}
+	prev := -1
+	for c := range out {
+		if math.IsNaN(out[c]) {
+			continue
+		}
+		if prev >= 0 && c-prev > 1 {
+			for k := prev + 1; k < c; k++ {
+				f := float64(k-prev) / float64(c-prev)
+				out[k] = out[prev] + f*(out[c]-out[prev])
+			}
+		}
+		prev = c
+	}
+	return out
+}
+
+// Axis is an x axis from Lo to Hi with its label format.
+type Axis struct {
+	Lo, Hi float64
+	Format func(float64) string
+}
+
+// Plot draws the series with asciigraph, height+1 rows of plot (and the x
+// axis when given), and returns its lines and the column of the plot's
+// first data cell. A flat range is widened to minSpan so the labels stay
+// distinct. It never panics on empty or NaN data.
+func Plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colour bool, minSpan float64) ([]string, int) {
+	var data [][]float64
+	var chars []asciigraph.CharSet
+	var colors []asciigraph.AnsiColor
+	for _, s := range ss {
+		ok := false
+		for _, v := range s.Vals {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		vals := s.Vals
+		for i, v := range vals {
+			if math.IsInf(v, 0) {
+				if &vals[0] == &s.Vals[0] {
+					vals = append([]float64(nil), s.Vals...)
+				}
+				vals[i] = math.NaN()
+			}
+		}
+		data = append(data, vals)
+		chars = append(chars, s.Chars)
+		colors = append(colors, s.Color)
+	}
+	if len(data) == 0 || height < 1 {
+		return nil, 0
+	}
+	opts := []asciigraph.Option{asciigraph.Height(height), asciigraph.SeriesChars(chars...)}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, d := range data {
+		for _, v := range d {
+			if !math.IsNaN(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if hi-lo < minSpan {
+		mid := (lo + hi) / 2
+		opts = append(opts, asciigraph.LowerBound(mid-minSpan/2), asciigraph.UpperBound(mid+minSpan/2))
+	}
+	if yfmt != nil {
+		opts = append(opts, asciigraph.YAxisValueFormatter(yfmt))
+	}
+	if colour {
+		opts = append(opts, asciigraph.SeriesColors(colors...))
+	}
+	if xaxis != nil {
+		opts = append(opts, asciigraph.XAxisRange(xaxis.Lo, xaxis.Hi), asciigraph.XAxisTickCount(5))
+		if xaxis.Format != nil {
+			opts = append(opts, asciigraph.XAxisValueFormatter(xaxis.Format))
+		}
+	}
+	lines := strings.Split(asciigraph.PlotMany(data, opts...), "\n")
+	axis := 0
+	for _, l := range lines[:min(len(lines), height+1)] {
+		plain := []rune(ansi.Strip(l))
+		for i, r := range plain {
+			if r == '┤' || r == '┼' {
+				axis = max(axis, i)
+				break
+			}
+		}
+	}
+	return lines, axis + 1
+}
+
+// Gutter is the width asciigraph's labels take for labels of this width.
+func Gutter(labelWidth int) int { return labelWidth + 4 }
+
+// Fit cuts a line to w cells (ANSI-aware).
+func Fit(s string, w int) string { return ansi.Truncate(s, max(0, w), "") }
+
+// Box pads or cuts lines to exactly h lines of width w.
+func Box(lines []string, w, h int) string {
+	h = max(0, h)
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		if pad := w - ansi.StringWidth(l); pad > 0 {
+			lines[i] = l + strings.Repeat(" ", pad)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Paint colours the parts of a chart; the zero Paint leaves text plain.
+type Paint struct {
+	Linf, L2, Muted func(string) string
+	// Colour turns on asciigraph's series colours.
+	Colour bool
+}
+
+func (p Paint) apply(f func(string) string, s string) string {
+	if f == nil {
+		return s
+	}
+	return f(s)
+}
+
+// Placeholder is a w×h block with msg in its middle row.
+func Placeholder(p Paint, msg string, w, h int) string {
+	lines := make([]string, max(0, h))
+	if h > 0 {
+		lines[h/2] = p.apply(p.Muted, Fit(msg, w))
+	}
+	return Box(lines, w, h)
+}

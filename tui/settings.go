@@ -1,0 +1,357 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment"
+)
+
+// settingsPanel is the list of settings on the left: one selected, changed
+// a step at a time or typed in, with derived facts below.
+type settingsPanel struct {
+	st       *Styles
+	selected int
+	editing  bool
+	input    textinput.Model
+}
+
+func newSettingsPanel(st *Styles) settingsPanel {
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 24
+	return settingsPanel{st: st, input: in}
+}
+
+// settingsChange is what a key in the panel asks of the explorer: new
+// settings (next, for the field named), a refusal (err) or a note.
+type settingsChange struct {
+	next  *experiment.Config
+	field string
+	err   error
+	note  string
+}
+
+// update handles a key for settings cfg.
+func (p settingsPanel) update(msg tea.KeyMsg, k keyMap, cfg experiment.Config) (settingsPanel, settingsChange, tea.Cmd) {
+	if p.editing {
+		switch msg.Type {
+		case tea.KeyEnter:
+			p.editing = false
+			f := fields[p.selected]
+			return p, validated(cfg, f, func(c *experiment.Config) error { return f.set(c, p.input.Value()) }), nil
+		case tea.KeyEsc:
+			p.editing = false
+			return p, settingsChange{note: "edit cancelled"}, nil
+		}
+		var cmd tea.Cmd
+		p.input, cmd = p.input.Update(msg)
+		return p, settingsChange{}, cmd
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		p.selected = (p.selected + len(fields) - 1) % len(fields)
+	case key.Matches(msg, k.Down):
+		p.selected = (p.selected + 1) % len(fields)
+	case key.Matches(msg, k.Inc), key.Matches(msg, k.Dec):
+		dir := 1
+		if key.Matches(msg, k.Dec) {
+			dir = -1
+		}
+		f := fields[p.selected]
+		return p, validated(cfg, f, func(c *experiment.Config) error { return f.step(c, dir) }), nil
+	case key.Matches(msg, k.Edit):
+		p.editing = true
+		p.input.SetValue(fields[p.selected].get(cfg))
+		p.input.CursorEnd()
+		return p, settingsChange{}, p.input.Focus()
+	}
+	return p, settingsChange{}, nil
+}
+
+// validated applies change to a copy of cfg and checks the result.
+func validated(cfg experiment.Config, f field, change func(*experiment.Config) error) settingsChange {
+	next := cfg
+	if err := change(&next); err != nil {
+		return settingsChange{err: err}
+	}
+	if err := next.Validate(); err != nil {
+		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
+	}
+	return settingsChange{next: &next, field: f.name}
+}
+
+// view draws the panel for settings c, w×h.
+func (p settingsPanel) view(c experiment.Config, w, h int) string {
+	st := p.st
+	iw := w - 2
+	var lines []string
+	for i, f := range fields {
+		val := f.get(c)
+		if p.editing && i == p.selected {
+			val = p.input.View()
+		}
+		name := fmt.Sprintf("%-13s", f.name)
+		var line string
+		if i == p.selected {
+			line = st.Selected.Render(fmt.Sprintf("%-*s", iw, "▸ "+name+val))
+			if p.editing {
+				line = st.Selected.Render("▸ "+name) + val
+			}
+		} else {
+			line = "  " + st.Label.Render(name) + st.Value.Render(val)
+		}
+		lines = append(lines, line)
+	}
+	extra := []string{
+		"",
+		st.Muted.Render(fmt.Sprintf("batch %d · %d steps/epoch", c.BatchSize(), c.StepsPerEpoch())),
+		st.Muted.Render(fmt.Sprintf("params: t %d · s %d", backend.NumParams(c.TeacherSizes()), backend.NumParams(c.StudentSizes()))),
+		st.Muted.Render("ε=0.01 needs m ≳ ") + st.Value.Render(boundSamples(c, 0.01)),
+		st.Muted.Render("(c^L·ΠN/ε)^d: shape only"),
+	}
+	if c.Target == experiment.TargetSine {
+		// An analytic target: no teacher class, no bound to show.
+		extra[2] = st.Muted.Render(fmt.Sprintf("student %d params", backend.NumParams(c.StudentSizes())))
+		extra[3] = st.Muted.Render("target: Figure 1,")
+		extra[4] = st.Muted.Render("log(sin 50x + 2) + sin 5x")
+	}
+	room := h - 2 - len(lines)
+	lines = append(lines, extra[:max(0, min(len(extra), room))]...)
+	return panel(st, "settings", strings.Join(lines, "\n"), w, h)
+}
+
+// boundSamples is the lower bound's shape (c^L·ΠN_ℓ/ε)^d for the teacher class.
+func boundSamples(c experiment.Config, eps float64) string {
+	lg := float64(c.Depth)*math.Log10(c.Coef) + float64(c.Depth-1)*math.Log10(float64(c.TeacherWidth)) - math.Log10(eps)
+	lg *= float64(c.Dim)
+	if lg < 6 {
+		return fmt.Sprintf("%.0f", math.Pow(10, lg))
+	}
+	e := math.Floor(lg)
+	return fmt.Sprintf("%.1fe%.0f", math.Pow(10, lg-e), e)
+}
+
+// field is one adjustable setting of the explorer.
+type field struct {
+	name string // as shown, and as named in messages
+	get  func(c experiment.Config) string
+	// step moves the value one notch up (dir > 0) or down.
+	step func(c *experiment.Config, dir int) error
+	// set parses a typed value.
+	set func(c *experiment.Config, s string) error
+}
+
+var (
+	widthSteps   = []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}
+	samplesSteps = steps125(10, experiment.MaxSamples)
+	epochsSteps  = steps125(1, 100_000)
+	lrSteps      = []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1}
+	batchChoices = []string{"1%", "2%", "5%", "10%", "20%", "50%", "100%", "10", "20", "50", "100", "200", "500", "1000"}
+)
+
+// steps125 is the values 1, 2, 5, 10, 20, 50, … from lo to hi.
+func steps125(lo, hi int) []int {
+	var out []int
+	for p := 1; p <= hi; p *= 10 {
+		for _, k := range []int{1, 2, 5} {
+			if v := k * p; v >= lo && v <= hi {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// nextInt is the next step value above (dir > 0) or below cur.
+func nextInt(name string, cur, dir int, steps []int) (int, error) {
+	if dir > 0 {
+		for _, v := range steps {
+			if v > cur {
+				return v, nil
+			}
+		}
+		return cur, fmt.Errorf("%s: %d is the largest step (type a value with enter)", name, cur)
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		if steps[i] < cur {
+			return steps[i], nil
+		}
+	}
+	return cur, fmt.Errorf("%s: %d is the smallest allowed", name, cur)
+}
+
+func intField(name string, ptr func(*experiment.Config) *int, lo, hi int, steps []int) field {
+	return field{
+		name: name,
+		get:  func(c experiment.Config) string { return strconv.Itoa(*ptr(&c)) },
+		step: func(c *experiment.Config, dir int) error {
+			p := ptr(c)
+			if steps != nil {
+				v, err := nextInt(name, *p, dir, steps)
+				*p = v
+				return err
+			}
+			v := *p + dir
+			if v < lo || v > hi {
+				return fmt.Errorf("%s: must stay in [%d, %d]", name, lo, hi)
+			}
+			*p = v
+			return nil
+		},
+		set: func(c *experiment.Config, s string) error {
+			v, err := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(s), "_", ""))
+			if err != nil {
+				if f, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64); ferr == nil && f == math.Trunc(f) && math.Abs(f) < 1e12 {
+					v, err = int(f), nil // accept 1e4
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", name, s)
+			}
+			if v < lo || v > hi {
+				return fmt.Errorf("%s: %d is out of range [%d, %d]", name, v, lo, hi)
+			}
+			*ptr(c) = v
+			return nil
+		},
+	}
+}
+
+func seedField(name string, get func(experiment.Config) uint64, put func(*experiment.Config, uint64)) field {
+	return field{
+		name: name,
+		get:  func(c experiment.Config) string { return strconv.FormatUint(get(c), 10) },
+		step: func(c *experiment.Config, dir int) error {
+			v := get(*c)
+			if dir < 0 && v == 0 {
+				return fmt.Errorf("%s: 0 is the smallest seed", name)
+			}
+			put(c, uint64(int64(v)+int64(dir)))
+			return nil
+		},
+		set: func(c *experiment.Config, s string) error {
+			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a seed (a whole number ≥ 0)", name, s)
+			}
+			put(c, v)
+			return nil
+		},
+	}
+}
+
+func choiceField(name string, get func(experiment.Config) string, put func(*experiment.Config, string) error, choices func() []string) field {
+	return field{
+		name: name,
+		get:  get,
+		step: func(c *experiment.Config, dir int) error {
+			ch := choices()
+			cur := get(*c)
+			i := -1
+			for k, v := range ch {
+				if v == cur {
+					i = k
+				}
+			}
+			j := i + dir
+			if i < 0 {
+				j = 0
+			}
+			if j < 0 || j >= len(ch) {
+				return fmt.Errorf("%s: no more choices that way (%s)", name, strings.Join(ch, ", "))
+			}
+			return put(c, ch[j])
+		},
+		set: func(c *experiment.Config, s string) error { return put(c, strings.TrimSpace(s)) },
+	}
+}
+
+func formatLR(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+
+// fields are the explorer's settings, in display order.
+var fields = []field{
+	intField("depth", func(c *experiment.Config) *int { return &c.Depth }, 2, experiment.MaxDepth, nil),
+	intField("dim", func(c *experiment.Config) *int { return &c.Dim }, 1, experiment.MaxDim, nil),
+	intField("width", func(c *experiment.Config) *int { return &c.Width }, 1, experiment.MaxWidth, widthSteps),
+	intField("samples", func(c *experiment.Config) *int { return &c.Samples }, 1, experiment.MaxSamples, samplesSteps),
+	choiceField("batch", func(c experiment.Config) string { return c.Batch.String() },
+		func(c *experiment.Config, s string) error {
+			b, err := experiment.ParseBatch(s)
+			if err != nil {
+				return err
+			}
+			c.Batch = b
+			return nil
+		}, func() []string { return batchChoices }),
+	intField("epochs", func(c *experiment.Config) *int { return &c.Epochs }, 1, experiment.MaxEpochs, epochsSteps),
+	{
+		name: "lr",
+		get:  func(c experiment.Config) string { return formatLR(c.LR) },
+		step: func(c *experiment.Config, dir int) error {
+			for i := range lrSteps {
+				k := i
+				if dir < 0 {
+					k = len(lrSteps) - 1 - i
+				}
+				if v := lrSteps[k]; (dir > 0 && v > c.LR*1.0001) || (dir < 0 && v < c.LR*0.9999) {
+					setLR(c, v)
+					return nil
+				}
+			}
+			return fmt.Errorf("lr: %s is the end of the steps (type a value with enter)", formatLR(c.LR))
+		},
+		set: func(c *experiment.Config, s string) error {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || !(v > 0 && v <= 1) {
+				return fmt.Errorf("lr: %q is out of range (0, 1]", s)
+			}
+			setLR(c, v)
+			return nil
+		},
+	},
+	choiceField("dtype", func(c experiment.Config) string { return c.DType },
+		func(c *experiment.Config, s string) error {
+			if _, err := backend.ParseDType(s); err != nil {
+				return fmt.Errorf("dtype: %q is not float64 or float32", s)
+			}
+			c.DType = s
+			return nil
+		}, func() []string { return []string{"float64", "float32"} }),
+	seedField("teacher seed", func(c experiment.Config) uint64 { return c.TeacherSeed },
+		func(c *experiment.Config, v uint64) { c.TeacherSeed = v }),
+	seedField("student seed", func(c experiment.Config) uint64 { return c.InitSeed },
+		func(c *experiment.Config, v uint64) { c.InitSeed, c.DataSeed = v, v }),
+	choiceField("backend", func(c experiment.Config) string { return c.Backend },
+		func(c *experiment.Config, s string) error {
+			if _, err := backend.Get(s); err != nil {
+				return fmt.Errorf("backend: %q is not one of %s", s, strings.Join(backend.Names(), ", "))
+			}
+			c.Backend = s
+			return nil
+		}, backend.Names),
+}
+
+// setLR moves the learning rate and keeps the decay ratio lr_end/lr.
+func setLR(c *experiment.Config, v float64) {
+	ratio := c.LREnd / c.LR
+	c.LR = v
+	c.LREnd = v * ratio
+}
+
+// fieldIndex finds a field by name (-1 if none).
+func fieldIndex(name string) int {
+	for i, f := range fields {
+		if f.name == name {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,161 @@
+package tui
+
+import (
+	"fmt"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/reluscope/reluscope/experiment"
+	tp "github.com/reluscope/reluscope/experiment/textplot"
+)
+
+// runPhase is what the run is doing, as the status line says it.
+type runPhase int
+
+const (
+	phaseStarting runPhase = iota
+	phaseTraining
+	phasePaused
+	phaseHeld // the sample-complexity view has the cores
+	phaseRestarting
+	phaseDone
+	phaseStopped
+)
+
+// statusLine is the three lines under the panels: the run's progress, its
+// last checkpoint, and the latest message (a refusal in the error style).
+type statusLine struct {
+	msg string
+	ok  bool
+}
+
+func (s *statusLine) set(ok bool, format string, args ...any) {
+	s.msg = fmt.Sprintf(format, args...)
+	s.ok = ok
+}
+
+// restarted turns "x = v — restarting" into "x = v — new run started".
+func (s *statusLine) restarted() {
+	if base, ok := strings.CutSuffix(s.msg, " — restarting"); ok {
+		s.msg = base + " — new run started"
+	}
+}
+
+func (s statusLine) view(st *Styles, r *runState, phase runPhase, w int) string {
+	var state string
+	switch phase {
+	case phaseStopped:
+		state = st.Error.Render("✗ stopped")
+	case phaseDone:
+		state = st.OK.Render("✓ done")
+	case phaseRestarting:
+		state = st.Muted.Render("… restarting")
+	case phaseHeld:
+		state = st.Value.Render("‖ held")
+	case phasePaused:
+		state = st.Value.Render("‖ paused")
+	case phaseTraining:
+		state = st.OK.Render("▶ training")
+	default:
+		state = st.Muted.Render("… starting")
+	}
+	E := max(1, r.cfg.Epochs)
+	frac := float64(r.epoch) / float64(E)
+	left := "—"
+	if r.epoch > 0 && !r.done {
+		left = clock(time.Duration(float64(r.elapsed) * float64(E-r.epoch) / float64(r.epoch)))
+	} else if r.done {
+		left = "0:00"
+	}
+	be := r.backendName
+	if be == "" {
+		be = r.cfg.Backend
+	}
+	pre := fmt.Sprintf("%s  epoch %d/%d ", state, r.epoch, E)
+	post := fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s", r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, be)
+	barW := max(6, min(30, w-ansi.StringWidth(pre)-ansi.StringWidth(post)))
+	fill := int(frac*float64(barW) + 0.5)
+	bar := st.Bar.Render(strings.Repeat("█", fill)) + st.BarEmpty.Render(strings.Repeat("░", barW-fill))
+	line1 := pre + bar + post
+	line2 := st.Muted.Render("no checkpoint yet")
+	if n := len(r.hist); n > 0 {
+		c := r.hist[n-1]
+		ratio := c.Linf / c.L2
+		// The fullest line that fits: 3 decimals in the location, then 2,
+		// then without L1 (a point in d ≥ 3 does not fit 80 columns whole).
+		for _, v := range []struct {
+			digits int
+			l1     bool
+		}{{3, true}, {2, true}, {2, false}} {
+			l1 := ""
+			if v.l1 {
+				l1 = "L1 " + st.Value.Render(fmt.Sprintf("%.3g", c.L1)) + "  "
+			}
+			line2 = fmt.Sprintf("epoch %d:  %sL2 %s  L∞/L2 %s  L∞ %s at x=%s",
+				c.Epoch, l1, st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
+				st.Value.Render(fmt.Sprintf("%.1f×", ratio)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), experiment.FormatPoint(c.ArgMax, v.digits, true))
+			if ansi.StringWidth(line2) <= w {
+				break
+			}
+		}
+	}
+	msg := s.msg
+	if s.ok {
+		msg = st.Muted.Render(msg)
+	} else {
+		msg = st.Error.Render(msg)
+	}
+	return strings.Join([]string{tp.Fit(line1, w), tp.Fit(line2, w), tp.Fit(msg, w)}, "\n")
+}
+
+func clock(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// humanRate writes a rate with three significant figures at most: 12k, 1.5k, 150, 15.5.
+func humanRate(v float64) string {
+	switch {
+	case v >= 1e4:
+		return fmt.Sprintf("%.0fk", v/1e3)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	default:
+		return fmt.Sprintf("%.1f", v)
+	}
+}
+
+// frameStats times View and logs a summary every 5 s (View has a value
+// receiver, so the stats live behind a pointer).
+type frameStats struct {
+	frames     int
+	total, max time.Duration
+	lastReport time.Time
+}
+
+func (c *frameStats) frame(d time.Duration, l *log.Logger) {
+	c.frames++
+	c.total += d
+	c.max = max(c.max, d)
+	if time.Since(c.lastReport) > 5*time.Second {
+		c.report(l, false)
+	}
+}
+
+func (c *frameStats) report(l *log.Logger, final bool) {
+	if c.frames == 0 {
+		return
+	}
+	l.Printf("frames: %d, mean %.2f ms, max %.2f ms (final=%v)", c.frames,
+		float64(c.total.Microseconds())/1000/float64(c.frames), float64(c.max.Microseconds())/1000, final)
+	c.frames, c.total, c.max = 0, 0, 0
+	c.lastReport = time.Now()
+}
