@@ -28,7 +28,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "teacher %v (c=%g, %d params)  student %v (%d params)  m=%d batch=%d  %d epochs  lr %.3g→%.3g  %s/%s\n",
 			cfg.TeacherSizes(), cfg.Coef, backend.NumParams(cfg.TeacherSizes()), cfg.StudentSizes(), backend.NumParams(cfg.StudentSizes()),
 			cfg.Samples, cfg.BatchSize(), cfg.Epochs, cfg.LR, cfg.LREnd, cfg.Backend, cfg.DType)
-		fmt.Fprintf(stdout, "%7s %10s %11s %11s %11s %11s  %s\n", "epoch", "lr", "train mse", "L1", "L2", "L∞", "worst at")
+		fmt.Fprintf(stdout, "%7s %10s %11s %11s %11s %11s  %-24s %s\n", "epoch", "lr", "train mse", "L1", "L2", "L∞ sampled", "worst sampled at", "true sup |s − t|")
 	}
 	var res *experiment.Result
 	var runErr error
@@ -43,7 +43,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				if c.Epoch > 0 {
 					tl = fmt.Sprintf("%.4e", c.TrainLoss)
 				}
-				fmt.Fprintf(stdout, "%7d %10.3e %11s %11.4e %11.4e %11.4e  x=%s\n", c.Epoch, c.LR, tl, c.L1, c.L2, c.Linf, experiment.FormatPoint(c.ArgMax, 4, false))
+				sup := "—"
+				if c.Bracket != nil {
+					sup = c.Describe()
+				}
+				fmt.Fprintf(stdout, "%7d %10.3e %11s %11.4e %11.4e %11.4e  %-24s %s\n", c.Epoch, c.LR, tl, c.L1, c.L2, c.Linf, "x="+experiment.FormatPoint(c.ArgMax, 4, false), sup)
 			}
 		}
 		if ev.Kind == experiment.KindDone {
@@ -79,4 +83,8 @@ func summary(w io.Writer, res *experiment.Result) {
 	fmt.Fprintf(w, "done in %s: %d epochs, %d Adam steps (%.0f steps/s)\n", res.Elapsed.Round(time.Millisecond), f.Epoch, res.Steps, sps)
 	fmt.Fprintf(w, "final errors over %d fresh points: L1 %.4e  L2 %.4e  L∞ %.4e  (L∞/L2 = %.1f)  worst at x=%s\n",
 		f.N, f.L1, f.L2, f.Linf, f.Linf/f.L2, experiment.FormatPoint(f.ArgMax, 4, false))
+	if b := f.Bracket; b != nil {
+		fmt.Fprintf(w, "true uniform error sup|student − teacher| over the cube: %s at x=%s in %.2fs (the sampled L∞ is %.1f%% of it)\n",
+			b.Describe(), experiment.FormatPoint(b.At, 4, false), b.Seconds, 100*f.Linf/b.Upper)
+	}
 }

@@ -121,6 +121,9 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 		seedF("data-seed", []string{"data_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.DataSeed} }, true, "seed of the training data and evaluation points"),
 		seedF("init-seed", []string{"init_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.InitSeed} }, true, "seed of the student's initialization"),
 		strF("backend", "backend", func(c *experiment.Config) *string { return &c.Backend }, "engine: "+strings.Join(backend.Names(), ", ")),
+		strF("sup", "sup", func(c *experiment.Config) *string { return &c.Sup },
+			"true uniform error sup|student − teacher| (exact in 1-D, a certified bracket otherwise) at the final checkpoint (final), at every one (every), or only the sampled max (sampled)"),
+		floatF("sup-seconds", "sup_seconds", func(c *experiment.Config) *float64 { return &c.SupSeconds }, "time limit of each bracket's search in seconds (0: 10)"),
 	}
 	for _, f := range c.table {
 		f.define(fs, &d, f.usage)

@@ -15,6 +15,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -64,6 +65,40 @@ type Config struct {
 	Target string `json:"target,omitempty" yaml:"target"`
 	// Backend names the engine: "native" or "gorgonia".
 	Backend string `json:"backend" yaml:"backend"`
+	// Sup says at which checkpoints the true uniform error sup|s − t| is
+	// computed (exact in 1-D, a certified bracket otherwise): "final" (the
+	// default, also ""), "every", or "sampled" (never: only the max over
+	// the evaluation points).
+	Sup string `json:"sup,omitempty" yaml:"sup"`
+	// SupSeconds limits each bracket's search (0: 10 s); a bracket still
+	// open then is reported as not closed.
+	SupSeconds float64 `json:"sup_seconds,omitempty" yaml:"sup_seconds"`
+}
+
+// Sup efforts.
+const (
+	SupFinal   = "final"
+	SupEvery   = "every"
+	SupSampled = "sampled"
+)
+
+// SupAt says whether the true uniform error is computed at epoch's checkpoint.
+func (c Config) SupAt(epoch int) bool {
+	switch c.Sup {
+	case SupSampled:
+		return false
+	case SupEvery:
+		return true
+	}
+	return epoch == c.Epochs
+}
+
+// SupTime is the time limit of one bracket.
+func (c Config) SupTime() time.Duration {
+	if c.SupSeconds <= 0 {
+		return 10 * time.Second
+	}
+	return time.Duration(c.SupSeconds * float64(time.Second))
 }
 
 // Default is the explorer's default: the paper's d = 1 teacher (depth 5,
@@ -148,6 +183,12 @@ func (c Config) Validate() error {
 	}
 	if c.Target == TargetSine && c.Dim != 1 {
 		return bad("target", "sine needs dim 1, not %d", c.Dim)
+	}
+	if c.Sup != "" && c.Sup != SupFinal && c.Sup != SupEvery && c.Sup != SupSampled {
+		return bad("sup", "%q is not final, every or sampled", c.Sup)
+	}
+	if !(c.SupSeconds >= 0 && c.SupSeconds <= 86400) {
+		return bad("sup_seconds", "%v is out of range [0, 86400]", c.SupSeconds)
 	}
 	if err := c.Batch.validate(c.Samples); err != nil {
 		return err

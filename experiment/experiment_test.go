@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -196,6 +197,11 @@ func numbers(h []Checkpoint) []Checkpoint {
 	out := append([]Checkpoint(nil), h...)
 	for i := range out {
 		out[i].EvalSeconds = 0
+		if b := out[i].Bracket; b != nil {
+			nb := *b
+			nb.Seconds = 0
+			out[i].Bracket = &nb
+		}
 	}
 	return out
 }
@@ -419,5 +425,39 @@ func TestThreadsDoNotChangeNumbers(t *testing.T) {
 	}
 	if !reflect.DeepEqual(numbers(one.History), numbers(three.History)) {
 		t.Fatalf("1 thread and 3 threads differ:\n%+v\n%+v", numbers(one.History)[1], numbers(three.History)[1])
+	}
+}
+
+// TestFinalCheckpointCarriesTheTrueSup: by default the last checkpoint
+// has the exact sup (1-D), never below the sampled max; in 2-D a bracket
+// around it; "sampled" computes none.
+func TestFinalCheckpointCarriesTheTrueSup(t *testing.T) {
+	cfg := small()
+	noEmit := func(Event) error { return nil }
+	res, err := Run(context.Background(), cfg, Options{}, noEmit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Final()
+	if f.Bracket == nil || f.Method != uniform.MethodExact || f.Upper < f.Linf*(1-1e-12) || f.Lower != f.Upper {
+		t.Fatalf("final checkpoint: %+v", f)
+	}
+	for _, c := range res.History[:len(res.History)-1] {
+		if c.Bracket != nil {
+			t.Fatalf("epoch %d carries a bracket by default", c.Epoch)
+		}
+	}
+	cfg.Dim, cfg.SupSeconds = 2, 2
+	res, err = Run(context.Background(), cfg, Options{}, noEmit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := res.Final(); f.Bracket == nil || f.Method != uniform.MethodBracket || f.Lower < f.Linf*(1-1e-12) || f.Upper < f.Lower {
+		t.Fatalf("2-D final checkpoint: %+v", f)
+	}
+	cfg.Sup = SupSampled
+	res, err = Run(context.Background(), cfg, Options{}, noEmit)
+	if err != nil || res.Final().Bracket != nil {
+		t.Fatalf("sup=sampled: %+v %v", res.Final(), err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // EventKind tells what an Event reports.
@@ -30,6 +31,9 @@ type Checkpoint struct {
 	LR        float64 `json:"lr"`                   // learning rate of the next epoch
 	TrainLoss float64 `json:"train_loss,omitempty"` // mean batch MSE of the last epoch (0 = none yet, at epoch 0)
 	Metrics
+	// The true uniform error (sup_lower, sup_upper, sup_method, …) where
+	// the config asks for it (Config.Sup), nil elsewhere.
+	*uniform.Bracket
 	EvalSeconds float64 `json:"eval_seconds"`
 }
 
@@ -301,7 +305,15 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		if err != nil {
 			return err
 		}
-		c := Checkpoint{Epoch: epoch, LR: lr, TrainLoss: trainLoss, Metrics: mt, EvalSeconds: time.Since(t0).Seconds()}
+		c := Checkpoint{Epoch: epoch, LR: lr, TrainLoss: trainLoss, Metrics: mt}
+		if teacherNet != nil && cfg.SupAt(epoch) {
+			b, err := uniform.Sup(ctx, student.Net(), teacherNet, uniform.Options{Time: cfg.SupTime(), Starts: mt.ArgMax, Seed: cfg.DataSeed, Threads: threads})
+			if err != nil {
+				return err
+			}
+			c.Bracket = &b
+		}
+		c.EvalSeconds = time.Since(t0).Seconds()
 		res.History = append(res.History, c)
 		pending = append(pending, c)
 		return nil

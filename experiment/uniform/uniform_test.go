@@ -1,0 +1,195 @@
+package uniform
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/backend/gemm"
+)
+
+// randomNet draws a network of the given sizes with every parameter in
+// [−c, c] (c ≤ 0: PyTorch's ±1/√fan_in, as a student's initialization) and
+// the input scale.
+func randomNet(sizes []int, c, scale float64, seed uint64) *backend.Net {
+	n := backend.NewNet(sizes)
+	n.InputScale = scale
+	n.FillUniform(rand.New(rand.NewPCG(seed, 1)), func(l int) float64 {
+		if c > 0 {
+			return c
+		}
+		return 1 / math.Sqrt(float64(sizes[l]))
+	})
+	return n
+}
+
+// gridMax is the max of |s − t| over n+1 evenly spaced points of [−½, ½].
+func gridMax(s, t *backend.Net, n int) (float64, float64) {
+	best, arg := -1.0, 0.0
+	for i := 0; i <= n; i++ {
+		x := []float64{-0.5 + float64(i)/float64(n)}
+		if e := math.Abs(s.Eval(x) - t.Eval(x)); e > best {
+			best, arg = e, x[0]
+		}
+	}
+	return best, arg
+}
+
+// TestExact1DAgainstDenseGrid: on random pairs (the paper's teacher class,
+// students as initialized) the exact sup is attained where it says, is
+// never below a dense grid's max, and exceeds it by at most the grid's
+// resolution times the largest slope.
+func TestExact1DAgainstDenseGrid(t *testing.T) {
+	for seed := uint64(0); seed < 6; seed++ {
+		teacher := randomNet([]int{1, 32, 32, 32, 32, 1}, 0.5, 1, seed)
+		student := randomNet([]int{1, 16 << (seed % 3), 16 << (seed % 3), 1}, 0, math.Sqrt(12), 100+seed)
+		b, err := Exact1D(student, teacher, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 1 << 16
+		g, _ := gridMax(student, teacher, n)
+		at := math.Abs(student.Eval(b.At) - teacher.Eval(b.At))
+		if math.Abs(at-b.Upper) > 1e-12*(1+b.Upper) {
+			t.Fatalf("seed %d: |h| at the reported point %v is %v, the sup says %v", seed, b.At, at, b.Upper)
+		}
+		if b.Upper < g*(1-1e-12) {
+			t.Fatalf("seed %d: exact sup %v below the grid max %v", seed, b.Upper, g)
+		}
+		// The slope of h is at most its largest difference quotient on the
+		// pieces; a grid of step 1/n misses at most slope/(2n)·2.
+		slope := 0.0
+		for i := 0; i < n; i += 1 << 6 {
+			x0, x1 := -0.5+float64(i)/n, -0.5+float64(i+1)/n
+			d0 := student.Eval([]float64{x0}) - teacher.Eval([]float64{x0})
+			d1 := student.Eval([]float64{x1}) - teacher.Eval([]float64{x1})
+			slope = max(slope, math.Abs(d1-d0)*n)
+		}
+		if b.Upper > g+4*slope/n {
+			t.Fatalf("seed %d: exact sup %v more than the grid's resolution above its max %v (slope %v)", seed, b.Upper, g, slope)
+		}
+		if b.Method != MethodExact || !b.Closed || b.Lower != b.Upper || b.Pieces < 32 {
+			t.Fatalf("seed %d: %+v", seed, b)
+		}
+	}
+}
+
+// TestExact1DHandBuilt: a tent against zero, and a sawtooth built by
+// composing tents, have known sups and peaks.
+func TestExact1DHandBuilt(t *testing.T) {
+	zero := backend.NewNet([]int{1, 1, 1})
+	// Tent: relu(x+0.2) − 2·relu(x) + relu(x−0.2), peak 0.2 at 0.
+	tent := backend.NewNet([]int{1, 3, 1})
+	copy(tent.W[0], []float64{1, 1, 1})
+	copy(tent.B[0], []float64{0.2, 0, -0.2})
+	copy(tent.W[1], []float64{1, -2, 1})
+	b, err := Exact1D(tent, zero, 1)
+	if err != nil || b.Upper != 0.2 || b.At[0] != 0 {
+		t.Fatalf("tent: %+v %v, want 0.2 at 0", b, err)
+	}
+	// Sawtooth: with y = x + ½, T(y) = 2·relu(y) − 4·relu(y − ½) is the
+	// unit tent on [0, 1]; T∘T has two teeth of height 1 at x = ∓¼.
+	saw := backend.NewNet([]int{1, 2, 2, 1})
+	copy(saw.W[0], []float64{1, 1})
+	copy(saw.B[0], []float64{0.5, 0})
+	copy(saw.W[1], []float64{2, -4, 2, -4})
+	copy(saw.B[1], []float64{0, -0.5})
+	copy(saw.W[2], []float64{2, -4})
+	b, err = Exact1D(saw, zero, 1)
+	if err != nil || math.Abs(b.Upper-1) > 1e-15 || math.Abs(math.Abs(b.At[0])-0.25) > 1e-15 {
+		t.Fatalf("sawtooth: %+v %v, want 1 at ±0.25", b, err)
+	}
+	// The deeper net against a shallower one of another depth.
+	b, err = Exact1D(saw, tent, 1)
+	if err != nil || math.Abs(b.Upper-1) > 1e-15 {
+		t.Fatalf("sawtooth − tent: %+v %v, want 1 (at ±0.25 the tent is 0)", b, err)
+	}
+}
+
+// TestCrownSound: every box's upper bound is at least |h| at random points
+// of the box, for random pairs in 1 to 3 dimensions, depths 3 to 5, and
+// student and teacher of different depths.
+func TestCrownSound(t *testing.T) {
+	pool := gemm.NewPool[float64](1)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(7, 7))
+	for trial := 0; trial < 12; trial++ {
+		d := 1 + trial%3
+		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(trial))
+		ss := []int{d, 12, 12, 1}
+		if trial%2 == 0 {
+			ss = []int{d, 8, 8, 8, 8, 1}
+		}
+		student := randomNet(ss, 0, math.Sqrt(12), uint64(50+trial))
+		h := difference(fromNet(student), fromNet(teacher))
+		bd := newBounder(h, pool)
+		for k := 0; k < 20; k++ {
+			lo, hi := make([]float64, d), make([]float64, d)
+			for i := range lo {
+				a, b := rng.Float64()-0.5, rng.Float64()-0.5
+				lo[i], hi[i] = min(a, b), max(a, b)
+			}
+			ub := bd.bound(lo, hi)
+			x := make([]float64, d)
+			for p := 0; p < 200; p++ {
+				for i := range x {
+					x[i] = lo[i] + rng.Float64()*(hi[i]-lo[i])
+				}
+				e := math.Abs(student.Eval(x) - teacher.Eval(x))
+				if e > ub*(1+1e-12)+1e-12 {
+					t.Fatalf("trial %d: |h(%v)| = %v above the box's bound %v", trial, x, e, ub)
+				}
+				if he := h.eval(x, nil); math.Abs(he-(student.Eval(x)-teacher.Eval(x))) > 1e-12 {
+					t.Fatalf("trial %d: the difference chain gives %v, the networks %v", trial, he, student.Eval(x)-teacher.Eval(x))
+				}
+			}
+		}
+	}
+}
+
+// TestBracket: in 1-D the bracket contains the exact sup; in 2 and 3
+// dimensions its upper bound is at least every sampled value and its lower
+// bound at most the upper; more branching never loosens it.
+func TestBracket(t *testing.T) {
+	ctx := context.Background()
+	teacher1 := randomNet([]int{1, 16, 16, 16, 1}, 0.5, 1, 3)
+	student1 := randomNet([]int{1, 16, 16, 16, 1}, 0, math.Sqrt(12), 4)
+	ex, _ := Exact1D(student1, teacher1, 1)
+	b, err := bracketSearch(ctx, student1, teacher1, Options{Gap: 1e-3, Time: 20 * time.Second})
+	if err != nil || b.Upper < ex.Upper || b.Lower > ex.Upper*(1+1e-12) || !b.Closed {
+		t.Fatalf("1-D bracket %+v against exact %v (%v)", b, ex.Upper, err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, d := range []int{2, 3} {
+		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(d))
+		student := randomNet([]int{d, 16, 16, 16, 1}, 0, math.Sqrt(12), uint64(10+d))
+		sampled := 0.0
+		x := make([]float64, d)
+		for i := 0; i < 1<<15; i++ {
+			for k := range x {
+				x[k] = rng.Float64() - 0.5
+			}
+			sampled = max(sampled, math.Abs(student.Eval(x)-teacher.Eval(x)))
+		}
+		prev := math.Inf(1)
+		for _, n := range []int{1, 30, 300, 3000} {
+			b, err := bracketSearch(ctx, student, teacher, Options{Gap: 1e-6, Time: time.Minute, MaxBoxes: n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Upper < sampled || b.Lower > b.Upper || b.Upper > prev*(1+1e-12) {
+				t.Fatalf("d=%d, %d boxes: bracket [%v, %v], sampled max %v, previous upper %v", d, n, b.Lower, b.Upper, sampled, prev)
+			}
+			if at := math.Abs(student.Eval(b.At) - teacher.Eval(b.At)); math.Abs(at-b.Lower) > 1e-12 {
+				t.Fatalf("d=%d: the lower bound %v is not |h| at its point (%v)", d, b.Lower, at)
+			}
+			prev = b.Upper
+		}
+		if prev > 1.5*sampled {
+			t.Fatalf("d=%d: after 3000 boxes the upper bound %v is still far above the sampled max %v", d, prev, sampled)
+		}
+	}
+}
