@@ -5,6 +5,7 @@
 //	reluscope run [flags]     run one experiment headless
 //	reluscope sweep PRESET    run a preset's grid (also count, run --index, merge)
 //	reluscope report RESULTS  the paper's aggregation, fits and figure
+//	reluscope fool [flags]    the fooling network of a class and its samples
 //	reluscope presets         list the built-in presets
 package main
 
@@ -27,6 +28,7 @@ usage:
   reluscope run [flags]      run one experiment headless (reluscope run -h for flags)
   reluscope sweep PRESET     run a preset's grid of runs, resumable (reluscope sweep -h)
   reluscope report RESULTS   aggregate sweep results as in the paper: table, fits, chart
+  reluscope fool [flags]     the fooling pair: a network of the class, zero on every sample, large between
   reluscope presets          list the built-in presets
   reluscope help             this text
 `
@@ -67,6 +69,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cmdRun(ctx, args[1:], stdout, stderr)
 		case "sweep":
 			return cmdSweep(ctx, args[1:], stdout, stderr)
+		case "fool":
+			return cmdFool(ctx, args[1:], stdout)
 		case "report":
 			return cmdReport(args[1:], stdout)
 		case "presets":

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,5 +155,47 @@ func TestSetSeedIsSeedFlag(t *testing.T) {
 	}
 	if c := get("--seed", "7", "--set", "init_seed=9"); c.DataSeed != 7 || c.InitSeed != 9 {
 		t.Fatalf("--set init_seed after --seed: %+v", c)
+	}
+}
+
+// TestFoolCommand: reluscope fool writes a network of the class that is
+// zero on every sample it writes, with the height it reports.
+func TestFoolCommand(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := dispatch(context.Background(), []string{"fool", "--preset", "smoke", "--dim", "2", "--out", dir}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	net, err := experiment.LoadNetwork(filepath.Join(dir, "bump.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Height float64   `json:"height"`
+		Center []float64 `json:"center"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "fool.json"))
+	if err != nil || json.Unmarshal(b, &f) != nil {
+		t.Fatalf("fool.json: %v", err)
+	}
+	if v := net.Eval(f.Center); f.Height <= 0 || math.Abs(v-f.Height) > 1e-12*f.Height {
+		t.Fatalf("bump at its centre %v, fool.json says %v", v, f.Height)
+	}
+	samples, err := os.ReadFile(filepath.Join(dir, "samples.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(samples)), "\n")
+	for _, l := range lines {
+		var x [2]float64
+		if _, err := fmt.Sscanf(l, "%g,%g", &x[0], &x[1]); err != nil {
+			t.Fatal(err)
+		}
+		if v := net.Eval(x[:]); v != 0 {
+			t.Fatalf("the bump is %v at sample %v", v, x)
+		}
+	}
+	if !strings.Contains(stdout.String(), fmt.Sprintf("zero on all %d samples", len(lines))) {
+		t.Fatalf("output:\n%s", stdout.String())
 	}
 }

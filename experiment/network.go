@@ -94,3 +94,14 @@ func LoadNetwork(path string) (*backend.Net, error) {
 	}
 	return f.Net, nil
 }
+
+// TrainingInputs are the m training inputs (m×d, row-major) a run with cfg
+// draws from its data seed.
+func TrainingInputs(cfg Config) []float64 {
+	X := make([]float64, cfg.Samples*cfg.Dim)
+	rd := newRand(cfg.DataSeed, streamData)
+	for i := range X {
+		X[i] = rd.Float64() - 0.5
+	}
+	return X
+}

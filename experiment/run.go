@@ -234,11 +234,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	defer teacher.Close()
 	teacherNet := teacher.Net() // nil for an analytic target
 	d, m, bs := cfg.Dim, cfg.Samples, cfg.BatchSize()
-	X := make([]float64, m*d)
-	rd := newRand(cfg.DataSeed, streamData)
-	for i := range X {
-		X[i] = rd.Float64() - 0.5
-	}
+	X := TrainingInputs(cfg)
 	Y := make([]float64, m)
 	if err := backend.PredictChunks(teacher.Predict, Y, X, d, TargetBatch); err != nil {
 		return nil, err
