@@ -22,27 +22,43 @@ const (
 	L1   Metric = iota // mean |e|
 	L2                 // RMS error
 	Linf               // max |e| over the evaluation points
+	// The true uniform error's bracket, where the checkpoints carry one (at
+	// the final checkpoint by default): lower and upper bound of sup|e|.
+	SupLower
+	SupUpper
 	NumMetrics
 )
 
-// Metrics lists them in report order.
-var Metrics = [NumMetrics]Metric{L1, L2, Linf}
+// Metrics lists the paper's metrics in report order; AllMetrics adds the
+// true uniform error's bounds.
+var (
+	Metrics    = []Metric{L1, L2, Linf}
+	AllMetrics = []Metric{L1, L2, Linf, SupLower, SupUpper}
+)
 
-// String is the metric's name as printed: L1, L2, L∞.
-func (k Metric) String() string { return [...]string{"L1", "L2", "L∞"}[k] }
+// String is the metric's name as printed: L1, L2, L∞, sup≥, sup≤.
+func (k Metric) String() string { return [...]string{"L1", "L2", "L∞", "sup≥", "sup≤"}[k] }
 
-// P is the metric's p (∞ for the uniform error).
-func (k Metric) P() float64 { return [...]float64{1, 2, math.Inf(1)}[k] }
+// P is the metric's p (∞ for the uniform errors).
+func (k Metric) P() float64 { return [...]float64{1, 2, math.Inf(1), math.Inf(1), math.Inf(1)}[k] }
 
-// Of reads the metric from a checkpoint.
+// Of reads the metric from a checkpoint (NaN: the checkpoint has no bracket).
 func (k Metric) Of(c experiment.Checkpoint) float64 {
 	switch k {
 	case L1:
 		return c.L1
 	case L2:
 		return c.L2
+	case Linf:
+		return c.Linf
 	}
-	return c.Linf
+	if c.Bracket == nil {
+		return math.NaN()
+	}
+	if k == SupLower {
+		return c.Lower
+	}
+	return c.Upper
 }
 
 // RefSlope is the reference exponent −(1/p + 1/d) of the metric's rate in
@@ -141,8 +157,8 @@ func Aggregate(recs []experiment.Record) []Report {
 				ce = &cell{}
 				cells[kk] = ce
 			}
-			for i, k := range Metrics {
-				ce.sum[i] += k.Of(ck)
+			for _, k := range AllMetrics {
+				ce.sum[k] += k.Of(ck)
 			}
 			ce.n++
 		}
@@ -159,9 +175,12 @@ func Aggregate(recs []experiment.Record) []Report {
 	for k, ce := range cells {
 		a := akey{k.prob, k.m, k.algo, k.ck}
 		w, ok := worst[a]
-		for i := range Metrics {
-			v := ce.sum[i] / float64(ce.n)
-			if !ok || v > w[i] {
+		for _, i := range AllMetrics {
+			// A teacher without the metric (no bracket) leaves the max unknown.
+			switch v := ce.sum[i] / float64(ce.n); {
+			case !ok || math.IsNaN(v):
+				w[i] = v
+			case v > w[i]:
 				w[i] = v
 			}
 		}
@@ -185,8 +204,11 @@ func Aggregate(recs []experiment.Record) []Report {
 		}
 		p.Algos++
 		p.Teachers = max(p.Teachers, teachers[a])
-		for i := range Metrics {
+		for _, i := range AllMetrics {
 			name := fmt.Sprintf("%s, checkpoint %d", labels[a.algo], a.ck)
+			if math.IsNaN(w[i]) {
+				continue // no bracket for this algorithm
+			}
 			if w[i] < p.Err[i] || (w[i] == p.Err[i] && name < p.Best[i]) {
 				p.Err[i], p.Best[i] = w[i], name
 			}
@@ -201,13 +223,13 @@ func Aggregate(recs []experiment.Record) []Report {
 	for prob, pts := range byProb {
 		sort.Slice(pts, func(i, j int) bool { return pts[i].M < pts[j].M })
 		rep := Report{Problem: prob, Points: pts}
-		for i := range Metrics {
+		for _, i := range AllMetrics {
 			xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
 			for k, p := range pts {
 				xs[k], ys[k] = float64(p.M), p.Err[i]
 			}
 			rep.Fits[i] = FitPower(xs, ys)
-			rep.RefSlope[i] = RefSlope(Metric(i), prob.Dim)
+			rep.RefSlope[i] = RefSlope(i, prob.Dim)
 		}
 		out = append(out, rep)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 func TestFitPower(t *testing.T) {
@@ -73,5 +74,29 @@ func TestAggregateHandComputed(t *testing.T) {
 	}
 	if r := reps[0].RefSlope; r[0] != -2 || r[1] != -1.5 || r[2] != -1 {
 		t.Fatalf("reference slopes %v, want −2, −1.5, −1 for d=1", r)
+	}
+}
+
+// TestAggregateSup: the true sup's bounds are aggregated as the sampled L∞
+// is, over the checkpoints that carry them; an algorithm where a teacher
+// lacks one drops out of the min.
+func TestAggregateSup(t *testing.T) {
+	var recs []experiment.Record
+	for teacher := 0; teacher < 2; teacher++ {
+		for _, w := range []int{8, 16} {
+			c := experiment.Default()
+			c.Samples, c.Width, c.TeacherSeed = 100, w, uint64(teacher)
+			// Upper bounds: w8: t0 3, t1 5 → max 5; w16: t0 4, t1 (none) → unknown.
+			up := map[[2]int]float64{{8, 0}: 3, {8, 1}: 5, {16, 0}: 4}[[2]int{w, teacher}]
+			final := experiment.Checkpoint{Epoch: 200, Metrics: experiment.Metrics{L1: 1, L2: 1, Linf: 1}}
+			if up > 0 {
+				final.Bracket = &uniform.Bracket{Lower: up - 1, Upper: up, Method: uniform.MethodBracket}
+			}
+			recs = append(recs, experiment.Record{Hash: experiment.ConfigHash(c), Config: c, History: []experiment.Checkpoint{{}, final}})
+		}
+	}
+	p := Aggregate(recs)[0].Points[0]
+	if p.Err[SupUpper] != 5 || p.Err[SupLower] != 4 || p.Err[Linf] != 1 {
+		t.Fatalf("sup bounds %v / %v (L∞ %v), want 5 / 4", p.Err[SupUpper], p.Err[SupLower], p.Err[Linf])
 	}
 }
