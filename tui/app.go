@@ -30,6 +30,7 @@ import (
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // Debounce is how long settings must rest before a new run starts.
@@ -70,7 +71,28 @@ type runState struct {
 	done        bool
 	err         error
 	result      *experiment.Result
+	// sups is the true uniform error at checkpoints, computed in the
+	// background (exact in 1-D, a bracket otherwise), in epoch order.
+	sups    []supPoint
+	supBusy bool
+	supNext *supJob // the latest checkpoint waiting while one is computed
+	ctx     context.Context
 }
+
+// supPoint is the true sup of |student − teacher| at a checkpoint.
+type supPoint struct {
+	epoch int
+	b     uniform.Bracket
+}
+
+// supJob is a checkpoint's student to bound.
+type supJob struct {
+	epoch   int
+	student *backend.Net
+}
+
+// supSeconds limits the explorer's brackets (d ≥ 2) so they keep up.
+const supSeconds = 1
 
 // Model is the explorer's root model.
 type Model struct {
@@ -177,7 +199,7 @@ func (m *Model) startRun() tea.Cmd {
 	m.ctl = experiment.NewControl()
 	m.paused = false // a new run starts running
 	id := m.run.id + 1
-	m.run = runState{id: id, cfg: cfg}
+	m.run = runState{id: id, cfg: cfg, ctx: ctx}
 	m.fn = m.fn.reset()
 	m.events = experiment.Start(ctx, cfg, experiment.Options{Control: m.ctl})
 	m.opt.Log.Printf("run %d: start %+v", id, cfg)
@@ -289,6 +311,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.refreshFunction()
 		}
 		return m, nil
+	case supMsg:
+		if msg.id != m.run.id {
+			return m, nil
+		}
+		r := &m.run
+		r.supBusy = false
+		if msg.err != nil {
+			m.opt.Log.Printf("run %d: sup at epoch %d: %v", r.id, msg.epoch, msg.err)
+		} else {
+			r.sups = append(r.sups, supPoint{msg.epoch, msg.b})
+		}
+		if j := r.supNext; j != nil {
+			r.supNext = nil
+			return m, m.startSup(*j)
+		}
+		return m, nil
 	case savedMsg:
 		if msg.err != nil {
 			m.status.set(false, "save failed: %v", msg.err)
@@ -320,7 +358,11 @@ func (m *Model) applyEvent(ev experiment.Event) tea.Cmd {
 		r.epochLoss = append(r.epochLoss, ev.EpochLoss...)
 		if ev.Student != nil {
 			r.student = ev.Student
-			return m.refreshFunction()
+			var sup tea.Cmd
+			if n := len(ev.Checkpoints); n > 0 {
+				sup = m.startSup(supJob{epoch: ev.Checkpoints[n-1].Epoch, student: ev.Student})
+			}
+			return tea.Batch(m.refreshFunction(), sup)
 		}
 	case experiment.KindDone:
 		r.done = true
@@ -342,6 +384,29 @@ func (m *Model) applyEvent(ev experiment.Event) tea.Cmd {
 		return m.refreshFunction()
 	}
 	return nil
+}
+
+// startSup computes the true uniform error of a checkpoint's student in
+// the background; while one is in flight the latest waits.
+func (m *Model) startSup(j supJob) tea.Cmd {
+	r := &m.run
+	if r.teacher == nil || r.ctx == nil {
+		return nil // an analytic target: no network to bound
+	}
+	if r.supBusy {
+		r.supNext = &j
+		return nil
+	}
+	r.supBusy = true
+	id, ctx, teacher := r.id, r.ctx, r.teacher
+	var starts []float64
+	if n := len(r.hist); n > 0 {
+		starts = append(starts, r.hist[n-1].ArgMax...)
+	}
+	return func() tea.Msg {
+		b, err := uniform.Sup(ctx, j.student, teacher, uniform.Options{Time: supSeconds * time.Second, Starts: starts, Gap: 0.01})
+		return supMsg{id: id, epoch: j.epoch, b: b, err: err}
+	}
 }
 
 // refreshFunction asks the function view to redraw the current run's networks.
@@ -534,7 +599,7 @@ func panel(st *Styles, title, content string, w, h int) string {
 func (m Model) rightView(w, h int) string {
 	errH := max(5, h*11/20)
 	fnH := h - errH
-	return lipgloss.JoinVertical(lipgloss.Left, m.chart.view(&m.run, w, errH), m.fn.view(m.run.id, w, fnH))
+	return lipgloss.JoinVertical(lipgloss.Left, m.chart.view(&m.run, w, errH), m.fn.view(&m.run, w, fnH))
 }
 
 // statusView is the status line for the current run.

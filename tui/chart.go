@@ -9,6 +9,7 @@ import (
 
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // errorChart is the panel of L∞ and L2 (and √train-mse) against epochs.
@@ -31,10 +32,10 @@ func (c errorChart) toggleLoss() errorChart {
 // view draws the run's curves in a w×h panel, re-rendered only when the
 // run's data or the size changed.
 func (c errorChart) view(r *runState, w, h int) string {
-	key := fmt.Sprintf("%d/%d/%d/%v/%d/%d", r.id, len(r.hist), len(r.epochLoss), c.showLoss, w, h)
+	key := fmt.Sprintf("%d/%d/%d/%d/%v/%d/%d", r.id, len(r.hist), len(r.epochLoss), len(r.sups), c.showLoss, w, h)
 	if key != c.cache.key {
 		c.cache.key = key
-		c.cache.view = renderErrors(c.st, r.hist, r.epochLoss, r.cfg.Epochs, c.showLoss, w-2, h-2)
+		c.cache.view = renderErrors(c.st, r.hist, r.epochLoss, r.sups, r.cfg.Epochs, c.showLoss, w-2, h-2)
 	}
 	title := "errors on fresh points vs epoch (log scale)"
 	if r.cfg.EvalPoints > 0 {
@@ -51,11 +52,18 @@ func (st *Styles) paint() tp.Paint {
 
 // renderErrors draws L∞ and L2 (and √train-mse) against epochs on a log10
 // axis in a w×h box.
-func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, epochs int, showLoss bool, w, h int) string {
+func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, sups []supPoint, epochs int, showLoss bool, w, h int) string {
 	if len(hist) == 0 {
 		return tp.Placeholder(st.paint(), "waiting for the first checkpoint…", w, h)
 	}
 	legend := st.Linf.Render("── L∞ (uniform)") + "  " + st.L2.Render("━━ L2 (RMS)")
+	if n := len(sups); n > 0 {
+		what := "true sup (exact)"
+		if sups[n-1].b.Method != uniform.MethodExact {
+			what = "true sup ≤"
+		}
+		legend += "  " + st.Linf.Render("•• "+what)
+	}
 	if showLoss {
 		legend += "  " + st.Loss.Render("·· train RMS √mse")
 	}
@@ -74,6 +82,13 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	ss := []tp.Series{
 		{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
 		{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue},
+	}
+	if len(sups) > 0 {
+		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
+		for i, p := range sups {
+			sx[i], sy[i] = float64(p.epoch), tp.Log10(p.b.Upper)
+		}
+		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Bullets, Color: asciigraph.Red})
 	}
 	if showLoss && len(epochLoss) > 0 {
 		lx := make([]float64, len(epochLoss))

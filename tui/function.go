@@ -12,6 +12,7 @@ import (
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // functionView is the panel of the target and the student along a line,
@@ -72,11 +73,15 @@ func (f functionView) update(msg funcMsg) (functionView, error) {
 }
 
 // view draws the panel, w×h, re-rendered only when the data or size changed.
-func (f functionView) view(runID, w, h int) string {
-	key := fmt.Sprintf("%d/%p/%d/%d", runID, f.data, w, h)
+func (f functionView) view(r *runState, w, h int) string {
+	var sup *supPoint
+	if n := len(r.sups); n > 0 {
+		sup = &r.sups[n-1]
+	}
+	key := fmt.Sprintf("%d/%p/%p/%d/%d", r.id, f.data, sup, w, h)
 	if key != f.cache.key {
 		f.cache.key = key
-		f.cache.view = renderFunction(f.st, f.data, w-2, h-2)
+		f.cache.view = renderFunction(f.st, f.data, sup, w-2, h-2)
 	}
 	return panel(f.st, "target and student along a line", f.cache.view, w, h)
 }
@@ -174,7 +179,7 @@ func funcCols(w int) int { return max(8, w-tp.Gutter(6)) }
 var rugShades = []rune(" ·:░▒▓█")
 
 // renderFunction draws the function view in a w×h box.
-func renderFunction(st *Styles, fd *funcData, w, h int) string {
+func renderFunction(st *Styles, fd *funcData, sup *supPoint, w, h int) string {
 	if fd == nil || len(fd.teacher) == 0 {
 		return tp.Placeholder(st.paint(), "drawing teacher and student…", w, h)
 	}
@@ -219,6 +224,11 @@ func renderFunction(st *Styles, fd *funcData, w, h int) string {
 	}
 	wc := int(math.Round((fd.worstT + 0.5) * float64(fd.cols-1)))
 	note := fmt.Sprintf("worst |e| %.3g at t=%.3f", fd.worstErr, fd.worstT)
+	if sup != nil && fd.dim == 1 && sup.b.Method == uniform.MethodExact {
+		// The exact sup of the last checkpoint and where it is attained.
+		wc = int(math.Round((sup.b.At[0] + 0.5) * float64(fd.cols-1)))
+		note = fmt.Sprintf("sup |e| %.3g at x=%.3f (exact, epoch %d)", sup.b.Upper, sup.b.At[0], sup.epoch)
+	}
 	var mark string
 	switch {
 	case col0+wc+2+len(note) <= w: // the note after the marker

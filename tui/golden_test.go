@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // goldenModel is the explorer at a fixed size, part-way (upTo epochs) through
@@ -130,5 +132,45 @@ func TestStatusFitsNarrowTerminals(t *testing.T) {
 		if v := m.statusView(tc.w); !strings.Contains(v, tc.want) {
 			t.Fatalf("%d columns: status\n%s\nlacks %q", tc.w, v, tc.want)
 		}
+	}
+}
+
+// TestGoldenTrueSup: the exact sup at each checkpoint is drawn on the error
+// chart (•• true sup) and where the last one is attained is marked in the
+// function view, at 80×24 and 120×40.
+func TestGoldenTrueSup(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := goldenModel(t, size[0], size[1], 24, 1)
+		ecfg := m.run.cfg
+		snaps := map[int]*backend.Net{}
+		_, err := experiment.Run(context.Background(), ecfg, experiment.Options{Interval: time.Nanosecond}, func(ev experiment.Event) error {
+			if n := len(ev.Checkpoints); n > 0 && ev.Student != nil {
+				snaps[ev.Checkpoints[n-1].Epoch] = ev.Student
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range m.run.hist {
+			s := snaps[c.Epoch]
+			if s == nil {
+				continue
+			}
+			b, err := uniform.Exact1D(s, m.run.teacher, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Upper < c.Linf*(1-1e-12) {
+				t.Fatalf("epoch %d: exact sup %v below the sampled L∞ %v", c.Epoch, b.Upper, c.Linf)
+			}
+			b.Seconds = 0
+			m, _ = send(m, supMsg{id: 7, epoch: c.Epoch, b: b})
+		}
+		v := m.View()
+		if !strings.Contains(v, "•• true sup (exact)") || (size[0] >= 120 && !strings.Contains(v, "(exact, epoch 24)")) {
+			t.Fatalf("the true sup is not shown:\n%s", v)
+		}
+		checkGolden(t, fmt.Sprintf("explorer_%dx%d_epoch24_sup", size[0], size[1]), v)
 	}
 }

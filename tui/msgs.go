@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/reluscope/reluscope/experiment"
+import (
+	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/uniform"
+)
 
 // eventMsg carries one event of run id; events of older runs are dropped.
 type eventMsg struct {
@@ -34,4 +37,12 @@ type rungMsg struct {
 type savedMsg struct {
 	path string
 	err  error
+}
+
+// supMsg carries the true uniform error of run id's student at a checkpoint.
+type supMsg struct {
+	id    int
+	epoch int
+	b     uniform.Bracket
+	err   error
 }
