@@ -2,6 +2,7 @@ package uniform
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -191,5 +192,26 @@ func TestBracket(t *testing.T) {
 		if prev > 1.5*sampled {
 			t.Fatalf("d=%d: after 3000 boxes the upper bound %v is still far above the sampled max %v", d, prev, sampled)
 		}
+	}
+}
+
+var sinkBracket Bracket
+
+// BenchmarkExact1D: the paper's teacher (width 32, depth 5, c = 0.5)
+// against students of width 32, 512 and 2048 as initialized.
+func BenchmarkExact1D(b *testing.B) {
+	teacher := randomNet([]int{1, 32, 32, 32, 32, 1}, 0.5, 1, 1)
+	for _, w := range []int{32, 512, 2048} {
+		student := randomNet([]int{1, w, w, w, w, 1}, 0, math.Sqrt(12), 2)
+		b.Run(fmt.Sprintf("w%d", w), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				var err error
+				if sinkBracket, err = Exact1D(student, teacher, 2); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(sinkBracket.Pieces), "pieces")
+		})
 	}
 }
