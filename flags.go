@@ -140,10 +140,12 @@ func (c *configFlags) config() (experiment.Config, error) {
 		return experiment.Config{}, err
 	}
 	cfg := p.Config
+	given := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	byFlag := map[string]string{} // config key → the flag that set it
 	var ferr error
 	for _, f := range c.table {
-		if !visited(c.fs, f.name) {
+		if !given[f.name] {
 			continue
 		}
 		if err := f.apply(&cfg); err != nil && ferr == nil {
@@ -170,12 +172,6 @@ func (c *configFlags) config() (experiment.Config, error) {
 		}
 	}
 	return cfg, err
-}
-
-func visited(fs *flag.FlagSet, name string) bool {
-	seen := false
-	fs.Visit(func(f *flag.Flag) { seen = seen || f.Name == name })
-	return seen
 }
 
 // parse parses args (flag.ErrHelp after printing the help) and returns the

@@ -38,12 +38,6 @@ func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h 
 	if len(ms) == 0 {
 		return tp.Placeholder(p, "no finished runs yet", w, h)
 	}
-	paint := func(f func(string) string, s string) string {
-		if f == nil {
-			return s
-		}
-		return f(s)
-	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, m := range ms {
 		lo, hi = math.Min(lo, math.Log10(m)), math.Max(hi, math.Log10(m))
@@ -75,8 +69,8 @@ func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h 
 		{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
 		{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue},
 	}
-	legend := paint(p.Linf, "── L∞") + "  " + paint(p.L2, "━━ L2") + "  " +
-		paint(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + paint(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + paint(p.Muted, "  (reference, constant 1)")
+	legend := tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + "  " +
+		tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, "  (reference, constant 1)")
 	plotH := h - 3
 	if plotH < 2 {
 		return tp.Placeholder(p, "window too small", w, h)

@@ -121,11 +121,11 @@ func Plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colou
 		if !ok {
 			continue
 		}
-		vals := s.Vals
+		vals, copied := s.Vals, false
 		for i, v := range vals {
-			if math.IsInf(v, 0) {
-				if &vals[0] == &s.Vals[0] {
-					vals = append([]float64(nil), s.Vals...)
+			if math.IsInf(v, 0) { // drawn as a gap; the caller's slice is left as it is
+				if !copied {
+					vals, copied = append([]float64(nil), s.Vals...), true
 				}
 				vals[i] = math.NaN()
 			}
@@ -206,7 +206,8 @@ type Paint struct {
 	Colour bool
 }
 
-func (p Paint) apply(f func(string) string, s string) string {
+// Render is f(s), or s itself when f is nil (a Paint's unset colour).
+func Render(f func(string) string, s string) string {
 	if f == nil {
 		return s
 	}
@@ -217,7 +218,7 @@ func (p Paint) apply(f func(string) string, s string) string {
 func Placeholder(p Paint, msg string, w, h int) string {
 	lines := make([]string, max(0, h))
 	if h > 0 {
-		lines[h/2] = p.apply(p.Muted, Fit(msg, w))
+		lines[h/2] = Render(p.Muted, Fit(msg, w))
 	}
 	return Box(lines, w, h)
 }
