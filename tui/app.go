@@ -94,6 +94,15 @@ type supJob struct {
 // supSeconds limits the explorer's brackets (d ≥ 2) so they keep up.
 const supSeconds = 1
 
+// screen is what the right of the explorer shows.
+type screen int
+
+const (
+	screenTrain      screen = iota // the error chart over the function view
+	screenFool                     // the fooling pair
+	screenComplexity               // the sample-complexity view
+)
+
 // Model is the explorer's root model.
 type Model struct {
 	opt    Options
@@ -112,14 +121,15 @@ type Model struct {
 	pending int // debounce token of the restart waiting to start, 0 if none
 	changed time.Time
 
-	// Which screen is up: the help overlay, the sample-complexity view in
-	// place of the chart and function view.
-	showHelp       bool
-	showComplexity bool
+	// Which screen is up: the help overlay over everything; on the right
+	// the training views, the fooling pair or the sample-complexity view.
+	showHelp bool
+	screen   screen
 
 	settings   settingsPanel
 	chart      errorChart
 	fn         functionView
+	fool       foolView
 	complexity complexityView
 	status     statusLine
 
@@ -154,6 +164,7 @@ func New(cfg experiment.Config, opt Options) Model {
 		settings:   newSettingsPanel(&st),
 		chart:      newErrorChart(&st),
 		fn:         newFunctionView(&st),
+		fool:       newFoolView(&st),
 		complexity: newComplexityView(&st, opt.Context, opt.Log),
 		status:     statusLine{msg: opt.Note},
 		frames:     &frameStats{},
@@ -201,6 +212,7 @@ func (m *Model) startRun() tea.Cmd {
 	id := m.run.id + 1
 	m.run = runState{id: id, cfg: cfg, ctx: ctx}
 	m.fn = m.fn.reset()
+	m.fool = m.fool.reset()
 	m.events = experiment.Start(ctx, cfg, experiment.Options{Control: m.ctl})
 	m.opt.Log.Printf("run %d: start %+v", id, cfg)
 	return waitForEvent(id, m.events)
@@ -250,6 +262,7 @@ func (m *Model) setSize(w, h int) {
 	m.help.Width = w
 	rw := m.rightWidth()
 	m.fn = m.fn.setSize(rw, 0)
+	m.fool = m.fool.setSize(rw, 0)
 }
 
 // Update handles one message.
@@ -279,7 +292,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pending = 0
 		m.status.restarted()
 		cmd := m.startRun()
-		if m.showComplexity {
+		if m.screen == screenComplexity {
 			m.ctl.Pause() // the sample-complexity runs have the cores; the run waits
 			var ccmd tea.Cmd
 			m.complexity, ccmd = m.complexity.start(m.cfg)
@@ -308,6 +321,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status.set(false, "function view: %v", err)
 		}
 		if m.fn.dirty {
+			return m, m.refreshFunction()
+		}
+		return m, nil
+	case foolMsg:
+		if msg.id != m.run.id {
+			return m, nil
+		}
+		var err error
+		m.fool, err = m.fool.update(msg)
+		if err != nil {
+			m.status.set(false, "fooling pair: %v", err)
+		}
+		if m.fool.dirty {
 			return m, m.refreshFunction()
 		}
 		return m, nil
@@ -409,11 +435,46 @@ func (m *Model) startSup(j supJob) tea.Cmd {
 	}
 }
 
-// refreshFunction asks the function view to redraw the current run's networks.
+// refreshFunction asks the view on screen that draws the current run's
+// networks to redraw them.
 func (m *Model) refreshFunction() tea.Cmd {
 	var cmd tea.Cmd
-	m.fn, cmd = m.fn.refresh(&m.run)
+	switch m.screen {
+	case screenTrain:
+		m.fn, cmd = m.fn.refresh(&m.run)
+	case screenFool:
+		m.fool, cmd = m.fool.refresh(&m.run)
+	}
 	return cmd
+}
+
+// setScreen shows s on the right (the training views when s is already up).
+func (m Model) setScreen(s screen) (Model, tea.Cmd) {
+	if m.screen == s {
+		s = screenTrain
+	}
+	if m.screen == screenComplexity && s != screenComplexity {
+		m.complexity.stop()
+		if m.ctl != nil && !m.paused {
+			m.ctl.Resume()
+		}
+	}
+	m.screen = s
+	switch s {
+	case screenComplexity:
+		if m.ctl != nil {
+			m.ctl.Pause()
+		}
+		m.status.set(true, "sample complexity: training the current setting for m = 10 … 10000; v goes back")
+		var cmd tea.Cmd
+		m.complexity, cmd = m.complexity.start(m.cfg)
+		return m, cmd
+	case screenFool:
+		m.status.set(true, "the fooling pair of this run's samples; f goes back")
+	default:
+		m.status.set(true, "back to training")
+	}
+	return m, m.refreshFunction()
 }
 
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
@@ -479,21 +540,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Loss):
 		m.chart = m.chart.toggleLoss()
 	case key.Matches(msg, k.View):
-		m.showComplexity = !m.showComplexity
-		if m.showComplexity {
-			if m.ctl != nil {
-				m.ctl.Pause()
-			}
-			m.status.set(true, "sample complexity: training the current setting for m = 10 … 10000; v goes back")
-			var cmd tea.Cmd
-			m.complexity, cmd = m.complexity.start(m.cfg)
-			return m, cmd
-		}
-		m.complexity.stop()
-		if m.ctl != nil && !m.paused {
-			m.ctl.Resume()
-		}
-		m.status.set(true, "back to training")
+		return m.setScreen(screenComplexity)
+	case key.Matches(msg, k.Fool):
+		return m.setScreen(screenFool)
+	case key.Matches(msg, k.Back) && m.screen != screenTrain:
+		return m.setScreen(m.screen)
 	case key.Matches(msg, k.Save):
 		return m, m.saveCmd()
 	default:
@@ -569,9 +620,12 @@ func (m Model) View() string {
 		body = panel(m.styles, "keys", "\n"+m.help.FullHelpView(m.keys.FullHelp())+"\n\n"+m.styles.Muted.Render("any key closes this help"), w, bodyH)
 	} else {
 		var right string
-		if m.showComplexity {
+		switch m.screen {
+		case screenComplexity:
 			right = m.complexity.view(m.cfg, m.rightWidth(), bodyH)
-		} else {
+		case screenFool:
+			right = m.fool.view(&m.run, m.rightWidth(), bodyH)
+		default:
 			right = m.rightView(m.rightWidth(), bodyH)
 		}
 		body = lipgloss.JoinHorizontal(lipgloss.Top, m.settings.view(m.cfg, controlsWidth, bodyH), right)
@@ -612,7 +666,7 @@ func (m Model) statusView(w int) string {
 		phase = phaseDone
 	case m.pending != 0:
 		phase = phaseRestarting
-	case m.showComplexity:
+	case m.screen == screenComplexity:
 		phase = phaseHeld
 	case m.paused:
 		phase = phasePaused

@@ -339,7 +339,7 @@ func TestSampleComplexityView(t *testing.T) {
 	cfg.Epochs = 100000
 	m := started(t, newModel(t, cfg))
 	m, cmd := press(m, "v")
-	if !m.showComplexity || cmd == nil || m.complexity.cancel == nil || !m.ctl.Paused() || m.paused {
+	if !(m.screen == screenComplexity) || cmd == nil || m.complexity.cancel == nil || !m.ctl.Paused() || m.paused {
 		t.Fatal("v did not start the sample-complexity runs and hold the training run")
 	}
 	if !strings.Contains(m.View(), "sample complexity") || !strings.Contains(m.View(), "‖ held") {
@@ -361,7 +361,7 @@ func TestSampleComplexityView(t *testing.T) {
 		t.Fatalf("sample-complexity view:\n%s", v)
 	}
 	m, _ = press(m, "v")
-	if m.showComplexity || m.complexity.cancel != nil || m.ctl.Paused() {
+	if (m.screen == screenComplexity) || m.complexity.cancel != nil || m.ctl.Paused() {
 		t.Fatal("v did not stop the sample-complexity runs and resume training")
 	}
 	// The rungs are kept for the same settings.

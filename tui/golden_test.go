@@ -174,3 +174,38 @@ func TestGoldenTrueSup(t *testing.T) {
 		checkGolden(t, fmt.Sprintf("explorer_%dx%d_epoch24_sup", size[0], size[1]), v)
 	}
 }
+
+// TestGoldenFool: the fooling pair of the run's samples at 80×24 and
+// 120×40 (f), with the bump's two norms beside the student's error.
+func TestGoldenFool(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := goldenModel(t, size[0], size[1], 24, 1)
+		m, _ = press(m, "f")
+		if m.screen != screenFool {
+			t.Fatal("f does not open the fooling pair")
+		}
+		fd, err := computeFool(7, m.run.cfg, m.run.student, m.run.inputs, m.fool.cols, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.fool.busy = true
+		m, _ = send(m, foolMsg{id: 7, fd: fd})
+		m.status.msg = ""
+		v := m.View()
+		for _, want := range []string{"fooling pair", "student + bump", "sup (L∞)", "L2 (RMS)", "height by depth"} {
+			if !strings.Contains(v, want) {
+				t.Fatalf("%dx%d: the fooling pair lacks %q:\n%s", size[0], size[1], want, v)
+			}
+		}
+		for i, l := range splitLines(v) {
+			if w := displayWidth(l); w != size[0] {
+				t.Fatalf("line %d is %d cells wide, want %d: %q", i, w, size[0], l)
+			}
+		}
+		checkGolden(t, fmt.Sprintf("explorer_%dx%d_fool", size[0], size[1]), v)
+		m, _ = press(m, "f")
+		if m.screen != screenTrain {
+			t.Fatal("f again does not go back to training")
+		}
+	}
+}

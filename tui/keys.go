@@ -4,10 +4,11 @@ import "github.com/charmbracelet/bubbles/key"
 
 // keyMap lists every key of the explorer; it implements help.KeyMap.
 type keyMap struct {
-	Up, Down, Inc, Dec, Edit     key.Binding
-	Pause, Step, Restart         key.Binding
-	NewTeacher, NewStudent       key.Binding
-	Loss, View, Save, Help, Quit key.Binding
+	Up, Down, Inc, Dec, Edit key.Binding
+	Pause, Step, Restart     key.Binding
+	NewTeacher, NewStudent   key.Binding
+	Loss, View, Fool, Back   key.Binding
+	Save, Help, Quit         key.Binding
 }
 
 func defaultKeyMap() keyMap {
@@ -24,6 +25,8 @@ func defaultKeyMap() keyMap {
 		NewStudent: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new student & data")),
 		Loss:       key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "train loss on/off")),
 		View:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "sample complexity")),
+		Fool:       key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fooling pair")),
+		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to training")),
 		Save:       key.NewBinding(key.WithKeys("w", "ctrl+s"), key.WithHelp("w", "save run")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -31,13 +34,13 @@ func defaultKeyMap() keyMap {
 }
 
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Inc, k.Pause, k.View, k.Save, k.Help, k.Quit}
+	return []key.Binding{k.Up, k.Inc, k.Pause, k.Fool, k.View, k.Help, k.Quit}
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Inc, k.Dec, k.Edit},
 		{k.Pause, k.Step, k.Restart, k.NewTeacher, k.NewStudent},
-		{k.Loss, k.View, k.Save, k.Help, k.Quit},
+		{k.Loss, k.View, k.Fool, k.Back, k.Save, k.Help, k.Quit},
 	}
 }

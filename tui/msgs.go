@@ -46,3 +46,10 @@ type supMsg struct {
 	b     uniform.Bracket
 	err   error
 }
+
+// foolMsg carries the fooling pair of run id.
+type foolMsg struct {
+	id  int
+	fd  foolData
+	err error
+}

@@ -35,10 +35,10 @@ type Fool struct {
 	Shape float64 `json:"shape"`
 }
 
-// emptyCube finds the largest open axis-aligned cube centred in [−½, ½]^d
+// EmptyCube finds the largest open axis-aligned cube centred in [−½, ½]^d
 // that holds no sample (x: m×d): exactly in one dimension (the widest gap,
 // or an end), by search over random and refined centres otherwise.
-func emptyCube(x []float64, d int, seed uint64) (center []float64, r float64) {
+func EmptyCube(x []float64, d int, seed uint64) (center []float64, r float64) {
 	m := len(x) / d
 	if d == 1 {
 		xs := append([]float64(nil), x...)
@@ -111,13 +111,24 @@ func emptyCube(x []float64, d int, seed uint64) (center []float64, r float64) {
 // layer before with weight c: ×c·N per layer). Every weight and bias is in
 // [−c, c]. Depth 2 builds a hat in one dimension only.
 func BuildFool(class Class, x []float64, seed uint64) (*Fool, error) {
+	d := class.Sizes[0]
+	z, r := EmptyCube(x, d, seed)
+	return BuildFoolIn(class, z, r, len(x)/d)
+}
+
+// BuildFoolIn builds the fooling network of the class in the sample-free
+// cube of centre z and half side r (from EmptyCube) of m samples; the
+// classes of one sample set share the cube.
+func BuildFoolIn(class Class, z []float64, r float64, m int) (*Fool, error) {
 	sz := class.Sizes
 	d, L, c := sz[0], len(sz)-1, class.C
 	if c <= 0 {
 		return nil, fmt.Errorf("fool: the coefficient bound c must be > 0, not %g", c)
 	}
-	m := len(x) / d
-	z, r := emptyCube(x, d, seed)
+	if len(z) != d {
+		return nil, fmt.Errorf("fool: the cube's centre has %d coordinates, the class %d", len(z), d)
+	}
+	z = append([]float64(nil), z...)
 	r *= 1 - 1e-9 // strictly inside: the bump is exactly 0 on a sample at distance r
 	f := &Fool{Class: class, Center: z, HalfSide: r, Samples: m}
 	net := backend.NewNet(sz)
