@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/mattn/go-isatty"
 
@@ -26,9 +28,29 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cf := newConfigFlags(fs, "default")
 	logPath := fs.String("log", filepath.Join(os.TempDir(), "reluscope.log"), "write diagnostics to this file (the screen belongs to the explorer)")
 	saveDir := fs.String("results", "results", "folder the save key writes runs into")
+	paceFlag := fs.String("pace", "auto", "starting pace in epochs a second (auto: the run lasts about 20 s; full: as fast as the machine goes); < and > change it, F toggles full speed")
 	cfg, err := cf.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
+	}
+	var pace float64
+	switch *paceFlag {
+	case "auto", "":
+	case "full":
+		pace = math.Inf(1)
+	default:
+		v, err := strconv.ParseFloat(*paceFlag, 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("--pace: %q is not auto, full or a number of epochs a second > 0", *paceFlag)
+		}
+		pace = v
+	}
+	// Checkpoints the user did not ask for are the explorer's to choose.
+	if !cf.typedKey("eval_points") {
+		cfg.EvalPoints = 0
+	}
+	if !cf.typedKey("eval_every") {
+		cfg.EvalEvery = 0
 	}
 	if !isTerminal() {
 		return errors.New("the explorer needs a terminal, and stdout or stdin is not one; for a headless run use: reluscope run (see reluscope run -h)")
@@ -47,5 +69,5 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	logger.Printf("explorer start, log %s", *logPath)
-	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note})
+	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace})
 }

@@ -42,7 +42,12 @@ type configFlags struct {
 	preset string
 	sets   multiFlag
 	table  []configFlag
+	typed  map[string]bool // config keys set by a flag or --set (after config)
 }
+
+// typedKey says whether the user set config key k by a flag or --set (not
+// only the preset).
+func (c *configFlags) typedKey(k string) bool { return c.typed[k] }
 
 func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 	c := &configFlags{fs: fs}
@@ -142,6 +147,18 @@ func (c *configFlags) config() (experiment.Config, error) {
 	cfg := p.Config
 	given := map[string]bool{}
 	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	c.typed = map[string]bool{}
+	for _, f := range c.table {
+		for _, k := range f.keys {
+			c.typed[k] = c.typed[k] || given[f.name]
+		}
+	}
+	for _, kv := range c.sets {
+		k, _, _ := strings.Cut(kv, "=")
+		for _, key := range presets.SetKeys(strings.TrimSpace(k)) {
+			c.typed[key] = true
+		}
+	}
 	byFlag := map[string]string{} // config key → the flag that set it
 	var ferr error
 	for _, f := range c.table {

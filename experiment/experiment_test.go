@@ -351,6 +351,7 @@ func TestDivergenceEndsWithAClearError(t *testing.T) {
 func TestPauseAndStep(t *testing.T) {
 	cfg := small()
 	cfg.Epochs = 50
+	cfg.EvalEvery = 1 // a single step trains one epoch
 	ctl := NewControl()
 	ctl.Pause()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -384,6 +385,107 @@ func TestPauseAndStep(t *testing.T) {
 	}
 	if last.Kind != KindDone || last.Epoch != cfg.Epochs {
 		t.Fatalf("resumed run ended at epoch %d (%s), want %d", last.Epoch, last.Kind, cfg.Epochs)
+	}
+}
+
+// TestPauseMidEpoch: a pause holds the run before its next Adam step, not
+// at the end of the epoch; a single step then runs to the next checkpoint.
+func TestPauseMidEpoch(t *testing.T) {
+	cfg := small()
+	cfg.Samples, cfg.Batch, cfg.Epochs, cfg.EvalEvery = 400, Batch{Size: 1}, 4, 2 // 400 steps an epoch
+	ctl := NewControl()
+	ctl.SetPace(2000) // slow enough to pause inside the first epoch
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wall := time.Now()
+	ch := Start(ctx, cfg, Options{Control: ctl, Interval: time.Millisecond})
+	var last Event
+	for ev := range ch {
+		last = ev
+		if ev.Step >= 20 {
+			break
+		}
+	}
+	ctl.Pause()
+	settle := func() Event {
+		timeout := time.After(300 * time.Millisecond)
+		for {
+			select {
+			case ev := <-ch:
+				last = ev
+			case <-timeout:
+				return last
+			}
+		}
+	}
+	at := settle()
+	if at.Step < 20 || at.Step >= 400 || at.Epoch != 0 {
+		t.Fatalf("paused at step %d, epoch %d: want inside the first epoch", at.Step, at.Epoch)
+	}
+	if again := settle(); again.Step != at.Step {
+		t.Fatalf("the paused run went on from step %d to %d", at.Step, again.Step)
+	}
+	ctl.SetPace(0)
+	ctl.Step() // to the next checkpoint: the end of epoch 2
+	if ev := settle(); ev.Epoch != 2 || ev.Step != 800 {
+		t.Fatalf("a single step reached epoch %d, step %d; want the checkpoint at epoch 2, step 800", ev.Epoch, ev.Step)
+	}
+	ctl.Resume()
+	for ev := range ch {
+		last = ev
+	}
+	if last.Kind != KindDone || last.Step != 1600 || last.Err != nil {
+		t.Fatalf("resumed run ended at step %d (%s, %v), want 1600", last.Step, last.Kind, last.Err)
+	}
+	// The time paused (over 600 ms) is not the run's.
+	if held := time.Since(wall) - last.Result.Elapsed; held < 400*time.Millisecond {
+		t.Fatalf("the run's elapsed %v leaves out only %v of the pause", last.Result.Elapsed, held)
+	}
+}
+
+// TestPaceAndForever: a pace caps the step rate; keep-going mode trains
+// past the last epoch until turned off, then stops with a checkpoint.
+func TestPaceAndForever(t *testing.T) {
+	cfg := small()
+	cfg.Epochs = 2
+	ctl := NewControl()
+	ctl.SetPace(100)
+	ctl.SetForever(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := Start(ctx, cfg, Options{Control: ctl, Interval: time.Millisecond})
+	t0 := time.Now()
+	var last Event
+	for ev := range ch {
+		last = ev
+		if time.Since(t0) > 500*time.Millisecond {
+			break
+		}
+	}
+	// 100 steps a second: at most ~51 steps in 0.5 s, however fast the machine.
+	if last.Step > 60 || last.Step == 0 {
+		t.Fatalf("%d steps in 0.5 s at a pace of 100/s", last.Step)
+	}
+	ctl.SetPace(0)
+	for ev := range ch {
+		last = ev
+		if ev.Epoch > cfg.Epochs+3 {
+			break
+		}
+	}
+	if last.Kind == KindDone {
+		t.Fatalf("keep-going run ended at epoch %d", last.Epoch)
+	}
+	ctl.SetForever(false)
+	for ev := range ch {
+		last = ev
+	}
+	if last.Kind != KindDone || last.Err != nil || last.Epoch <= cfg.Epochs {
+		t.Fatalf("ended %s at epoch %d (%v); want done past epoch %d", last.Kind, last.Epoch, last.Err, cfg.Epochs)
+	}
+	h := last.Result.History
+	if h[len(h)-1].Epoch != last.Epoch || math.Abs(h[len(h)-1].LR/cfg.LREnd-1) > 1e-12 {
+		t.Fatalf("last checkpoint at epoch %d lr %g; want epoch %d at the final lr %g", h[len(h)-1].Epoch, h[len(h)-1].LR, last.Epoch, cfg.LREnd)
 	}
 }
 

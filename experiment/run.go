@@ -89,16 +89,25 @@ func (r *Result) Final() *Checkpoint {
 	return &r.History[len(r.History)-1]
 }
 
-// Control pauses, resumes and single-steps a run between epochs. The zero
-// value is not usable; use NewControl. Its methods are safe for concurrent use.
+// Control pauses, resumes, single-steps and paces a run. A pause takes
+// effect before the next Adam step; a single step runs to the next
+// checkpoint; a pace holds the run to a number of Adam steps a second; in
+// keep-going mode the run trains past its last epoch (at the final learning
+// rate) until it is cancelled. The zero value is not usable; use
+// NewControl. Its methods are safe for concurrent use.
 type Control struct {
-	mu     sync.Mutex
-	paused bool
-	steps  int
-	wake   chan struct{}
+	mu       sync.Mutex
+	paused   bool
+	steps    int  // checkpoint intervals granted while paused
+	stepping bool // a granted interval is running
+	pace     float64
+	forever  bool
+	catchUp  int64     // steps before this one run at full speed
+	next     time.Time // the earliest next step under the pace
+	wake     chan struct{}
 }
 
-// NewControl returns a Control in the running state.
+// NewControl returns a Control in the running state at full speed.
 func NewControl() *Control { return &Control{wake: make(chan struct{}, 1)} }
 
 func (c *Control) poke() {
@@ -108,50 +117,117 @@ func (c *Control) poke() {
 	}
 }
 
-// Pause stops the run before its next epoch.
-func (c *Control) Pause() { c.mu.Lock(); c.paused = true; c.mu.Unlock(); c.poke() }
+// Pause stops the run before its next Adam step.
+func (c *Control) Pause() {
+	c.mu.Lock()
+	c.paused, c.stepping, c.steps = true, false, 0
+	c.mu.Unlock()
+	c.poke()
+}
 
 // Resume lets a paused run go on.
-func (c *Control) Resume() { c.mu.Lock(); c.paused = false; c.steps = 0; c.mu.Unlock(); c.poke() }
+func (c *Control) Resume() {
+	c.mu.Lock()
+	c.paused, c.steps, c.stepping = false, 0, false
+	c.mu.Unlock()
+	c.poke()
+}
 
-// Step lets a paused run do one more epoch.
+// Step lets a paused run train to its next checkpoint.
 func (c *Control) Step() { c.mu.Lock(); c.steps++; c.mu.Unlock(); c.poke() }
 
 // Paused reports whether the run is held.
 func (c *Control) Paused() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.paused }
 
-// gate reports whether the run may do an epoch now, consuming a single step.
-func (c *Control) gate() bool {
+// SetPace holds the run to stepsPerSec Adam steps a second (0: full speed).
+func (c *Control) SetPace(stepsPerSec float64) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.paused {
-		return true
-	}
-	if c.steps > 0 {
-		c.steps--
-		return true
-	}
-	return false
+	c.pace = max(0, stepsPerSec)
+	c.mu.Unlock()
+	c.poke()
 }
 
-// wait blocks until the run may do an epoch or ctx ends; before blocking it
-// calls idle once.
-func (c *Control) wait(ctx context.Context, idle func() error) error {
-	first := true
-	for !c.gate() {
-		if first {
-			if err := idle(); err != nil {
-				return err
+// SetForever makes the run train past its last epoch until cancelled
+// (or stop at the next epoch end once past it, when turned off).
+func (c *Control) SetForever(on bool) { c.mu.Lock(); c.forever = on; c.mu.Unlock(); c.poke() }
+
+// SetCatchUp runs the first n Adam steps at full speed whatever the pace
+// (a replay of a finished run up to where it ended).
+func (c *Control) SetCatchUp(n int64) { c.mu.Lock(); c.catchUp = n; c.mu.Unlock(); c.poke() }
+
+// Forever reports whether the run keeps going past its last epoch.
+func (c *Control) Forever() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.forever }
+
+// admit says whether the next step may run at now; when not, wait is how
+// long the pace asks to wait (0: paused, until woken). boundary is true on
+// the first call for a step that starts a checkpoint interval.
+func (c *Control) admit(boundary bool, step int64, now time.Time) (ok bool, wait time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused {
+		if boundary {
+			c.stepping = false
+		}
+		if !c.stepping {
+			if c.steps == 0 {
+				return false, 0
 			}
-			first = false
+			c.steps--
+			c.stepping = true
+		}
+	}
+	if c.pace <= 0 || step < c.catchUp {
+		c.next = time.Time{}
+		return true, 0
+	}
+	if c.next.IsZero() || now.Sub(c.next) > 100*time.Millisecond {
+		c.next = now // no burst to catch up after a stall
+	}
+	if now.Before(c.next) {
+		return false, c.next.Sub(now)
+	}
+	c.next = c.next.Add(time.Duration(float64(time.Second) / c.pace))
+	return true, 0
+}
+
+// wait blocks until the next step may run or ctx ends; before blocking on
+// a pause it calls idle once. It returns how long the run was held paused
+// (time under the pace is not held: the run is going, slowly).
+func (c *Control) wait(ctx context.Context, boundary bool, step int64, idle func() error) (time.Duration, error) {
+	var held time.Duration
+	var t0 time.Time
+	for first := true; ; first = false {
+		now := time.Now()
+		ok, d := c.admit(boundary && first, step, now)
+		if !t0.IsZero() {
+			held += now.Sub(t0)
+			t0 = time.Time{}
+		}
+		if ok {
+			return held, nil
+		}
+		var tm *time.Timer
+		var timer <-chan time.Time
+		if d > 0 {
+			tm = time.NewTimer(d)
+			timer = tm.C
+		} else {
+			if err := idle(); err != nil {
+				return held, err
+			}
+			idle = func() error { return nil }
+			t0 = time.Now()
 		}
 		select {
 		case <-c.wake:
+		case <-timer:
 		case <-ctx.Done():
-			return ctx.Err()
+			return held, ctx.Err()
+		}
+		if tm != nil {
+			tm.Stop()
 		}
 	}
-	return nil
 }
 
 // Options of Start and Run.
@@ -226,6 +302,8 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		opt.Interval = 50 * time.Millisecond
 	}
 	start := time.Now()
+	var held time.Duration // time paused: not part of the run's elapsed time
+	elapsed := func(now time.Time) time.Duration { return now.Sub(start) - held }
 
 	teacher, err := newTarget(cfg, opt.Threads)
 	if err != nil {
@@ -250,7 +328,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	res := &Result{Config: cfg, Teacher: teacherNet}
 	finish := func(err error) (*Result, error) {
 		res.Student = student.Net()
-		res.Elapsed = time.Since(start)
+		res.Elapsed = elapsed(time.Now())
 		if err != nil {
 			res.Error = err.Error()
 		}
@@ -281,12 +359,12 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		if !force && now.Sub(lastEmit) < opt.Interval {
 			return nil
 		}
-		if dt := now.Sub(tRate).Seconds(); dt > 0.2 {
-			rate = float64(res.Steps-stepsAtT) / dt
+		if dt := elapsed(now) - elapsed(tRate); dt > 200*time.Millisecond {
+			rate = float64(res.Steps-stepsAtT) / dt.Seconds()
 			stepsAtT, tRate = res.Steps, now
 		}
 		e := Event{Kind: KindProgress, Epoch: epoch, Epochs: cfg.Epochs, Step: res.Steps, LR: lr, Loss: loss,
-			StepsPerSec: rate, Elapsed: now.Sub(start), Checkpoints: pending, EpochLoss: pendLoss, FirstEpoch: firstEpoch}
+			StepsPerSec: rate, Elapsed: elapsed(now), Checkpoints: pending, EpochLoss: pendLoss, FirstEpoch: firstEpoch}
 		if len(pending) > 0 || (smallStudent && now.Sub(lastSnap) >= 5*opt.Interval) {
 			e.Student = student.Net()
 			lastSnap = now
@@ -336,17 +414,23 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	}
 	rs := newRand(cfg.DataSeed, streamShuffle)
 	xb, yb := make([]float64, bs*d), make([]float64, bs)
-	for epoch < cfg.Epochs {
-		if opt.Control != nil {
-			if err := opt.Control.wait(ctx, func() error { return flush(true) }); err != nil {
-				return finish(err)
-			}
-		}
+	ctl := opt.Control
+	for epoch < cfg.Epochs || (ctl != nil && ctl.Forever()) {
 		rs.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		var sum float64
 		for lo := 0; lo < m; lo += bs {
 			if err := ctx.Err(); err != nil {
 				return finish(err)
+			}
+			if ctl != nil {
+				h, err := ctl.wait(ctx, lo == 0 && cfg.IsCheckpoint(epoch), res.Steps, func() error { return flush(true) })
+				held += h
+				if h > 0 {
+					tRate = tRate.Add(h) // the rate counts running time only
+				}
+				if err != nil {
+					return finish(err)
+				}
 			}
 			hi := min(m, lo+bs)
 			n := hi - lo
@@ -374,13 +458,22 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		loss = sum / float64(m)
 		res.EpochLoss = append(res.EpochLoss, loss)
 		pendLoss = append(pendLoss, loss)
-		lr = cfg.LRAt(epoch)
+		lr = cfg.LRAt(min(epoch, cfg.Epochs)) // past the last epoch: the final rate
 		if cfg.IsCheckpoint(epoch) {
 			if err := checkpoint(loss); err != nil {
 				return finish(err)
 			}
 		}
-		if err := flush(epoch == cfg.Epochs); err != nil {
+		if err := flush(epoch >= cfg.Epochs); err != nil {
+			return finish(err)
+		}
+	}
+	if n := len(res.History); n > 0 && res.History[n-1].Epoch != epoch {
+		// Kept going past the last epoch and stopped between checkpoints.
+		if err := checkpoint(loss); err != nil {
+			return finish(err)
+		}
+		if err := flush(true); err != nil {
 			return finish(err)
 		}
 	}

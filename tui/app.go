@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,6 +51,9 @@ type Options struct {
 	Now func() time.Time
 	// Note is shown in the status line at start (e.g. a backend fallback).
 	Note string
+	// Pace is the starting pace in epochs a second: 0 picks one at which
+	// the run lasts about 20 s, +Inf is full speed.
+	Pace float64
 }
 
 // runState is what the UI knows of the current run; every view reads it.
@@ -99,6 +103,7 @@ type screen int
 
 const (
 	screenTrain      screen = iota // the error chart over the function view
+	screenHide                     // the error between the samples
 	screenFool                     // the fooling pair
 	screenComplexity               // the sample-complexity view
 )
@@ -130,10 +135,68 @@ type Model struct {
 	chart      errorChart
 	fn         functionView
 	fool       foolView
+	hide       hideView
 	complexity complexityView
 	status     statusLine
 
 	frames *frameStats
+
+	// The pace: an index into paceLevels (len: full speed), the one before
+	// full speed was turned on, and keep-training mode.
+	pace, lastPace int
+	forever        bool
+}
+
+// paceLevels are the watchable paces in epochs a second.
+var paceLevels = []float64{0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
+
+// defaultPace is the level at which a run of cfg's epochs lasts about 20 s
+// (full speed when even the fastest is slower than that).
+func defaultPace(epochs int) int {
+	want := float64(epochs) / 20
+	for i, v := range paceLevels {
+		if v >= want {
+			return i
+		}
+	}
+	return len(paceLevels)
+}
+
+// paceFor maps epochs a second (0: the default, +Inf: full speed) to a level.
+func paceFor(epochsPerSec float64, epochs int) int {
+	switch {
+	case epochsPerSec == 0:
+		return defaultPace(epochs)
+	case math.IsInf(epochsPerSec, 1):
+		return len(paceLevels)
+	}
+	best := 0
+	for i, v := range paceLevels {
+		if math.Abs(math.Log(v/epochsPerSec)) < math.Abs(math.Log(paceLevels[best]/epochsPerSec)) {
+			best = i
+		}
+	}
+	return best
+}
+
+// applyPace tells the run its pace in Adam steps a second.
+func (m *Model) applyPace() {
+	if m.ctl == nil {
+		return
+	}
+	if m.pace >= len(paceLevels) {
+		m.ctl.SetPace(0)
+		return
+	}
+	m.ctl.SetPace(paceLevels[m.pace] * float64(m.run.cfg.StepsPerEpoch()))
+}
+
+// paceLabel is the pace as the status line says it.
+func (m Model) paceLabel() string {
+	if m.pace >= len(paceLevels) {
+		return "full speed"
+	}
+	return fmt.Sprintf("%g ep/s", paceLevels[m.pace])
 }
 
 // New builds the explorer for the starting settings cfg.
@@ -165,9 +228,15 @@ func New(cfg experiment.Config, opt Options) Model {
 		chart:      newErrorChart(&st),
 		fn:         newFunctionView(&st),
 		fool:       newFoolView(&st),
+		hide:       newHideView(&st),
 		complexity: newComplexityView(&st, opt.Context, opt.Log),
 		status:     statusLine{msg: opt.Note},
 		frames:     &frameStats{},
+	}
+	m.pace = paceFor(opt.Pace, cfg.Epochs)
+	m.lastPace = m.pace
+	if m.pace == len(paceLevels) {
+		m.lastPace = defaultPace(cfg.Epochs)
 	}
 	m.help.Styles.ShortKey = st.Value
 	m.help.Styles.ShortDesc = st.Muted
@@ -183,21 +252,26 @@ func (m Model) Init() tea.Cmd { return m.startCmd() }
 // startCmd asks Update to start a run now (a restart with token 0 is never stale).
 func (m Model) startCmd() tea.Cmd { return func() tea.Msg { return restartMsg{} } }
 
-// ExplorerConfig tunes the checkpoints for live curves: up to 100 of them,
-// each on enough fresh points that evaluation costs about a quarter of the
-// training, between 4096 and 65536 points.
+// ExplorerConfig fills in the checkpoints left to the explorer (EvalEvery
+// or EvalPoints 0) for live curves: up to 100 checkpoints, each on enough
+// fresh points that evaluation costs about a quarter of the training,
+// between 4096 and 65536 points. Values the user set are kept.
 func ExplorerConfig(c experiment.Config) experiment.Config {
-	n := min(c.Epochs, 100)
-	c.EvalEvery = max(1, c.Epochs/n)
-	ps := float64(backend.NumParams(c.StudentSizes()))
-	pt := float64(backend.NumParams(c.TeacherSizes()))
-	train := 6 * ps * float64(c.Samples) * float64(c.Epochs)
-	pts := 0.25 * train / (2 * (ps + pt) * float64(n+1))
-	p := 4096
-	for p < 65536 && float64(p) < pts {
-		p *= 2
+	if c.EvalEvery == 0 {
+		c.EvalEvery = max(1, c.Epochs/min(c.Epochs, 100))
 	}
-	c.EvalPoints = p
+	if c.EvalPoints == 0 {
+		n := float64(c.Epochs/c.EvalEvery + 1)
+		ps := float64(backend.NumParams(c.StudentSizes()))
+		pt := float64(backend.NumParams(c.TeacherSizes()))
+		train := 6 * ps * float64(c.Samples) * float64(c.Epochs)
+		pts := 0.25 * train / (2 * (ps + pt) * n)
+		p := 4096
+		for p < 65536 && float64(p) < pts {
+			p *= 2
+		}
+		c.EvalPoints = p
+	}
 	return c
 }
 
@@ -213,6 +287,8 @@ func (m *Model) startRun() tea.Cmd {
 	m.run = runState{id: id, cfg: cfg, ctx: ctx}
 	m.fn = m.fn.reset()
 	m.fool = m.fool.reset()
+	m.applyPace()
+	m.ctl.SetForever(m.forever)
 	m.events = experiment.Start(ctx, cfg, experiment.Options{Control: m.ctl})
 	m.opt.Log.Printf("run %d: start %+v", id, cfg)
 	return waitForEvent(id, m.events)
@@ -263,6 +339,7 @@ func (m *Model) setSize(w, h int) {
 	rw := m.rightWidth()
 	m.fn = m.fn.setSize(rw, 0)
 	m.fool = m.fool.setSize(rw, 0)
+	m.hide = m.hide.setSize(rw, 0)
 }
 
 // Update handles one message.
@@ -318,7 +395,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var err error
 		m.fn, err = m.fn.update(msg)
 		if err != nil {
-			m.status.set(false, "function view: %v", err)
+			m.status.event(false, "function view: %v", err)
 		}
 		if m.fn.dirty {
 			return m, m.refreshFunction()
@@ -331,9 +408,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var err error
 		m.fool, err = m.fool.update(msg)
 		if err != nil {
-			m.status.set(false, "fooling pair: %v", err)
+			m.status.event(false, "fooling pair: %v", err)
 		}
 		if m.fool.dirty {
+			return m, m.refreshFunction()
+		}
+		return m, nil
+	case hideMsg:
+		if msg.id != m.run.id {
+			return m, nil
+		}
+		var err error
+		m.hide, err = m.hide.update(msg)
+		if err != nil {
+			m.status.event(false, "error view: %v", err)
+		}
+		if m.hide.dirty {
 			return m, m.refreshFunction()
 		}
 		return m, nil
@@ -355,9 +445,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case savedMsg:
 		if msg.err != nil {
-			m.status.set(false, "save failed: %v", msg.err)
+			m.status.event(false, "save failed: %v", msg.err)
 		} else {
-			m.status.set(true, "saved to %s", msg.path)
+			m.status.event(true, "saved to %s", msg.path)
 		}
 		return m, nil
 	}
@@ -402,9 +492,9 @@ func (m *Model) applyEvent(ev experiment.Event) tea.Cmd {
 		}
 		m.cancel = nil
 		if ev.Err != nil {
-			m.status.set(false, "run stopped: %v", ev.Err)
+			m.status.event(false, "run stopped: %v", ev.Err)
 		} else if f := r.result.Final(); f != nil {
-			m.status.set(true, "finished in %s: the worst error L∞ is %.1f× L2 — try more samples", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
+			m.status.event(true, "finished in %s: the worst error L∞ is %.1f× L2 — c keeps training, r restarts", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
 		}
 		m.opt.Log.Printf("run %d: done err=%v", r.id, ev.Err)
 		return m.refreshFunction()
@@ -444,6 +534,8 @@ func (m *Model) refreshFunction() tea.Cmd {
 		m.fn, cmd = m.fn.refresh(&m.run)
 	case screenFool:
 		m.fool, cmd = m.fool.refresh(&m.run)
+	case screenHide:
+		m.hide, cmd = m.hide.refresh(&m.run)
 	}
 	return cmd
 }
@@ -471,6 +563,8 @@ func (m Model) setScreen(s screen) (Model, tea.Cmd) {
 		return m, cmd
 	case screenFool:
 		m.status.set(true, "the fooling pair of this run's samples; f goes back")
+	case screenHide:
+		m.status.set(true, "|student − target| along the line: low at the samples, high between; e goes back")
 	default:
 		m.status.set(true, "back to training")
 	}
@@ -478,6 +572,7 @@ func (m Model) setScreen(s screen) (Model, tea.Cmd) {
 }
 
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	m.status.keep = false // a kept refusal goes with the next key
 	if m.settings.editing {
 		if msg.Type == tea.KeyCtrlC {
 			return m.quit()
@@ -499,41 +594,83 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = true
 	case key.Matches(msg, k.Pause):
 		if m.run.done {
-			m.status.set(true, "the run has finished: r restarts it")
+			m.status.set(true, "the run has finished: c keeps training, r restarts it")
 			return m, nil
 		}
 		m.paused = !m.paused
 		if m.paused {
 			m.ctl.Pause()
-			m.status.set(true, "paused after this epoch — space resumes, . steps one epoch")
+			m.status.set(true, "paused — space resumes, . trains to the next checkpoint")
 		} else {
 			m.ctl.Resume()
 			m.status.set(true, "resumed")
 		}
 	case key.Matches(msg, k.Step):
 		if m.run.done {
-			m.status.set(true, "the run has finished: r restarts it")
+			m.status.set(true, "the run has finished: c keeps training, r restarts it")
 			return m, nil
 		}
 		m.paused = true
 		m.ctl.Pause()
 		m.ctl.Step()
-		m.status.set(true, "one epoch, then paused — space resumes")
+		m.status.set(true, "to the next checkpoint (every %d epochs), then paused — space resumes", m.run.cfg.EvalEvery)
+	case key.Matches(msg, k.Slower), key.Matches(msg, k.Faster):
+		d := 1
+		if key.Matches(msg, k.Slower) {
+			d = -1
+		}
+		m.pace = max(0, min(len(paceLevels), m.pace+d))
+		m.applyPace()
+		m.status.set(true, "pace: %s", m.paceLabel())
+	case key.Matches(msg, k.FullSpeed):
+		if m.pace == len(paceLevels) {
+			m.pace, m.lastPace = m.lastPace, len(paceLevels)
+		} else {
+			m.pace, m.lastPace = len(paceLevels), m.pace
+		}
+		m.applyPace()
+		m.status.set(true, "pace: %s", m.paceLabel())
+	case key.Matches(msg, k.KeepGoing):
+		m.forever = !m.forever
+		if m.run.done && m.forever {
+			// Go on from the finished run: a new run with the same seeds
+			// replays it (deterministic) and keeps going.
+			m.status.set(true, "keep training: on — trains past epoch %d until paused (c stops at the next epoch)", m.cfg.Epochs)
+			m.changed = m.opt.Now()
+			steps := m.run.step
+			cmd := m.startRun()
+			m.ctl.SetCatchUp(steps) // replay to where it ended at full speed
+			return m, cmd
+		}
+		if m.ctl != nil {
+			m.ctl.SetForever(m.forever)
+		}
+		if m.forever {
+			m.status.set(true, "keep training: on — trains past epoch %d until paused (c stops at the next epoch)", m.cfg.Epochs)
+		} else {
+			m.status.set(true, "keep training: off — stops at epoch %d (or the next epoch if past it)", m.cfg.Epochs)
+		}
 	case key.Matches(msg, k.Restart):
 		m.pending = 0
 		m.status.set(true, "restarted with the same seeds")
 		m.changed = m.opt.Now()
 		return m, m.startRun()
 	case key.Matches(msg, k.NewTeacher):
+		if m.cfg.Target == experiment.TargetSine {
+			m.status.set(false, "the sine target is one fixed function: there is no teacher to draw")
+			return m, nil
+		}
 		next := m.cfg
 		next.TeacherSeed++
 		m.status.set(true, "new teacher (seed %d)", next.TeacherSeed)
+		m.chart = m.chart.keep(&m.run, fmt.Sprintf("teacher seed %d → %d", m.cfg.TeacherSeed, next.TeacherSeed))
 		m.cfg = next
 		return m, m.scheduleRestart()
 	case key.Matches(msg, k.NewStudent):
 		next := m.cfg
 		next.InitSeed++
 		next.DataSeed = next.InitSeed
+		m.chart = m.chart.keep(&m.run, fmt.Sprintf("student seed %d → %d", m.cfg.InitSeed, next.InitSeed))
 		m.status.set(true, "new student and training data (seed %d)", next.InitSeed)
 		m.cfg = next
 		return m, m.scheduleRestart()
@@ -543,6 +680,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.setScreen(screenComplexity)
 	case key.Matches(msg, k.Fool):
 		return m.setScreen(screenFool)
+	case key.Matches(msg, k.ErrorView):
+		return m.setScreen(screenHide)
 	case key.Matches(msg, k.Back) && m.screen != screenTrain:
 		return m.setScreen(m.screen)
 	case key.Matches(msg, k.Save):
@@ -564,7 +703,11 @@ func (m Model) settingsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.status.set(false, "%v", ch.err)
 	case ch.note != "":
 		m.status.set(true, "%s", ch.note)
+	case ch.next != nil && *ch.next == m.cfg:
+		m.status.set(true, "%s unchanged (%s)", ch.field, fields[fieldIndex(ch.field)].get(m.cfg))
 	case ch.next != nil:
+		f := fields[fieldIndex(ch.field)]
+		m.chart = m.chart.keep(&m.run, fmt.Sprintf("%s %s → %s", ch.field, f.get(m.cfg), f.get(*ch.next)))
 		m.cfg = *ch.next
 		m.status.set(true, "%s = %s — restarting", ch.field, fields[fieldIndex(ch.field)].get(m.cfg))
 		return m, m.scheduleRestart()
@@ -612,12 +755,15 @@ func (m Model) View() string {
 	defer func() { m.frames.frame(time.Since(t0), m.opt.Log) }()
 	w, h := m.width, m.height
 	title := m.styles.Title.Render("reluscope") + m.styles.Muted.Render(" — the L2 error falls easily, the uniform error L∞ does not")
-	footer := m.help.ShortHelpView(m.keys.ShortHelp())
+	if w < minWidth || h < minHeight {
+		return m.smallView(title, w, h)
+	}
+	footer := m.keyBar(w)
 	status := m.statusView(w)
 	bodyH := h - lipgloss.Height(title) - lipgloss.Height(status) - lipgloss.Height(footer)
 	var body string
 	if m.showHelp {
-		body = panel(m.styles, "keys", "\n"+m.help.FullHelpView(m.keys.FullHelp())+"\n\n"+m.styles.Muted.Render("any key closes this help"), w, bodyH)
+		body = panel(m.styles, "keys", m.helpView(w-2, bodyH-2), w, bodyH)
 	} else {
 		var right string
 		switch m.screen {
@@ -625,6 +771,8 @@ func (m Model) View() string {
 			right = m.complexity.view(m.cfg, m.rightWidth(), bodyH)
 		case screenFool:
 			right = m.fool.view(&m.run, m.rightWidth(), bodyH)
+		case screenHide:
+			right = m.hide.view(&m.run, m.rightWidth(), bodyH)
 		default:
 			right = m.rightView(m.rightWidth(), bodyH)
 		}
@@ -632,6 +780,88 @@ func (m Model) View() string {
 	}
 	out := lipgloss.JoinVertical(lipgloss.Left, tp.Fit(title, w), body, status, tp.Fit(footer, w))
 	return tp.Box(strings.Split(out, "\n"), w, h)
+}
+
+// The smallest terminal the panels are drawn in; below it a summary.
+const (
+	minWidth  = 64
+	minHeight = 20
+)
+
+// smallView is the explorer in a terminal too small for its panels: the
+// run's state and numbers, and what size is needed.
+func (m Model) smallView(title string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	r := &m.run
+	lines := []string{title}
+	lines = append(lines, fmt.Sprintf("epoch %d/%d", r.epoch, r.cfg.Epochs))
+	if n := len(r.hist); n > 0 {
+		c := r.hist[n-1]
+		lines = append(lines, fmt.Sprintf("L2 %.3g  L∞ %.3g", c.L2, c.Linf))
+	}
+	lines = append(lines, m.styles.Error.Render(fmt.Sprintf("terminal %d×%d: the charts need %d×%d", w, h, minWidth, minHeight)), "q quits")
+	if len(lines) > h { // keep the note and the way out
+		lines = append(lines[:max(0, h-2)], lines[len(lines)-2:]...)
+		lines = lines[len(lines)-h:]
+	}
+	for i := range lines {
+		lines[i] = tp.Fit(lines[i], w)
+	}
+	return tp.Box(lines, w, h)
+}
+
+// helpView lists every key in as many columns as fit w×h.
+func (m Model) helpView(w, h int) string {
+	rows := m.keys.helpRows()
+	kw := 0
+	for _, r := range rows {
+		kw = max(kw, ansi.StringWidth(r.keys))
+	}
+	var cells []string
+	cw := 0
+	for _, r := range rows {
+		c := m.styles.Value.Render(fmt.Sprintf("%-*s", kw, r.keys)) + "  " + m.styles.Muted.Render(r.desc)
+		cells = append(cells, c)
+		cw = max(cw, ansi.StringWidth(c))
+	}
+	rowsPer := max(1, h-2)
+	cols := (len(cells) + rowsPer - 1) / rowsPer
+	for cols > 1 && cols*(cw+2) > w {
+		cols-- // too narrow: the rest is cut, at least the first column shows whole
+	}
+	rowsPer = (len(cells) + cols - 1) / cols
+	lines := make([]string, rowsPer)
+	for i, c := range cells {
+		r := i % rowsPer
+		pad := cw + 2 - ansi.StringWidth(c)
+		if i/rowsPer == cols-1 {
+			pad = 0
+		}
+		lines[r] += c + strings.Repeat(" ", max(0, pad))
+	}
+	return strings.Join(append(lines, "", m.styles.Muted.Render("any key closes this help")), "\n")
+}
+
+// keyBar is the line of keys under the status: as many as fit, and always
+// the way to all keys and out.
+func (m Model) keyBar(w int) string {
+	st := m.styles
+	item := func(k, d string) string { return st.Value.Render(k) + " " + st.Muted.Render(d) }
+	sep := st.Muted.Render(" · ")
+	items := []string{item("↑↓", "select"), item("←→", "change"), item("space", "pause"), item("<>", "pace"),
+		item("e f v", "views"), item("enter", "type"), item("c", "keep going")}
+	tail := item("?", "keys") + sep + item("q", "quit")
+	out := ""
+	for _, it := range items {
+		next := out + it + sep
+		if ansi.StringWidth(next+tail) > w {
+			break
+		}
+		out = next
+	}
+	return tp.Fit(out+tail, w)
 }
 
 // panel draws a rounded box of outer size w×h with the title in its top border.
@@ -675,7 +905,7 @@ func (m Model) statusView(w int) string {
 	default:
 		phase = phaseStarting
 	}
-	return m.status.view(m.styles, &m.run, phase, w)
+	return m.status.view(m.styles, &m.run, phase, m.paceLabel(), m.forever, w)
 }
 
 // Run opens the explorer on the terminal and returns when the user quits.

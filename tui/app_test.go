@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,13 +35,14 @@ func testConfig() experiment.Config {
 	c.Samples, c.Epochs = 200, 40
 	c.Batch = experiment.Batch{Size: 50}
 	c.LR, c.LREnd = 3e-3, 3e-5
+	c.EvalPoints, c.EvalEvery = 0, 0 // the explorer's choice
 	return c
 }
 
 func newModel(t *testing.T, cfg experiment.Config) Model {
 	t.Helper()
 	th := NoColorTheme()
-	m := New(cfg, Options{Theme: &th, Now: func() time.Time { return fixedNow }, SaveDir: t.TempDir()})
+	m := New(cfg, Options{Theme: &th, Now: func() time.Time { return fixedNow }, SaveDir: t.TempDir(), Pace: math.Inf(1)})
 	mm, _ := m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	t.Cleanup(func() { mm.(Model).Close() })
 	return mm.(Model)
@@ -317,6 +319,7 @@ func TestSaveWritesTheRun(t *testing.T) {
 
 func TestExplorerConfig(t *testing.T) {
 	c := experiment.Default()
+	c.EvalPoints, c.EvalEvery = 0, 0 // the explorer's to choose
 	e := ExplorerConfig(c)
 	if e.EvalEvery != 2 || e.EvalPoints < 4096 || e.EvalPoints > 65536 {
 		t.Fatalf("explorer eval every %d on %d points", e.EvalEvery, e.EvalPoints)
@@ -324,6 +327,11 @@ func TestExplorerConfig(t *testing.T) {
 	c.Width = 512
 	if ExplorerConfig(c).EvalPoints > e.EvalPoints*4 {
 		t.Fatal("a 256× larger student got many more evaluation points")
+	}
+	// What the user set is kept (--eval-points, --eval-every).
+	c.EvalPoints, c.EvalEvery = 1000, 7
+	if e := ExplorerConfig(c); e.EvalPoints != 1000 || e.EvalEvery != 7 {
+		t.Fatalf("the user's eval points 1000 every 7 became %d every %d", e.EvalPoints, e.EvalEvery)
 	}
 }
 

@@ -16,7 +16,24 @@ import (
 type errorChart struct {
 	st       *Styles
 	showLoss bool
+	ghost    *ghostRun // the run before the last change, dimmed
 	cache    *viewCache
+}
+
+// ghostRun is a previous run's curves and what changed since.
+type ghostRun struct {
+	hist   []experiment.Checkpoint
+	epochs int
+	label  string // e.g. "samples 1000 → 2000"
+}
+
+// keep makes run r the ghost, labelled with the change that ends it.
+func (c errorChart) keep(r *runState, label string) errorChart {
+	if len(r.hist) < 2 {
+		return c // nothing drawn yet: keep the older ghost
+	}
+	c.ghost = &ghostRun{hist: r.hist, epochs: r.cfg.Epochs, label: label}
+	return c
 }
 
 // viewCache keeps a rendered panel between frames, keyed by what it shows.
@@ -32,10 +49,10 @@ func (c errorChart) toggleLoss() errorChart {
 // view draws the run's curves in a w×h panel, re-rendered only when the
 // run's data or the size changed.
 func (c errorChart) view(r *runState, w, h int) string {
-	key := fmt.Sprintf("%d/%d/%d/%d/%v/%d/%d", r.id, len(r.hist), len(r.epochLoss), len(r.sups), c.showLoss, w, h)
+	key := fmt.Sprintf("%d/%d/%d/%d/%v/%p/%d/%d", r.id, len(r.hist), len(r.epochLoss), len(r.sups), c.showLoss, c.ghost, w, h)
 	if key != c.cache.key {
 		c.cache.key = key
-		c.cache.view = renderErrors(c.st, r.hist, r.epochLoss, r.sups, r.cfg.Epochs, c.showLoss, w-2, h-2)
+		c.cache.view = renderErrors(c.st, r.hist, r.epochLoss, r.sups, c.ghost, max(r.cfg.Epochs, r.epoch), c.showLoss, w-2, h-2)
 	}
 	title := "errors on fresh points vs epoch (log scale)"
 	if r.cfg.EvalPoints > 0 {
@@ -52,7 +69,7 @@ func (st *Styles) paint() tp.Paint {
 
 // renderErrors draws L∞ and L2 (and √train-mse) against epochs on a log10
 // axis in a w×h box.
-func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, sups []supPoint, epochs int, showLoss bool, w, h int) string {
+func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, sups []supPoint, ghost *ghostRun, epochs int, showLoss bool, w, h int) string {
 	if len(hist) == 0 {
 		return tp.Placeholder(st.paint(), "waiting for the first checkpoint…", w, h)
 	}
@@ -68,6 +85,14 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		legend += "  " + st.Loss.Render("·· train RMS √mse")
 	}
 	plotH := h - 3 // rows of the plot: the legend above, the x axis (2 lines) below
+	var ghostLine string
+	if ghost != nil && plotH >= 4 {
+		ghostLine = st.Muted.Render("·· before: " + ghost.label + " (L∞ and L2, dimmed)")
+		plotH--
+		epochs = max(epochs, ghost.epochs)
+	} else {
+		ghost = nil
+	}
 	if plotH < 2 {
 		return tp.Placeholder(st.paint(), "window too small", w, h)
 	}
@@ -79,10 +104,19 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		xs[i], linf[i], l2[i] = float64(c.Epoch), tp.Log10(c.Linf), tp.Log10(c.L2)
 	}
 	xmax := float64(epochs)
-	ss := []tp.Series{
-		{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
-		{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue},
+	var ss []tp.Series
+	if ghost != nil { // first: the current run's curves are drawn over it
+		gx, gi, g2 := make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist))
+		for i, c := range ghost.hist {
+			gx[i], gi[i], g2[i] = float64(c.Epoch), tp.Log10(c.Linf), tp.Log10(c.L2)
+		}
+		ss = append(ss,
+			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dots, Color: asciigraph.Gray},
+			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.Dots, Color: asciigraph.Gray})
 	}
+	ss = append(ss,
+		tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
+		tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
 	if len(sups) > 0 {
 		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
 		for i, p := range sups {
@@ -100,6 +134,9 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	}
 	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return fmt.Sprintf("%.0f", v) }}, st.colour, 1)
 	out := []string{tp.Fit(legend, w)}
+	if ghostLine != "" {
+		out = append(out, tp.Fit(ghostLine, w))
+	}
 	for _, l := range lines {
 		out = append(out, tp.Fit(l, w))
 	}

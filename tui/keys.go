@@ -1,11 +1,18 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 // keyMap lists every key of the explorer; it implements help.KeyMap.
 type keyMap struct {
 	Up, Down, Inc, Dec, Edit key.Binding
 	Pause, Step, Restart     key.Binding
+	Slower, Faster           key.Binding
+	FullSpeed, KeepGoing     key.Binding
+	ErrorView                key.Binding
 	NewTeacher, NewStudent   key.Binding
 	Loss, View, Fool, Back   key.Binding
 	Save, Help, Quit         key.Binding
@@ -17,9 +24,14 @@ func defaultKeyMap() keyMap {
 		Down:       key.NewBinding(key.WithKeys("down", "j", "tab"), key.WithHelp("↓/j", "select next")),
 		Inc:        key.NewBinding(key.WithKeys("right", "l", "+", "="), key.WithHelp("→/+", "raise")),
 		Dec:        key.NewBinding(key.WithKeys("left", "h", "-", "_"), key.WithHelp("←/-", "lower")),
-		Edit:       key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("enter", "type a value")),
+		Edit:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "type a value")),
 		Pause:      key.NewBinding(key.WithKeys(" ", "p"), key.WithHelp("space", "pause")),
-		Step:       key.NewBinding(key.WithKeys("."), key.WithHelp(".", "one epoch (pauses)")),
+		Step:       key.NewBinding(key.WithKeys("."), key.WithHelp(".", "to next checkpoint")),
+		Slower:     key.NewBinding(key.WithKeys("<", ","), key.WithHelp("<", "slower")),
+		Faster:     key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "faster")),
+		FullSpeed:  key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "full speed on/off")),
+		KeepGoing:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "keep training on/off")),
+		ErrorView:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "error between samples")),
 		Restart:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart, same seeds")),
 		NewTeacher: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "new teacher")),
 		NewStudent: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new student & data")),
@@ -40,7 +52,25 @@ func (k keyMap) ShortHelp() []key.Binding {
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Inc, k.Dec, k.Edit},
-		{k.Pause, k.Step, k.Restart, k.NewTeacher, k.NewStudent},
-		{k.Loss, k.View, k.Fool, k.Back, k.Save, k.Help, k.Quit},
+		{k.Pause, k.Step, k.Slower, k.Faster, k.FullSpeed, k.KeepGoing},
+		{k.Restart, k.NewTeacher, k.NewStudent, k.Loss, k.Save},
+		{k.ErrorView, k.Fool, k.View, k.Back, k.Help, k.Quit},
 	}
+}
+
+// helpRow is one line of the full help: every key that does it.
+type helpRow struct{ keys, desc string }
+
+// helpRows lists every key of the explorer with all its aliases.
+func (k keyMap) helpRows() []helpRow {
+	var rows []helpRow
+	for _, group := range k.FullHelp() {
+		for _, b := range group {
+			keys := strings.Join(b.Keys(), " ")
+			keys = strings.NewReplacer(" ", "/", "up", "↑", "down", "↓", "left", "←", "right", "→").Replace(keys)
+			keys = strings.ReplaceAll(keys, "//", "space/") // the space key itself
+			rows = append(rows, helpRow{keys, b.Help().Desc})
+		}
+	}
+	return rows
 }

@@ -53,3 +53,10 @@ type foolMsg struct {
 	fd  foolData
 	err error
 }
+
+// hideMsg carries |e| along the line for run id.
+type hideMsg struct {
+	id  int
+	hd  hideData
+	err error
+}

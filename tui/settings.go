@@ -68,10 +68,11 @@ func (p settingsPanel) update(msg tea.KeyMsg, k keyMap, cfg experiment.Config) (
 		f := fields[p.selected]
 		return p, validated(cfg, f, func(c *experiment.Config) error { return f.step(c, dir) }), nil
 	case key.Matches(msg, k.Edit):
+		// What is typed replaces the value, which stays as the placeholder.
 		p.editing = true
-		p.input.SetValue(fields[p.selected].get(cfg))
-		p.input.CursorEnd()
-		return p, settingsChange{}, p.input.Focus()
+		p.input.SetValue("")
+		p.input.Placeholder = fields[p.selected].get(cfg)
+		return p, settingsChange{note: "typing " + fields[p.selected].name + ": enter sets it, esc cancels"}, p.input.Focus()
 	}
 	return p, settingsChange{}, nil
 }
@@ -82,7 +83,7 @@ func validated(cfg experiment.Config, f field, change func(*experiment.Config) e
 	if err := change(&next); err != nil {
 		return settingsChange{err: err}
 	}
-	if err := next.Validate(); err != nil {
+	if err := ExplorerConfig(next).Validate(); err != nil {
 		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 	}
 	return settingsChange{next: &next, field: f.name}
@@ -95,15 +96,17 @@ func (p settingsPanel) view(c experiment.Config, w, h int) string {
 	var lines []string
 	for i, f := range fields {
 		val := f.get(c)
-		if p.editing && i == p.selected {
-			val = p.input.View()
-		}
-		name := fmt.Sprintf("%-13s", f.name)
+		name := fmt.Sprintf("%-14s", f.name)
 		var line string
 		if i == p.selected {
 			line = st.Selected.Render(fmt.Sprintf("%-*s", iw, "▸ "+name+val))
 			if p.editing {
-				line = st.Selected.Render("▸ "+name) + val
+				// A visible edit box in every colour profile: brackets and a bar cursor.
+				typed := p.input.Value()
+				if typed == "" {
+					typed = st.Muted.Render(f.get(c))
+				}
+				line = "✎ " + name + "[" + typed + "▏]"
 			}
 		} else {
 			line = "  " + st.Label.Render(name) + st.Value.Render(val)
@@ -122,6 +125,9 @@ func (p settingsPanel) view(c experiment.Config, w, h int) string {
 		extra[2] = st.Muted.Render(fmt.Sprintf("student %d params", backend.NumParams(c.StudentSizes())))
 		extra[3] = st.Muted.Render("target: Figure 1,")
 		extra[4] = st.Muted.Render("log(sin 50x + 2) + sin 5x")
+	}
+	if p.editing {
+		extra = append([]string{"", st.Value.Render("typing: enter sets, esc cancels")}, extra[1:]...)
 	}
 	room := h - 2 - len(lines)
 	lines = append(lines, extra[:max(0, min(len(extra), room))]...)
@@ -150,11 +156,13 @@ type field struct {
 }
 
 var (
-	widthSteps   = []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}
-	samplesSteps = steps125(10, experiment.MaxSamples)
-	epochsSteps  = steps125(1, 100_000)
-	lrSteps      = []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1}
-	batchChoices = []string{"1%", "2%", "5%", "10%", "20%", "50%", "100%", "10", "20", "50", "100", "200", "500", "1000"}
+	widthSteps     = []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}
+	samplesSteps   = steps125(10, experiment.MaxSamples)
+	epochsSteps    = steps125(1, 100_000)
+	lrSteps        = []float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1}
+	coefSteps      = []float64{0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10}
+	evalPointSteps = []int{1024, 4096, 16384, 65536, 262144, 1 << 20, 1 << 22, 1 << 24}
+	batchChoices   = []string{"1%", "2%", "5%", "10%", "20%", "50%", "100%", "10", "20", "50", "100", "200", "500", "1000"}
 )
 
 // steps125 is the values 1, 2, 5, 10, 20, 50, … from lo to hi.
@@ -317,6 +325,30 @@ var fields = []field{
 			return nil
 		},
 	},
+	{
+		name: "c",
+		get:  func(c experiment.Config) string { return strconv.FormatFloat(c.Coef, 'g', 4, 64) },
+		step: func(c *experiment.Config, dir int) error {
+			v, err := nextFloat("c", c.Coef, dir, coefSteps)
+			c.Coef = v
+			return err
+		},
+		set: func(c *experiment.Config, s string) error {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || !(v > 0 && v <= 10) {
+				return fmt.Errorf("c: %q is out of range (0, 10]", s)
+			}
+			c.Coef = v
+			return nil
+		},
+	},
+	intField("teacher width", func(c *experiment.Config) *int { return &c.TeacherWidth }, 1, experiment.MaxWidth, widthSteps),
+	autoIntField("student depth", "= depth", func(c *experiment.Config) *int { return &c.StudentDepth }, 2, experiment.MaxDepth, nil,
+		func(c experiment.Config) int { return c.Depth }),
+	autoIntField("eval points", "auto", func(c *experiment.Config) *int { return &c.EvalPoints }, 1, 1<<24, evalPointSteps,
+		func(c experiment.Config) int { return ExplorerConfig(c).EvalPoints }),
+	autoIntField("eval every", "auto", func(c *experiment.Config) *int { return &c.EvalEvery }, 1, experiment.MaxEpochs, epochsSteps,
+		func(c experiment.Config) int { return ExplorerConfig(c).EvalEvery }),
 	choiceField("dtype", func(c experiment.Config) string { return c.DType },
 		func(c *experiment.Config, s string) error {
 			if _, err := backend.ParseDType(s); err != nil {
@@ -337,6 +369,55 @@ var fields = []field{
 			c.Backend = s
 			return nil
 		}, backend.Names),
+}
+
+// autoIntField is a whole number whose 0 means a value derived from the
+// rest (shown as "auto" with it): typing "auto" (or 0) restores it, a step
+// starts from the derived value.
+func autoIntField(name, auto string, ptr func(*experiment.Config) *int, lo, hi int, steps []int, derived func(experiment.Config) int) field {
+	f := intField(name, ptr, lo, hi, steps)
+	get, step, set := f.get, f.step, f.set
+	f.get = func(c experiment.Config) string {
+		if *ptr(&c) == 0 {
+			if auto == "auto" {
+				return fmt.Sprintf("auto %d", derived(c))
+			}
+			return auto
+		}
+		return get(c)
+	}
+	f.step = func(c *experiment.Config, dir int) error {
+		if *ptr(c) == 0 {
+			*ptr(c) = derived(*c)
+		}
+		return step(c, dir)
+	}
+	f.set = func(c *experiment.Config, s string) error {
+		if t := strings.TrimSpace(strings.ToLower(s)); t == "auto" || t == "0" || t == "" || t == strings.TrimSpace(auto) {
+			*ptr(c) = 0
+			return nil
+		}
+		return set(c, s)
+	}
+	return f
+}
+
+// nextFloat is the next step value above (dir > 0) or below cur.
+func nextFloat(name string, cur float64, dir int, steps []float64) (float64, error) {
+	if dir > 0 {
+		for _, v := range steps {
+			if v > cur*1.0001 {
+				return v, nil
+			}
+		}
+		return cur, fmt.Errorf("%s: %g is the largest step (type a value with enter)", name, cur)
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		if steps[i] < cur*0.9999 {
+			return steps[i], nil
+		}
+	}
+	return cur, fmt.Errorf("%s: %g is the smallest step (type a value with enter)", name, cur)
 }
 
 // setLR moves the learning rate and keeps the decay ratio lr_end/lr.

@@ -28,23 +28,41 @@ const (
 // statusLine is the three lines under the panels: the run's progress, its
 // last checkpoint, and the latest message (a refusal in the error style).
 type statusLine struct {
-	msg string
-	ok  bool
+	msg  string
+	ok   bool
+	keep bool // a refusal stays until the next key
 }
 
+// set shows a message answering a key; a refusal (ok false) is kept until
+// the next key.
 func (s *statusLine) set(ok bool, format string, args ...any) {
+	s.msg = fmt.Sprintf(format, args...)
+	s.ok = ok
+	s.keep = !ok
+}
+
+// event shows what the run did, unless a refusal is being kept.
+func (s *statusLine) event(ok bool, format string, args ...any) {
+	if s.keep {
+		return
+	}
 	s.msg = fmt.Sprintf(format, args...)
 	s.ok = ok
 }
 
 // restarted turns "x = v — restarting" into "x = v — new run started".
 func (s *statusLine) restarted() {
+	if s.keep {
+		return
+	}
 	if base, ok := strings.CutSuffix(s.msg, " — restarting"); ok {
 		s.msg = base + " — new run started"
 	}
 }
 
-func (s statusLine) view(st *Styles, r *runState, phase runPhase, w int) string {
+// view draws the lines for run r, w wide; pace is the pace's label and
+// forever says keep-training mode is on.
+func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, forever bool, w int) string {
 	var state string
 	switch phase {
 	case phaseStopped:
@@ -63,19 +81,46 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, w int) string 
 		state = st.Muted.Render("… starting")
 	}
 	E := max(1, r.cfg.Epochs)
-	frac := float64(r.epoch) / float64(E)
+	frac := min(1, float64(r.epoch)/float64(E))
+	// The remaining time from the steps done: live inside a long epoch.
+	var total int64
+	if r.cfg.Samples > 0 {
+		total = int64(E) * int64(r.cfg.StepsPerEpoch())
+	}
 	left := "—"
-	if r.epoch > 0 && !r.done {
-		left = clock(time.Duration(float64(r.elapsed) * float64(E-r.epoch) / float64(r.epoch)))
-	} else if r.done {
+	switch {
+	case r.done:
+		left = "0:00"
+	case forever:
+		left = "∞"
+	case total == 0:
+	case r.step > 0 && r.step < total:
+		left = clock(time.Duration(float64(r.elapsed) * float64(total-r.step) / float64(r.step)))
+	case r.step >= total:
 		left = "0:00"
 	}
 	be := r.backendName
 	if be == "" {
 		be = r.cfg.Backend
 	}
-	pre := fmt.Sprintf("%s  epoch %d/%d ", state, r.epoch, E)
-	post := fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s", r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, be)
+	ep := fmt.Sprintf("epoch %d/%d", r.epoch, E)
+	if forever {
+		ep = fmt.Sprintf("epoch %d/%d∞", r.epoch, E)
+	}
+	pre := fmt.Sprintf("%s  %s ", state, ep)
+	// The fullest line that fits: lr and the backend go first.
+	var post string
+	for _, v := range []string{
+		fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
+		fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
+		fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace),
+		fmt.Sprintf(" %s/s %s, %s left %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace),
+	} {
+		post = v
+		if ansi.StringWidth(pre)+6+ansi.StringWidth(post) <= w {
+			break
+		}
+	}
 	barW := max(6, min(30, w-ansi.StringWidth(pre)-ansi.StringWidth(post)))
 	fill := int(frac*float64(barW) + 0.5)
 	bar := st.Bar.Render(strings.Repeat("█", fill)) + st.BarEmpty.Render(strings.Repeat("░", barW-fill))
