@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -24,7 +25,8 @@ import (
 const usage = `reluscope — learning ReLU networks to uniform accuracy is hard; L2 is easy.
 
 usage:
-  reluscope [explore flags]  open the interactive explorer (needs a terminal)
+  reluscope [explore flags]  open the interactive explorer (needs a terminal; reluscope explore -h for flags)
+  reluscope explore [flags]  the same
   reluscope run [flags]      run one experiment headless (reluscope run -h for flags)
   reluscope sweep PRESET     run a preset's grid of runs, resumable (reluscope sweep -h)
   reluscope report RESULTS   aggregate sweep results as in the paper: table, fits, chart
@@ -62,6 +64,9 @@ func leakCheck(base int) {
 	}
 }
 
+// commands are the words dispatch knows, besides explore.
+var commands = []string{"run", "sweep", "report", "fool", "presets", "help"}
+
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -75,9 +80,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cmdReport(args[1:], stdout)
 		case "presets":
 			return cmdPresets(stdout)
+		case "explore":
+			return cmdExplore(ctx, args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
-			return nil
+			fmt.Fprint(stdout, usage+"\nthe explorer's flags (the same as run's, and a few of its own):\n")
+			return cmdExplore(ctx, []string{"-h"}, stdout, stderr)
+		}
+		if !strings.HasPrefix(args[0], "-") {
+			return fmt.Errorf("unknown command %q: the commands are explore (the default), %s", args[0], strings.Join(commands, ", "))
 		}
 	}
 	return cmdExplore(ctx, args, stdout, stderr)

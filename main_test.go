@@ -59,6 +59,8 @@ func TestBadFlagsExitNonZeroWithOneLine(t *testing.T) {
 		{[]string{"run", "--dim", "2", "--set", "dim=0"}, "reluscope: dim: 0 is out of range"},
 		{[]string{"sweep", "count", "smoke", "--set", "dim=0"}, "reluscope: run 0: dim: 0 is out of range"},
 		{[]string{"sweep", "count", "smoke", "--set", "width=0"}, "reluscope: run 0: width: 0 is out of range"},
+		{[]string{"bogus"}, `unknown command "bogus": the commands are explore (the default), run, sweep`},
+		{[]string{"explore", "--pace", "fast"}, `--pace: "fast" is not auto, full or a number`},
 	} {
 		cmd := exec.Command(binary, tc.args...)
 		var stdout, stderr bytes.Buffer
@@ -70,6 +72,27 @@ func TestBadFlagsExitNonZeroWithOneLine(t *testing.T) {
 		msg := stderr.String()
 		if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) || strings.Contains(msg, "goroutine") {
 			t.Fatalf("%v: stderr %q, want one line containing %q", tc.args, msg, tc.want)
+		}
+	}
+}
+
+// TestHelpOfEveryForm: -h works for every command and the explorer, and
+// the top-level help lists the explorer's flags.
+func TestHelpOfEveryForm(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"explore", "-h"}, {"run", "-h"}, {"fool", "-h"}, {"sweep", "-h"}, {"report", "-h"}} {
+		var stdout, stderr bytes.Buffer
+		if err := dispatch(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if !strings.Contains(stdout.String(), "usage") {
+			t.Fatalf("%v printed no usage:\n%s", args, stdout.String())
+		}
+	}
+	var stdout bytes.Buffer
+	dispatch(context.Background(), []string{"-h"}, &stdout, io.Discard)
+	for _, want := range []string{"-pace", "-results", "-samples", "reluscope run [flags]"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Fatalf("reluscope -h lacks %q:\n%s", want, stdout.String())
 		}
 	}
 }

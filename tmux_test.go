@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -71,9 +72,9 @@ func TestExplorerInTmux(t *testing.T) {
 	t.Logf("first curve after %v", time.Since(t0))
 	// Raise the width (third setting) and the samples (fourth).
 	s.keys("j", "j", "Right")
-	s.waitFor("width 64", 10*time.Second, func(scr string) bool { return strings.Contains(scr, "width        64") })
+	s.waitFor("width 64", 10*time.Second, func(scr string) bool { return regexp.MustCompile(`▸ width\s+64 `).MatchString(scr) })
 	s.keys("j", "Right")
-	scr := s.waitFor("samples 2000", 10*time.Second, func(scr string) bool { return strings.Contains(scr, "samples      2000") })
+	scr := s.waitFor("samples 2000", 10*time.Second, func(scr string) bool { return regexp.MustCompile(`▸ samples\s+2000 `).MatchString(scr) })
 	if !strings.Contains(scr, "params: t 3265 · s 12673") {
 		t.Fatalf("the settings panel does not show the wider student:\n%s", scr)
 	}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"log"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -736,6 +737,22 @@ func (m Model) saveCmd() tea.Cmd {
 	stamp := m.opt.Now().Format("20060102-150405")
 	dir := filepath.Join(m.opt.SaveDir, fmt.Sprintf("run-%s-d%d-L%d-w%d-m%d", stamp, r.cfg.Dim, r.cfg.Depth, r.cfg.Width, r.cfg.Samples))
 	return func() tea.Msg {
+		// Two saves in one second get distinct folders: each claims its
+		// own with an exclusive Mkdir.
+		if err := os.MkdirAll(m.opt.SaveDir, 0o755); err != nil {
+			return savedMsg{err: err}
+		}
+		base := dir
+		for k := 2; ; k++ {
+			err := os.Mkdir(dir, 0o755)
+			if err == nil {
+				break
+			}
+			if !os.IsExist(err) || k > 1000 {
+				return savedMsg{err: err}
+			}
+			dir = fmt.Sprintf("%s-%d", base, k)
+		}
 		if err := experiment.SaveRun(dir, res); err != nil {
 			return savedMsg{err: err}
 		}

@@ -315,6 +315,12 @@ func TestSaveWritesTheRun(t *testing.T) {
 	if _, err := experiment.LoadNetwork(filepath.Join(dir, "student.json")); err != nil {
 		t.Fatal(err)
 	}
+	// A second save in the same second (the clock is fixed) gets its own folder.
+	m, cmd = press(m, "w")
+	m, _ = send(m, cmd())
+	if again := strings.TrimPrefix(m.status.msg, "saved to "); again != dir+"-2" {
+		t.Fatalf("the second save went to %q, want %q", again, dir+"-2")
+	}
 }
 
 func TestExplorerConfig(t *testing.T) {

@@ -105,6 +105,14 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	}
 	xmax := float64(epochs)
 	var ss []tp.Series
+	if showLoss && len(epochLoss) > 0 { // first: the errors are drawn over it
+		lx := make([]float64, len(epochLoss))
+		ly := make([]float64, len(epochLoss))
+		for i, v := range epochLoss {
+			lx[i], ly[i] = float64(i+1), tp.Log10(math.Sqrt(v))
+		}
+		ss = append(ss, tp.Series{Vals: tp.BucketCols(lx, ly, xmax, ncol, false), Chars: tp.Dots, Color: asciigraph.Gray})
+	}
 	if ghost != nil { // first: the current run's curves are drawn over it
 		gx, gi, g2 := make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist))
 		for i, c := range ghost.hist {
@@ -124,14 +132,7 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		}
 		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Bullets, Color: asciigraph.Red})
 	}
-	if showLoss && len(epochLoss) > 0 {
-		lx := make([]float64, len(epochLoss))
-		ly := make([]float64, len(epochLoss))
-		for i, v := range epochLoss {
-			lx[i], ly[i] = float64(i+1), tp.Log10(math.Sqrt(v))
-		}
-		ss = append(ss, tp.Series{Vals: tp.BucketCols(lx, ly, xmax, ncol, false), Chars: tp.Dots, Color: asciigraph.Gray})
-	}
+
 	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return fmt.Sprintf("%.0f", v) }}, st.colour, 1)
 	out := []string{tp.Fit(legend, w)}
 	if ghostLine != "" {

@@ -115,7 +115,7 @@ func (p settingsPanel) view(c experiment.Config, w, h int) string {
 	}
 	extra := []string{
 		"",
-		st.Muted.Render(fmt.Sprintf("batch %d · %d steps/epoch", c.BatchSize(), c.StepsPerEpoch())),
+		st.Muted.Render(fmt.Sprintf("batch %d · %d steps/ep", c.BatchSize(), c.StepsPerEpoch())),
 		st.Muted.Render(fmt.Sprintf("params: t %d · s %d", backend.NumParams(c.TeacherSizes()), backend.NumParams(c.StudentSizes()))),
 		st.Muted.Render("ε=0.01 needs m ≳ ") + st.Value.Render(boundSamples(c, 0.01)),
 		st.Muted.Render("(c^L·ΠN/ε)^d: shape only"),
