@@ -686,6 +686,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Back) && m.screen != screenTrain:
 		return m.setScreen(m.screen)
 	case key.Matches(msg, k.Save):
+		if m.screen == screenComplexity {
+			return m, m.saveComplexityCmd()
+		}
 		return m, m.saveCmd()
 	default:
 		return m.settingsKey(msg)
@@ -757,6 +760,24 @@ func (m Model) saveCmd() tea.Cmd {
 			return savedMsg{err: err}
 		}
 		return savedMsg{path: dir}
+	}
+}
+
+// saveComplexityCmd writes the sample-complexity view's runs, table and
+// figure in the background.
+func (m Model) saveComplexityCmd() tea.Cmd {
+	v := m.complexity
+	results := make(map[int]experiment.Record, len(v.results))
+	for k, r := range v.results {
+		results[k] = r
+	}
+	v.results = results // a copy: the view goes on adding rungs
+	dir := filepath.Join(m.opt.SaveDir, fmt.Sprintf("complexity-%s-d%d-L%d-w%d", m.opt.Now().Format("20060102-150405"), m.cfg.Dim, m.cfg.Depth, m.cfg.Width))
+	return func() tea.Msg {
+		if err := v.save(dir); err != nil {
+			return savedMsg{err: err}
+		}
+		return savedMsg{path: dir + " (results.jsonl, table.csv, figure.png)"}
 	}
 }
 

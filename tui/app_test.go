@@ -356,7 +356,7 @@ func TestSampleComplexityView(t *testing.T) {
 	if !(m.screen == screenComplexity) || cmd == nil || m.complexity.cancel == nil || !m.ctl.Paused() || m.paused {
 		t.Fatal("v did not start the sample-complexity runs and hold the training run")
 	}
-	if !strings.Contains(m.View(), "sample complexity") || !strings.Contains(m.View(), "‖ held") {
+	if !strings.Contains(m.View(), "errors vs samples m") || !strings.Contains(m.View(), "‖ held") {
 		t.Fatal("the view does not show the sample-complexity panel")
 	}
 	// Finished rungs fill the table and the fit; stale runs are dropped.
@@ -371,8 +371,23 @@ func TestSampleComplexityView(t *testing.T) {
 		t.Fatalf("%d rungs recorded, want 3", len(m.complexity.results))
 	}
 	v := m.View()
-	if !strings.Contains(v, "3 of 7 runs done") || !strings.Contains(v, "fitted slopes") || !strings.Contains(v, "1.00e-01") {
+	if !strings.Contains(v, "3 of 7 runs") || !strings.Contains(v, "slopes: L2") || !strings.Contains(v, "1.00e-01") {
 		t.Fatalf("sample-complexity view:\n%s", v)
+	}
+	// w saves what a report reads, the table and the figure.
+	m, cmd = press(m, "w")
+	m, _ = send(m, cmd())
+	dir, _, ok := strings.Cut(strings.TrimPrefix(m.status.msg, "saved to "), " (")
+	if !ok {
+		t.Fatalf("status after w: %q", m.status.msg)
+	}
+	for _, f := range []string{"results.jsonl", "table.csv", "figure.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("w in the sample-complexity view did not write %s: %v", f, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "results.jsonl")); strings.Count(string(b), "\n") != 3 {
+		t.Fatalf("results.jsonl holds %d lines, want the 3 runs", strings.Count(string(b), "\n"))
 	}
 	m, _ = press(m, "v")
 	if (m.screen == screenComplexity) || m.complexity.cancel != nil || m.ctl.Paused() {
@@ -382,27 +397,31 @@ func TestSampleComplexityView(t *testing.T) {
 	if len(m.complexity.results) != 3 {
 		t.Fatal("leaving the view dropped the finished rungs")
 	}
-	// The rungs train the setting's epochs, at least 20000 steps, at most
-	// 5e10 FLOPs (never below 4000 steps): at 40 epochs every rung gets the
-	// 20000 (m = 10⁴: 40·200 = 8000 at batch 50); at 10⁵ epochs the cap
-	// binds (321 params: 5e10/(6·321·50) = 519k steps).
+	// The rungs follow the reduced paper protocol: batch 100, 1000 epochs
+	// (10 steps per sample: 1000 at m = 10, 100k at m = 10⁴), at most 2.5e11
+	// FLOPs but never below 4000 steps, the exact sup in 1-D.
 	cfg = testConfig()
 	cfgs := ComplexityConfigs(cfg)
 	if len(cfgs) != 7 || cfgs[0].Samples != 10 || cfgs[6].Samples != 10000 {
 		t.Fatalf("sample-complexity configs: %+v", cfgs)
 	}
-	if s0, s6 := cfgs[0].Epochs*cfgs[0].StepsPerEpoch(), cfgs[6].Epochs*cfgs[6].StepsPerEpoch(); s0 != 20000 || s6 != 20000 {
-		t.Fatalf("rung steps %d (m = 10) and %d (m = 10⁴), want 20000 and 20000", s0, s6)
+	if s0, s6 := cfgs[0].Epochs*cfgs[0].StepsPerEpoch(), cfgs[6].Epochs*cfgs[6].StepsPerEpoch(); s0 != 1000 || s6 != 100000 {
+		t.Fatalf("rung steps %d (m = 10) and %d (m = 10⁴), want 1000 and 100000", s0, s6)
 	}
-	long := cfg
-	long.Epochs = 100000
-	if c := ComplexityConfigs(long)[6]; c.Epochs*c.StepsPerEpoch() != 519400 {
-		t.Fatalf("10⁵ epochs: %d steps at m = 10⁴, want the cap 519400", c.Epochs*c.StepsPerEpoch())
+	for _, c := range cfgs {
+		if c.BatchSize() != min(100, c.Samples) || c.Sup != experiment.SupFinal || c.LR != cfg.LR {
+			t.Fatalf("m = %d: batch %d, sup %q, lr %g; want batch 100 (or m), the exact sup, the setting's lr", c.Samples, c.BatchSize(), c.Sup, c.LR)
+		}
 	}
 	wide := cfg
-	wide.Width, wide.Epochs = 512, 5000 // the FLOP cap is below the 4000-step floor
+	wide.Width = 512 // the FLOP cap is below the 4000-step floor
 	if c := ComplexityConfigs(wide)[6]; c.Epochs*c.StepsPerEpoch() != 4000 {
 		t.Fatalf("width 512: %d steps at m = 10⁴, want the floor 4000", c.Epochs*c.StepsPerEpoch())
+	}
+	d3 := cfg
+	d3.Dim = 3
+	if c := ComplexityConfigs(d3)[0]; c.Sup != experiment.SupSampled {
+		t.Fatalf("d = 3: sup %q, want sampled (a bracket per rung is too slow)", c.Sup)
 	}
 	m.Close()
 }

@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -15,6 +19,7 @@ import (
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/report"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // The sample-complexity view trains the current setting for a series of
@@ -24,26 +29,20 @@ import (
 // complexityMs are the sample counts of the view.
 var complexityMs = []int{10, 30, 100, 300, 1000, 3000, 10000}
 
-// Every rung trains the current setting's epochs, as the paper's protocol
-// does (the steps grow with m), but at least rungMinSteps Adam steps (a
-// rung of 10 samples would otherwise take one step an epoch, and a few
-// thousand steps leave every m at the same optimization-limited error) and
-// at most rungFLOPs of training (6·params·batch per step: 50k steps at
-// width 32), never capped below rungFloorSteps (width 512: 4000 steps). At
-// the default setting the whole view takes a few seconds on 2 cores.
+// Every rung follows the protocol under which the paper's separation shows
+// (the README's reduced paper sweep): batch 100 and rungEpochs epochs, so
+// the Adam steps grow with m (10 per sample), with the setting's learning
+// rate, at most rungFLOPs of training (6·params·batch per step: 100k steps,
+// all of m = 10⁴, at width 32) and never fewer than rungFloorSteps. In one
+// dimension the final uniform error is the exact sup. At the default
+// setting the view takes about half a minute on 2 cores.
 const (
-	rungMinSteps   = 20000
+	rungEpochs     = 1000
+	rungBatch      = 100
 	rungFloorSteps = 4000
-	rungFLOPs      = 5e10
+	rungFLOPs      = 2.5e11
 	rungEvalPoints = 1 << 15
 )
-
-// rungSteps is the Adam steps of the rung with config r (epochs unset).
-func rungSteps(c, r experiment.Config) int {
-	perStep := 6 * float64(backend.NumParams(r.StudentSizes())) * float64(r.BatchSize())
-	hi := max(rungFloorSteps, int(rungFLOPs/perStep))
-	return min(max(c.Epochs*r.StepsPerEpoch(), rungMinSteps), hi)
-}
 
 // ComplexityConfigs are the runs of the sample-complexity view for settings c.
 func ComplexityConfigs(c experiment.Config) []experiment.Config {
@@ -51,10 +50,19 @@ func ComplexityConfigs(c experiment.Config) []experiment.Config {
 	for _, m := range complexityMs {
 		r := c
 		r.Samples = m
+		r.Batch = experiment.Batch{Size: rungBatch}
+		r.Epochs = rungEpochs
 		spe := r.StepsPerEpoch()
-		r.Epochs = max(1, (rungSteps(c, r)+spe-1)/spe)
+		perStep := 6 * float64(backend.NumParams(r.StudentSizes())) * float64(r.BatchSize())
+		if most := max(rungFloorSteps, int(rungFLOPs/perStep)); r.Epochs*spe > most {
+			r.Epochs = max(1, most/spe)
+		}
 		r.EvalEvery = r.Epochs // the first and last checkpoints only
 		r.EvalPoints = rungEvalPoints
+		r.Sup = experiment.SupSampled
+		if r.Dim == 1 && r.Target != experiment.TargetSine {
+			r.Sup = experiment.SupFinal // exact, milliseconds
+		}
 		out = append(out, r)
 	}
 	return out
@@ -161,6 +169,7 @@ func (v complexityView) update(msg rungMsg) (complexityView, tea.Cmd) {
 func (v complexityView) view(cfg experiment.Config, w, h int) string {
 	st := v.st
 	var ms, linf, l2 []float64
+	exact := false
 	var keys []int
 	for k := range v.results {
 		keys = append(keys, k)
@@ -170,31 +179,47 @@ func (v complexityView) view(cfg experiment.Config, w, h int) string {
 		r := v.results[k]
 		if n := len(r.History); n > 0 && r.Error == "" {
 			f := r.History[n-1]
-			ms, linf, l2 = append(ms, float64(k)), append(linf, f.Linf), append(l2, f.L2)
+			u := f.Linf
+			if f.Bracket != nil && f.Bracket.Method == uniform.MethodExact {
+				u, exact = f.Bracket.Upper, true
+			}
+			ms, linf, l2 = append(ms, float64(k)), append(linf, u), append(l2, f.L2)
 		}
 	}
 	refInf, ref2 := report.RefSlope(report.Linf, cfg.Dim), report.RefSlope(report.L2, cfg.Dim)
-	var row1, row2, row3 strings.Builder
-	row1.WriteString(fmt.Sprintf("%-5s", "m"))
-	row2.WriteString(st.L2.Render(fmt.Sprintf("%-5s", "L2")))
-	row3.WriteString(st.Linf.Render(fmt.Sprintf("%-5s", "L∞")))
-	for i, m := range ms {
-		row1.WriteString(fmt.Sprintf("%9s", tp.CountLabel(m)))
-		row2.WriteString(fmt.Sprintf("%9.2e", l2[i]))
-		row3.WriteString(fmt.Sprintf("%9.2e", linf[i]))
+	// The table: m, L2, L∞ (or the exact sup) per column, in blocks that fit.
+	lab3 := "L∞"
+	if exact {
+		lab3 = "sup"
 	}
-	table := []string{row1.String(), row2.String(), row3.String()}
+	perBlock := max(1, (w-2-5)/9)
+	var table []string
+	for b := 0; b < len(ms); b += perBlock {
+		var row1, row2, row3 strings.Builder
+		row1.WriteString(fmt.Sprintf("%-5s", "m"))
+		row2.WriteString(st.L2.Render(fmt.Sprintf("%-5s", "L2")))
+		row3.WriteString(st.Linf.Render(fmt.Sprintf("%-5s", lab3)))
+		for i := b; i < min(len(ms), b+perBlock); i++ {
+			row1.WriteString(fmt.Sprintf("%9s", tp.CountLabel(ms[i])))
+			row2.WriteString(fmt.Sprintf("%9.2e", l2[i]))
+			row3.WriteString(fmt.Sprintf("%9.2e", linf[i]))
+		}
+		table = append(table, row1.String(), row2.String(), row3.String())
+	}
 	slopes := ""
 	if len(ms) >= 2 {
 		f2, fi := report.FitPower(ms, l2), report.FitPower(ms, linf)
-		slopes = fmt.Sprintf("fitted slopes: L2 %.2f (reference %.2f)   L∞ %.2f (reference %.2f)", f2.B, ref2, fi.B, refInf)
+		slopes = fmt.Sprintf("slopes: L2 %.2f (ref %.2f)  L∞ %.2f (ref %.2f)", f2.B, ref2, fi.B, refInf)
+		if exact {
+			slopes += st.Muted.Render("  L∞ = exact sup")
+		}
 	}
 	lo, hi := math.MaxInt, 0
 	for _, r := range ComplexityConfigs(cfg) {
 		lo, hi = min(lo, r.Epochs*r.StepsPerEpoch()), max(hi, r.Epochs*r.StepsPerEpoch())
 	}
-	status := fmt.Sprintf("%d of %d runs done · %s–%s Adam steps · %d fresh points",
-		len(v.results), len(complexityMs), tp.CountLabel(float64(lo)), tp.CountLabel(float64(hi)), rungEvalPoints)
+	status := fmt.Sprintf("%d of %d runs · batch %d · %s–%s steps · w saves",
+		len(v.results), len(complexityMs), rungBatch, tp.CountLabel(float64(lo)), tp.CountLabel(float64(hi)))
 	if v.err != "" {
 		status += "  " + st.Error.Render(v.err)
 	}
@@ -202,5 +227,41 @@ func (v complexityView) view(cfg experiment.Config, w, h int) string {
 	chartH := h - 2 - len(head) - len(table) - 1
 	chart := report.LogLogChart(st.paint(), ms, linf, l2, refInf, ref2, w-2, max(3, chartH))
 	body := strings.Join(append(append(head, chart), table...), "\n")
-	return panel(st, fmt.Sprintf("sample complexity: final errors vs m (d=%d, depth %d, width %d)", cfg.Dim, cfg.Depth, cfg.Width), body, w, h)
+	return panel(st, fmt.Sprintf("errors vs samples m (d=%d, L=%d, w=%d)", cfg.Dim, cfg.Depth, cfg.Width), body, w, h)
+}
+
+// save writes the view's finished runs to dir as a report can read them
+// (results.jsonl), with the aggregated table (table.csv) and the figure
+// (figure.png).
+func (v complexityView) save(dir string) error {
+	var recs []experiment.Record
+	var keys []int
+	for k := range v.results {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var b bytes.Buffer
+	for _, k := range keys {
+		r := v.results[k]
+		recs = append(recs, r)
+		j, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		b.Write(append(j, '\n'))
+	}
+	if len(recs) == 0 {
+		return fmt.Errorf("no finished runs to save yet")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := experiment.WriteFileAtomic(filepath.Join(dir, "results.jsonl"), b.Bytes()); err != nil {
+		return err
+	}
+	reps := report.Aggregate(recs)
+	if err := experiment.WriteFileAtomic(filepath.Join(dir, "table.csv"), report.CSV(reps)); err != nil {
+		return err
+	}
+	return report.WriteFigure(filepath.Join(dir, "figure.png"), reps)
 }

@@ -55,27 +55,53 @@ func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h 
 	for i, m := range ms {
 		xs[i] = math.Log10(m) - lo
 	}
-	ref := func(slope float64) []float64 {
+	// Each reference line goes through the curve's first point, so it sits
+	// by the data whatever its constant.
+	ref := func(slope float64, ys []float64) []float64 {
+		a := 0.0 // log10 of the constant
+		for i := range ys {
+			if y := tp.Log10(ys[i]); !math.IsNaN(y) {
+				a = y - slope*math.Log10(ms[i])
+				break
+			}
+		}
 		out := make([]float64, ncol)
 		for c := range out {
-			out[c] = slope * (lo + span*float64(c)/float64(ncol-1))
+			out[c] = a + slope*(lo+span*float64(c)/float64(ncol-1))
 		}
 		return out
 	}
 	// The references first, so the measured curves are drawn over them.
 	ss := []tp.Series{
-		{Vals: ref(refInf), Chars: tp.Dots, Color: asciigraph.Red},
-		{Vals: ref(ref2), Chars: tp.Bullets, Color: asciigraph.Blue},
+		{Vals: ref(refInf, linf), Chars: tp.Dots, Color: asciigraph.Red},
+		{Vals: ref(ref2, l2), Chars: tp.Bullets, Color: asciigraph.Blue},
 		{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
 		{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue},
 	}
 	legend := tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + "  " +
-		tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, "  (reference, constant 1)")
+		tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, "  (rates, through the first point)")
 	plotH := h - 3
 	if plotH < 2 {
 		return tp.Placeholder(p, "window too small", w, h)
 	}
-	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: lo, Hi: hi, Format: func(v float64) string { return tp.CountLabel(math.Pow(10, v)) }}, p.Colour, 1)
+	// The y axis in whole decades, labelled at the powers of ten when the
+	// rows divide into them.
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	for _, s := range ss {
+		for _, v := range s.Vals {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				ylo, yhi = math.Min(ylo, v), math.Max(yhi, v)
+			}
+		}
+	}
+	xa := &tp.Axis{Lo: lo, Hi: hi, Format: func(v float64) string { return tp.CountLabel(math.Pow(10, v)) }}
+	var lines []string
+	if dec := int(math.Ceil(yhi) - math.Floor(ylo)); dec >= 1 && plotH-1 >= dec {
+		rows := dec * ((plotH - 1) / dec)
+		lines, _ = tp.PlotRange(ss, rows, tp.DecadeLabel, xa, p.Colour, math.Floor(ylo), math.Ceil(yhi))
+	} else {
+		lines, _ = tp.Plot(ss, plotH-1, tp.ExpLabel, xa, p.Colour, 1)
+	}
 	out := []string{tp.Fit(legend, w)}
 	for _, l := range lines {
 		out = append(out, tp.Fit(l, w))

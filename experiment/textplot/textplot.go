@@ -107,6 +107,25 @@ type Axis struct {
 // first data cell. A flat range is widened to minSpan so the labels stay
 // distinct. It never panics on empty or NaN data.
 func Plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colour bool, minSpan float64) ([]string, int) {
+	return plot(ss, height, yfmt, xaxis, colour, minSpan, nil)
+}
+
+// PlotRange is Plot with the y range fixed to [lo, hi] (data beyond it
+// widens it, as asciigraph does).
+func PlotRange(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colour bool, lo, hi float64) ([]string, int) {
+	return plot(ss, height, yfmt, xaxis, colour, 0, &[2]float64{lo, hi})
+}
+
+// DecadeLabel labels a log10 axis at powers of ten only ("1e-2"), blank
+// between them.
+func DecadeLabel(v float64) string {
+	if r := math.Round(v); math.Abs(v-r) < 1e-6 {
+		return fmt.Sprintf("1e%+03d", int(r))
+	}
+	return ""
+}
+
+func plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colour bool, minSpan float64, bounds *[2]float64) ([]string, int) {
 	var data [][]float64
 	var chars []asciigraph.CharSet
 	var colors []asciigraph.AnsiColor
@@ -146,7 +165,9 @@ func Plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colou
 			}
 		}
 	}
-	if hi-lo < minSpan {
+	if bounds != nil {
+		opts = append(opts, asciigraph.LowerBound(bounds[0]), asciigraph.UpperBound(bounds[1]))
+	} else if hi-lo < minSpan {
 		mid := (lo + hi) / 2
 		opts = append(opts, asciigraph.LowerBound(mid-minSpan/2), asciigraph.UpperBound(mid+minSpan/2))
 	}
