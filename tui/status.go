@@ -111,6 +111,8 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 	// The fullest line that fits: lr and the backend go first.
 	var post string
 	for _, v := range []string{
+		fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
+		fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
 		fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
 		fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
 		fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace),
@@ -162,6 +164,17 @@ func clock(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// humanCount writes a count exactly below 10⁵, then in k and M.
+func humanCount(n int64) string {
+	switch {
+	case n >= 10_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 100_000:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d", n)
 }
 
 // humanRate writes a rate with three significant figures at most: 12k, 1.5k, 150, 15.5.
