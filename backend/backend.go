@@ -301,6 +301,16 @@ func checkBatch(sizes []int, x, y []float64) int {
 // ErrDiverged is returned by Step when the loss is NaN or infinite.
 var ErrDiverged = errors.New("training diverged: the loss is not finite")
 
+// ErrInterrupted is returned by the Step of an Interruptible model whose
+// stop function said stop: the step changed nothing and may be taken again.
+var ErrInterrupted = errors.New("backend: step interrupted")
+
+// Interruptible is a Model whose Step can be abandoned part-way (between
+// layers): a paused run then stops within a layer's time, not a step's.
+type Interruptible interface {
+	SetInterrupt(stop func() bool)
+}
+
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // PredictChunks fills dst[i] with the prediction at row i of x (n rows of

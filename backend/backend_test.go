@@ -3,6 +3,7 @@ package backend
 import (
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -371,5 +372,53 @@ func TestPredictBlocks(t *testing.T) {
 				t.Fatalf("row %d on %d threads %v, on 1 thread %v", i, th, y[i], ref[i])
 			}
 		}
+	}
+}
+
+// TestInterruptedStep: a Step whose stop function fires part-way (in one
+// shard or in the whole batch) returns ErrInterrupted and changes nothing;
+// taken again it gives the bits of an uninterrupted run.
+func TestInterruptedStep(t *testing.T) {
+	sizes := []int{1, 32, 32, 32, 1}
+	for _, batch := range []int{20, 2500} { // one part, then shards
+		ref := mustNew(t, "native", randNet(sizes, 0.3, 5), Float64)
+		got := mustNew(t, "native", randNet(sizes, 0.3, 5), Float64)
+		in, ok := got.(Interruptible)
+		if !ok {
+			t.Fatal("the native model is not Interruptible")
+		}
+		var calls atomic.Int64 // shards ask from several goroutines
+		in.SetInterrupt(func() bool { return calls.Add(1) == 3 })
+		for step := 0; step < 5; step++ {
+			x, y := randBatch(1, batch, uint64(step))
+			lr, err := ref.Step(x, y, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := got.Net().Flatten(nil)
+			calls.Store(0)
+			if _, err := got.Step(x, y, 1e-3); err != ErrInterrupted {
+				t.Fatalf("batch %d step %d: stop fired, Step returned %v", batch, step, err)
+			}
+			after := got.Net().Flatten(nil)
+			for i := range before {
+				if before[i] != after[i] {
+					t.Fatalf("batch %d: an interrupted step changed parameter %d", batch, i)
+				}
+			}
+			calls.Store(-1 << 20) // no more interrupts for the retry
+			lg, err := got.Step(x, y, 1e-3)
+			if err != nil || lg != lr {
+				t.Fatalf("batch %d step %d: retried loss %v (%v), uninterrupted %v", batch, step, lg, err, lr)
+			}
+		}
+		a, b := ref.Net().Flatten(nil), got.Net().Flatten(nil)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("batch %d: parameter %d %v after interrupted-and-retried steps, %v without", batch, i, b[i], a[i])
+			}
+		}
+		ref.Close()
+		got.Close()
 	}
 }

@@ -37,11 +37,14 @@ func threads(opt Options) int {
 }
 
 type native[T float] struct {
-	sizes   []int
-	scale   T
-	scale64 float64
-	adam    Adam
-	pool    *gemm.Pool[T]
+	// interrupt, when set, is asked between layers of a Step; stop is it
+	// while a Step runs (Gradient and Predict are not interrupted).
+	interrupt, stop func() bool
+	sizes           []int
+	scale           T
+	scale64         float64
+	adam            Adam
+	pool            *gemm.Pool[T]
 	// whole computes a batch in one piece on pool; shards[s] computes
 	// rows [lo, hi) of a large batch, the shards split over pool's
 	// goroutines, each part on its own pool, shardPools[w] (shard count and
@@ -86,9 +89,10 @@ type part[T float] struct {
 	gw, gb [][]T
 	// epilogues of the backward products: the ReLU mask of the layer below
 	// and its bias gradient as column sums.
-	epBwd  []gemm.Epilogue[T]
-	lo, hi int
-	loss   float64 // Σ squared residuals of the rows
+	epBwd   []gemm.Epilogue[T]
+	lo, hi  int
+	loss    float64 // Σ squared residuals of the rows
+	aborted bool    // the step was interrupted in this part
 }
 
 // numShards is the number of parts a batch of n rows is computed in. One
@@ -241,6 +245,10 @@ func (e *native[T]) forward(pt *part[T], x []float64) {
 	}
 	L := len(e.sizes) - 1
 	for l := 0; l < L; l++ {
+		if e.stop != nil && e.stop() {
+			pt.aborted = true
+			return
+		}
 		in, out := e.sizes[l], e.sizes[l+1]
 		a := e.act[l][lo*in : hi*in]
 		z := e.act[l+1][lo*out : hi*out]
@@ -276,6 +284,10 @@ func (e *native[T]) backward(pt *part[T], y []float64) {
 	pt.loss = loss
 	pt.gb[L-1][0] = gb
 	for l := L - 1; l >= 0; l-- {
+		if e.stop != nil && e.stop() {
+			pt.aborted = true
+			return
+		}
 		in, out := e.sizes[l], e.sizes[l+1]
 		dz := cur[:n*out]
 		a := e.act[l][lo*in : hi*in]
@@ -303,8 +315,11 @@ func (e *native[T]) gradient(x, y []float64, n int) float64 {
 	S := numShards(n, len(e.p), e.maxW)
 	if S == 1 {
 		e.whole.lo, e.whole.hi = 0, n
+		e.whole.aborted = false
 		e.forward(&e.whole, x)
-		e.backward(&e.whole, y)
+		if !e.whole.aborted {
+			e.backward(&e.whole, y)
+		}
 		return e.whole.loss / float64(n)
 	}
 	// Shards and their pools are made on the first batch that needs them:
@@ -374,14 +389,37 @@ func (e *native[T]) shardRange(lo, hi int) {
 	for s := lo; s < hi; s++ {
 		pt := &e.shards[s]
 		pt.pool = pool
+		pt.aborted = false
 		e.forward(pt, e.x)
-		e.backward(pt, e.y)
+		if !pt.aborted {
+			e.backward(pt, e.y)
+		}
 	}
+}
+
+// SetInterrupt makes Step give up between layers when stop returns true.
+func (e *native[T]) SetInterrupt(stop func() bool) { e.interrupt = stop }
+
+// interrupted reports (and forgets) whether the last gradient was abandoned.
+func (e *native[T]) interrupted() bool {
+	ab := e.whole.aborted
+	e.whole.aborted = false
+	for s := range e.shards {
+		ab = ab || e.shards[s].aborted
+		e.shards[s].aborted = false
+	}
+	return ab
 }
 
 func (e *native[T]) Step(x, y []float64, lr float64) (float64, error) {
 	n := checkBatch(e.sizes, x, y)
+	e.stop = e.interrupt
 	loss := e.gradient(x, y, n)
+	e.stop = nil
+	if e.interrupted() {
+		e.g2 = nil
+		return 0, ErrInterrupted
+	}
 	if !finite(loss) {
 		return loss, ErrDiverged
 	}

@@ -105,6 +105,9 @@ type Control struct {
 	catchUp  int64     // steps before this one run at full speed
 	next     time.Time // the earliest next step under the pace
 	wake     chan struct{}
+	// halt is paused and not in a granted interval: an interruptible
+	// step in flight gives up (read without the lock, between layers).
+	halt atomic.Bool
 }
 
 // NewControl returns a Control in the running state at full speed.
@@ -121,6 +124,7 @@ func (c *Control) poke() {
 func (c *Control) Pause() {
 	c.mu.Lock()
 	c.paused, c.stepping, c.steps = true, false, 0
+	c.halt.Store(true)
 	c.mu.Unlock()
 	c.poke()
 }
@@ -129,6 +133,7 @@ func (c *Control) Pause() {
 func (c *Control) Resume() {
 	c.mu.Lock()
 	c.paused, c.steps, c.stepping = false, 0, false
+	c.halt.Store(false)
 	c.mu.Unlock()
 	c.poke()
 }
@@ -170,10 +175,12 @@ func (c *Control) admit(boundary bool, step int64, now time.Time) (ok bool, wait
 		}
 		if !c.stepping {
 			if c.steps == 0 {
+				c.halt.Store(true)
 				return false, 0
 			}
 			c.steps--
 			c.stepping = true
+			c.halt.Store(false)
 		}
 	}
 	if c.pace <= 0 || step < c.catchUp {
@@ -415,6 +422,9 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	rs := newRand(cfg.DataSeed, streamShuffle)
 	xb, yb := make([]float64, bs*d), make([]float64, bs)
 	ctl := opt.Control
+	if in, ok := student.(backend.Interruptible); ok && ctl != nil {
+		in.SetInterrupt(ctl.halt.Load) // a pause stops a long step between layers
+	}
 	for epoch < cfg.Epochs || (ctl != nil && ctl.Forever()) {
 		rs.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		var sum float64
@@ -439,6 +449,10 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 				yb[k] = Y[idx]
 			}
 			l, err := student.Step(xb[:n*d], yb[:n], lr)
+			if errors.Is(err, backend.ErrInterrupted) {
+				lo -= bs // paused mid-step: nothing changed, take it again
+				continue
+			}
 			if err != nil {
 				if errors.Is(err, backend.ErrDiverged) {
 					err = fmt.Errorf("diverged in epoch %d, step %d: the loss is %v (try a smaller learning rate)", epoch+1, res.Steps+1, l)

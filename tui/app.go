@@ -664,14 +664,14 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		next := m.cfg
 		next.TeacherSeed++
 		m.status.set(true, "new teacher (seed %d)", next.TeacherSeed)
-		m.chart = m.chart.keep(&m.run, fmt.Sprintf("teacher seed %d → %d", m.cfg.TeacherSeed, next.TeacherSeed))
+		m.chart = m.chart.keep(&m.run, next)
 		m.cfg = next
 		return m, m.scheduleRestart()
 	case key.Matches(msg, k.NewStudent):
 		next := m.cfg
 		next.InitSeed++
 		next.DataSeed = next.InitSeed
-		m.chart = m.chart.keep(&m.run, fmt.Sprintf("student seed %d → %d", m.cfg.InitSeed, next.InitSeed))
+		m.chart = m.chart.keep(&m.run, next)
 		m.status.set(true, "new student and training data (seed %d)", next.InitSeed)
 		m.cfg = next
 		return m, m.scheduleRestart()
@@ -710,8 +710,7 @@ func (m Model) settingsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case ch.next != nil && *ch.next == m.cfg:
 		m.status.set(true, "%s unchanged (%s)", ch.field, fields[fieldIndex(ch.field)].get(m.cfg))
 	case ch.next != nil:
-		f := fields[fieldIndex(ch.field)]
-		m.chart = m.chart.keep(&m.run, fmt.Sprintf("%s %s → %s", ch.field, f.get(m.cfg), f.get(*ch.next)))
+		m.chart = m.chart.keep(&m.run, *ch.next)
 		m.cfg = *ch.next
 		m.status.set(true, "%s = %s — restarting", ch.field, fields[fieldIndex(ch.field)].get(m.cfg))
 		return m, m.scheduleRestart()

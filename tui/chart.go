@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/guptarohit/asciigraph"
@@ -27,12 +28,24 @@ type ghostRun struct {
 	label  string // e.g. "samples 1000 → 2000"
 }
 
-// keep makes run r the ghost, labelled with the change that ends it.
-func (c errorChart) keep(r *runState, label string) errorChart {
+// keep makes run r the ghost of the change to settings next, labelled
+// with every setting that differs (r's own, not the settings shown: several
+// quick changes make one label, e.g. "dim 1 → 3").
+func (c errorChart) keep(r *runState, next experiment.Config) errorChart {
 	if len(r.hist) < 2 {
 		return c // nothing drawn yet: keep the older ghost
 	}
-	c.ghost = &ghostRun{hist: r.hist, epochs: r.cfg.Epochs, label: label}
+	nx := ExplorerConfig(next)
+	var diffs []string
+	for _, f := range fields {
+		if a, b := f.get(r.cfg), f.get(nx); a != b {
+			diffs = append(diffs, fmt.Sprintf("%s %s → %s", f.name, a, b))
+		}
+	}
+	if len(diffs) == 0 {
+		diffs = []string{"same settings"}
+	}
+	c.ghost = &ghostRun{hist: r.hist, epochs: r.cfg.Epochs, label: strings.Join(diffs, ", ")}
 	return c
 }
 
@@ -75,9 +88,14 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	}
 	legend := st.Linf.Render("── L∞ (uniform)") + "  " + st.L2.Render("━━ L2 (RMS)")
 	if n := len(sups); n > 0 {
+		// Exact in 1-D; otherwise the bracket's lower end, a value of |e|
+		// found by ascent (its upper end after a second is often loose).
 		what := "true sup (exact)"
-		if sups[n-1].b.Method != uniform.MethodExact {
-			what = "true sup ≤"
+		if b := sups[n-1].b; b.Method != uniform.MethodExact {
+			what = "true sup ≥"
+			if b.Closed {
+				what = fmt.Sprintf("true sup (±%.0f%%)", 100*b.Gap())
+			}
 		}
 		legend += "  " + st.Linf.Render("•• "+what)
 	}
@@ -128,7 +146,11 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	if len(sups) > 0 {
 		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
 		for i, p := range sups {
-			sx[i], sy[i] = float64(p.epoch), tp.Log10(p.b.Upper)
+			v := p.b.Upper
+			if p.b.Method != uniform.MethodExact {
+				v = p.b.Lower
+			}
+			sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
 		}
 		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Bullets, Color: asciigraph.Red})
 	}

@@ -198,7 +198,7 @@ func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
 	out = append(out, tp.Fit(mark, w))
 	var sum string
 	if hd.dim == 1 && hd.samples > 0 {
-		sum = fmt.Sprintf("at the %d samples |e| ≤ %.2g; between them %.2g: %.0f× more", hd.samples, hd.atMax, peak, peak/math.Max(hd.atMax, 1e-300))
+		sum = fmt.Sprintf("at the %d samples |e| ≤ %.2g, between %.2g: %.0f×", hd.samples, hd.atMax, peak, peak/math.Max(hd.atMax, 1e-300))
 	} else {
 		sum = fmt.Sprintf("the samples are not on this line; sup |e| on it %.3g", hd.peak)
 		if sup != nil {

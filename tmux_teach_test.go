@@ -1,0 +1,214 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	ratioRe   = regexp.MustCompile(`L∞/L2 ([0-9.]+)×`)
+	hideRe    = regexp.MustCompile(`, between [0-9.e+-]+: ([0-9.]+)×`)
+	slopesRe  = regexp.MustCompile(`slopes: L2 (-?[0-9.]+) \(ref [-0-9.]+\)  L∞ (-?[0-9.]+)`)
+	stepRe    = regexp.MustCompile(` step ([0-9.]+[kM]?) `)
+	depthSelR = regexp.MustCompile(`▸ depth\s+(\d+) `)
+)
+
+// TestTeachingDemos drives the real binary with exactly the keys of the
+// README's "Teaching with reluscope" and checks that the screen shows what
+// the README says the class should see.
+func TestTeachingDemos(t *testing.T) {
+	needTmux(t)
+	bin := fastReluscope(t)
+
+	t.Run("1 L2 falls, L∞ does not", func(t *testing.T) {
+		e := startExplorer(t, bin, 80, 24)
+		e.waitFor("a few seconds of the default run", 30*time.Second, func(s string) bool {
+			n, ok := number(regexp.MustCompile(`epoch (\d+)/200`), s)
+			return ok && n >= 20
+		})
+		e.keys("j", "Right", "Right")
+		scr := e.waitFor("the dimension-3 run to finish", 90*time.Second, func(s string) bool {
+			return strings.Contains(s, "✓ done") && regexp.MustCompile(`▸ dim\s+3 `).MatchString(s)
+		})
+		l2, _ := number(regexp.MustCompile(`L2 ([0-9.]+) `), scr)
+		li, _ := number(regexp.MustCompile(`L∞ ([0-9.]+) at`), scr)
+		r, _ := number(ratioRe, scr)
+		t.Logf("d = 3 after 200 epochs: L2 %g, L∞ %g, ratio %g", l2, li, r)
+		if !(l2 < 0.013 && li > 0.05 && li < 0.1 && r > 5) {
+			t.Fatalf("d = 3: L2 %g, L∞ %g, L∞/L2 %g; the README says L2 about 0.011, L∞ 0.06–0.08, ratio above 5:\n%s", l2, li, r, scr)
+		}
+		if !strings.Contains(scr, "before: dim 1 → 3") || !strings.Contains(scr, "•• true sup") {
+			t.Fatalf("the previous run or the true sup is not on the chart:\n%s", scr)
+		}
+		e.quit()
+	})
+
+	t.Run("2 where the error hides", func(t *testing.T) {
+		e := startExplorer(t, bin, 80, 24, "--preset", "few-samples")
+		e.keys("e")
+		e.waitFor("|e| between the samples over 10× |e| at them", 60*time.Second, func(s string) bool {
+			r, ok := number(hideRe, s)
+			return strings.Contains(s, "at the 10 samples |e| ≤") && ok && r > 10
+		})
+		e.quit()
+	})
+
+	t.Run("3 samples help L2 more than L∞, dimension makes it worse", func(t *testing.T) {
+		e := startExplorer(t, bin, 80, 24)
+		e.keys("v")
+		slopes := func(what string) (float64, float64) {
+			scr := e.waitFor(what, 240*time.Second, func(s string) bool { return strings.Contains(s, "7 of 7 runs") && slopesRe.MatchString(s) })
+			m := slopesRe.FindStringSubmatch(scr)
+			l2, _ := number(regexp.MustCompile(`(.+)`), m[1])
+			li, _ := number(regexp.MustCompile(`(.+)`), m[2])
+			return l2, li
+		}
+		l2, li := slopes("the d = 1 slopes")
+		t.Logf("d = 1: slopes L2 %.2f, L∞ (exact sup) %.2f", l2, li)
+		if !(l2 < li) || l2 > -0.75 || l2 < -0.9 || li > -0.65 || li < -0.85 {
+			t.Fatalf("d = 1 slopes L2 %.2f, L∞ %.2f; the README says about −0.83 and −0.75", l2, li)
+		}
+		e.keys("v", "j", "Right", "Right", "v")
+		e.waitFor("the d = 3 runs", 20*time.Second, func(s string) bool { return strings.Contains(s, "(d=3,") })
+		l2b, lib := slopes("the d = 3 slopes")
+		t.Logf("d = 3: slopes L2 %.2f, L∞ %.2f", l2b, lib)
+		if !(l2b < lib) || !(lib > li) || l2b > -0.46 || l2b < -0.66 || lib > -0.35 || lib < -0.55 {
+			t.Fatalf("d = 3 slopes L2 %.2f, L∞ %.2f; the README says about −0.56 and −0.45, flatter than at d = 1", l2b, lib)
+		}
+		e.quit()
+	})
+
+	t.Run("4 and 5 the fooling pair, taller with depth", func(t *testing.T) {
+		e := startExplorer(t, bin, 80, 24)
+		e.keys("f")
+		scr := e.waitFor("the fooling pair", 30*time.Second, func(s string) bool { return strings.Contains(s, "height by width") })
+		for _, want := range []string{"peak 49.5", "bump on all 1000 samples: max |·| = 0", "2.22", "errs ≥ 24.8 on 0 or on the bump", "4:3.1  5:49.5  6:793"} {
+			if !strings.Contains(scr, want) {
+				t.Fatalf("the fooling pair lacks %q:\n%s", want, scr)
+			}
+		}
+		e.keys("Right")
+		scr = e.waitFor("the bump at depth 6", 30*time.Second, func(s string) bool {
+			return strings.Contains(s, "peak 793") && strings.Contains(s, "5:49.5  6:793  7:1.27e+04")
+		})
+		if !strings.Contains(scr, "16:24.8  32:793  64:2.54e+04") {
+			t.Fatalf("the heights by width at depth 6 are not shown:\n%s", scr)
+		}
+		e.quit()
+	})
+}
+
+// TestExplorerPaceAndPause: at the default pace the chart keeps changing
+// for 8 s; space at width 2048, m = 10⁵ stops the step counter within
+// 200 ms; key→screen latency idle and under load is logged.
+func TestExplorerPaceAndPause(t *testing.T) {
+	needTmux(t)
+	bin := fastReluscope(t)
+
+	t.Run("the default run can be watched", func(t *testing.T) {
+		e := startExplorer(t, bin, 80, 24)
+		chart := func(s string) string {
+			lines := strings.Split(s, "\n")
+			return strings.Join(lines[2:min(len(lines), 10)], "\n")
+		}
+		prev := chart(e.waitFor("the first curve", 30*time.Second, func(s string) bool { return strings.Contains(s, "L∞/L2") }))
+		t0 := time.Now()
+		for time.Since(t0) < 8*time.Second {
+			time.Sleep(2 * time.Second)
+			scr := e.screen()
+			if strings.Contains(scr, "✓ done") {
+				t.Fatalf("the default run finished after %v; want it watchable for at least 8 s:\n%s", time.Since(t0), scr)
+			}
+			if c := chart(scr); c == prev {
+				t.Fatalf("the chart did not change in 2 s at %v:\n%s", time.Since(t0), scr)
+			} else {
+				prev = c
+			}
+		}
+		e.quit()
+	})
+
+	t.Run("pause at width 2048, m = 10⁵", func(t *testing.T) {
+		e := startExplorer(t, bin, 100, 30, "--width", "2048", "--samples", "100000")
+		e.waitFor("training steps", 60*time.Second, func(s string) bool {
+			n, ok := number(stepRe, s)
+			return ok && n >= 3 && strings.Contains(s, "▶ training")
+		})
+		sent := time.Now()
+		e.keys("Space")
+		last, lastAt := -1.0, sent
+		for time.Since(sent) < 1500*time.Millisecond {
+			if n, ok := number(stepRe, e.screen()); ok && n != last {
+				last, lastAt = n, time.Now()
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		lat := lastAt.Sub(sent)
+		t.Logf("pause latency at width 2048, m = 10⁵: the step counter stopped at %.0f, %v after space", last, lat.Round(time.Millisecond))
+		if lat > 200*time.Millisecond {
+			t.Fatalf("the step counter moved until %v after space, want within 200 ms", lat)
+		}
+		if !strings.Contains(e.screen(), "‖ paused") {
+			t.Fatalf("not shown as paused:\n%s", e.screen())
+		}
+		e.quit()
+	})
+
+	t.Run("key latency", func(t *testing.T) {
+		measure := func(e *explorer) time.Duration {
+			var best time.Duration = time.Hour
+			for i := 0; i < 3; i++ {
+				before := depthSelR.MatchString(e.screen())
+				sent := time.Now()
+				e.keys("j")
+				for depthSelR.MatchString(e.screen()) == before && time.Since(sent) < 2*time.Second {
+					time.Sleep(2 * time.Millisecond)
+				}
+				best = min(best, time.Since(sent))
+				e.keys("k")
+				time.Sleep(100 * time.Millisecond)
+			}
+			return best
+		}
+		idle := startExplorer(t, bin, 80, 24, "--pace", "full")
+		idle.waitFor("the run done", 30*time.Second, func(s string) bool { return strings.Contains(s, "✓ done") })
+		li := measure(idle)
+		idle.quit()
+		busy := startExplorer(t, bin, 80, 24, "--pace", "full", "--width", "512", "--epochs", "100000")
+		busy.waitFor("training", 30*time.Second, func(s string) bool { return strings.Contains(s, "▶ training") })
+		lb := measure(busy)
+		busy.quit()
+		t.Logf("key→screen latency (best of 3, tmux polling included): idle %v, training width 512 at full speed %v", li.Round(time.Millisecond), lb.Round(time.Millisecond))
+		if li > time.Second || lb > time.Second {
+			t.Fatalf("key→screen latency idle %v, under load %v; want well under a second", li, lb)
+		}
+	})
+}
+
+// TestExplorerSmallTerminalsAndTyping: 40×10, 20×5 and a resize to 10×5 do
+// not crash; typing a value replaces the old one.
+func TestExplorerSmallTerminalsAndTyping(t *testing.T) {
+	needTmux(t)
+	for _, size := range [][2]int{{40, 10}, {20, 5}} {
+		e := startExplorer(t, binary, size[0], size[1], "--pace", "full")
+		e.waitFor("the small-terminal note", 30*time.Second, func(s string) bool { return strings.Contains(s, "q quits") })
+		e.quit()
+	}
+	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e.waitFor("the panels", 30*time.Second, func(s string) bool { return strings.Contains(s, "settings") })
+	e.tmux("resize-window", "-t", "main", "-x", "10", "-y", "5")
+	e.waitFor("the 10×5 note", 10*time.Second, func(s string) bool { return strings.Contains(s, "q quits") })
+	e.tmux("resize-window", "-t", "main", "-x", "80", "-y", "24")
+	e.waitFor("the panels again", 10*time.Second, func(s string) bool { return strings.Contains(s, "settings") })
+	// Typing replaces: depth 5, enter, 3, enter → 3 (not 53).
+	e.keys("Enter")
+	e.waitFor("the edit box", 10*time.Second, func(s string) bool { return strings.Contains(s, "✎ depth") && strings.Contains(s, "▏]") })
+	e.keys("3", "Enter")
+	e.waitFor("depth 3", 10*time.Second, func(s string) bool {
+		m := depthSelR.FindStringSubmatch(s)
+		return m != nil && m[1] == "3" && strings.Contains(s, "depth = 3")
+	})
+	e.quit()
+}
