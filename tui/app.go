@@ -288,6 +288,7 @@ func (m *Model) startRun() tea.Cmd {
 	m.run = runState{id: id, cfg: cfg, ctx: ctx}
 	m.fn = m.fn.reset()
 	m.fool = m.fool.reset()
+	m.hide = m.hide.reset()
 	m.applyPace()
 	m.ctl.SetForever(m.forever)
 	m.events = experiment.Start(ctx, cfg, experiment.Options{Control: m.ctl})
