@@ -155,7 +155,7 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Bullets, Color: asciigraph.Red})
 	}
 
-	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return fmt.Sprintf("%.0f", v) }}, st.colour, 1)
+	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return tp.CountLabel(math.Round(v)) }}, st.colour, 1)
 	out := []string{tp.Fit(legend, w)}
 	if ghostLine != "" {
 		out = append(out, tp.Fit(ghostLine, w))

@@ -55,6 +55,7 @@ func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 	}
 	m.fn.busy = true
 	m, _ = send(m, funcMsg{id: 7, fd: fd})
+	m.run.student = res.Student // the views drawn from here on show the trained student
 	m.status.msg, m.status.ok = "", true
 	return m
 }
@@ -208,4 +209,54 @@ func TestGoldenFool(t *testing.T) {
 			t.Fatal("f again does not go back to training")
 		}
 	}
+}
+
+// TestGoldenTeachingViews: the error between the samples (e) at 80×24 and
+// 120×40, the previous run dimmed on the chart with what changed, the edit
+// box, and the summary of a terminal too small for the panels.
+func TestGoldenTeachingViews(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := goldenModel(t, size[0], size[1], 24, 1)
+		m, _ = press(m, "e")
+		if m.screen != screenHide {
+			t.Fatal("e does not open the error between the samples")
+		}
+		hd, err := computeHide(m.run.cfg, m.run.student, m.run.inputs, m.hide.cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.hide.busy = true
+		m, _ = send(m, hideMsg{id: 7, hd: hd})
+		m.status.msg = ""
+		v := m.View()
+		if !strings.Contains(v, "at the 200 samples |e| ≤") || !strings.Contains(v, "∙ |e| at the samples") {
+			t.Fatalf("%dx%d: the error view lacks its summary:\n%s", size[0], size[1], v)
+		}
+		checkGolden(t, fmt.Sprintf("explorer_%dx%d_hide", size[0], size[1]), v)
+	}
+
+	m := goldenModel(t, 80, 24, 24, 1)
+	// Raise the samples: the run so far stays on the chart, dotted.
+	m, _ = press(m, "down", "down", "down", "right")
+	m.status.msg = ""
+	v := m.View()
+	if !strings.Contains(v, "before: samples 200 → 500") {
+		t.Fatalf("the previous run is not labelled:\n%s", v)
+	}
+	checkGolden(t, "explorer_80x24_before", v)
+
+	m = goldenModel(t, 80, 24, 24, 1)
+	m, _ = press(m, "enter", "4")
+	v = m.View()
+	if !strings.Contains(v, "✎ depth") || !strings.Contains(v, "[4▏]") {
+		t.Fatalf("no visible edit box:\n%s", v)
+	}
+	checkGolden(t, "explorer_80x24_editing", v)
+
+	m = goldenModel(t, 40, 10, 24, 1)
+	v = m.View()
+	if !strings.Contains(v, "the charts need 64×20") || len(splitLines(v)) != 10 {
+		t.Fatalf("the 40×10 summary:\n%s", v)
+	}
+	checkGolden(t, "explorer_40x10_small", v)
 }

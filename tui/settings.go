@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
@@ -96,7 +97,10 @@ func (p settingsPanel) view(c experiment.Config, w, h int) string {
 	var lines []string
 	for i, f := range fields {
 		val := f.get(c)
-		name := fmt.Sprintf("%-14s", f.name)
+		// A long value (a 12-digit seed) takes room from the name, never
+		// the other way round.
+		nw := max(1, min(14, iw-2-len([]rune(val))))
+		name := fmt.Sprintf("%-*s", nw, ansi.Truncate(f.name, nw-1, ""))
 		var line string
 		if i == p.selected {
 			line = st.Selected.Render(fmt.Sprintf("%-*s", iw, "▸ "+name+val))
@@ -359,8 +363,17 @@ var fields = []field{
 		}, func() []string { return []string{"float64", "float32"} }),
 	seedField("teacher seed", func(c experiment.Config) uint64 { return c.TeacherSeed },
 		func(c *experiment.Config, v uint64) { c.TeacherSeed = v }),
+	// The student seed draws the student and, while they are equal, the
+	// training data too (as s does); the data seed alone moves the data.
 	seedField("student seed", func(c experiment.Config) uint64 { return c.InitSeed },
-		func(c *experiment.Config, v uint64) { c.InitSeed, c.DataSeed = v, v }),
+		func(c *experiment.Config, v uint64) {
+			if c.DataSeed == c.InitSeed {
+				c.DataSeed = v
+			}
+			c.InitSeed = v
+		}),
+	seedField("data seed", func(c experiment.Config) uint64 { return c.DataSeed },
+		func(c *experiment.Config, v uint64) { c.DataSeed = v }),
 	choiceField("backend", func(c experiment.Config) string { return c.Backend },
 		func(c *experiment.Config, s string) error {
 			if _, err := backend.Get(s); err != nil {
