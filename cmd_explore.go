@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/tui"
 )
 
@@ -45,13 +46,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		pace = v
 	}
-	// Checkpoints the user did not ask for are the explorer's to choose.
-	if !cf.typedKey("eval_points") {
-		cfg.EvalPoints = 0
-	}
-	if !cf.typedKey("eval_every") {
-		cfg.EvalEvery = 0
-	}
+	cfg = explorerSettings(cfg, cf.typedKey)
 	if !isTerminal() {
 		return errors.New("the explorer needs a terminal, and stdout or stdin is not one; for a headless run use: reluscope run (see reluscope run -h)")
 	}
@@ -70,4 +65,16 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	logger.Printf("explorer start, log %s", *logPath)
 	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace})
+}
+
+// explorerSettings leaves the checkpoints the user did not ask for (by a
+// flag or --set; a preset's are for headless runs) to the explorer.
+func explorerSettings(cfg experiment.Config, typed func(key string) bool) experiment.Config {
+	if !typed("eval_points") {
+		cfg.EvalPoints = 0
+	}
+	if !typed("eval_every") {
+		cfg.EvalEvery = 0
+	}
+	return cfg
 }

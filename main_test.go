@@ -222,3 +222,29 @@ func TestFoolCommand(t *testing.T) {
 		t.Fatalf("output:\n%s", stdout.String())
 	}
 }
+
+// TestExplorerHonoursEvalFlags: --eval-points, --eval-every and --set
+// eval_points reach the explorer; otherwise it chooses (0).
+func TestExplorerHonoursEvalFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args          []string
+		points, every int
+	}{
+		{nil, 0, 0},
+		{[]string{"--eval-points", "1000"}, 1000, 0},
+		{[]string{"--eval-every", "7"}, 0, 7},
+		{[]string{"--set", "eval_points=2048", "--set", "eval_every=3"}, 2048, 3},
+		{[]string{"--student-depth", "3", "--coef", "0.7"}, 0, 0},
+	} {
+		fs := flag.NewFlagSet("explore", flag.ContinueOnError)
+		cf := newConfigFlags(fs, "default")
+		cfg, err := cf.parse(tc.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg = explorerSettings(cfg, cf.typedKey)
+		if cfg.EvalPoints != tc.points || cfg.EvalEvery != tc.every {
+			t.Fatalf("%v: eval points %d every %d, want %d every %d", tc.args, cfg.EvalPoints, cfg.EvalEvery, tc.points, tc.every)
+		}
+	}
+}
