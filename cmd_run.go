@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -22,6 +24,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg, err := cf.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
+	}
+	if *out != "" {
+		// The folder is made (and checked) before training, not after it.
+		if err := checkOutDir(*out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
 	}
 	enc := json.NewEncoder(stdout)
 	if !*asJSON {
@@ -74,15 +82,35 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
+// checkOutDir makes dir (with its parents) and checks a file can be
+// written in it.
+func checkOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".reluscope-check*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 func summary(w io.Writer, res *experiment.Result) {
 	f := res.Final()
 	if f == nil {
 		return
 	}
 	sps := float64(res.Steps) / math.Max(res.Elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(w, "done in %s: %d epochs, %d Adam steps (%.0f steps/s)\n", res.Elapsed.Round(time.Millisecond), f.Epoch, res.Steps, sps)
-	fmt.Fprintf(w, "final errors over %d fresh points: L1 %.4e  L2 %.4e  L∞ %.4e  (L∞/L2 = %.1f)  worst at x=%s\n",
-		f.N, f.L1, f.L2, f.Linf, f.Linf/f.L2, experiment.FormatPoint(f.ArgMax, 4, false))
+	what := "final errors"
+	if strings.HasPrefix(res.Error, "interrupted") {
+		fmt.Fprintf(w, "%s (%s, %d Adam steps)\n", res.Error, res.Elapsed.Round(time.Millisecond), res.Steps)
+		what = fmt.Sprintf("errors at the last checkpoint (epoch %d)", f.Epoch)
+	} else {
+		fmt.Fprintf(w, "done in %s: %d epochs, %d Adam steps (%.0f steps/s)\n", res.Elapsed.Round(time.Millisecond), f.Epoch, res.Steps, sps)
+	}
+	fmt.Fprintf(w, "%s over %d fresh points: L1 %.4e  L2 %.4e  L∞ %.4e  (L∞/L2 = %.1f)  worst at x=%s\n",
+		what, f.N, f.L1, f.L2, f.Linf, f.Linf/f.L2, experiment.FormatPoint(f.ArgMax, 4, false))
 	if b := f.Bracket; b != nil {
 		fmt.Fprintf(w, "true uniform error sup|student − teacher| over the cube: %s at x=%s in %.2fs (the sampled L∞ is %.1f%% of it)\n",
 			b.Describe(), experiment.FormatPoint(b.At, 4, false), b.Seconds, 100*f.Linf/b.Upper)

@@ -119,6 +119,11 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := os.MkdirAll(s.out, 0o755); err != nil {
 		return err
 	}
+	release, err := lockResults(s.out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	results := filepath.Join(s.out, "results.jsonl")
 	if err := experiment.RepairTail(results); err != nil {
 		return err
@@ -206,7 +211,10 @@ func cmdSweepMerge(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	merged := experiment.Dedup(recs)
+	merged, conflicts := experiment.Merge(recs)
+	if conflicts > 0 {
+		fmt.Fprintf(os.Stderr, "sweep merge: %d runs had copies that disagree (a failed and a finished copy, or different results); kept the finished copy, else the first\n", conflicts)
+	}
 	if *out == "" {
 		for _, r := range merged {
 			if err := writeJSONLine(stdout, r); err != nil {

@@ -192,14 +192,18 @@ func (n *Net) Clone() *Net {
 	return c
 }
 
+// MaxLayerSize bounds every layer of a network a file may describe, so that
+// products of two sizes cannot overflow.
+const MaxLayerSize = 1 << 24
+
 // Validate checks that the parameter arrays match Sizes and are finite.
 func (n *Net) Validate() error {
 	if len(n.Sizes) < 2 {
 		return fmt.Errorf("network needs at least 2 sizes, has %d", len(n.Sizes))
 	}
 	for i, s := range n.Sizes {
-		if s < 1 {
-			return fmt.Errorf("layer size %d is %d, must be ≥ 1", i, s)
+		if s < 1 || s > MaxLayerSize {
+			return fmt.Errorf("layer size %d is %d, must be in [1, %d]", i, s, MaxLayerSize)
 		}
 	}
 	if n.Sizes[len(n.Sizes)-1] != 1 {

@@ -16,6 +16,12 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // a no-op after the rename
+	// Everything a user is meant to read gets one mode: 0644 less the umask
+	// (CreateTemp makes 0600).
+	if err := f.Chmod(os.FileMode(0o644 &^ umask)); err != nil {
+		f.Close()
+		return err
+	}
 	if err := writeSyncClose(f, data); err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -75,7 +74,7 @@ func SaveNetwork(path, role string, net *backend.Net) error {
 
 // LoadNetwork reads a network saved by SaveNetwork and validates it.
 func LoadNetwork(path string) (*backend.Net, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadFileLimited(path, MaxNetworkBytes)
 	if err != nil {
 		return nil, err
 	}

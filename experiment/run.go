@@ -333,11 +333,22 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	defer student.Close()
 
 	res := &Result{Config: cfg, Teacher: teacherNet}
+	var (
+		ckStudent *backend.Net // the student at the last checkpoint
+		epoch     int
+	)
 	finish := func(err error) (*Result, error) {
 		res.Student = student.Net()
 		res.Elapsed = elapsed(time.Now())
 		if err != nil {
 			res.Error = err.Error()
+		}
+		if errors.Is(err, context.Canceled) && ckStudent != nil {
+			// Interrupted between checkpoints: what is reported and saved
+			// is the last checkpoint, its metrics and its network.
+			k := res.History[len(res.History)-1].Epoch
+			res.Student = ckStudent
+			res.Error = fmt.Sprintf("interrupted in epoch %d after %d Adam steps; the results are those of the last checkpoint (epoch %d)", epoch+1, res.Steps, k)
 		}
 		return res, err
 	}
@@ -353,7 +364,6 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		firstEpoch = 1
 		lastEmit   time.Time
 		lastSnap   time.Time
-		epoch      int
 		lr         = cfg.LR
 		loss       float64
 		stepsAtT   int64
@@ -397,6 +407,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		c.EvalSeconds = time.Since(t0).Seconds()
 		res.History = append(res.History, c)
 		pending = append(pending, c)
+		ckStudent = student.Net()
 		return nil
 	}
 

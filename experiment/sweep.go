@@ -58,25 +58,33 @@ func AppendRecord(path string, r Record) error {
 	return writeSyncClose(f, line)
 }
 
-// RepairTail truncates path after its last newline, dropping a line a
-// killed process left half-written. A missing file is fine.
+// RepairTail makes path end with a newline: a last line a killed process
+// left half-written is cut off, a complete record that only lacks its
+// newline gets one. A missing file is fine; a symlink is refused (the file
+// is edited in place).
 func RepairTail(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	st, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.Size() == 0 {
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (a symlink?); a results file is edited in place, so it must be one", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
 		return err
 	}
-	// Find the last newline, reading backwards in blocks.
+	defer f.Close()
 	size := st.Size()
+	if size == 0 {
+		return nil
+	}
+	// Find the last newline, reading backwards in blocks.
 	buf := make([]byte, 64<<10)
-	end := size
+	end, keep := size, int64(0)
 	for end > 0 {
 		start := max(0, end-int64(len(buf)))
 		n, err := f.ReadAt(buf[:end-start], start)
@@ -84,19 +92,37 @@ func RepairTail(path string) error {
 			return err
 		}
 		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			keep := start + int64(i) + 1
-			if keep == size {
-				return nil
-			}
-			return f.Truncate(keep)
+			keep = start + int64(i) + 1
+			break
 		}
 		end = start
 	}
-	return f.Truncate(0)
+	if keep == size {
+		return nil
+	}
+	if size-keep <= MaxRecordBytes {
+		tail := make([]byte, size-keep)
+		if _, err := f.ReadAt(tail, keep); err != nil && err != io.EOF {
+			return err
+		}
+		if completeRecord(tail) {
+			_, err := f.WriteAt([]byte{'\n'}, size)
+			return err
+		}
+	}
+	return f.Truncate(keep)
+}
+
+// completeRecord says whether line is a whole record (a torn one does not
+// parse, or lacks its hash).
+func completeRecord(line []byte) bool {
+	var r Record
+	return json.Unmarshal(line, &r) == nil && r.Hash != ""
 }
 
 // ReadRecords reads every complete record of path (a torn last line is
-// skipped); a missing file has none.
+// skipped; a whole last record without its newline is kept); a missing
+// file has none. A line longer than MaxRecordBytes is an error.
 func ReadRecords(path string) ([]Record, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -106,14 +132,30 @@ func ReadRecords(path string) ([]Record, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
 	var out []Record
 	rd := bufio.NewReaderSize(f, 1<<20)
 	for ln := 1; ; ln++ {
-		line, err := rd.ReadBytes('\n')
-		if len(line) > 0 && line[len(line)-1] == '\n' {
+		var line []byte
+		var err error
+		for {
+			var part []byte
+			part, err = rd.ReadSlice('\n')
+			line = append(line, part...)
+			if len(line) > MaxRecordBytes {
+				return out, fmt.Errorf("%s:%d: a line longer than %d bytes is not a record", path, ln, MaxRecordBytes)
+			}
+			if err != bufio.ErrBufferFull {
+				break
+			}
+		}
+		whole := len(line) > 0 && line[len(line)-1] == '\n'
+		if whole || (err == io.EOF && len(line) > 0 && completeRecord(line)) {
 			var r Record
 			if jerr := json.Unmarshal(line, &r); jerr != nil {
-				return out, fmt.Errorf("%s:%d: %v", path, ln, jerr)
+				return out, fmt.Errorf("%s:%d: %v", path, ln, excerptErr(jerr))
 			}
 			out = append(out, r)
 		}
@@ -124,6 +166,15 @@ func ReadRecords(path string) ([]Record, error) {
 			return out, err
 		}
 	}
+}
+
+// excerptErr is err's message cut to 200 characters.
+func excerptErr(err error) string {
+	s := []rune(err.Error())
+	if len(s) > 200 {
+		return string(s[:200]) + "…"
+	}
+	return string(s)
 }
 
 // ReadResults reads records from files and from every *.jsonl file in
@@ -151,17 +202,32 @@ func ReadResults(paths ...string) ([]Record, error) {
 	return out, nil
 }
 
-// Dedup keeps the first record of each hash, in order.
+// Dedup keeps one record of each hash, in the order of their first
+// appearance: a finished run rather than a failed one, else the first.
 func Dedup(rs []Record) []Record {
-	seen := map[string]bool{}
-	var out []Record
+	out, _ := Merge(rs)
+	return out
+}
+
+// Merge is Dedup that also counts the conflicts: hashes whose records
+// disagree (a failed and a finished copy, or two different results).
+func Merge(rs []Record) (out []Record, conflicts int) {
+	at := map[string]int{}
 	for _, r := range rs {
-		if !seen[r.Hash] {
-			seen[r.Hash] = true
+		i, seen := at[r.Hash]
+		if !seen {
+			at[r.Hash] = len(out)
 			out = append(out, r)
+			continue
+		}
+		if out[i].Error != r.Error || len(out[i].History) != len(r.History) {
+			conflicts++
+		}
+		if out[i].Error != "" && r.Error == "" {
+			out[i] = r // the finished copy wins
 		}
 	}
-	return out
+	return out, conflicts
 }
 
 // Job is one run of a sweep.

@@ -113,20 +113,40 @@ func parseSweep(source string, nodes []yaml.Node, base experiment.Config) (*Swee
 		if err != nil {
 			return nil, fmt.Errorf("%s: line %d: sweep: %v", source, n.Line, err)
 		}
-		// Each value must apply cleanly to the base on its own.
+		s.Axes = append(s.Axes, a)
+	}
+	// The number of runs, counted without overflow before anything is
+	// checked run by run: a grid past MaxRuns is refused with its size.
+	runs := 1.0
+	var dims []string
+	for _, a := range s.Axes {
+		runs *= float64(len(a.Values))
+		dims = append(dims, strconv.Itoa(len(a.Values)))
+	}
+	if runs > MaxRuns {
+		return nil, fmt.Errorf("%s: the sweep has %s = %.3g runs, more than the %d a sweep may have", source, strings.Join(dims, " × "), runs, MaxRuns)
+	}
+	// Each value must apply cleanly to the base on its own.
+	for k, a := range s.Axes {
+		line := nodes[k].Line
 		for _, v := range a.Values {
 			c := base
 			if err := decodeInto(&c, v.YAML); err != nil {
-				return nil, fmt.Errorf("%s: line %d: sweep %s: %v", source, n.Line, v.Label, err)
+				return nil, fmt.Errorf("%s: line %d: sweep %s: %v", source, line, v.Label, err)
 			}
 			if err := c.Validate(); err != nil {
-				return nil, fmt.Errorf("%s: line %d: sweep %s: %v", source, n.Line, v.Label, err)
+				return nil, fmt.Errorf("%s: line %d: sweep %s: %v", source, line, v.Label, err)
 			}
 		}
-		s.Axes = append(s.Axes, a)
 	}
 	return s, nil
 }
+
+// Limits of a sweep: values on one axis, runs in the grid.
+const (
+	MaxAxisValues = 100_000
+	MaxRuns       = 10_000_000
+)
 
 func parseAxis(n *yaml.Node) (Axis, error) {
 	switch n.Kind {
@@ -153,6 +173,9 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 			if err := val.Decode(&r); err != nil || r.From == nil || r.Count == nil || *r.Count < 1 {
 				return a, fmt.Errorf("%s: a range is {from: N, count: K} with K ≥ 1", key)
 			}
+			if *r.Count > MaxAxisValues {
+				return a, fmt.Errorf("%s: a range of %d values; an axis has at most %d", key, *r.Count, MaxAxisValues)
+			}
 			for k := 0; k < *r.Count; k++ {
 				vals = append(vals, strconv.Itoa(*r.From+k))
 			}
@@ -168,6 +191,9 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 		return a, nil
 	case yaml.SequenceNode:
 		a := Axis{}
+		if len(n.Content) == 0 {
+			return a, fmt.Errorf("an empty list of groups: the sweep would have no runs")
+		}
 		for _, g := range n.Content {
 			if g.Kind != yaml.MappingNode || len(g.Content) == 0 {
 				return a, fmt.Errorf("a group is a map of settings, like {batch: 20%%, epochs: 5000}")

@@ -19,8 +19,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -78,7 +78,7 @@ func All() ([]Preset, error) {
 // ends in .yaml or .yml or contains a path separator.
 func Load(name string) (Preset, error) {
 	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") || strings.ContainsRune(name, filepath.Separator) {
-		b, err := os.ReadFile(name)
+		b, err := experiment.ReadFileLimited(name, experiment.MaxPresetBytes)
 		if err != nil {
 			return Preset{}, fmt.Errorf("preset file: %w", err)
 		}
@@ -104,6 +104,9 @@ func Parse(source string, b []byte) (Preset, error) {
 	}
 	if f.Name == "" {
 		f.Name = strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))
+	}
+	if !nameRe.MatchString(f.Name) || strings.Contains(f.Name, "..") {
+		return Preset{}, fmt.Errorf("%s: name %q is not a name: letters, digits, '.', '_' and '-', at most 64, no '..' (it names the results folder)", source, excerpt(f.Name))
 	}
 	sw, err := parseSweep(source, f.Sweep, f.Config)
 	if err != nil {
@@ -159,5 +162,29 @@ func yamlMsg(err error) string {
 	s := strings.TrimPrefix(err.Error(), "yaml: ")
 	s = strings.TrimPrefix(s, "unmarshal errors:\n")
 	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(s, " in type experiment.Config", "")
+	s = strings.ReplaceAll(s, " in type experiment.Config", "")
+	// The parser quotes what it read: at most a short excerpt of it (the
+	// file may be anything, /etc/shadow included).
+	s = quotedRe.ReplaceAllStringFunc(s, func(q string) string { return "`" + excerpt(q[1:len(q)-1]) + "`" })
+	words := strings.Fields(s)
+	for i, w := range words {
+		words[i] = excerpt(w)
+	}
+	return excerpt2(strings.Join(words, " "), 300)
+}
+
+var (
+	nameRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	quotedRe = regexp.MustCompile("`[^`]*`")
+)
+
+// excerpt is s cut to 24 runes.
+func excerpt(s string) string { return excerpt2(s, 24) }
+
+func excerpt2(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }

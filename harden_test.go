@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runIn runs the built reluscope in dir with args and returns its exit code,
+// stdout, stderr and how long it took.
+func runIn(t *testing.T, dir string, args ...string) (int, string, string, time.Duration) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t0 := time.Now()
+	cmd.Run()
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String(), time.Since(t0)
+}
+
+func writePreset(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHardeningRefusals: inputs that once crashed reluscope, exhausted the
+// machine or wrote outside its folder now get one line and a non-zero exit,
+// at once.
+func TestHardeningRefusals(t *testing.T) {
+	dir := t.TempDir()
+	secret := "root:$6$" + strings.Repeat("SECRETHASH", 30) + ":19000:0:99999:7:::"
+	shadow := writePreset(t, dir, "shadow", secret+"\ndaemon:*:19000:0:99999:7:::\n")
+	escape := writePreset(t, dir, "escape.yaml", "name: x/../../../escaped\nconfig: {dim: 1}\n")
+	abs := writePreset(t, dir, "abs.yaml", "name: /tmp/x\nconfig: {dim: 1}\n")
+	huge := writePreset(t, dir, "huge.yaml", "config: {dim: 1}\nsweep:\n  - teacher_seed: {from: 0, count: 1000000000}\n")
+	wide := writePreset(t, dir, "wide.yaml", "config: {dim: 1}\nsweep:\n  - teacher_seed: {from: 0, count: 100000}\n  - data_seed: {from: 0, count: 100000}\n")
+	nine := "config: {dim: 1}\nsweep:\n"
+	for _, k := range []string{"teacher_seed", "data_seed", "init_seed", "width", "samples", "epochs", "depth", "teacher_width", "eval_points"} {
+		nine += "  - " + k + ": {from: 1, count: 200}\n"
+	}
+	nineP := writePreset(t, dir, "nine.yaml", nine)
+	empty := writePreset(t, dir, "emptyaxis.yaml", "config: {dim: 1}\nsweep:\n  - []\n")
+	afile := writePreset(t, dir, "afile", "not a folder\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--preset", "/dev/zero"}, "/dev/zero is not a regular file"},
+		{[]string{"run", "--preset", shadow}, "shadow:"},
+		{[]string{"sweep", "count", escape}, `name "x/../../../escaped" is not a name`},
+		{[]string{"sweep", "count", abs}, `name "/tmp/x" is not a name`},
+		{[]string{"sweep", "count", huge}, "a range of 1000000000 values; an axis has at most 100000"},
+		{[]string{"sweep", "count", wide}, "the sweep has 100000 × 100000 = 1e+10 runs, more than the 10000000"},
+		{[]string{"sweep", "count", nineP}, "runs, more than the 10000000 a sweep may have"},
+		{[]string{"sweep", "count", empty}, "an empty list of groups"},
+		{[]string{"run", "--preset", "smoke", "--out", afile}, "--out: mkdir " + afile + ": not a directory"},
+	} {
+		code, stdout, stderr, took := runIn(t, dir, tc.args...)
+		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "goroutine") {
+			t.Fatalf("%v: exit %d, stderr %q; want one line containing %q", tc.args, code, stderr, tc.want)
+		}
+		if strings.Contains(stderr, "SECRETHASHSECRETHASH") || len(stderr) > 400 {
+			t.Fatalf("%v: the error quotes too much of the file: %q", tc.args, stderr)
+		}
+		if strings.Contains(stdout, "epoch") && tc.args[0] == "run" {
+			t.Fatalf("%v: trained before refusing:\n%s", tc.args, stdout)
+		}
+		if took > 10*time.Second {
+			t.Fatalf("%v: refused only after %v", tc.args, took)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "..", "escaped")); err == nil {
+		t.Fatal("a preset's name wrote outside the results folder")
+	}
+}
+
+// TestSweepLock: a second sweep on a folder in use is refused, naming the
+// holder; the lock goes when the first releases it.
+func TestSweepLock(t *testing.T) {
+	dir := t.TempDir()
+	release, err := lockResults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockResults(dir); err == nil || !strings.Contains(err.Error(), "in use by another sweep (pid") {
+		t.Fatalf("second lock: %v", err)
+	}
+	code, _, stderr, _ := runIn(t, dir, "sweep", "smoke", "--out", dir)
+	if code == 0 || !strings.Contains(stderr, "in use by another sweep") {
+		t.Fatalf("a second sweep process: exit %d, %q", code, stderr)
+	}
+	release()
+	again, err := lockResults(dir)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	again()
+}
