@@ -64,7 +64,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	logger.Printf("explorer start, log %s", *logPath)
-	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace})
+	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace, IgnoreMemory: cf.ignoreMem})
 }
 
 // explorerSettings leaves the checkpoints the user did not ask for (by a

@@ -36,6 +36,8 @@ type sweepFlags struct {
 	sets    multiFlag
 	limits  multiFlag
 	workers int
+	// ignoreMem skips the memory check (--ignore-memory).
+	ignoreMem bool
 }
 
 func newSweepFlags(name string) *sweepFlags {
@@ -44,6 +46,7 @@ func newSweepFlags(name string) *sweepFlags {
 	s.fs.Var(&s.sets, "set", "override a config value in every run, key=value (repeatable; applied after the grid)")
 	s.fs.Var(&s.limits, "limit", "keep the first N values of an axis, axis=N (repeatable), e.g. --limit teacher_seed=5")
 	s.fs.IntVar(&s.workers, "workers", runtime.NumCPU(), "runs in parallel")
+	s.fs.BoolVar(&s.ignoreMem, "ignore-memory", false, "run even when the runs at once are estimated to need more than 90% of the available memory")
 	return s
 }
 
@@ -87,6 +90,20 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 			return p, nil, fmt.Errorf("run %d: %w", i, err)
 		}
 		jobs[i] = experiment.Job{Index: i, Config: cfg}
+	}
+	if !s.ignoreMem && len(jobs) > 0 {
+		// The largest run, as many at once as there are workers, each on
+		// its share of the cores.
+		w := min(s.workers, len(jobs))
+		big := jobs[0].Config
+		for _, j := range jobs {
+			if experiment.MemoryEstimate(j.Config, 1) > experiment.MemoryEstimate(big, 1) {
+				big = j.Config
+			}
+		}
+		if err := experiment.CheckMemory(big, max(1, runtime.NumCPU()/w), w); err != nil {
+			return p, nil, err
+		}
 	}
 	return p, jobs, nil
 }

@@ -43,6 +43,8 @@ type configFlags struct {
 	sets   multiFlag
 	table  []configFlag
 	typed  map[string]bool // config keys set by a flag or --set (after config)
+	// ignoreMem skips the memory check (--ignore-memory).
+	ignoreMem bool
 }
 
 // typedKey says whether the user set config key k by a flag or --set (not
@@ -57,6 +59,7 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 	}
 	fs.StringVar(&c.preset, "preset", defPreset, "preset name or path to a preset .yaml file ("+strings.Join(presets.Names(), ", ")+"); the defaults below are "+defPreset+"'s")
 	fs.Var(&c.sets, "set", "override one config value, key=value (repeatable; keys as in the preset YAML, and seed for data_seed and init_seed)")
+	fs.BoolVar(&c.ignoreMem, "ignore-memory", false, "run even when the estimated peak memory exceeds 90% of the available memory")
 	intF := func(name, key string, ptr func(*experiment.Config) *int, usage string) configFlag {
 		var v int
 		return configFlag{name: name, keys: []string{key}, usage: usage,
@@ -197,7 +200,16 @@ func (c *configFlags) parse(args []string, stdout io.Writer) (experiment.Config,
 	if _, err := parseArgs(c.fs, args, stdout, false); err != nil {
 		return experiment.Config{}, err
 	}
-	return c.config()
+	cfg, err := c.config()
+	if err != nil {
+		return cfg, err
+	}
+	if !c.ignoreMem {
+		if err := experiment.CheckMemory(cfg, 0, 1); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
 }
 
 // parseArgs parses flags with errors in one line and no usage dump; with

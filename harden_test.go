@@ -63,6 +63,9 @@ func TestHardeningRefusals(t *testing.T) {
 		{[]string{"sweep", "count", nineP}, "runs, more than the 10000000 a sweep may have"},
 		{[]string{"sweep", "count", empty}, "an empty list of groups"},
 		{[]string{"run", "--preset", "smoke", "--out", afile}, "--out: mkdir " + afile + ": not a directory"},
+		{[]string{"run", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "GiB of memory and"},
+		{[]string{"fool", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "or pass --ignore-memory"},
+		{[]string{"sweep", "count", "paper-1d", "--set", "width=4096", "--set", "depth=32"}, "runs at once ×"},
 	} {
 		code, stdout, stderr, took := runIn(t, dir, tc.args...)
 		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "goroutine") {

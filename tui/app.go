@@ -55,6 +55,9 @@ type Options struct {
 	// Pace is the starting pace in epochs a second: 0 picks one at which
 	// the run lasts about 20 s, +Inf is full speed.
 	Pace float64
+	// IgnoreMemory lets settings through whose estimated peak memory
+	// exceeds what the machine has.
+	IgnoreMemory bool
 }
 
 // runState is what the UI knows of the current run; every view reads it.
@@ -233,6 +236,10 @@ func New(cfg experiment.Config, opt Options) Model {
 		complexity: newComplexityView(&st, opt.Context, opt.Log),
 		status:     statusLine{msg: opt.Note},
 		frames:     &frameStats{},
+	}
+	checkMemory = func(c experiment.Config) error { return experiment.CheckMemory(c, 0, 1) }
+	if opt.IgnoreMemory {
+		checkMemory = nil
 	}
 	m.pace = paceFor(opt.Pace, cfg.Epochs)
 	m.lastPace = m.pace

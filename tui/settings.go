@@ -78,6 +78,10 @@ func (p settingsPanel) update(msg tea.KeyMsg, k keyMap, cfg experiment.Config) (
 	return p, settingsChange{}, nil
 }
 
+// checkMemory refuses settings too big for the machine (nil: no check;
+// set by New from Options.IgnoreMemory).
+var checkMemory func(experiment.Config) error
+
 // validated applies change to a copy of cfg and checks the result.
 func validated(cfg experiment.Config, f field, change func(*experiment.Config) error) settingsChange {
 	next := cfg
@@ -86,6 +90,11 @@ func validated(cfg experiment.Config, f field, change func(*experiment.Config) e
 	}
 	if err := ExplorerConfig(next).Validate(); err != nil {
 		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
+	}
+	if checkMemory != nil {
+		if err := checkMemory(ExplorerConfig(next)); err != nil {
+			return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
+		}
 	}
 	return settingsChange{next: &next, field: f.name}
 }
