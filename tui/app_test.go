@@ -441,7 +441,7 @@ func TestSineTargetPanel(t *testing.T) {
 func TestSettingsRefuseWhatDoesNotFit(t *testing.T) {
 	m := newModel(t, testConfig())
 	m, _ = press(m, "down", "down", "enter", "4", "0", "9", "6", "enter") // width 4096
-	m, _ = press(m, "up", "up", "enter", "3", "2", "enter")                // depth 32
+	m, _ = press(m, "up", "up", "enter", "3", "2", "enter")               // depth 32
 	if m.cfg.Depth == 32 || m.status.ok || !strings.Contains(m.status.msg, "of memory") {
 		t.Fatalf("depth %d, status %q; want the change refused for memory", m.cfg.Depth, m.status.msg)
 	}
