@@ -22,6 +22,9 @@ func cmdReport(args []string, stdout io.Writer) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("report: name a results file or folder (e.g. results/sweep-smoke)")
 	}
+	if *width < 30 || *width > 1000 {
+		return fmt.Errorf("--width %d: the chart's width must be in [30, 1000]", *width)
+	}
 	recs, err := experiment.ReadResults(paths...)
 	if err != nil {
 		return err

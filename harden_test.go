@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reluscope/reluscope/experiment"
 )
 
 // runIn runs the built reluscope in dir with args and returns its exit code,
@@ -107,4 +110,37 @@ func TestSweepLock(t *testing.T) {
 		t.Fatalf("after release: %v", err)
 	}
 	again()
+}
+
+// TestReportRefusesBadRecordsAndFlags: a record that reluscope cannot have
+// written is named by file and line; errors that cannot go on log axes and
+// chart widths out of range are refused, not crashed on or looped over.
+func TestReportRefusesBadRecordsAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	rec := func(mut func(*experiment.Record)) string {
+		r := experiment.Record{Hash: "h", Config: experiment.Default(), History: []experiment.Checkpoint{{}, {Epoch: 200, Metrics: experiment.Metrics{L1: 0.1, L2: 0.1, Linf: 0.3}}}}
+		mut(&r)
+		b, _ := json.Marshal(r)
+		return string(b) + "\n"
+	}
+	good := rec(func(*experiment.Record) {})
+	bad := writePreset(t, dir, "bad.jsonl", good+rec(func(r *experiment.Record) { r.Hash = "h2"; r.Config.Dim = 0 }))
+	neg := writePreset(t, dir, "neg.jsonl", rec(func(r *experiment.Record) { r.Config.Samples = -5 }))
+	zero := writePreset(t, dir, "zero.jsonl", rec(func(r *experiment.Record) { r.History[1].Metrics = experiment.Metrics{} })+
+		rec(func(r *experiment.Record) { r.Hash, r.Config.Samples, r.History[1].Metrics = "h3", 100, experiment.Metrics{} }))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", bad}, "bad.jsonl:2: not a record reluscope wrote: dim: 0 is out of range"},
+		{[]string{"report", neg, "--png", filepath.Join(dir, "f.png")}, "neg.jsonl:1: not a record reluscope wrote: samples: -5"},
+		{[]string{"report", zero, "--png", filepath.Join(dir, "z.png")}, "nothing to plot on log axes"},
+		{[]string{"report", writePreset(t, dir, "ok.jsonl", good), "--width", "-5"}, "--width -5: the chart's width must be in [30, 1000]"},
+		{[]string{"report", filepath.Join(dir, "ok.jsonl"), "--width", "100000000"}, "must be in [30, 1000]"},
+	} {
+		code, _, stderr, took := runIn(t, dir, tc.args...)
+		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) || took > 10*time.Second {
+			t.Fatalf("%v: exit %d after %v, stderr %q; want one line containing %q", tc.args, code, took, stderr, tc.want)
+		}
+	}
 }

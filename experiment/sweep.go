@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -113,6 +114,25 @@ func RepairTail(path string) error {
 	return f.Truncate(keep)
 }
 
+// check validates a record read from a file: its config, and errors that
+// are numbers ≥ 0 (NaN is a diverged run's).
+func (r Record) check() error {
+	if r.Hash == "" {
+		return errors.New("no hash")
+	}
+	if err := r.Config.Validate(); err != nil {
+		return err
+	}
+	for _, c := range r.History {
+		for _, v := range []float64{c.L1, c.L2, c.Linf} {
+			if v < 0 || math.IsInf(v, -1) {
+				return fmt.Errorf("checkpoint at epoch %d has a negative error %v", c.Epoch, v)
+			}
+		}
+	}
+	return nil
+}
+
 // completeRecord says whether line is a whole record (a torn one does not
 // parse, or lacks its hash).
 func completeRecord(line []byte) bool {
@@ -156,6 +176,9 @@ func ReadRecords(path string) ([]Record, error) {
 			var r Record
 			if jerr := json.Unmarshal(line, &r); jerr != nil {
 				return out, fmt.Errorf("%s:%d: %v", path, ln, excerptErr(jerr))
+			}
+			if verr := r.check(); verr != nil {
+				return out, fmt.Errorf("%s:%d: not a record reluscope wrote: %v", path, ln, verr)
 			}
 			out = append(out, r)
 		}

@@ -17,10 +17,29 @@ var metricColors = [NumMetrics]color.RGBA{{0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77,
 // stacked vertically: each metric against m on log–log axes with its fitted
 // line, and the reference m^(−(1/p+1/d)) (constant 1) dashed. The format
 // follows the file's extension (png, svg, pdf).
-func WriteFigure(path string, reps []Report) error {
+func WriteFigure(path string, reps []Report) (err error) {
 	if len(reps) == 0 {
 		return fmt.Errorf("no results to plot")
 	}
+	// Only positive, finite errors can be drawn on log axes.
+	drawable := false
+	for _, rep := range reps {
+		for _, pt := range rep.Points {
+			for _, k := range Metrics {
+				drawable = drawable || (pt.Err[k] > 0 && !math.IsInf(pt.Err[k], 0) && pt.M > 0)
+			}
+		}
+	}
+	if !drawable {
+		return fmt.Errorf("nothing to plot on log axes: every error is 0 or not finite")
+	}
+	defer func() {
+		// The plotting library panics on data it cannot scale; say so
+		// instead of crashing.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the figure could not be drawn: %v", r)
+		}
+	}()
 	const w, h = 6 * vg.Inch, 4 * vg.Inch
 	img, err := newCanvas(path, w, vg.Length(len(reps))*h)
 	if err != nil {
