@@ -27,7 +27,7 @@ func isTerminal() bool {
 func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	cf := newConfigFlags(fs, "default")
-	logPath := fs.String("log", filepath.Join(os.TempDir(), "reluscope.log"), "write diagnostics to this file (the screen belongs to the explorer)")
+	logPath := fs.String("log", "", "write diagnostics to this file (the screen belongs to the explorer; default: reluscope.log in $XDG_STATE_HOME/reluscope or ~/.local/state/reluscope)")
 	saveDir := fs.String("results", "results", "folder the save key writes runs into")
 	paceFlag := fs.String("pace", "auto", "starting pace in epochs a second (auto: the run lasts about 20 s; full: as fast as the machine goes); < and > change it, F toggles full speed")
 	cfg, err := cf.parse(args, stdout)
@@ -50,7 +50,14 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !isTerminal() {
 		return errors.New("the explorer needs a terminal, and stdout or stdin is not one; for a headless run use: reluscope run (see reluscope run -h)")
 	}
-	lf, err := os.OpenFile(*logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if *logPath == "" {
+		dir, err := stateDir()
+		if err != nil {
+			return fmt.Errorf("log file: %w (or give one with --log)", err)
+		}
+		*logPath = filepath.Join(dir, "reluscope.log")
+	}
+	lf, err := openLog(*logPath)
 	if err != nil {
 		return fmt.Errorf("log file: %w", err)
 	}
@@ -77,4 +84,22 @@ func explorerSettings(cfg experiment.Config, typed func(key string) bool) experi
 		cfg.EvalEvery = 0
 	}
 	return cfg
+}
+
+// stateDir is the user's own folder for reluscope's diagnostics
+// ($XDG_STATE_HOME/reluscope, else ~/.local/state/reluscope), made private.
+func stateDir() (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	dir := filepath.Join(base, "reluscope")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	return dir, nil
 }

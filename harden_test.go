@@ -144,3 +144,36 @@ func TestReportRefusesBadRecordsAndFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestLogIsPrivateAndNoSymlink: the explorer's default log is in the
+// user's state folder, private; a symlink at the log's place is refused.
+func TestLogIsPrivateAndNoSymlink(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", dir)
+	sd, err := stateDir()
+	if err != nil || sd != filepath.Join(dir, "reluscope") {
+		t.Fatalf("state dir %q (%v)", sd, err)
+	}
+	if st, _ := os.Stat(sd); st.Mode().Perm() != 0o700 {
+		t.Fatalf("state dir mode %v, want 0700", st.Mode().Perm())
+	}
+	f, err := openLog(filepath.Join(sd, "reluscope.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	f.Close()
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("log mode %v, want 0600", st.Mode().Perm())
+	}
+	target := filepath.Join(dir, "elsewhere")
+	link := filepath.Join(sd, "linked.log")
+	os.Symlink(target, link)
+	if f, err := openLog(link); err == nil {
+		f.Close()
+		t.Fatal("the log followed a symlink")
+	}
+	if _, err := os.Stat(target); err == nil {
+		t.Fatal("a file was created through the symlink")
+	}
+}
