@@ -40,7 +40,34 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var res *experiment.Result
 	var runErr error
-	for ev := range experiment.Start(ctx, cfg, experiment.Options{}) {
+	// Text mode says something at least every 10 s, inside a long epoch or
+	// a long evaluation too.
+	tick := time.NewTicker(progressEvery)
+	defer tick.Stop()
+	var last experiment.Event
+	lastPrint := time.Now()
+	events := experiment.Start(ctx, cfg, experiment.Options{})
+	for {
+		var ev experiment.Event
+		var ok bool
+		select {
+		case ev, ok = <-events:
+		case <-tick.C:
+			if !*asJSON && time.Since(lastPrint) >= progressEvery && last.Kind != "" {
+				fmt.Fprintf(stdout, "        … epoch %d/%d, step %d, %.0f steps/s, %s elapsed\n", last.Epoch, last.Epochs, last.Step, last.StepsPerSec, last.Elapsed.Round(time.Second))
+				lastPrint = time.Now()
+			}
+			continue
+		}
+		if !ok {
+			break
+		}
+		if ev.Kind != experiment.KindDone {
+			last = ev
+		}
+		if len(ev.Checkpoints) > 0 {
+			lastPrint = time.Now()
+		}
 		if *asJSON {
 			if err := enc.Encode(ev); err != nil {
 				return err
@@ -95,6 +122,9 @@ func checkOutDir(dir string) error {
 	f.Close()
 	return os.Remove(f.Name())
 }
+
+// progressEvery is the longest text mode stays silent.
+var progressEvery = 10 * time.Second
 
 func summary(w io.Writer, res *experiment.Result) {
 	f := res.Final()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,5 +176,41 @@ func TestLogIsPrivateAndNoSymlink(t *testing.T) {
 	}
 	if _, err := os.Stat(target); err == nil {
 		t.Fatal("a file was created through the symlink")
+	}
+}
+
+// TestRunOutputCarriesItsNumbers: the JSON done event carries the final
+// checkpoint, its lr and the run's step rate; text mode reports progress
+// while nothing else is printed.
+func TestRunOutputCarriesItsNumbers(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := dispatch(t.Context(), []string{"run", "--preset", "smoke", "--json"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var done struct {
+		Type        string  `json:"type"`
+		LR          float64 `json:"lr"`
+		StepsPerSec float64 `json:"steps_per_sec"`
+		Final       *struct {
+			Epoch int     `json:"epoch"`
+			L2    float64 `json:"l2"`
+		} `json:"final"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &done); err != nil {
+		t.Fatal(err)
+	}
+	if done.Type != "done" || done.LR <= 0 || done.StepsPerSec <= 0 || done.Final == nil || done.Final.Epoch != 20 || done.Final.L2 <= 0 {
+		t.Fatalf("done event %s", lines[len(lines)-1])
+	}
+	old := progressEvery
+	progressEvery = 20 * time.Millisecond
+	defer func() { progressEvery = old }()
+	stdout.Reset()
+	if err := dispatch(t.Context(), []string{"run", "--preset", "smoke", "--width", "256", "--samples", "2000", "--epochs", "3", "--eval-every", "3"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "        … epoch ") {
+		t.Fatalf("no progress line between checkpoints:\n%s", stdout.String())
 	}
 }

@@ -67,6 +67,9 @@ type Event struct {
 	Result *Result `json:"-"`
 	Err    error   `json:"-"`
 	Error  string  `json:"error,omitempty"`
+	// Final is the last checkpoint, with the done event: a script reading
+	// the last line gets the final metrics.
+	Final *Checkpoint `json:"final,omitempty"`
 }
 
 // Result is a finished (or stopped) run.
@@ -271,8 +274,13 @@ func Start(ctx context.Context, cfg Config, opt Options) <-chan Event {
 			done.Epochs = cfg.Epochs
 			done.Step = res.Steps
 			done.Elapsed = res.Elapsed
+			if s := res.Elapsed.Seconds(); s > 0 {
+				done.StepsPerSec = float64(res.Steps) / s
+			}
 			if f := res.Final(); f != nil {
 				done.Epoch = f.Epoch
+				done.LR = f.LR
+				done.Final = f
 			}
 		}
 		if err != nil {
@@ -379,6 +387,8 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		if dt := elapsed(now) - elapsed(tRate); dt > 200*time.Millisecond {
 			rate = float64(res.Steps-stepsAtT) / dt.Seconds()
 			stepsAtT, tRate = res.Steps, now
+		} else if rate == 0 && res.Steps > 0 {
+			rate = float64(res.Steps) / elapsed(now).Seconds() // the first 0.2 s
 		}
 		e := Event{Kind: KindProgress, Epoch: epoch, Epochs: cfg.Epochs, Step: res.Steps, LR: lr, Loss: loss,
 			StepsPerSec: rate, Elapsed: elapsed(now), Checkpoints: pending, EpochLoss: pendLoss, FirstEpoch: firstEpoch}
