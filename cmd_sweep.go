@@ -79,6 +79,21 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 	if s.workers < 1 {
 		return p, nil, fmt.Errorf("--workers %d: must be ≥ 1", s.workers)
 	}
+	// A --set of a key an axis sets would make runs of that axis the same.
+	for _, kv := range s.sets {
+		k, _, _ := strings.Cut(kv, "=")
+		for _, key := range presets.SetKeys(strings.TrimSpace(k)) {
+			for _, a := range p.Sweep.Axes {
+				for _, ak := range strings.Split(a.Name, "+") {
+					for _, akey := range presets.SetKeys(ak) {
+						if akey == key {
+							return p, nil, fmt.Errorf("--set %s: the sweep's axis %s sets %s too, so its runs would repeat; use --limit %s=N to keep fewer of its values", excerpt(kv), a.Name, key, a.Name)
+						}
+					}
+				}
+			}
+		}
+	}
 	if s.out == "" {
 		s.out = filepath.Join("results", "sweep-"+p.Name)
 	}
@@ -311,4 +326,13 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// excerpt cuts what a user typed to 40 characters for a message.
+func excerpt(s string) string {
+	r := []rune(s)
+	if len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/presets"
 )
 
 // runIn runs the built reluscope in dir with args and returns its exit code,
@@ -212,5 +213,42 @@ func TestRunOutputCarriesItsNumbers(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "        … epoch ") {
 		t.Fatalf("no progress line between checkpoints:\n%s", stdout.String())
+	}
+}
+
+// TestNoSilentCoercions: values that used to be cut, ignored or stored as
+// typed are refused or written one way.
+func TestNoSilentCoercions(t *testing.T) {
+	dir := t.TempDir()
+	frac := writePreset(t, dir, "frac.yaml", "config:\n  dim: 1.7\n")
+	two := writePreset(t, dir, "two.yaml", "config: {dim: 1}\n---\nconfig: {dim: 2}\n")
+	empty := writePreset(t, dir, "empty.yaml", "\n\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--set", "dim="}, "--set dim=: no value"},
+		{[]string{"run", "--set", "batch=~"}, "--set batch=~: no value"},
+		{[]string{"run", "--set", "samples=12.9"}, "samples: 12.9 is not a whole number"},
+		{[]string{"run", "--set", "dim=1\nepochs: 1"}, "--set dim: a value is one line"},
+		{[]string{"run", "--preset", frac}, "line 2: dim: 1.7 is not a whole number"},
+		{[]string{"run", "--preset", two}, "a second YAML document"},
+		{[]string{"run", "--preset", empty}, "an empty preset file"},
+		{[]string{"sweep", "count", "smoke", "--set", "samples=10"}, "the sweep's axis samples sets samples too"},
+	} {
+		code, _, stderr, _ := runIn(t, dir, tc.args...)
+		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+			t.Fatalf("%q: exit %d, stderr %q; want one line containing %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	// f64 is float64: the same runs, the same hashes.
+	_, a, _, _ := runIn(t, dir, "sweep", "count", "smoke", "--set", "dtype=f64")
+	if strings.TrimSpace(a) != "8" {
+		t.Fatalf("--set dtype=f64 gives %s runs, want 8", a)
+	}
+	base := experiment.Default()
+	f64, err := presets.Set(base, []string{"dtype=f64"})
+	if err != nil || f64.DType != "float64" || experiment.ConfigHash(f64) != experiment.ConfigHash(base) {
+		t.Fatalf("dtype f64 stored as %q (%v), hash differs from float64's", f64.DType, err)
 	}
 }

@@ -150,6 +150,14 @@ func bad(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// Normalize writes values that have several spellings in one, so that a
+// config hashes the same however it was typed (f64 → float64).
+func (c *Config) Normalize() {
+	if dt, err := backend.ParseDType(c.DType); err == nil {
+		c.DType = dt.String()
+	}
+}
+
 // Validate returns a *FieldError for the first value out of range.
 func (c Config) Validate() error {
 	switch {

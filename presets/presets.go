@@ -19,8 +19,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strconv"
 	"sort"
 	"strings"
 
@@ -93,12 +97,28 @@ func Load(name string) (Preset, error) {
 
 // Parse reads a preset from YAML; source names it in errors.
 func Parse(source string, b []byte) (Preset, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Preset{}, fmt.Errorf("%s: an empty preset file (want at least config:)", source)
+	}
 	f := file{Config: experiment.Default()}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		return Preset{}, fmt.Errorf("%s: %s", source, yamlMsg(err))
 	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return Preset{}, fmt.Errorf("%s: a second YAML document (after ---); a preset is one", source)
+	}
+	var raw struct {
+		Config yaml.Node `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &raw); err == nil {
+		if err := checkWholeNumbers(&raw.Config); err != nil {
+			return Preset{}, fmt.Errorf("%s: %v", source, err)
+		}
+	}
+	f.Config.Normalize()
 	if err := f.Config.Validate(); err != nil {
 		return Preset{}, fmt.Errorf("%s:%s %w", source, lineOf(b, err), err)
 	}
@@ -138,15 +158,70 @@ func Set(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 		k, v, ok := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return cfg, fmt.Errorf("--set %q: want key=value", kv)
+			return cfg, fmt.Errorf("--set %q: want key=value", excerpt(kv))
+		}
+		if strings.ContainsAny(v, "\n\r") {
+			return cfg, fmt.Errorf("--set %s: a value is one line", k)
+		}
+		switch strings.TrimSpace(v) {
+		case "", "~", "null", "Null", "NULL":
+			return cfg, fmt.Errorf("--set %s=%s: no value (want %s=VALUE)", k, v, k)
+		}
+		if err := wholeNumber(k, v); err != nil {
+			return cfg, fmt.Errorf("--set %s", err)
 		}
 		dec := yaml.NewDecoder(strings.NewReader(setting(k, v)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("--set %s: %s", kv, strings.TrimPrefix(yamlMsg(err), "line 1: "))
+			return cfg, fmt.Errorf("--set %s: %s", excerpt(kv), strings.TrimPrefix(yamlMsg(err), "line 1: "))
 		}
 	}
+	cfg.Normalize()
 	return cfg, cfg.Validate()
+}
+
+// intKeys are the config keys (YAML names) that hold whole numbers.
+var intKeys = func() map[string]bool {
+	out := map[string]bool{"seed": true}
+	t := reflect.TypeOf(experiment.Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Uint64, reflect.Uint, reflect.Int32:
+			out[name] = true
+		}
+	}
+	return out
+}()
+
+// wholeNumber refuses a fractional value for a whole-number key (YAML
+// would cut 12.9 to 12 without a word).
+func wholeNumber(key, value string) error {
+	if !intKeys[key] {
+		return nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+	if err == nil && f != math.Trunc(f) {
+		return fmt.Errorf("%s: %s is not a whole number", key, strings.TrimSpace(value))
+	}
+	return nil
+}
+
+// checkWholeNumbers applies wholeNumber to every key of a YAML mapping.
+func checkWholeNumbers(n *yaml.Node) error {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind == yaml.ScalarNode {
+			if err := wholeNumber(k.Value, v.Value); err != nil {
+				return fmt.Errorf("line %d: %v", v.Line, err)
+			}
+		}
+	}
+	return nil
 }
 
 // SetKeys lists the config keys a --set or axis key sets: "seed" sets two.
