@@ -129,7 +129,9 @@ func TestReportRefusesBadRecordsAndFlags(t *testing.T) {
 	bad := writePreset(t, dir, "bad.jsonl", good+rec(func(r *experiment.Record) { r.Hash = "h2"; r.Config.Dim = 0 }))
 	neg := writePreset(t, dir, "neg.jsonl", rec(func(r *experiment.Record) { r.Config.Samples = -5 }))
 	zero := writePreset(t, dir, "zero.jsonl", rec(func(r *experiment.Record) { r.History[1].Metrics = experiment.Metrics{} })+
-		rec(func(r *experiment.Record) { r.Hash, r.Config.Samples, r.History[1].Metrics = "h3", 100, experiment.Metrics{} }))
+		rec(func(r *experiment.Record) {
+			r.Hash, r.Config.Samples, r.History[1].Metrics = "h3", 100, experiment.Metrics{}
+		}))
 	for _, tc := range []struct {
 		args []string
 		want string
