@@ -128,6 +128,8 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 		seedF("teacher-seed", []string{"teacher_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.TeacherSeed} }, true, "seed of the teacher"),
 		seedF("data-seed", []string{"data_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.DataSeed} }, true, "seed of the training data and evaluation points"),
 		seedF("init-seed", []string{"init_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.InitSeed} }, true, "seed of the student's initialization"),
+		strF("teacher", "teacher_file", func(c *experiment.Config) *string { return &c.TeacherFile }, "a saved network (teacher.json or student.json of a saved run) as the teacher; its shape must match --dim, --depth, --teacher-width"),
+		strF("init", "init_file", func(c *experiment.Config) *string { return &c.InitFile }, "start the student from a saved network; its shape must match --dim, --depth/--student-depth, --width"),
 		strF("backend", "backend", func(c *experiment.Config) *string { return &c.Backend }, "engine: "+strings.Join(backend.Names(), ", ")),
 		strF("sup", "sup", func(c *experiment.Config) *string { return &c.Sup },
 			"true uniform error sup|student − teacher| (exact in 1-D, a certified bracket otherwise) at the final checkpoint (final), at every one (every), or only the sampled max (sampled)"),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,5 +253,55 @@ func TestNoSilentCoercions(t *testing.T) {
 	f64, err := presets.Set(base, []string{"dtype=f64"})
 	if err != nil || f64.DType != "float64" || experiment.ConfigHash(f64) != experiment.ConfigHash(base) {
 		t.Fatalf("dtype f64 stored as %q (%v), hash differs from float64's", f64.DType, err)
+	}
+}
+
+// TestSavedNetworksComeBack: a saved run's teacher and student load back as
+// --teacher and --init: the same teacher gives the same run, a trained
+// start begins near where the saved run ended, and a shape that does not
+// fit is refused naming both.
+func TestSavedNetworksComeBack(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "saved")
+	final := func(args ...string) (float64, float64) {
+		t.Helper()
+		var stdout bytes.Buffer
+		if err := dispatch(t.Context(), append([]string{"run", "--preset", "smoke", "--json"}, args...), &stdout, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		var first, last struct {
+			Checkpoints []struct {
+				L2 float64 `json:"l2"`
+			} `json:"checkpoints"`
+			Final struct {
+				L2 float64 `json:"l2"`
+			} `json:"final"`
+		}
+		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		json.Unmarshal([]byte(lines[1]), &first)
+		json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+		return first.Checkpoints[0].L2, last.Final.L2
+	}
+	_, want := final("--out", out, "--lr", "0.003", "--lr-end", "0.0001", "--epochs", "100")
+	if _, got := final("--teacher", filepath.Join(out, "teacher.json"), "--lr", "0.003", "--lr-end", "0.0001", "--epochs", "100"); got != want {
+		t.Fatalf("the loaded teacher gives final L2 %v, the drawn one %v", got, want)
+	}
+	fresh0, _ := final()
+	warm0, _ := final("--init", filepath.Join(out, "student.json"), "--epochs", "2")
+	if !(warm0 < fresh0/2) || math.Abs(warm0/want-1) > 0.2 {
+		t.Fatalf("starting from the saved student: epoch-0 L2 %v, from scratch %v, the saved run ended at %v", warm0, fresh0, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--preset", "smoke", "--teacher", filepath.Join(out, "teacher.json"), "--teacher-width", "8"}, "the network has layers [1 16 16 1], the config wants [1 8 8 1]"},
+		{[]string{"run", "--preset", "smoke", "--init", filepath.Join(out, "student.json"), "--width", "4"}, "init_file " + filepath.Join(out, "student.json") + ": the network has layers"},
+		{[]string{"run", "--preset", "smoke", "--teacher", filepath.Join(dir, "none.json")}, "no such file"},
+	} {
+		code, _, stderr, _ := runIn(t, dir, tc.args...)
+		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+			t.Fatalf("%v: exit %d, stderr %q; want %q", tc.args, code, stderr, tc.want)
+		}
 	}
 }

@@ -63,6 +63,13 @@ type Config struct {
 	// Target is "teacher" (default, also "") or "sine", the paper's Figure 1
 	// function (d = 1); for sine the teacher fields are unused.
 	Target string `json:"target,omitempty" yaml:"target"`
+	// TeacherFile, if set, is a saved network (SaveNetwork's JSON) used as
+	// the teacher instead of one drawn from TeacherSeed; its shape must be
+	// the config's teacher shape.
+	TeacherFile string `json:"teacher_file,omitempty" yaml:"teacher_file"`
+	// InitFile, if set, is a saved network the student starts from instead
+	// of one drawn from InitSeed; its shape must be the student's.
+	InitFile string `json:"init_file,omitempty" yaml:"init_file"`
 	// Backend names the engine: "native" or "gorgonia".
 	Backend string `json:"backend" yaml:"backend"`
 	// Sup says at which checkpoints the true uniform error sup|s − t| is
@@ -191,6 +198,9 @@ func (c Config) Validate() error {
 	}
 	if c.Target == TargetSine && c.Dim != 1 {
 		return bad("target", "sine needs dim 1, not %d", c.Dim)
+	}
+	if c.Target == TargetSine && c.TeacherFile != "" {
+		return bad("teacher_file", "the sine target has no teacher network to load")
 	}
 	if c.Sup != "" && c.Sup != SupFinal && c.Sup != SupEvery && c.Sup != SupSampled {
 		return bad("sup", "%q is not final, every or sampled", c.Sup)

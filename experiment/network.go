@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -103,4 +104,42 @@ func TrainingInputs(cfg Config) []float64 {
 		X[i] = rd.Float64() - 0.5
 	}
 	return X
+}
+
+// StartStudent is the network a run of cfg trains from: InitFile's if set
+// (its shape and input scale checked against the config's), else a fresh
+// InitStudent.
+func StartStudent(cfg Config) (*backend.Net, error) {
+	if cfg.InitFile == "" {
+		return InitStudent(cfg), nil
+	}
+	want := InitStudent(cfg)
+	net, err := loadShaped(cfg.InitFile, "init_file", want.Sizes)
+	if err != nil {
+		return nil, err
+	}
+	if net.InputScale != want.InputScale {
+		return nil, fmt.Errorf("init_file %s: input scale %g, the config's student has %g (standardize %v)", cfg.InitFile, net.InputScale, want.InputScale, cfg.Standardize)
+	}
+	return net, nil
+}
+
+// teacherNet is the teacher of cfg: TeacherFile's if set, else drawn.
+func teacherNet(cfg Config) (*backend.Net, error) {
+	if cfg.TeacherFile == "" {
+		return SampleTeacher(cfg), nil
+	}
+	return loadShaped(cfg.TeacherFile, "teacher_file", cfg.TeacherSizes())
+}
+
+// loadShaped loads a saved network and checks its layer sizes.
+func loadShaped(path, key string, sizes []int) (*backend.Net, error) {
+	net, err := LoadNetwork(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	if !slices.Equal(net.Sizes, sizes) {
+		return nil, fmt.Errorf("%s %s: the network has layers %v, the config wants %v (set dim, depth and widths to match)", key, path, net.Sizes, sizes)
+	}
+	return net, nil
 }

@@ -333,7 +333,10 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		return nil, err
 	}
 
-	studentNet := InitStudent(cfg)
+	studentNet, err := StartStudent(cfg)
+	if err != nil {
+		return nil, err
+	}
 	student, err := engine.New(studentNet, backend.Options{DType: dt, MaxBatch: max(bs, EvalChunk(cfg.Width)), Threads: opt.Threads})
 	if err != nil {
 		return nil, err

@@ -37,7 +37,10 @@ func newTarget(cfg Config, threads int) (Target, error) {
 	if cfg.Target == TargetSine {
 		return sineTarget{}, nil
 	}
-	net := SampleTeacher(cfg)
+	net, err := teacherNet(cfg)
+	if err != nil {
+		return nil, err
+	}
 	m, err := backend.Native{}.New(net, backend.Options{MaxBatch: TargetBatch, Threads: threads})
 	if err != nil {
 		return nil, err

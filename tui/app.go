@@ -669,6 +669,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.status.set(false, "the sine target is one fixed function: there is no teacher to draw")
 			return m, nil
 		}
+		if m.cfg.TeacherFile != "" {
+			m.status.set(false, "the teacher is loaded from %s: there is no teacher to draw", m.cfg.TeacherFile)
+			return m, nil
+		}
 		next := m.cfg
 		next.TeacherSeed++
 		m.status.set(true, "new teacher (seed %d)", next.TeacherSeed)
