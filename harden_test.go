@@ -71,7 +71,7 @@ func TestHardeningRefusals(t *testing.T) {
 		{[]string{"run", "--preset", "smoke", "--out", afile}, "--out: mkdir " + afile + ": not a directory"},
 		{[]string{"run", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "GiB of memory and"},
 		{[]string{"fool", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "or pass --ignore-memory"},
-		{[]string{"sweep", "count", "paper-1d", "--set", "width=4096", "--set", "depth=32"}, "runs at once ×"},
+		{[]string{"sweep", "count", "paper-1d", "--set", "teacher_width=4096", "--set", "depth=32"}, "runs at once ×"},
 	} {
 		code, stdout, stderr, took := runIn(t, dir, tc.args...)
 		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "goroutine") {
