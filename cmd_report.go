@@ -15,6 +15,7 @@ func cmdReport(args []string, stdout io.Writer) error {
 	csvPath := fs.String("csv", "", "also write the table as CSV to this file")
 	figPath := fs.String("png", "", "also write the figure to this file (.png, .svg or .pdf)")
 	width := fs.Int("width", 78, "width of the ASCII chart")
+	failedRule := fs.String("failed", "nan", "failed runs: nan (the reference's rule: a failed seed makes its algorithm drop out at that m) or skip (average the seeds that finished)")
 	paths, err := parseArgs(fs, args, stdout, true)
 	if err != nil {
 		return helpOK(err)
@@ -29,8 +30,11 @@ func cmdReport(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *failedRule != "nan" && *failedRule != "skip" {
+		return fmt.Errorf("--failed %q: want nan or skip", *failedRule)
+	}
 	recs = experiment.Dedup(recs)
-	reps := report.Aggregate(recs)
+	reps := report.AggregateWith(recs, *failedRule == "skip")
 	if len(reps) == 0 {
 		return fmt.Errorf("report: no finished runs in %s", strings.Join(paths, ", "))
 	}
@@ -40,7 +44,17 @@ func cmdReport(args []string, stdout io.Writer) error {
 			failed++
 		}
 	}
-	fmt.Fprintf(stdout, "%d runs (%d failed, left out). Error = min over algorithms of max over teachers of the mean over seeds.\n", len(recs), failed)
+	dropped := 0
+	for _, rep := range reps {
+		for _, p := range rep.Points {
+			dropped += p.Dropped
+		}
+	}
+	rule := fmt.Sprintf("%d failed: as in the reference, each makes its algorithm drop out at its m — %d (m, algorithm) cells dropped; --failed skip averages the seeds that finished instead", failed, dropped)
+	if *failedRule == "skip" {
+		rule = fmt.Sprintf("%d failed, left out: the seeds that finished are averaged (--failed skip)", failed)
+	}
+	fmt.Fprintf(stdout, "%d runs (%s). Error = min over algorithms of max (min-max) or mean (min-avg) over teachers of the mean over seeds.\n", len(recs), rule)
 	for _, rep := range reps {
 		report.WriteText(stdout, rep, *width)
 	}

@@ -84,6 +84,9 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 		k, _, _ := strings.Cut(kv, "=")
 		for _, key := range presets.SetKeys(strings.TrimSpace(k)) {
 			for _, a := range p.Sweep.Axes {
+				if len(a.Values) < 2 {
+					continue // one value left (--limit): nothing repeats
+				}
 				for _, ak := range strings.Split(a.Name, "+") {
 					for _, akey := range presets.SetKeys(ak) {
 						if akey == key {

@@ -305,3 +305,34 @@ func TestSavedNetworksComeBack(t *testing.T) {
 		}
 	}
 }
+
+// TestReportFindsNestedResults: report DIR reads every results file below
+// DIR — sweeps in nested folders and runs saved with --out (or the
+// explorer's w) — and writes the figure in each format.
+func TestReportFindsNestedResults(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"sweep", "smoke", "--out", filepath.Join(dir, "results", "deep", "sweep-smoke")},
+		{"run", "--preset", "smoke", "--samples", "300", "--out", filepath.Join(dir, "results", "run-1")},
+	} {
+		if err := dispatch(t.Context(), args, io.Discard, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	var stdout bytes.Buffer
+	if err := dispatch(t.Context(), []string{"report", filepath.Join(dir, "results"), "--png", filepath.Join(dir, "f.png"), "--csv", filepath.Join(dir, "t.csv")}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stdout.String(), "9 runs (0 failed") {
+		t.Fatalf("report found:\n%s", stdout.String())
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "t.csv"))
+	if !strings.Contains(string(csv), "l2_avg") || strings.Count(string(csv), "\n") != 4 { // header, m = 200, 300, 1000
+		t.Fatalf("table:\n%s", csv)
+	}
+	for _, ext := range []string{"svg", "pdf"} {
+		if err := dispatch(t.Context(), []string{"report", filepath.Join(dir, "results"), "--png", filepath.Join(dir, "f."+ext)}, io.Discard, io.Discard); err != nil {
+			t.Fatalf("%s: %v", ext, err)
+		}
+	}
+}

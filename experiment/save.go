@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 )
 
 // SaveRun writes a run to dir (created if needed), each file atomically:
@@ -17,6 +18,7 @@ import (
 //	result.json   the config, history, steps, elapsed time and error, if any
 //	teacher.json  the teacher network (schema: see SaveNetwork)
 //	student.json  the student network
+//	results.jsonl the run as one sweep record, so that report reads it
 func SaveRun(dir string, res *Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -56,7 +58,9 @@ func SaveRun(dir string, res *Result) error {
 			return err
 		}
 	}
-	return nil
+	rec := Record{Hash: ConfigHash(res.Config), Preset: "saved", Config: res.Config, History: res.History,
+		Steps: res.Steps, Seconds: res.Elapsed.Seconds(), Finished: time.Now().UTC(), Error: res.Error}
+	return WriteRecordsAtomic(filepath.Join(dir, "results.jsonl"), []Record{rec})
 }
 
 // HistoryCSV formats checkpoints as CSV with a header; argmax coordinates are

@@ -200,8 +200,9 @@ func excerptErr(err error) string {
 	return string(s)
 }
 
-// ReadResults reads records from files and from every *.jsonl file in
-// directories, in sorted order.
+// ReadResults reads records from files and from every *.jsonl file below
+// directories (sweeps, shards, saved runs, nested at any depth), in sorted
+// order.
 func ReadResults(paths ...string) ([]Record, error) {
 	var out []Record
 	for _, p := range paths {
@@ -211,7 +212,19 @@ func ReadResults(paths ...string) ([]Record, error) {
 		}
 		files := []string{p}
 		if st.IsDir() {
-			files, _ = filepath.Glob(filepath.Join(p, "*.jsonl"))
+			files = nil
+			err := filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !d.IsDir() && strings.HasSuffix(d.Name(), ".jsonl") && d.Type().IsRegular() {
+					files = append(files, path)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
 			sort.Strings(files)
 		}
 		for _, f := range files {

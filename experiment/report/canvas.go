@@ -16,7 +16,7 @@ import (
 func newCanvas(path string, w, h vg.Length) (vg.CanvasWriterTo, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".png":
-		return vgimg.PngCanvas{Canvas: vgimg.New(w, h)}, nil
+		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(figureDPI))}, nil
 	case ".svg":
 		return vgsvg.New(w, h), nil
 	case ".pdf":

@@ -25,16 +25,27 @@ func Chart(rep Report, w, h int) string {
 		}
 		return out
 	}
-	lines := strings.Split(LogLogChart(tp.Paint{}, ms, errs(Linf), errs(L2), rep.RefSlope[Linf], rep.RefSlope[L2], w, h), "\n")
+	avgs := func(k Metric) []float64 {
+		out := make([]float64, len(rep.Points))
+		for i, p := range rep.Points {
+			out[i] = p.Avg[k]
+		}
+		return out
+	}
+	lines := strings.Split(LogLogChart(tp.Paint{}, ms, errs(Linf), errs(L2), rep.RefSlope[Linf], rep.RefSlope[L2], w, h, avgs(Linf), avgs(L2)), "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " ")
 	}
 	return strings.Join(lines, "\n")
 }
 
+// dashed draws the min-avg curves.
+var dashed = asciigraph.CreateCharSet("╌")
+
 // LogLogChart draws L∞ (thin) and L2 (heavy) against m, with the reference
-// lines m^refInf and m^ref2 dotted, on log–log axes in a w×h block.
-func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h int) string {
+// lines m^refInf and m^ref2 dotted, on log–log axes in a w×h block; avg,
+// when given, is the min-avg L∞ and L2, drawn dashed.
+func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h int, avg ...[]float64) string {
 	if len(ms) == 0 {
 		return tp.Placeholder(p, "no finished runs yet", w, h)
 	}
@@ -75,11 +86,21 @@ func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h 
 	ss := []tp.Series{
 		{Vals: ref(refInf, linf), Chars: tp.Dots, Color: asciigraph.Red},
 		{Vals: ref(ref2, l2), Chars: tp.Bullets, Color: asciigraph.Blue},
-		{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
-		{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue},
 	}
+	if len(avg) == 2 { // the min-avg curves under the measured min-max ones
+		ss = append(ss,
+			tp.Series{Vals: tp.BucketCols(xs, ly(avg[0]), span, ncol, true), Chars: dashed, Color: asciigraph.Red},
+			tp.Series{Vals: tp.BucketCols(xs, ly(avg[1]), span, ncol, false), Chars: dashed, Color: asciigraph.Blue})
+	}
+	ss = append(ss,
+		tp.Series{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
+		tp.Series{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
 	legend := tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + "  " +
 		tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, "  (rates, through the first point)")
+	if len(avg) == 2 {
+		legend = tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + " min-max  ╌╌ min-avg  " +
+			tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, " rates")
+	}
 	plotH := h - 3
 	if plotH < 2 {
 		return tp.Placeholder(p, "window too small", w, h)

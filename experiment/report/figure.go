@@ -11,11 +11,29 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-var metricColors = [NumMetrics]color.RGBA{{0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77, 0xb4, 0xff}, {0xd6, 0x27, 0x28, 0xff}}
+// metricColors: L1 green, L2 blue, L∞ red, the true sup's bounds purple.
+var metricColors = [NumMetrics]color.RGBA{
+	{0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77, 0xb4, 0xff}, {0xd6, 0x27, 0x28, 0xff},
+	{0x94, 0x67, 0xbd, 0xff}, {0x94, 0x67, 0xbd, 0xff},
+}
 
-// WriteFigure writes the sample-complexity figure, one panel per problem
-// stacked vertically: each metric against m on log–log axes with its fitted
-// line, and the reference m^(−(1/p+1/d)) (constant 1) dashed. The format
+// The figure's geometry: one panel per problem (a dimension, a depth),
+// stacked, each with its plot on the left and its legend in a column on
+// the right, outside the data; PNGs are drawn at figureDPI, so a panel is
+// 1200×720 pixels — legible on a slide.
+const (
+	panelW    = 8 * vg.Inch
+	panelH    = 4.8 * vg.Inch
+	legendW   = 2.6 * vg.Inch
+	figureDPI = 150
+)
+
+// WriteFigure writes the sample-complexity figure: per problem, L1, L2 and
+// L∞ (min over algorithms of the max over teachers, solid with markers),
+// L2 and L∞ min-avg (the mean over teachers, dotted), the true sup's upper
+// bound where the records carry it, and the reference rates m^(−(1/p+1/d))
+// dashed, each through its curve's first point with its constant in the
+// legend; log axes with labelled powers of ten and minor ticks. The format
 // follows the file's extension (png, svg, pdf).
 func WriteFigure(path string, reps []Report) (err error) {
 	if len(reps) == 0 {
@@ -40,61 +58,148 @@ func WriteFigure(path string, reps []Report) (err error) {
 			err = fmt.Errorf("the figure could not be drawn: %v", r)
 		}
 	}()
-	const w, h = 6 * vg.Inch, 4 * vg.Inch
-	img, err := newCanvas(path, w, vg.Length(len(reps))*h)
+	img, err := newCanvas(path, panelW, vg.Length(len(reps))*panelH)
 	if err != nil {
 		return err
 	}
 	for i, rep := range reps {
-		p := plot.New()
-		p.Title.Text = "error vs m — " + rep.Problem.String()
-		p.X.Label.Text = "training samples m"
-		p.Y.Label.Text = "min over algorithms of max over teachers"
-		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-		p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{}, powTicks{}
-		p.Legend.Top, p.Legend.Left = false, true
-		for _, k := range Metrics {
-			var pts, ref plotter.XYs
-			for _, pt := range rep.Points {
-				if pt.Err[k] > 0 && !math.IsInf(pt.Err[k], 0) {
-					pts = append(pts, plotter.XY{X: float64(pt.M), Y: pt.Err[k]})
-					ref = append(ref, plotter.XY{X: float64(pt.M), Y: math.Pow(float64(pt.M), rep.RefSlope[k])})
-				}
-			}
-			if len(pts) == 0 {
-				continue
-			}
-			line, marks, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				return err
-			}
-			line.Color, marks.Color = metricColors[k], metricColors[k]
-			rl, err := plotter.NewLine(ref)
-			if err != nil {
-				return err
-			}
-			rl.Color = metricColors[k]
-			rl.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			p.Add(line, marks, rl)
-			p.Legend.Add(fmt.Sprintf("%s (fit slope %.2f)", k, rep.Fits[k].B), line, marks)
-			p.Legend.Add(fmt.Sprintf("m^%.2f reference", rep.RefSlope[k]), rl)
+		p, leg, err := panel(rep)
+		if err != nil {
+			return err
 		}
-		c := draw.Crop(draw.New(img), 0, 0, 0, 0)
-		top := vg.Length(len(reps)-1-i) * h
-		c = draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top}, Max: vg.Point{X: w, Y: top + h}}}
-		p.Draw(c)
+		top := vg.Length(len(reps)-1-i) * panelH
+		base := draw.New(img)
+		plotArea := draw.Canvas{Canvas: base.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top}, Max: vg.Point{X: panelW - legendW, Y: top + panelH}}}
+		p.Draw(plotArea)
+		legArea := draw.Canvas{Canvas: base.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: panelW - legendW + 0.15*vg.Inch, Y: top + 0.6*vg.Inch},
+			Max: vg.Point{X: panelW - 0.1*vg.Inch, Y: top + panelH - 0.5*vg.Inch}}}
+		leg.Draw(legArea)
 	}
 	return saveCanvas(path, img)
 }
 
-// powTicks marks the powers of ten of a log axis as 1e-3, 1e-2, ….
+// series are the curves of a panel: a metric, min-max or min-avg.
+type series struct {
+	k   Metric
+	avg bool
+}
+
+// panel builds one problem's plot and its legend.
+func panel(rep Report) (*plot.Plot, plot.Legend, error) {
+	p := plot.New()
+	p.Title.Text = "error vs m — " + rep.Problem.String()
+	p.Title.Padding = 0.1 * vg.Inch
+	p.X.Label.Text = "training samples m"
+	p.Y.Label.Text = "error (min over algorithms)"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{}, powTicks{}
+	leg := plot.NewLegend()
+	leg.Top, leg.Left = true, true
+	leg.TextStyle.Font.Size = vg.Points(9)
+	hasSup := false
+	for _, pt := range rep.Points {
+		hasSup = hasSup || (pt.Err[SupUpper] > 0 && !math.IsInf(pt.Err[SupUpper], 0))
+	}
+	list := []series{{L1, false}, {L2, false}, {Linf, false}, {L2, true}, {Linf, true}}
+	if hasSup {
+		list = append(list, series{SupUpper, false})
+	}
+	for _, s := range list {
+		var pts plotter.XYs
+		for _, pt := range rep.Points {
+			v := pt.Err[s.k]
+			if s.avg {
+				v = pt.Avg[s.k]
+			}
+			if v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) {
+				pts = append(pts, plotter.XY{X: float64(pt.M), Y: v})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		col := metricColors[s.k]
+		fit := rep.Fits[s.k]
+		name := fmt.Sprintf("%s min-max (slope %.2f)", s.k, fit.B)
+		if s.k == SupUpper {
+			name = fmt.Sprintf("true sup ≤ (slope %.2f)", fit.B)
+		}
+		if s.avg {
+			fit = rep.AvgFits[s.k]
+			name = fmt.Sprintf("%s min-avg (slope %.2f)", s.k, fit.B)
+			line, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, leg, err
+			}
+			line.Color = col
+			line.Width = vg.Points(1.5)
+			line.Dashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+			p.Add(line)
+			leg.Add(name, line)
+			continue
+		}
+		line, marks, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, leg, err
+		}
+		line.Color, marks.Color = col, col
+		line.Width = vg.Points(1.5)
+		p.Add(line, marks)
+		leg.Add(name, line, marks)
+		if s.k == SupUpper {
+			continue // its reference is L∞'s
+		}
+		// The reference rate through the curve's first point: C·m^r.
+		r := rep.RefSlope[s.k]
+		c := pts[0].Y / math.Pow(pts[0].X, r)
+		ref := make(plotter.XYs, len(pts))
+		for j, q := range pts {
+			ref[j] = plotter.XY{X: q.X, Y: c * math.Pow(q.X, r)}
+		}
+		rl, err := plotter.NewLine(ref)
+		if err != nil {
+			return nil, leg, err
+		}
+		rl.Color = col
+		rl.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		p.Add(rl)
+		leg.Add(fmt.Sprintf("reference %.2g·m^%.2f", c, r), rl)
+	}
+	return p, leg, nil
+}
+
+// powTicks labels the powers of ten of a log axis (1e-3, 1e-2, …) and marks
+// 2…9 times them as minor ticks.
 type powTicks struct{}
 
 func (powTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
 	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
-		if v := math.Pow(10, e); v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
-			ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("1e%d", int(e))})
+		for k := 1; k <= 9; k++ {
+			v := float64(k) * math.Pow(10, e)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if k == 1 {
+				t.Label = fmt.Sprintf("1e%d", int(e))
+			}
+			ts = append(ts, t)
+		}
+	}
+	labelled := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled < 2 && len(ts) > 1 {
+		// Fewer than two powers of ten in the range: label its ends too.
+		for _, i := range []int{0, len(ts) - 1} {
+			if ts[i].Label == "" {
+				ts[i].Label = fmt.Sprintf("%.2g", ts[i].Value)
+			}
 		}
 	}
 	return ts

@@ -87,6 +87,12 @@ type Point struct {
 	M        int                 `json:"m"`
 	Err      [NumMetrics]float64 `json:"err"`  // min over algorithms of max over teachers of the seed mean
 	Best     [NumMetrics]string  `json:"best"` // the algorithm that attains it
+	// Avg is the min over algorithms of the mean over teachers of the seed
+	// mean: the reference analysis's dotted "min-avg" curve.
+	Avg [NumMetrics]float64 `json:"avg"`
+	// Dropped is the number of algorithms left out at this m because one of
+	// their runs failed (the reference's NaN rule).
+	Dropped int `json:"dropped"`
 	Teachers int                 `json:"teachers"`
 	Seeds    int                 `json:"seeds"`
 	Algos    int                 `json:"algorithms"`
@@ -102,6 +108,7 @@ type Report struct {
 	Problem Problem         `json:"problem"`
 	Points  []Point         `json:"points"`
 	Fits    [NumMetrics]Fit `json:"fits"`
+	AvgFits [NumMetrics]Fit `json:"avg_fits"` // of the min-avg curve
 	// RefSlope is the reference exponent −(1/p + 1/d) of each metric.
 	RefSlope [NumMetrics]float64 `json:"ref_slope"`
 }
@@ -114,12 +121,27 @@ func algoKey(c experiment.Config) (string, string) {
 	return string(b), fmt.Sprintf("width %d, batch %s, %d epochs", c.Width, c.Batch, c.Epochs)
 }
 
+// problemOf is the problem a config's runs belong to.
+func problemOf(c experiment.Config) Problem {
+	if c.Target == experiment.TargetSine {
+		return Problem{Target: experiment.TargetSine, Dim: 1}
+	}
+	return Problem{Target: c.Target, Dim: c.Dim, Depth: c.Depth, TeacherWidth: c.TeacherWidth, Coef: c.Coef}
+}
+
 // Aggregate reproduces the paper's figure from sweep records: for each
 // problem and m, and each algorithm = (config without seeds and m,
 // checkpoint k ≥ 1), average each metric over the seeds, take the max over
 // the teachers, then the min over the algorithms; then fit A·m^B.
-// Failed runs (Error set) are left out.
-func Aggregate(recs []experiment.Record) []Report {
+// A failed run (Error set) makes its seed mean NaN, as the reference's
+// pandas aggregation does (skipna=False): its teacher's max, and so that
+// algorithm at that m, drop out (Point.Dropped counts them). With
+// skipFailed the failed runs are left out instead and the seeds that
+// finished are averaged.
+func Aggregate(recs []experiment.Record) []Report { return AggregateWith(recs, false) }
+
+// AggregateWith is Aggregate with the rule for failed runs chosen.
+func AggregateWith(recs []experiment.Record, skipFailed bool) []Report {
 	type cell struct {
 		sum [NumMetrics]float64
 		n   int
@@ -134,15 +156,28 @@ func Aggregate(recs []experiment.Record) []Report {
 	cells := map[key]*cell{}
 	labels := map[string]string{}
 	seeds := map[[2]any]map[[2]uint64]bool{}
+	// failed marks (problem, m, algorithm, teacher) with a failed run.
+	type fkey struct {
+		prob    Problem
+		m       int
+		algo    string
+		teacher uint64
+	}
+	failed := map[fkey]bool{}
 	for _, r := range recs {
+		if r.Error != "" && !skipFailed {
+			c := r.Config
+			prob := problemOf(c)
+			ak, label := algoKey(c)
+			labels[ak] = label
+			failed[fkey{prob, c.Samples, ak, c.TeacherSeed}] = true
+			continue
+		}
 		if r.Error != "" || len(r.History) < 2 {
 			continue
 		}
 		c := r.Config
-		prob := Problem{Target: c.Target, Dim: c.Dim, Depth: c.Depth, TeacherWidth: c.TeacherWidth, Coef: c.Coef}
-		if c.Target == experiment.TargetSine {
-			prob = Problem{Target: experiment.TargetSine, Dim: 1}
-		}
+		prob := problemOf(c)
 		ak, label := algoKey(c)
 		labels[ak] = label
 		sk := [2]any{prob, c.Samples}
@@ -171,21 +206,40 @@ func Aggregate(recs []experiment.Record) []Report {
 		ck   int
 	}
 	worst := map[akey][NumMetrics]float64{}
+	mean := map[akey][NumMetrics]float64{} // sum over teachers, then the mean
 	teachers := map[akey]int{}
+	dead := map[akey]bool{} // a teacher of this algorithm at this m has a failed run
 	for k, ce := range cells {
 		a := akey{k.prob, k.m, k.algo, k.ck}
+		if failed[fkey{k.prob, k.m, k.algo, k.teacher}] {
+			dead[a] = true
+		}
 		w, ok := worst[a]
+		sm := mean[a]
 		for _, i := range AllMetrics {
+			v := ce.sum[i] / float64(ce.n)
 			// A teacher without the metric (no bracket) leaves the max unknown.
-			switch v := ce.sum[i] / float64(ce.n); {
+			switch {
 			case !ok || math.IsNaN(v):
-				w[i] = v
+				if !ok || !math.IsNaN(w[i]) {
+					w[i] = v
+				}
 			case v > w[i]:
 				w[i] = v
 			}
+			sm[i] += v
 		}
 		worst[a] = w
+		mean[a] = sm
 		teachers[a]++
+	}
+	// A failed run whose teacher has no finished run still kills the cell.
+	for f := range failed {
+		for a := range worst {
+			if a.prob == f.prob && a.m == f.m && a.algo == f.algo {
+				dead[a] = true
+			}
+		}
 	}
 	// min over algorithms
 	type pkey struct {
@@ -193,17 +247,25 @@ func Aggregate(recs []experiment.Record) []Report {
 		m    int
 	}
 	best := map[pkey]*Point{}
+	droppedAlgos := map[pkey]map[string]bool{}
 	for a, w := range worst {
-		p := best[pkey{a.prob, a.m}]
+		pk := pkey{a.prob, a.m}
+		p := best[pk]
 		if p == nil {
 			p = &Point{M: a.m}
 			for i := range p.Err {
-				p.Err[i] = math.Inf(1)
+				p.Err[i], p.Avg[i] = math.Inf(1), math.Inf(1)
 			}
-			best[pkey{a.prob, a.m}] = p
+			best[pk] = p
+			droppedAlgos[pk] = map[string]bool{}
+		}
+		if dead[a] {
+			droppedAlgos[pk][a.algo] = true
+			continue
 		}
 		p.Algos++
 		p.Teachers = max(p.Teachers, teachers[a])
+		avg := mean[a]
 		for _, i := range AllMetrics {
 			name := fmt.Sprintf("%s, checkpoint %d", labels[a.algo], a.ck)
 			if math.IsNaN(w[i]) {
@@ -212,7 +274,18 @@ func Aggregate(recs []experiment.Record) []Report {
 			if w[i] < p.Err[i] || (w[i] == p.Err[i] && name < p.Best[i]) {
 				p.Err[i], p.Best[i] = w[i], name
 			}
+			if v := avg[i] / float64(teachers[a]); v < p.Avg[i] {
+				p.Avg[i] = v
+			}
 		}
+	}
+	for f := range failed {
+		if d := droppedAlgos[pkey{f.prob, f.m}]; d != nil {
+			d[f.algo] = true // every run of it may have failed
+		}
+	}
+	for pk, d := range droppedAlgos {
+		best[pk].Dropped = len(d)
 	}
 	byProb := map[Problem][]Point{}
 	for k, p := range best {
@@ -224,11 +297,12 @@ func Aggregate(recs []experiment.Record) []Report {
 		sort.Slice(pts, func(i, j int) bool { return pts[i].M < pts[j].M })
 		rep := Report{Problem: prob, Points: pts}
 		for _, i := range AllMetrics {
-			xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
+			xs, ys, ya := make([]float64, len(pts)), make([]float64, len(pts)), make([]float64, len(pts))
 			for k, p := range pts {
-				xs[k], ys[k] = float64(p.M), p.Err[i]
+				xs[k], ys[k], ya[k] = float64(p.M), p.Err[i], p.Avg[i]
 			}
 			rep.Fits[i] = FitPower(xs, ys)
+			rep.AvgFits[i] = FitPower(xs, ya)
 			rep.RefSlope[i] = RefSlope(i, prob.Dim)
 		}
 		out = append(out, rep)

@@ -1,0 +1,82 @@
+package report
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestFigureStructure checks the SVG of a fixed report: axes labels, ticks
+// at powers of ten with minor ticks between, every series and reference
+// in the legend, and the legend to the right of the data; the PNG is
+// 1200×720 pixels a panel.
+func TestFigureStructure(t *testing.T) {
+	dir := t.TempDir()
+	reps := AggregateWith(handSweep(), false)
+	svg := filepath.Join(dir, "f.svg")
+	if err := WriteFigure(svg, reps); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(svg)
+	texts := map[string]float64{} // text → x
+	for _, m := range regexp.MustCompile(`<text x="([-\d.]+)"[^>]*>([^<]*)</text>`).FindAllStringSubmatch(string(b), -1) {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		texts[m[2]] = x
+	}
+	for _, want := range []string{"training samples m", "error (min over algorithms)", "1e2", "1e3", "1e0", "error vs m — d=1, teacher depth 5, width 32, c=0.5"} {
+		if _, ok := texts[want]; !ok {
+			t.Fatalf("the figure lacks the text %q; it has %v", want, texts)
+		}
+	}
+	plotRight := float64((panelW - legendW) / 1) // in points
+	var legend []string
+	for s, x := range texts {
+		if strings.Contains(s, "(slope") || strings.HasPrefix(s, "reference") {
+			legend = append(legend, s)
+			if x < plotRight {
+				t.Fatalf("legend entry %q at x=%v is inside the plot (its right edge is %v)", s, x, plotRight)
+			}
+		}
+	}
+	for _, want := range []string{"L1 min-max (slope", "L2 min-max (slope", "L∞ min-max (slope", "L2 min-avg (slope", "L∞ min-avg (slope", "reference "} {
+		found := false
+		for _, s := range legend {
+			found = found || strings.HasPrefix(s, want)
+		}
+		if !found {
+			t.Fatalf("the legend lacks %q: %v", want, legend)
+		}
+	}
+	// Minor ticks: 2…9 × 10² on the m axis (short marks, 4 points long).
+	minor := regexp.MustCompile(`M([\d.]+),([\d.]+)L([\d.]+),([\d.]+)" style="fill:none;stroke:#000000;stroke-width:0.5"`)
+	short := 0
+	for _, m := range minor.FindAllStringSubmatch(string(b), -1) {
+		y1, _ := strconv.ParseFloat(m[2], 64)
+		y2, _ := strconv.ParseFloat(m[4], 64)
+		x1, _ := strconv.ParseFloat(m[1], 64)
+		x2, _ := strconv.ParseFloat(m[3], 64)
+		if x1 == x2 && y2-y1 > 3.9 && y2-y1 < 4.1 {
+			short++
+		}
+	}
+	if short < 8 {
+		t.Fatalf("%d minor ticks on the m axis, want the 8 of 2…9 × 10²", short)
+	}
+	pngPath := filepath.Join(dir, "f.png")
+	if err := WriteFigure(pngPath, reps); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(pngPath)
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil || cfg.Width != 1200 || cfg.Height != 720 {
+		t.Fatalf("PNG %dx%d (%v), want 1200x720", cfg.Width, cfg.Height, err)
+	}
+	if err := WriteFigure(filepath.Join(dir, "f.pdf"), reps); err != nil {
+		t.Fatal(err)
+	}
+}
