@@ -84,18 +84,18 @@ func (p Problem) String() string {
 
 // Point is the aggregated error at one sample count m.
 type Point struct {
-	M        int                 `json:"m"`
-	Err      [NumMetrics]float64 `json:"err"`  // min over algorithms of max over teachers of the seed mean
-	Best     [NumMetrics]string  `json:"best"` // the algorithm that attains it
+	M    int                 `json:"m"`
+	Err  [NumMetrics]float64 `json:"err"`  // min over algorithms of max over teachers of the seed mean
+	Best [NumMetrics]string  `json:"best"` // the algorithm that attains it
 	// Avg is the min over algorithms of the mean over teachers of the seed
 	// mean: the reference analysis's dotted "min-avg" curve.
 	Avg [NumMetrics]float64 `json:"avg"`
 	// Dropped is the number of algorithms left out at this m because one of
 	// their runs failed (the reference's NaN rule).
-	Dropped int `json:"dropped"`
-	Teachers int                 `json:"teachers"`
-	Seeds    int                 `json:"seeds"`
-	Algos    int                 `json:"algorithms"`
+	Dropped  int `json:"dropped"`
+	Teachers int `json:"teachers"`
+	Seeds    int `json:"seeds"`
+	Algos    int `json:"algorithms"`
 }
 
 // Fit is err ≈ A·m^B, fitted by least squares on log10 err vs log10 m.
