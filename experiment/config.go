@@ -80,6 +80,21 @@ type Config struct {
 	// SupSeconds limits each bracket's search (0: 10 s); a bracket still
 	// open then is reported as not closed.
 	SupSeconds float64 `json:"sup_seconds,omitempty" yaml:"sup_seconds"`
+	// Learner fits the student: "adam" (the default, also ""), or one of
+	// the exact or enumerative algorithms of experiment/learners for a
+	// one-hidden-layer student: "exact-erm", "discrete", "enumerate".
+	Learner string `json:"learner,omitempty" yaml:"learner"`
+	// NoOutputBias drops the output bias of the learners' networks.
+	NoOutputBias bool `json:"no_output_bias,omitempty" yaml:"no_output_bias"`
+	// DiscreteSet is the finite set S every parameter of the discrete
+	// learner comes from, comma-separated (default "-1,0,1").
+	DiscreteSet string `json:"discrete_set,omitempty" yaml:"discrete_set"`
+	// NetEps is the enumerate learner's ε: the spacing of its net of unit
+	// weight vectors (default 0.1).
+	NetEps float64 `json:"net_eps,omitempty" yaml:"net_eps"`
+	// DataFile, if set, is a CSV of training samples (x1…xd, y per line, an
+	// optional header) used instead of the teacher's.
+	DataFile string `json:"data_file,omitempty" yaml:"data_file"`
 }
 
 // Sup efforts.
@@ -157,6 +172,14 @@ func bad(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// The learners.
+const (
+	LearnerAdam      = "adam"
+	LearnerExactERM  = "exact-erm"
+	LearnerDiscrete  = "discrete"
+	LearnerEnumerate = "enumerate"
+)
+
 // Normalize writes values that have several spellings in one, so that a
 // config hashes the same however it was typed (f64 → float64).
 func (c *Config) Normalize() {
@@ -201,6 +224,18 @@ func (c Config) Validate() error {
 	}
 	if c.Target == TargetSine && c.TeacherFile != "" {
 		return bad("teacher_file", "the sine target has no teacher network to load")
+	}
+	switch c.Learner {
+	case "", LearnerAdam:
+	case LearnerExactERM, LearnerDiscrete, LearnerEnumerate:
+		if n := len(c.StudentSizes()); n != 3 {
+			return bad("learner", "%s fits one hidden layer: set student_depth 2 (--student-depth 2), not %d layers", c.Learner, n-1)
+		}
+	default:
+		return bad("learner", "%q is not adam, exact-erm, discrete or enumerate", c.Learner)
+	}
+	if !(c.NetEps >= 0 && c.NetEps <= 1) {
+		return bad("net_eps", "%v is out of range (0, 1]", c.NetEps)
 	}
 	if c.Sup != "" && c.Sup != SupFinal && c.Sup != SupEvery && c.Sup != SupSampled {
 		return bad("sup", "%q is not final, every or sampled", c.Sup)

@@ -1,0 +1,171 @@
+package learners
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// EnumResult is the best network over the ε-net.
+type EnumResult struct {
+	Net     *backend.Net
+	Loss    float64 // Σ (f(x_j) − y_j)²
+	Tuples  int64   // k-tuples of net vectors tried
+	NetSize int     // unit vectors in the ε-net
+	Elapsed time.Duration
+}
+
+// UnitNet is an ε-net of the unit sphere of R^(d+1) (the directions of
+// (a, b)): angles spaced ε apart, d = 1 or 2.
+func UnitNet(d int, eps float64) ([][]float64, error) {
+	var out [][]float64
+	switch d {
+	case 1:
+		n := int(math.Ceil(2 * math.Pi / eps))
+		for k := 0; k < n; k++ {
+			th := 2 * math.Pi * float64(k) / float64(n)
+			out = append(out, []float64{math.Cos(th), math.Sin(th)})
+		}
+	case 2:
+		nPhi := int(math.Ceil(math.Pi / eps))
+		for i := 0; i <= nPhi; i++ {
+			phi := math.Pi * float64(i) / float64(nPhi)
+			nTh := max(1, int(math.Ceil(2*math.Pi*math.Sin(phi)/eps)))
+			for k := 0; k < nTh; k++ {
+				th := 2 * math.Pi * float64(k) / float64(nTh)
+				out = append(out, []float64{math.Sin(phi) * math.Cos(th), math.Sin(phi) * math.Sin(th), math.Cos(phi)})
+			}
+		}
+	default:
+		return nil, fmt.Errorf("enumerate: input dimension %d; the net is built for d = 1 and 2", d)
+	}
+	return out, nil
+}
+
+// EnumCount is the number of k-tuples (up to order) of an ε-net of size n.
+func EnumCount(n, k int) float64 { return binom(n+k-1, k) }
+
+// Enumerate is a proper learner for depth-2 networks of k units (Goel,
+// Klivans, Manurangsi, Reichman 2021): every multiset of k directions from
+// the ε-net of unit vectors (a, b), the output weights (and bias) fitted by
+// least squares, the best kept. Its cost grows like (1/ε)^(d·k).
+func Enumerate(ctx context.Context, x, y []float64, d, k int, eps float64, bias bool, limit float64) (*EnumResult, error) {
+	t0 := time.Now()
+	dirs, err := UnitNet(d, eps)
+	if err != nil {
+		return nil, err
+	}
+	if n := EnumCount(len(dirs), k); n > limit {
+		return nil, fmt.Errorf("enumerate: %d net vectors, %d units: %.3g tuples, more than %.3g (a larger ε or fewer units)", len(dirs), k, n, limit)
+	}
+	m := len(y)
+	feat := make([][]float64, len(dirs)) // relu(u·(x, 1)) on the samples
+	for i, u := range dirs {
+		f := make([]float64, m)
+		for j := 0; j < m; j++ {
+			pre := u[d]
+			for t := 0; t < d; t++ {
+				pre += u[t] * x[j*d+t]
+			}
+			f[j] = math.Max(0, pre)
+		}
+		feat[i] = f
+	}
+	res := &EnumResult{Loss: math.Inf(1), NetSize: len(dirs)}
+	cols := k + boolInt(bias)
+	A := mat.NewDense(m, cols, nil)
+	yv := mat.NewVecDense(m, append([]float64(nil), y...))
+	tuple := make([]int, k)
+	var best []int
+	var bestV []float64
+	var rec func(i, start int) error
+	rec = func(i, start int) error {
+		if i == k {
+			res.Tuples++
+			if res.Tuples%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			for c, t := range tuple {
+				for j := 0; j < m; j++ {
+					A.Set(j, c, feat[t][j])
+				}
+			}
+			if bias {
+				for j := 0; j < m; j++ {
+					A.Set(j, k, 1)
+				}
+			}
+			var v mat.VecDense
+			var qr mat.QR
+			qr.Factorize(A)
+			if err := qr.SolveVecTo(&v, false, yv); err != nil || !finiteVec(&v) {
+				v = *lstsqRidge(A, yv)
+			}
+			var r mat.VecDense
+			r.MulVec(A, &v)
+			r.SubVec(yv, &r)
+			if loss := mat.Dot(&r, &r); loss < res.Loss {
+				res.Loss = loss
+				best = append(best[:0], tuple...)
+				bestV = append(bestV[:0], v.RawVector().Data...)
+			}
+			return nil
+		}
+		for t := start; t < len(dirs); t++ {
+			tuple[i] = t
+			if err := rec(i+1, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := rec(0, 0); err != nil {
+		return nil, err
+	}
+	net := backend.NewNet([]int{d, k, 1})
+	net.InputScale = 1
+	for c, t := range best {
+		copy(net.W[0][c*d:(c+1)*d], dirs[t][:d])
+		net.B[0][c] = dirs[t][d]
+		net.W[1][c] = bestV[c]
+	}
+	if bias {
+		net.B[1][0] = bestV[k]
+	}
+	res.Net = net
+	res.Elapsed = time.Since(t0)
+	return res, nil
+}
+
+func finiteVec(v *mat.VecDense) bool {
+	for i := 0; i < v.Len(); i++ {
+		if math.IsNaN(v.AtVec(i)) || math.IsInf(v.AtVec(i), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// lstsqRidge solves a rank-deficient least squares with a tiny ridge.
+func lstsqRidge(A *mat.Dense, y *mat.VecDense) *mat.VecDense {
+	_, n := A.Dims()
+	var ata mat.SymDense
+	ata.SymOuterK(1, A.T())
+	for i := 0; i < n; i++ {
+		ata.SetSym(i, i, ata.At(i, i)+1e-10)
+	}
+	var aty, v mat.VecDense
+	aty.MulVec(A.T(), y)
+	var ch mat.Cholesky
+	if ch.Factorize(&ata) {
+		ch.SolveVecTo(&v, &aty)
+	} else {
+		v = *mat.NewVecDense(n, nil)
+	}
+	return &v
+}
