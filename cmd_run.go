@@ -21,6 +21,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cf := newConfigFlags(fs, "default")
 	asJSON := fs.Bool("json", false, "write one JSON object per event to stdout instead of text")
 	out := fs.String("out", "", "save the config, metric history (CSV) and both networks (JSON) to this folder")
+	vsAdam := fs.Bool("vs-adam", true, "with a learner other than adam, also train Adam on the same samples and print both side by side")
 	cfg, err := cf.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
@@ -91,6 +92,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if res != nil && !*asJSON {
 		summary(stdout, res)
+		if res.Learner != nil && runErr == nil && *vsAdam {
+			if err := compareWithAdam(ctx, stdout, cfg, res); err != nil {
+				return err
+			}
+		}
 	}
 	if *out != "" && res != nil {
 		if err := experiment.SaveRun(*out, res); err != nil {
@@ -126,10 +132,50 @@ func checkOutDir(dir string) error {
 // progressEvery is the longest text mode stays silent.
 var progressEvery = 10 * time.Second
 
+// compareWithAdam trains Adam on the same samples with the same student
+// shape and prints the two side by side.
+func compareWithAdam(ctx context.Context, w io.Writer, cfg experiment.Config, res *experiment.Result) error {
+	a := cfg
+	a.Learner = experiment.LearnerAdam
+	ares, err := experiment.Run(ctx, a, experiment.Options{}, func(experiment.Event) error { return nil })
+	if err != nil {
+		return fmt.Errorf("adam on the same samples: %w", err)
+	}
+	fmt.Fprintf(w, "\nthe same %d samples, the same student shape %v:\n", cfg.Samples, cfg.StudentSizes())
+	fmt.Fprintf(w, "  %-10s %14s %12s %12s %14s %10s\n", "learner", "train Σ(f−y)²", "train mse", "L2", "uniform error", "time")
+	row := func(name string, r *experiment.Result) {
+		f := r.Final()
+		sum := f.TrainLoss * float64(cfg.Samples)
+		uni := f.Linf
+		if f.Bracket != nil {
+			uni = f.Upper
+		}
+		fmt.Fprintf(w, "  %-10s %14.6g %12.6g %12.4g %14.4g %10s\n", name, sum, f.TrainLoss, f.L2, uni, r.Elapsed.Round(time.Millisecond))
+	}
+	row(res.Learner.Name, res)
+	row("adam", ares)
+	if !cfg.NoOutputBias {
+		return nil
+	}
+	fmt.Fprintf(w, "  (Adam's student has an output bias; the %s network has none)\n", res.Learner.Name)
+	return nil
+}
+
 func summary(w io.Writer, res *experiment.Result) {
 	f := res.Final()
 	if f == nil {
 		return
+	}
+	if l := res.Learner; l != nil {
+		what := map[string]string{experiment.LearnerExactERM: "the global optimum", experiment.LearnerDiscrete: "the best network with parameters in S",
+			experiment.LearnerEnumerate: "the best network over the ε-net"}[l.Name]
+		unit := map[string]string{experiment.LearnerExactERM: "convex subproblems", experiment.LearnerDiscrete: "assignments or DP states",
+			experiment.LearnerEnumerate: "tuples of net directions"}[l.Name]
+		fmt.Fprintf(w, "%s: %s, summed squared loss Σ(f(x)−y)² = %.6g (mean %.6g) over %d samples, after %d %s in %s\n",
+			l.Name, what, l.Loss, f.TrainLoss, res.Config.Samples, l.Work, unit, time.Duration(l.Seconds*float64(time.Second)).Round(time.Microsecond))
+		if res.Config.DataFile != "" {
+			return // no teacher: there are no errors to report
+		}
 	}
 	sps := float64(res.Steps) / math.Max(res.Elapsed.Seconds(), 1e-9)
 	what := "final errors"

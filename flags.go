@@ -96,7 +96,7 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 			apply:  func(cfg *experiment.Config) error { *ptr(cfg) = v; return nil }}
 	}
 	var batch string
-	var noStd bool
+	var noStd, noBias bool
 	c.table = []configFlag{
 		intF("dim", "dim", func(c *experiment.Config) *int { return &c.Dim }, fmt.Sprintf("input dimension d [1, %d]", experiment.MaxDim)),
 		intF("depth", "depth", func(c *experiment.Config) *int { return &c.Depth }, fmt.Sprintf("affine layers L of teacher and student [2, %d]", experiment.MaxDepth)),
@@ -130,6 +130,13 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 		seedF("init-seed", []string{"init_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.InitSeed} }, true, "seed of the student's initialization"),
 		strF("teacher", "teacher_file", func(c *experiment.Config) *string { return &c.TeacherFile }, "a saved network (teacher.json or student.json of a saved run) as the teacher; its shape must match --dim, --depth, --teacher-width"),
 		strF("init", "init_file", func(c *experiment.Config) *string { return &c.InitFile }, "start the student from a saved network; its shape must match --dim, --depth/--student-depth, --width"),
+		strF("learner", "learner", func(c *experiment.Config) *string { return &c.Learner }, "what fits the student: adam, or for one hidden layer (--student-depth 2) exact-erm (the global optimum), discrete (parameters from --discrete-set), enumerate (an ε-net, --net-eps)"),
+		{name: "no-output-bias", keys: []string{"no_output_bias"}, usage: "the learners' networks have no output bias",
+			define: func(fs *flag.FlagSet, _ *experiment.Config, u string) { fs.BoolVar(&noBias, "no-output-bias", false, u) },
+			apply:  func(cfg *experiment.Config) error { cfg.NoOutputBias = noBias; return nil }},
+		strF("discrete-set", "discrete_set", func(c *experiment.Config) *string { return &c.DiscreteSet }, "the discrete learner's parameter values, comma-separated (default -1,0,1)"),
+		floatF("net-eps", "net_eps", func(c *experiment.Config) *float64 { return &c.NetEps }, "the enumerate learner's ε (default 0.1)"),
+		strF("data", "data_file", func(c *experiment.Config) *string { return &c.DataFile }, "train on the samples of this CSV (x1…xd, y a line, optional header) instead of the teacher's; samples is set from it"),
 		strF("backend", "backend", func(c *experiment.Config) *string { return &c.Backend }, "engine: "+strings.Join(backend.Names(), ", ")),
 		strF("sup", "sup", func(c *experiment.Config) *string { return &c.Sup },
 			"true uniform error sup|student − teacher| (exact in 1-D, a certified bracket otherwise) at the final checkpoint (final), at every one (every), or only the sampled max (sampled)"),
@@ -205,6 +212,17 @@ func (c *configFlags) parse(args []string, stdout io.Writer) (experiment.Config,
 	cfg, err := c.config()
 	if err != nil {
 		return cfg, err
+	}
+	if cfg.DataFile != "" {
+		// The samples are the file's: m is its number of lines.
+		_, y, err := experiment.LoadData(cfg.DataFile, cfg.Dim)
+		if err != nil {
+			return cfg, fmt.Errorf("--data: %w", err)
+		}
+		cfg.Samples = len(y)
+		if err := cfg.Validate(); err != nil {
+			return cfg, err
+		}
 	}
 	if !c.ignoreMem {
 		if err := experiment.CheckMemory(cfg, 0, 1); err != nil {

@@ -229,7 +229,7 @@ func (c Config) Validate() error {
 	case "", LearnerAdam:
 	case LearnerExactERM, LearnerDiscrete, LearnerEnumerate:
 		if n := len(c.StudentSizes()); n != 3 {
-			return bad("learner", "%s fits one hidden layer: set student_depth 2 (--student-depth 2), not %d layers", c.Learner, n-1)
+			return bad("learner", "%s fits one hidden layer: student_depth must be 2 (or unset), not %d", c.Learner, n-1)
 		}
 	default:
 		return bad("learner", "%q is not adam, exact-erm, discrete or enumerate", c.Learner)
@@ -259,10 +259,15 @@ func (c Config) Validate() error {
 func (c Config) TeacherSizes() []int { return sizes(c.Dim, c.TeacherWidth, c.Depth) }
 
 // StudentSizes are the student's layer widths.
+// The learners other than Adam fit one hidden layer: their student depth
+// is 2 unless set.
 func (c Config) StudentSizes() []int {
 	L := c.StudentDepth
 	if L == 0 {
 		L = c.Depth
+		if c.Learner != "" && c.Learner != LearnerAdam {
+			L = 2
+		}
 	}
 	return sizes(c.Dim, c.Width, L)
 }

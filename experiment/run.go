@@ -82,6 +82,8 @@ type Result struct {
 	Steps     int64         `json:"steps"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
 	Error     string        `json:"error,omitempty"` // why the run ended early, if it did
+	// Learner is what a learner other than Adam reports.
+	Learner *LearnerInfo `json:"learner,omitempty"`
 }
 
 // Final is the last checkpoint, or nil.
@@ -332,6 +334,23 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	if err := backend.PredictChunks(teacher.Predict, Y, X, d, TargetBatch); err != nil {
 		return nil, err
 	}
+	if cfg.DataFile != "" {
+		// A user's samples instead of the teacher's; there is then no
+		// target to measure errors against, only the training loss.
+		if X, Y, err = LoadData(cfg.DataFile, d); err != nil {
+			return nil, err
+		}
+		if len(Y) != m {
+			return nil, fmt.Errorf("data_file %s has %d samples, the config %d (set samples to match)", cfg.DataFile, len(Y), m)
+		}
+	}
+	if cfg.Learner != "" && cfg.Learner != LearnerAdam {
+		threads := opt.Threads
+		if threads <= 0 {
+			threads = runtime.GOMAXPROCS(0)
+		}
+		return runLearner(ctx, cfg, opt, emit, start, X, Y, teacher, teacherNet, engine, dt, threads)
+	}
 
 	studentNet, err := StartStudent(cfg)
 	if err != nil {
@@ -405,12 +424,14 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	}
 	checkpoint := func(trainLoss float64) error {
 		t0 := time.Now()
-		mt, err := ev.run(ctx, len(res.History))
-		if err != nil {
-			return err
+		mt := noMetrics()
+		if cfg.DataFile == "" {
+			if mt, err = ev.run(ctx, len(res.History)); err != nil {
+				return err
+			}
 		}
 		c := Checkpoint{Epoch: epoch, LR: lr, TrainLoss: trainLoss, Metrics: mt}
-		if teacherNet != nil && cfg.SupAt(epoch) {
+		if teacherNet != nil && cfg.DataFile == "" && cfg.SupAt(epoch) {
 			b, err := uniform.Sup(ctx, student.Net(), teacherNet, uniform.Options{Time: cfg.SupTime(), Starts: mt.ArgMax, Seed: cfg.DataSeed, Threads: threads})
 			if err != nil {
 				return err

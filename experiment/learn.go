@@ -1,0 +1,205 @@
+package experiment
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment/learners"
+	"github.com/reluscope/reluscope/experiment/uniform"
+)
+
+// LearnerInfo is what a learner other than Adam reports.
+type LearnerInfo struct {
+	Name string `json:"name"`
+	// Loss is the summed squared training loss Σ_j (f(x_j) − y_j)² it
+	// reached (the global optimum for exact-erm and discrete).
+	Loss float64 `json:"loss"`
+	// Work is the subproblems (exact-erm), assignments or DP states
+	// (discrete) or tuples (enumerate) it went through.
+	Work    int64   `json:"work"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Limits of the learners' work, refused up front beyond them.
+const (
+	MaxERMSubproblems = 5_000_000
+	MaxDiscreteWork   = 5e7
+	MaxEnumTuples     = 5e7
+)
+
+// LoadData reads a CSV of training samples: d inputs and the target per
+// line, an optional header line; at most MaxSamples lines.
+func LoadData(path string, d int) (x, y []float64, err error) {
+	b, err := ReadFileLimited(path, 1<<30)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := csv.NewReader(strings.NewReader(string(b)))
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", path, err)
+		}
+		if len(rec) != d+1 {
+			return nil, nil, fmt.Errorf("%s:%d: %d columns, want %d (x1…x%d, y)", path, line, len(rec), d+1, d)
+		}
+		vals := make([]float64, d+1)
+		for i, f := range rec {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				if line == 1 && len(y) == 0 && i == 0 {
+					vals = nil // a header
+					break
+				}
+				return nil, nil, fmt.Errorf("%s:%d: %q is not a number", path, line, f)
+			}
+			vals[i] = v
+		}
+		if vals == nil {
+			continue
+		}
+		x = append(x, vals[:d]...)
+		y = append(y, vals[d])
+		if len(y) > MaxSamples {
+			return nil, nil, fmt.Errorf("%s: more than %d samples", path, MaxSamples)
+		}
+	}
+	if len(y) == 0 {
+		return nil, nil, fmt.Errorf("%s: no samples", path)
+	}
+	return x, y, nil
+}
+
+// Fit runs cfg's learner (not Adam) on the samples (x: m×d, y).
+func Fit(ctx context.Context, cfg Config, x, y []float64) (*backend.Net, LearnerInfo, error) {
+	d, w, bias := cfg.Dim, cfg.Width, !cfg.NoOutputBias
+	info := LearnerInfo{Name: cfg.Learner}
+	switch cfg.Learner {
+	case LearnerExactERM:
+		r, err := learners.ExactERM(ctx, x, y, d, learners.ERMOptions{Width: w, OutputBias: bias, MaxSubproblems: MaxERMSubproblems})
+		if err != nil {
+			return nil, info, err
+		}
+		info.Loss, info.Work, info.Seconds = r.Loss, r.Subproblems, r.Elapsed.Seconds()
+		return r.Net, info, nil
+	case LearnerDiscrete:
+		S, err := learners.ParseSet(cfg.DiscreteSet)
+		if err != nil {
+			return nil, info, err
+		}
+		var r *learners.DiscreteResult
+		if learners.DiscreteCount(len(S), d, w, bias) <= 1e6 {
+			r, err = learners.DiscreteBrute(ctx, x, y, d, w, S, bias, 1e6)
+		} else {
+			r, err = learners.DiscreteDP(ctx, x, y, d, w, S, bias, int(MaxDiscreteWork/10))
+		}
+		if err != nil {
+			return nil, info, err
+		}
+		info.Loss, info.Work, info.Seconds = r.Loss, r.Visited, r.Elapsed.Seconds()
+		return r.Net, info, nil
+	case LearnerEnumerate:
+		eps := cfg.NetEps
+		if eps == 0 {
+			eps = 0.1
+		}
+		r, err := learners.Enumerate(ctx, x, y, d, w, eps, bias, MaxEnumTuples)
+		if err != nil {
+			return nil, info, err
+		}
+		info.Loss, info.Work, info.Seconds = r.Loss, r.Tuples, r.Elapsed.Seconds()
+		return r.Net, info, nil
+	}
+	return nil, info, fmt.Errorf("learner %q is not one of the fitting algorithms", cfg.Learner)
+}
+
+// runLearner is Run for a learner other than Adam: the fit, then two
+// checkpoints, the zero network it starts from (epoch 0) and the fitted one
+// (epoch 1), evaluated as Adam's student is.
+func runLearner(ctx context.Context, cfg Config, opt Options, emit func(Event) error, start time.Time,
+	X, Y []float64, teacher Target, teacherNet *backend.Net, engine backend.Engine, dt backend.DType, threads int) (*Result, error) {
+	res := &Result{Config: cfg, Teacher: teacherNet}
+	var tcopy *backend.Net
+	if teacherNet != nil {
+		tcopy = teacherNet.Clone()
+	}
+	zero := backend.NewNet(cfg.StudentSizes())
+	zero.InputScale = 1
+	if err := emit(Event{Kind: KindStart, Epochs: 1, Teacher: tcopy, Inputs: append([]float64(nil), X...), Student: zero.Clone(), Backend: engine.Name()}); err != nil {
+		return res, err
+	}
+	net, info, err := Fit(ctx, cfg, X, Y)
+	if err != nil {
+		res.Error = err.Error()
+		res.Elapsed = time.Since(start)
+		return res, err
+	}
+	res.Learner = &info
+	res.Steps = info.Work
+	evalNet := func(n *backend.Net, k, epoch int, loss float64) (Checkpoint, error) {
+		t0 := time.Now()
+		c := Checkpoint{Epoch: epoch, TrainLoss: loss}
+		if cfg.DataFile != "" {
+			c.Metrics = noMetrics()
+			return c, nil
+		}
+		model, err := engine.New(n, backend.Options{DType: dt, MaxBatch: EvalChunk(cfg.Width), Threads: threads})
+		if err != nil {
+			return c, err
+		}
+		defer model.Close()
+		ev := &evaluator{cfg: cfg, teacher: teacher, student: model, engine: engine, dtype: dt, threads: threads}
+		if c.Metrics, err = ev.run(ctx, k); err != nil {
+			return c, err
+		}
+		if teacherNet != nil && cfg.Sup != SupSampled && epoch == 1 {
+			b, err := uniform.Sup(ctx, n, teacherNet, uniform.Options{Time: cfg.SupTime(), Starts: c.ArgMax, Seed: cfg.DataSeed, Threads: threads})
+			if err != nil {
+				return c, err
+			}
+			c.Bracket = &b
+		}
+		c.EvalSeconds = time.Since(t0).Seconds()
+		return c, nil
+	}
+	y2 := 0.0
+	for _, v := range Y {
+		y2 += v * v
+	}
+	c0, err := evalNet(zero, 0, 0, y2/float64(len(Y)))
+	if err != nil {
+		return res, err
+	}
+	c1, err := evalNet(net, 1, 1, info.Loss/float64(len(Y)))
+	if err != nil {
+		return res, err
+	}
+	res.History = []Checkpoint{c0, c1}
+	res.EpochLoss = []float64{c1.TrainLoss}
+	res.Student = net
+	res.Elapsed = time.Since(start)
+	if err := emit(Event{Kind: KindProgress, Epoch: 1, Epochs: 1, Step: res.Steps, Elapsed: res.Elapsed, Loss: c1.TrainLoss,
+		Checkpoints: res.History, EpochLoss: res.EpochLoss, FirstEpoch: 1, Student: net.Clone()}); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// noMetrics marks a checkpoint without a teacher to compare to.
+func noMetrics() Metrics {
+	nan := math.NaN()
+	return Metrics{L1: nan, L2: nan, Linf: nan}
+}
