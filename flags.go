@@ -132,8 +132,10 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 		strF("init", "init_file", func(c *experiment.Config) *string { return &c.InitFile }, "start the student from a saved network; its shape must match --dim, --depth/--student-depth, --width"),
 		strF("learner", "learner", func(c *experiment.Config) *string { return &c.Learner }, "what fits the student: adam, or for one hidden layer (--student-depth 2) exact-erm (the global optimum), discrete (parameters from --discrete-set), enumerate (an ε-net, --net-eps)"),
 		{name: "no-output-bias", keys: []string{"no_output_bias"}, usage: "the learners' networks have no output bias",
-			define: func(fs *flag.FlagSet, _ *experiment.Config, u string) { fs.BoolVar(&noBias, "no-output-bias", false, u) },
-			apply:  func(cfg *experiment.Config) error { cfg.NoOutputBias = noBias; return nil }},
+			define: func(fs *flag.FlagSet, _ *experiment.Config, u string) {
+				fs.BoolVar(&noBias, "no-output-bias", false, u)
+			},
+			apply: func(cfg *experiment.Config) error { cfg.NoOutputBias = noBias; return nil }},
 		strF("discrete-set", "discrete_set", func(c *experiment.Config) *string { return &c.DiscreteSet }, "the discrete learner's parameter values, comma-separated (default -1,0,1)"),
 		floatF("net-eps", "net_eps", func(c *experiment.Config) *float64 { return &c.NetEps }, "the enumerate learner's ε (default 0.1)"),
 		strF("data", "data_file", func(c *experiment.Config) *string { return &c.DataFile }, "train on the samples of this CSV (x1…xd, y a line, optional header) instead of the teacher's; samples is set from it"),
