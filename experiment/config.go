@@ -259,6 +259,15 @@ func (c Config) Validate() error {
 func (c Config) TeacherSizes() []int { return sizes(c.Dim, c.TeacherWidth, c.Depth) }
 
 // StudentSizes are the student's layer widths.
+// TotalEpochs is the epochs a run of c takes: its Epochs for Adam, 1 for
+// the learners that fit in one go.
+func (c Config) TotalEpochs() int {
+	if c.Learner != "" && c.Learner != LearnerAdam {
+		return 1
+	}
+	return c.Epochs
+}
+
 // The learners other than Adam fit one hidden layer: their student depth
 // is 2 unless set.
 func (c Config) StudentSizes() []int {

@@ -65,7 +65,7 @@ func (c errorChart) view(r *runState, w, h int) string {
 	key := fmt.Sprintf("%d/%d/%d/%d/%v/%p/%d/%d", r.id, len(r.hist), len(r.epochLoss), len(r.sups), c.showLoss, c.ghost, w, h)
 	if key != c.cache.key {
 		c.cache.key = key
-		c.cache.view = renderErrors(c.st, r.hist, r.epochLoss, r.sups, c.ghost, max(r.cfg.Epochs, r.epoch), c.showLoss, w-2, h-2)
+		c.cache.view = renderErrors(c.st, r.hist, r.epochLoss, r.sups, c.ghost, max(r.cfg.TotalEpochs(), r.epoch), c.showLoss, w-2, h-2)
 	}
 	title := "errors on fresh points vs epoch (log scale)"
 	if r.cfg.EvalPoints > 0 {

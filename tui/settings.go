@@ -142,6 +142,11 @@ func (p settingsPanel) view(c experiment.Config, w, h int) string {
 	if p.editing {
 		extra = append([]string{"", st.Value.Render("typing: enter sets, esc cancels")}, extra[1:]...)
 	}
+	// More settings than rows: a window that keeps the selected one in view.
+	if rows := h - 2; len(lines) > rows && rows > 0 {
+		off := min(max(0, p.selected-rows/2), len(lines)-rows)
+		lines = lines[off : off+rows]
+	}
 	room := h - 2 - len(lines)
 	lines = append(lines, extra[:max(0, min(len(extra), room))]...)
 	return panel(st, "settings", strings.Join(lines, "\n"), w, h)
@@ -357,11 +362,29 @@ var fields = []field{
 	},
 	intField("teacher width", func(c *experiment.Config) *int { return &c.TeacherWidth }, 1, experiment.MaxWidth, widthSteps),
 	autoIntField("student depth", "= depth", func(c *experiment.Config) *int { return &c.StudentDepth }, 2, experiment.MaxDepth, nil,
-		func(c experiment.Config) int { return c.Depth }),
+		func(c experiment.Config) int { return len(c.StudentSizes()) - 1 }),
 	autoIntField("eval points", "auto", func(c *experiment.Config) *int { return &c.EvalPoints }, 1, 1<<24, evalPointSteps,
 		func(c experiment.Config) int { return ExplorerConfig(c).EvalPoints }),
 	autoIntField("eval every", "auto", func(c *experiment.Config) *int { return &c.EvalEvery }, 1, experiment.MaxEpochs, epochsSteps,
 		func(c experiment.Config) int { return ExplorerConfig(c).EvalEvery }),
+	choiceField("learner", func(c experiment.Config) string {
+		if c.Learner == "" {
+			return experiment.LearnerAdam
+		}
+		return c.Learner
+	}, func(c *experiment.Config, s string) error {
+		switch s {
+		case experiment.LearnerAdam, experiment.LearnerExactERM, experiment.LearnerDiscrete, experiment.LearnerEnumerate:
+			c.Learner = s
+			if s == experiment.LearnerAdam {
+				c.Learner = ""
+			}
+			return nil
+		}
+		return fmt.Errorf("learner: %q is not adam, exact-erm, discrete or enumerate", s)
+	}, func() []string {
+		return []string{experiment.LearnerAdam, experiment.LearnerExactERM, experiment.LearnerDiscrete, experiment.LearnerEnumerate}
+	}),
 	choiceField("dtype", func(c experiment.Config) string { return c.DType },
 		func(c *experiment.Config, s string) error {
 			if _, err := backend.ParseDType(s); err != nil {
@@ -403,6 +426,9 @@ func autoIntField(name, auto string, ptr func(*experiment.Config) *int, lo, hi i
 		if *ptr(&c) == 0 {
 			if auto == "auto" {
 				return fmt.Sprintf("auto %d", derived(c))
+			}
+			if c.Learner != "" && c.Learner != experiment.LearnerAdam && name == "student depth" {
+				return "2 (learner)"
 			}
 			return auto
 		}

@@ -80,7 +80,7 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 	default:
 		state = st.Muted.Render("… starting")
 	}
-	E := max(1, r.cfg.Epochs)
+	E := max(1, r.cfg.TotalEpochs())
 	frac := min(1, float64(r.epoch)/float64(E))
 	// The remaining time from the steps done: live inside a long epoch.
 	var total int64
