@@ -107,6 +107,9 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 		if err != nil {
 			return p, nil, fmt.Errorf("run %d: %w", i, err)
 		}
+		if err := cfg.CheckLearnerSize(); err != nil {
+			return p, nil, fmt.Errorf("run %d: %w", i, err)
+		}
 		jobs[i] = experiment.Job{Index: i, Config: cfg}
 	}
 	if !s.ignoreMem && len(jobs) > 0 {

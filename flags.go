@@ -226,6 +226,9 @@ func (c *configFlags) parse(args []string, stdout io.Writer) (experiment.Config,
 			return cfg, err
 		}
 	}
+	if err := cfg.CheckLearnerSize(); err != nil {
+		return cfg, err
+	}
 	if !c.ignoreMem {
 		if err := experiment.CheckMemory(cfg, 0, 1); err != nil {
 			return cfg, err

@@ -34,7 +34,7 @@ func TestLearnersFromTheCommandLine(t *testing.T) {
 		}
 	}
 	code, _, stderr, took := runIn(t, dir, "run", "--learner", "exact-erm", "--width", "3", "--samples", "2000", "--dim", "2")
-	if code == 0 || !strings.Contains(stderr, "subproblems, more than the 5000000 allowed") || took.Seconds() > 10 {
+	if code == 0 || !strings.Contains(stderr, "subproblems, more than the 1000000 allowed") || took.Seconds() > 10 {
 		t.Fatalf("a huge exact ERM: exit %d after %v: %q", code, took, stderr)
 	}
 	preset := filepath.Join(dir, "learners.yaml")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment/learners"
 )
 
 // Config is everything that defines one run.
@@ -172,6 +173,27 @@ func bad(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// CheckLearnerSize refuses a learner's instance that would take too long,
+// with the estimate of its work (the samples must be final: after a data
+// file was read).
+func (c Config) CheckLearnerSize() error {
+	if n := learners.ERMCount(c.Samples, c.Dim, c.Width); c.Learner == LearnerExactERM && n > MaxERMSubproblems {
+		return bad("learner", "exact-erm on %d samples in %d dimensions at width %d is about %.3g subproblems, more than the %d allowed (fewer samples or units)", c.Samples, c.Dim, c.Width, n, MaxERMSubproblems)
+	}
+	if c.Learner == LearnerEnumerate {
+		eps := c.NetEps
+		if eps == 0 {
+			eps = 0.1
+		}
+		if dirs, err := learners.UnitNet(c.Dim, eps); err == nil {
+			if n := learners.EnumCount(len(dirs), c.Width); n*float64(c.Samples) > MaxEnumWork {
+				return bad("learner", "enumerate with ε = %g at width %d is %.3g tuples of %d directions, each a fit over %d samples: more than %g in all (a larger ε, fewer units or samples)", eps, c.Width, n, len(dirs), c.Samples, MaxEnumWork)
+			}
+		}
+	}
+	return nil
+}
+
 // The learners.
 const (
 	LearnerAdam      = "adam"
@@ -230,6 +252,9 @@ func (c Config) Validate() error {
 	case LearnerExactERM, LearnerDiscrete, LearnerEnumerate:
 		if n := len(c.StudentSizes()); n != 3 {
 			return bad("learner", "%s fits one hidden layer: student_depth must be 2 (or unset), not %d", c.Learner, n-1)
+		}
+		if c.Learner != LearnerDiscrete && c.Dim > 2 {
+			return bad("learner", "%s is built for d = 1 and 2, not %d", c.Learner, c.Dim)
 		}
 	default:
 		return bad("learner", "%q is not adam, exact-erm, discrete or enumerate", c.Learner)

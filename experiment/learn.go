@@ -30,9 +30,11 @@ type LearnerInfo struct {
 
 // Limits of the learners' work, refused up front beyond them.
 const (
-	MaxERMSubproblems = 5_000_000
+	MaxERMSubproblems = 1_000_000
 	MaxDiscreteWork   = 5e7
-	MaxEnumTuples     = 5e7
+	// MaxEnumWork bounds the enumerate learner's tuples × samples (each
+	// tuple is a least-squares fit over the samples).
+	MaxEnumWork = 2e8
 )
 
 // LoadData reads a CSV of training samples: d inputs and the target per
@@ -116,7 +118,7 @@ func Fit(ctx context.Context, cfg Config, x, y []float64) (*backend.Net, Learner
 		if eps == 0 {
 			eps = 0.1
 		}
-		r, err := learners.Enumerate(ctx, x, y, d, w, eps, bias, MaxEnumTuples)
+		r, err := learners.Enumerate(ctx, x, y, d, w, eps, bias, MaxEnumWork/float64(max(1, len(y))))
 		if err != nil {
 			return nil, info, err
 		}

@@ -91,6 +91,9 @@ func validated(cfg experiment.Config, f field, change func(*experiment.Config) e
 	if err := ExplorerConfig(next).Validate(); err != nil {
 		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 	}
+	if err := next.CheckLearnerSize(); err != nil {
+		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
+	}
 	if checkMemory != nil {
 		if err := checkMemory(ExplorerConfig(next)); err != nil {
 			return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
