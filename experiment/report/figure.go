@@ -88,10 +88,10 @@ type series struct {
 // panel builds one problem's plot and its legend.
 func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 	p := plot.New()
-	p.Title.Text = "error vs m — " + rep.Problem.String()
+	p.Title.Text = "error vs m, min over algorithms — " + rep.Problem.String()
 	p.Title.Padding = 0.1 * vg.Inch
 	p.X.Label.Text = "training samples m"
-	p.Y.Label.Text = "error (min over algorithms)"
+	p.Y.Label.Text = "error" // a long rotated label makes gonum pad the top of the plot
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{}, powTicks{}
 	leg := plot.NewLegend()

@@ -27,7 +27,7 @@ func TestFigureStructure(t *testing.T) {
 		x, _ := strconv.ParseFloat(m[1], 64)
 		texts[m[2]] = x
 	}
-	for _, want := range []string{"training samples m", "error (min over algorithms)", "1e2", "1e3", "1e0", "error vs m — d=1, teacher depth 5, width 32, c=0.5"} {
+	for _, want := range []string{"training samples m", "error", "1e2", "1e3", "1e0", "error vs m, min over algorithms — d=1, teacher depth 5, width 32, c=0.5"} {
 		if _, ok := texts[want]; !ok {
 			t.Fatalf("the figure lacks the text %q; it has %v", want, texts)
 		}
