@@ -64,7 +64,14 @@ func MemoryEstimate(cfg Config, threads int) uint64 {
 
 // MemAvailable is the memory the system says it can give without swapping
 // (MemAvailable of /proc/meminfo), or 0 where that is unknown.
+// RELUSCOPE_MEM_AVAILABLE (bytes) overrides it, so that tests refuse the
+// same configs on any machine.
 func MemAvailable() uint64 {
+	if v := os.Getenv("RELUSCOPE_MEM_AVAILABLE"); v != "" {
+		if b, err := strconv.ParseUint(v, 10, 64); err == nil {
+			return b
+		}
+	}
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0

@@ -439,6 +439,7 @@ func TestSineTargetPanel(t *testing.T) {
 // TestSettingsRefuseWhatDoesNotFit: a setting whose run would not fit in
 // memory is refused in the status line, and the run goes on unchanged.
 func TestSettingsRefuseWhatDoesNotFit(t *testing.T) {
+	t.Setenv("RELUSCOPE_MEM_AVAILABLE", "17179869184") // 16 GiB, on any machine
 	m := newModel(t, testConfig())
 	m, _ = press(m, "down", "down", "enter", "4", "0", "9", "6", "enter") // width 4096
 	m, _ = press(m, "up", "up", "enter", "3", "2", "enter")               // depth 32
