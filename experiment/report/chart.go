@@ -96,7 +96,7 @@ func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h 
 		tp.Series{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
 		tp.Series{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
 	legend := tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + "  " +
-		tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, "  (rates, through the first point)")
+		tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, "  rates via 1st point")
 	if len(avg) == 2 {
 		legend = tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + " min-max  ╌╌ min-avg  " +
 			tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, " rates")
