@@ -397,45 +397,30 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.complexity, cmd = m.complexity.update(msg)
 		return m, cmd
-	case funcMsg:
+	case computedMsg[funcData]:
 		if msg.id != m.run.id {
-			return m, nil
+			return m, nil // a cancelled run's
 		}
 		var err error
-		m.fn, err = m.fn.update(msg)
-		if err != nil {
-			m.status.event(false, "function view: %v", err)
-		}
-		if m.fn.dirty {
-			return m, m.refreshFunction()
-		}
-		return m, nil
-	case foolMsg:
+		m.fn.computed, err = m.fn.finish(msg)
+		cmd := m.afterCompute("function view", err, m.fn.stale)
+		return m, cmd
+	case computedMsg[foolData]:
 		if msg.id != m.run.id {
-			return m, nil
+			return m, nil // a cancelled run's
 		}
 		var err error
-		m.fool, err = m.fool.update(msg)
-		if err != nil {
-			m.status.event(false, "fooling pair: %v", err)
-		}
-		if m.fool.dirty {
-			return m, m.refreshFunction()
-		}
-		return m, nil
-	case hideMsg:
+		m.fool.computed, err = m.fool.finish(msg)
+		cmd := m.afterCompute("fooling pair", err, m.fool.stale)
+		return m, cmd
+	case computedMsg[hideData]:
 		if msg.id != m.run.id {
-			return m, nil
+			return m, nil // a cancelled run's
 		}
 		var err error
-		m.hide, err = m.hide.update(msg)
-		if err != nil {
-			m.status.event(false, "error view: %v", err)
-		}
-		if m.hide.dirty {
-			return m, m.refreshFunction()
-		}
-		return m, nil
+		m.hide.computed, err = m.hide.finish(msg)
+		cmd := m.afterCompute("error view", err, m.hide.stale)
+		return m, cmd
 	case supMsg:
 		if msg.id != m.run.id {
 			return m, nil
@@ -532,6 +517,17 @@ func (m *Model) startSup(j supJob) tea.Cmd {
 		b, err := uniform.Sup(ctx, j.student, teacher, uniform.Options{Time: supSeconds * time.Second, Starts: starts, Gap: 0.01})
 		return supMsg{id: id, epoch: j.epoch, b: b, err: err}
 	}
+}
+
+// afterCompute reports a view's failed computation and redoes a stale one.
+func (m *Model) afterCompute(what string, err error, stale bool) tea.Cmd {
+	if err != nil {
+		m.status.event(false, "%s: %v", what, err)
+	}
+	if stale {
+		return m.refreshFunction()
+	}
+	return nil
 }
 
 // refreshFunction asks the view on screen that draws the current run's

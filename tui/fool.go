@@ -20,11 +20,9 @@ import (
 // training sample yet tall between them, along a line through its peak.
 // Both fit the samples equally well; no learner can tell them apart.
 type foolView struct {
-	st    *Styles
-	cols  int
-	data  *foolData
-	busy  bool
-	dirty bool
+	st   *Styles
+	cols int
+	computed[foolData]
 	cache *viewCache
 }
 
@@ -38,7 +36,7 @@ func (f foolView) setSize(w, _ int) foolView {
 }
 
 func (f foolView) reset() foolView {
-	f.data, f.busy, f.dirty = nil, false, false
+	f.computed = f.computed.reset()
 	return f
 }
 
@@ -65,33 +63,14 @@ const foolFine = 32
 // refresh recomputes the pair for the run's latest student (the cube and
 // the heights are kept while the run is the same).
 func (f foolView) refresh(r *runState) (foolView, tea.Cmd) {
-	if !r.started || r.student == nil {
-		return f, nil
-	}
-	if f.busy {
-		f.dirty = true
-		return f, nil
-	}
-	f.busy, f.dirty = true, false
 	var prev *foolData
 	if f.data != nil && f.data.id == r.id {
 		prev = f.data
 	}
 	id, cfg, student, inputs, cols := r.id, r.cfg, r.student, r.inputs, f.cols
-	return f, func() tea.Msg {
-		fd, err := computeFool(id, cfg, student, inputs, cols, prev)
-		return foolMsg{id: id, fd: fd, err: err}
-	}
-}
-
-func (f foolView) update(msg foolMsg) (foolView, error) {
-	f.busy = false
-	if msg.err != nil {
-		return f, msg.err
-	}
-	fd := msg.fd
-	f.data = &fd
-	return f, nil
+	var cmd tea.Cmd
+	f.computed, cmd = f.computed.start(r, func() (foolData, error) { return computeFool(id, cfg, student, inputs, cols, prev) })
+	return f, cmd
 }
 
 // foolClass is the teacher class with depth L and width n (L layers of

@@ -16,14 +16,11 @@ import (
 )
 
 // functionView is the panel of the target and the student along a line,
-// computed in the background (one computation in flight; a newer snapshot
-// marks it dirty and it is redone when the first returns).
+// computed in the background.
 type functionView struct {
-	st    *Styles
-	cols  int       // plot columns of the current width
-	data  *funcData // the latest computed
-	busy  bool      // a computation is in flight
-	dirty bool      // a newer snapshot arrived while busy
+	st   *Styles
+	cols int // plot columns of the current width
+	computed[funcData]
 	cache *viewCache
 }
 
@@ -39,37 +36,17 @@ func (f functionView) setSize(w, _ int) functionView {
 
 // reset forgets the previous run's drawing.
 func (f functionView) reset() functionView {
-	f.data, f.busy, f.dirty = nil, false, false
+	f.computed = f.computed.reset()
 	return f
 }
 
 // refresh starts a computation for the run's latest student, or marks the
-// view dirty when one is in flight.
+// view stale when one is in flight.
 func (f functionView) refresh(r *runState) (functionView, tea.Cmd) {
-	if !r.started || r.student == nil {
-		return f, nil
-	}
-	if f.busy {
-		f.dirty = true
-		return f, nil
-	}
-	f.busy, f.dirty = true, false
-	id, cfg, student, inputs, cols := r.id, r.cfg, r.student, r.inputs, f.cols
-	return f, func() tea.Msg {
-		fd, err := computeFunction(cfg, student, inputs, cols)
-		return funcMsg{id: id, fd: fd, err: err}
-	}
-}
-
-// update takes a finished computation of the current run.
-func (f functionView) update(msg funcMsg) (functionView, error) {
-	f.busy = false
-	if msg.err != nil {
-		return f, msg.err
-	}
-	fd := msg.fd
-	f.data = &fd
-	return f, nil
+	cfg, student, inputs, cols := r.cfg, r.student, r.inputs, f.cols
+	var cmd tea.Cmd
+	f.computed, cmd = f.computed.start(r, func() (funcData, error) { return computeFunction(cfg, student, inputs, cols) })
+	return f, cmd
 }
 
 // view draws the panel, w×h, re-rendered only when the data or size changed.

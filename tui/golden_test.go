@@ -54,7 +54,7 @@ func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 		t.Fatal(err)
 	}
 	m.fn.busy = true
-	m, _ = send(m, funcMsg{id: 7, fd: fd})
+	m, _ = send(m, computedMsg[funcData]{id: 7, data: fd})
 	m.run.student = res.Student // the views drawn from here on show the trained student
 	m.status.msg, m.status.ok = "", true
 	return m
@@ -190,7 +190,7 @@ func TestGoldenFool(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.fool.busy = true
-		m, _ = send(m, foolMsg{id: 7, fd: fd})
+		m, _ = send(m, computedMsg[foolData]{id: 7, data: fd})
 		m.status.msg = ""
 		v := m.View()
 		for _, want := range []string{"fooling pair", "student + bump", "sup (L∞)", "L2 (RMS)", "height by depth"} {
@@ -226,7 +226,7 @@ func TestGoldenTeachingViews(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.hide.busy = true
-		m, _ = send(m, hideMsg{id: 7, hd: hd})
+		m, _ = send(m, computedMsg[hideData]{id: 7, data: hd})
 		m.status.msg = ""
 		v := m.View()
 		if !strings.Contains(v, "at the 200 samples |e| ≤") || !strings.Contains(v, "∙ |e| at the samples") {

@@ -17,11 +17,9 @@ import (
 // hideView is the error where it hides: |student − teacher| along the line
 // on a log axis, its peak between the samples beside its value at them.
 type hideView struct {
-	st    *Styles
-	cols  int
-	data  *hideData
-	busy  bool
-	dirty bool
+	st   *Styles
+	cols int
+	computed[hideData]
 	cache *viewCache
 }
 
@@ -35,7 +33,7 @@ func (v hideView) setSize(w, _ int) hideView {
 }
 
 func (v hideView) reset() hideView {
-	v.data, v.busy, v.dirty = nil, false, false
+	v.computed = v.computed.reset()
 	return v
 }
 
@@ -55,29 +53,10 @@ type hideData struct {
 }
 
 func (v hideView) refresh(r *runState) (hideView, tea.Cmd) {
-	if !r.started || r.student == nil {
-		return v, nil
-	}
-	if v.busy {
-		v.dirty = true
-		return v, nil
-	}
-	v.busy, v.dirty = true, false
-	id, cfg, student, inputs, cols := r.id, r.cfg, r.student, r.inputs, v.cols
-	return v, func() tea.Msg {
-		hd, err := computeHide(cfg, student, inputs, cols)
-		return hideMsg{id: id, hd: hd, err: err}
-	}
-}
-
-func (v hideView) update(msg hideMsg) (hideView, error) {
-	v.busy = false
-	if msg.err != nil {
-		return v, msg.err
-	}
-	hd := msg.hd
-	v.data = &hd
-	return v, nil
+	cfg, student, inputs, cols := r.cfg, r.student, r.inputs, v.cols
+	var cmd tea.Cmd
+	v.computed, cmd = v.computed.start(r, func() (hideData, error) { return computeHide(cfg, student, inputs, cols) })
+	return v, cmd
 }
 
 // computeHide evaluates |e| on a fine grid of the line (x for d = 1, the

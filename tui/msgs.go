@@ -18,13 +18,6 @@ type runClosedMsg struct{ id int }
 // (token 0: start now).
 type restartMsg struct{ token int }
 
-// funcMsg carries a computed function view of run id.
-type funcMsg struct {
-	id  int
-	fd  funcData
-	err error
-}
-
 // rungMsg carries one finished run of the sample-complexity view's runs id
 // (closed: they have all finished).
 type rungMsg struct {
@@ -45,18 +38,4 @@ type supMsg struct {
 	epoch int
 	b     uniform.Bracket
 	err   error
-}
-
-// foolMsg carries the fooling pair of run id.
-type foolMsg struct {
-	id  int
-	fd  foolData
-	err error
-}
-
-// hideMsg carries |e| along the line for run id.
-type hideMsg struct {
-	id  int
-	hd  hideData
-	err error
 }
