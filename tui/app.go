@@ -398,28 +398,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.complexity, cmd = m.complexity.update(msg)
 		return m, cmd
 	case computedMsg[funcData]:
-		if msg.id != m.run.id {
-			return m, nil // a cancelled run's
-		}
-		var err error
-		m.fn.computed, err = m.fn.finish(msg)
-		cmd := m.afterCompute("function view", err, m.fn.stale)
+		cmd := receive(&m, &m.fn.computed, msg, "function view")
 		return m, cmd
 	case computedMsg[foolData]:
-		if msg.id != m.run.id {
-			return m, nil // a cancelled run's
-		}
-		var err error
-		m.fool.computed, err = m.fool.finish(msg)
-		cmd := m.afterCompute("fooling pair", err, m.fool.stale)
+		cmd := receive(&m, &m.fool.computed, msg, "fooling pair")
 		return m, cmd
 	case computedMsg[hideData]:
-		if msg.id != m.run.id {
-			return m, nil // a cancelled run's
-		}
-		var err error
-		m.hide.computed, err = m.hide.finish(msg)
-		cmd := m.afterCompute("error view", err, m.hide.stale)
+		cmd := receive(&m, &m.hide.computed, msg, "error view")
 		return m, cmd
 	case supMsg:
 		if msg.id != m.run.id {
@@ -519,12 +504,18 @@ func (m *Model) startSup(j supJob) tea.Cmd {
 	}
 }
 
-// afterCompute reports a view's failed computation and redoes a stale one.
-func (m *Model) afterCompute(what string, err error, stale bool) tea.Cmd {
+// receive takes a view's finished computation of the current run (a
+// cancelled run's is dropped), reports a failure and redoes a stale one.
+func receive[T any](m *Model, c *computed[T], msg computedMsg[T], what string) tea.Cmd {
+	if msg.id != m.run.id {
+		return nil
+	}
+	var err error
+	*c, err = c.finish(msg)
 	if err != nil {
 		m.status.event(false, "%s: %v", what, err)
 	}
-	if stale {
+	if c.stale {
 		return m.refreshFunction()
 	}
 	return nil

@@ -232,18 +232,6 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 	head := st.Student.Render("━━ student") + "  " + st.Linf.Render("── student + bump") + st.Muted.Render("  "+where)
 	// Rows under the plot: samples, marker, norms (3), verdict, growth (2).
 	below := []string{}
-	var b strings.Builder
-	most := 0
-	for _, c := range fd.rug {
-		most = max(most, c)
-	}
-	for _, c := range fd.rug {
-		k := 0
-		if c > 0 {
-			k = min(len(rugShades)-1, 1+int(float64(c)/float64(max(1, most))*float64(len(rugShades)-2)+0.5))
-		}
-		b.WriteRune(rugShades[k])
-	}
 	rugNote := fmt.Sprintf(" %d samples", f.Samples)
 	if d > 1 {
 		rugNote = fmt.Sprintf(" %d samples near the line", fd.nearby)
@@ -311,7 +299,7 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 		out = append(out, tp.Fit(l, w))
 	}
 	pad := strings.Repeat(" ", col0)
-	below[0] = pad + st.Muted.Render(b.String()+rugNote)
+	below[0] = pad + st.Muted.Render(rugLine(fd.rug)+rugNote)
 	switch {
 	case col0+pc+ansi.StringWidth(mark) <= w:
 		below[1] = pad + strings.Repeat(" ", pc) + st.Worst.Render(mark)

@@ -85,6 +85,12 @@ func lineX(ts []float64, d int) []float64 {
 	return x
 }
 
+// targetAt is the target at the n points x (n×d).
+func targetAt(t experiment.Target, x []float64, d, n int) ([]float64, error) {
+	y := make([]float64, n)
+	return y, backend.PredictChunks(t.Predict, y, x, d, experiment.TargetBatch)
+}
+
 func predictAll(net *backend.Net, x []float64, n int) ([]float64, error) {
 	m, err := backend.Native{}.New(net, backend.Options{MaxBatch: min(n, 4096)})
 	if err != nil {
@@ -104,10 +110,7 @@ func computeFunction(cfg experiment.Config, student *backend.Net, inputs []float
 		return funcData{}, err
 	}
 	defer target.Close()
-	teacher := func(x []float64, n int) ([]float64, error) {
-		y := make([]float64, n)
-		return y, backend.PredictChunks(target.Predict, y, x, d, experiment.TargetBatch)
-	}
+	teacher := func(x []float64, n int) ([]float64, error) { return targetAt(target, x, d, n) }
 	fd := funcData{cols: cols, dim: d}
 	ts := make([]float64, cols)
 	for i := range ts {
@@ -155,6 +158,24 @@ func funcCols(w int) int { return max(8, w-tp.Gutter(6)) }
 
 var rugShades = []rune(" ·:░▒▓█")
 
+// rugLine shades each column by its count of samples, the fullest darkest
+// (blank: none).
+func rugLine(counts []int) string {
+	most := 0
+	for _, c := range counts {
+		most = max(most, c)
+	}
+	var b strings.Builder
+	for _, c := range counts {
+		k := 0
+		if c > 0 {
+			k = min(len(rugShades)-1, 1+int(float64(c)/float64(most)*float64(len(rugShades)-2)+0.5))
+		}
+		b.WriteRune(rugShades[k])
+	}
+	return b.String()
+}
+
 // renderFunction draws the function view in a w×h box.
 func renderFunction(st *Styles, fd *funcData, sup *supPoint, w, h int) string {
 	if fd == nil || len(fd.teacher) == 0 {
@@ -184,20 +205,7 @@ func renderFunction(st *Styles, fd *funcData, sup *supPoint, w, h int) string {
 	}
 	pad := strings.Repeat(" ", col0)
 	if fd.rug != nil {
-		most := 0
-		for _, c := range fd.rug {
-			most = max(most, c)
-		}
-		var b strings.Builder
-		for _, c := range fd.rug {
-			k := 0
-			if c > 0 {
-				k = 1 + int(float64(c)/float64(most)*float64(len(rugShades)-2)+0.5)
-				k = min(k, len(rugShades)-1)
-			}
-			b.WriteRune(rugShades[k])
-		}
-		out = append(out, tp.Fit(pad+st.Muted.Render(b.String())+st.Muted.Render(" samples"), w))
+		out = append(out, tp.Fit(pad+st.Muted.Render(rugLine(fd.rug))+st.Muted.Render(" samples"), w))
 	}
 	wc := int(math.Round((fd.worstT + 0.5) * float64(fd.cols-1)))
 	note := fmt.Sprintf("worst |e| %.3g at t=%.3f", fd.worstErr, fd.worstT)

@@ -70,8 +70,8 @@ func computeHide(cfg experiment.Config, student *backend.Net, inputs []float64, 
 	}
 	defer target.Close()
 	absErr := func(x []float64, n int) ([]float64, error) {
-		yt := make([]float64, n)
-		if err := backend.PredictChunks(target.Predict, yt, x, d, experiment.TargetBatch); err != nil {
+		yt, err := targetAt(target, x, d, n)
+		if err != nil {
 			return nil, err
 		}
 		ys, err := predictAll(student, x, n)
