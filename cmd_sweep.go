@@ -90,7 +90,7 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 				for _, ak := range strings.Split(a.Name, "+") {
 					for _, akey := range presets.SetKeys(ak) {
 						if akey == key {
-							return p, nil, fmt.Errorf("--set %s: the sweep's axis %s sets %s too, so its runs would repeat; use --limit %s=N to keep fewer of its values", excerpt(kv), a.Name, key, a.Name)
+							return p, nil, fmt.Errorf("--set %s: the sweep's axis %s sets %s too, so its runs would repeat; use --limit %s=N to keep fewer of its values", experiment.Excerpt(kv, 40), a.Name, key, a.Name)
 						}
 					}
 				}
@@ -332,13 +332,4 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
-}
-
-// excerpt cuts what a user typed to 40 characters for a message.
-func excerpt(s string) string {
-	r := []rune(s)
-	if len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }

@@ -41,3 +41,13 @@ func ReadFileLimited(path string, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Excerpt is s cut to n runes (with "…" when cut), for quoting what a user
+// typed or a file held in a one-line message.
+func Excerpt(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

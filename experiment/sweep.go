@@ -175,7 +175,7 @@ func ReadRecords(path string) ([]Record, error) {
 		if whole || (err == io.EOF && len(line) > 0 && completeRecord(line)) {
 			var r Record
 			if jerr := json.Unmarshal(line, &r); jerr != nil {
-				return out, fmt.Errorf("%s:%d: %v", path, ln, excerptErr(jerr))
+				return out, fmt.Errorf("%s:%d: %v", path, ln, Excerpt(jerr.Error(), 200))
 			}
 			if verr := r.check(); verr != nil {
 				return out, fmt.Errorf("%s:%d: not a record reluscope wrote: %v", path, ln, verr)
@@ -189,15 +189,6 @@ func ReadRecords(path string) ([]Record, error) {
 			return out, err
 		}
 	}
-}
-
-// excerptErr is err's message cut to 200 characters.
-func excerptErr(err error) string {
-	s := []rune(err.Error())
-	if len(s) > 200 {
-		return string(s[:200]) + "…"
-	}
-	return string(s)
 }
 
 // ReadResults reads records from files and from every *.jsonl file below

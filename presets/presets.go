@@ -245,7 +245,7 @@ func yamlMsg(err error) string {
 	for i, w := range words {
 		words[i] = excerpt(w)
 	}
-	return excerpt2(strings.Join(words, " "), 300)
+	return experiment.Excerpt(strings.Join(words, " "), 300)
 }
 
 var (
@@ -254,12 +254,4 @@ var (
 )
 
 // excerpt is s cut to 24 runes.
-func excerpt(s string) string { return excerpt2(s, 24) }
-
-func excerpt2(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
+func excerpt(s string) string { return experiment.Excerpt(s, 24) }
