@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -44,7 +45,7 @@ func LoadData(path string, d int) (x, y []float64, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r := csv.NewReader(strings.NewReader(string(b)))
+	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
 	for line := 1; ; line++ {

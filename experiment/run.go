@@ -329,11 +329,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	defer teacher.Close()
 	teacherNet := teacher.Net() // nil for an analytic target
 	d, m, bs := cfg.Dim, cfg.Samples, cfg.BatchSize()
-	X := TrainingInputs(cfg)
-	Y := make([]float64, m)
-	if err := backend.PredictChunks(teacher.Predict, Y, X, d, TargetBatch); err != nil {
-		return nil, err
-	}
+	var X, Y []float64
 	if cfg.DataFile != "" {
 		// A user's samples instead of the teacher's; there is then no
 		// target to measure errors against, only the training loss.
@@ -343,12 +339,17 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		if len(Y) != m {
 			return nil, fmt.Errorf("data_file %s has %d samples, the config %d (set samples to match)", cfg.DataFile, len(Y), m)
 		}
+	} else {
+		X, Y = TrainingInputs(cfg), make([]float64, m)
+		if err := backend.PredictChunks(teacher.Predict, Y, X, d, TargetBatch); err != nil {
+			return nil, err
+		}
+	}
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
 	}
 	if cfg.Learner != "" && cfg.Learner != LearnerAdam {
-		threads := opt.Threads
-		if threads <= 0 {
-			threads = runtime.GOMAXPROCS(0)
-		}
 		return runLearner(ctx, cfg, opt, emit, start, X, Y, teacher, teacherNet, engine, dt, threads)
 	}
 
@@ -383,10 +384,6 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		return res, err
 	}
 
-	threads := opt.Threads
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
 	ev := &evaluator{cfg: cfg, teacher: teacher, student: student, engine: engine, dtype: dt, threads: threads}
 	var (
 		pending    []Checkpoint
