@@ -330,3 +330,44 @@ func PredictChunks(predict func(dst, x []float64) error, dst, x []float64, d, ch
 	}
 	return nil
 }
+
+// DataHolder is a Model that keeps the training set on its own device: the
+// set goes up once, each epoch's order once, a step names its rows in that
+// order, and the loss stays there until TakeLoss. Engines without a device
+// of their own do not implement it; the training loop then gathers batches
+// and calls Step.
+type DataHolder interface {
+	// SetData hands the model the training set: m rows of x, m targets.
+	SetData(x, y []float64) error
+	// SetOrder sets the order (a permutation of the m rows) StepRows uses.
+	SetOrder(perm []int) error
+	// StepRows takes one Adam step with learning rate lr on the rows
+	// order[lo:hi]. It may return before the device has finished; a
+	// diverged loss shows in TakeLoss.
+	StepRows(lo, hi int, lr float64) error
+	// TakeLoss returns Σ (output − target)² over the rows stepped on since
+	// the last call, and starts the next sum.
+	TakeLoss() (float64, error)
+}
+
+// ErrorStats summarize the error e = model − teacher over N points: Σ|e|,
+// Σe², the largest |e| (NaN if any is) and the row where it is first reached.
+type ErrorStats struct {
+	SumAbs, SumSq, Max float64
+	ArgMax, N          int
+}
+
+// Comparer is a Model that evaluates its error against a teacher network on
+// its own device, so that only the sums and the maximum come back.
+type Comparer interface {
+	// SetTeacher gives the model the teacher network (held in float64).
+	SetTeacher(net *Net) error
+	// Compare returns the statistics of model − teacher at the rows of x.
+	Compare(x []float64) (ErrorStats, error)
+}
+
+// Describer is an Engine that can name the hardware it computes on (for
+// status lines), e.g. "NVIDIA H200, 139.8 GiB".
+type Describer interface {
+	Describe() string
+}

@@ -1,0 +1,248 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// The training set on the device (backend.DataHolder): it goes up once per
+// run, each epoch's order once per epoch, a step gathers its batch there, and
+// the loss is summed there and read once per epoch.
+
+// SetData uploads the training set: m rows of x (scaled as the model scales
+// its inputs) and m targets.
+func (m *model[T]) SetData(x, y []float64) error {
+	d := m.lay.sizes[0]
+	rows := len(y)
+	if rows == 0 || len(x) != rows*d {
+		panic(fmt.Sprintf("backend: SetData with %d inputs and %d targets for d=%d", len(x), len(y), d))
+	}
+	return m.x.run(func() error {
+		if m.closed {
+			return errClosed
+		}
+		if m.data != 0 {
+			m.x.free(m.data)
+			m.data, m.hasData = 0, false
+		}
+		need := dataBytes(rows, d, m.dt)
+		free, err := m.x.memFree()
+		if err != nil {
+			return err
+		}
+		if err := checkFits(fmt.Sprintf("the training set (%d samples)", rows), need, free); err != nil {
+			return err
+		}
+		if m.data, err = m.x.alloc(need); err != nil {
+			return err
+		}
+		m.dataM = rows
+		if err := m.x.upload(m.data, stageInputs(nil, x, m.scale)); err != nil {
+			return err
+		}
+		if err := m.x.upload(m.dataY(), stageValues[T](nil, y)); err != nil {
+			return err
+		}
+		m.hasData = true
+		return nil
+	})
+}
+
+// dataY and dataOrder are where the targets and the epoch order start.
+func (m *model[T]) dataY() ptr { return m.data.at(m.dataM*m.lay.sizes[0], m.lay.elem) }
+func (m *model[T]) dataOrder() ptr {
+	return m.data.at(m.dataM*(m.lay.sizes[0]+1), m.lay.elem)
+}
+
+// stageOrder converts an order of the m rows to int32, checking that every
+// index is a row (a wrong one would read outside the set on the device).
+func stageOrder(dst []int32, perm []int, m int) ([]int32, error) {
+	dst = dst[:0]
+	for i, p := range perm {
+		if p < 0 || p >= m {
+			return nil, fmt.Errorf("cuda: order[%d] = %d is not a row of the %d-row training set", i, p, m)
+		}
+		dst = append(dst, int32(p))
+	}
+	return dst, nil
+}
+
+// SetOrder uploads the order in which StepRows takes the rows.
+func (m *model[T]) SetOrder(perm []int) error {
+	if !m.hasData {
+		return fmt.Errorf("cuda: SetOrder before SetData")
+	}
+	if len(perm) != m.dataM {
+		return fmt.Errorf("cuda: an order of %d rows for a training set of %d", len(perm), m.dataM)
+	}
+	h, err := stageOrder(make([]int32, 0, len(perm)), perm, m.dataM)
+	if err != nil {
+		return err
+	}
+	return m.x.run(func() error { return m.x.upload(m.dataOrder(), h) })
+}
+
+// StepRows takes an Adam step on the rows order[lo:hi] of the training set
+// with learning rate lr; the batch's Σ (out − y)² is added to the sum that
+// TakeLoss returns. It waits for the device every syncDepth steps only.
+func (m *model[T]) StepRows(lo, hi int, lr float64) error {
+	if !m.hasData || lo < 0 || hi > m.dataM || lo >= hi {
+		panic(fmt.Sprintf("backend: StepRows(%d, %d) on a training set of %d rows", lo, hi, m.dataM))
+	}
+	n := hi - lo
+	d := m.lay.sizes[0]
+	return m.x.run(func() error {
+		if m.closed {
+			return errClosed
+		}
+		if err := m.grow(n); err != nil {
+			return err
+		}
+		lay := &m.lay
+		if err := m.x.launch(kGather, m.dt, gridFor(int64(n*d), blockThreads), blockThreads,
+			argP(m.at(lay.act[0])), argP(m.at(lay.yb)), argP(m.data), argP(m.dataY()), argP(m.dataOrder()),
+			argI(lo), argI(n), argI(d)); err != nil {
+			return err
+		}
+		if err := m.gradient(n, 1); err != nil {
+			return err
+		}
+		if err := m.adamStep(lr); err != nil {
+			return err
+		}
+		if m.pending++; m.pending >= syncDepth {
+			m.pending = 0
+			return m.x.sync()
+		}
+		return nil
+	})
+}
+
+// TakeLoss returns Σ (out − y)² over the rows of the StepRows since the
+// last call and starts a new sum.
+func (m *model[T]) TakeLoss() (float64, error) {
+	var s float64
+	err := m.x.run(func() error {
+		m.pending = 0
+		var err error
+		s, err = m.readLoss(1)
+		return err
+	})
+	return s, err
+}
+
+// SetTeacher puts the teacher network on the device (in float64) for
+// Compare.
+func (m *model[T]) SetTeacher(net *backend.Net) error {
+	if net.Sizes[0] != m.lay.sizes[0] {
+		return fmt.Errorf("cuda: a teacher of input size %d for a student of %d", net.Sizes[0], m.lay.sizes[0])
+	}
+	if m.teacher != nil {
+		m.teacher.Close()
+		m.teacher = nil
+	}
+	t, err := newTyped[float64](m.x, net, backend.Options{MaxBatch: m.lay.maxN}, backend.Float64)
+	if err != nil {
+		return err
+	}
+	m.teacher = t
+	return nil
+}
+
+// Compare evaluates the model and the teacher at the rows of x on the device
+// and returns the statistics of model − teacher; only the blocks' records
+// come back.
+func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
+	if m.teacher == nil {
+		return backend.ErrorStats{}, fmt.Errorf("cuda: Compare before SetTeacher")
+	}
+	n := checkBatch(m.lay.sizes, x, nil)
+	d := m.lay.sizes[0]
+	var st backend.ErrorStats
+	err := m.x.run(func() error {
+		if m.closed {
+			return errClosed
+		}
+		t := m.teacher
+		step := min(m.lay.maxN, t.lay.maxN)
+		for lo := 0; lo < n; lo += step {
+			hi := min(n, lo+step)
+			k := hi - lo
+			if err := t.uploadBatch(x[lo*d:hi*d], nil); err != nil {
+				return err
+			}
+			if err := t.forward(k); err != nil {
+				return err
+			}
+			if err := m.uploadBatch(x[lo*d:hi*d], nil); err != nil {
+				return err
+			}
+			if err := m.forward(k); err != nil {
+				return err
+			}
+			blocks := min(evalBlocks, gridFor(int64(k), evalThreads))
+			if err := m.x.launch(kErrStats, m.dt, blocks, evalThreads, argP(m.at(m.lay.act[m.layers()])),
+				argP(t.at(t.lay.act[t.layers()])), argP(m.base+ptr(m.lay.rec)), argI(k)); err != nil {
+				return err
+			}
+			if cap(m.hrec) < 4*evalBlocks {
+				m.hrec = make([]float64, 4*evalBlocks)
+			}
+			if err := m.x.download(m.hrec[:4*blocks], m.base+ptr(m.lay.rec)); err != nil {
+				return err
+			}
+			st = mergeStats(st, combineRecords(m.hrec[:4*blocks], k), lo)
+		}
+		return nil
+	})
+	return st, err
+}
+
+// combineRecords sums err_stats's per-block records (Σ|e|, Σe², max |e|,
+// its index) over n points in block order: the first of equal maxima wins
+// and a NaN error is the largest, as in the CPU evaluator.
+func combineRecords(rec []float64, n int) backend.ErrorStats {
+	st := backend.ErrorStats{ArgMax: -1, N: n}
+	for b := 0; b+4 <= len(rec); b += 4 {
+		st.SumAbs += rec[b]
+		st.SumSq += rec[b+1]
+		at := int(rec[b+3])
+		if at < 0 {
+			continue // a block without points
+		}
+		if st.ArgMax < 0 || beats(rec[b+2], at, st.Max, st.ArgMax) {
+			st.Max, st.ArgMax = rec[b+2], at
+		}
+	}
+	return st
+}
+
+// beats is kernels.cu's order of (error, index) pairs: NaN first, then the
+// larger error, then the smaller index.
+func beats(a float64, ia int, b float64, ib int) bool {
+	na, nb := math.IsNaN(a), math.IsNaN(b)
+	if na != nb {
+		return na
+	}
+	if a != b && !na {
+		return a > b
+	}
+	return ia < ib
+}
+
+// mergeStats adds the statistics of the next rows (their ArgMax counted from
+// offset) to st.
+func mergeStats(st, next backend.ErrorStats, offset int) backend.ErrorStats {
+	if next.N == 0 {
+		return st
+	}
+	st.SumAbs += next.SumAbs
+	st.SumSq += next.SumSq
+	if next.ArgMax >= 0 && (st.N == 0 || beats(next.Max, next.ArgMax+offset, st.Max, st.ArgMax)) {
+		st.Max, st.ArgMax = next.Max, next.ArgMax+offset
+	}
+	st.N += next.N
+	return st
+}

@@ -1,0 +1,62 @@
+package cuda
+
+import (
+	"math"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// ptr is an address in device memory (or in the emulator's).
+type ptr uint64
+
+// at is the address of element i of an array of elements of size bytes.
+func (p ptr) at(i, size int) ptr { return p + ptr(i*size) }
+
+// executor is what a model needs of a device. A model calls its methods only
+// inside run, which the device executor runs on the thread that owns its
+// context; they are not safe for concurrent use otherwise. Operations are
+// issued in order; downloads wait for what came before them.
+type executor interface {
+	// run calls f where the device may be used and returns its error.
+	run(f func() error) error
+	alloc(bytes int64) (ptr, error)
+	free(p ptr)
+	// upload copies host values into device memory at dst; src is a
+	// []float64, []float32 or []int32.
+	upload(dst ptr, src any) error
+	// download copies device memory at src into dst ([]float64 or []float32).
+	download(dst any, src ptr) error
+	// memset0 zeroes bytes bytes at p.
+	memset0(p ptr, bytes int64) error
+	// gemm is cuBLAS's column-major C = α·op(A)·op(B) + β·C (m×n, k inner).
+	gemm(dt backend.DType, g gemmCall, alpha, beta float64) error
+	// gemv is cuBLAS's column-major y = α·op(A)·x + β·y, A m×n, unit strides.
+	gemv(dt backend.DType, transA bool, m, n int, alpha float64, a ptr, lda int, x ptr, beta float64, y ptr) error
+	// launch runs a kernel of kernels.cu on grid blocks of block threads.
+	launch(k kernel, dt backend.DType, grid, block int, args ...uint64) error
+	// sync waits for everything issued.
+	sync() error
+	// describe names the device and its memory (for status lines).
+	describe() string
+	// memFree is the device memory free now.
+	memFree() (int64, error)
+	close() error
+}
+
+// Kernel arguments, each 8 bytes as the kernels take them.
+func argP(p ptr) uint64         { return uint64(p) }
+func argI(i int) uint64         { return uint64(int64(i)) }
+func argF(f float64) uint64     { return math.Float64bits(f) }
+func fromArgF(a uint64) float64 { return math.Float64frombits(a) }
+
+// gemmCall is one matrix product in cuBLAS's column-major terms.
+type gemmCall struct {
+	transA, transB bool
+	m, n, k        int
+	a              ptr
+	lda            int
+	b              ptr
+	ldb            int
+	c              ptr
+	ldc            int
+}

@@ -1,0 +1,131 @@
+package cuda
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+// The PTX shipped in the repository declares every kernel the Go side
+// launches, for both dtypes, with the parameters it passes, each 8 bytes.
+func TestPTXHasTheKernelTable(t *testing.T) {
+	if err := checkPTX(ptx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ptx, ".target sm_52") {
+		t.Fatal("the PTX does not target sm_52, the oldest GPUs the engine means to run on")
+	}
+	// A kernel with a missing parameter, a 4-byte one, a missing kernel.
+	mse := parseEntries(ptx)["mse_f64"]
+	broken := strings.Replace(ptx, "\t.param .f64 mse_f64_param_7\n", "", 1)
+	if err := checkPTX(broken); err == nil || !strings.Contains(err.Error(), "mse_f64 has 7 parameters") {
+		t.Fatalf("a PTX without mse_f64's last parameter (%d params before): %v", len(mse.params), err)
+	}
+	narrow := strings.Replace(ptx, ".param .u64 adam_f32_param_0", ".param .u32 adam_f32_param_0", 1)
+	if err := checkPTX(narrow); err == nil || !strings.Contains(err.Error(), "not 8 bytes") {
+		t.Fatalf("a 4-byte parameter: %v", err)
+	}
+	if err := checkPTX(strings.ReplaceAll(ptx, "gather_f32", "gather_x")); err == nil || !strings.Contains(err.Error(), "gather_f32 missing") {
+		t.Fatalf("a missing kernel: %v", err)
+	}
+}
+
+func TestGridFor(t *testing.T) {
+	for _, c := range []struct {
+		n       int64
+		threads int
+		want    int
+	}{{0, 256, 1}, {1, 256, 1}, {256, 256, 1}, {257, 256, 2}, {20000 * 2048, 256, maxGrid}, {1 << 40, 256, maxGrid}} {
+		if got := gridFor(c.n, c.threads); got != c.want {
+			t.Errorf("gridFor(%d, %d) = %d, want %d", c.n, c.threads, got, c.want)
+		}
+	}
+}
+
+// The arrays of a layout do not overlap, each is 8-byte aligned, and the
+// total is what they add up to.
+func TestPlanLayout(t *testing.T) {
+	for _, dt := range []backend.DType{backend.Float64, backend.Float32} {
+		sizes := []int{3, 5, 7, 1}
+		lay := planLayout(sizes, dt, 11)
+		if lay.params != 3*5+5+5*7+7+7+1 {
+			t.Fatalf("params %d", lay.params)
+		}
+		type span struct {
+			name    string
+			lo, len int64
+		}
+		e := int64(lay.elem)
+		spans := []span{{"p", int64(lay.p) * e, int64(lay.params) * e}, {"g", int64(lay.g) * e, int64(lay.params) * e},
+			{"m", int64(lay.m) * e, int64(lay.params) * e}, {"v", int64(lay.v) * e, int64(lay.params) * e},
+			{"d1", int64(lay.d1) * e, int64(11*lay.maxW) * e}, {"d2", int64(lay.d2) * e, int64(11*lay.maxW) * e},
+			{"ones", int64(lay.ones) * e, 11 * e}, {"yb", int64(lay.yb) * e, 11 * e},
+			{"loss", lay.loss, 16}, {"rec", lay.rec, evalBlocks * 32}, {"yt", lay.yt, 11 * 8}}
+		for l, s := range sizes {
+			spans = append(spans, span{"act", int64(lay.act[l]) * e, int64(11*s) * e})
+		}
+		var total int64
+		for i, a := range spans {
+			if a.lo%8 != 0 {
+				t.Errorf("%s: %s at byte %d, not 8-byte aligned", dt, a.name, a.lo)
+			}
+			if a.lo+a.len > lay.bytes {
+				t.Errorf("%s: %s ends at %d past the layout's %d bytes", dt, a.name, a.lo+a.len, lay.bytes)
+			}
+			total += a.len
+			for _, b := range spans[i+1:] {
+				if a.lo < b.lo+b.len && b.lo < a.lo+a.len {
+					t.Errorf("%s: %s [%d, %d) overlaps %s [%d, %d)", dt, a.name, a.lo, a.lo+a.len, b.name, b.lo, b.lo+b.len)
+				}
+			}
+		}
+		if lay.bytes < total || lay.bytes > total+int64(len(spans))*8 {
+			t.Errorf("%s: layout of %d bytes for arrays of %d", dt, lay.bytes, total)
+		}
+	}
+	// Width 2048, depth 4, batch 20000 in float64: activations 1250 MiB,
+	// backward buffers 625, parameters, gradient and moments 4×48.
+	lay := planLayout([]int{1, 2048, 2048, 2048, 2048, 1}, backend.Float64, 20000)
+	if mib := float64(lay.bytes) / (1 << 20); mib < 2255 || mib > 2265 {
+		t.Fatalf("width 2048 × batch 20000: %.0f MiB planned", mib)
+	}
+}
+
+// The blocks' records combine as the CPU evaluator's accumulator does: the
+// sums add up, the first of equal maxima wins, a NaN error is the largest,
+// blocks without points are skipped.
+func TestCombineRecords(t *testing.T) {
+	nan := math.NaN()
+	st := combineRecords([]float64{
+		1, 2, 0.5, 3,
+		0, 0, -1, -1, // a block without points
+		4, 5, 0.7, 9,
+		6, 7, 0.7, 4, // equal maximum at a smaller index: it wins
+	}, 20)
+	if st.SumAbs != 11 || st.SumSq != 14 || st.Max != 0.7 || st.ArgMax != 4 || st.N != 20 {
+		t.Fatalf("combine = %+v", st)
+	}
+	st = combineRecords([]float64{1, 1, 9, 0, 1, 1, nan, 7, 1, 1, 10, 2}, 12)
+	if !math.IsNaN(st.Max) || st.ArgMax != 7 {
+		t.Fatalf("a NaN block: %+v", st)
+	}
+	// Chunks merged with their offsets.
+	a := backend.ErrorStats{SumAbs: 1, SumSq: 1, Max: 0.5, ArgMax: 3, N: 10}
+	b := backend.ErrorStats{SumAbs: 2, SumSq: 3, Max: 0.9, ArgMax: 1, N: 5}
+	m := mergeStats(mergeStats(backend.ErrorStats{}, a, 0), b, 10)
+	if m.SumAbs != 3 || m.SumSq != 4 || m.Max != 0.9 || m.ArgMax != 11 || m.N != 15 {
+		t.Fatalf("merge = %+v", m)
+	}
+}
+
+func TestCheckFits(t *testing.T) {
+	if err := checkFits("x", 100<<20, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	err := checkFits("a network", 2<<30, 1<<30)
+	if err == nil || err.Error() != "cuda: a network needs 2048.0 MiB of device memory, 1024.0 MiB is free" {
+		t.Fatalf("checkFits: %v", err)
+	}
+}

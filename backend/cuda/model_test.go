@@ -1,0 +1,360 @@
+package cuda
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+func randomNet(sizes []int, seed uint64) *backend.Net {
+	net := backend.NewNet(sizes)
+	net.InputScale = 1.7
+	r := rand.New(rand.NewPCG(seed, 1))
+	net.FillUniform(r, func(l int) float64 { return 1 / math.Sqrt(float64(sizes[l])) })
+	return net
+}
+
+func randomBatch(n, d int, seed uint64) (x, y []float64) {
+	r := rand.New(rand.NewPCG(seed, 2))
+	x, y = make([]float64, n*d), make([]float64, n)
+	for i := range x {
+		x[i] = r.Float64() - 0.5
+	}
+	for i := range y {
+		y[i] = r.NormFloat64()
+	}
+	return x, y
+}
+
+// relErr is max |a−b| / max(max |b|, tiny) over two networks' parameters.
+func relErr(a, b []float64) float64 {
+	var diff, scale float64
+	for i := range a {
+		diff = max(diff, math.Abs(a[i]-b[i]))
+		scale = max(scale, math.Abs(b[i]))
+	}
+	return diff / max(scale, 1e-300)
+}
+
+// The products of a layer as planned for cuBLAS compute what the native
+// engine's row-major products do.
+func TestGemmPlansAreTheRowMajorProducts(t *testing.T) {
+	e := newEmulator()
+	n, in, out := 5, 3, 4
+	r := rand.New(rand.NewPCG(7, 7))
+	fill := func(k int) ([]float64, ptr) {
+		v := make([]float64, k)
+		for i := range v {
+			v[i] = r.NormFloat64()
+		}
+		p, _ := e.alloc(int64(8 * k))
+		e.upload(p, v)
+		return v, p
+	}
+	A, pa := fill(n * in)   // n×in
+	W, pw := fill(out * in) // out×in
+	D, pd := fill(n * out)  // n×out
+	_, pz := fill(n * out)
+	_, pg := fill(out * in)
+	_, pda := fill(n * in)
+	e.gemm(backend.Float64, forwardGemm(n, in, out, pa, pw, pz), 1, 0)
+	e.gemm(backend.Float64, weightGradGemm(n, in, out, pa, pd, pg), 1, 0)
+	e.gemm(backend.Float64, inputGradGemm(n, in, out, pd, pw, pda), 1, 0)
+	Z, G, DA := f64s(e, pz, n*out), f64s(e, pg, out*in), f64s(e, pda, n*in)
+	for i := 0; i < n; i++ {
+		for o := 0; o < out; o++ {
+			var s float64
+			for k := 0; k < in; k++ {
+				s += A[i*in+k] * W[o*in+k]
+			}
+			if math.Abs(Z[i*out+o]-s) > 1e-14 {
+				t.Fatalf("forward Z[%d][%d] = %v, want %v", i, o, Z[i*out+o], s)
+			}
+		}
+		for k := 0; k < in; k++ {
+			var s float64
+			for o := 0; o < out; o++ {
+				s += D[i*out+o] * W[o*in+k]
+			}
+			if math.Abs(DA[i*in+k]-s) > 1e-14 {
+				t.Fatalf("input gradient dA[%d][%d] = %v, want %v", i, k, DA[i*in+k], s)
+			}
+		}
+	}
+	for o := 0; o < out; o++ {
+		for k := 0; k < in; k++ {
+			var s float64
+			for i := 0; i < n; i++ {
+				s += D[i*out+o] * A[i*in+k]
+			}
+			if math.Abs(G[o*in+k]-s) > 1e-14 {
+				t.Fatalf("weight gradient gW[%d][%d] = %v, want %v", o, k, G[o*in+k], s)
+			}
+		}
+	}
+	// The bias gradient: column sums of a row-major n×in matrix as a gemv
+	// with ones.
+	ones := make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	po, _ := e.alloc(8 * int64(n))
+	e.upload(po, ones)
+	pb, _ := e.alloc(8 * int64(in))
+	e.gemv(backend.Float64, false, in, n, 1, pa, in, po, 0, pb)
+	for k, got := range f64s(e, pb, in) {
+		var s float64
+		for i := 0; i < n; i++ {
+			s += A[i*in+k]
+		}
+		if math.Abs(got-s) > 1e-14 {
+			t.Fatalf("column sum %d = %v, want %v", k, got, s)
+		}
+	}
+}
+
+// The emulated device model follows the native engine: the same loss and
+// gradient, the same parameters after 100 Adam steps (batches through Step
+// and through StepRows on a training set held on the device), the same
+// predictions, and error statistics equal to the host's.
+func TestModelSequenceMatchesNative(t *testing.T) {
+	for _, tc := range []struct {
+		sizes []int
+		batch int
+		dt    backend.DType
+		tol   float64
+	}{
+		{[]int{1, 32, 32, 32, 1}, 20, backend.Float64, 1e-10},
+		{[]int{3, 16, 8, 1}, 50, backend.Float64, 1e-10},
+		{[]int{2, 12, 12, 1}, 30, backend.Float32, 1e-3},
+	} {
+		name := strings.Trim(strings.Join(strings.Fields(fmtInts(tc.sizes)), "x"), "[]") + "_" + tc.dt.String()
+		t.Run(name, func(t *testing.T) {
+			net := randomNet(tc.sizes, 3)
+			d := tc.sizes[0]
+			opt := backend.Options{DType: tc.dt, MaxBatch: tc.batch, Threads: 1}
+			nat, err := backend.Native{}.New(net, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nat.Close()
+			emu := newEmulator()
+			dev, err := newModel(emu, net, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dev.Close()
+
+			x, y := randomBatch(tc.batch, d, 4)
+			gN, gD := backend.NewNet(tc.sizes), backend.NewNet(tc.sizes)
+			lN, _ := nat.Gradient(gN, x, y)
+			lD, err := dev.Gradient(gD, x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(lN-lD) > tc.tol*lN {
+				t.Fatalf("loss %v, native %v", lD, lN)
+			}
+			if e := relErr(gD.Flatten(nil), gN.Flatten(nil)); e > tc.tol {
+				t.Fatalf("gradient differs from native by %.3g (relative)", e)
+			}
+
+			// 100 Adam steps through Step.
+			for s := 0; s < 100; s++ {
+				x, y := randomBatch(tc.batch, d, uint64(100+s))
+				a, err1 := nat.Step(x, y, 1e-3)
+				b, err2 := dev.Step(x, y, 1e-3)
+				if err1 != nil || err2 != nil {
+					t.Fatal(err1, err2)
+				}
+				if math.Abs(a-b) > tc.tol*math.Max(a, 1e-12)*10 {
+					t.Fatalf("step %d loss %v, native %v", s, b, a)
+				}
+			}
+			if e := relErr(dev.Net().Flatten(nil), nat.Net().Flatten(nil)); e > tc.tol {
+				t.Fatalf("parameters after 100 steps differ from native by %.3g", e)
+			}
+
+			// Predict, in more rows than the buffers hold.
+			px, _ := randomBatch(3*tc.batch+7, d, 9)
+			pn, pd := make([]float64, len(px)/d), make([]float64, len(px)/d)
+			nat.Predict(pn, px)
+			if err := dev.Predict(pd, px); err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(pd, pn); e > tc.tol {
+				t.Fatalf("predictions differ from native by %.3g", e)
+			}
+
+			// Error statistics on the device against the host's.
+			teacher := randomNet(tc.sizes, 11)
+			cmp := dev.(backend.Comparer)
+			if err := cmp.SetTeacher(teacher); err != nil {
+				t.Fatal(err)
+			}
+			st, err := cmp.Compare(px)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want backend.ErrorStats
+			want.ArgMax = -1
+			for i, v := range pn {
+				e := v - teacher.Eval(px[i*d:(i+1)*d])
+				want.SumAbs += math.Abs(e)
+				want.SumSq += e * e
+				if math.Abs(e) > want.Max || want.ArgMax < 0 {
+					want.Max, want.ArgMax = math.Abs(e), i
+				}
+			}
+			want.N = len(pn)
+			if st.N != want.N || st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > 100*tc.tol {
+				t.Fatalf("Compare = %+v, host %+v", st, want)
+			}
+		})
+	}
+}
+
+func fmtInts(v []int) string {
+	var b strings.Builder
+	for _, x := range v {
+		b.WriteString(" ")
+		b.WriteString(itoa(x))
+	}
+	return b.String()
+}
+
+func itoa(x int) string {
+	if x == 0 {
+		return "0"
+	}
+	var s []byte
+	for ; x > 0; x /= 10 {
+		s = append([]byte{byte('0' + x%10)}, s...)
+	}
+	return string(s)
+}
+
+// Training on a set held on the device (StepRows in an epoch's order) takes
+// the same steps, bit for bit, as gathering the batches on the host and
+// calling Step; the epoch's loss comes back once, as Σ (out − y)².
+func TestStepRowsEqualsStep(t *testing.T) {
+	sizes := []int{2, 16, 16, 1}
+	net := randomNet(sizes, 5)
+	const m, bs = 70, 16
+	X, Y := randomBatch(m, 2, 6)
+	opt := backend.Options{MaxBatch: bs}
+	e1, e2 := newEmulator(), newEmulator()
+	a, _ := newModel(e1, net, opt)
+	b, _ := newModel(e2, net, opt)
+	dh := b.(backend.DataHolder)
+	if err := dh.SetData(X, Y); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	perm := r.Perm(m)
+	for epoch := 0; epoch < 3; epoch++ {
+		r.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		if err := dh.SetOrder(perm); err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for lo := 0; lo < m; lo += bs {
+			hi := min(m, lo+bs)
+			xb, yb := make([]float64, 0, 2*bs), make([]float64, 0, bs)
+			for _, i := range perm[lo:hi] {
+				xb = append(xb, X[2*i:2*i+2]...)
+				yb = append(yb, Y[i])
+			}
+			l, err := a.Step(xb, yb, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += l * float64(hi-lo)
+			if err := dh.StepRows(lo, hi, 1e-3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := dh.TakeLoss()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-sum) > 1e-12*sum {
+			t.Fatalf("epoch %d: TakeLoss %v, Σ of Step losses × rows %v", epoch, got, sum)
+		}
+	}
+	pa, pb := a.Net().Flatten(nil), b.Net().Flatten(nil)
+	for i := range pa {
+		if pa[i] != pb[i] {
+			t.Fatalf("parameter %d: StepRows %v, Step %v", i, pb[i], pa[i])
+		}
+	}
+	// The host waits for the device every syncDepth steps, not at each:
+	// 2·syncDepth+1 steps, 2 waits and nothing downloaded.
+	syncs, downs := e2.count("sync"), e2.count("download")
+	for s := 0; s < 2*syncDepth+1; s++ {
+		if err := dh.StepRows(0, 1+s%5, 1e-3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, d := e2.count("sync")-syncs, e2.count("download")-downs; s != 2 || d != 0 {
+		t.Fatalf("%d StepRows waited %d times and downloaded %d times, want 2 and 0", 2*syncDepth+1, s, d)
+	}
+	if err := dh.SetOrder(append(perm[:m-1:m-1], m)); err == nil || !strings.Contains(err.Error(), "not a row") {
+		t.Fatalf("an order naming row %d of %d: %v", m, m, err)
+	}
+	a.Close()
+	b.Close()
+	if e1.live() != 0 || e2.live() != 0 {
+		t.Fatalf("allocations left after Close: %d, %d", e1.live(), e2.live())
+	}
+}
+
+// A batch larger than the buffers grows them, keeping the parameters and
+// Adam's state: the steps match the native engine's.
+func TestGrowKeepsAdamState(t *testing.T) {
+	sizes := []int{1, 8, 1}
+	net := randomNet(sizes, 8)
+	opt := backend.Options{MaxBatch: 4}
+	nat, _ := backend.Native{}.New(net, opt)
+	dev, _ := newModel(newEmulator(), net, opt)
+	for s, n := range []int{4, 4, 9, 3, 40} {
+		x, y := randomBatch(n, 1, uint64(s))
+		nat.Step(x, y, 1e-2)
+		if _, err := dev.Step(x, y, 1e-2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := relErr(dev.Net().Flatten(nil), nat.Net().Flatten(nil)); e > 1e-12 {
+		t.Fatalf("after growing, parameters differ from native by %.3g", e)
+	}
+}
+
+// A diverged step is refused before Adam changes anything.
+func TestStepDiverged(t *testing.T) {
+	net := randomNet([]int{1, 4, 1}, 1)
+	dev, _ := newModel(newEmulator(), net, backend.Options{})
+	before := dev.Net().Flatten(nil)
+	_, err := dev.Step([]float64{0.1}, []float64{math.Inf(1)}, 1e-3)
+	if err != backend.ErrDiverged {
+		t.Fatalf("Step on an infinite target: %v", err)
+	}
+	if e := relErr(dev.Net().Flatten(nil), before); e != 0 {
+		t.Fatalf("a diverged step changed the parameters by %g", e)
+	}
+}
+
+// A model too big for the device's free memory is refused with the sizes.
+func TestModelTooBigForDevice(t *testing.T) {
+	emu := newEmulator()
+	emu.freeB = 300 << 20
+	_, err := newModel(emu, randomNet([]int{1, 2048, 2048, 2048, 1}, 1), backend.Options{MaxBatch: 20000})
+	if err == nil || !strings.Contains(err.Error(), "MiB of device memory") {
+		t.Fatalf("a 600 MiB model on a 300 MiB device: %v", err)
+	}
+	if emu.live() != 0 {
+		t.Fatalf("%d allocations left after a refusal", emu.live())
+	}
+}
