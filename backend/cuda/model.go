@@ -34,14 +34,14 @@ type model[T float] struct {
 	hone   []T
 	// The training set on the device: m rows of d scaled inputs, then m
 	// targets, then the epoch's order (int32).
-	data      ptr
-	dataM     int
-	hasData   bool
-	pending   int // StepRows issued since the last wait
-	teacher   *model[float64]
-	hrec      []float64
-	hloss     []float64
-	closed    bool
+	data    ptr
+	dataM   int
+	hasData bool
+	pending int // StepRows issued since the last wait
+	teacher *model[float64]
+	hrec    []float64
+	hloss   []float64
+	closed  bool
 }
 
 // newModel makes a model of net on x in opt's dtype.
