@@ -123,9 +123,41 @@ func Get(name string) (Engine, error) {
 	defer regMu.RUnlock()
 	e, ok := registry[name]
 	if !ok {
+		if hint := notBuiltHint(name); hint != "" {
+			return nil, errors.New(hint)
+		}
 		return nil, fmt.Errorf("unknown backend %q (have %s)", name, strings.Join(namesLocked(), ", "))
 	}
 	return e, nil
+}
+
+// NotBuilt says how to get an engine that only a binary built with a tag
+// has, when this binary lacks it ("" when it has it or there is no such
+// engine).
+func NotBuilt(name string) string {
+	regMu.RLock()
+	_, ok := registry[name]
+	regMu.RUnlock()
+	if ok {
+		return ""
+	}
+	return notBuiltHint(name)
+}
+
+func notBuiltHint(name string) string {
+	if name != "cuda" {
+		return ""
+	}
+	return "backend cuda is not in this binary: build it with go build -tags gpu (CUDA 11.8 headers needed, see the README's GPU section)"
+}
+
+// Describe names the engine and, for one that computes on a device, the
+// device: "cuda (NVIDIA H200, 139.8 GiB, sm_90)".
+func Describe(e Engine) string {
+	if d, ok := e.(Describer); ok {
+		return e.Name() + " (" + d.Describe() + ")"
+	}
+	return e.Name()
 }
 
 // Names lists the registered engines in sorted order.

@@ -275,6 +275,9 @@ func (c Config) Validate() error {
 		return bad("dtype", "%q is not float64 or float32", c.DType)
 	}
 	if _, err := backend.Get(c.Backend); err != nil {
+		if hint := backend.NotBuilt(c.Backend); hint != "" {
+			return bad("backend", "%s", hint)
+		}
 		return bad("backend", "%q is not one of %s", c.Backend, strings.Join(backend.Names(), ", "))
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -447,7 +448,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 		tcopy = teacherNet.Clone()
 	}
 	if err := emit(Event{Kind: KindStart, Epochs: cfg.Epochs, LR: lr, Teacher: tcopy, Inputs: append([]float64(nil), X...),
-		Student: studentNet.Clone(), Backend: engine.Name()}); err != nil {
+		Student: studentNet.Clone(), Backend: backend.Describe(engine)}); err != nil {
 		return finish(err)
 	}
 	if err := checkpoint(0); err != nil {
@@ -463,12 +464,27 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	}
 	rs := newRand(cfg.DataSeed, streamShuffle)
 	xb, yb := make([]float64, bs*d), make([]float64, bs)
+	// An engine with a device of its own holds the training set there: the
+	// set goes up once, each epoch's order once, and the loss comes back
+	// once per epoch (so the loss shown during the first epoch is 0 until
+	// it ends, and a diverged loss is seen at the end of its epoch).
+	dh, _ := student.(backend.DataHolder)
+	if dh != nil {
+		if err := dh.SetData(X, Y); err != nil {
+			return finish(err)
+		}
+	}
 	ctl := opt.Control
 	if in, ok := student.(backend.Interruptible); ok && ctl != nil {
 		in.SetInterrupt(ctl.halt.Load) // a pause stops a long step between layers
 	}
 	for epoch < cfg.Epochs || (ctl != nil && ctl.Forever()) {
 		rs.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		if dh != nil {
+			if err := dh.SetOrder(perm); err != nil {
+				return finish(err)
+			}
+		}
 		var sum float64
 		for lo := 0; lo < m; lo += bs {
 			if err := ctx.Err(); err != nil {
@@ -486,6 +502,16 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 			}
 			hi := min(m, lo+bs)
 			n := hi - lo
+			if dh != nil {
+				if err := dh.StepRows(lo, hi, lr); err != nil {
+					return finish(err)
+				}
+				res.Steps++
+				if err := flush(false); err != nil {
+					return finish(err)
+				}
+				continue
+			}
 			for k, idx := range perm[lo:hi] {
 				copy(xb[k*d:(k+1)*d], X[idx*d:(idx+1)*d])
 				yb[k] = Y[idx]
@@ -508,6 +534,14 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 			}
 			if err := flush(false); err != nil {
 				return finish(err)
+			}
+		}
+		if dh != nil {
+			if sum, err = dh.TakeLoss(); err != nil {
+				return finish(err)
+			}
+			if !isFinite(sum) {
+				return finish(fmt.Errorf("diverged in epoch %d: the loss is %v (try a smaller learning rate)", epoch+1, sum/float64(m)))
 			}
 		}
 		epoch++
@@ -556,6 +590,7 @@ type evaluator struct {
 	dtype     backend.DType
 	threads   int
 	x, yt, ys []float64
+	onDevice  bool // the teacher was handed to the student's device
 }
 
 type predictor interface {
@@ -570,6 +605,9 @@ type predictor interface {
 // its own single-threaded copies of the two networks: small products do not
 // split well, whole chunks do.
 func (e *evaluator) run(ctx context.Context, k int) (Metrics, error) {
+	if cmp, ok := e.student.(backend.Comparer); ok && e.teacher.Net() != nil {
+		return e.runDevice(ctx, k, cmp)
+	}
 	chunk := EvalChunk(e.cfg.Width)
 	nch := (e.cfg.EvalPoints + chunk - 1) / chunk
 	accs := make([]accumulator, nch)
@@ -639,15 +677,59 @@ func (e *evaluator) run(ctx context.Context, k int) (Metrics, error) {
 	return merge(accs), nil
 }
 
-// chunk evaluates chunk c of checkpoint k into acc.
-func (e *evaluator) chunk(k, c, size int, teacher, student predictor, xb, yt, ys []float64, acc *accumulator) error {
-	d := e.cfg.Dim
+// points fills xb with chunk c of checkpoint k's evaluation points (chunks
+// of size points) from the chunk's own seeded stream and returns them.
+func (e *evaluator) points(k, c, size int, xb []float64) []float64 {
 	n := min(size, e.cfg.EvalPoints-c*size)
 	r := newRand(e.cfg.DataSeed^0x9e3779b97f4a7c15, streamEval|uint64(k)<<8|uint64(c)<<32)
-	x := xb[:n*d]
+	x := xb[:n*e.cfg.Dim]
 	for i := range x {
 		x[i] = r.Float64() - 0.5
 	}
+	return x
+}
+
+// runDevice evaluates on the student's own device (a backend.Comparer, with
+// the teacher held there too): the same points as run, chunk by chunk; only
+// each chunk's sums and maximum come back. The sums are added in another
+// order than the host's, so the metrics agree with it to rounding, not bit
+// for bit.
+func (e *evaluator) runDevice(ctx context.Context, k int, cmp backend.Comparer) (Metrics, error) {
+	if !e.onDevice {
+		if err := cmp.SetTeacher(e.teacher.Net()); err != nil {
+			return Metrics{}, err
+		}
+		e.onDevice = true
+	}
+	d := e.cfg.Dim
+	chunk := EvalChunk(e.cfg.Width)
+	nch := (e.cfg.EvalPoints + chunk - 1) / chunk
+	accs := make([]accumulator, nch)
+	if e.x == nil {
+		e.x = make([]float64, chunk*d)
+	}
+	for c := range accs {
+		if err := ctx.Err(); err != nil {
+			return Metrics{}, err
+		}
+		x := e.points(k, c, chunk, e.x)
+		st, err := cmp.Compare(x)
+		if err != nil {
+			return Metrics{}, err
+		}
+		accs[c] = accumulator{sumAbs: st.SumAbs, sumSq: st.SumSq, max: st.Max, n: st.N}
+		if st.ArgMax >= 0 {
+			accs[c].arg = append([]float64(nil), x[st.ArgMax*d:(st.ArgMax+1)*d]...)
+		}
+	}
+	return merge(accs), nil
+}
+
+// chunk evaluates chunk c of checkpoint k into acc.
+func (e *evaluator) chunk(k, c, size int, teacher, student predictor, xb, yt, ys []float64, acc *accumulator) error {
+	d := e.cfg.Dim
+	x := e.points(k, c, size, xb)
+	n := len(x) / d
 	if err := teacher.Predict(yt[:n], x); err != nil {
 		return err
 	}
@@ -659,3 +741,5 @@ func (e *evaluator) chunk(k, c, size int, teacher, student predictor, xb, yt, ys
 	}
 	return nil
 }
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

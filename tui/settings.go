@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -412,6 +413,9 @@ var fields = []field{
 	choiceField("backend", func(c experiment.Config) string { return c.Backend },
 		func(c *experiment.Config, s string) error {
 			if _, err := backend.Get(s); err != nil {
+				if hint := backend.NotBuilt(s); hint != "" {
+					return errors.New(hint)
+				}
 				return fmt.Errorf("backend: %q is not one of %s", s, strings.Join(backend.Names(), ", "))
 			}
 			c.Backend = s

@@ -132,88 +132,92 @@ func TestModelSequenceMatchesNative(t *testing.T) {
 		{[]int{2, 12, 12, 1}, 30, backend.Float32, 1e-3},
 	} {
 		name := strings.Trim(strings.Join(strings.Fields(fmtInts(tc.sizes)), "x"), "[]") + "_" + tc.dt.String()
-		t.Run(name, func(t *testing.T) {
-			net := randomNet(tc.sizes, 3)
-			d := tc.sizes[0]
-			opt := backend.Options{DType: tc.dt, MaxBatch: tc.batch, Threads: 1}
-			nat, err := backend.Native{}.New(net, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nat.Close()
-			emu := newEmulator()
-			dev, err := newModel(emu, net, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer dev.Close()
+		t.Run(name, func(t *testing.T) { crossCheck(t, newEmulator(), tc.sizes, tc.batch, tc.dt, tc.tol) })
+	}
+}
 
-			x, y := randomBatch(tc.batch, d, 4)
-			gN, gD := backend.NewNet(tc.sizes), backend.NewNet(tc.sizes)
-			lN, _ := nat.Gradient(gN, x, y)
-			lD, err := dev.Gradient(gD, x, y)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if math.Abs(lN-lD) > tc.tol*lN {
-				t.Fatalf("loss %v, native %v", lD, lN)
-			}
-			if e := relErr(gD.Flatten(nil), gN.Flatten(nil)); e > tc.tol {
-				t.Fatalf("gradient differs from native by %.3g (relative)", e)
-			}
+// crossCheck runs a model of the given shape on x and the native engine side
+// by side: loss and gradient, 100 Adam steps, predictions, error statistics.
+func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DType, tol float64) {
+	net := randomNet(sizes, 3)
+	d := sizes[0]
+	opt := backend.Options{DType: dt, MaxBatch: batch, Threads: 1}
+	nat, err := backend.Native{}.New(net, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nat.Close()
+	emu := newEmulator()
+	dev, err := newModel(emu, net, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
 
-			// 100 Adam steps through Step.
-			for s := 0; s < 100; s++ {
-				x, y := randomBatch(tc.batch, d, uint64(100+s))
-				a, err1 := nat.Step(x, y, 1e-3)
-				b, err2 := dev.Step(x, y, 1e-3)
-				if err1 != nil || err2 != nil {
-					t.Fatal(err1, err2)
-				}
-				if math.Abs(a-b) > tc.tol*math.Max(a, 1e-12)*10 {
-					t.Fatalf("step %d loss %v, native %v", s, b, a)
-				}
-			}
-			if e := relErr(dev.Net().Flatten(nil), nat.Net().Flatten(nil)); e > tc.tol {
-				t.Fatalf("parameters after 100 steps differ from native by %.3g", e)
-			}
+	x, y := randomBatch(batch, d, 4)
+	gN, gD := backend.NewNet(sizes), backend.NewNet(sizes)
+	lN, _ := nat.Gradient(gN, x, y)
+	lD, err := dev.Gradient(gD, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(lN-lD) > tol*lN {
+		t.Fatalf("loss %v, native %v", lD, lN)
+	}
+	if e := relErr(gD.Flatten(nil), gN.Flatten(nil)); e > tol {
+		t.Fatalf("gradient differs from native by %.3g (relative)", e)
+	}
 
-			// Predict, in more rows than the buffers hold.
-			px, _ := randomBatch(3*tc.batch+7, d, 9)
-			pn, pd := make([]float64, len(px)/d), make([]float64, len(px)/d)
-			nat.Predict(pn, px)
-			if err := dev.Predict(pd, px); err != nil {
-				t.Fatal(err)
-			}
-			if e := relErr(pd, pn); e > tc.tol {
-				t.Fatalf("predictions differ from native by %.3g", e)
-			}
+	// 100 Adam steps through Step.
+	for s := 0; s < 100; s++ {
+		x, y := randomBatch(batch, d, uint64(100+s))
+		a, err1 := nat.Step(x, y, 1e-3)
+		b, err2 := dev.Step(x, y, 1e-3)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if math.Abs(a-b) > tol*math.Max(a, 1e-12)*10 {
+			t.Fatalf("step %d loss %v, native %v", s, b, a)
+		}
+	}
+	if e := relErr(dev.Net().Flatten(nil), nat.Net().Flatten(nil)); e > tol {
+		t.Fatalf("parameters after 100 steps differ from native by %.3g", e)
+	}
 
-			// Error statistics on the device against the host's.
-			teacher := randomNet(tc.sizes, 11)
-			cmp := dev.(backend.Comparer)
-			if err := cmp.SetTeacher(teacher); err != nil {
-				t.Fatal(err)
-			}
-			st, err := cmp.Compare(px)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want backend.ErrorStats
-			want.ArgMax = -1
-			for i, v := range pn {
-				e := v - teacher.Eval(px[i*d:(i+1)*d])
-				want.SumAbs += math.Abs(e)
-				want.SumSq += e * e
-				if math.Abs(e) > want.Max || want.ArgMax < 0 {
-					want.Max, want.ArgMax = math.Abs(e), i
-				}
-			}
-			want.N = len(pn)
-			if st.N != want.N || st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > 100*tc.tol {
-				t.Fatalf("Compare = %+v, host %+v", st, want)
-			}
-		})
+	// Predict, in more rows than the buffers hold.
+	px, _ := randomBatch(3*batch+7, d, 9)
+	pn, pd := make([]float64, len(px)/d), make([]float64, len(px)/d)
+	nat.Predict(pn, px)
+	if err := dev.Predict(pd, px); err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr(pd, pn); e > tol {
+		t.Fatalf("predictions differ from native by %.3g", e)
+	}
+
+	// Error statistics on the device against the host's.
+	teacher := randomNet(sizes, 11)
+	cmp := dev.(backend.Comparer)
+	if err := cmp.SetTeacher(teacher); err != nil {
+		t.Fatal(err)
+	}
+	st, err := cmp.Compare(px)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want backend.ErrorStats
+	want.ArgMax = -1
+	for i, v := range pn {
+		e := v - teacher.Eval(px[i*d:(i+1)*d])
+		want.SumAbs += math.Abs(e)
+		want.SumSq += e * e
+		if math.Abs(e) > want.Max || want.ArgMax < 0 {
+			want.Max, want.ArgMax = math.Abs(e), i
+		}
+	}
+	want.N = len(pn)
+	if st.N != want.N || st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > 100*tol {
+		t.Fatalf("Compare = %+v, host %+v", st, want)
 	}
 }
 

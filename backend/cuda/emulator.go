@@ -3,7 +3,6 @@ package cuda
 import (
 	"fmt"
 	"math"
-	"sort"
 	"unsafe"
 
 	"github.com/reluscope/reluscope/backend"
@@ -12,14 +11,29 @@ import (
 // emulator is an executor on the host: device memory is Go memory, cuBLAS
 // calls are a literal column-major reference, and every kernel of
 // kernels.cu is written again in Go with the same arithmetic and the same
-// split into blocks. It lets the tests run the models' whole sequence of
-// operations without a GPU.
+// split into blocks. It runs the models' whole sequence of operations
+// without a GPU (slowly: its products are naive loops), so that tests here
+// and in the packages that drive a device engine check that sequence.
 type emulator struct {
 	allocs map[ptr][]uint64 // 8-byte words, so every array is aligned
 	next   ptr
 	freed  int
 	calls  map[string]int
 	freeB  int64 // the memory memFree reports
+}
+
+// Emulator returns an engine named name whose models run on a fresh host
+// emulator of the device (see emulator): the cuda engine's code with the GPU
+// replaced by plain loops, for tests without a GPU.
+func Emulator(name string) backend.Engine { return emuEngine{name} }
+
+type emuEngine struct{ name string }
+
+func (e emuEngine) Name() string   { return e.name }
+func (emuEngine) Available() error { return nil }
+func (emuEngine) Describe() string { return "host emulator of the cuda engine" }
+func (emuEngine) New(net *backend.Net, opt backend.Options) (backend.Model, error) {
+	return newModel(newEmulator(), net, opt)
 }
 
 func newEmulator() *emulator {
@@ -100,22 +114,12 @@ func (e *emulator) memset0(p ptr, bytes int64) error {
 	return nil
 }
 
-func (e *emulator) sync() error                 { e.calls["sync"]++; return nil }
-func (e *emulator) describe() string            { return "host emulator" }
-func (e *emulator) memFree() (int64, error)     { return e.freeB, nil }
-func (e *emulator) close() error                { return nil }
-func (e *emulator) live() int                   { return len(e.allocs) }
-func (e *emulator) count(name string) int       { return e.calls[name] }
-func (e *emulator) kernelCalls() (out []string) { return sortedKeys(e.calls) }
-
-func sortedKeys(m map[string]int) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (e *emulator) sync() error             { e.calls["sync"]++; return nil }
+func (e *emulator) describe() string        { return "host emulator" }
+func (e *emulator) memFree() (int64, error) { return e.freeB, nil }
+func (e *emulator) close() error            { return nil }
+func (e *emulator) live() int               { return len(e.allocs) }
+func (e *emulator) count(name string) int   { return e.calls[name] }
 
 func (e *emulator) gemm(dt backend.DType, g gemmCall, alpha, beta float64) error {
 	e.calls["gemm"]++

@@ -1,0 +1,200 @@
+//go:build gpu
+
+package cuda
+
+// Device tests and benchmarks: they need an NVIDIA GPU and run only in a
+// binary built with -tags gpu (bench/gpu.sh builds it here and runs it on a
+// GPU machine).
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/reluscope/reluscope/backend"
+)
+
+func gpu(t testing.TB) *device {
+	t.Helper()
+	d, err := theDevice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// The device against the native engine, as the emulator is checked:
+// loss, every gradient, parameters after 100 Adam steps, predictions and
+// the error statistics, to 1e−10 relative in float64.
+func TestDeviceMatchesNative(t *testing.T) {
+	d := gpu(t)
+	t.Logf("device: %s, cuBLAS %s (version %d)", d.describe(), d.blas.lib, d.blas.version)
+	for _, tc := range []struct {
+		sizes []int
+		batch int
+		dt    backend.DType
+		tol   float64
+	}{
+		{[]int{1, 32, 32, 32, 32, 1}, 20, backend.Float64, 1e-10},
+		{[]int{1, 32, 32, 32, 32, 1}, 2000, backend.Float64, 1e-10},
+		{[]int{3, 512, 512, 512, 512, 1}, 200, backend.Float64, 1e-10},
+		{[]int{1, 2048, 2048, 1}, 100, backend.Float64, 1e-10},
+		{[]int{2, 64, 64, 1}, 300, backend.Float32, 1e-3},
+	} {
+		t.Run(fmt.Sprintf("%v_b%d_%s", tc.sizes, tc.batch, tc.dt), func(t *testing.T) {
+			crossCheck(t, d, tc.sizes, tc.batch, tc.dt, tc.tol)
+		})
+	}
+}
+
+// On the device, StepRows on the set held there equals Step on the host's
+// gathered batches, bit for bit.
+func TestDeviceStepRowsEqualsStep(t *testing.T) {
+	d := gpu(t)
+	sizes := []int{2, 64, 64, 1}
+	net := randomNet(sizes, 5)
+	const m, bs = 1000, 64
+	X, Y := randomBatch(m, 2, 6)
+	a, _ := newModel(d, net, backend.Options{MaxBatch: bs})
+	b, _ := newModel(d, net, backend.Options{MaxBatch: bs})
+	defer a.Close()
+	defer b.Close()
+	dh := b.(backend.DataHolder)
+	if err := dh.SetData(X, Y); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	perm := r.Perm(m)
+	for epoch := 0; epoch < 3; epoch++ {
+		dh.SetOrder(perm)
+		var sum float64
+		for lo := 0; lo < m; lo += bs {
+			hi := min(m, lo+bs)
+			var xb, yb []float64
+			for _, i := range perm[lo:hi] {
+				xb = append(xb, X[2*i:2*i+2]...)
+				yb = append(yb, Y[i])
+			}
+			l, _ := a.Step(xb, yb, 1e-3)
+			sum += l * float64(hi-lo)
+			if err := dh.StepRows(lo, hi, 1e-3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _ := dh.TakeLoss()
+		if math.Abs(got-sum) > 1e-10*sum {
+			t.Fatalf("epoch %d: TakeLoss %v, Σ Step losses %v", epoch, got, sum)
+		}
+		r.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+	}
+	pa, pb := a.Net().Flatten(nil), b.Net().Flatten(nil)
+	for i := range pa {
+		if pa[i] != pb[i] {
+			t.Fatalf("parameter %d: StepRows %v, Step %v", i, pb[i], pa[i])
+		}
+	}
+}
+
+// A pause must stop the device quickly: the longest a host waits for a
+// StepRows at width 2048, batch 1000 (syncDepth steps queued at most).
+func TestDeviceStepRowsLatency(t *testing.T) {
+	d := gpu(t)
+	sizes := []int{1, 2048, 2048, 2048, 2048, 1}
+	net := randomNet(sizes, 1)
+	mod, err := newModel(d, net, backend.Options{MaxBatch: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Close()
+	X, Y := randomBatch(100000, 1, 2)
+	dh := mod.(backend.DataHolder)
+	dh.SetData(X, Y)
+	dh.SetOrder(rand.New(rand.NewPCG(1, 1)).Perm(100000))
+	var worst time.Duration
+	for s := 0; s < 100; s++ {
+		t0 := time.Now()
+		dh.StepRows(s*1000, (s+1)*1000, 1e-4)
+		worst = max(worst, time.Since(t0))
+	}
+	t0 := time.Now()
+	dh.TakeLoss()
+	t.Logf("width 2048, batch 1000, m = 1e5: longest StepRows %v, drain at TakeLoss %v", worst, time.Since(t0))
+}
+
+func benchNet(W int) []int { return []int{1, W, W, W, W, 1} }
+
+// BenchmarkDeviceStep: one Adam step of [1, W×4, 1] in float64 on a training
+// set held on the device (the run's path), µs per step.
+func BenchmarkDeviceStep(b *testing.B) {
+	d := gpu(b)
+	for _, W := range []int{32, 512, 2048} {
+		for _, bs := range []int{20, 200, 2000, 20000} {
+			b.Run(fmt.Sprintf("W=%d/batch=%d", W, bs), func(b *testing.B) {
+				m := max(10*bs, 10000)
+				mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: bs})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer mod.Close()
+				X, Y := randomBatch(m, 1, 2)
+				dh := mod.(backend.DataHolder)
+				dh.SetData(X, Y)
+				dh.SetOrder(rand.New(rand.NewPCG(1, 1)).Perm(m))
+				steps := m / bs
+				for i := 0; i < 3; i++ {
+					dh.StepRows(0, bs, 1e-4)
+				}
+				dh.TakeLoss()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					k := i % steps
+					dh.StepRows(k*bs, (k+1)*bs, 1e-4)
+				}
+				dh.TakeLoss() // waits for the device
+				b.StopTimer()
+				P := backend.NumParams(benchNet(W))
+				sec := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(sec*1e6, "us/step")
+				b.ReportMetric(6*float64(P)*float64(bs)/sec/1e12, "TFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkDeviceEval: L1/L2/L∞ of a [1, W×4, 1] student against a width-32
+// teacher over 2^24 points (2^22 at W = 2048, as torch_gpu.py), seconds per
+// 2^24 points.
+func BenchmarkDeviceEval(b *testing.B) {
+	d := gpu(b)
+	for _, W := range []int{32, 512, 2048} {
+		b.Run(fmt.Sprintf("W=%d", W), func(b *testing.B) {
+			npts := 1 << 24
+			if W == 2048 {
+				npts = 1 << 22
+			}
+			chunk := 1 << 17
+			mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: chunk})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer mod.Close()
+			cmp := mod.(backend.Comparer)
+			if err := cmp.SetTeacher(randomNet(benchNet(32), 2)); err != nil {
+				b.Fatal(err)
+			}
+			x, _ := randomBatch(chunk, 1, 3)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for c := 0; c < npts/chunk; c++ {
+					if _, err := cmp.Compare(x); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(1<<24)/float64(npts), "s/2^24pts")
+		})
+	}
+}
