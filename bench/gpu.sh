@@ -72,6 +72,17 @@ for k in sorted(set(ours) | set(torch)):
     ratio = f'{best / o[0]:.2f}×' if o and best < 1e30 else '—'
     print(f'| {k[0]} | {k[1]} | {o[0]:.1f} | {o[1]:.2f} | {t.get("eager_us", float("nan")):.1f} | {t.get("graph_us", float("nan")):.1f} | {ratio} |' if o else
           f'| {k[0]} | {k[1]} | — | — | {t.get("eager_us", float("nan")):.1f} | {t.get("graph_us", float("nan")):.1f} | — |')
+paths = []
+for line in open(os.path.join(out, 'bench.txt')):
+    m = re.match(r'BenchmarkDevicePath/(\w+)/W=(\d+)/batch=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) us/step', line)
+    if m:
+        paths.append((m[1], int(m[2]), int(m[3]), float(m[4])))
+if paths:
+    print()
+    print('| path | W | batch | µs/step |')
+    print('|---|---|---|---|')
+    for p in paths:
+        print(f'| {p[0]} | {p[1]} | {p[2]} | {p[3]:.1f} |')
 print()
 print('| W | reluscope eval s / 2^24 pts | torch s / 2^24 pts | speed-up |')
 print('|---|---|---|---|')

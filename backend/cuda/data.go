@@ -101,6 +101,12 @@ func (m *model[T]) StepRows(lo, hi int, lr float64) error {
 			return err
 		}
 		lay := &m.lay
+		if lay.fused(n) {
+			if err := m.fusedStep(n, 1, true, lo, true, lr); err != nil {
+				return err
+			}
+			return m.paced()
+		}
 		if err := m.x.launch(kGather, m.dt, gridFor(int64(n*d), blockThreads), blockThreads,
 			argP(m.at(lay.act[0])), argP(m.at(lay.yb)), argP(m.data), argP(m.dataY()), argP(m.dataOrder()),
 			argI(lo), argI(n), argI(d)); err != nil {
@@ -112,12 +118,18 @@ func (m *model[T]) StepRows(lo, hi int, lr float64) error {
 		if err := m.adamStep(lr); err != nil {
 			return err
 		}
-		if m.pending++; m.pending >= syncDepth {
-			m.pending = 0
-			return m.x.sync()
-		}
-		return nil
+		return m.paced()
 	})
+}
+
+// paced counts a step issued without waiting and waits for the device every
+// syncDepth of them.
+func (m *model[T]) paced() error {
+	if m.pending++; m.pending >= syncDepth {
+		m.pending = 0
+		return m.x.sync()
+	}
+	return nil
 }
 
 // TakeLoss returns Σ (out − y)² over the rows of the StepRows since the

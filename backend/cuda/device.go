@@ -25,8 +25,8 @@ type device struct {
 	name    string
 	total   int64
 	sm      string
-	argv    [16]uint64
-	argp    [16]unsafe.Pointer
+	argv    [32]uint64
+	argp    [32]unsafe.Pointer
 	ordinal int
 }
 
@@ -123,6 +123,8 @@ func (d *device) upload(dst ptr, src any) error {
 		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(4*len(s))
 	case []int32:
 		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(4*len(s))
+	case []int64:
+		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(8*len(s))
 	default:
 		panic(fmt.Sprintf("cuda: upload of %T", src))
 	}

@@ -43,15 +43,30 @@ func TestDeviceMatchesNative(t *testing.T) {
 		{[]int{1, 2048, 2048, 1}, 100, backend.Float64, 1e-10},
 		{[]int{2, 64, 64, 1}, 300, backend.Float32, 1e-3},
 	} {
-		t.Run(fmt.Sprintf("%v_b%d_%s", tc.sizes, tc.batch, tc.dt), func(t *testing.T) {
-			crossCheck(t, d, tc.sizes, tc.batch, tc.dt, tc.tol)
-		})
+		for _, path := range []string{"fused", "cublas"} {
+			if path == "fused" && (tc.sizes[1] > 64 || tc.batch > 4096) {
+				continue // one block would take seconds
+			}
+			t.Run(fmt.Sprintf("%v_b%d_%s_%s", tc.sizes, tc.batch, tc.dt, path), func(t *testing.T) {
+				defer forcePath(path)()
+				crossCheck(t, d, tc.sizes, tc.batch, tc.dt, tc.tol)
+			})
+		}
 	}
 }
 
 // On the device, StepRows on the set held there equals Step on the host's
 // gathered batches, bit for bit.
 func TestDeviceStepRowsEqualsStep(t *testing.T) {
+	for _, path := range []string{"fused", "cublas"} {
+		t.Run(path, func(t *testing.T) {
+			defer forcePath(path)()
+			deviceStepRowsEqualsStep(t)
+		})
+	}
+}
+
+func deviceStepRowsEqualsStep(t *testing.T) {
 	d := gpu(t)
 	sizes := []int{2, 64, 64, 1}
 	net := randomNet(sizes, 5)
@@ -126,41 +141,59 @@ func TestDeviceStepRowsLatency(t *testing.T) {
 func benchNet(W int) []int { return []int{1, W, W, W, W, 1} }
 
 // BenchmarkDeviceStep: one Adam step of [1, W×4, 1] in float64 on a training
-// set held on the device (the run's path), µs per step.
+// set held on the device (the run's path, with the engine's choice of fused
+// or cuBLAS step), µs per step.
 func BenchmarkDeviceStep(b *testing.B) {
-	d := gpu(b)
 	for _, W := range []int{32, 512, 2048} {
 		for _, bs := range []int{20, 200, 2000, 20000} {
-			b.Run(fmt.Sprintf("W=%d/batch=%d", W, bs), func(b *testing.B) {
-				m := max(10*bs, 10000)
-				mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: bs})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer mod.Close()
-				X, Y := randomBatch(m, 1, 2)
-				dh := mod.(backend.DataHolder)
-				dh.SetData(X, Y)
-				dh.SetOrder(rand.New(rand.NewPCG(1, 1)).Perm(m))
-				steps := m / bs
-				for i := 0; i < 3; i++ {
-					dh.StepRows(0, bs, 1e-4)
-				}
-				dh.TakeLoss()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					k := i % steps
-					dh.StepRows(k*bs, (k+1)*bs, 1e-4)
-				}
-				dh.TakeLoss() // waits for the device
-				b.StopTimer()
-				P := backend.NumParams(benchNet(W))
-				sec := b.Elapsed().Seconds() / float64(b.N)
-				b.ReportMetric(sec*1e6, "us/step")
-				b.ReportMetric(6*float64(P)*float64(bs)/sec/1e12, "TFLOP/s")
-			})
+			b.Run(fmt.Sprintf("W=%d/batch=%d", W, bs), func(b *testing.B) { benchStep(b, W, bs) })
 		}
 	}
+}
+
+// BenchmarkDevicePath: width 32 on either path, to place the fused path's
+// limits (fusedMaxWidth, fusedMaxRows).
+func BenchmarkDevicePath(b *testing.B) {
+	for _, path := range []string{"fused", "cublas"} {
+		for _, W := range []int{32, 64} {
+			for _, bs := range []int{20, 200, 1000, 2000} {
+				b.Run(fmt.Sprintf("%s/W=%d/batch=%d", path, W, bs), func(b *testing.B) {
+					defer forcePath(path)()
+					benchStep(b, W, bs)
+				})
+			}
+		}
+	}
+}
+
+func benchStep(b *testing.B, W, bs int) {
+	d := gpu(b)
+	m := max(10*bs, 10000)
+	mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: bs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mod.Close()
+	X, Y := randomBatch(m, 1, 2)
+	dh := mod.(backend.DataHolder)
+	dh.SetData(X, Y)
+	dh.SetOrder(rand.New(rand.NewPCG(1, 1)).Perm(m))
+	steps := m / bs
+	for i := 0; i < 3; i++ {
+		dh.StepRows(0, bs, 1e-4)
+	}
+	dh.TakeLoss()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % steps
+		dh.StepRows(k*bs, (k+1)*bs, 1e-4)
+	}
+	dh.TakeLoss() // waits for the device
+	b.StopTimer()
+	P := backend.NumParams(benchNet(W))
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(sec*1e6, "us/step")
+	b.ReportMetric(6*float64(P)*float64(bs)/sec/1e12, "TFLOP/s")
 }
 
 // BenchmarkDeviceEval: L1/L2/L∞ of a [1, W×4, 1] student against a width-32

@@ -2,21 +2,20 @@ package cuda
 
 import (
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/backend/cuda/kernels"
 )
 
-// emulator is an executor on the host: device memory is Go memory, cuBLAS
-// calls are a literal column-major reference, and every kernel of
-// kernels.cu is written again in Go with the same arithmetic and the same
-// split into blocks. It runs the models' whole sequence of operations
-// without a GPU (slowly: its products are naive loops), so that tests here
-// and in the packages that drive a device engine check that sequence.
+// emulator is an executor on the host: device memory is C memory on the
+// host, cuBLAS calls are a literal column-major reference, and the kernels
+// are kernels.cu's own code compiled as C (package kernels). It runs the
+// models' whole sequence of operations, kernels included, without a GPU
+// (slowly: its products are naive loops), so that tests here and in the
+// packages that drive a device engine check that code.
 type emulator struct {
-	allocs map[ptr][]uint64 // 8-byte words, so every array is aligned
-	next   ptr
+	allocs map[ptr]int64 // base address → bytes
 	freed  int
 	calls  map[string]int
 	freeB  int64 // the memory memFree reports
@@ -37,15 +36,14 @@ func (emuEngine) New(net *backend.Net, opt backend.Options) (backend.Model, erro
 }
 
 func newEmulator() *emulator {
-	return &emulator{allocs: map[ptr][]uint64{}, next: 1 << 32, calls: map[string]int{}, freeB: 1 << 40}
+	return &emulator{allocs: map[ptr]int64{}, calls: map[string]int{}, freeB: 1 << 40}
 }
 
 func (e *emulator) run(f func() error) error { return f() }
 
 func (e *emulator) alloc(bytes int64) (ptr, error) {
-	p := e.next
-	e.allocs[p] = make([]uint64, (bytes+7)/8)
-	e.next += ptr((bytes+4095)/4096*4096 + 4096)
+	p := ptr(kernels.Alloc(bytes))
+	e.allocs[p] = bytes
 	return p, nil
 }
 
@@ -54,18 +52,16 @@ func (e *emulator) free(p ptr) {
 		panic(fmt.Sprintf("emulator: free of %#x, not an allocation", p))
 	}
 	delete(e.allocs, p)
+	kernels.Free(uintptr(p))
 	e.freed++
 }
 
 // mem returns the bytes [p, p+n) of one allocation, panicking on an access
 // outside every allocation (as a device would fault).
 func (e *emulator) mem(p ptr, n int64) unsafe.Pointer {
-	for base, words := range e.allocs {
-		if p >= base && int64(p-base)+n <= int64(8*len(words)) {
-			if n == 0 {
-				return nil
-			}
-			return unsafe.Add(unsafe.Pointer(&words[0]), int(p-base))
+	for base, size := range e.allocs {
+		if p >= base && int64(p-base)+n <= size {
+			return unsafe.Add(kernels.View(uintptr(base)), int(p-base))
 		}
 	}
 	panic(fmt.Sprintf("emulator: access of %d bytes at %#x outside every allocation", n, p))
@@ -90,6 +86,8 @@ func (e *emulator) upload(dst ptr, src any) error {
 		copy(f32s(e, dst, len(s)), s)
 	case []int32:
 		copy(i32s(e, dst, len(s)), s)
+	case []int64:
+		copy(unsafe.Slice((*int64)(e.mem(dst, int64(8*len(s)))), len(s)), s)
 	default:
 		panic(fmt.Sprintf("emulator: upload of %T", src))
 	}
@@ -191,104 +189,10 @@ func (e *emulator) launch(k kernel, dt backend.DType, grid, block int, args ...u
 	if len(args) != kernelInfo[k].params {
 		panic(fmt.Sprintf("emulator: %s with %d arguments, wants %d", name, len(args), kernelInfo[k].params))
 	}
-	if grid < 1 || block < 1 || block > 1024 {
-		panic(fmt.Sprintf("emulator: %s launched on %d×%d", name, grid, block))
-	}
-	if dt == backend.Float32 {
-		emulateKernel(e, k, grid, block, args, func(p ptr, n int) []float32 { return f32s(e, p, n) })
-	} else {
-		emulateKernel(e, k, grid, block, args, func(p ptr, n int) []float64 { return f64s(e, p, n) })
-	}
-	return nil
+	// The kernels stride over what more threads would take, so fewer
+	// threads per block compute the same; host threads are expensive.
+	return kernels.Launch(name, grid, min(block, emuThreads), args)
 }
 
-// emulateKernel is kernels.cu's kernel k in Go.
-func emulateKernel[T float](e *emulator, k kernel, grid, block int, a []uint64, view func(ptr, int) []T) {
-	P := func(i int) ptr { return ptr(a[i]) }
-	I := func(i int) int { return int(int64(a[i])) }
-	F := func(i int) float64 { return fromArgF(a[i]) }
-	switch k {
-	case kBiasAct:
-		n, out, relu := I(2), I(3), I(4)
-		z, b := view(P(0), n*out), view(P(1), out)
-		for i := range z {
-			v := z[i] + b[i%out]
-			if relu != 0 && !(v > 0) {
-				v = 0
-			}
-			z[i] = v
-		}
-	case kReluMask:
-		n := I(2)
-		da, act := view(P(0), n), view(P(1), n)
-		for i := range da {
-			if !(act[i] > 0) {
-				da[i] = 0
-			}
-		}
-	case kGather:
-		lo, n, d := I(5), I(6), I(7)
-		idx := i32s(e, P(4), lo+n)
-		xb, yb := view(P(0), n*d), view(P(1), n)
-		for r := 0; r < n; r++ {
-			src := int(idx[lo+r])
-			copy(xb[r*d:(r+1)*d], view(P(2).at(src*d, int(unsafe.Sizeof(T(0)))), d))
-			yb[r] = view(P(3).at(src, int(unsafe.Sizeof(T(0)))), 1)[0]
-		}
-	case kMSE:
-		if grid != 1 || block != mseThreads {
-			panic("emulator: mse runs as one block of mseThreads")
-		}
-		n, slot, c := I(6), I(5), T(F(7))
-		out, y, dz := view(P(0), n), view(P(1), n), view(P(2), n)
-		var s float64
-		var g T
-		for i := range n {
-			r := out[i] - y[i]
-			dz[i] = c * r
-			s += float64(r) * float64(r)
-			g += dz[i]
-		}
-		f64s(e, P(4), slot+1)[slot] += s
-		view(P(3), 1)[0] = g
-	case kAdam:
-		n := I(4)
-		b1, b2, eps, lr, c1, c2 := T(F(5)), T(F(6)), T(F(7)), T(F(8)), T(F(9)), T(F(10))
-		p, g, m, v := view(P(0), n), view(P(1), n), view(P(2), n), view(P(3), n)
-		for i := range n {
-			mi := b1*m[i] + (1-b1)*g[i]
-			vi := b2*v[i] + ((1-b2)*g[i])*g[i]
-			m[i], v[i] = mi, vi
-			p[i] = p[i] + (-lr*(mi*c1))/(T(math.Sqrt(float64(vi*c2)))+eps)
-		}
-	case kErrStats:
-		if block != evalThreads {
-			panic("emulator: err_stats runs on blocks of evalThreads")
-		}
-		n := I(3)
-		ys, yt, rec := view(P(0), n), f64s(e, P(1), n), f64s(e, P(2), 4*grid)
-		stride := grid * block
-		for b := range grid {
-			s1, s2, mx, at := 0.0, 0.0, -1.0, -1
-			for t := range block {
-				for i := b*block + t; i < n; i += stride {
-					d := float64(ys[i]) - yt[i]
-					s1 += math.Abs(d)
-					s2 += d * d
-					if at < 0 || beats(math.Abs(d), i, mx, at) {
-						mx, at = math.Abs(d), i
-					}
-				}
-			}
-			rec[4*b], rec[4*b+1], rec[4*b+2], rec[4*b+3] = s1, s2, mx, float64(at)
-		}
-	case kScaleIn:
-		n, scale := I(2), T(F(3))
-		y, x := view(P(0), n), f64s(e, P(1), n)
-		for i := range y {
-			y[i] = T(x[i]) * scale
-		}
-	default:
-		panic(fmt.Sprintf("emulator: kernel %d", k))
-	}
-}
+// emuThreads is the most threads an emulated block runs on.
+const emuThreads = 16

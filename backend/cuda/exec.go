@@ -22,7 +22,7 @@ type executor interface {
 	alloc(bytes int64) (ptr, error)
 	free(p ptr)
 	// upload copies host values into device memory at dst; src is a
-	// []float64, []float32 or []int32.
+	// []float64, []float32, []int32 or []int64.
 	upload(dst ptr, src any) error
 	// download copies device memory at src into dst ([]float64 or []float32).
 	download(dst any, src ptr) error
@@ -44,10 +44,9 @@ type executor interface {
 }
 
 // Kernel arguments, each 8 bytes as the kernels take them.
-func argP(p ptr) uint64         { return uint64(p) }
-func argI(i int) uint64         { return uint64(int64(i)) }
-func argF(f float64) uint64     { return math.Float64bits(f) }
-func fromArgF(a uint64) float64 { return math.Float64frombits(a) }
+func argP(p ptr) uint64     { return uint64(p) }
+func argI(i int) uint64     { return uint64(int64(i)) }
+func argF(f float64) uint64 { return math.Float64bits(f) }
 
 // gemmCall is one matrix product in cuBLAS's column-major terms.
 type gemmCall struct {

@@ -1,21 +1,16 @@
 package cuda
 
 import (
-	_ "embed"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/backend/cuda/kernels"
 )
 
-// ptx is the kernels' PTX text, JIT-compiled by the driver when a device
-// executor loads it. Regenerate it with kernels/gen.sh (go generate).
-//
-//go:embed kernels/kernels.ptx
-var ptx string
-
-//go:generate bash kernels/gen.sh
+// ptx is the kernels' PTX text (kernels/kernels.ptx).
+var ptx = kernels.PTX
 
 // kernel names one of the kernels of kernels.cu, without its type suffix.
 type kernel int
@@ -28,6 +23,7 @@ const (
 	kAdam
 	kErrStats
 	kScaleIn
+	kStepSmall
 	numKernels
 )
 
@@ -37,13 +33,14 @@ var kernelInfo = [numKernels]struct {
 	name   string
 	params int
 }{
-	kBiasAct:  {"bias_act", 5},
-	kReluMask: {"relu_mask", 3},
-	kGather:   {"gather", 8},
-	kMSE:      {"mse", 8},
-	kAdam:     {"adam", 11},
-	kErrStats: {"err_stats", 4},
-	kScaleIn:  {"scale_in", 4},
+	kBiasAct:   {"bias_act", 5},
+	kReluMask:  {"relu_mask", 3},
+	kGather:    {"gather", 8},
+	kMSE:       {"mse", 8},
+	kAdam:      {"adam", 11},
+	kErrStats:  {"err_stats", 4},
+	kScaleIn:   {"scale_in", 4},
+	kStepSmall: {"step_small", 26},
 }
 
 // suffix is the type suffix of a kernel's name.

@@ -118,7 +118,19 @@ func (m *model[T]) allocate(n int) error {
 	for i := range m.hone {
 		m.hone[i] = 1
 	}
-	return m.x.upload(m.at(lay.ones), m.hone)
+	if err := m.x.upload(m.at(lay.ones), m.hone); err != nil {
+		return err
+	}
+	return m.x.upload(m.base+ptr(lay.sz), sizesInt64(lay.sizes))
+}
+
+// sizesInt64 is the layer sizes as step_small reads them.
+func sizesInt64(sizes []int) []int64 {
+	out := make([]int64, len(sizes))
+	for i, s := range sizes {
+		out[i] = int64(s)
+	}
+	return out
 }
 
 // at is the device address of element off of the model's arrays.
@@ -216,6 +228,9 @@ func (m *model[T]) forward(n int) error {
 // gradient computes the gradient of the MSE of the n rows in act[0] (targets
 // in yb) into g, adding Σ (out − y)² to loss slot slot.
 func (m *model[T]) gradient(n, slot int) error {
+	if m.lay.fused(n) {
+		return m.fusedStep(n, slot, false, 0, false, 0)
+	}
 	if err := m.forward(n); err != nil {
 		return err
 	}
@@ -251,12 +266,40 @@ func (m *model[T]) gradient(n, slot int) error {
 	return nil
 }
 
+// adamConsts counts a step and returns its bias corrections c1 = 1/(1−β1ᵗ),
+// c2 = 1/(1−β2ᵗ).
+func (m *model[T]) adamConsts() (c1, c2 float64) {
+	m.t++
+	return 1 / (1 - math.Pow(m.adam.Beta1, float64(m.t))), 1 / (1 - math.Pow(m.adam.Beta2, float64(m.t)))
+}
+
+// fusedStep is a whole step in one launch of step_small: the batch of n rows
+// in act[0] and yb, or, with gather, rows order[lo:lo+n] of the training set;
+// the loss into slot; Adam with rate lr when adam.
+func (m *model[T]) fusedStep(n, slot int, gather bool, lo int, adam bool, lr float64) error {
+	lay := &m.lay
+	var xs, ys, idx ptr
+	if gather {
+		xs, ys, idx = m.data, m.dataY(), m.dataOrder()
+	}
+	var c1, c2 float64
+	doAdam := 0
+	if adam {
+		c1, c2 = m.adamConsts()
+		doAdam = 1
+	}
+	a := m.adam
+	return m.x.launch(kStepSmall, m.dt, 1, fusedThreads,
+		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.g)), argP(m.at(lay.m)),
+		argP(m.at(lay.v)), argP(m.at(lay.act[0])), argI(lay.maxN), argP(m.at(lay.d1)), argP(m.at(lay.d2)),
+		argP(xs), argP(ys), argP(idx), argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.loss)), argI(slot),
+		argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(doAdam))
+}
+
 // adamStep applies PyTorch's Adam with learning rate lr.
 func (m *model[T]) adamStep(lr float64) error {
-	m.t++
+	c1, c2 := m.adamConsts()
 	a := m.adam
-	c1 := 1 / (1 - math.Pow(a.Beta1, float64(m.t)))
-	c2 := 1 / (1 - math.Pow(a.Beta2, float64(m.t)))
 	lay := &m.lay
 	return m.x.launch(kAdam, m.dt, gridFor(int64(lay.params), blockThreads), blockThreads,
 		argP(m.at(lay.p)), argP(m.at(lay.g)), argP(m.at(lay.m)), argP(m.at(lay.v)), argI(lay.params),

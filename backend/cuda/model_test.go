@@ -132,7 +132,12 @@ func TestModelSequenceMatchesNative(t *testing.T) {
 		{[]int{2, 12, 12, 1}, 30, backend.Float32, 1e-3},
 	} {
 		name := strings.Trim(strings.Join(strings.Fields(fmtInts(tc.sizes)), "x"), "[]") + "_" + tc.dt.String()
-		t.Run(name, func(t *testing.T) { crossCheck(t, newEmulator(), tc.sizes, tc.batch, tc.dt, tc.tol) })
+		for _, path := range []string{"fused", "cublas"} {
+			t.Run(name+"_"+path, func(t *testing.T) {
+				defer forcePath(path)()
+				crossCheck(t, newEmulator(), tc.sizes, tc.batch, tc.dt, tc.tol)
+			})
+		}
 	}
 }
 
@@ -221,6 +226,18 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 	}
 }
 
+// forcePath makes every step take the fused path (step_small) or the cuBLAS
+// path (one kernel per operation), and returns what restores the default.
+func forcePath(path string) func() {
+	w, r := fusedMaxWidth, fusedMaxRows
+	if path == "fused" {
+		fusedMaxWidth, fusedMaxRows = 1<<30, 1<<30
+	} else {
+		fusedMaxWidth, fusedMaxRows = 0, 0
+	}
+	return func() { fusedMaxWidth, fusedMaxRows = w, r }
+}
+
 func fmtInts(v []int) string {
 	var b strings.Builder
 	for _, x := range v {
@@ -245,6 +262,15 @@ func itoa(x int) string {
 // the same steps, bit for bit, as gathering the batches on the host and
 // calling Step; the epoch's loss comes back once, as Σ (out − y)².
 func TestStepRowsEqualsStep(t *testing.T) {
+	for _, path := range []string{"fused", "cublas"} {
+		t.Run(path, func(t *testing.T) {
+			defer forcePath(path)()
+			stepRowsEqualsStep(t)
+		})
+	}
+}
+
+func stepRowsEqualsStep(t *testing.T) {
 	sizes := []int{2, 16, 16, 1}
 	net := randomNet(sizes, 5)
 	const m, bs = 70, 16

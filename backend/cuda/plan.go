@@ -49,6 +49,7 @@ type layout struct {
 	loss  int64 // 2 doubles: the last Step's Σr², the steps' Σr² since TakeLoss
 	rec   int64 // evalBlocks×4 doubles: err_stats records
 	yt    int64 // maxN doubles: the teacher's outputs
+	sz    int64 // len(sizes) int64s: the sizes, for step_small
 	bytes int64
 }
 
@@ -86,9 +87,28 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	b += evalBlocks * 4 * 8
 	l.yt = b
 	b += int64(maxN) * 8
+	l.sz = b
+	b += int64(len(sizes)) * 8
 	l.bytes = b
 	return l
 }
+
+// The fused step (kernel step_small: a whole step in one block) serves
+// networks no wider than fusedMaxWidth on batches of at most fusedMaxRows
+// rows: there one block's arithmetic is cheaper than the ~4 launches per
+// layer of the cuBLAS path. Variables, so that tests can force either path.
+// Not yet measured on a GPU: bench/gpu.sh times both paths.
+var (
+	fusedMaxWidth = 64
+	fusedMaxRows  = 1024
+)
+
+// fusedThreads is the block size of step_small.
+const fusedThreads = 256
+
+// fused reports whether a step of n rows of a network with this layout
+// takes the fused path.
+func (l *layout) fused(n int) bool { return l.maxW <= fusedMaxWidth && n <= fusedMaxRows }
 
 // dataBytes is the device memory a training set of m rows of d inputs
 // takes: inputs and targets in T, the epoch order in int32.

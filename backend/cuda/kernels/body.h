@@ -1,0 +1,250 @@
+// The kernels for one type T (a macro: double or float), each named S(op):
+// included twice by common.h. See kernels.cu for the conventions.
+
+// z[i][o] = relu?(z[i][o] + b[o]) for an n×out matrix z.
+KERNEL S(bias_act)(T* z, const T* b, i64 n, i64 out, i64 relu) {
+  FOR_EACH(k, n * out) {
+    T v = z[k] + b[k % out];
+    z[k] = (relu && !(v > 0)) ? (T)0 : v;
+  }
+}
+
+// da[k] = a[k] > 0 ? da[k] : 0: the ReLU's mask on the gradient of the layer
+// below.
+KERNEL S(relu_mask)(T* da, const T* a, i64 len) {
+  FOR_EACH(k, len) {
+    if (!(a[k] > 0)) da[k] = (T)0;
+  }
+}
+
+// xb[k][j] = x[idx[lo+k]][j], yb[k] = y[idx[lo+k]] for k < n: a batch of the
+// training set (held on the device, already scaled) in the epoch's order.
+KERNEL S(gather)(T* xb, T* yb, const T* x, const T* y, const int* idx, i64 lo, i64 n, i64 d) {
+  FOR_EACH(k, n * d) {
+    i64 r = k / d, j = k - r * d;
+    i64 src = idx[lo + r];
+    xb[k] = x[src * d + j];
+    if (j == 0) yb[r] = y[src];
+  }
+}
+
+// The mean squared error of the n outputs against y, in one block: dz[i] =
+// c·(out[i] − y[i]) with c = 2/n (the gradient at the output), gb = Σ dz
+// (the output bias's gradient), and loss[slot] += Σ (out − y)² in double.
+KERNEL S(mse)(const T* out, const T* y, T* dz, T* gb, double* loss, i64 slot, i64 n, double c) {
+  __shared__ double sq[MAX_THREADS];
+  __shared__ T sd[MAX_THREADS];
+  double s = 0;
+  T g = 0;
+  FOR_BLOCK(i, n) {
+    T r = out[i] - y[i];
+    T d = (T)c * r;
+    dz[i] = d;
+    s += (double)r * (double)r;
+    g += d;
+  }
+  int t = threadIdx.x;
+  sq[t] = s;
+  sd[t] = g;
+  __syncthreads();
+  for (int h = blockDim.x / 2; h > 0; h /= 2) {
+    if (t < h) {
+      sq[t] += sq[t + h];
+      sd[t] += sd[t + h];
+    }
+    __syncthreads();
+  }
+  if (t == 0) {
+    loss[slot] += sq[0];
+    gb[0] = sd[0];
+  }
+}
+
+// PyTorch's Adam (ε added to √v̂) over n parameters, with step constants
+// from the host: c1 = 1/(1−β1ᵗ), c2 = 1/(1−β2ᵗ).
+DEVICE void S(adam_range)(T* p, const T* g, T* m, T* v, i64 lo, i64 n, i64 stride, double b1, double b2,
+                          double eps, double lr, double c1, double c2) {
+  T tb1 = (T)b1, tob1 = (T)1 - (T)b1, tb2 = (T)b2, tob2 = (T)1 - (T)b2;
+  for (i64 i = lo; i < n; i += stride) {
+    T gi = g[i];
+    T mi = tb1 * m[i] + tob1 * gi;
+    T vi = tb2 * v[i] + (tob2 * gi) * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] + ((T)(-lr) * (mi * (T)c1)) / (SQRT(vi * (T)c2) + (T)eps);
+  }
+}
+
+KERNEL S(adam)(T* p, const T* g, T* m, T* v, i64 n, double b1, double b2, double eps, double lr, double c1,
+               double c2) {
+  S(adam_range)(p, g, m, v, (i64)blockIdx.x * blockDim.x + threadIdx.x, n, (i64)blockDim.x * gridDim.x, b1, b2,
+                eps, lr, c1, c2);
+}
+
+// Error statistics of e = ys − yt over n points (the teacher's yt in double),
+// one record of four doubles per block: Σ|e|, Σe², max |e| and the index of
+// the first point at which it is reached (a NaN error counts as the largest;
+// −1 for a block without points). The host sums the records in block order.
+KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
+  __shared__ double s1[MAX_THREADS], s2[MAX_THREADS], mx[MAX_THREADS];
+  __shared__ i64 at[MAX_THREADS];
+  double a1 = 0, a2 = 0, m = -1;
+  i64 im = -1;
+  FOR_EACH(i, n) {
+    double e = (double)ys[i] - yt[i];
+    double ae = fabs(e);
+    a1 += ae;
+    a2 += e * e;
+    if (im < 0 || beats(ae, i, m, im)) {
+      m = ae;
+      im = i;
+    }
+  }
+  int t = threadIdx.x;
+  s1[t] = a1;
+  s2[t] = a2;
+  mx[t] = m;
+  at[t] = im;
+  __syncthreads();
+  for (int h = blockDim.x / 2; h > 0; h /= 2) {
+    if (t < h) {
+      s1[t] += s1[t + h];
+      s2[t] += s2[t + h];
+      if (at[t + h] >= 0 && (at[t] < 0 || beats(mx[t + h], at[t + h], mx[t], at[t]))) {
+        mx[t] = mx[t + h];
+        at[t] = at[t + h];
+      }
+    }
+    __syncthreads();
+  }
+  if (t == 0) {
+    rec[4 * blockIdx.x + 0] = s1[0];
+    rec[4 * blockIdx.x + 1] = s2[0];
+    rec[4 * blockIdx.x + 2] = mx[0];
+    rec[4 * blockIdx.x + 3] = (double)at[0];
+  }
+}
+
+// y[i] = T(x[i]) · scale: inputs converted and scaled on the device.
+KERNEL S(scale_in)(T* y, const double* x, i64 n, double scale) {
+  FOR_EACH(i, n) { y[i] = (T)x[i] * (T)scale; }
+}
+
+// step_small takes a whole step of a narrow network in one block: the batch
+// (gathered from the training set through idx when idx is not null, else
+// already in act and yb), forward, the MSE (loss[slot] += Σ (out − y)²), the
+// gradient into g, and, when adam is not 0, Adam on p, m, v. One launch
+// instead of about 4 per layer: a narrow network's step is bound by launches,
+// not arithmetic. sizes holds the L+1 layer sizes; p and g are laid out
+// W0 b0 W1 b1 …; act holds layer l's input at maxN·(sizes[0]+…+sizes[l−1]);
+// d1, d2 hold maxN × (widest layer).
+KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i64 maxN, T* d1, T* d2, const T* xs,
+                     const T* ys, const int* idx, i64 lo, T* yb, i64 n, double* loss, i64 slot, double c, double b1,
+                     double b2, double eps, double lr, double c1, double c2, i64 adam) {
+  __shared__ double sq[MAX_THREADS];
+  __shared__ T sd[MAX_THREADS];
+  const int t = threadIdx.x;
+  const i64 d = sizes[0];
+  if (idx) {
+    FOR_BLOCK(k, n * d) {
+      i64 r = k / d, j = k - r * d;
+      i64 src = idx[lo + r];
+      act[k] = xs[src * d + j];
+      if (j == 0) yb[r] = ys[src];
+    }
+    __syncthreads();
+  }
+  // Forward: layer l's output into act at aoff + maxN·in.
+  i64 woff = 0, aoff = 0;
+  for (i64 l = 0; l < L; l++) {
+    const i64 in = sizes[l], out = sizes[l + 1];
+    const T* W = p + woff;
+    const T* B = W + in * out;
+    const T* a = act + aoff;
+    T* z = act + aoff + maxN * in;
+    const int relu = l + 1 < L;
+    FOR_BLOCK(k, n * out) {
+      i64 i = k / out, o = k - i * out;
+      const T* w = W + o * in;
+      const T* x = a + i * in;
+      T s = 0;
+      for (i64 q = 0; q < in; q++) s += w[q] * x[q];
+      s += B[o];
+      z[k] = (relu && !(s > 0)) ? (T)0 : s;
+    }
+    __syncthreads();
+    woff += in * out + out;
+    aoff += maxN * in;
+  }
+  // The loss and the gradient at the output (n×1 at act + aoff).
+  {
+    const T* outv = act + aoff;
+    double s = 0;
+    T gsum = 0;
+    FOR_BLOCK(i, n) {
+      T r = outv[i] - yb[i];
+      T dz = (T)c * r;
+      d1[i] = dz;
+      s += (double)r * (double)r;
+      gsum += dz;
+    }
+    sq[t] = s;
+    sd[t] = gsum;
+    __syncthreads();
+    for (int h = blockDim.x / 2; h > 0; h /= 2) {
+      if (t < h) {
+        sq[t] += sq[t + h];
+        sd[t] += sd[t + h];
+      }
+      __syncthreads();
+    }
+    if (t == 0) {
+      loss[slot] += sq[0];
+      g[woff - 1] = sd[0]; // the output bias, the last parameter
+    }
+  }
+  // Backward, from the last layer down: cur holds dz (n×out) of layer l.
+  T* cur = d1;
+  T* nxt = d2;
+  for (i64 l = L - 1; l >= 0; l--) {
+    const i64 in = sizes[l], out = sizes[l + 1];
+    woff -= in * out + out;
+    aoff -= maxN * in;
+    const T* W = p + woff;
+    T* gW = g + woff;
+    const T* a = act + aoff;
+    FOR_BLOCK(k, out * in) {
+      i64 o = k / in, q = k - o * in;
+      T s = 0;
+      for (i64 i = 0; i < n; i++) s += cur[i * out + o] * a[i * in + q];
+      gW[k] = s;
+    }
+    if (l == 0) break;
+    // dz of the layer below: dz·W masked by its ReLU, whose column sums
+    // are that layer's bias gradient (the in values before woff).
+    FOR_BLOCK(k, n * in) {
+      i64 i = k / in, q = k - i * in;
+      T s = 0;
+      if (a[k] > 0) {
+        for (i64 o = 0; o < out; o++) s += cur[i * out + o] * W[o * in + q];
+      }
+      nxt[k] = s;
+    }
+    __syncthreads();
+    FOR_BLOCK(q, in) {
+      T s = 0;
+      for (i64 i = 0; i < n; i++) s += nxt[i * in + q];
+      g[woff - in + q] = s;
+    }
+    __syncthreads();
+    T* tmp = cur;
+    cur = nxt;
+    nxt = tmp;
+  }
+  if (adam) {
+    __syncthreads();
+    i64 np = 0;
+    for (i64 l = 0; l < L; l++) np += sizes[l] * sizes[l + 1] + sizes[l + 1];
+    S(adam_range)(p, g, m, v, t, np, blockDim.x, b1, b2, eps, lr, c1, c2);
+  }
+}

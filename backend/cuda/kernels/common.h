@@ -1,0 +1,36 @@
+// What the kernels of both types share; included by kernels.cu (CUDA) and
+// host.c (C on the host), which define KERNEL and DEVICE first.
+
+typedef long long i64;
+#define MAX_THREADS 1024
+
+// One thread per element, grid-stride.
+#define FOR_EACH(i, n) \
+  for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+// The threads of one block over n elements.
+#define FOR_BLOCK(i, n) for (i64 i = threadIdx.x; i < (n); i += blockDim.x)
+
+// beats is the order of (error, index) pairs in the error reductions: a NaN
+// error first, then the larger error, then the smaller index.
+DEVICE int beats(double a, i64 ia, double b, i64 ib) {
+  int na = isnan(a), nb = isnan(b);
+  if (na != nb) return na;
+  if (a != b && !na) return a > b;
+  return ia < ib;
+}
+
+#define T double
+#define S(name) name##_f64
+#define SQRT sqrt
+#include "body.h"
+#undef T
+#undef S
+#undef SQRT
+
+#define T float
+#define S(name) name##_f32
+#define SQRT sqrtf
+#include "body.h"
+#undef T
+#undef S
+#undef SQRT
