@@ -74,6 +74,10 @@ func TestHardeningRefusals(t *testing.T) {
 		{[]string{"run", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "needs about 94.4 GiB of memory and 16.0 GiB is available"},
 		{[]string{"fool", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "or pass --ignore-memory"},
 		{[]string{"sweep", "count", "paper-1d", "--set", "teacher_width=4096", "--set", "depth=32"}, "runs at once ×"},
+		// The GPU engine is in binaries built with -tags gpu only.
+		{[]string{"run", "--backend", "cuda"}, "backend cuda is not in this binary: build it with go build -tags gpu"},
+		{[]string{"--backend", "cuda"}, "backend cuda is not in this binary"},
+		{[]string{"sweep", "smoke", "--set", "backend=cuda", "--out", filepath.Join(dir, "sw")}, "backend cuda is not in this binary"},
 	} {
 		code, stdout, stderr, took := runIn(t, dir, tc.args...)
 		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "goroutine") {
