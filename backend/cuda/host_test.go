@@ -129,3 +129,25 @@ func TestCheckFits(t *testing.T) {
 		t.Fatalf("checkFits: %v", err)
 	}
 }
+
+// Which steps take the fused path: narrow networks, small steps.
+func TestFusedPathChoice(t *testing.T) {
+	for _, c := range []struct {
+		sizes []int
+		n     int
+		want  bool
+	}{
+		{[]int{1, 32, 32, 32, 32, 1}, 20, true},
+		{[]int{1, 32, 32, 32, 32, 1}, 200, true},
+		{[]int{1, 32, 32, 32, 32, 1}, 20000, false}, // 400 MFLOP on one multiprocessor
+		{[]int{1, 64, 64, 64, 64, 1}, 200, true},
+		{[]int{1, 64, 64, 64, 64, 1}, 2000, false},
+		{[]int{1, 65, 1}, 1, false}, // too wide whatever the batch
+		{[]int{1, 512, 512, 1}, 1, false},
+	} {
+		lay := planLayout(c.sizes, backend.Float64, c.n)
+		if got := lay.fused(c.n); got != c.want {
+			t.Errorf("%v at %d rows (%d params): fused %v, want %v", c.sizes, c.n, lay.params, got, c.want)
+		}
+	}
+}

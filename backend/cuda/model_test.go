@@ -229,13 +229,13 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 // forcePath makes every step take the fused path (step_small) or the cuBLAS
 // path (one kernel per operation), and returns what restores the default.
 func forcePath(path string) func() {
-	w, r := fusedMaxWidth, fusedMaxRows
+	w, f := fusedMaxWidth, fusedMaxFlops
 	if path == "fused" {
-		fusedMaxWidth, fusedMaxRows = 1<<30, 1<<30
+		fusedMaxWidth, fusedMaxFlops = 1<<30, math.Inf(1)
 	} else {
-		fusedMaxWidth, fusedMaxRows = 0, 0
+		fusedMaxWidth, fusedMaxFlops = 0, 0
 	}
-	return func() { fusedMaxWidth, fusedMaxRows = w, r }
+	return func() { fusedMaxWidth, fusedMaxFlops = w, f }
 }
 
 func fmtInts(v []int) string {

@@ -93,14 +93,17 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	return l
 }
 
-// The fused step (kernel step_small: a whole step in one block) serves
-// networks no wider than fusedMaxWidth on batches of at most fusedMaxRows
-// rows: there one block's arithmetic is cheaper than the ~4 launches per
-// layer of the cuBLAS path. Variables, so that tests can force either path.
-// Not yet measured on a GPU: bench/gpu.sh times both paths.
+// The fused step (kernel step_small: a whole step in one block, so on one
+// multiprocessor) serves networks no wider than fusedMaxWidth whose step is
+// at most fusedMaxFlops (6·params·rows): there one block's arithmetic takes
+// less time than the cuBLAS path's ~4 launches per layer (a width-32 network
+// of depth 5 at batch 200 is 4 MFLOP, tens of µs on one multiprocessor;
+// the cuBLAS path launches ~25 kernels of a few µs each). The limits are
+// estimates, not yet measured on a GPU: bench/gpu.sh times both paths.
+// Variables, so that tests can force either path.
 var (
 	fusedMaxWidth = 64
-	fusedMaxRows  = 1024
+	fusedMaxFlops = 16e6
 )
 
 // fusedThreads is the block size of step_small.
@@ -108,7 +111,9 @@ const fusedThreads = 256
 
 // fused reports whether a step of n rows of a network with this layout
 // takes the fused path.
-func (l *layout) fused(n int) bool { return l.maxW <= fusedMaxWidth && n <= fusedMaxRows }
+func (l *layout) fused(n int) bool {
+	return l.maxW <= fusedMaxWidth && 6*float64(l.params)*float64(n) <= fusedMaxFlops
+}
 
 // dataBytes is the device memory a training set of m rows of d inputs
 // takes: inputs and targets in T, the epoch order in int32.
