@@ -21,7 +21,7 @@ func init() { backend.Register(cuda.Emulator("cuda-emulator")) }
 func TestDeviceRunMatchesNative(t *testing.T) {
 	cfg := small()
 	cfg.Width, cfg.TeacherWidth = 8, 8
-	cfg.Samples, cfg.Epochs, cfg.EvalPoints = 90, 6, 5000 // batch 9; two evaluation chunks
+	cfg.Samples, cfg.Epochs, cfg.EvalPoints = 90, 6, 300000 // batch 9; chunks of 16384 in 3 batches, the last part-full
 	cfg.EvalEvery = 3
 	cfg.Sup = "sampled"
 	nat := runSync(t, cfg)

@@ -590,7 +590,8 @@ type evaluator struct {
 	dtype     backend.DType
 	threads   int
 	x, yt, ys []float64
-	onDevice  bool // the teacher was handed to the student's device
+	onDevice  bool         // the teacher was handed to the student's device
+	devBuf    [2][]float64 // runDevice's batches of points
 }
 
 type predictor interface {
@@ -689,11 +690,18 @@ func (e *evaluator) points(k, c, size int, xb []float64) []float64 {
 	return x
 }
 
+// deviceEvalPoints is about how many evaluation points go to a device in one
+// Compare: whole chunks, enough that the device's work is not lost in its
+// launches and copies.
+const deviceEvalPoints = 1 << 17
+
 // runDevice evaluates on the student's own device (a backend.Comparer, with
-// the teacher held there too): the same points as run, chunk by chunk; only
-// each chunk's sums and maximum come back. The sums are added in another
+// the teacher held there too): the same points as run, drawn chunk by chunk
+// from the same streams, on the host's cores (the next batch of chunks while
+// the device computes this one), and sent in batches of whole chunks; only
+// each batch's sums and maximum come back. The sums are added in another
 // order than the host's, so the metrics agree with it to rounding, not bit
-// for bit.
+// for bit; the maximum and its point are the same.
 func (e *evaluator) runDevice(ctx context.Context, k int, cmp backend.Comparer) (Metrics, error) {
 	if !e.onDevice {
 		if err := cmp.SetTeacher(e.teacher.Net()); err != nil {
@@ -704,22 +712,53 @@ func (e *evaluator) runDevice(ctx context.Context, k int, cmp backend.Comparer) 
 	d := e.cfg.Dim
 	chunk := EvalChunk(e.cfg.Width)
 	nch := (e.cfg.EvalPoints + chunk - 1) / chunk
-	accs := make([]accumulator, nch)
-	if e.x == nil {
-		e.x = make([]float64, chunk*d)
+	per := max(1, deviceEvalPoints/chunk) // chunks per batch
+	nb := (nch + per - 1) / per
+	if len(e.devBuf[0]) < per*chunk*d {
+		e.devBuf = [2][]float64{make([]float64, per*chunk*d), make([]float64, per*chunk*d)}
 	}
-	for c := range accs {
-		if err := ctx.Err(); err != nil {
-			return Metrics{}, err
+	// gen draws batch b's chunks into buf, split over the threads, and
+	// returns its points.
+	gen := func(b int, buf []float64) []float64 {
+		c0, c1 := b*per, min(nch, (b+1)*per)
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		next.Store(int64(c0))
+		for w := 0; w < min(e.threads, c1-c0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for c := int(next.Add(1) - 1); c < c1; c = int(next.Add(1) - 1) {
+					e.points(k, c, chunk, buf[(c-c0)*chunk*d:])
+				}
+			}()
 		}
-		x := e.points(k, c, chunk, e.x)
-		st, err := cmp.Compare(x)
+		wg.Wait()
+		n := min(e.cfg.EvalPoints, c1*chunk) - c0*chunk
+		return buf[:n*d]
+	}
+	accs := make([]accumulator, nb)
+	ready := make(chan []float64, 1)
+	go func() { ready <- gen(0, e.devBuf[0]) }()
+	for b := range accs {
+		x := <-ready
+		if b+1 < nb {
+			go func() { ready <- gen(b+1, e.devBuf[(b+1)%2]) }()
+		}
+		err := ctx.Err()
+		var st backend.ErrorStats
+		if err == nil {
+			st, err = cmp.Compare(x)
+		}
 		if err != nil {
+			if b+1 < nb {
+				<-ready // the batch being drawn
+			}
 			return Metrics{}, err
 		}
-		accs[c] = accumulator{sumAbs: st.SumAbs, sumSq: st.SumSq, max: st.Max, n: st.N}
+		accs[b] = accumulator{sumAbs: st.SumAbs, sumSq: st.SumSq, max: st.Max, n: st.N}
 		if st.ArgMax >= 0 {
-			accs[c].arg = append([]float64(nil), x[st.ArgMax*d:(st.ArgMax+1)*d]...)
+			accs[b].arg = append([]float64(nil), x[st.ArgMax*d:(st.ArgMax+1)*d]...)
 		}
 	}
 	return merge(accs), nil

@@ -178,6 +178,16 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 			return errClosed
 		}
 		t := m.teacher
+		// Pieces as large as evalRows allows: each costs ~20 launches and a
+		// copy back whatever its size.
+		if want := min(n, max(m.lay.evalRows(), t.lay.evalRows())); want > min(m.lay.maxN, t.lay.maxN) {
+			if err := m.grow(want); err != nil {
+				return err
+			}
+			if err := t.grow(want); err != nil {
+				return err
+			}
+		}
 		step := min(m.lay.maxN, t.lay.maxN)
 		for lo := 0; lo < n; lo += step {
 			hi := min(n, lo+step)

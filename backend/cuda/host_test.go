@@ -151,3 +151,20 @@ func TestFusedPathChoice(t *testing.T) {
 		}
 	}
 }
+
+func TestEvalRows(t *testing.T) {
+	for _, c := range []struct {
+		sizes []int
+		want  int
+	}{
+		{[]int{1, 32, 32, 32, 32, 1}, 64527},
+		{[]int{1, 2048, 2048, 2048, 2048, 1}, 1023},
+		{[]int{1, 2, 1}, 1 << 17},
+		{[]int{1, 1 << 24, 1}, 1},
+	} {
+		lay := planLayout(c.sizes, backend.Float64, 1)
+		if got := lay.evalRows(); got != c.want {
+			t.Errorf("evalRows of %v = %d, want %d", c.sizes, got, c.want)
+		}
+	}
+}

@@ -115,6 +115,17 @@ func (l *layout) fused(n int) bool {
 	return l.maxW <= fusedMaxWidth && 6*float64(l.params)*float64(n) <= fusedMaxFlops
 }
 
+// evalRows is how many points Compare takes through a network at once: as
+// many as 64 MiB of its activations hold, at most 2¹⁷ (in float64, a
+// width-32 network of depth 5 takes 64527 rows, width 2048: 1023).
+func (l *layout) evalRows() int {
+	sum := 0
+	for _, s := range l.sizes {
+		sum += s
+	}
+	return max(1, min(1<<17, (64<<20)/(l.elem*sum)))
+}
+
 // dataBytes is the device memory a training set of m rows of d inputs
 // takes: inputs and targets in T, the epoch order in int32.
 func dataBytes(m, d int, dt backend.DType) int64 {
