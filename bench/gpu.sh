@@ -21,8 +21,10 @@ build)
   cuda=$(bash backend/cuda/toolkit.sh)
   export CGO_CFLAGS="-I$cuda/usr/include" CGO_LDFLAGS="-L$cuda/usr/lib/x86_64-linux-gnu/stubs"
   mkdir -p "$dir"
-  go test -tags gpu -c -o "$dir/cuda.test" ./backend/cuda
-  go build -tags gpu -o "$dir/reluscope" .
+  # Stripped: what the device call carries is limited to 64 MiB.
+  go test -tags gpu -ldflags='-s -w' -c -o "$dir/cuda.test" ./backend/cuda
+  go test -tags gpu -ldflags='-s -w' -c -o "$dir/experiment.test" ./experiment
+  go build -tags gpu -ldflags='-s -w' -o "$dir/reluscope" .
   cp ../shared/bench/torch_gpu.py "$dir/"
   ls -la "$dir"
   ;;
@@ -38,6 +40,7 @@ device)
   tests=${PIPESTATUS[0]}
   # 2. reluscope's benchmarks.
   (cd "$dir" && timeout 240 ./cuda.test -test.run '^$' -test.bench 'Device' -test.benchtime 0.3s) 2>&1 | tee "$out/bench.txt"
+  (cd "$dir" && timeout 120 ./experiment.test -test.run '^$' -test.bench 'DeviceEvaluator' -test.benchtime 2x) 2>&1 | tee -a "$out/bench.txt"
   # 3. PyTorch on the same GPU, in the same call.
   (cd "$dir" && PYTHONUNBUFFERED=1 timeout 240 python3 torch_gpu.py) 2>&1 | tee "$out/torch.jsonl"
   # 4. A run of the real binary on the GPU.
@@ -46,7 +49,7 @@ device)
   python3 - "$out" <<'PY' | tee "$out/table.md"
 import json, re, sys, os
 out = sys.argv[1]
-ours, ev = {}, {}
+ours, ev, evrun = {}, {}, {}
 for line in open(os.path.join(out, 'bench.txt')):
     m = re.match(r'BenchmarkDeviceStep/W=(\d+)/batch=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) us/step\s+([\d.e+-]+) TFLOP/s', line)
     if m:
@@ -54,6 +57,9 @@ for line in open(os.path.join(out, 'bench.txt')):
     m = re.match(r'BenchmarkDeviceEval/W=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) s/2\^24pts', line)
     if m:
         ev[int(m[1])] = float(m[2])
+    m = re.match(r'BenchmarkDeviceEvaluator/W=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) s/2\^24pts', line)
+    if m:
+        evrun[int(m[1])] = float(m[2])
 torch, tev = {}, {}
 for line in open(os.path.join(out, 'torch.jsonl')):
     try:
@@ -84,11 +90,11 @@ if paths:
     for p in paths:
         print(f'| {p[0]} | {p[1]} | {p[2]} | {p[3]:.1f} |')
 print()
-print('| W | reluscope eval s / 2^24 pts | torch s / 2^24 pts | speed-up |')
-print('|---|---|---|---|')
-for W in sorted(set(ev) | set(tev)):
-    o, t = ev.get(W), tev.get(W)
-    print(f'| {W} | {o if o is not None else "—"} | {t if t is not None else "—"} | {f"{t / o:.2f}×" if o and t else "—"} |')
+print('| W | reluscope Compare s / 2^24 pts | a run\'s evaluation s / 2^24 pts | torch s / 2^24 pts | speed-up (run vs torch) |')
+print('|---|---|---|---|---|')
+for W in sorted(set(ev) | set(tev) | set(evrun)):
+    o, r, t = ev.get(W), evrun.get(W), tev.get(W)
+    print(f'| {W} | {o if o is not None else "—"} | {r if r is not None else "—"} | {t if t is not None else "—"} | {f"{t / r:.2f}×" if r and t else "—"} |')
 PY
   if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi
   exit "$tests"

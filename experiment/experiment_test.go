@@ -16,7 +16,11 @@ import (
 	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The cuda engine's device goroutine (in binaries built with -tags gpu)
+// holds the GPU's context for the life of the process, by design.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/reluscope/reluscope/backend/cuda.(*device).loop"))
+}
 
 // small is a configuration that trains in well under a second.
 func small() Config {
