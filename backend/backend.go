@@ -322,7 +322,10 @@ func (n *Net) Flatten(dst []float64) []float64 {
 	return dst
 }
 
-func checkBatch(sizes []int, x, y []float64) int {
+// CheckBatch returns the number of rows of a batch (x, and y unless nil)
+// for a network with these sizes, panicking with a "backend:" message when
+// the shapes do not fit (a caller's mistake, see the package comment).
+func CheckBatch(sizes []int, x, y []float64) int {
 	d := sizes[0]
 	if len(x)%d != 0 || len(x) == 0 {
 		panic(fmt.Sprintf("backend: batch x has %d values, not a positive multiple of d=%d", len(x), d))

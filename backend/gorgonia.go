@@ -184,7 +184,7 @@ func (m *gorg) load(dst *tensor.Dense, src []float64, scale float64) {
 }
 
 func (m *gorg) run(x, y []float64) (*ggraph, float64, error) {
-	n := checkBatch(m.sizes, x, y)
+	n := CheckBatch(m.sizes, x, y)
 	gg, err := m.graph(n, true)
 	if err != nil {
 		return nil, 0, err
@@ -245,7 +245,7 @@ func (m *gorg) Gradient(dst *Net, x, y []float64) (float64, error) {
 }
 
 func (m *gorg) Predict(dst, x []float64) error {
-	n := checkBatch(m.sizes, x, nil)
+	n := CheckBatch(m.sizes, x, nil)
 	if len(dst) != n {
 		panic("backend: Predict dst length differs from the number of rows")
 	}

@@ -412,7 +412,7 @@ func (e *native[T]) interrupted() bool {
 }
 
 func (e *native[T]) Step(x, y []float64, lr float64) (float64, error) {
-	n := checkBatch(e.sizes, x, y)
+	n := CheckBatch(e.sizes, x, y)
 	e.stop = e.interrupt
 	loss := e.gradient(x, y, n)
 	e.stop = nil
@@ -444,7 +444,7 @@ func (e *native[T]) adamRange(lo, hi int) {
 }
 
 func (e *native[T]) Gradient(dst *Net, x, y []float64) (float64, error) {
-	n := checkBatch(e.sizes, x, y)
+	n := CheckBatch(e.sizes, x, y)
 	loss := e.gradient(x, y, n)
 	e.sumGrads()
 	toNet(dst, e.gw, e.gb)
@@ -465,7 +465,7 @@ func toNet[T float](dst *Net, w, b [][]T) {
 }
 
 func (e *native[T]) Predict(dst, x []float64) error {
-	n := checkBatch(e.sizes, x, nil)
+	n := CheckBatch(e.sizes, x, nil)
 	if len(dst) != n {
 		panic("backend: Predict dst length differs from the number of rows")
 	}

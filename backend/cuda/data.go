@@ -170,7 +170,7 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 	if m.teacher == nil {
 		return backend.ErrorStats{}, fmt.Errorf("cuda: Compare before SetTeacher")
 	}
-	n := checkBatch(m.lay.sizes, x, nil)
+	n := backend.CheckBatch(m.lay.sizes, x, nil)
 	d := m.lay.sizes[0]
 	var st backend.ErrorStats
 	err := m.x.run(func() error {

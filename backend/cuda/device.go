@@ -113,21 +113,23 @@ func (d *device) alloc(bytes int64) (ptr, error) {
 
 func (d *device) free(p ptr) { cu.MemFree(cu.DevicePtr(p)) }
 
-func (d *device) upload(dst ptr, src any) error {
-	var p unsafe.Pointer
-	var n int64
-	switch s := src.(type) {
+// hostBytes is the address and size of a slice of numbers.
+func hostBytes(v any) (unsafe.Pointer, int64) {
+	switch s := v.(type) {
 	case []float64:
-		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(8*len(s))
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(8 * len(s))
 	case []float32:
-		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(4*len(s))
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(4 * len(s))
 	case []int32:
-		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(4*len(s))
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(4 * len(s))
 	case []int64:
-		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(8*len(s))
-	default:
-		panic(fmt.Sprintf("cuda: upload of %T", src))
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(8 * len(s))
 	}
+	panic(fmt.Sprintf("cuda: a copy of %T", v))
+}
+
+func (d *device) upload(dst ptr, src any) error {
+	p, n := hostBytes(src)
 	if n == 0 {
 		return nil
 	}
@@ -138,16 +140,7 @@ func (d *device) upload(dst ptr, src any) error {
 }
 
 func (d *device) download(dst any, src ptr) error {
-	var p unsafe.Pointer
-	var n int64
-	switch s := dst.(type) {
-	case []float64:
-		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(8*len(s))
-	case []float32:
-		p, n = unsafe.Pointer(unsafe.SliceData(s)), int64(4*len(s))
-	default:
-		panic(fmt.Sprintf("cuda: download into %T", dst))
-	}
+	p, n := hostBytes(dst)
 	if n == 0 {
 		return nil
 	}

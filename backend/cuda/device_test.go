@@ -8,7 +8,6 @@ package cuda
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -68,48 +67,9 @@ func TestDeviceStepRowsEqualsStep(t *testing.T) {
 
 func deviceStepRowsEqualsStep(t *testing.T) {
 	d := gpu(t)
-	sizes := []int{2, 64, 64, 1}
-	net := randomNet(sizes, 5)
-	const m, bs = 1000, 64
-	X, Y := randomBatch(m, 2, 6)
-	a, _ := newModel(d, net, backend.Options{MaxBatch: bs})
-	b, _ := newModel(d, net, backend.Options{MaxBatch: bs})
-	defer a.Close()
-	defer b.Close()
-	dh := b.(backend.DataHolder)
-	if err := dh.SetData(X, Y); err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	perm := r.Perm(m)
-	for epoch := 0; epoch < 3; epoch++ {
-		dh.SetOrder(perm)
-		var sum float64
-		for lo := 0; lo < m; lo += bs {
-			hi := min(m, lo+bs)
-			var xb, yb []float64
-			for _, i := range perm[lo:hi] {
-				xb = append(xb, X[2*i:2*i+2]...)
-				yb = append(yb, Y[i])
-			}
-			l, _ := a.Step(xb, yb, 1e-3)
-			sum += l * float64(hi-lo)
-			if err := dh.StepRows(lo, hi, 1e-3); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got, _ := dh.TakeLoss()
-		if math.Abs(got-sum) > 1e-10*sum {
-			t.Fatalf("epoch %d: TakeLoss %v, Σ Step losses %v", epoch, got, sum)
-		}
-		r.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-	}
-	pa, pb := a.Net().Flatten(nil), b.Net().Flatten(nil)
-	for i := range pa {
-		if pa[i] != pb[i] {
-			t.Fatalf("parameter %d: StepRows %v, Step %v", i, pb[i], pa[i])
-		}
-	}
+	a, b, _ := stepRowsVersusStep(t, d, d, []int{2, 64, 64, 1}, 1000, 64, 1e-10)
+	a.Close()
+	b.Close()
 }
 
 // A pause must stop the device quickly: the longest a host waits for a

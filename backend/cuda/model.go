@@ -318,22 +318,12 @@ func (m *model[T]) readLoss(slot int) (float64, error) {
 	return m.hloss[0], m.x.memset0(at, 8)
 }
 
-func checkBatch(sizes []int, x, y []float64) int {
-	d := sizes[0]
-	if len(x)%d != 0 || len(x) == 0 {
-		panic(fmt.Sprintf("backend: batch x has %d values, not a positive multiple of d=%d", len(x), d))
-	}
-	n := len(x) / d
-	if y != nil && len(y) != n {
-		panic(fmt.Sprintf("backend: batch has %d rows but %d targets", n, len(y)))
-	}
-	return n
-}
-
 var errClosed = errors.New("cuda: the model is closed")
 
-func (m *model[T]) Step(x, y []float64, lr float64) (float64, error) {
-	n := checkBatch(m.lay.sizes, x, y)
+// batchGradient computes the gradient of the batch (x, y) of n rows into g
+// and returns its loss; then runs after (on the device's thread too).
+func (m *model[T]) batchGradient(x, y []float64, after func(loss float64) error) (float64, error) {
+	n := backend.CheckBatch(m.lay.sizes, x, y)
 	var loss float64
 	err := m.x.run(func() error {
 		if m.closed {
@@ -353,38 +343,22 @@ func (m *model[T]) Step(x, y []float64, lr float64) (float64, error) {
 			return err
 		}
 		loss = s / float64(n)
+		return after(loss)
+	})
+	return loss, err
+}
+
+func (m *model[T]) Step(x, y []float64, lr float64) (float64, error) {
+	return m.batchGradient(x, y, func(loss float64) error {
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return backend.ErrDiverged
 		}
 		return m.adamStep(lr)
 	})
-	return loss, err
 }
 
 func (m *model[T]) Gradient(dst *backend.Net, x, y []float64) (float64, error) {
-	n := checkBatch(m.lay.sizes, x, y)
-	var loss float64
-	err := m.x.run(func() error {
-		if m.closed {
-			return errClosed
-		}
-		if err := m.grow(n); err != nil {
-			return err
-		}
-		if err := m.uploadBatch(x, y); err != nil {
-			return err
-		}
-		if err := m.gradient(n, 0); err != nil {
-			return err
-		}
-		s, err := m.readLoss(0)
-		if err != nil {
-			return err
-		}
-		loss = s / float64(n)
-		return m.toNet(dst, m.lay.g)
-	})
-	return loss, err
+	return m.batchGradient(x, y, func(float64) error { return m.toNet(dst, m.lay.g) })
 }
 
 // toNet downloads the flat array at off (parameters or gradient) into dst.
@@ -408,7 +382,7 @@ func (m *model[T]) toNet(dst *backend.Net, off int) error {
 }
 
 func (m *model[T]) Predict(dst, x []float64) error {
-	n := checkBatch(m.lay.sizes, x, nil)
+	n := backend.CheckBatch(m.lay.sizes, x, nil)
 	if len(dst) != n {
 		panic("backend: Predict dst length differs from the number of rows")
 	}

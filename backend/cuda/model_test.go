@@ -271,56 +271,10 @@ func TestStepRowsEqualsStep(t *testing.T) {
 }
 
 func stepRowsEqualsStep(t *testing.T) {
-	sizes := []int{2, 16, 16, 1}
-	net := randomNet(sizes, 5)
-	const m, bs = 70, 16
-	X, Y := randomBatch(m, 2, 6)
-	opt := backend.Options{MaxBatch: bs}
 	e1, e2 := newEmulator(), newEmulator()
-	a, _ := newModel(e1, net, opt)
-	b, _ := newModel(e2, net, opt)
+	const m = 70
+	a, b, perm := stepRowsVersusStep(t, e1, e2, []int{2, 16, 16, 1}, m, 16, 1e-12)
 	dh := b.(backend.DataHolder)
-	if err := dh.SetData(X, Y); err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	perm := r.Perm(m)
-	for epoch := 0; epoch < 3; epoch++ {
-		r.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		if err := dh.SetOrder(perm); err != nil {
-			t.Fatal(err)
-		}
-		var sum float64
-		for lo := 0; lo < m; lo += bs {
-			hi := min(m, lo+bs)
-			xb, yb := make([]float64, 0, 2*bs), make([]float64, 0, bs)
-			for _, i := range perm[lo:hi] {
-				xb = append(xb, X[2*i:2*i+2]...)
-				yb = append(yb, Y[i])
-			}
-			l, err := a.Step(xb, yb, 1e-3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sum += l * float64(hi-lo)
-			if err := dh.StepRows(lo, hi, 1e-3); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got, err := dh.TakeLoss()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if math.Abs(got-sum) > 1e-12*sum {
-			t.Fatalf("epoch %d: TakeLoss %v, Σ of Step losses × rows %v", epoch, got, sum)
-		}
-	}
-	pa, pb := a.Net().Flatten(nil), b.Net().Flatten(nil)
-	for i := range pa {
-		if pa[i] != pb[i] {
-			t.Fatalf("parameter %d: StepRows %v, Step %v", i, pb[i], pa[i])
-		}
-	}
 	// The host waits for the device every syncDepth steps, not at each:
 	// 2·syncDepth+1 steps, 2 waits and nothing downloaded.
 	syncs, downs := e2.count("sync"), e2.count("download")
@@ -340,6 +294,64 @@ func stepRowsEqualsStep(t *testing.T) {
 	if e1.live() != 0 || e2.live() != 0 {
 		t.Fatalf("allocations left after Close: %d, %d", e1.live(), e2.live())
 	}
+}
+
+// stepRowsVersusStep trains two copies of a network for 3 epochs of m rows
+// in batches of bs: a on ea through Step with batches gathered on the host,
+// b on eb through StepRows on the set held there. Every epoch's TakeLoss
+// must be the Step losses' Σ·rows (to tol), the parameters equal bit for
+// bit at the end. It returns both models and the last order.
+func stepRowsVersusStep(t *testing.T, ea, eb executor, sizes []int, m, bs int, tol float64) (a, b backend.Model, perm []int) {
+	t.Helper()
+	d := sizes[0]
+	net := randomNet(sizes, 5)
+	X, Y := randomBatch(m, d, 6)
+	opt := backend.Options{MaxBatch: bs}
+	a, _ = newModel(ea, net, opt)
+	b, _ = newModel(eb, net, opt)
+	dh := b.(backend.DataHolder)
+	if err := dh.SetData(X, Y); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	perm = r.Perm(m)
+	for epoch := 0; epoch < 3; epoch++ {
+		r.Shuffle(m, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		if err := dh.SetOrder(perm); err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for lo := 0; lo < m; lo += bs {
+			hi := min(m, lo+bs)
+			xb, yb := make([]float64, 0, d*bs), make([]float64, 0, bs)
+			for _, i := range perm[lo:hi] {
+				xb = append(xb, X[d*i:d*i+d]...)
+				yb = append(yb, Y[i])
+			}
+			l, err := a.Step(xb, yb, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += l * float64(hi-lo)
+			if err := dh.StepRows(lo, hi, 1e-3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := dh.TakeLoss()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-sum) > tol*sum {
+			t.Fatalf("epoch %d: TakeLoss %v, Σ of Step losses × rows %v", epoch, got, sum)
+		}
+	}
+	pa, pb := a.Net().Flatten(nil), b.Net().Flatten(nil)
+	for i := range pa {
+		if pa[i] != pb[i] {
+			t.Fatalf("parameter %d: StepRows %v, Step %v", i, pb[i], pa[i])
+		}
+	}
+	return a, b, perm
 }
 
 // A batch larger than the buffers grows them, keeping the parameters and

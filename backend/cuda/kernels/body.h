@@ -28,10 +28,11 @@ KERNEL S(gather)(T* xb, T* yb, const T* x, const T* y, const int* idx, i64 lo, i
   }
 }
 
-// The mean squared error of the n outputs against y, in one block: dz[i] =
+// The mean squared error of the n outputs against y, by one block: dz[i] =
 // c·(out[i] − y[i]) with c = 2/n (the gradient at the output), gb = Σ dz
 // (the output bias's gradient), and loss[slot] += Σ (out − y)² in double.
-KERNEL S(mse)(const T* out, const T* y, T* dz, T* gb, double* loss, i64 slot, i64 n, double c) {
+// Thread 0 writes gb and the loss after the block's last barrier.
+DEVICE void S(mse_block)(const T* out, const T* y, T* dz, T* gb, double* loss, i64 slot, i64 n, double c) {
   __shared__ double sq[MAX_THREADS];
   __shared__ T sd[MAX_THREADS];
   double s = 0;
@@ -58,6 +59,11 @@ KERNEL S(mse)(const T* out, const T* y, T* dz, T* gb, double* loss, i64 slot, i6
     loss[slot] += sq[0];
     gb[0] = sd[0];
   }
+}
+
+// mse is mse_block as a kernel of one block.
+KERNEL S(mse)(const T* out, const T* y, T* dz, T* gb, double* loss, i64 slot, i64 n, double c) {
+  S(mse_block)(out, y, dz, gb, loss, slot, n, c);
 }
 
 // PyTorch's Adam (ε added to √v̂) over n parameters, with step constants
@@ -141,8 +147,6 @@ KERNEL S(scale_in)(T* y, const double* x, i64 n, double scale) {
 KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i64 maxN, T* d1, T* d2, const T* xs,
                      const T* ys, const int* idx, i64 lo, T* yb, i64 n, double* loss, i64 slot, double c, double b1,
                      double b2, double eps, double lr, double c1, double c2, i64 adam) {
-  __shared__ double sq[MAX_THREADS];
-  __shared__ T sd[MAX_THREADS];
   const int t = threadIdx.x;
   const i64 d = sizes[0];
   if (idx) {
@@ -176,33 +180,9 @@ KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i6
     woff += in * out + out;
     aoff += maxN * in;
   }
-  // The loss and the gradient at the output (n×1 at act + aoff).
-  {
-    const T* outv = act + aoff;
-    double s = 0;
-    T gsum = 0;
-    FOR_BLOCK(i, n) {
-      T r = outv[i] - yb[i];
-      T dz = (T)c * r;
-      d1[i] = dz;
-      s += (double)r * (double)r;
-      gsum += dz;
-    }
-    sq[t] = s;
-    sd[t] = gsum;
-    __syncthreads();
-    for (int h = blockDim.x / 2; h > 0; h /= 2) {
-      if (t < h) {
-        sq[t] += sq[t + h];
-        sd[t] += sd[t + h];
-      }
-      __syncthreads();
-    }
-    if (t == 0) {
-      loss[slot] += sq[0];
-      g[woff - 1] = sd[0]; // the output bias, the last parameter
-    }
-  }
+  // The loss and the gradient at the output (n×1 at act + aoff) into d1;
+  // the output bias's gradient is the last parameter's.
+  S(mse_block)(act + aoff, yb, d1, g + woff - 1, loss, slot, n, c);
   // Backward, from the last layer down: cur holds dz (n×out) of layer l.
   T* cur = d1;
   T* nxt = d2;
