@@ -52,7 +52,8 @@ type Adam struct {
 	Beta1, Beta2, Eps float64
 }
 
-func (a Adam) withDefaults() Adam {
+// WithDefaults fills the zero hyper-parameters with PyTorch's defaults.
+func (a Adam) WithDefaults() Adam {
 	if a.Beta1 == 0 {
 		a.Beta1 = 0.9
 	}

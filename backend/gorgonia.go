@@ -26,7 +26,7 @@ func (Gorgonia) New(net *Net, opt Options) (Model, error) {
 	if opt.DType == Float32 {
 		dt = tensor.Float32
 	}
-	a := opt.Adam.withDefaults()
+	a := opt.Adam.WithDefaults()
 	m := &gorg{
 		sizes: append([]int(nil), net.Sizes...),
 		scale: net.InputScale,

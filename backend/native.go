@@ -130,7 +130,7 @@ var (
 
 func newNative[T float](net *Net, opt Options) *native[T] {
 	th := threads(opt)
-	e := &native[T]{sizes: append([]int(nil), net.Sizes...), scale: T(net.InputScale), scale64: net.InputScale, adam: opt.Adam.withDefaults(),
+	e := &native[T]{sizes: append([]int(nil), net.Sizes...), scale: T(net.InputScale), scale64: net.InputScale, adam: opt.Adam.WithDefaults(),
 		pool: gemm.NewPool[T](th)}
 	np := net.NumParams()
 	e.p, e.g = make([]T, np), make([]T, np)

@@ -55,26 +55,12 @@ func newModel(x executor, net *backend.Net, opt backend.Options) (backend.Model,
 	return newTyped[float64](x, net, opt, backend.Float64)
 }
 
-// adamDefaults are PyTorch's Adam defaults (backend.Adam's zero value).
-func adamDefaults(a backend.Adam) backend.Adam {
-	if a.Beta1 == 0 {
-		a.Beta1 = 0.9
-	}
-	if a.Beta2 == 0 {
-		a.Beta2 = 0.999
-	}
-	if a.Eps == 0 {
-		a.Eps = 1e-8
-	}
-	return a
-}
-
 func newTyped[T float](x executor, net *backend.Net, opt backend.Options, dt backend.DType) (*model[T], error) {
 	n := opt.MaxBatch
 	if n <= 0 {
 		n = 1024
 	}
-	m := &model[T]{x: x, dt: dt, scale: T(net.InputScale), scale64: net.InputScale, adam: adamDefaults(opt.Adam),
+	m := &model[T]{x: x, dt: dt, scale: T(net.InputScale), scale64: net.InputScale, adam: opt.Adam.WithDefaults(),
 		lay: layout{sizes: append([]int(nil), net.Sizes...)}}
 	err := x.run(func() error {
 		if err := m.allocate(n); err != nil {
