@@ -22,7 +22,6 @@ const (
 	kMSE
 	kAdam
 	kErrStats
-	kScaleIn
 	kStepSmall
 	numKernels
 )
@@ -39,7 +38,6 @@ var kernelInfo = [numKernels]struct {
 	kMSE:       {"mse", 8},
 	kAdam:      {"adam", 11},
 	kErrStats:  {"err_stats", 4},
-	kScaleIn:   {"scale_in", 4},
 	kStepSmall: {"step_small", 26},
 }
 

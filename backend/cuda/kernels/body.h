@@ -131,11 +131,6 @@ KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
   }
 }
 
-// y[i] = T(x[i]) · scale: inputs converted and scaled on the device.
-KERNEL S(scale_in)(T* y, const double* x, i64 n, double scale) {
-  FOR_EACH(i, n) { y[i] = (T)x[i] * (T)scale; }
-}
-
 // step_small takes a whole step of a narrow network in one block: the batch
 // (gathered from the training set through idx when idx is not null, else
 // already in act and yb), forward, the MSE (loss[slot] += Σ (out − y)²), the

@@ -15,7 +15,6 @@ static void S(call_adam)(const uint64_t* a) {
 static void S(call_err_stats)(const uint64_t* a) {
   S(err_stats)(P(0, const T*), P(1, const double*), P(2, double*), I(3));
 }
-static void S(call_scale_in)(const uint64_t* a) { S(scale_in)(P(0, T*), P(1, const double*), I(2), D(3)); }
 static void S(call_step_small)(const uint64_t* a) {
   S(step_small)(P(0, const i64*), I(1), P(2, T*), P(3, T*), P(4, T*), P(5, T*), P(6, T*), I(7), P(8, T*), P(9, T*),
                 P(10, const T*), P(11, const T*), P(12, const int*), I(13), P(14, T*), I(15), P(16, double*), I(17),
