@@ -24,5 +24,8 @@
 //   - blocks are at most MAX_THREADS threads, a power of two (reductions).
 #include <math.h>
 #define KERNEL extern "C" __global__ void
-#define DEVICE static __device__ inline
+// Not static: nvcc names a static function's __shared__ arrays with a hash
+// of the source's path, and the PTX would differ from one checkout to
+// another.
+#define DEVICE __device__ __forceinline__
 #include "common.h"
