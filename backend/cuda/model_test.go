@@ -221,7 +221,7 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 		}
 	}
 	want.N = len(pn)
-	if st.N != want.N || st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > 100*tol {
+	if st.N != want.N || st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > tol {
 		t.Fatalf("Compare = %+v, host %+v", st, want)
 	}
 }

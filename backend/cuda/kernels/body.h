@@ -3,6 +3,14 @@
 
 // z[i][o] = relu?(z[i][o] + b[o]) for an n×out matrix z.
 KERNEL S(bias_act)(T* z, const T* b, i64 n, i64 out, i64 relu) {
+  if (FITS32(n * out)) {
+    unsigned o32 = (unsigned)out;
+    FOR_EACH32(k, n * out) {
+      T v = z[k] + b[k % o32];
+      z[k] = (relu && !(v > 0)) ? (T)0 : v;
+    }
+    return;
+  }
   FOR_EACH(k, n * out) {
     T v = z[k] + b[k % out];
     z[k] = (relu && !(v > 0)) ? (T)0 : v;
@@ -20,6 +28,16 @@ KERNEL S(relu_mask)(T* da, const T* a, i64 len) {
 // xb[k][j] = x[idx[lo+k]][j], yb[k] = y[idx[lo+k]] for k < n: a batch of the
 // training set (held on the device, already scaled) in the epoch's order.
 KERNEL S(gather)(T* xb, T* yb, const T* x, const T* y, const int* idx, i64 lo, i64 n, i64 d) {
+  if (FITS32(n * d)) {
+    unsigned d32 = (unsigned)d;
+    FOR_EACH32(k, n * d) {
+      unsigned r = k / d32, j = k - r * d32;
+      i64 src = idx[lo + r];
+      xb[k] = x[src * d + j];
+      if (j == 0) yb[r] = y[src];
+    }
+    return;
+  }
   FOR_EACH(k, n * d) {
     i64 r = k / d, j = k - r * d;
     i64 src = idx[lo + r];

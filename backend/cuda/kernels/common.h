@@ -7,6 +7,12 @@ typedef long long i64;
 // One thread per element, grid-stride.
 #define FOR_EACH(i, n) \
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+// FOR_EACH with 32-bit indices, for n < 2³¹: the kernels that divide an
+// index (to find its row or column) take this when they can, a 64-bit
+// division costing tens of instructions on a GPU.
+#define FOR_EACH32(i, n)                                                                       \
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)(n); i += blockDim.x * gridDim.x)
+#define FITS32(n) ((n) < 2147483647LL)
 // The threads of one block over n elements.
 #define FOR_BLOCK(i, n) for (i64 i = threadIdx.x; i < (n); i += blockDim.x)
 
