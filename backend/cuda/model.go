@@ -50,9 +50,17 @@ func newModel(x executor, net *backend.Net, opt backend.Options) (backend.Model,
 		return nil, err
 	}
 	if opt.DType == backend.Float32 {
-		return newTyped[float32](x, net, opt, backend.Float32)
+		return orNil(newTyped[float32](x, net, opt, backend.Float32))
 	}
-	return newTyped[float64](x, net, opt, backend.Float64)
+	return orNil(newTyped[float64](x, net, opt, backend.Float64))
+}
+
+// orNil returns a nil Model, not a Model holding a nil pointer, on error.
+func orNil[T float](m *model[T], err error) (backend.Model, error) {
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func newTyped[T float](x executor, net *backend.Net, opt backend.Options, dt backend.DType) (*model[T], error) {

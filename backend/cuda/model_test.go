@@ -392,9 +392,12 @@ func TestStepDiverged(t *testing.T) {
 func TestModelTooBigForDevice(t *testing.T) {
 	emu := newEmulator()
 	emu.freeB = 300 << 20
-	_, err := newModel(emu, randomNet([]int{1, 2048, 2048, 2048, 1}, 1), backend.Options{MaxBatch: 20000})
+	m, err := newModel(emu, randomNet([]int{1, 2048, 2048, 2048, 1}, 1), backend.Options{MaxBatch: 20000})
 	if err == nil || !strings.Contains(err.Error(), "MiB of device memory") {
 		t.Fatalf("a 600 MiB model on a 300 MiB device: %v", err)
+	}
+	if m != nil {
+		t.Fatalf("a refused model is %#v, not nil", m)
 	}
 	if emu.live() != 0 {
 		t.Fatalf("%d allocations left after a refusal", emu.live())
