@@ -394,7 +394,7 @@ func TestModelTooBigForDevice(t *testing.T) {
 	emu.freeB = 300 << 20
 	m, err := newModel(emu, randomNet([]int{1, 2048, 2048, 2048, 1}, 1), backend.Options{MaxBatch: 20000})
 	if err == nil || !strings.Contains(err.Error(), "MiB of device memory") {
-		t.Fatalf("a 600 MiB model on a 300 MiB device: %v", err)
+		t.Fatalf("a 1.7 GiB model on a 300 MiB device: %v", err)
 	}
 	if m != nil {
 		t.Fatalf("a refused model is %#v, not nil", m)
