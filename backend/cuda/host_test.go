@@ -125,7 +125,7 @@ func TestCheckFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := checkFits("a network", 2<<30, 1<<30)
-	if err == nil || err.Error() != "cuda: a network needs 2048.0 MiB of device memory, 1024.0 MiB is free" {
+	if err == nil || err.Error() != "cuda: a network needs 2048.0 MiB of device memory and 256 MiB kept for cuBLAS and the driver; 1024.0 MiB is free" {
 		t.Fatalf("checkFits: %v", err)
 	}
 }

@@ -139,9 +139,12 @@ func dataBytes(m, d int, dt backend.DType) int64 {
 // checkFits refuses an allocation of need bytes when free bytes are left,
 // keeping a margin for cuBLAS's workspace and the driver.
 func checkFits(what string, need, free int64) error {
-	const margin = 256 << 20
-	if need+margin > free {
-		return fmt.Errorf("cuda: %s needs %.1f MiB of device memory, %.1f MiB is free", what, float64(need)/(1<<20), float64(free)/(1<<20))
+	if need+deviceMargin > free {
+		return fmt.Errorf("cuda: %s needs %.1f MiB of device memory and %d MiB kept for cuBLAS and the driver; %.1f MiB is free",
+			what, float64(need)/(1<<20), deviceMargin>>20, float64(free)/(1<<20))
 	}
 	return nil
 }
+
+// deviceMargin is the device memory a model leaves free.
+const deviceMargin = 256 << 20

@@ -105,3 +105,11 @@ int rs_launch(const char* name, int grid, int block, const uint64_t* args, int n
 }
 
 void* rs_ptr(uintptr_t p) { return (void*)p; }
+
+// rs_nargs is the number of arguments of kernel name, or −1: no such kernel.
+int rs_nargs(const char* name) {
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    if (strcmp(table[i].name, name) == 0) return table[i].nargs;
+  }
+  return -1;
+}
