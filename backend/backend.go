@@ -153,7 +153,7 @@ func notBuiltHint(name string) string {
 }
 
 // Describe names the engine and, for one that computes on a device, the
-// device: "cuda (NVIDIA H200, 139.8 GiB, sm_90)".
+// device: "cuda (NVIDIA H200, 139.8 GiB)".
 func Describe(e Engine) string {
 	if d, ok := e.(Describer); ok {
 		return e.Name() + " (" + d.Describe() + ")"

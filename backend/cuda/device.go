@@ -188,7 +188,7 @@ func (d *device) sync() error {
 }
 
 func (d *device) describe() string {
-	return fmt.Sprintf("%s, %.1f GiB, %s", d.name, float64(d.total)/(1<<30), d.sm)
+	return fmt.Sprintf("%s, %.1f GiB", d.name, float64(d.total)/(1<<30))
 }
 
 func (d *device) memFree() (int64, error) {

@@ -29,7 +29,7 @@ func gpu(t testing.TB) *device {
 // the error statistics, to 1e−10 relative in float64.
 func TestDeviceMatchesNative(t *testing.T) {
 	d := gpu(t)
-	t.Logf("device: %s, cuBLAS %s (version %d)", d.describe(), d.blas.lib, d.blas.version)
+	t.Logf("device: %s, %s, cuBLAS %s (version %d)", d.describe(), d.sm, d.blas.lib, d.blas.version)
 	for _, tc := range []struct {
 		sizes []int
 		batch int

@@ -46,7 +46,7 @@ API CUresult cuDeviceGet(CUdevice* d, int ordinal) {
   return SUCCESS;
 }
 API CUresult cuDeviceGetName(char* name, int len, CUdevice d) {
-  snprintf(name, (size_t)len, "fake CUDA device (kernels on the CPU)");
+  snprintf(name, (size_t)len, "fake GPU on the CPU");
   return SUCCESS;
 }
 API CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice d) {
