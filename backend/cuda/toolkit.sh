@@ -7,7 +7,7 @@
 #
 #   dir=$(bash backend/cuda/toolkit.sh)
 #   export CGO_CFLAGS=-I$dir/usr/include CGO_LDFLAGS=-L$dir/usr/lib/x86_64-linux-gnu/stubs
-#   go build -tags cuda -o reluscope-cuda .
+#   go build -tags gpu -o reluscope-gpu .
 #
 # gpu.md: cu does not build against CUDA ≥ 12 headers; 11.8's build runs on
 # newer drivers (verified on a CUDA 13 driver).

@@ -11,11 +11,11 @@
 // GPU.
 //
 // kernels.ptx is generated from this file (see gen.sh; `go generate
-// ./backend/cuda` runs it) for compute_52, which every GPU since Maxwell runs:
+// ./backend/cuda/kernels` runs it) for compute_52, which every GPU since Maxwell runs:
 // the driver JIT-compiles the PTX for the GPU at hand. No nvcc is needed to
 // build or run reluscope.
 //
-// Conventions the Go side relies on (and kernels_test.go checks in the PTX):
+// Conventions the Go side relies on (and ../host_test.go checks in the PTX):
 //   - every kernel is extern "C" and named <op>_f64 or <op>_f32;
 //   - every parameter is 8 bytes (a pointer, long long or double): gorgonia's
 //     cu copies 8 bytes per kernel argument;
