@@ -382,7 +382,8 @@ type DataHolder interface {
 	// diverged loss shows in TakeLoss.
 	StepRows(lo, hi int, lr float64) error
 	// TakeLoss returns Σ (output − target)² over the rows stepped on since
-	// the last call, and starts the next sum.
+	// the last call, and starts the next sum; with ErrDiverged when the
+	// sum is not finite.
 	TakeLoss() (float64, error)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -474,6 +473,19 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 			return finish(err)
 		}
 	}
+	// step takes the Adam step on the rows perm[lo:hi] and returns its loss
+	// (0 on a DataHolder, which sums it on its device).
+	step := func(lo, hi int) (float64, error) {
+		if dh != nil {
+			return 0, dh.StepRows(lo, hi, lr)
+		}
+		n := hi - lo
+		for k, idx := range perm[lo:hi] {
+			copy(xb[k*d:(k+1)*d], X[idx*d:(idx+1)*d])
+			yb[k] = Y[idx]
+		}
+		return student.Step(xb[:n*d], yb[:n], lr)
+	}
 	ctl := opt.Control
 	if in, ok := student.(backend.Interruptible); ok && ctl != nil {
 		in.SetInterrupt(ctl.halt.Load) // a pause stops a long step between layers
@@ -502,21 +514,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 			}
 			hi := min(m, lo+bs)
 			n := hi - lo
-			if dh != nil {
-				if err := dh.StepRows(lo, hi, lr); err != nil {
-					return finish(err)
-				}
-				res.Steps++
-				if err := flush(false); err != nil {
-					return finish(err)
-				}
-				continue
-			}
-			for k, idx := range perm[lo:hi] {
-				copy(xb[k*d:(k+1)*d], X[idx*d:(idx+1)*d])
-				yb[k] = Y[idx]
-			}
-			l, err := student.Step(xb[:n*d], yb[:n], lr)
+			l, err := step(lo, hi)
 			if errors.Is(err, backend.ErrInterrupted) {
 				lo -= bs // paused mid-step: nothing changed, take it again
 				continue
@@ -528,7 +526,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 				return finish(err)
 			}
 			res.Steps++
-			sum += l * float64(n)
+			sum += l * float64(n) // on a DataHolder: 0, the epoch's sum comes from TakeLoss
 			if epoch == 0 {
 				loss = sum / float64(hi)
 			}
@@ -537,11 +535,12 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 			}
 		}
 		if dh != nil {
-			if sum, err = dh.TakeLoss(); err != nil {
-				return finish(err)
+			sum, err = dh.TakeLoss()
+			if errors.Is(err, backend.ErrDiverged) {
+				err = fmt.Errorf("diverged in epoch %d: the loss is %v (try a smaller learning rate)", epoch+1, sum/float64(m))
 			}
-			if !isFinite(sum) {
-				return finish(fmt.Errorf("diverged in epoch %d: the loss is %v (try a smaller learning rate)", epoch+1, sum/float64(m)))
+			if err != nil {
+				return finish(err)
 			}
 		}
 		epoch++
@@ -780,5 +779,3 @@ func (e *evaluator) chunk(k, c, size int, teacher, student predictor, xb, yt, ys
 	}
 	return nil
 }
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -133,14 +133,17 @@ func (m *model[T]) paced() error {
 }
 
 // TakeLoss returns Σ (out − y)² over the rows of the StepRows since the
-// last call and starts a new sum.
+// last call and starts a new sum; backend.ErrDiverged with it when it is not
+// finite.
 func (m *model[T]) TakeLoss() (float64, error) {
 	var s float64
 	err := m.x.run(func() error {
 		m.pending = 0
 		var err error
-		s, err = m.readLoss(1)
-		return err
+		if s, err = m.readLoss(1); err != nil {
+			return err
+		}
+		return divergence(s)
 	})
 	return s, err
 }

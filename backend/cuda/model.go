@@ -344,11 +344,19 @@ func (m *model[T]) batchGradient(x, y []float64, after func(loss float64) error)
 
 func (m *model[T]) Step(x, y []float64, lr float64) (float64, error) {
 	return m.batchGradient(x, y, func(loss float64) error {
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return backend.ErrDiverged
+		if err := divergence(loss); err != nil {
+			return err
 		}
 		return m.adamStep(lr)
 	})
+}
+
+// divergence is backend.ErrDiverged for a loss that is not finite.
+func divergence(loss float64) error {
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return backend.ErrDiverged
+	}
+	return nil
 }
 
 func (m *model[T]) Gradient(dst *backend.Net, x, y []float64) (float64, error) {
