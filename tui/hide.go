@@ -24,7 +24,7 @@ type hideView struct {
 }
 
 func newHideView(st *Styles) hideView {
-	return hideView{st: st, cols: funcCols(20 - 2), cache: &viewCache{}}
+	return hideView{st: st, cols: hideCols(20 - 2), cache: &viewCache{}}
 }
 
 func (v hideView) setSize(w, _ int) hideView {
