@@ -12,7 +12,6 @@ package cuda
 // binary linked against CUDA 11.8's libcublas.so.11 does not run where only
 // libcublas.so.13 is installed; the _v2 symbols are the same in all).
 typedef int (*rs_create_t)(void**);
-typedef int (*rs_destroy_t)(void*);
 typedef int (*rs_dgemm_t)(void*, int, int, int, int, int, const double*, const double*, int, const double*, int, const double*, double*, int);
 typedef int (*rs_sgemm_t)(void*, int, int, int, int, int, const float*, const float*, int, const float*, int, const float*, float*, int);
 typedef int (*rs_dgemv_t)(void*, int, int, int, const double*, const double*, int, const double*, int, const double*, double*, int);
@@ -20,16 +19,16 @@ typedef int (*rs_sgemv_t)(void*, int, int, int, const float*, const float*, int,
 typedef int (*rs_version_t)(void*, int*);
 
 static void* rs_lib;
-static void* rs_sym[7];
-static const char* rs_names[7] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasDgemm_v2", "cublasSgemm_v2",
-	"cublasDgemv_v2", "cublasSgemv_v2", "cublasGetVersion_v2"};
+static void* rs_sym[6];
+static const char* rs_names[6] = {"cublasCreate_v2", "cublasGetVersion_v2", "cublasDgemm_v2", "cublasSgemm_v2",
+	"cublasDgemv_v2", "cublasSgemv_v2"};
 
 // rs_open opens the first library of the list that has every symbol; 0 on
 // success, else the index of the first missing symbol + 1 (or -1: no library).
 static int rs_open(const char* path) {
 	void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) return -1;
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 6; i++) {
 		rs_sym[i] = dlsym(h, rs_names[i]);
 		if (!rs_sym[i]) { dlclose(h); return i + 1; }
 	}
@@ -39,8 +38,7 @@ static int rs_open(const char* path) {
 static const char* rs_name(int i) { return rs_names[i]; }
 static const char* rs_dlerror(void) { const char* e = dlerror(); return e ? e : ""; }
 static int rs_create(void** h) { return ((rs_create_t)rs_sym[0])(h); }
-static int rs_destroy(void* h) { return ((rs_destroy_t)rs_sym[1])(h); }
-static int rs_version(void* h, int* v) { return ((rs_version_t)rs_sym[6])(h, v); }
+static int rs_version(void* h, int* v) { return ((rs_version_t)rs_sym[1])(h, v); }
 static int rs_dgemm(void* h, int ta, int tb, int m, int n, int k, double alpha, unsigned long long a, int lda,
 		unsigned long long b, int ldb, double beta, unsigned long long c, int ldc) {
 	return ((rs_dgemm_t)rs_sym[2])(h, ta, tb, m, n, k, &alpha, (const double*)a, lda, (const double*)b, ldb, &beta, (double*)c, ldc);
@@ -138,11 +136,4 @@ func (b *cublas) gemv(dt backend.DType, transA bool, m, n int, alpha float64, a 
 		return fmt.Errorf("cuda: cuBLAS gemv failed with status %d", int(s))
 	}
 	return nil
-}
-
-func (b *cublas) close() {
-	if b.h != nil {
-		C.rs_destroy(b.h)
-		b.h = nil
-	}
 }

@@ -198,7 +198,3 @@ func (d *device) memFree() (int64, error) {
 	}
 	return free, nil
 }
-
-// close is never called on the shared device: its context lives as long as
-// the process.
-func (d *device) close() error { return nil }

@@ -16,7 +16,6 @@ import (
 // packages that drive a device engine check that code.
 type emulator struct {
 	allocs map[ptr]int64 // base address → bytes
-	freed  int
 	calls  map[string]int
 	freeB  int64 // the memory memFree reports
 }
@@ -53,7 +52,6 @@ func (e *emulator) free(p ptr) {
 	}
 	delete(e.allocs, p)
 	kernels.Free(uintptr(p))
-	e.freed++
 }
 
 // mem returns the bytes [p, p+n) of one allocation, panicking on an access
@@ -113,9 +111,7 @@ func (e *emulator) memset0(p ptr, bytes int64) error {
 }
 
 func (e *emulator) sync() error             { e.calls["sync"]++; return nil }
-func (e *emulator) describe() string        { return "host emulator" }
 func (e *emulator) memFree() (int64, error) { return e.freeB, nil }
-func (e *emulator) close() error            { return nil }
 func (e *emulator) live() int               { return len(e.allocs) }
 func (e *emulator) count(name string) int   { return e.calls[name] }
 

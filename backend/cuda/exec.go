@@ -36,11 +36,8 @@ type executor interface {
 	launch(k kernel, dt backend.DType, grid, block int, args ...uint64) error
 	// sync waits for everything issued.
 	sync() error
-	// describe names the device and its memory (for status lines).
-	describe() string
 	// memFree is the device memory free now.
 	memFree() (int64, error)
-	close() error
 }
 
 // Kernel arguments, each 8 bytes as the kernels take them.

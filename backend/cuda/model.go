@@ -31,7 +31,6 @@ type model[T float] struct {
 	t       int // Adam steps taken
 	// Host staging buffers.
 	hx, hy []T
-	hone   []T
 	// The training set on the device: m rows of d scaled inputs, then m
 	// targets, then the epoch's order (int32).
 	data    ptr
@@ -40,7 +39,7 @@ type model[T float] struct {
 	pending int // StepRows issued since the last wait
 	teacher *model[float64]
 	hrec    []float64
-	hloss   []float64
+	hloss   []float64 // one value, its own allocation: cgo refuses a pointer into the model
 	closed  bool
 }
 
@@ -108,11 +107,11 @@ func (m *model[T]) allocate(n int) error {
 	if err := m.x.memset0(base, lay.bytes); err != nil {
 		return err
 	}
-	m.hone = make([]T, n)
-	for i := range m.hone {
-		m.hone[i] = 1
+	ones := make([]T, n)
+	for i := range ones {
+		ones[i] = 1
 	}
-	if err := m.x.upload(m.at(lay.ones), m.hone); err != nil {
+	if err := m.x.upload(m.at(lay.ones), ones); err != nil {
 		return err
 	}
 	return m.x.upload(m.base+ptr(lay.sz), sizesInt64(lay.sizes))
@@ -302,11 +301,11 @@ func (m *model[T]) adamStep(lr float64) error {
 
 // readLoss waits for the device and returns loss slot slot, then zeroes it.
 func (m *model[T]) readLoss(slot int) (float64, error) {
-	if cap(m.hloss) < 1 {
+	at := m.base + ptr(m.lay.loss) + ptr(8*slot)
+	if m.hloss == nil {
 		m.hloss = make([]float64, 1)
 	}
-	at := m.base + ptr(m.lay.loss) + ptr(8*slot)
-	if err := m.x.download(m.hloss[:1], at); err != nil {
+	if err := m.x.download(m.hloss, at); err != nil {
 		return 0, err
 	}
 	return m.hloss[0], m.x.memset0(at, 8)

@@ -48,7 +48,6 @@ type layout struct {
 	// Byte offsets of the double and int32 arrays after the elements.
 	loss  int64 // 2 doubles: the last Step's Σr², the steps' Σr² since TakeLoss
 	rec   int64 // evalBlocks×4 doubles: err_stats records
-	yt    int64 // maxN doubles: the teacher's outputs
 	sz    int64 // len(sizes) int64s: the sizes, for step_small
 	bytes int64
 }
@@ -85,8 +84,6 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	b += 2 * 8
 	l.rec = b
 	b += evalBlocks * 4 * 8
-	l.yt = b
-	b += int64(maxN) * 8
 	l.sz = b
 	b += int64(len(sizes)) * 8
 	l.bytes = b

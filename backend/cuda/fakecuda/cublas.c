@@ -7,7 +7,6 @@ API int cublasCreate_v2(void** h) {
   *h = (void*)1;
   return 0;
 }
-API int cublasDestroy_v2(void* h) { return 0; }
 API int cublasGetVersion_v2(void* h, int* v) {
   *v = 0;
   return 0;
