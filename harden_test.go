@@ -75,7 +75,7 @@ func TestHardeningRefusals(t *testing.T) {
 		{[]string{"fool", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "or pass --ignore-memory"},
 		{[]string{"sweep", "count", "paper-1d", "--set", "teacher_width=4096", "--set", "depth=32"}, "runs at once ×"},
 		// The GPU engine is in binaries built with -tags gpu only.
-		{[]string{"run", "--backend", "cuda"}, "backend cuda is not in this binary: build it with go build -tags gpu"},
+		{[]string{"run", "--backend", "cuda"}, "backend cuda is not in this binary: build with go build -tags gpu (README: GPU)"},
 		{[]string{"--backend", "cuda"}, "backend cuda is not in this binary"},
 		{[]string{"sweep", "smoke", "--set", "backend=cuda", "--out", filepath.Join(dir, "sw")}, "backend cuda is not in this binary"},
 	} {

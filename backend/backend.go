@@ -149,7 +149,7 @@ func notBuiltHint(name string) string {
 	if name != "cuda" {
 		return ""
 	}
-	return "backend cuda is not in this binary: build it with go build -tags gpu (CUDA 11.8 headers needed, see the README's GPU section)"
+	return "backend cuda is not in this binary: build with go build -tags gpu (README: GPU)"
 }
 
 // Describe names the engine and, for one that computes on a device, the
