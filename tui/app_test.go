@@ -267,7 +267,7 @@ func TestRunKeys(t *testing.T) {
 		t.Fatal("s did not draw a new student and data")
 	}
 	m, _ = press(m, "L")
-	if !m.chart.showLoss {
+	if !m.screens[screenTrain].(trainScreen).chart.showLoss {
 		t.Fatal("L did not show the loss")
 	}
 	m, _ = press(m, "?")
@@ -323,24 +323,6 @@ func TestSaveWritesTheRun(t *testing.T) {
 	}
 }
 
-func TestExplorerConfig(t *testing.T) {
-	c := experiment.Default()
-	c.EvalPoints, c.EvalEvery = 0, 0 // the explorer's to choose
-	e := ExplorerConfig(c)
-	if e.EvalEvery != 2 || e.EvalPoints < 4096 || e.EvalPoints > 65536 {
-		t.Fatalf("explorer eval every %d on %d points", e.EvalEvery, e.EvalPoints)
-	}
-	c.Width = 512
-	if ExplorerConfig(c).EvalPoints > e.EvalPoints*4 {
-		t.Fatal("a 256× larger student got many more evaluation points")
-	}
-	// What the user set is kept (--eval-points, --eval-every).
-	c.EvalPoints, c.EvalEvery = 1000, 7
-	if e := ExplorerConfig(c); e.EvalPoints != 1000 || e.EvalEvery != 7 {
-		t.Fatalf("the user's eval points 1000 every 7 became %d every %d", e.EvalPoints, e.EvalEvery)
-	}
-}
-
 func sizeMsg(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }
@@ -353,22 +335,22 @@ func TestSampleComplexityView(t *testing.T) {
 	cfg.Epochs = 100000
 	m := started(t, newModel(t, cfg))
 	m, cmd := press(m, "v")
-	if !(m.screen == screenComplexity) || cmd == nil || m.complexity.cancel == nil || !m.ctl.Paused() || m.paused {
+	if !(m.screen == screenComplexity) || cmd == nil || m.screens[screenComplexity].(complexityView).cancel == nil || !m.ctl.Paused() || m.paused {
 		t.Fatal("v did not start the sample-complexity runs and hold the training run")
 	}
 	if !strings.Contains(m.View(), "errors vs samples m") || !strings.Contains(m.View(), "‖ held") {
 		t.Fatal("the view does not show the sample-complexity panel")
 	}
 	// Finished rungs fill the table and the fit; stale runs are dropped.
-	id := m.complexity.id
-	for i, c := range ComplexityConfigs(m.cfg)[:3] {
+	id := m.screens[screenComplexity].(complexityView).id
+	for i, c := range experiment.ComplexityConfigs(m.cfg)[:3] {
 		e := 0.1 / float64(i+1)
 		rec := experiment.Record{Config: c, History: []experiment.Checkpoint{{}, {Epoch: c.Epochs, Metrics: experiment.Metrics{L2: e / 10, Linf: e}}}}
 		m, _ = send(m, rungMsg{id: id, rec: rec})
 	}
 	m, _ = send(m, rungMsg{id: id - 1, rec: experiment.Record{Config: experiment.Config{Samples: 77}}})
-	if len(m.complexity.results) != 3 {
-		t.Fatalf("%d rungs recorded, want 3", len(m.complexity.results))
+	if len(m.screens[screenComplexity].(complexityView).results) != 3 {
+		t.Fatalf("%d rungs recorded, want 3", len(m.screens[screenComplexity].(complexityView).results))
 	}
 	v := m.View()
 	if !strings.Contains(v, "3 of 7 runs") || !strings.Contains(v, "slopes: L2") || !strings.Contains(v, "1.00e-01") {
@@ -390,38 +372,12 @@ func TestSampleComplexityView(t *testing.T) {
 		t.Fatalf("results.jsonl holds %d lines, want the 3 runs", strings.Count(string(b), "\n"))
 	}
 	m, _ = press(m, "v")
-	if (m.screen == screenComplexity) || m.complexity.cancel != nil || m.ctl.Paused() {
+	if (m.screen == screenComplexity) || m.screens[screenComplexity].(complexityView).cancel != nil || m.ctl.Paused() {
 		t.Fatal("v did not stop the sample-complexity runs and resume training")
 	}
 	// The rungs are kept for the same settings.
-	if len(m.complexity.results) != 3 {
+	if len(m.screens[screenComplexity].(complexityView).results) != 3 {
 		t.Fatal("leaving the view dropped the finished rungs")
-	}
-	// The rungs follow the reduced paper protocol: batch 100, 1000 epochs
-	// (10 steps per sample: 1000 at m = 10, 100k at m = 10⁴), at most 2.5e11
-	// FLOPs but never below 4000 steps, the exact sup in 1-D.
-	cfg = testConfig()
-	cfgs := ComplexityConfigs(cfg)
-	if len(cfgs) != 7 || cfgs[0].Samples != 10 || cfgs[6].Samples != 10000 {
-		t.Fatalf("sample-complexity configs: %+v", cfgs)
-	}
-	if s0, s6 := cfgs[0].Epochs*cfgs[0].StepsPerEpoch(), cfgs[6].Epochs*cfgs[6].StepsPerEpoch(); s0 != 1000 || s6 != 100000 {
-		t.Fatalf("rung steps %d (m = 10) and %d (m = 10⁴), want 1000 and 100000", s0, s6)
-	}
-	for _, c := range cfgs {
-		if c.BatchSize() != min(100, c.Samples) || c.Sup != experiment.SupFinal || c.LR != cfg.LR {
-			t.Fatalf("m = %d: batch %d, sup %q, lr %g; want batch 100 (or m), the exact sup, the setting's lr", c.Samples, c.BatchSize(), c.Sup, c.LR)
-		}
-	}
-	wide := cfg
-	wide.Width = 512 // the FLOP cap is below the 4000-step floor
-	if c := ComplexityConfigs(wide)[6]; c.Epochs*c.StepsPerEpoch() != 4000 {
-		t.Fatalf("width 512: %d steps at m = 10⁴, want the floor 4000", c.Epochs*c.StepsPerEpoch())
-	}
-	d3 := cfg
-	d3.Dim = 3
-	if c := ComplexityConfigs(d3)[0]; c.Sup != experiment.SupSampled {
-		t.Fatalf("d = 3: sup %q, want sampled (a bracket per rung is too slow)", c.Sup)
 	}
 	m.Close()
 }

@@ -18,7 +18,15 @@ type errorChart struct {
 	st       *Styles
 	showLoss bool
 	ghost    *ghostRun // the run before the last change, dimmed
-	cache    *viewCache
+	cache    *viewCache[chartKey]
+}
+
+// chartKey is what the chart shows.
+type chartKey struct {
+	id, hist, loss, sups int
+	showLoss             bool
+	ghost                *ghostRun
+	w, h                 int
 }
 
 // ghostRun is a previous run's curves and what changed since.
@@ -35,7 +43,7 @@ func (c errorChart) keep(r *runState, next experiment.Config) errorChart {
 	if len(r.hist) < 2 {
 		return c // nothing drawn yet: keep the older ghost
 	}
-	nx := ExplorerConfig(next)
+	nx := experiment.ExplorerConfig(next)
 	var diffs []string
 	for _, f := range fields {
 		if a, b := f.get(r.cfg), f.get(nx); a != b {
@@ -49,10 +57,7 @@ func (c errorChart) keep(r *runState, next experiment.Config) errorChart {
 	return c
 }
 
-// viewCache keeps a rendered panel between frames, keyed by what it shows.
-type viewCache struct{ key, view string }
-
-func newErrorChart(st *Styles) errorChart { return errorChart{st: st, cache: &viewCache{}} }
+func newErrorChart(st *Styles) errorChart { return errorChart{st: st, cache: &viewCache[chartKey]{}} }
 
 func (c errorChart) toggleLoss() errorChart {
 	c.showLoss = !c.showLoss
@@ -62,16 +67,15 @@ func (c errorChart) toggleLoss() errorChart {
 // view draws the run's curves in a w×h panel, re-rendered only when the
 // run's data or the size changed.
 func (c errorChart) view(r *runState, w, h int) string {
-	key := fmt.Sprintf("%d/%d/%d/%d/%v/%p/%d/%d", r.id, len(r.hist), len(r.epochLoss), len(r.sups), c.showLoss, c.ghost, w, h)
-	if key != c.cache.key {
-		c.cache.key = key
-		c.cache.view = renderErrors(c.st, r.hist, r.epochLoss, r.sups, c.ghost, max(r.cfg.TotalEpochs(), r.epoch), c.showLoss, w-2, h-2)
-	}
+	key := chartKey{r.id, len(r.hist), len(r.epochLoss), len(r.sups), c.showLoss, c.ghost, w, h}
+	body := c.cache.get(key, func() string {
+		return renderErrors(c.st, r.hist, r.epochLoss, r.sups, c.ghost, max(r.cfg.TotalEpochs(), r.epoch), c.showLoss, w-2, h-2)
+	})
 	title := "errors on fresh points vs epoch (log scale)"
 	if r.cfg.EvalPoints > 0 {
 		title = fmt.Sprintf("errors on %d fresh points vs epoch (log)", r.cfg.EvalPoints)
 	}
-	return panel(c.st, title, c.cache.view, w, h)
+	return panel(c.st, title, body, w, h)
 }
 
 // paint is the chart colours of the styles.

@@ -12,10 +12,10 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/report"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -25,48 +25,6 @@ import (
 // The sample-complexity view trains the current setting for a series of
 // sample counts ("rungs") in the background and plots the final L2 and L∞
 // against m on log–log axes with the reference rates m^(−(1/p+1/d)).
-
-// complexityMs are the sample counts of the view.
-var complexityMs = []int{10, 30, 100, 300, 1000, 3000, 10000}
-
-// Every rung follows the protocol under which the paper's separation shows
-// (the README's reduced paper sweep): batch 100 and rungEpochs epochs, so
-// the Adam steps grow with m (10 per sample), with the setting's learning
-// rate, at most rungFLOPs of training (6·params·batch per step: 100k steps,
-// all of m = 10⁴, at width 32) and never fewer than rungFloorSteps. In one
-// dimension the final uniform error is the exact sup. At the default
-// setting the view takes about half a minute on 2 cores.
-const (
-	rungEpochs     = 1000
-	rungBatch      = 100
-	rungFloorSteps = 4000
-	rungFLOPs      = 2.5e11
-	rungEvalPoints = 1 << 15
-)
-
-// ComplexityConfigs are the runs of the sample-complexity view for settings c.
-func ComplexityConfigs(c experiment.Config) []experiment.Config {
-	var out []experiment.Config
-	for _, m := range complexityMs {
-		r := c
-		r.Samples = m
-		r.Batch = experiment.Batch{Size: rungBatch}
-		r.Epochs = rungEpochs
-		spe := r.StepsPerEpoch()
-		perStep := 6 * float64(backend.NumParams(r.StudentSizes())) * float64(r.BatchSize())
-		if most := max(rungFloorSteps, int(rungFLOPs/perStep)); r.Epochs*spe > most {
-			r.Epochs = max(1, most/spe)
-		}
-		r.EvalEvery = r.Epochs // the first and last checkpoints only
-		r.EvalPoints = rungEvalPoints
-		r.Sup = experiment.SupSampled
-		if r.Dim == 1 && r.Target != experiment.TargetSine {
-			r.Sup = experiment.SupFinal // exact, milliseconds
-		}
-		out = append(out, r)
-	}
-	return out
-}
 
 // complexityView is the sample-complexity panel and its background runs.
 // Finished rungs are kept while the setting (apart from m and epochs) stays.
@@ -87,6 +45,15 @@ func newComplexityView(st *Styles, ctx context.Context, l *log.Logger) complexit
 	return complexityView{st: st, ctx: ctx, log: l}
 }
 
+func (v complexityView) statusText() string {
+	return "sample complexity: training the current setting for m = 10 … 10000; v goes back"
+}
+
+// The view draws its own runs: the run's student changes nothing.
+func (v complexityView) refresh(*runState) (screen, tea.Cmd) { return v, nil }
+func (v complexityView) reset() screen                       { return v }
+func (v complexityView) setSize(int, int) screen             { return v }
+
 // settingKey identifies the settings a set of rungs was run for.
 func settingKey(c experiment.Config) string {
 	c.Samples, c.Epochs = 0, 0
@@ -95,15 +62,15 @@ func settingKey(c experiment.Config) string {
 
 // start runs the missing rungs for cfg on all cores; each finished run
 // arrives as a rungMsg.
-func (v complexityView) start(cfg experiment.Config) (complexityView, tea.Cmd) {
-	v.stop()
+func (v complexityView) start(cfg experiment.Config) (screen, tea.Cmd) {
+	v = v.stop().(complexityView)
 	if key := settingKey(cfg); v.key != key {
 		v.key, v.results, v.err = key, map[int]experiment.Record{}, ""
 	}
 	v.seq++
 	v.id = v.seq
 	var jobs []experiment.Job
-	for i, c := range ComplexityConfigs(cfg) {
+	for i, c := range experiment.ComplexityConfigs(cfg) {
 		if _, done := v.results[c.Samples]; !done {
 			jobs = append(jobs, experiment.Job{Index: i, Config: c})
 		}
@@ -131,11 +98,12 @@ func (v complexityView) start(cfg experiment.Config) (complexityView, tea.Cmd) {
 }
 
 // stop cancels the runs in flight (finished rungs are kept).
-func (v *complexityView) stop() {
+func (v complexityView) stop() screen {
 	if v.cancel != nil {
 		v.cancel()
 		v.cancel = nil
 	}
+	return v
 }
 
 func waitForRung(id int, ch <-chan experiment.Record) tea.Cmd {
@@ -149,24 +117,25 @@ func waitForRung(id int, ch <-chan experiment.Record) tea.Cmd {
 }
 
 // update takes one finished rung (or the end of the runs).
-func (v complexityView) update(msg rungMsg) (complexityView, tea.Cmd) {
-	if msg.id != v.id {
-		return v, nil
+func (v complexityView) update(sm screenMsg, _ *runState) (screen, tea.Cmd, error) {
+	msg, ok := sm.(rungMsg)
+	if !ok || msg.id != v.id {
+		return v, nil, nil
 	}
 	if msg.closed {
 		v.cancel = nil
-		return v, nil
+		return v, nil, nil
 	}
 	r := msg.rec
 	if r.Error != "" {
 		v.err = fmt.Sprintf("m=%d: %s", r.Config.Samples, r.Error)
 	}
 	v.results[r.Config.Samples] = r
-	return v, waitForRung(msg.id, v.ch)
+	return v, waitForRung(msg.id, v.ch), nil
 }
 
 // view draws the panel for settings cfg, w×h.
-func (v complexityView) view(cfg experiment.Config, w, h int) string {
+func (v complexityView) view(_ *runState, cfg experiment.Config, w, h int) string {
 	st := v.st
 	var ms, linf, l2 []float64
 	exact := false
@@ -215,11 +184,11 @@ func (v complexityView) view(cfg experiment.Config, w, h int) string {
 		}
 	}
 	lo, hi := math.MaxInt, 0
-	for _, r := range ComplexityConfigs(cfg) {
+	for _, r := range experiment.ComplexityConfigs(cfg) {
 		lo, hi = min(lo, r.Epochs*r.StepsPerEpoch()), max(hi, r.Epochs*r.StepsPerEpoch())
 	}
 	status := fmt.Sprintf("%d of %d runs · batch %d · %s–%s steps · w saves",
-		len(v.results), len(complexityMs), rungBatch, tp.CountLabel(float64(lo)), tp.CountLabel(float64(hi)))
+		len(v.results), len(experiment.ComplexityMs), experiment.RungBatch, tp.CountLabel(float64(lo)), tp.CountLabel(float64(hi)))
 	if v.err != "" {
 		status += "  " + st.Error.Render(v.err)
 	}
@@ -230,10 +199,27 @@ func (v complexityView) view(cfg experiment.Config, w, h int) string {
 	return panel(st, fmt.Sprintf("errors vs samples m (d=%d, L=%d, w=%d)", cfg.Dim, cfg.Depth, cfg.Width), body, w, h)
 }
 
-// save writes the view's finished runs to dir as a report can read them
+// save writes the view's finished runs in the background into a new
+// folder under dir (see write).
+func (v complexityView) save(dir string, now time.Time, cfg experiment.Config) tea.Cmd {
+	results := make(map[int]experiment.Record, len(v.results))
+	for k, r := range v.results {
+		results[k] = r
+	}
+	v.results = results // a copy: the view goes on adding rungs
+	dir = filepath.Join(dir, fmt.Sprintf("complexity-%s-d%d-L%d-w%d", now.Format("20060102-150405"), cfg.Dim, cfg.Depth, cfg.Width))
+	return func() tea.Msg {
+		if err := v.write(dir); err != nil {
+			return savedMsg{err: err}
+		}
+		return savedMsg{path: dir + " (results.jsonl, table.csv, figure.png)"}
+	}
+}
+
+// write writes the view's finished runs to dir as a report can read them
 // (results.jsonl), with the aggregated table (table.csv) and the figure
 // (figure.png).
-func (v complexityView) save(dir string) error {
+func (v complexityView) write(dir string) error {
 	var recs []experiment.Record
 	var keys []int
 	for k := range v.results {

@@ -21,7 +21,7 @@ func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 	t.Helper()
 	cfg := testConfig()
 	cfg.Dim = dim
-	ecfg := ExplorerConfig(cfg)
+	ecfg := experiment.ExplorerConfig(cfg)
 	var start experiment.Event
 	res, err := experiment.Run(context.Background(), ecfg, experiment.Options{}, func(ev experiment.Event) error {
 		if ev.Kind == experiment.KindStart {
@@ -49,12 +49,11 @@ func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 		}
 		m, _ = send(m, eventMsg{id: 7, ev: ev})
 	}
-	fd, err := computeFunction(ecfg, res.Student, start.Inputs, funcCols(m.rightWidth()-2))
+	fd, err := experiment.NewLineProfile(context.Background(), ecfg, res.Student, start.Inputs, funcCols(m.rightWidth()-2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.fn.busy = true
-	m, _ = send(m, computedMsg[funcData]{id: 7, data: fd})
+	m, _ = send(m, computedMsg{to: screenTrain, id: 7, data: fd})
 	m.run.student = res.Student // the views drawn from here on show the trained student
 	m.status.msg, m.status.ok = "", true
 	return m
@@ -89,7 +88,10 @@ func TestGoldenViews(t *testing.T) {
 		{80, 24, 40, 3, false, false},
 	} {
 		m := goldenModel(t, tc.w, tc.h, tc.upTo, tc.dim)
-		m.showHelp, m.chart.showLoss = tc.help, tc.loss
+		m.showHelp = tc.help
+		if tc.loss {
+			m, _ = press(m, "L")
+		}
 		name := fmt.Sprintf("explorer_%dx%d_epoch%d", tc.w, tc.h, tc.upTo)
 		if tc.help {
 			name += "_help"
@@ -166,7 +168,7 @@ func TestGoldenTrueSup(t *testing.T) {
 				t.Fatalf("epoch %d: exact sup %v below the sampled L∞ %v", c.Epoch, b.Upper, c.Linf)
 			}
 			b.Seconds = 0
-			m, _ = send(m, supMsg{id: 7, epoch: c.Epoch, b: b})
+			m, _ = send(m, computedMsg{to: supSlot, id: 7, data: supPoint{epoch: c.Epoch, b: b}})
 		}
 		v := m.View()
 		if !strings.Contains(v, "•• true sup (exact)") || (size[0] >= 120 && !strings.Contains(v, "(exact, epoch 24)")) {
@@ -185,12 +187,11 @@ func TestGoldenFool(t *testing.T) {
 		if m.screen != screenFool {
 			t.Fatal("f does not open the fooling pair")
 		}
-		fd, err := computeFool(7, m.run.cfg, m.run.student, m.run.inputs, m.fool.cols, nil)
+		fd, err := experiment.NewFoolProfile(context.Background(), m.run.cfg, m.run.student, m.run.inputs, m.screens[screenFool].(foolView).cols, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.fool.busy = true
-		m, _ = send(m, computedMsg[foolData]{id: 7, data: fd})
+		m, _ = send(m, computedMsg{to: screenFool, id: 7, data: foolData{id: 7, FoolProfile: fd}})
 		m.status.msg = ""
 		v := m.View()
 		for _, want := range []string{"fooling pair", "student + bump", "sup (L∞)", "L2 (RMS)", "height by depth"} {
@@ -221,12 +222,11 @@ func TestGoldenTeachingViews(t *testing.T) {
 		if m.screen != screenHide {
 			t.Fatal("e does not open the error between the samples")
 		}
-		hd, err := computeHide(m.run.cfg, m.run.student, m.run.inputs, m.hide.cols)
+		hd, err := experiment.NewErrorProfile(context.Background(), m.run.cfg, m.run.student, m.run.inputs, m.screens[screenHide].(hideView).cols)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.hide.busy = true
-		m, _ = send(m, computedMsg[hideData]{id: 7, data: hd})
+		m, _ = send(m, computedMsg{to: screenHide, id: 7, data: hd})
 		m.status.msg = ""
 		v := m.View()
 		if !strings.Contains(v, "at the 200 samples |e| ≤") || !strings.Contains(v, "∙ |e| at the samples") {

@@ -45,8 +45,22 @@ func defaultKeyMap() keyMap {
 	}
 }
 
+// ShortHelp is the key bar under the status, in the order drawn; the last
+// two (all keys, quit) are always shown.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Inc, k.Pause, k.Fool, k.View, k.Help, k.Quit}
+	bar := func(label, desc string, bs ...key.Binding) key.Binding {
+		var keys []string
+		for _, b := range bs {
+			keys = append(keys, b.Keys()...)
+		}
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(label, desc))
+	}
+	return []key.Binding{
+		bar("↑↓", "select", k.Up, k.Down), bar("←→", "change", k.Dec, k.Inc), bar("space", "pause", k.Pause),
+		bar("<>", "pace", k.Slower, k.Faster), bar("e f v", "views", k.ErrorView, k.Fool, k.View),
+		bar("enter", "type", k.Edit), bar("c", "keep going", k.KeepGoing),
+		bar("?", "keys", k.Help), bar("q", "quit", k.Quit),
+	}
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {

@@ -1,9 +1,6 @@
 package tui
 
-import (
-	"github.com/reluscope/reluscope/experiment"
-	"github.com/reluscope/reluscope/experiment/uniform"
-)
+import "github.com/reluscope/reluscope/experiment"
 
 // eventMsg carries one event of run id; events of older runs are dropped.
 type eventMsg struct {
@@ -32,10 +29,4 @@ type savedMsg struct {
 	err  error
 }
 
-// supMsg carries the true uniform error of run id's student at a checkpoint.
-type supMsg struct {
-	id    int
-	epoch int
-	b     uniform.Bracket
-	err   error
-}
+func (rungMsg) screen() screenID { return screenComplexity }

@@ -23,6 +23,9 @@ type settingsPanel struct {
 	selected int
 	editing  bool
 	input    textinput.Model
+	// checkMemory refuses settings too big for the machine (nil: no
+	// check; set by New from Options.IgnoreMemory).
+	checkMemory func(experiment.Config) error
 }
 
 func newSettingsPanel(st *Styles) settingsPanel {
@@ -48,7 +51,7 @@ func (p settingsPanel) update(msg tea.KeyMsg, k keyMap, cfg experiment.Config) (
 		case tea.KeyEnter:
 			p.editing = false
 			f := fields[p.selected]
-			return p, validated(cfg, f, func(c *experiment.Config) error { return f.set(c, p.input.Value()) }), nil
+			return p, p.validated(cfg, f, func(c *experiment.Config) error { return f.set(c, p.input.Value()) }), nil
 		case tea.KeyEsc:
 			p.editing = false
 			return p, settingsChange{note: "edit cancelled"}, nil
@@ -68,7 +71,7 @@ func (p settingsPanel) update(msg tea.KeyMsg, k keyMap, cfg experiment.Config) (
 			dir = -1
 		}
 		f := fields[p.selected]
-		return p, validated(cfg, f, func(c *experiment.Config) error { return f.step(c, dir) }), nil
+		return p, p.validated(cfg, f, func(c *experiment.Config) error { return f.step(c, dir) }), nil
 	case key.Matches(msg, k.Edit):
 		// What is typed replaces the value, which stays as the placeholder.
 		p.editing = true
@@ -79,24 +82,20 @@ func (p settingsPanel) update(msg tea.KeyMsg, k keyMap, cfg experiment.Config) (
 	return p, settingsChange{}, nil
 }
 
-// checkMemory refuses settings too big for the machine (nil: no check;
-// set by New from Options.IgnoreMemory).
-var checkMemory func(experiment.Config) error
-
 // validated applies change to a copy of cfg and checks the result.
-func validated(cfg experiment.Config, f field, change func(*experiment.Config) error) settingsChange {
+func (p settingsPanel) validated(cfg experiment.Config, f field, change func(*experiment.Config) error) settingsChange {
 	next := cfg
 	if err := change(&next); err != nil {
 		return settingsChange{err: err}
 	}
-	if err := ExplorerConfig(next).Validate(); err != nil {
+	if err := experiment.ExplorerConfig(next).Validate(); err != nil {
 		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 	}
 	if err := next.CheckLearnerSize(); err != nil {
 		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 	}
-	if checkMemory != nil {
-		if err := checkMemory(ExplorerConfig(next)); err != nil {
+	if p.checkMemory != nil {
+		if err := p.checkMemory(experiment.ExplorerConfig(next)); err != nil {
 			return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 		}
 	}
@@ -368,9 +367,9 @@ var fields = []field{
 	autoIntField("student depth", "= depth", func(c *experiment.Config) *int { return &c.StudentDepth }, 2, experiment.MaxDepth, nil,
 		func(c experiment.Config) int { return len(c.StudentSizes()) - 1 }),
 	autoIntField("eval points", "auto", func(c *experiment.Config) *int { return &c.EvalPoints }, 1, 1<<24, evalPointSteps,
-		func(c experiment.Config) int { return ExplorerConfig(c).EvalPoints }),
+		func(c experiment.Config) int { return experiment.ExplorerConfig(c).EvalPoints }),
 	autoIntField("eval every", "auto", func(c *experiment.Config) *int { return &c.EvalEvery }, 1, experiment.MaxEpochs, epochsSteps,
-		func(c experiment.Config) int { return ExplorerConfig(c).EvalEvery }),
+		func(c experiment.Config) int { return experiment.ExplorerConfig(c).EvalEvery }),
 	choiceField("learner", func(c experiment.Config) string {
 		if c.Learner == "" {
 			return experiment.LearnerAdam

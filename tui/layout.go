@@ -1,0 +1,163 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	tp "github.com/reluscope/reluscope/experiment/textplot"
+)
+
+// The layout: the title, the settings panel on the left and the screen on
+// the right, the status lines and the key bar; the help overlay in place
+// of the panels; a summary in a terminal too small for them.
+
+const controlsWidth = 28
+
+// The smallest terminal the panels are drawn in; below it a summary.
+const (
+	minWidth  = 64
+	minHeight = 20
+)
+
+func (m Model) rightWidth() int { return max(20, m.width-controlsWidth) }
+
+// View renders the whole screen.
+func (m Model) View() string {
+	t0 := time.Now()
+	defer func() { m.frames.frame(time.Since(t0), m.opt.Log) }()
+	w, h := m.width, m.height
+	title := m.styles.Title.Render("reluscope") + m.styles.Muted.Render(" — the L2 error falls easily, the uniform error L∞ does not")
+	if w < minWidth || h < minHeight {
+		return m.smallView(title, w, h)
+	}
+	footer := m.keyBar(w)
+	status := m.statusView(w)
+	bodyH := h - lipgloss.Height(title) - lipgloss.Height(status) - lipgloss.Height(footer)
+	var body string
+	if m.showHelp {
+		body = panel(m.styles, "keys", m.helpView(w-2, bodyH-2), w, bodyH)
+	} else {
+		right := m.screens[m.screen].view(&m.run, m.cfg, m.rightWidth(), bodyH)
+		body = lipgloss.JoinHorizontal(lipgloss.Top, m.settings.view(m.cfg, controlsWidth, bodyH), right)
+	}
+	out := lipgloss.JoinVertical(lipgloss.Left, tp.Fit(title, w), body, status, tp.Fit(footer, w))
+	return tp.Box(strings.Split(out, "\n"), w, h)
+}
+
+// smallView is the explorer in a terminal too small for its panels: the
+// run's state and numbers, and what size is needed.
+func (m Model) smallView(title string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	r := &m.run
+	lines := []string{title}
+	lines = append(lines, fmt.Sprintf("epoch %d/%d", r.epoch, r.cfg.Epochs))
+	if n := len(r.hist); n > 0 {
+		c := r.hist[n-1]
+		lines = append(lines, fmt.Sprintf("L2 %.3g  L∞ %.3g", c.L2, c.Linf))
+	}
+	lines = append(lines, m.styles.Error.Render(fmt.Sprintf("terminal %d×%d: the charts need %d×%d", w, h, minWidth, minHeight)), "q quits")
+	if len(lines) > h { // keep the note and the way out
+		lines = append(lines[:max(0, h-2)], lines[len(lines)-2:]...)
+		lines = lines[len(lines)-h:]
+	}
+	for i := range lines {
+		lines[i] = tp.Fit(lines[i], w)
+	}
+	return tp.Box(lines, w, h)
+}
+
+// helpView lists every key in as many columns as fit w×h.
+func (m Model) helpView(w, h int) string {
+	rows := m.keys.helpRows()
+	kw := 0
+	for _, r := range rows {
+		kw = max(kw, ansi.StringWidth(r.keys))
+	}
+	var cells []string
+	cw := 0
+	for _, r := range rows {
+		c := m.styles.Value.Render(fmt.Sprintf("%-*s", kw, r.keys)) + "  " + m.styles.Muted.Render(r.desc)
+		cells = append(cells, c)
+		cw = max(cw, ansi.StringWidth(c))
+	}
+	rowsPer := max(1, h-2)
+	cols := (len(cells) + rowsPer - 1) / rowsPer
+	for cols > 1 && cols*(cw+2) > w {
+		cols-- // too narrow: the rest is cut, at least the first column shows whole
+	}
+	rowsPer = (len(cells) + cols - 1) / cols
+	lines := make([]string, rowsPer)
+	for i, c := range cells {
+		r := i % rowsPer
+		pad := cw + 2 - ansi.StringWidth(c)
+		if i/rowsPer == cols-1 {
+			pad = 0
+		}
+		lines[r] += c + strings.Repeat(" ", max(0, pad))
+	}
+	return strings.Join(append(lines, "", m.styles.Muted.Render("any key closes this help")), "\n")
+}
+
+// keyBar is the line of keys under the status (keyMap.ShortHelp): as many
+// as fit, and always the way to all keys and out.
+func (m Model) keyBar(w int) string {
+	st := m.styles
+	item := func(k, d string) string { return st.Value.Render(k) + " " + st.Muted.Render(d) }
+	sep := st.Muted.Render(" · ")
+	short := m.keys.ShortHelp()
+	tailKeys := short[len(short)-2:] // help and quit, always shown
+	tail := item(tailKeys[0].Help().Key, tailKeys[0].Help().Desc) + sep + item(tailKeys[1].Help().Key, tailKeys[1].Help().Desc)
+	out := ""
+	for _, b := range short[:len(short)-2] {
+		next := out + item(b.Help().Key, b.Help().Desc) + sep
+		if ansi.StringWidth(next+tail) > w {
+			break
+		}
+		out = next
+	}
+	return tp.Fit(out+tail, w)
+}
+
+// panel draws a rounded box of outer size w×h with the title in its top border.
+func panel(st *Styles, title, content string, w, h int) string {
+	b := st.Border
+	t := tp.Fit(" "+title+" ", max(0, w-4))
+	top := b.Render("╭─") + st.PanelTitle.Render(t) + b.Render(strings.Repeat("─", max(0, w-3-ansi.StringWidth(t)))+"╮")
+	inner := strings.Split(tp.Box(strings.Split(content, "\n"), w-2, h-2), "\n")
+	lines := []string{top}
+	side := b.Render("│")
+	for _, l := range inner {
+		lines = append(lines, side+tp.Fit(l, w-2)+side)
+	}
+	lines = append(lines, b.Render("╰"+strings.Repeat("─", max(0, w-2))+"╯"))
+	return strings.Join(lines, "\n")
+}
+
+// statusView is the status line for the current run.
+func (m Model) statusView(w int) string {
+	var phase runPhase
+	_, held := m.screens[m.screen].(holder)
+	switch {
+	case m.run.done && m.run.err != nil:
+		phase = phaseStopped
+	case m.run.done:
+		phase = phaseDone
+	case m.pending != 0:
+		phase = phaseRestarting
+	case held:
+		phase = phaseHeld
+	case m.paused:
+		phase = phasePaused
+	case m.run.started:
+		phase = phaseTraining
+	default:
+		phase = phaseStarting
+	}
+	return m.status.view(m.styles, &m.run, phase, m.paceLabel(), m.forever, w)
+}
