@@ -14,6 +14,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/learners"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -167,10 +168,10 @@ func summary(w io.Writer, res *experiment.Result) {
 		return
 	}
 	if l := res.Learner; l != nil {
-		what := map[string]string{experiment.LearnerExactERM: "the global optimum", experiment.LearnerDiscrete: "the best network with parameters in S",
-			experiment.LearnerEnumerate: "the best network over the ε-net"}[l.Name]
-		unit := map[string]string{experiment.LearnerExactERM: "convex subproblems", experiment.LearnerDiscrete: "assignments or DP states",
-			experiment.LearnerEnumerate: "tuples of net directions"}[l.Name]
+		what, unit := "", "steps"
+		if fit, err := learners.Get(l.Name); err == nil {
+			what, unit = fit.What(), fit.Unit()
+		}
 		fmt.Fprintf(w, "%s: %s, summed squared loss Σ(f(x)−y)² = %.6g (mean %.6g) over %d samples, after %d %s in %s\n",
 			l.Name, what, l.Loss, f.TrainLoss, res.Config.Samples, l.Work, unit, time.Duration(l.Seconds*float64(time.Second)).Round(time.Microsecond))
 		if res.Config.DataFile != "" {

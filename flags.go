@@ -9,6 +9,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/learners"
 	"github.com/reluscope/reluscope/presets"
 )
 
@@ -130,7 +131,7 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 		seedF("init-seed", []string{"init_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.InitSeed} }, true, "seed of the student's initialization"),
 		strF("teacher", "teacher_file", func(c *experiment.Config) *string { return &c.TeacherFile }, "a saved network (teacher.json or student.json of a saved run) as the teacher; its shape must match --dim, --depth, --teacher-width"),
 		strF("init", "init_file", func(c *experiment.Config) *string { return &c.InitFile }, "start the student from a saved network; its shape must match --dim, --depth/--student-depth, --width"),
-		strF("learner", "learner", func(c *experiment.Config) *string { return &c.Learner }, "what fits the student: adam, or for one hidden layer (--student-depth 2) exact-erm (the global optimum), discrete (parameters from --discrete-set), enumerate (an ε-net, --net-eps)"),
+		strF("learner", "learner", func(c *experiment.Config) *string { return &c.Learner }, learnerUsage()),
 		{name: "no-output-bias", keys: []string{"no_output_bias"}, usage: "the learners' networks have no output bias",
 			define: func(fs *flag.FlagSet, _ *experiment.Config, u string) {
 				fs.BoolVar(&noBias, "no-output-bias", false, u)
@@ -272,4 +273,14 @@ func helpOK(err error) error {
 		return nil
 	}
 	return err
+}
+
+// learnerUsage is the --learner flag's usage, from the learners' registry.
+func learnerUsage() string {
+	var parts []string
+	for _, n := range learners.Names() {
+		l, _ := learners.Get(n)
+		parts = append(parts, fmt.Sprintf("%s (%s)", n, l.What()))
+	}
+	return "what fits the student: adam, or for one hidden layer (--student-depth 2) " + strings.Join(parts, ", ")
 }

@@ -177,30 +177,29 @@ func bad(field, format string, args ...any) error {
 // with the estimate of its work (the samples must be final: after a data
 // file was read).
 func (c Config) CheckLearnerSize() error {
-	if n := learners.ERMCount(c.Samples, c.Dim, c.Width); c.Learner == LearnerExactERM && n > MaxERMSubproblems {
-		return bad("learner", "exact-erm on %d samples in %d dimensions at width %d is about %.3g subproblems, more than the %d allowed (fewer samples or units)", c.Samples, c.Dim, c.Width, n, MaxERMSubproblems)
+	if !c.UsesLearner() {
+		return nil
 	}
-	if c.Learner == LearnerEnumerate {
-		eps := c.NetEps
-		if eps == 0 {
-			eps = 0.1
-		}
-		if dirs, err := learners.UnitNet(c.Dim, eps); err == nil {
-			if n := learners.EnumCount(len(dirs), c.Width); n*float64(c.Samples) > MaxEnumWork {
-				return bad("learner", "enumerate with ε = %g at width %d is %.3g tuples of %d directions, each a fit over %d samples: more than %g in all (a larger ε, fewer units or samples)", eps, c.Width, n, len(dirs), c.Samples, MaxEnumWork)
-			}
-		}
+	l, err := learners.Get(c.Learner)
+	if err != nil {
+		return bad("learner", "%v", err)
+	}
+	if err := l.Check(c.learnerProblem()); err != nil {
+		return bad("learner", "%v", err)
 	}
 	return nil
 }
 
-// The learners.
-const (
-	LearnerAdam      = "adam"
-	LearnerExactERM  = "exact-erm"
-	LearnerDiscrete  = "discrete"
-	LearnerEnumerate = "enumerate"
-)
+// UsesLearner says a learner other than Adam fits the student.
+func (c Config) UsesLearner() bool { return c.Learner != "" && c.Learner != LearnerAdam }
+
+// LearnerNames are the values learner takes: adam and the registered
+// learners.
+func LearnerNames() []string { return append([]string{LearnerAdam}, learners.Names()...) }
+
+// LearnerAdam is the default learner, the training loop of run.go; the
+// others are experiment/learners' registry.
+const LearnerAdam = "adam"
 
 // Normalize writes values that have several spellings in one, so that a
 // config hashes the same however it was typed (f64 → float64).
@@ -247,17 +246,17 @@ func (c Config) Validate() error {
 	if c.Target == TargetSine && c.TeacherFile != "" {
 		return bad("teacher_file", "the sine target has no teacher network to load")
 	}
-	switch c.Learner {
-	case "", LearnerAdam:
-	case LearnerExactERM, LearnerDiscrete, LearnerEnumerate:
+	if c.UsesLearner() {
+		l, err := learners.Get(c.Learner)
+		if err != nil {
+			return bad("learner", "%q is not %s", c.Learner, orList(LearnerNames()))
+		}
 		if n := len(c.StudentSizes()); n != 3 {
 			return bad("learner", "%s fits one hidden layer: student_depth must be 2 (or unset), not %d", c.Learner, n-1)
 		}
-		if c.Learner != LearnerDiscrete && c.Dim > 2 {
+		if d := l.MaxDim(); d > 0 && c.Dim > d {
 			return bad("learner", "%s is built for d = 1 and 2, not %d", c.Learner, c.Dim)
 		}
-	default:
-		return bad("learner", "%q is not adam, exact-erm, discrete or enumerate", c.Learner)
 	}
 	if !(c.NetEps >= 0 && c.NetEps <= 1) {
 		return bad("net_eps", "%v is out of range (0, 1]", c.NetEps)
@@ -290,7 +289,7 @@ func (c Config) TeacherSizes() []int { return sizes(c.Dim, c.TeacherWidth, c.Dep
 // TotalEpochs is the epochs a run of c takes: its Epochs for Adam, 1 for
 // the learners that fit in one go.
 func (c Config) TotalEpochs() int {
-	if c.Learner != "" && c.Learner != LearnerAdam {
+	if c.UsesLearner() {
 		return 1
 	}
 	return c.Epochs
@@ -302,7 +301,7 @@ func (c Config) StudentSizes() []int {
 	L := c.StudentDepth
 	if L == 0 {
 		L = c.Depth
-		if c.Learner != "" && c.Learner != LearnerAdam {
+		if c.UsesLearner() {
 			L = 2
 		}
 	}
@@ -419,4 +418,12 @@ func (b *Batch) UnmarshalJSON(p []byte) error {
 		return b.UnmarshalText([]byte(s))
 	}
 	return b.UnmarshalText(p)
+}
+
+// orList is "a, b or c".
+func orList(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
 }

@@ -29,15 +29,6 @@ type LearnerInfo struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// Limits of the learners' work, refused up front beyond them.
-const (
-	MaxERMSubproblems = 1_000_000
-	MaxDiscreteWork   = 5e7
-	// MaxEnumWork bounds the enumerate learner's tuples × samples (each
-	// tuple is a least-squares fit over the samples).
-	MaxEnumWork = 2e8
-)
-
 // LoadData reads a CSV of training samples: d inputs and the target per
 // line, an optional header line; at most MaxSamples lines.
 func LoadData(path string, d int) (x, y []float64, err error) {
@@ -86,47 +77,26 @@ func LoadData(path string, d int) (x, y []float64, err error) {
 	return x, y, nil
 }
 
+// learnerProblem is cfg's instance for its learner, on samples samples.
+func (c Config) learnerProblem() learners.Problem {
+	return learners.Problem{Dim: c.Dim, Width: c.Width, Samples: c.Samples, OutputBias: !c.NoOutputBias, Set: c.DiscreteSet, Eps: c.NetEps}
+}
+
 // Fit runs cfg's learner (not Adam) on the samples (x: m×d, y).
 func Fit(ctx context.Context, cfg Config, x, y []float64) (*backend.Net, LearnerInfo, error) {
-	d, w, bias := cfg.Dim, cfg.Width, !cfg.NoOutputBias
 	info := LearnerInfo{Name: cfg.Learner}
-	switch cfg.Learner {
-	case LearnerExactERM:
-		r, err := learners.ExactERM(ctx, x, y, d, learners.ERMOptions{Width: w, OutputBias: bias, MaxSubproblems: MaxERMSubproblems})
-		if err != nil {
-			return nil, info, err
-		}
-		info.Loss, info.Work, info.Seconds = r.Loss, r.Subproblems, r.Elapsed.Seconds()
-		return r.Net, info, nil
-	case LearnerDiscrete:
-		S, err := learners.ParseSet(cfg.DiscreteSet)
-		if err != nil {
-			return nil, info, err
-		}
-		var r *learners.DiscreteResult
-		if learners.DiscreteCount(len(S), d, w, bias) <= 1e6 {
-			r, err = learners.DiscreteBrute(ctx, x, y, d, w, S, bias, 1e6)
-		} else {
-			r, err = learners.DiscreteDP(ctx, x, y, d, w, S, bias, int(MaxDiscreteWork/10))
-		}
-		if err != nil {
-			return nil, info, err
-		}
-		info.Loss, info.Work, info.Seconds = r.Loss, r.Visited, r.Elapsed.Seconds()
-		return r.Net, info, nil
-	case LearnerEnumerate:
-		eps := cfg.NetEps
-		if eps == 0 {
-			eps = 0.1
-		}
-		r, err := learners.Enumerate(ctx, x, y, d, w, eps, bias, MaxEnumWork/float64(max(1, len(y))))
-		if err != nil {
-			return nil, info, err
-		}
-		info.Loss, info.Work, info.Seconds = r.Loss, r.Tuples, r.Elapsed.Seconds()
-		return r.Net, info, nil
+	l, err := learners.Get(cfg.Learner)
+	if err != nil {
+		return nil, info, fmt.Errorf("learner %q is not one of the fitting algorithms", cfg.Learner)
 	}
-	return nil, info, fmt.Errorf("learner %q is not one of the fitting algorithms", cfg.Learner)
+	p := cfg.learnerProblem()
+	p.Samples = len(y)
+	r, err := l.Fit(ctx, p, x, y)
+	if err != nil {
+		return nil, info, err
+	}
+	info.Loss, info.Work, info.Seconds = r.Loss, r.Work, r.Elapsed.Seconds()
+	return r.Net, info, nil
 }
 
 // runLearner is Run for a learner other than Adam: the fit, then two

@@ -20,7 +20,7 @@ func TestExactERMBeatsAdamRestarts(t *testing.T) {
 		cfg.Batch = Batch{Size: m}
 		cfg.EvalPoints, cfg.Sup = 1024, SupSampled
 		erm := cfg
-		erm.Learner, erm.NoOutputBias = LearnerExactERM, true
+		erm.Learner, erm.NoOutputBias = "exact-erm", true
 		res, err := Run(context.Background(), erm, Options{}, func(Event) error { return nil })
 		if err != nil {
 			t.Fatal(err)

@@ -349,7 +349,7 @@ func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	if cfg.Learner != "" && cfg.Learner != LearnerAdam {
+	if cfg.UsesLearner() {
 		return runLearner(ctx, cfg, opt, emit, start, X, Y, teacher, teacherNet, engine, dt, threads)
 	}
 

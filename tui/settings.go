@@ -376,18 +376,17 @@ var fields = []field{
 		}
 		return c.Learner
 	}, func(c *experiment.Config, s string) error {
-		switch s {
-		case experiment.LearnerAdam, experiment.LearnerExactERM, experiment.LearnerDiscrete, experiment.LearnerEnumerate:
-			c.Learner = s
-			if s == experiment.LearnerAdam {
-				c.Learner = ""
+		for _, n := range experiment.LearnerNames() {
+			if s == n {
+				c.Learner = s
+				if s == experiment.LearnerAdam {
+					c.Learner = ""
+				}
+				return nil
 			}
-			return nil
 		}
-		return fmt.Errorf("learner: %q is not adam, exact-erm, discrete or enumerate", s)
-	}, func() []string {
-		return []string{experiment.LearnerAdam, experiment.LearnerExactERM, experiment.LearnerDiscrete, experiment.LearnerEnumerate}
-	}),
+		return fmt.Errorf("learner: %q is not one of %s", s, strings.Join(experiment.LearnerNames(), ", "))
+	}, experiment.LearnerNames),
 	choiceField("dtype", func(c experiment.Config) string { return c.DType },
 		func(c *experiment.Config, s string) error {
 			if _, err := backend.ParseDType(s); err != nil {
@@ -433,7 +432,7 @@ func autoIntField(name, auto string, ptr func(*experiment.Config) *int, lo, hi i
 			if auto == "auto" {
 				return fmt.Sprintf("auto %d", derived(c))
 			}
-			if c.Learner != "" && c.Learner != experiment.LearnerAdam && name == "student depth" {
+			if c.UsesLearner() && name == "student depth" {
 				return "2 (learner)"
 			}
 			return auto

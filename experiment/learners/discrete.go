@@ -34,14 +34,6 @@ func ParseSet(s string) ([]float64, error) {
 	return out, nil
 }
 
-// DiscreteResult is the best two-layer network with parameters in S.
-type DiscreteResult struct {
-	Net     *backend.Net
-	Loss    float64 // Σ (f(x_j) − y_j)²
-	Visited int64   // assignments (brute force) or DP states
-	Elapsed time.Duration
-}
-
 // discreteParams is the number of parameters of a [d, w, 1] network.
 func discreteParams(d, w int, bias bool) int { return w*(d+1) + w + boolInt(bias) }
 
@@ -54,7 +46,7 @@ func DiscreteCount(s, d, w int, bias bool) float64 {
 // [d, w, 1] ReLU network (hidden weights and biases, output weights, and
 // the output bias unless !bias) and keeps the one of least summed squared
 // loss (Doron-Arad 2024's D-NNT, by exhaustion).
-func DiscreteBrute(ctx context.Context, x, y []float64, d, w int, S []float64, bias bool, limit float64) (*DiscreteResult, error) {
+func DiscreteBrute(ctx context.Context, x, y []float64, d, w int, S []float64, bias bool, limit float64) (*Result, error) {
 	t0 := time.Now()
 	P := discreteParams(d, w, bias)
 	if n := DiscreteCount(len(S), d, w, bias); n > limit {
@@ -63,7 +55,7 @@ func DiscreteBrute(ctx context.Context, x, y []float64, d, w int, S []float64, b
 	idx := make([]int, P)
 	net := backend.NewNet([]int{d, w, 1})
 	net.InputScale = 1
-	res := &DiscreteResult{Loss: math.Inf(1)}
+	res := &Result{Loss: math.Inf(1)}
 	set := func() {
 		k := 0
 		for i := 0; i < w; i++ {
@@ -83,8 +75,8 @@ func DiscreteBrute(ctx context.Context, x, y []float64, d, w int, S []float64, b
 	}
 	m := len(y)
 	for {
-		res.Visited++
-		if res.Visited%4096 == 0 && ctx.Err() != nil {
+		res.Work++
+		if res.Work%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		set()
@@ -119,7 +111,7 @@ func DiscreteBrute(ctx context.Context, x, y []float64, d, w int, S []float64, b
 // units are a Minkowski sum, kept as a set. For a fixed number of samples
 // and integer data and S the states are bounded by the range of the sums:
 // pseudo-polynomial, as Doron-Arad's algorithm for two-layer D-NNT.
-func DiscreteDP(ctx context.Context, x, y []float64, d, w int, S []float64, bias bool, maxStates int) (*DiscreteResult, error) {
+func DiscreteDP(ctx context.Context, x, y []float64, d, w int, S []float64, bias bool, maxStates int) (*Result, error) {
 	t0 := time.Now()
 	m := len(y)
 	// The contributions of one unit, distinct, with a unit that makes each.
@@ -192,7 +184,7 @@ func DiscreteDP(ctx context.Context, x, y []float64, d, w int, S []float64, bias
 		}
 		layers = append(layers, next)
 	}
-	res := &DiscreteResult{Loss: math.Inf(1), Visited: visited}
+	res := &Result{Loss: math.Inf(1), Work: visited}
 	cs := []float64{0}
 	if bias {
 		cs = S
@@ -235,4 +227,31 @@ func vecKey(v []float64) string {
 		b.WriteByte(',')
 	}
 	return b.String()
+}
+
+// MaxDiscreteWork bounds the discrete learner's work: brute force up to
+// 10⁶ assignments, the DP up to a tenth of it in states.
+const MaxDiscreteWork = 5e7
+
+// discrete is DiscreteBrute (small instances) or DiscreteDP as a
+// registered learner.
+type discrete struct{}
+
+func init() { Register(discrete{}) }
+
+func (discrete) Name() string          { return "discrete" }
+func (discrete) What() string          { return "the best network with parameters in S" }
+func (discrete) Unit() string          { return "assignments or DP states" }
+func (discrete) MaxDim() int           { return 0 }
+func (discrete) Check(p Problem) error { return nil }
+
+func (discrete) Fit(ctx context.Context, p Problem, x, y []float64) (*Result, error) {
+	S, err := ParseSet(p.Set)
+	if err != nil {
+		return nil, err
+	}
+	if DiscreteCount(len(S), p.Dim, p.Width, p.OutputBias) <= 1e6 {
+		return DiscreteBrute(ctx, x, y, p.Dim, p.Width, S, p.OutputBias, 1e6)
+	}
+	return DiscreteDP(ctx, x, y, p.Dim, p.Width, S, p.OutputBias, int(MaxDiscreteWork/10))
 }

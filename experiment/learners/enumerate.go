@@ -11,15 +11,6 @@ import (
 	"github.com/reluscope/reluscope/backend"
 )
 
-// EnumResult is the best network over the ε-net.
-type EnumResult struct {
-	Net     *backend.Net
-	Loss    float64 // Σ (f(x_j) − y_j)²
-	Tuples  int64   // k-tuples of net vectors tried
-	NetSize int     // unit vectors in the ε-net
-	Elapsed time.Duration
-}
-
 // UnitNet is an ε-net of the unit sphere of R^(d+1) (the directions of
 // (a, b)): angles spaced ε apart, d = 1 or 2.
 func UnitNet(d int, eps float64) ([][]float64, error) {
@@ -54,7 +45,7 @@ func EnumCount(n, k int) float64 { return binom(n+k-1, k) }
 // Klivans, Manurangsi, Reichman 2021): every multiset of k directions from
 // the ε-net of unit vectors (a, b), the output weights (and bias) fitted by
 // least squares, the best kept. Its cost grows like (1/ε)^(d·k).
-func Enumerate(ctx context.Context, x, y []float64, d, k int, eps float64, bias bool, limit float64) (*EnumResult, error) {
+func Enumerate(ctx context.Context, x, y []float64, d, k int, eps float64, bias bool, limit float64) (*Result, error) {
 	t0 := time.Now()
 	dirs, err := UnitNet(d, eps)
 	if err != nil {
@@ -76,7 +67,7 @@ func Enumerate(ctx context.Context, x, y []float64, d, k int, eps float64, bias 
 		}
 		feat[i] = f
 	}
-	res := &EnumResult{Loss: math.Inf(1), NetSize: len(dirs)}
+	res := &Result{Loss: math.Inf(1), NetSize: len(dirs)}
 	cols := k + boolInt(bias)
 	A := mat.NewDense(m, cols, nil)
 	yv := mat.NewVecDense(m, append([]float64(nil), y...))
@@ -86,8 +77,8 @@ func Enumerate(ctx context.Context, x, y []float64, d, k int, eps float64, bias 
 	var rec func(i, start int) error
 	rec = func(i, start int) error {
 		if i == k {
-			res.Tuples++
-			if res.Tuples%1024 == 0 && ctx.Err() != nil {
+			res.Work++
+			if res.Work%1024 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
 			for c, t := range tuple {
@@ -168,4 +159,40 @@ func lstsqRidge(A *mat.Dense, y *mat.VecDense) *mat.VecDense {
 		v = *mat.NewVecDense(n, nil)
 	}
 	return &v
+}
+
+// MaxEnumWork bounds the enumerate learner's tuples × samples (each tuple
+// is a least-squares fit over the samples).
+const MaxEnumWork = 2e8
+
+// enumerate is Enumerate as a registered learner.
+type enumerate struct{}
+
+func init() { Register(enumerate{}) }
+
+func (enumerate) Name() string { return "enumerate" }
+func (enumerate) What() string { return "the best network over the ε-net" }
+func (enumerate) Unit() string { return "tuples of net directions" }
+func (enumerate) MaxDim() int  { return 2 }
+
+// eps is the problem's ε (0: 0.1).
+func (p Problem) eps() float64 {
+	if p.Eps == 0 {
+		return 0.1
+	}
+	return p.Eps
+}
+
+func (enumerate) Check(p Problem) error {
+	eps := p.eps()
+	if dirs, err := UnitNet(p.Dim, eps); err == nil {
+		if n := EnumCount(len(dirs), p.Width); n*float64(p.Samples) > MaxEnumWork {
+			return fmt.Errorf("enumerate with ε = %g at width %d is %.3g tuples of %d directions, each a fit over %d samples: more than %g in all (a larger ε, fewer units or samples)", eps, p.Width, n, len(dirs), p.Samples, MaxEnumWork)
+		}
+	}
+	return nil
+}
+
+func (enumerate) Fit(ctx context.Context, p Problem, x, y []float64) (*Result, error) {
+	return Enumerate(ctx, x, y, p.Dim, p.Width, p.eps(), p.OutputBias, MaxEnumWork/float64(max(1, len(y))))
 }

@@ -1,7 +1,10 @@
-// Package learners holds the algorithms besides Adam that fit a network to
-// samples: exact global empirical risk minimization for one hidden layer
-// (Arora, Basu, Mianjy, Mukherjee 2018). Each returns a *backend.Net that
-// the run evaluates with the same metrics as Adam's student.
+// Package learners holds the algorithms besides Adam that fit one hidden
+// layer to samples, each a Learner registered by name (registry.go): exact
+// global empirical risk minimization (erm.go; Arora, Basu, Mianjy,
+// Mukherjee 2018), training over a discrete parameter set (discrete.go;
+// Doron-Arad 2024) and enumeration of an ε-net (enumerate.go). Each
+// returns a Result whose *backend.Net the run evaluates with the same
+// metrics as Adam's student.
 package learners
 
 import (
@@ -110,15 +113,6 @@ type ERMOptions struct {
 	MaxSubproblems int64
 }
 
-// ERMResult is the global optimum of the summed squared loss.
-type ERMResult struct {
-	Net         *backend.Net
-	Loss        float64 // Σ_j (f(x_j) − y_j)², the global minimum
-	Subproblems int64   // convex programs solved
-	Pruned      int64   // tuples skipped by symmetry
-	Elapsed     time.Duration
-}
-
 // ERMCount is the number of subproblems ExactERM would solve for m samples
 // in d dimensions and width w, before symmetry: 2^w · (dichotomies)^w.
 func ERMCount(m, d, w int) float64 {
@@ -149,7 +143,7 @@ func binom(n, k int) float64 {
 // that activation pattern is a least-squares problem over a polyhedral
 // cone, solved exactly as non-negative least squares over the cone's
 // extreme rays. x is m×d, y has m values.
-func ExactERM(ctx context.Context, x, y []float64, d int, opt ERMOptions) (*ERMResult, error) {
+func ExactERM(ctx context.Context, x, y []float64, d int, opt ERMOptions) (*Result, error) {
 	t0 := time.Now()
 	m, w := len(y), opt.Width
 	if w < 1 || len(x) != m*d || m == 0 {
@@ -171,7 +165,7 @@ func ExactERM(ctx context.Context, x, y []float64, d int, opt ERMOptions) (*ERMR
 	for k, dk := range dich {
 		rays[k] = coneRays(x, d, dk)
 	}
-	res := &ERMResult{Loss: math.Inf(1)}
+	res := &Result{Loss: math.Inf(1)}
 	var bestZ []float64
 	var bestS []float64
 	tuple := make([]int, w)
@@ -182,7 +176,7 @@ func ExactERM(ctx context.Context, x, y []float64, d int, opt ERMOptions) (*ERMR
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			res.Subproblems++
+			res.Work++
 			loss, z := solvePattern(x, y, d, dich, rays, tuple, signs, opt.OutputBias)
 			if bestZ == nil || loss < res.Loss-1e-12*(1+res.Loss) {
 				res.Loss, bestZ, bestS = loss, z, append([]float64(nil), signs...)
@@ -385,4 +379,28 @@ func ermNet(d, w int, z, s []float64, bias bool) *backend.Net {
 		net.B[1][0] = z[len(z)-1]
 	}
 	return net
+}
+
+// MaxERMSubproblems is the most subproblems the exact-erm learner takes on.
+const MaxERMSubproblems = 1_000_000
+
+// exactERM is ExactERM as a registered learner.
+type exactERM struct{}
+
+func init() { Register(exactERM{}) }
+
+func (exactERM) Name() string { return "exact-erm" }
+func (exactERM) What() string { return "the global optimum" }
+func (exactERM) Unit() string { return "convex subproblems" }
+func (exactERM) MaxDim() int  { return 2 }
+
+func (exactERM) Check(p Problem) error {
+	if n := ERMCount(p.Samples, p.Dim, p.Width); n > MaxERMSubproblems {
+		return fmt.Errorf("exact-erm on %d samples in %d dimensions at width %d is about %.3g subproblems, more than the %d allowed (fewer samples or units)", p.Samples, p.Dim, p.Width, n, MaxERMSubproblems)
+	}
+	return nil
+}
+
+func (exactERM) Fit(ctx context.Context, p Problem, x, y []float64) (*Result, error) {
+	return ExactERM(ctx, x, y, p.Dim, ERMOptions{Width: p.Width, OutputBias: p.OutputBias, MaxSubproblems: MaxERMSubproblems})
 }

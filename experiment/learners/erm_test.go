@@ -21,7 +21,7 @@ func TestExactERMToy(t *testing.T) {
 			t.Fatal(err)
 		}
 		if math.Abs(r.Loss-tc.want) > 1e-9 {
-			t.Fatalf("width %d: loss %v, want %v (%d subproblems)", tc.w, r.Loss, tc.want, r.Subproblems)
+			t.Fatalf("width %d: loss %v, want %v (%d subproblems)", tc.w, r.Loss, tc.want, r.Work)
 		}
 		// The network returned has that loss.
 		got := 0.0
