@@ -1,15 +1,9 @@
 package experiment
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -27,54 +21,6 @@ type LearnerInfo struct {
 	// (discrete) or tuples (enumerate) it went through.
 	Work    int64   `json:"work"`
 	Seconds float64 `json:"seconds"`
-}
-
-// LoadData reads a CSV of training samples: d inputs and the target per
-// line, an optional header line; at most MaxSamples lines.
-func LoadData(path string, d int) (x, y []float64, err error) {
-	b, err := ReadFileLimited(path, 1<<30)
-	if err != nil {
-		return nil, nil, err
-	}
-	r := csv.NewReader(bytes.NewReader(b))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	for line := 1; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", path, err)
-		}
-		if len(rec) != d+1 {
-			return nil, nil, fmt.Errorf("%s:%d: %d columns, want %d (x1…x%d, y)", path, line, len(rec), d+1, d)
-		}
-		vals := make([]float64, d+1)
-		for i, f := range rec {
-			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				if line == 1 && len(y) == 0 && i == 0 {
-					vals = nil // a header
-					break
-				}
-				return nil, nil, fmt.Errorf("%s:%d: %q is not a number", path, line, f)
-			}
-			vals[i] = v
-		}
-		if vals == nil {
-			continue
-		}
-		x = append(x, vals[:d]...)
-		y = append(y, vals[d])
-		if len(y) > MaxSamples {
-			return nil, nil, fmt.Errorf("%s: more than %d samples", path, MaxSamples)
-		}
-	}
-	if len(y) == 0 {
-		return nil, nil, fmt.Errorf("%s: no samples", path)
-	}
-	return x, y, nil
 }
 
 // learnerProblem is cfg's instance for its learner, on samples samples.

@@ -1,0 +1,355 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment/uniform"
+)
+
+// Run executes the experiment synchronously, passing events to emit (which
+// may block; an error from it stops the run). It returns what was finished
+// even when it fails.
+func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (*Result, error) {
+	t, err := newTrainer(ctx, cfg, opt, emit)
+	if err != nil {
+		return nil, err
+	}
+	defer t.teacher.Close()
+	if cfg.UsesLearner() {
+		return runLearner(ctx, cfg, opt, emit, t.start, t.X, t.Y, t.teacher, t.teacherNet, t.engine, t.dt, t.threads)
+	}
+	if err := t.build(); err != nil {
+		return nil, err
+	}
+	defer t.student.Close()
+	return t.finish(t.train())
+}
+
+// trainer is one Adam run: the teacher and the samples, the student on its
+// engine, where the loop is, and what is waiting to be sent.
+type trainer struct {
+	ctx     context.Context
+	cfg     Config
+	opt     Options
+	emit    func(Event) error
+	engine  backend.Engine
+	dt      backend.DType
+	threads int
+
+	teacher    Target
+	teacherNet *backend.Net // nil for an analytic target
+	X, Y       []float64
+
+	studentNet *backend.Net
+	student    backend.Model
+	dh         backend.DataHolder // the student's engine holds the samples on its device
+	ev         *evaluator
+	res        *Result
+
+	// The clock: the run's start and the time it was held paused (not
+	// part of its elapsed time).
+	start time.Time
+	held  time.Duration
+
+	// The loop: the epoch done, the learning rate, the latest loss, the
+	// data order and the host batch.
+	epoch    int
+	lr, loss float64
+	perm     []int
+	rs       *rand.Rand
+	xb, yb   []float64
+	ckNet    *backend.Net // the student at the last checkpoint
+
+	// What waits for the next progress event, and the step rate.
+	pending      []Checkpoint
+	pendLoss     []float64
+	firstEpoch   int
+	lastEmit     time.Time
+	lastSnap     time.Time
+	stepsAtT     int64
+	tRate        time.Time
+	rate         float64
+	smallStudent bool
+}
+
+// newTrainer validates cfg, finds its engine and builds the teacher and
+// the samples.
+func newTrainer(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (*trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	engine, _ := backend.Get(cfg.Backend)
+	if err := engine.Available(); err != nil {
+		return nil, fmt.Errorf("backend %s: %w", cfg.Backend, err)
+	}
+	dt, _ := backend.ParseDType(cfg.DType)
+	if opt.Interval <= 0 {
+		opt.Interval = 50 * time.Millisecond
+	}
+	t := &trainer{ctx: ctx, cfg: cfg, opt: opt, emit: emit, engine: engine, dt: dt, start: time.Now(), threads: opt.Threads}
+	if t.threads <= 0 {
+		t.threads = runtime.GOMAXPROCS(0)
+	}
+	teacher, err := newTarget(cfg, opt.Threads)
+	if err != nil {
+		return nil, err
+	}
+	t.teacher, t.teacherNet = teacher, teacher.Net()
+	if t.X, t.Y, err = trainingSet(cfg, teacher); err != nil {
+		teacher.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// build makes the student on the engine and the loop's state.
+func (t *trainer) build() error {
+	cfg := t.cfg
+	net, err := StartStudent(cfg)
+	if err != nil {
+		return err
+	}
+	bs := cfg.BatchSize()
+	t.studentNet = net
+	if t.student, err = t.engine.New(net, backend.Options{DType: t.dt, MaxBatch: max(bs, EvalChunk(cfg.Width)), Threads: t.opt.Threads}); err != nil {
+		return err
+	}
+	t.res = &Result{Config: cfg, Teacher: t.teacherNet}
+	t.ev = &evaluator{cfg: cfg, teacher: t.teacher, student: t.student, engine: t.engine, dtype: t.dt, threads: t.threads}
+	t.lr, t.firstEpoch, t.tRate = cfg.LR, 1, time.Now()
+	t.smallStudent = net.NumParams() <= 300_000
+	t.perm = make([]int, cfg.Samples)
+	for i := range t.perm {
+		t.perm[i] = i
+	}
+	t.rs = newRand(cfg.DataSeed, streamShuffle)
+	t.xb, t.yb = make([]float64, bs*cfg.Dim), make([]float64, bs)
+	t.dh, _ = t.student.(backend.DataHolder)
+	return nil
+}
+
+func (t *trainer) elapsed(now time.Time) time.Duration { return now.Sub(t.start) - t.held }
+
+// train runs the epochs: the start event and the first checkpoint, then
+// epoch after epoch (past the last while the control keeps going), and a
+// last checkpoint when it stopped between two.
+func (t *trainer) train() error {
+	if err := t.begin(); err != nil {
+		return err
+	}
+	ctl := t.opt.Control
+	if in, ok := t.student.(backend.Interruptible); ok && ctl != nil {
+		in.SetInterrupt(ctl.halt.Load) // a pause stops a long step between layers
+	}
+	for t.epoch < t.cfg.Epochs || (ctl != nil && ctl.Forever()) {
+		if err := t.runEpoch(); err != nil {
+			return err
+		}
+	}
+	if n := len(t.res.History); n > 0 && t.res.History[n-1].Epoch != t.epoch {
+		// Kept going past the last epoch and stopped between checkpoints.
+		if err := t.checkpoint(t.loss); err != nil {
+			return err
+		}
+		return t.flush(true)
+	}
+	return nil
+}
+
+// begin sends the start event, evaluates the untrained student and puts
+// the samples on the engine's device if it holds them.
+func (t *trainer) begin() error {
+	var tcopy *backend.Net
+	if t.teacherNet != nil {
+		tcopy = t.teacherNet.Clone()
+	}
+	if err := t.emit(Event{Kind: KindStart, Epochs: t.cfg.Epochs, LR: t.lr, Teacher: tcopy, Inputs: append([]float64(nil), t.X...),
+		Student: t.studentNet.Clone(), Backend: backend.Describe(t.engine)}); err != nil {
+		return err
+	}
+	if err := t.checkpoint(0); err != nil {
+		return err
+	}
+	if err := t.flush(true); err != nil {
+		return err
+	}
+	// An engine with a device of its own holds the training set there: the
+	// set goes up once, each epoch's order once, and the loss comes back
+	// once per epoch (so the loss shown during the first epoch is 0 until
+	// it ends, and a diverged loss is seen at the end of its epoch).
+	if t.dh != nil {
+		return t.dh.SetData(t.X, t.Y)
+	}
+	return nil
+}
+
+// runEpoch shuffles the samples and takes an Adam step per batch, then
+// records the epoch's loss, its checkpoint and a progress event.
+func (t *trainer) runEpoch() error {
+	cfg, m, bs := t.cfg, t.cfg.Samples, t.cfg.BatchSize()
+	t.rs.Shuffle(m, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	if t.dh != nil {
+		if err := t.dh.SetOrder(t.perm); err != nil {
+			return err
+		}
+	}
+	var sum float64
+	for lo := 0; lo < m; lo += bs {
+		took, l, err := t.batch(lo, min(m, lo+bs))
+		if err != nil {
+			return err
+		}
+		if !took {
+			lo -= bs // paused mid-step: nothing changed, take it again
+			continue
+		}
+		sum += l * float64(min(m, lo+bs)-lo) // on a DataHolder: 0, the epoch's sum comes from TakeLoss
+		if t.epoch == 0 {
+			t.loss = sum / float64(min(m, lo+bs))
+		}
+		if err := t.flush(false); err != nil {
+			return err
+		}
+	}
+	if t.dh != nil {
+		var err error
+		sum, err = t.dh.TakeLoss()
+		if errors.Is(err, backend.ErrDiverged) {
+			err = fmt.Errorf("diverged in epoch %d: the loss is %v (try a smaller learning rate)", t.epoch+1, sum/float64(m))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t.epoch++
+	t.loss = sum / float64(m)
+	t.res.EpochLoss = append(t.res.EpochLoss, t.loss)
+	t.pendLoss = append(t.pendLoss, t.loss)
+	t.lr = cfg.LRAt(min(t.epoch, cfg.Epochs)) // past the last epoch: the final rate
+	if cfg.IsCheckpoint(t.epoch) {
+		if err := t.checkpoint(t.loss); err != nil {
+			return err
+		}
+	}
+	return t.flush(t.epoch >= cfg.Epochs)
+}
+
+// batch waits for the control and takes the Adam step on the rows
+// perm[lo:hi]; took is false when a pause interrupted it (nothing changed).
+func (t *trainer) batch(lo, hi int) (took bool, loss float64, err error) {
+	if err := t.ctx.Err(); err != nil {
+		return false, 0, err
+	}
+	if ctl := t.opt.Control; ctl != nil {
+		h, err := ctl.wait(t.ctx, lo == 0 && t.cfg.IsCheckpoint(t.epoch), t.res.Steps, func() error { return t.flush(true) })
+		t.held += h
+		if h > 0 {
+			t.tRate = t.tRate.Add(h) // the rate counts running time only
+		}
+		if err != nil {
+			return false, 0, err
+		}
+	}
+	l, err := t.step(lo, hi)
+	if errors.Is(err, backend.ErrInterrupted) {
+		return false, 0, nil
+	}
+	if err != nil {
+		if errors.Is(err, backend.ErrDiverged) {
+			err = fmt.Errorf("diverged in epoch %d, step %d: the loss is %v (try a smaller learning rate)", t.epoch+1, t.res.Steps+1, l)
+		}
+		return false, 0, err
+	}
+	t.res.Steps++
+	return true, l, nil
+}
+
+// step takes the Adam step on the rows perm[lo:hi] and returns its loss
+// (0 on a DataHolder, which sums it on its device).
+func (t *trainer) step(lo, hi int) (float64, error) {
+	if t.dh != nil {
+		return 0, t.dh.StepRows(lo, hi, t.lr)
+	}
+	d, n := t.cfg.Dim, hi-lo
+	for k, idx := range t.perm[lo:hi] {
+		copy(t.xb[k*d:(k+1)*d], t.X[idx*d:(idx+1)*d])
+		t.yb[k] = t.Y[idx]
+	}
+	return t.student.Step(t.xb[:n*d], t.yb[:n], t.lr)
+}
+
+// checkpoint evaluates the student on fresh points (and bounds its true
+// sup when the config asks) and queues the checkpoint for the next event.
+func (t *trainer) checkpoint(trainLoss float64) error {
+	t0 := time.Now()
+	mt := noMetrics()
+	if t.cfg.DataFile == "" {
+		var err error
+		if mt, err = t.ev.run(t.ctx, len(t.res.History)); err != nil {
+			return err
+		}
+	}
+	c := Checkpoint{Epoch: t.epoch, LR: t.lr, TrainLoss: trainLoss, Metrics: mt}
+	if t.teacherNet != nil && t.cfg.DataFile == "" && t.cfg.SupAt(t.epoch) {
+		b, err := uniform.Sup(t.ctx, t.student.Net(), t.teacherNet, uniform.Options{Time: t.cfg.SupTime(), Starts: mt.ArgMax, Seed: t.cfg.DataSeed, Threads: t.threads})
+		if err != nil {
+			return err
+		}
+		c.Bracket = &b
+	}
+	c.EvalSeconds = time.Since(t0).Seconds()
+	t.res.History = append(t.res.History, c)
+	t.pending = append(t.pending, c)
+	t.ckNet = t.student.Net()
+	return nil
+}
+
+// flush sends a progress event with what is pending, at most every
+// Options.Interval unless forced; a snapshot of the student goes with
+// every checkpoint (and, for small students, every few intervals).
+func (t *trainer) flush(force bool) error {
+	now := time.Now()
+	if !force && now.Sub(t.lastEmit) < t.opt.Interval {
+		return nil
+	}
+	steps := t.res.Steps
+	if dt := t.elapsed(now) - t.elapsed(t.tRate); dt > 200*time.Millisecond {
+		t.rate = float64(steps-t.stepsAtT) / dt.Seconds()
+		t.stepsAtT, t.tRate = steps, now
+	} else if t.rate == 0 && steps > 0 {
+		t.rate = float64(steps) / t.elapsed(now).Seconds() // the first 0.2 s
+	}
+	e := Event{Kind: KindProgress, Epoch: t.epoch, Epochs: t.cfg.Epochs, Step: steps, LR: t.lr, Loss: t.loss,
+		StepsPerSec: t.rate, Elapsed: t.elapsed(now), Checkpoints: t.pending, EpochLoss: t.pendLoss, FirstEpoch: t.firstEpoch}
+	if len(t.pending) > 0 || (t.smallStudent && now.Sub(t.lastSnap) >= 5*t.opt.Interval) {
+		e.Student = t.student.Net()
+		t.lastSnap = now
+	}
+	t.pending, t.pendLoss, t.firstEpoch = nil, nil, t.epoch+1
+	t.lastEmit = now
+	return t.emit(e)
+}
+
+// finish completes the result: the student, the time, and what stopped
+// the run; interrupted between checkpoints, the result is the last
+// checkpoint's.
+func (t *trainer) finish(err error) (*Result, error) {
+	res := t.res
+	res.Student = t.student.Net()
+	res.Elapsed = t.elapsed(time.Now())
+	if err != nil {
+		res.Error = err.Error()
+	}
+	if errors.Is(err, context.Canceled) && t.ckNet != nil {
+		k := res.History[len(res.History)-1].Epoch
+		res.Student = t.ckNet
+		res.Error = fmt.Sprintf("interrupted in epoch %d after %d Adam steps; the results are those of the last checkpoint (epoch %d)", t.epoch+1, res.Steps, k)
+	}
+	return res, err
+}
