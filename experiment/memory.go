@@ -1,12 +1,8 @@
 package experiment
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -62,33 +58,6 @@ func MemoryEstimate(cfg Config, threads int) uint64 {
 	return uint64(data + teacher + student + eval + snapshots + base)
 }
 
-// MemAvailable is the memory the system says it can give without swapping
-// (MemAvailable of /proc/meminfo), or 0 where that is unknown.
-// RELUSCOPE_MEM_AVAILABLE (bytes) overrides it, so that tests refuse the
-// same configs on any machine.
-func MemAvailable() uint64 {
-	if v := os.Getenv("RELUSCOPE_MEM_AVAILABLE"); v != "" {
-		if b, err := strconv.ParseUint(v, 10, 64); err == nil {
-			return b
-		}
-	}
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
-}
-
 // CheckMemory refuses a config whose estimated peak, times copies (a
 // sweep's workers), does not fit in 90 % of the available memory.
 func CheckMemory(cfg Config, threads, copies int) error {
@@ -105,15 +74,4 @@ func CheckMemory(cfg Config, threads, copies int) error {
 		each = fmt.Sprintf(" (%d runs at once × %s)", copies, Bytes(MemoryEstimate(cfg, threads)))
 	}
 	return fmt.Errorf("this run needs about %s of memory%s and %s is available: make it smaller (width, depth, samples, eval points, workers) or pass --ignore-memory", Bytes(need), each, Bytes(avail))
-}
-
-// Bytes writes a size in KiB, MiB or GiB.
-func Bytes(b uint64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
-	}
-	return fmt.Sprintf("%.0f KiB", float64(b)/(1<<10))
 }
