@@ -143,7 +143,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case "run":
 			return cmdSweepRun(ctx, args[1:], stdout, stderr)
 		case "merge":
-			return cmdSweepMerge(args[1:], stdout)
+			return cmdSweepMerge(args[1:], stdout, stderr)
 		case "-h", "-help", "--help", "help":
 			fmt.Fprint(stdout, sweepUsage)
 			return nil
@@ -154,23 +154,16 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return helpOK(err)
 	}
-	if err := os.MkdirAll(s.out, 0o755); err != nil {
-		return err
-	}
-	release, err := lockResults(s.out)
+	dir, err := experiment.LockResults(s.out)
 	if err != nil {
 		return err
 	}
-	defer release()
-	results := filepath.Join(s.out, "results.jsonl")
-	if err := experiment.RepairTail(results); err != nil {
-		return err
-	}
-	done, err := experiment.ReadResults(s.out)
+	defer dir.Close()
+	results := dir.File()
+	todo, err := dir.Pending(jobs)
 	if err != nil {
 		return err
 	}
-	todo := experiment.Pending(jobs, done)
 	fmt.Fprintf(stderr, "sweep %s: %d runs, %d already finished in %s, %d to go on %d workers\n",
 		p.Name, len(jobs), len(jobs)-len(todo), s.out, len(todo), min(s.workers, max(1, len(todo))))
 	if len(todo) == 0 {
@@ -178,7 +171,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	bar := newProgress(stderr, len(todo))
 	err = experiment.RunPool(ctx, todo, s.workers, p.Name, func(r experiment.Record) error {
-		if err := experiment.AppendRecord(results, r); err != nil {
+		if err := dir.Append(r); err != nil {
 			return err
 		}
 		bar.add(r)
@@ -216,11 +209,12 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if i < 0 || i >= len(jobs) {
 		return fmt.Errorf("--index %d is out of range [0, %d) (or set $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX)", i, len(jobs))
 	}
-	if err := os.MkdirAll(s.out, 0o755); err != nil {
+	dir, err := experiment.OpenResults(s.out)
+	if err != nil {
 		return err
 	}
-	path := filepath.Join(s.out, experiment.ShardName(i))
-	if old, err := experiment.ReadRecords(path); err == nil && len(old) == 1 && old[0].Hash == experiment.ConfigHash(jobs[i].Config) {
+	path := dir.ShardPath(i)
+	if dir.Shard(jobs[i]) != nil {
 		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
 		return nil
 	}
@@ -228,14 +222,14 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := experiment.WriteRecordsAtomic(path, []experiment.Record{rec}); err != nil {
+	if err := dir.WriteShard(i, rec); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "run %d of %d done in %.1fs: %s\n", i, len(jobs), rec.Seconds, recordSummary(rec))
 	return nil
 }
 
-func cmdSweepMerge(args []string, stdout io.Writer) error {
+func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sweep merge", flag.ContinueOnError)
 	out := fs.String("out", "", "write the merged results to this file (atomically); default stdout")
 	paths, err := parseArgs(fs, args, stdout, true)
@@ -245,13 +239,12 @@ func cmdSweepMerge(args []string, stdout io.Writer) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("sweep merge: name result files or folders to merge")
 	}
-	recs, err := experiment.ReadResults(paths...)
+	merged, read, conflicts, err := experiment.MergeResults(paths...)
 	if err != nil {
 		return err
 	}
-	merged, conflicts := experiment.Merge(recs)
 	if conflicts > 0 {
-		fmt.Fprintf(os.Stderr, "sweep merge: %d runs had copies that disagree (a failed and a finished copy, or different results); kept the finished copy, else the first\n", conflicts)
+		fmt.Fprintf(stderr, "sweep merge: %d runs had copies that disagree (a failed and a finished copy, or different results); kept the finished copy, else the first\n", conflicts)
 	}
 	if *out == "" {
 		for _, r := range merged {
@@ -264,7 +257,7 @@ func cmdSweepMerge(args []string, stdout io.Writer) error {
 	if err := experiment.WriteRecordsAtomic(*out, merged); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "merged %d records (%d duplicates dropped) into %s\n", len(merged), len(recs)-len(merged), *out)
+	fmt.Fprintf(stderr, "merged %d records (%d duplicates dropped) into %s\n", len(merged), read-len(merged), *out)
 	return nil
 }
 

@@ -102,23 +102,23 @@ func TestHardeningRefusals(t *testing.T) {
 // holder; the lock goes when the first releases it.
 func TestSweepLock(t *testing.T) {
 	dir := t.TempDir()
-	release, err := lockResults(dir)
+	held, err := experiment.LockResults(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lockResults(dir); err == nil || !strings.Contains(err.Error(), "in use by another sweep (pid") {
+	if _, err := experiment.LockResults(dir); err == nil || !strings.Contains(err.Error(), "in use by another sweep (pid") {
 		t.Fatalf("second lock: %v", err)
 	}
 	code, _, stderr, _ := runIn(t, dir, "sweep", "smoke", "--out", dir)
 	if code == 0 || !strings.Contains(stderr, "in use by another sweep") {
 		t.Fatalf("a second sweep process: exit %d, %q", code, stderr)
 	}
-	release()
-	again, err := lockResults(dir)
+	held.Close()
+	again, err := experiment.LockResults(dir)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
-	again()
+	again.Close()
 }
 
 // TestReportRefusesBadRecordsAndFlags: a record that reluscope cannot have

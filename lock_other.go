@@ -4,9 +4,6 @@ package main
 
 import "os"
 
-// lockResults is a no-op where flock is not available.
-func lockResults(string) (func(), error) { return func() {}, nil }
-
 // openLog opens the diagnostics file for appending, private to the user.
 func openLog(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

@@ -355,9 +355,6 @@ func Pending(jobs []Job, done []Record) []Job {
 	return out
 }
 
-// ShardName is the file a single-index run writes in a shard folder.
-func ShardName(i int) string { return fmt.Sprintf("index-%07d.jsonl", i) }
-
 // WriteRecordsAtomic writes records as JSON lines to path atomically.
 func WriteRecordsAtomic(path string, rs []Record) error {
 	var b strings.Builder

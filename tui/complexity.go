@@ -1,13 +1,10 @@
 package tui
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -219,35 +216,29 @@ func (v complexityView) save(dir string, now time.Time, cfg experiment.Config) t
 // write writes the view's finished runs to dir as a report can read them
 // (results.jsonl), with the aggregated table (table.csv) and the figure
 // (figure.png).
-func (v complexityView) write(dir string) error {
+func (v complexityView) write(path string) error {
 	var recs []experiment.Record
 	var keys []int
 	for k := range v.results {
 		keys = append(keys, k)
 	}
 	sort.Ints(keys)
-	var b bytes.Buffer
 	for _, k := range keys {
-		r := v.results[k]
-		recs = append(recs, r)
-		j, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		b.Write(append(j, '\n'))
+		recs = append(recs, v.results[k])
 	}
 	if len(recs) == 0 {
 		return fmt.Errorf("no finished runs to save yet")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := experiment.OpenResults(path)
+	if err != nil {
 		return err
 	}
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "results.jsonl"), b.Bytes()); err != nil {
+	if err := dir.WriteAll(recs); err != nil {
 		return err
 	}
 	reps := report.Aggregate(recs)
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "table.csv"), report.CSV(reps)); err != nil {
+	if err := experiment.WriteFileAtomic(filepath.Join(path, "table.csv"), report.CSV(reps)); err != nil {
 		return err
 	}
-	return report.WriteFigure(filepath.Join(dir, "figure.png"), reps)
+	return report.WriteFigure(filepath.Join(path, "figure.png"), reps)
 }

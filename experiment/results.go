@@ -1,0 +1,118 @@
+package experiment
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// A results folder, as reluscope writes it:
+//
+//	results.jsonl          records appended one JSON line each by a local sweep
+//	index-NNNNNNN.jsonl    one record each, written atomically by sweep run --index N
+//	results.lock           held by the sweep that appends (names its process)
+//
+// Any *.jsonl below it (nested folders too) is read back as records; the
+// explorer's saves write results.jsonl the same way.
+const (
+	ResultsFile = "results.jsonl"
+	LockFile    = "results.lock"
+)
+
+// ShardName is the file a single-index run writes in a results folder.
+func ShardName(i int) string { return fmt.Sprintf("index-%07d.jsonl", i) }
+
+// ResultsDir owns one results folder: it makes it, locks it for a sweep
+// that appends, repairs a torn last line, reads what is finished, and
+// appends records or writes shards.
+type ResultsDir struct {
+	Path    string
+	release func()
+}
+
+// OpenResults makes the folder path if needed; nothing is locked (shards of
+// many processes may share the folder).
+func OpenResults(path string) (*ResultsDir, error) {
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, err
+	}
+	return &ResultsDir{Path: path}, nil
+}
+
+// LockResults opens path for one process that appends to its results
+// file: an exclusive lock (a second sweep on the folder is refused naming
+// the first) and a repaired last line. Close releases it.
+func LockResults(path string) (*ResultsDir, error) {
+	d, err := OpenResults(path)
+	if err != nil {
+		return nil, err
+	}
+	if d.release, err = lockDir(path, filepath.Join(path, LockFile)); err != nil {
+		return nil, err
+	}
+	if err := RepairTail(d.File()); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close releases the folder's lock, if held.
+func (d *ResultsDir) Close() {
+	if d.release != nil {
+		d.release()
+		d.release = nil
+	}
+}
+
+// File is the folder's results file.
+func (d *ResultsDir) File() string { return filepath.Join(d.Path, ResultsFile) }
+
+// ShardPath is the file of run i's shard.
+func (d *ResultsDir) ShardPath(i int) string { return filepath.Join(d.Path, ShardName(i)) }
+
+// Records are every record in the folder (the results file, the shards,
+// nested folders).
+func (d *ResultsDir) Records() ([]Record, error) { return ReadResults(d.Path) }
+
+// Pending are the jobs with no record in the folder yet.
+func (d *ResultsDir) Pending(jobs []Job) ([]Job, error) {
+	done, err := d.Records()
+	if err != nil {
+		return nil, err
+	}
+	return Pending(jobs, done), nil
+}
+
+// Append adds r to the results file with one write.
+func (d *ResultsDir) Append(r Record) error { return AppendRecord(d.File(), r) }
+
+// Shard is job j's finished shard record, or nil when it has none (or one
+// of another config).
+func (d *ResultsDir) Shard(j Job) *Record {
+	old, err := ReadRecords(d.ShardPath(j.Index))
+	if err != nil || len(old) != 1 || old[0].Hash != ConfigHash(j.Config) {
+		return nil
+	}
+	return &old[0]
+}
+
+// WriteShard writes run i's record as its shard, atomically.
+func (d *ResultsDir) WriteShard(i int, r Record) error {
+	return WriteRecordsAtomic(d.ShardPath(i), []Record{r})
+}
+
+// WriteAll writes recs as the folder's results file, atomically.
+func (d *ResultsDir) WriteAll(recs []Record) error { return WriteRecordsAtomic(d.File(), recs) }
+
+// MergeResults reads records from files and folders and keeps one of each
+// run (Merge): the merged records, how many were read, and how many runs
+// had copies that disagree.
+func MergeResults(paths ...string) (merged []Record, read, conflicts int, err error) {
+	recs, err := ReadResults(paths...)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	merged, conflicts = Merge(recs)
+	return merged, len(recs), conflicts, nil
+}
