@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/reluscope/reluscope/backend"
@@ -25,15 +27,14 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// configFlag ties one flag to the config keys (YAML names) it sets.
+// configFlag is one setting's flag: typed as its kind, it is an alias of
+// --set KEY=VALUE (its value written back as the YAML of the key).
 type configFlag struct {
 	name string
-	keys []string
-	// define registers the flag, its default taken from d; apply copies the
-	// parsed value into cfg.
-	define func(fs *flag.FlagSet, d *experiment.Config, usage string)
-	apply  func(cfg *experiment.Config) error
-	usage  string
+	key  string   // the setting's key (seed: both seeds)
+	keys []string // the config keys it sets
+	// value is the parsed flag as a YAML scalar for its key.
+	value func() string
 }
 
 // configFlags are the flags that build an experiment.Config: a preset, then
@@ -61,92 +62,11 @@ func newConfigFlags(fs *flag.FlagSet, defPreset string) *configFlags {
 	fs.StringVar(&c.preset, "preset", defPreset, "preset name or path to a preset .yaml file ("+strings.Join(presets.Names(), ", ")+"); the defaults below are "+defPreset+"'s")
 	fs.Var(&c.sets, "set", "override one config value, key=value (repeatable; keys as in the preset YAML, and seed for data_seed and init_seed)")
 	fs.BoolVar(&c.ignoreMem, "ignore-memory", false, "run even when the estimated peak memory exceeds 90% of the available memory")
-	intF := func(name, key string, ptr func(*experiment.Config) *int, usage string) configFlag {
-		var v int
-		return configFlag{name: name, keys: []string{key}, usage: usage,
-			define: func(fs *flag.FlagSet, d *experiment.Config, u string) { fs.IntVar(&v, name, *ptr(d), u) },
-			apply:  func(cfg *experiment.Config) error { *ptr(cfg) = v; return nil }}
-	}
-	floatF := func(name, key string, ptr func(*experiment.Config) *float64, usage string) configFlag {
-		var v float64
-		return configFlag{name: name, keys: []string{key}, usage: usage,
-			define: func(fs *flag.FlagSet, d *experiment.Config, u string) { fs.Float64Var(&v, name, *ptr(d), u) },
-			apply:  func(cfg *experiment.Config) error { *ptr(cfg) = v; return nil }}
-	}
-	seedF := func(name string, keys []string, ptrs func(*experiment.Config) []*uint64, def bool, usage string) configFlag {
-		var v uint64
-		return configFlag{name: name, keys: keys, usage: usage,
-			define: func(fs *flag.FlagSet, d *experiment.Config, u string) {
-				dv := uint64(0)
-				if def {
-					dv = *ptrs(d)[0]
-				}
-				fs.Uint64Var(&v, name, dv, u)
-			},
-			apply: func(cfg *experiment.Config) error {
-				for _, p := range ptrs(cfg) {
-					*p = v
-				}
-				return nil
-			}}
-	}
-	strF := func(name, key string, ptr func(*experiment.Config) *string, usage string) configFlag {
-		var v string
-		return configFlag{name: name, keys: []string{key}, usage: usage,
-			define: func(fs *flag.FlagSet, d *experiment.Config, u string) { fs.StringVar(&v, name, *ptr(d), u) },
-			apply:  func(cfg *experiment.Config) error { *ptr(cfg) = v; return nil }}
-	}
-	var batch string
-	var noStd, noBias bool
-	c.table = []configFlag{
-		intF("dim", "dim", func(c *experiment.Config) *int { return &c.Dim }, fmt.Sprintf("input dimension d [1, %d]", experiment.MaxDim)),
-		intF("depth", "depth", func(c *experiment.Config) *int { return &c.Depth }, fmt.Sprintf("affine layers L of teacher and student [2, %d]", experiment.MaxDepth)),
-		intF("teacher-width", "teacher_width", func(c *experiment.Config) *int { return &c.TeacherWidth }, "teacher hidden width"),
-		floatF("coef", "coef", func(c *experiment.Config) *float64 { return &c.Coef }, "teacher coefficient bound c: weights and biases ~ U[-c, c]"),
-		intF("student-depth", "student_depth", func(c *experiment.Config) *int { return &c.StudentDepth }, "student affine layers (0: same as --depth)"),
-		intF("width", "width", func(c *experiment.Config) *int { return &c.Width }, fmt.Sprintf("student hidden width [1, %d]", experiment.MaxWidth)),
-		intF("samples", "samples", func(c *experiment.Config) *int { return &c.Samples }, "training samples m"),
-		{name: "batch", keys: []string{"batch"}, usage: "batch: a size (100), a percentage of m (20%) or a fraction (0.2)",
-			define: func(fs *flag.FlagSet, d *experiment.Config, u string) {
-				fs.StringVar(&batch, "batch", d.Batch.String(), u)
-			},
-			apply: func(cfg *experiment.Config) error {
-				b, err := experiment.ParseBatch(batch)
-				cfg.Batch = b
-				return err
-			}},
-		intF("epochs", "epochs", func(c *experiment.Config) *int { return &c.Epochs }, "epochs E"),
-		floatF("lr", "lr", func(c *experiment.Config) *float64 { return &c.LR }, "Adam learning rate in the first epoch"),
-		floatF("lr-end", "lr_end", func(c *experiment.Config) *float64 { return &c.LREnd }, "learning rate reached after the last epoch (exponential decay per epoch)"),
-		{name: "no-standardize", keys: []string{"standardize"}, usage: "feed raw inputs to the student instead of x/σ",
-			define: func(fs *flag.FlagSet, _ *experiment.Config, u string) { fs.BoolVar(&noStd, "no-standardize", false, u) },
-			apply:  func(cfg *experiment.Config) error { cfg.Standardize = !noStd; return nil }},
-		strF("dtype", "dtype", func(c *experiment.Config) *string { return &c.DType }, "float64 or float32"),
-		intF("eval-points", "eval_points", func(c *experiment.Config) *int { return &c.EvalPoints }, "fresh uniform evaluation points per checkpoint"),
-		intF("eval-every", "eval_every", func(c *experiment.Config) *int { return &c.EvalEvery }, "epochs between checkpoints (0: five checkpoints)"),
-		seedF("seed", []string{"data_seed", "init_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.DataSeed, &c.InitSeed} }, false,
-			"seed of the training data and the student's initialization"),
-		seedF("teacher-seed", []string{"teacher_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.TeacherSeed} }, true, "seed of the teacher"),
-		seedF("data-seed", []string{"data_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.DataSeed} }, true, "seed of the training data and evaluation points"),
-		seedF("init-seed", []string{"init_seed"}, func(c *experiment.Config) []*uint64 { return []*uint64{&c.InitSeed} }, true, "seed of the student's initialization"),
-		strF("teacher", "teacher_file", func(c *experiment.Config) *string { return &c.TeacherFile }, "a saved network (teacher.json or student.json of a saved run) as the teacher; its shape must match --dim, --depth, --teacher-width"),
-		strF("init", "init_file", func(c *experiment.Config) *string { return &c.InitFile }, "start the student from a saved network; its shape must match --dim, --depth/--student-depth, --width"),
-		strF("learner", "learner", func(c *experiment.Config) *string { return &c.Learner }, learnerUsage()),
-		{name: "no-output-bias", keys: []string{"no_output_bias"}, usage: "the learners' networks have no output bias",
-			define: func(fs *flag.FlagSet, _ *experiment.Config, u string) {
-				fs.BoolVar(&noBias, "no-output-bias", false, u)
-			},
-			apply: func(cfg *experiment.Config) error { cfg.NoOutputBias = noBias; return nil }},
-		strF("discrete-set", "discrete_set", func(c *experiment.Config) *string { return &c.DiscreteSet }, "the discrete learner's parameter values, comma-separated (default -1,0,1)"),
-		floatF("net-eps", "net_eps", func(c *experiment.Config) *float64 { return &c.NetEps }, "the enumerate learner's ε (default 0.1)"),
-		strF("data", "data_file", func(c *experiment.Config) *string { return &c.DataFile }, "train on the samples of this CSV (x1…xd, y a line, optional header) instead of the teacher's; samples is set from it"),
-		strF("backend", "backend", func(c *experiment.Config) *string { return &c.Backend }, "engine: "+strings.Join(backend.Names(), ", ")),
-		strF("sup", "sup", func(c *experiment.Config) *string { return &c.Sup },
-			"true uniform error sup|student − teacher| (exact in 1-D, a certified bracket otherwise) at the final checkpoint (final), at every one (every), or only the sampled max (sampled)"),
-		floatF("sup-seconds", "sup_seconds", func(c *experiment.Config) *float64 { return &c.SupSeconds }, "time limit of each bracket's search in seconds (0: 10)"),
-	}
-	for _, f := range c.table {
-		f.define(fs, &d, f.usage)
+	for _, st := range experiment.Settings {
+		if st.Flag == "" {
+			continue
+		}
+		c.table = append(c.table, defineFlag(fs, st, d))
 	}
 	return c
 }
@@ -175,20 +95,20 @@ func (c *configFlags) config() (experiment.Config, error) {
 		}
 	}
 	byFlag := map[string]string{} // config key → the flag that set it
-	var ferr error
 	for _, f := range c.table {
 		if !given[f.name] {
 			continue
 		}
-		if err := f.apply(&cfg); err != nil && ferr == nil {
-			ferr = fmt.Errorf("--%s: %w", f.name, err)
+		// The flag is --set KEY=VALUE, named as typed when it fails.
+		kv := f.key + "=" + f.value()
+		var err error
+		if cfg, err = presets.Apply(cfg, []string{kv}); err != nil {
+			_, msg, _ := strings.Cut(err.Error(), ": ")
+			return cfg, fmt.Errorf("--%s: %s", f.name, msg)
 		}
 		for _, k := range f.keys {
 			byFlag[k] = f.name
 		}
-	}
-	if ferr != nil {
-		return cfg, ferr
 	}
 	for _, kv := range c.sets {
 		k, _, _ := strings.Cut(kv, "=")
@@ -283,4 +203,56 @@ func learnerUsage() string {
 		parts = append(parts, fmt.Sprintf("%s (%s)", n, l.What()))
 	}
 	return "what fits the student: adam, or for one hidden layer (--student-depth 2) " + strings.Join(parts, ", ")
+}
+
+// defineFlag registers setting st's flag on fs, typed by its kind, its
+// default d's value of the key.
+func defineFlag(fs *flag.FlagSet, st experiment.Setting, d experiment.Config) configFlag {
+	usage := st.Usage
+	switch st.Key {
+	case "learner":
+		usage = learnerUsage()
+	case "backend":
+		usage = "engine: " + strings.Join(backend.Names(), ", ")
+	}
+	def := d.Value(st.Key)
+	f := configFlag{name: st.Flag, key: st.Key, keys: presets.SetKeys(st.Key)}
+	switch st.Kind {
+	case experiment.KindInt:
+		dv, _ := strconv.Atoi(def)
+		v := fs.Int(st.Flag, dv, usage)
+		f.value = func() string { return strconv.Itoa(*v) }
+	case experiment.KindFloat:
+		dv, _ := strconv.ParseFloat(def, 64)
+		v := fs.Float64(st.Flag, dv, usage)
+		f.value = func() string { return yamlFloat(*v) }
+	case experiment.KindSeed:
+		var dv uint64
+		if !st.NoDefault {
+			dv, _ = strconv.ParseUint(def, 10, 64)
+		}
+		v := fs.Uint64(st.Flag, dv, usage)
+		f.value = func() string { return strconv.FormatUint(*v, 10) }
+	case experiment.KindBool:
+		v := fs.Bool(st.Flag, false, usage)
+		f.value = func() string { return strconv.FormatBool(*v != st.Negate) }
+	default: // strings and the batch rule
+		v := fs.String(st.Flag, def, usage)
+		f.value = func() string { return "'" + strings.ReplaceAll(*v, "'", "''") + "'" }
+	}
+	return f
+}
+
+// yamlFloat writes v as YAML reads a float (NaN and ±Inf included, which
+// Validate then names).
+func yamlFloat(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return ".nan"
+	case math.IsInf(v, 1):
+		return ".inf"
+	case math.IsInf(v, -1):
+		return "-.inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -246,5 +247,57 @@ func TestExplorerHonoursEvalFlags(t *testing.T) {
 		if cfg.EvalPoints != tc.points || cfg.EvalEvery != tc.every {
 			t.Fatalf("%v: eval points %d every %d, want %d every %d", tc.args, cfg.EvalPoints, cfg.EvalEvery, tc.points, tc.every)
 		}
+	}
+}
+
+// TestEveryFlagIsASetKey: each setting's flag is an alias of --set KEY=:
+// the same value given either way gives the same config, and a value out
+// of range is named as it was typed.
+func TestEveryFlagIsASetKey(t *testing.T) {
+	get := func(args ...string) (experiment.Config, error) {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		cf := newConfigFlags(fs, "default")
+		return cf.parse(args, io.Discard)
+	}
+	// A valid value of each kind, different from the default.
+	vals := map[string]string{"dim": "2", "depth": "4", "teacher_width": "8", "coef": "0.7", "student_depth": "3", "width": "8",
+		"samples": "64", "batch": "20%", "epochs": "3", "lr": "0.002", "lr_end": "0.0002", "dtype": "float32", "eval_points": "512",
+		"eval_every": "1", "seed": "3", "teacher_seed": "4", "data_seed": "5", "init_seed": "6", "discrete_set": "-1,1",
+		"net_eps": "0.2", "backend": "gorgonia", "sup": "sampled", "sup_seconds": "2", "learner": "adam"}
+	n := 0
+	for _, st := range experiment.Settings {
+		if st.Flag == "" {
+			continue
+		}
+		var a, b experiment.Config
+		var errA, errB error
+		switch st.Kind {
+		case experiment.KindBool:
+			a, errA = get("--" + st.Flag)
+			b, errB = get("--set", st.Key+"="+strconv.FormatBool(!st.Negate))
+		default:
+			v, ok := vals[st.Key]
+			if !ok {
+				continue // a file name: refused alike, checked elsewhere
+			}
+			a, errA = get("--"+st.Flag, v)
+			b, errB = get("--set", st.Key+"="+v)
+		}
+		if errA != nil || errB != nil || a != b {
+			t.Fatalf("--%s and --set %s differ: %v / %v\n%+v\n%+v", st.Flag, st.Key, errA, errB, a, b)
+		}
+		if a == experiment.Default() {
+			t.Fatalf("--%s changed nothing", st.Flag)
+		}
+		n++
+		if st.Ranged() {
+			_, err := get("--"+st.Flag, "-7")
+			if err == nil || !strings.HasPrefix(err.Error(), "--"+st.Flag+": -7 is out of range "+st.Range()) {
+				t.Fatalf("--%s -7: %v", st.Flag, err)
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d flags checked", n)
 	}
 }

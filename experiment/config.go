@@ -211,31 +211,15 @@ func (c *Config) Normalize() {
 
 // Validate returns a *FieldError for the first value out of range.
 func (c Config) Validate() error {
-	switch {
-	case c.Dim < 1 || c.Dim > MaxDim:
-		return bad("dim", "%d is out of range [1, %d]", c.Dim, MaxDim)
-	case c.Depth < 2 || c.Depth > MaxDepth:
-		return bad("depth", "%d is out of range [2, %d] (affine layers, at least one hidden layer)", c.Depth, MaxDepth)
-	case c.TeacherWidth < 1 || c.TeacherWidth > MaxWidth:
-		return bad("teacher_width", "%d is out of range [1, %d]", c.TeacherWidth, MaxWidth)
-	case !(c.Coef > 0 && c.Coef <= 10):
-		return bad("coef", "%v is out of range (0, 10]", c.Coef)
-	case c.StudentDepth != 0 && (c.StudentDepth < 2 || c.StudentDepth > MaxDepth):
-		return bad("student_depth", "%d is out of range [2, %d] (or 0 for the teacher's depth)", c.StudentDepth, MaxDepth)
-	case c.Width < 1 || c.Width > MaxWidth:
-		return bad("width", "%d is out of range [1, %d]", c.Width, MaxWidth)
-	case c.Samples < 1 || c.Samples > MaxSamples:
-		return bad("samples", "%d is out of range [1, %d]", c.Samples, MaxSamples)
-	case c.Epochs < 1 || c.Epochs > MaxEpochs:
-		return bad("epochs", "%d is out of range [1, %d]", c.Epochs, MaxEpochs)
-	case !(c.LR > 0 && c.LR <= 1):
-		return bad("lr", "%v is out of range (0, 1]", c.LR)
-	case !(c.LREnd > 0 && c.LREnd <= c.LR):
-		return bad("lr_end", "%v is out of range (0, lr=%v]", c.LREnd, c.LR)
-	case c.EvalPoints < 1 || c.EvalPoints > MaxEvalPoints:
-		return bad("eval_points", "%d is out of range [1, %d]", c.EvalPoints, MaxEvalPoints)
-	case c.EvalEvery < 0 || c.EvalEvery > MaxEpochs:
-		return bad("eval_every", "%d is out of range [0, %d] (above epochs: only the first and last)", c.EvalEvery, MaxEpochs)
+	for _, s := range Settings {
+		if s.Ranged() {
+			if err := s.check(c); err != nil {
+				return err
+			}
+		}
+		if s.Key == "lr" && !(c.LREnd > 0 && c.LREnd <= c.LR) {
+			return bad("lr_end", "%v is out of range (0, lr=%v]", c.LREnd, c.LR)
+		}
 	}
 	if c.Target != "" && c.Target != TargetTeacher && c.Target != TargetSine {
 		return bad("target", "%q is not teacher or sine", c.Target)

@@ -154,6 +154,17 @@ func lineOf(b []byte, err error) string {
 // and validates the result. A rejected value is an *experiment.FieldError
 // naming the key.
 func Set(cfg experiment.Config, kvs []string) (experiment.Config, error) {
+	cfg, err := Apply(cfg, kvs)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Normalize()
+	return cfg, cfg.Validate()
+}
+
+// Apply is Set without the validation: each key=value decoded over cfg in
+// turn (a flag's value, which Set then validates with the rest).
+func Apply(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
@@ -176,8 +187,7 @@ func Set(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 			return cfg, fmt.Errorf("--set %s: %s", excerpt(kv), strings.TrimPrefix(yamlMsg(err), "line 1: "))
 		}
 	}
-	cfg.Normalize()
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
 // intKeys are the config keys (YAML names) that hold whole numbers.

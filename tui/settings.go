@@ -217,7 +217,15 @@ func nextInt(name string, cur, dir int, steps []int) (int, error) {
 	return cur, fmt.Errorf("%s: %d is the smallest allowed", name, cur)
 }
 
-func intField(name string, ptr func(*experiment.Config) *int, lo, hi int, steps []int) field {
+// intField is setting key's whole number, its label and range the
+// setting's (experiment.Settings); 0 of a setting that allows it is
+// autoIntField's.
+func intField(key string, ptr func(*experiment.Config) *int, steps []int) field {
+	st := experiment.MustSetting(key)
+	name, lo, hi := st.Label, max(1, int(st.Lo)), int(st.Hi)
+	if key == "eval_points" {
+		hi = min(hi, explorerMaxEvalPoints)
+	}
 	return field{
 		name: name,
 		get:  func(c experiment.Config) string { return strconv.Itoa(*ptr(&c)) },
@@ -254,7 +262,8 @@ func intField(name string, ptr func(*experiment.Config) *int, lo, hi int, steps 
 	}
 }
 
-func seedField(name string, get func(experiment.Config) uint64, put func(*experiment.Config, uint64)) field {
+func seedField(key string, get func(experiment.Config) uint64, put func(*experiment.Config, uint64)) field {
+	name := experiment.MustSetting(key).Label
 	return field{
 		name: name,
 		get:  func(c experiment.Config) string { return strconv.FormatUint(get(c), 10) },
@@ -277,7 +286,8 @@ func seedField(name string, get func(experiment.Config) uint64, put func(*experi
 	}
 }
 
-func choiceField(name string, get func(experiment.Config) string, put func(*experiment.Config, string) error, choices func() []string) field {
+func choiceField(key string, get func(experiment.Config) string, put func(*experiment.Config, string) error, choices func() []string) field {
+	name := experiment.MustSetting(key).Label
 	return field{
 		name: name,
 		get:  get,
@@ -307,10 +317,10 @@ func formatLR(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
 // fields are the explorer's settings, in display order.
 var fields = []field{
-	intField("depth", func(c *experiment.Config) *int { return &c.Depth }, 2, experiment.MaxDepth, nil),
-	intField("dim", func(c *experiment.Config) *int { return &c.Dim }, 1, experiment.MaxDim, nil),
-	intField("width", func(c *experiment.Config) *int { return &c.Width }, 1, experiment.MaxWidth, widthSteps),
-	intField("samples", func(c *experiment.Config) *int { return &c.Samples }, 1, experiment.MaxSamples, samplesSteps),
+	intField("depth", func(c *experiment.Config) *int { return &c.Depth }, nil),
+	intField("dim", func(c *experiment.Config) *int { return &c.Dim }, nil),
+	intField("width", func(c *experiment.Config) *int { return &c.Width }, widthSteps),
+	intField("samples", func(c *experiment.Config) *int { return &c.Samples }, samplesSteps),
 	choiceField("batch", func(c experiment.Config) string { return c.Batch.String() },
 		func(c *experiment.Config, s string) error {
 			b, err := experiment.ParseBatch(s)
@@ -320,9 +330,9 @@ var fields = []field{
 			c.Batch = b
 			return nil
 		}, func() []string { return batchChoices }),
-	intField("epochs", func(c *experiment.Config) *int { return &c.Epochs }, 1, experiment.MaxEpochs, epochsSteps),
+	intField("epochs", func(c *experiment.Config) *int { return &c.Epochs }, epochsSteps),
 	{
-		name: "lr",
+		name: experiment.MustSetting("lr").Label,
 		get:  func(c experiment.Config) string { return formatLR(c.LR) },
 		step: func(c *experiment.Config, dir int) error {
 			for i := range lrSteps {
@@ -338,16 +348,15 @@ var fields = []field{
 			return fmt.Errorf("lr: %s is the end of the steps (type a value with enter)", formatLR(c.LR))
 		},
 		set: func(c *experiment.Config, s string) error {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || !(v > 0 && v <= 1) {
-				return fmt.Errorf("lr: %q is out of range (0, 1]", s)
+			v, err := floatIn("lr", s)
+			if err == nil {
+				setLR(c, v)
 			}
-			setLR(c, v)
-			return nil
+			return err
 		},
 	},
 	{
-		name: "c",
+		name: experiment.MustSetting("coef").Label,
 		get:  func(c experiment.Config) string { return strconv.FormatFloat(c.Coef, 'g', 4, 64) },
 		step: func(c *experiment.Config, dir int) error {
 			v, err := nextFloat("c", c.Coef, dir, coefSteps)
@@ -355,20 +364,19 @@ var fields = []field{
 			return err
 		},
 		set: func(c *experiment.Config, s string) error {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || !(v > 0 && v <= 10) {
-				return fmt.Errorf("c: %q is out of range (0, 10]", s)
+			v, err := floatIn("coef", s)
+			if err == nil {
+				c.Coef = v
 			}
-			c.Coef = v
-			return nil
+			return err
 		},
 	},
-	intField("teacher width", func(c *experiment.Config) *int { return &c.TeacherWidth }, 1, experiment.MaxWidth, widthSteps),
-	autoIntField("student depth", "= depth", func(c *experiment.Config) *int { return &c.StudentDepth }, 2, experiment.MaxDepth, nil,
+	intField("teacher_width", func(c *experiment.Config) *int { return &c.TeacherWidth }, widthSteps),
+	autoIntField("student_depth", "= depth", func(c *experiment.Config) *int { return &c.StudentDepth }, nil,
 		func(c experiment.Config) int { return len(c.StudentSizes()) - 1 }),
-	autoIntField("eval points", "auto", func(c *experiment.Config) *int { return &c.EvalPoints }, 1, 1<<24, evalPointSteps,
+	autoIntField("eval_points", "auto", func(c *experiment.Config) *int { return &c.EvalPoints }, evalPointSteps,
 		func(c experiment.Config) int { return experiment.ExplorerConfig(c).EvalPoints }),
-	autoIntField("eval every", "auto", func(c *experiment.Config) *int { return &c.EvalEvery }, 1, experiment.MaxEpochs, epochsSteps,
+	autoIntField("eval_every", "auto", func(c *experiment.Config) *int { return &c.EvalEvery }, epochsSteps,
 		func(c experiment.Config) int { return experiment.ExplorerConfig(c).EvalEvery }),
 	choiceField("learner", func(c experiment.Config) string {
 		if c.Learner == "" {
@@ -395,18 +403,18 @@ var fields = []field{
 			c.DType = s
 			return nil
 		}, func() []string { return []string{"float64", "float32"} }),
-	seedField("teacher seed", func(c experiment.Config) uint64 { return c.TeacherSeed },
+	seedField("teacher_seed", func(c experiment.Config) uint64 { return c.TeacherSeed },
 		func(c *experiment.Config, v uint64) { c.TeacherSeed = v }),
 	// The student seed draws the student and, while they are equal, the
 	// training data too (as s does); the data seed alone moves the data.
-	seedField("student seed", func(c experiment.Config) uint64 { return c.InitSeed },
+	seedField("init_seed", func(c experiment.Config) uint64 { return c.InitSeed },
 		func(c *experiment.Config, v uint64) {
 			if c.DataSeed == c.InitSeed {
 				c.DataSeed = v
 			}
 			c.InitSeed = v
 		}),
-	seedField("data seed", func(c experiment.Config) uint64 { return c.DataSeed },
+	seedField("data_seed", func(c experiment.Config) uint64 { return c.DataSeed },
 		func(c *experiment.Config, v uint64) { c.DataSeed = v }),
 	choiceField("backend", func(c experiment.Config) string { return c.Backend },
 		func(c *experiment.Config, s string) error {
@@ -424,8 +432,9 @@ var fields = []field{
 // autoIntField is a whole number whose 0 means a value derived from the
 // rest (shown as "auto" with it): typing "auto" (or 0) restores it, a step
 // starts from the derived value.
-func autoIntField(name, auto string, ptr func(*experiment.Config) *int, lo, hi int, steps []int, derived func(experiment.Config) int) field {
-	f := intField(name, ptr, lo, hi, steps)
+func autoIntField(key, auto string, ptr func(*experiment.Config) *int, steps []int, derived func(experiment.Config) int) field {
+	f := intField(key, ptr, steps)
+	name := f.name
 	get, step, set := f.get, f.step, f.set
 	f.get = func(c experiment.Config) string {
 		if *ptr(&c) == 0 {
@@ -454,6 +463,20 @@ func autoIntField(name, auto string, ptr func(*experiment.Config) *int, lo, hi i
 	}
 	return f
 }
+
+// floatIn reads a typed value of setting key, refused outside its range.
+func floatIn(key, s string) (float64, error) {
+	st := experiment.MustSetting(key)
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || !st.In(v) {
+		return 0, fmt.Errorf("%s: %q is out of range %s", st.Label, s, st.Range())
+	}
+	return v, nil
+}
+
+// explorerMaxEvalPoints caps the explorer's evaluation points at the
+// paper's 2^24 (a run takes up to experiment.MaxEvalPoints).
+const explorerMaxEvalPoints = 1 << 24
 
 // nextFloat is the next step value above (dir > 0) or below cur.
 func nextFloat(name string, cur float64, dir int, steps []float64) (float64, error) {

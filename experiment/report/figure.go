@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -10,12 +9,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
-
-// metricColors: L1 green, L2 blue, L∞ red, the true sup's bounds purple.
-var metricColors = [NumMetrics]color.RGBA{
-	{0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77, 0xb4, 0xff}, {0xd6, 0x27, 0x28, 0xff},
-	{0x94, 0x67, 0xbd, 0xff}, {0x94, 0x67, 0xbd, 0xff},
-}
 
 // The figure's geometry: one panel per problem (a dimension, a depth),
 // stacked, each with its plot on the left and its legend in a column on
@@ -119,7 +112,7 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 		if len(pts) == 0 {
 			continue
 		}
-		col := metricColors[s.k]
+		col := metricTable[s.k].color
 		fit := rep.Fits[s.k]
 		name := fmt.Sprintf("%s min-max (slope %.2f)", s.k, fit.B)
 		if s.k == SupUpper {

@@ -9,6 +9,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"math"
 	"sort"
 
@@ -36,30 +37,69 @@ var (
 	AllMetrics = []Metric{L1, L2, Linf, SupLower, SupUpper}
 )
 
-// String is the metric's name as printed: L1, L2, L∞, sup≥, sup≤.
-func (k Metric) String() string { return [...]string{"L1", "L2", "L∞", "sup≥", "sup≤"}[k] }
+// metricInfo is what the text table, the CSV, the figure and the explorer
+// read of a metric: one row each in metricTable, so that a new metric is
+// one row (and its Of).
+type metricInfo struct {
+	name  string     // as printed: L1, L2, L∞, sup≥, sup≤
+	head  string     // the text table's column head
+	csv   string     // the CSV column
+	p     float64    // the metric's p
+	color color.RGBA // in the figure
+	// shown: a column of the text table (and a fitted slope in the CSV);
+	// avg: a min-avg column too.
+	shown, avg bool
+	of         func(experiment.Checkpoint) float64
+}
 
-// P is the metric's p (∞ for the uniform errors).
-func (k Metric) P() float64 { return [...]float64{1, 2, math.Inf(1), math.Inf(1), math.Inf(1)}[k] }
+var (
+	green  = color.RGBA{0x2c, 0xa0, 0x2c, 0xff}
+	blue   = color.RGBA{0x1f, 0x77, 0xb4, 0xff}
+	red    = color.RGBA{0xd6, 0x27, 0x28, 0xff}
+	purple = color.RGBA{0x94, 0x67, 0xbd, 0xff}
+)
 
-// Of reads the metric from a checkpoint (NaN: the checkpoint has no bracket).
-func (k Metric) Of(c experiment.Checkpoint) float64 {
-	switch k {
-	case L1:
-		return c.L1
-	case L2:
-		return c.L2
-	case Linf:
-		return c.Linf
-	}
-	if c.Bracket == nil {
-		return math.NaN()
-	}
-	if k == SupLower {
+// bracketEnd is one end of a checkpoint's bracket (NaN without one).
+func bracketEnd(upper bool) func(experiment.Checkpoint) float64 {
+	return func(c experiment.Checkpoint) float64 {
+		switch {
+		case c.Bracket == nil:
+			return math.NaN()
+		case upper:
+			return c.Upper
+		}
 		return c.Lower
 	}
-	return c.Upper
 }
+
+var metricTable = [NumMetrics]metricInfo{
+	L1:       {"L1", "L1", "l1", 1, green, true, false, func(c experiment.Checkpoint) float64 { return c.L1 }},
+	L2:       {"L2", "L2", "l2", 2, blue, true, true, func(c experiment.Checkpoint) float64 { return c.L2 }},
+	Linf:     {"L∞", "L∞ sampl", "linf", math.Inf(1), red, true, true, func(c experiment.Checkpoint) float64 { return c.Linf }},
+	SupLower: {"sup≥", "true sup ≥", "sup_lower", math.Inf(1), purple, false, false, bracketEnd(false)},
+	SupUpper: {"sup≤", "true sup ≤", "sup_upper", math.Inf(1), purple, true, true, bracketEnd(true)},
+}
+
+// shownMetrics are the metrics of the text table's columns, avgMetrics
+// those with a min-avg column.
+func shownMetrics(avg bool) []Metric {
+	var out []Metric
+	for _, k := range AllMetrics {
+		if (!avg && metricTable[k].shown) || (avg && metricTable[k].avg) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// String is the metric's name as printed: L1, L2, L∞, sup≥, sup≤.
+func (k Metric) String() string { return metricTable[k].name }
+
+// P is the metric's p (∞ for the uniform errors).
+func (k Metric) P() float64 { return metricTable[k].p }
+
+// Of reads the metric from a checkpoint (NaN: the checkpoint has no bracket).
+func (k Metric) Of(c experiment.Checkpoint) float64 { return metricTable[k].of(c) }
 
 // RefSlope is the reference exponent −(1/p + 1/d) of the metric's rate in
 // dimension d, as drawn in the paper's figures (constant 1).

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -18,8 +19,27 @@ func WriteText(w io.Writer, rep Report, width int) {
 	if len(pt) > 0 {
 		fmt.Fprintf(w, "  per m: %d algorithms, up to %d teachers, %d seeds\n", pt[0].Algos, pt[0].Teachers, pt[0].Seeds)
 	}
-	fmt.Fprintf(w, "  %8s %11s %11s %11s %11s  %11s %11s %11s %4s   %s\n", "m", L1, L2, Linf.String()+" sampl", "true sup ≤",
-		"L2 avg", "L∞ avg", "sup≤ avg", "drop", "best algorithm for L∞")
+	shown, avg := shownMetrics(false), shownMetrics(true)
+	// row writes one line of the table: its first cell, a cell per shown
+	// metric, a cell per min-avg metric, and what follows.
+	row := func(first string, cell func(k Metric, avg bool) string, tail string) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  %8s", first)
+		for _, k := range shown {
+			fmt.Fprintf(&b, " %11s", cell(k, false))
+		}
+		b.WriteString(" ")
+		for _, k := range avg {
+			fmt.Fprintf(&b, " %11s", cell(k, true))
+		}
+		fmt.Fprintln(w, b.String()+tail)
+	}
+	row("m", func(k Metric, avg bool) string {
+		if avg {
+			return k.String() + " avg"
+		}
+		return metricTable[k].head
+	}, fmt.Sprintf(" %4s   %s", "drop", "best algorithm for L∞"))
 	val := func(v float64) string {
 		if math.IsInf(v, 0) || math.IsNaN(v) {
 			return "—"
@@ -27,8 +47,12 @@ func WriteText(w io.Writer, rep Report, width int) {
 		return fmt.Sprintf("%.4e", v)
 	}
 	for _, p := range pt {
-		fmt.Fprintf(w, "  %8d %11s %11s %11s %11s  %11s %11s %11s %4d   %s\n", p.M, val(p.Err[L1]), val(p.Err[L2]), val(p.Err[Linf]), val(p.Err[SupUpper]),
-			val(p.Avg[L2]), val(p.Avg[Linf]), val(p.Avg[SupUpper]), p.Dropped, p.Best[Linf])
+		row(fmt.Sprint(p.M), func(k Metric, avg bool) string {
+			if avg {
+				return val(p.Avg[k])
+			}
+			return val(p.Err[k])
+		}, fmt.Sprintf(" %4d   %s", p.Dropped, p.Best[Linf]))
 	}
 	slope := func(v float64) string {
 		if math.IsNaN(v) {
@@ -37,10 +61,13 @@ func WriteText(w io.Writer, rep Report, width int) {
 		return fmt.Sprintf("%.3f", v)
 	}
 	f, fa, r := rep.Fits, rep.AvgFits, rep.RefSlope
-	fmt.Fprintf(w, "  %8s %11s %11s %11s %11s  %11s %11s %11s\n", "slope b", slope(f[L1].B), slope(f[L2].B), slope(f[Linf].B), slope(f[SupUpper].B),
-		slope(fa[L2].B), slope(fa[Linf].B), slope(fa[SupUpper].B))
-	fmt.Fprintf(w, "  %8s %11s %11s %11s %11s  %11s %11s %11s   (reference −(1/p + 1/d))\n", "ref", slope(r[L1]), slope(r[L2]), slope(r[Linf]), slope(r[SupUpper]),
-		slope(r[L2]), slope(r[Linf]), slope(r[SupUpper]))
+	row("slope b", func(k Metric, avg bool) string {
+		if avg {
+			return slope(fa[k].B)
+		}
+		return slope(f[k].B)
+	}, "")
+	row("ref", func(k Metric, _ bool) string { return slope(r[k]) }, "   (reference −(1/p + 1/d))")
 	fmt.Fprintf(w, "  (L1 … true sup ≤: min over algorithms of the max over teachers (min-max); … avg: of the mean over teachers (min-avg);\n")
 	fmt.Fprintf(w, "   true sup ≤: the upper bound of sup|s − t| over the cube — exact in 1-D; drop: algorithms left out at that m for a failed run)\n")
 	fmt.Fprintf(w, "  fit err ≈ a·m^b:  L1 %.3g·m^%s   L2 %.3g·m^%s   L∞ %.3g·m^%s\n\n",
@@ -52,30 +79,67 @@ func WriteText(w io.Writer, rep Report, width int) {
 	}
 }
 
-// CSV is the tables of all problems as CSV, one row per problem and m.
+// CSV is the tables of all problems as CSV, one row per problem and m:
+// the problem, m, every metric, the fitted slopes of the table's metrics
+// and the paper's reference slopes, the counts, then the min-avg errors and
+// their slopes, and the algorithms dropped.
 func CSV(reps []Report) []byte {
+	shown, avg := shownMetrics(false), shownMetrics(true)
+	head := []string{"target", "dim", "depth", "teacher_width", "coef", "m"}
+	for _, k := range AllMetrics {
+		head = append(head, metricTable[k].csv)
+	}
+	for _, k := range shown {
+		head = append(head, "slope_"+metricTable[k].csv)
+	}
+	for _, k := range Metrics {
+		head = append(head, "ref_"+metricTable[k].csv)
+	}
+	head = append(head, "teachers", "seeds", "algorithms")
+	for _, k := range shown {
+		head = append(head, metricTable[k].csv+"_avg")
+	}
+	for _, k := range avg {
+		head = append(head, "slope_"+metricTable[k].csv+"_avg")
+	}
+	head = append(head, "dropped")
 	var b bytes.Buffer
-	b.WriteString("target,dim,depth,teacher_width,coef,m,l1,l2,linf,sup_lower,sup_upper,slope_l1,slope_l2,slope_linf,slope_sup_upper,ref_l1,ref_l2,ref_linf,teachers,seeds,algorithms," +
-		"l1_avg,l2_avg,linf_avg,sup_upper_avg,slope_l2_avg,slope_linf_avg,slope_sup_upper_avg,dropped\n")
+	cw := csv.NewWriter(&b)
+	cw.Write(head)
+	g6 := func(v float64) string { return fmt.Sprintf("%.6g", v) }
+	sup := func(v float64) string {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return ""
+		}
+		return fmt.Sprintf("%.10g", v)
+	}
 	for _, r := range reps {
 		p := r.Problem
 		t := p.Target
 		if t == "" {
 			t = experiment.TargetTeacher
 		}
-		f, rs := r.Fits, r.RefSlope
 		for _, pt := range r.Points {
-			sup := func(v float64) string {
-				if math.IsInf(v, 0) || math.IsNaN(v) {
-					return ""
-				}
-				return fmt.Sprintf("%.10g", v)
+			rec := []string{t, fmt.Sprint(p.Dim), fmt.Sprint(p.Depth), fmt.Sprint(p.TeacherWidth), fmt.Sprintf("%g", p.Coef), fmt.Sprint(pt.M)}
+			for _, k := range AllMetrics {
+				rec = append(rec, sup(pt.Err[k]))
 			}
-			fa := r.AvgFits
-			fmt.Fprintf(&b, "%s,%d,%d,%d,%g,%d,%s,%s,%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%d,%d,%s,%s,%s,%s,%.6g,%.6g,%.6g,%d\n", t, p.Dim, p.Depth, p.TeacherWidth, p.Coef,
-				pt.M, sup(pt.Err[L1]), sup(pt.Err[L2]), sup(pt.Err[Linf]), sup(pt.Err[SupLower]), sup(pt.Err[SupUpper]), f[L1].B, f[L2].B, f[Linf].B, f[SupUpper].B, rs[L1], rs[L2], rs[Linf], pt.Teachers, pt.Seeds, pt.Algos,
-				sup(pt.Avg[L1]), sup(pt.Avg[L2]), sup(pt.Avg[Linf]), sup(pt.Avg[SupUpper]), fa[L2].B, fa[Linf].B, fa[SupUpper].B, pt.Dropped)
+			for _, k := range shown {
+				rec = append(rec, g6(r.Fits[k].B))
+			}
+			for _, k := range Metrics {
+				rec = append(rec, g6(r.RefSlope[k]))
+			}
+			rec = append(rec, fmt.Sprint(pt.Teachers), fmt.Sprint(pt.Seeds), fmt.Sprint(pt.Algos))
+			for _, k := range shown {
+				rec = append(rec, sup(pt.Avg[k]))
+			}
+			for _, k := range avg {
+				rec = append(rec, g6(r.AvgFits[k].B))
+			}
+			cw.Write(append(rec, fmt.Sprint(pt.Dropped)))
 		}
 	}
+	cw.Flush()
 	return b.Bytes()
 }
