@@ -19,7 +19,7 @@ import (
 // cmdFool builds the fooling pair of a config's class and samples: a
 // network of the teacher's class that is zero on every training sample a
 // run with these seeds draws, yet large between them.
-func cmdFool(_ context.Context, args []string, stdout io.Writer) error {
+func cmdFool(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("fool", flag.ContinueOnError)
 	cf := newConfigFlags(fs, "default")
 	out := fs.String("out", "", "write bump.json (the network), samples.csv and fool.json to this folder")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -8,7 +9,7 @@ import (
 )
 
 // cmdPresets lists the built-in presets with their descriptions.
-func cmdPresets(w io.Writer) error {
+func cmdPresets(_ context.Context, _ []string, w, _ io.Writer) error {
 	all, err := presets.All()
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -10,22 +11,47 @@ import (
 	"github.com/reluscope/reluscope/experiment/report"
 )
 
-func cmdReport(args []string, stdout io.Writer) error {
+// reportOptions are what reluscope report was asked to do.
+type reportOptions struct {
+	paths      []string
+	csv, png   string // files to write the table and the figure to ("" none)
+	width      int    // of the text chart
+	failedRule string // nan or skip
+}
+
+// parseReport reads report's arguments (flag.ErrHelp after printing -h).
+func parseReport(args []string, stdout io.Writer) (reportOptions, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	csvPath := fs.String("csv", "", "also write the table as CSV to this file")
-	figPath := fs.String("png", "", "also write the figure to this file (.png, .svg or .pdf)")
-	width := fs.Int("width", 78, "width of the ASCII chart")
-	failedRule := fs.String("failed", "nan", "failed runs: nan (the reference's rule: a failed seed makes its algorithm drop out at that m) or skip (average the seeds that finished)")
+	var o reportOptions
+	fs.StringVar(&o.csv, "csv", "", "also write the table as CSV to this file")
+	fs.StringVar(&o.png, "png", "", "also write the figure to this file (.png, .svg or .pdf)")
+	fs.IntVar(&o.width, "width", 78, "width of the ASCII chart")
+	fs.StringVar(&o.failedRule, "failed", "nan", "failed runs: nan (the reference's rule: a failed seed makes its algorithm drop out at that m) or skip (average the seeds that finished)")
 	paths, err := parseArgs(fs, args, stdout, true)
+	if err != nil {
+		return o, err
+	}
+	o.paths = paths
+	if len(paths) == 0 {
+		return o, fmt.Errorf("report: name a results file or folder (e.g. results/sweep-smoke)")
+	}
+	if o.width < 30 || o.width > 1000 {
+		return o, fmt.Errorf("--width %d: the chart's width must be in [30, 1000]", o.width)
+	}
+	return o, nil
+}
+
+func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
+	o, err := parseReport(args, stdout)
 	if err != nil {
 		return helpOK(err)
 	}
-	if len(paths) == 0 {
-		return fmt.Errorf("report: name a results file or folder (e.g. results/sweep-smoke)")
-	}
-	if *width < 30 || *width > 1000 {
-		return fmt.Errorf("--width %d: the chart's width must be in [30, 1000]", *width)
-	}
+	return o.run(stdout)
+}
+
+// run reads the results, aggregates them and writes the report.
+func (o reportOptions) run(stdout io.Writer) error {
+	paths, csvPath, figPath, width, failedRule := o.paths, &o.csv, &o.png, &o.width, &o.failedRule
 	recs, err := experiment.ReadResults(paths...)
 	if err != nil {
 		return err

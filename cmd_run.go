@@ -17,16 +17,36 @@ import (
 	"github.com/reluscope/reluscope/experiment/learners"
 )
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runOptions are what reluscope run was asked to do.
+type runOptions struct {
+	cfg    experiment.Config
+	json   bool   // one JSON object per event instead of text
+	out    string // the folder to save the run to ("" none)
+	vsAdam bool   // a learner's run is compared with Adam's
+}
+
+// parseRun reads run's arguments (flag.ErrHelp after printing -h).
+func parseRun(args []string, stdout io.Writer) (runOptions, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	cf := newConfigFlags(fs, "default")
 	asJSON := fs.Bool("json", false, "write one JSON object per event to stdout instead of text")
 	out := fs.String("out", "", "save the config, metric history (CSV) and both networks (JSON) to this folder")
 	vsAdam := fs.Bool("vs-adam", true, "with a learner other than adam, also train Adam on the same samples and print both side by side")
 	cfg, err := cf.parse(args, stdout)
+	return runOptions{cfg: cfg, json: *asJSON, out: *out, vsAdam: *vsAdam}, err
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	o, err := parseRun(args, stdout)
 	if err != nil {
 		return helpOK(err)
 	}
+	return o.run(ctx, stdout)
+}
+
+// run trains the config, printing its events, and saves it.
+func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
+	cfg, asJSON, out, vsAdam := o.cfg, &o.json, &o.out, &o.vsAdam
 	if *out != "" {
 		// The folder is made (and checked) before training, not after it.
 		if err := checkOutDir(*out); err != nil {

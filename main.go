@@ -22,18 +22,46 @@ import (
 	"time"
 )
 
-const usage = `reluscope — learning ReLU networks to uniform accuracy is hard; L2 is easy.
+// command is one word of the command line: its arguments and summary in
+// the usage, and what runs it.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
 
-usage:
-  reluscope [explore flags]  open the interactive explorer (needs a terminal; reluscope explore -h for flags)
-  reluscope explore [flags]  the same
-  reluscope run [flags]      run one experiment headless (reluscope run -h for flags)
-  reluscope sweep PRESET     run a preset's grid of runs, resumable (reluscope sweep -h)
-  reluscope report RESULTS   aggregate sweep results as in the paper: table, fits, chart
-  reluscope fool [flags]     the fooling pair: a network of the class, zero on every sample, large between
-  reluscope presets          list the built-in presets
-  reluscope help             this text
-`
+// commands are every command, in the usage's order; the explorer is also
+// what no command word runs.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"explore", "[flags]", "the same", cmdExplore},
+		{"run", "[flags]", "run one experiment headless (reluscope run -h for flags)", cmdRun},
+		{"sweep", "PRESET", "run a preset's grid of runs, resumable (reluscope sweep -h)", cmdSweep},
+		{"report", "RESULTS", "aggregate sweep results as in the paper: table, fits, chart", cmdReport},
+		{"fool", "[flags]", "the fooling pair: a network of the class, zero on every sample, large between", cmdFool},
+		{"presets", "", "list the built-in presets", cmdPresets},
+		{"help", "", "this text", cmdHelp},
+	}
+}
+
+// usage is the text of reluscope help, made from the command table.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("reluscope — learning ReLU networks to uniform accuracy is hard; L2 is easy.\n\nusage:\n")
+	line := func(words, summary string) { fmt.Fprintf(&b, "  reluscope %-15s  %s\n", words, summary) }
+	line("[explore flags]", "open the interactive explorer (needs a terminal; reluscope explore -h for flags)")
+	for _, c := range commands {
+		line(strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	return b.String()
+}
+
+// cmdHelp prints the usage and the explorer's flags.
+func cmdHelp(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
+	fmt.Fprint(stdout, usage()+"\nthe explorer's flags (the same as run's, and a few of its own):\n")
+	return cmdExplore(ctx, []string{"-h"}, stdout, stderr)
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -64,30 +92,23 @@ func leakCheck(base int) {
 	}
 }
 
-// commands are the words dispatch knows, besides explore.
-var commands = []string{"run", "sweep", "report", "fool", "presets", "help"}
-
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
-		switch args[0] {
-		case "run":
-			return cmdRun(ctx, args[1:], stdout, stderr)
-		case "sweep":
-			return cmdSweep(ctx, args[1:], stdout, stderr)
-		case "fool":
-			return cmdFool(ctx, args[1:], stdout)
-		case "report":
-			return cmdReport(args[1:], stdout)
-		case "presets":
-			return cmdPresets(stdout)
-		case "explore":
-			return cmdExplore(ctx, args[1:], stdout, stderr)
-		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage+"\nthe explorer's flags (the same as run's, and a few of its own):\n")
-			return cmdExplore(ctx, []string{"-h"}, stdout, stderr)
+		word := args[0]
+		if word == "-h" || word == "-help" || word == "--help" {
+			word = "help"
+		}
+		var names []string
+		for _, c := range commands {
+			if c.name == word {
+				return c.run(ctx, args[1:], stdout, stderr)
+			}
+			if c.name != "explore" {
+				names = append(names, c.name)
+			}
 		}
 		if !strings.HasPrefix(args[0], "-") {
-			return fmt.Errorf("unknown command %q: the commands are explore (the default), %s", args[0], strings.Join(commands, ", "))
+			return fmt.Errorf("unknown command %q: the commands are explore (the default), %s", args[0], strings.Join(names, ", "))
 		}
 	}
 	return cmdExplore(ctx, args, stdout, stderr)

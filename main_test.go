@@ -301,3 +301,28 @@ func TestEveryFlagIsASetKey(t *testing.T) {
 		t.Fatalf("only %d flags checked", n)
 	}
 }
+
+// TestParseApartFromRunning: a command's arguments become its options
+// without running anything.
+func TestParseApartFromRunning(t *testing.T) {
+	o, err := parseRun([]string{"--preset", "smoke", "--width", "8", "--json", "--out", "d", "--vs-adam=false"}, io.Discard)
+	if err != nil || o.cfg.Width != 8 || !o.json || o.out != "d" || o.vsAdam {
+		t.Fatalf("parseRun: %+v, %v", o, err)
+	}
+	if _, err := os.Stat("d"); err == nil {
+		t.Fatal("parsing made the output folder")
+	}
+	r, err := parseReport([]string{"a", "--csv", "t.csv", "b", "--width", "40"}, io.Discard)
+	if err != nil || len(r.paths) != 2 || r.csv != "t.csv" || r.width != 40 || r.failedRule != "nan" {
+		t.Fatalf("parseReport: %+v, %v", r, err)
+	}
+	if _, err := parseReport([]string{"--width", "10", "a"}, io.Discard); err == nil {
+		t.Fatal("a chart width of 10 was accepted")
+	}
+	// The usage lists every command of the table, once.
+	for _, c := range commands {
+		if n := strings.Count(usage(), "reluscope "+strings.TrimSpace(c.name+" "+c.args)+" "); n != 1 {
+			t.Fatalf("the usage names %s %d times", c.name, n)
+		}
+	}
+}
