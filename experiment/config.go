@@ -269,7 +269,6 @@ func (c Config) Validate() error {
 // TeacherSizes are the teacher's layer widths [d, N, …, N, 1].
 func (c Config) TeacherSizes() []int { return sizes(c.Dim, c.TeacherWidth, c.Depth) }
 
-// StudentSizes are the student's layer widths.
 // TotalEpochs is the epochs a run of c takes: its Epochs for Adam, 1 for
 // the learners that fit in one go.
 func (c Config) TotalEpochs() int {
@@ -279,8 +278,8 @@ func (c Config) TotalEpochs() int {
 	return c.Epochs
 }
 
-// The learners other than Adam fit one hidden layer: their student depth
-// is 2 unless set.
+// StudentSizes are the student's layer widths. The learners other than
+// Adam fit one hidden layer: their student depth is 2 unless set.
 func (c Config) StudentSizes() []int {
 	L := c.StudentDepth
 	if L == 0 {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Record is one finished run of a sweep, one JSON line of a results file.
@@ -283,59 +285,31 @@ func RunJob(ctx context.Context, j Job, preset string, threads int) (Record, err
 }
 
 // RunPool runs jobs on workers goroutines, each computing on its share of
-// the cores, and calls done (serialized) with each record as it finishes. It stops early when ctx ends or done fails,
-// returning that error; every goroutine has ended when it returns.
+// the cores, and calls done (serialized) with each record as it finishes.
+// It stops early when ctx ends or done fails, returning that error; every
+// goroutine has ended when it returns.
 func RunPool(ctx context.Context, jobs []Job, workers int, preset string, done func(Record) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	workers = max(1, min(workers, len(jobs)))
 	threads := max(1, runtime.GOMAXPROCS(0)/workers)
-	feed := make(chan Job)
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range feed {
-				rec, err := RunJob(ctx, j, preset, threads)
-				if err != nil {
-					fail(err)
-					return
-				}
-				mu.Lock()
-				err = done(rec)
-				mu.Unlock()
-				if err != nil {
-					fail(err)
-					return
-				}
-			}
-		}()
-	}
-send:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	var mu sync.Mutex
 	for _, j := range jobs {
-		select {
-		case feed <- j:
-		case <-ctx.Done():
-			break send
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			rec, err := RunJob(gctx, j, preset, threads)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return done(rec)
+		})
 	}
-	close(feed)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }
