@@ -182,35 +182,75 @@ func Aggregate(recs []experiment.Record) []Report { return AggregateWith(recs, f
 
 // AggregateWith is Aggregate with the rule for failed runs chosen.
 func AggregateWith(recs []experiment.Record, skipFailed bool) []Report {
-	type cell struct {
-		sum [NumMetrics]float64
-		n   int
-	}
-	type key struct {
+	a := newAggregation()
+	a.seedMeans(recs, skipFailed)
+	a.overTeachers()
+	return a.reports(a.overAlgorithms())
+}
+
+// The keys of the aggregation's stages: a checkpoint's seeds of one
+// teacher (cellKey), a teacher with a failed run (failKey), the teachers
+// of one algorithm's checkpoint (algoCell), and one point of a problem.
+type (
+	cellKey struct {
 		prob    Problem
 		m       int
 		algo    string
 		ck      int
 		teacher uint64
 	}
-	cells := map[key]*cell{}
-	labels := map[string]string{}
-	seeds := map[[2]any]map[[2]uint64]bool{}
-	// failed marks (problem, m, algorithm, teacher) with a failed run.
-	type fkey struct {
+	failKey struct {
 		prob    Problem
 		m       int
 		algo    string
 		teacher uint64
 	}
-	failed := map[fkey]bool{}
+	algoCell struct {
+		prob Problem
+		m    int
+		algo string
+		ck   int
+	}
+	pointKey struct {
+		prob Problem
+		m    int
+	}
+	// cell sums one checkpoint's metrics over seeds.
+	cell struct {
+		sum [NumMetrics]float64
+		n   int
+	}
+)
+
+// aggregation is the paper's aggregation in its stages: the mean over
+// seeds per teacher, the max (min-max) and mean (min-avg) over teachers,
+// the min over algorithms.
+type aggregation struct {
+	cells    map[cellKey]*cell
+	labels   map[string]string
+	seeds    map[pointKey]map[[2]uint64]bool
+	failed   map[failKey]bool
+	worst    map[algoCell][NumMetrics]float64
+	mean     map[algoCell][NumMetrics]float64 // sum over teachers, then the mean
+	teachers map[algoCell]int
+	dead     map[algoCell]bool // a teacher of this algorithm at this m has a failed run
+}
+
+func newAggregation() *aggregation {
+	return &aggregation{cells: map[cellKey]*cell{}, labels: map[string]string{}, seeds: map[pointKey]map[[2]uint64]bool{},
+		failed: map[failKey]bool{}, worst: map[algoCell][NumMetrics]float64{}, mean: map[algoCell][NumMetrics]float64{},
+		teachers: map[algoCell]int{}, dead: map[algoCell]bool{}}
+}
+
+// seedMeans sums every finished run's checkpoints per teacher; a failed
+// run marks its (problem, m, algorithm, teacher) unless skipFailed.
+func (a *aggregation) seedMeans(recs []experiment.Record, skipFailed bool) {
 	for _, r := range recs {
 		if r.Error != "" && !skipFailed {
 			c := r.Config
-			prob := problemOf(c)
 			ak, label := algoKey(c)
-			labels[ak] = label
-			failed[fkey{prob, c.Samples, ak, c.TeacherSeed}] = true
+			a.labels[ak] = label
+			a.failed[failKey{problemOf(c), c.Samples, ak, c.TeacherSeed}] = true
 			continue
 		}
 		if r.Error != "" || len(r.History) < 2 {
@@ -219,18 +259,18 @@ func AggregateWith(recs []experiment.Record, skipFailed bool) []Report {
 		c := r.Config
 		prob := problemOf(c)
 		ak, label := algoKey(c)
-		labels[ak] = label
-		sk := [2]any{prob, c.Samples}
-		if seeds[sk] == nil {
-			seeds[sk] = map[[2]uint64]bool{}
+		a.labels[ak] = label
+		sk := pointKey{prob, c.Samples}
+		if a.seeds[sk] == nil {
+			a.seeds[sk] = map[[2]uint64]bool{}
 		}
-		seeds[sk][[2]uint64{c.DataSeed, c.InitSeed}] = true
+		a.seeds[sk][[2]uint64{c.DataSeed, c.InitSeed}] = true
 		for k, ck := range r.History[1:] {
-			kk := key{prob, c.Samples, ak, k + 1, c.TeacherSeed}
-			ce := cells[kk]
+			kk := cellKey{prob, c.Samples, ak, k + 1, c.TeacherSeed}
+			ce := a.cells[kk]
 			if ce == nil {
 				ce = &cell{}
-				cells[kk] = ce
+				a.cells[kk] = ce
 			}
 			for _, k := range AllMetrics {
 				ce.sum[k] += k.Of(ck)
@@ -238,24 +278,18 @@ func AggregateWith(recs []experiment.Record, skipFailed bool) []Report {
 			ce.n++
 		}
 	}
-	// max over teachers of the seed mean, per (problem, m, algo, checkpoint)
-	type akey struct {
-		prob Problem
-		m    int
-		algo string
-		ck   int
-	}
-	worst := map[akey][NumMetrics]float64{}
-	mean := map[akey][NumMetrics]float64{} // sum over teachers, then the mean
-	teachers := map[akey]int{}
-	dead := map[akey]bool{} // a teacher of this algorithm at this m has a failed run
-	for k, ce := range cells {
-		a := akey{k.prob, k.m, k.algo, k.ck}
-		if failed[fkey{k.prob, k.m, k.algo, k.teacher}] {
-			dead[a] = true
+}
+
+// overTeachers takes the max and the sum over teachers of the seed means,
+// per (problem, m, algorithm, checkpoint), and marks the dead cells.
+func (a *aggregation) overTeachers() {
+	for k, ce := range a.cells {
+		ac := algoCell{k.prob, k.m, k.algo, k.ck}
+		if a.failed[failKey{k.prob, k.m, k.algo, k.teacher}] {
+			a.dead[ac] = true
 		}
-		w, ok := worst[a]
-		sm := mean[a]
+		w, ok := a.worst[ac]
+		sm := a.mean[ac]
 		for _, i := range AllMetrics {
 			v := ce.sum[i] / float64(ce.n)
 			// A teacher without the metric (no bracket) leaves the max unknown.
@@ -269,67 +303,73 @@ func AggregateWith(recs []experiment.Record, skipFailed bool) []Report {
 			}
 			sm[i] += v
 		}
-		worst[a] = w
-		mean[a] = sm
-		teachers[a]++
+		a.worst[ac] = w
+		a.mean[ac] = sm
+		a.teachers[ac]++
 	}
 	// A failed run whose teacher has no finished run still kills the cell.
-	for f := range failed {
-		for a := range worst {
-			if a.prob == f.prob && a.m == f.m && a.algo == f.algo {
-				dead[a] = true
+	for f := range a.failed {
+		for ac := range a.worst {
+			if ac.prob == f.prob && ac.m == f.m && ac.algo == f.algo {
+				a.dead[ac] = true
 			}
 		}
 	}
-	// min over algorithms
-	type pkey struct {
-		prob Problem
-		m    int
-	}
-	best := map[pkey]*Point{}
-	droppedAlgos := map[pkey]map[string]bool{}
-	for a, w := range worst {
-		pk := pkey{a.prob, a.m}
+}
+
+// overAlgorithms takes the min over the algorithms (and their
+// checkpoints) that are not dead, per problem and m.
+func (a *aggregation) overAlgorithms() map[pointKey]*Point {
+	best := map[pointKey]*Point{}
+	droppedAlgos := map[pointKey]map[string]bool{}
+	for ac, w := range a.worst {
+		pk := pointKey{ac.prob, ac.m}
 		p := best[pk]
 		if p == nil {
-			p = &Point{M: a.m}
+			p = &Point{M: ac.m}
 			for i := range p.Err {
 				p.Err[i], p.Avg[i] = math.Inf(1), math.Inf(1)
 			}
 			best[pk] = p
 			droppedAlgos[pk] = map[string]bool{}
 		}
-		if dead[a] {
-			droppedAlgos[pk][a.algo] = true
+		if a.dead[ac] {
+			droppedAlgos[pk][ac.algo] = true
 			continue
 		}
 		p.Algos++
-		p.Teachers = max(p.Teachers, teachers[a])
-		avg := mean[a]
+		p.Teachers = max(p.Teachers, a.teachers[ac])
+		avg := a.mean[ac]
 		for _, i := range AllMetrics {
-			name := fmt.Sprintf("%s, checkpoint %d", labels[a.algo], a.ck)
+			name := fmt.Sprintf("%s, checkpoint %d", a.labels[ac.algo], ac.ck)
 			if math.IsNaN(w[i]) {
 				continue // no bracket for this algorithm
 			}
 			if w[i] < p.Err[i] || (w[i] == p.Err[i] && name < p.Best[i]) {
 				p.Err[i], p.Best[i] = w[i], name
 			}
-			if v := avg[i] / float64(teachers[a]); v < p.Avg[i] {
+			if v := avg[i] / float64(a.teachers[ac]); v < p.Avg[i] {
 				p.Avg[i] = v
 			}
 		}
 	}
-	for f := range failed {
-		if d := droppedAlgos[pkey{f.prob, f.m}]; d != nil {
+	for f := range a.failed {
+		if d := droppedAlgos[pointKey{f.prob, f.m}]; d != nil {
 			d[f.algo] = true // every run of it may have failed
 		}
 	}
 	for pk, d := range droppedAlgos {
 		best[pk].Dropped = len(d)
+		best[pk].Seeds = len(a.seeds[pk])
 	}
+	return best
+}
+
+// reports are the points grouped by problem, in order of m, with their
+// fits, the problems by dimension and depth.
+func (a *aggregation) reports(best map[pointKey]*Point) []Report {
 	byProb := map[Problem][]Point{}
 	for k, p := range best {
-		p.Seeds = len(seeds[[2]any{k.prob, k.m}])
 		byProb[k.prob] = append(byProb[k.prob], *p)
 	}
 	var out []Report

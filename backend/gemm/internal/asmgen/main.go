@@ -144,7 +144,34 @@ func rowBases(p func(string, ...any), R int) {
 // half h in 2r+h), B's two vectors, one broadcast per row (or one shared, in
 // ymm with 6 rows), a zero; rows 0–2 of A are addressed from SI, 3–5 from
 // R10, 6–7 from R11 (base + row·rs).
+// gen writes a direct kernel. Registers: accumulators 0…2·rows−1 (row r,
+// half h in 2r+h), B's two vectors, one broadcast per row (or one shared, in
+// ymm with 6 rows), a zero; rows 0–2 of A are addressed from SI, 3–5 from
+// R10, 6–7 from R11 (base + row·rs).
 func gen(b *bytes.Buffer, v variant) {
+	k := newKernelGen(b, v)
+	k.header()
+	k.mainLoop()
+	k.epilogue()
+	k.mask()
+	k.store()
+}
+
+// kernelGen is what gen's parts share: the output, the variant, and the
+// names of its registers, labels and moves.
+type kernelGen struct {
+	b              *bytes.Buffer
+	v              variant
+	R              int
+	p              func(format string, args ...any)
+	r, bv, bc      func(int) string
+	half           func(int) string
+	acc            func(row, half int) string
+	lbl            func(string) string
+	zero, tmp, mov string
+}
+
+func newKernelGen(b *bytes.Buffer, v variant) *kernelGen {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	r := func(i int) string { return fmt.Sprintf("%s%d", v.reg, i) }
 	R := v.rows
@@ -171,6 +198,12 @@ func gen(b *bytes.Buffer, v variant) {
 		}
 		return fmt.Sprint(v.vb)
 	}
+	return &kernelGen{b: b, v: v, R: R, p: p, r: r, acc: acc, bv: bv, bc: bc, half: half, zero: zero, tmp: tmp, mov: mov, lbl: lbl}
+}
+
+// header loads the strides and starts the loop over tiles.
+func (k *kernelGen) header() {
+	p, lbl, b, v := k.p, k.lbl, k.b, k.v
 	fmt.Fprintf(b, "\n// func %s(k, tiles int, a *%s, rs, qs int, b *%s, ldb int, c *%s, ldc int, flags int, bias, mask *%s, ldm int, colsum *%s)\n",
 		v.name, v.typ, v.typ, v.typ, v.typ, v.typ)
 	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-112\n", v.name)
@@ -187,6 +220,11 @@ func gen(b *bytes.Buffer, v variant) {
 	p("JLE %s", lbl("ret"))
 	// One tile per iteration; a and mask (argument slots) advance.
 	fmt.Fprintf(b, "%s:\n", lbl("tile"))
+}
+
+// mainLoop is the k loop: B's two vectors times a broadcast per row.
+func (k *kernelGen) mainLoop() {
+	p, r, R, acc, bv, bc, lbl, mov, b, v := k.p, k.r, k.R, k.acc, k.bv, k.bc, k.lbl, k.mov, k.b, k.v
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+16(FP), SI")
 	p("MOVQ b+40(FP), DI")
@@ -213,6 +251,11 @@ func gen(b *bytes.Buffer, v variant) {
 	p("DECQ CX")
 	p("JNE %s", lbl("loop"))
 
+}
+
+// epilogue adds C (β = 1) and the bias, and applies the ReLU.
+func (k *kernelGen) epilogue() {
+	p, r, R, acc, bv, zero, lbl, mov, half, b, v := k.p, k.r, k.R, k.acc, k.bv, k.zero, k.lbl, k.mov, k.half, k.b, k.v
 	fmt.Fprintf(b, "%s:\n", lbl("epi"))
 	p("MOVQ flags+72(FP), AX")
 	// β = 1: add C.
@@ -252,6 +295,11 @@ func gen(b *bytes.Buffer, v variant) {
 		p("VADD%s %s, %s, %s", v.sfx, zero, r(i), r(i))
 	}
 	fmt.Fprintf(b, "%s:\n", lbl("norelu"))
+}
+
+// mask zeroes the outputs where the mask is zero.
+func (k *kernelGen) mask() {
+	p, R, acc, zero, tmp, lbl, mov, half, v := k.p, k.R, k.acc, k.zero, k.tmp, k.lbl, k.mov, k.half, k.v
 	// Mask: zero where the mask is zero (a NaN mask keeps the value).
 	p("TESTQ $%d, AX", flagMask)
 	p("JEQ %s", lbl("nomask"))
@@ -273,6 +321,11 @@ func gen(b *bytes.Buffer, v variant) {
 			}
 		}
 	}
+}
+
+// store writes the tile, adds the column sums and moves to the next tile.
+func (k *kernelGen) store() {
+	p, R, acc, bv, lbl, mov, half, b, v := k.p, k.R, k.acc, k.bv, k.lbl, k.mov, k.half, k.b, k.v
 	p("ADDQ CX, BX")
 	p("MOVQ BX, mask+88(FP)")
 	fmt.Fprintf(b, "%s:\n", lbl("nomask"))
