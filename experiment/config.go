@@ -5,7 +5,12 @@
 // fresh uniform points at checkpoints.
 //
 // Start runs one experiment in the background and streams Events; Run is its
-// synchronous core. Every random choice comes from an explicit seeded source:
+// synchronous core, a trainer (trainer.go). Settings (settings.go) is the one
+// table of config keys that flags, the explorer and Validate read; learners
+// besides Adam come from experiment/learners' registry; a ResultsDir
+// (results.go) owns a sweep's folder; the OS's side is osutil.go; the
+// explorer's numbers (its line views, its checkpoint policy) are lines.go
+// and explorer.go. Every random choice comes from an explicit seeded source:
 // the same Config and backend give the same numbers.
 package experiment
 
