@@ -37,13 +37,23 @@ func cmdFool(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	t0 := time.Now()
 	x := experiment.TrainingInputs(cfg)
+	if cfg.DataFile != "" {
+		// The bump is zero on the file's samples, which must lie in the
+		// cube the class is measured on.
+		if x, _, err = experiment.LoadData(cfg.DataFile, cfg.Dim); err != nil {
+			return err
+		}
+		if r := experiment.InCube(x); r > 0 {
+			return fmt.Errorf("fool --data: the inputs reach |x| = %g, outside the cube [−0.5, 0.5]^%d the fooling pair is built in", r, cfg.Dim)
+		}
+	}
 	class := uniform.Class{Sizes: cfg.TeacherSizes(), C: cfg.Coef}
 	f, err := uniform.BuildFool(class, x, cfg.DataSeed)
 	if err != nil {
 		return err
 	}
 	d := cfg.Dim
-	fmt.Fprintf(stdout, "class: sizes %v, every weight and bias in [−%g, %g]; m = %d samples (data seed %d)\n", class.Sizes, class.C, class.C, cfg.Samples, cfg.DataSeed)
+	fmt.Fprintf(stdout, "class: sizes %v, every weight and bias in [−%g, %g]; m = %d samples (%s)\n", class.Sizes, class.C, class.C, cfg.Samples, samplesFrom(cfg))
 	fmt.Fprintf(stdout, "largest sample-free cube: centre x=%s, half side %.4g\n", experiment.FormatPoint(f.Center, 4, false), f.HalfSide)
 	fmt.Fprintf(stdout, "bump: zero on all %d samples, sup norm %.4g at the centre, L2 norm %.4g (sup/L2 = %.3g)\n", cfg.Samples, f.Height, f.L2, f.Height/f.L2)
 	fmt.Fprintf(stdout, "so every algorithm errs by ≥ %.4g in sup norm on the zero network or on the bump (they agree on every sample)\n", f.Height/2)
@@ -76,4 +86,12 @@ func cmdFool(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote bump.json, samples.csv and fool.json to %s in %s\n", *out, time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// samplesFrom says where a config's samples come from.
+func samplesFrom(cfg experiment.Config) string {
+	if cfg.DataFile != "" {
+		return "the samples of " + experiment.Excerpt(cfg.DataFile, 60)
+	}
+	return fmt.Sprintf("data seed %d", cfg.DataSeed)
 }

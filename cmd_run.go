@@ -47,6 +47,9 @@ func cmdRun(ctx context.Context, args []string, stdout, _ io.Writer) error {
 // run trains the config, printing its events, and saves it.
 func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 	cfg, asJSON, out, vsAdam := o.cfg, &o.json, &o.out, &o.vsAdam
+	// Whatever ends this function ends the run's goroutine too.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if *out != "" {
 		// The folder is made (and checked) before training, not after it.
 		if err := checkOutDir(*out); err != nil {
@@ -55,9 +58,7 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 	}
 	enc := json.NewEncoder(stdout)
 	if !*asJSON {
-		fmt.Fprintf(stdout, "teacher %v (c=%g, %d params)  student %v (%d params)  m=%d batch=%d  %d epochs  lr %.3g→%.3g  %s/%s\n",
-			cfg.TeacherSizes(), cfg.Coef, backend.NumParams(cfg.TeacherSizes()), cfg.StudentSizes(), backend.NumParams(cfg.StudentSizes()),
-			cfg.Samples, cfg.BatchSize(), cfg.Epochs, cfg.LR, cfg.LREnd, cfg.Backend, cfg.DType)
+		fmt.Fprintln(stdout, runHeader(cfg))
 		fmt.Fprintf(stdout, "%7s %10s %11s %11s %11s %11s  %-24s %s\n", "epoch", "lr", "train mse", "L1", "L2", "L∞ sampled", "worst sampled at", "true sup |s − t|")
 	}
 	var res *experiment.Result
@@ -92,7 +93,7 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 		}
 		if *asJSON {
 			if err := enc.Encode(ev); err != nil {
-				return err
+				return fmt.Errorf("writing the run's %s event: %w", ev.Kind, err)
 			}
 		} else {
 			for _, c := range ev.Checkpoints {
@@ -104,7 +105,11 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 				if c.Bracket != nil {
 					sup = c.Describe()
 				}
-				fmt.Fprintf(stdout, "%7d %10.3e %11s %11.4e %11.4e %11.4e  %-24s %s\n", c.Epoch, c.LR, tl, c.L1, c.L2, c.Linf, "x="+experiment.FormatPoint(c.ArgMax, 4, false), sup)
+				at := "x=" + experiment.FormatPoint(c.ArgMax, 4, false)
+				if len(c.ArgMax) == 0 {
+					at = "—"
+				}
+				fmt.Fprintf(stdout, "%7d %10.3e %11s %11s %11s %11s  %-24s %s\n", c.Epoch, c.LR, tl, metric(c.L1), metric(c.L2), metric(c.Linf), at, sup)
 			}
 		}
 		if ev.Kind == experiment.KindDone {
@@ -171,7 +176,13 @@ func compareWithAdam(ctx context.Context, w io.Writer, cfg experiment.Config, re
 		if f.Bracket != nil {
 			uni = f.Upper
 		}
-		fmt.Fprintf(w, "  %-10s %14.6g %12.6g %12.4g %14.4g %10s\n", name, sum, f.TrainLoss, f.L2, uni, r.Elapsed.Round(time.Millisecond))
+		dash := func(v float64) string {
+			if math.IsNaN(v) {
+				return "—"
+			}
+			return fmt.Sprintf("%.4g", v)
+		}
+		fmt.Fprintf(w, "  %-10s %14.6g %12.6g %12s %14s %10s\n", name, sum, f.TrainLoss, dash(f.L2), dash(uni), r.Elapsed.Round(time.Millisecond))
 	}
 	row(res.Learner.Name, res)
 	row("adam", ares)
@@ -203,8 +214,14 @@ func summary(w io.Writer, res *experiment.Result) {
 	if strings.HasPrefix(res.Error, "interrupted") {
 		fmt.Fprintf(w, "%s (%s, %d Adam steps)\n", res.Error, res.Elapsed.Round(time.Millisecond), res.Steps)
 		what = fmt.Sprintf("errors at the last checkpoint (epoch %d)", f.Epoch)
+	} else if res.Learner != nil {
+		fmt.Fprintf(w, "done in %s (the fit and its evaluation)\n", res.Elapsed.Round(time.Millisecond)) // its work is counted above
 	} else {
 		fmt.Fprintf(w, "done in %s: %d epochs, %d Adam steps (%.0f steps/s)\n", res.Elapsed.Round(time.Millisecond), f.Epoch, res.Steps, sps)
+	}
+	if res.Config.DataFile != "" {
+		fmt.Fprintf(w, "final training loss (mse) %.4e; no teacher: the data file's samples have no errors off them to measure\n", f.TrainLoss)
+		return
 	}
 	fmt.Fprintf(w, "%s over %d fresh points: L1 %.4e  L2 %.4e  L∞ %.4e  (L∞/L2 = %.1f)  worst at x=%s\n",
 		what, f.N, f.L1, f.L2, f.Linf, f.Linf/f.L2, experiment.FormatPoint(f.ArgMax, 4, false))
@@ -212,4 +229,32 @@ func summary(w io.Writer, res *experiment.Result) {
 		fmt.Fprintf(w, "true uniform error sup|student − teacher| over the cube: %s at x=%s in %.2fs (the sampled L∞ is %.1f%% of it)\n",
 			b.Describe(), experiment.FormatPoint(b.At, 4, false), b.Seconds, 100*f.Linf/b.Upper)
 	}
+}
+
+// runHeader is the first line of a run: what learns from what. A data
+// run has no teacher: its samples are the file's.
+func runHeader(cfg experiment.Config) string {
+	from := fmt.Sprintf("teacher %v (c=%g, %d params)", cfg.TeacherSizes(), cfg.Coef, backend.NumParams(cfg.TeacherSizes()))
+	if cfg.DataFile != "" {
+		from = fmt.Sprintf("data %s (%d samples in d=%d, no teacher: only the training loss is measured)", experiment.Excerpt(cfg.DataFile, 60), cfg.Samples, cfg.Dim)
+		if x, _, err := experiment.LoadData(cfg.DataFile, cfg.Dim); err == nil {
+			if r := experiment.InCube(x); r > 0 {
+				from += fmt.Sprintf("; its inputs reach |x| = %g, outside the cube [−0.5, 0.5]^%d", r, cfg.Dim)
+			}
+		}
+	}
+	batch := fmt.Sprintf("batch=%d", cfg.BatchSize())
+	if cfg.Batch.Frac > 0 {
+		batch = fmt.Sprintf("batch=%d (%s of m)", cfg.BatchSize(), cfg.Batch)
+	}
+	return fmt.Sprintf("%s  student %v (%d params)  m=%d %s  %d epochs  lr %.3g→%.3g  %s/%s",
+		from, cfg.StudentSizes(), backend.NumParams(cfg.StudentSizes()), cfg.Samples, batch, cfg.Epochs, cfg.LR, cfg.LREnd, cfg.Backend, cfg.DType)
+}
+
+// metric is an error as the table prints it ("—" where there is none).
+func metric(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return fmt.Sprintf("%.4e", v)
 }

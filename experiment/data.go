@@ -35,44 +35,53 @@ func trainingSet(cfg Config, teacher Target) (X, Y []float64, err error) {
 	return X, Y, nil
 }
 
-// LoadData reads a CSV of training samples: d inputs and the target per
-// line, an optional header line; at most MaxSamples lines.
+// MaxTarget is the largest |y| a data file may hold: its square, the
+// loss, must stay finite in float64.
+const MaxTarget = 1e150
+
+// LoadData reads a CSV of training samples: d inputs (InCube says whether
+// they lie in [−0.5, 0.5]^d, where a teacher's samples do) and the target
+// per line (|y| ≤ MaxTarget), at most MaxSamples lines; an optional
+// header line of words (a first line none of whose fields is a number), a
+// UTF-8 byte-order mark before it is skipped.
 func LoadData(path string, d int) (x, y []float64, err error) {
 	b, err := ReadFileLimited(path, 1<<30)
 	if err != nil {
 		return nil, nil, err
 	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
+	r.ReuseRecord = true
 	for line := 1; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", path, err)
+			return nil, nil, fmt.Errorf("%s: %s", path, Excerpt(err.Error(), 200))
 		}
 		if len(rec) != d+1 {
 			return nil, nil, fmt.Errorf("%s:%d: %d columns, want %d (x1…x%d, y)", path, line, len(rec), d+1, d)
 		}
-		vals := make([]float64, d+1)
-		for i, f := range rec {
-			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				if line == 1 && len(y) == 0 && i == 0 {
-					vals = nil // a header
-					break
-				}
-				return nil, nil, fmt.Errorf("%s:%d: %q is not a number", path, line, f)
-			}
-			vals[i] = v
-		}
-		if vals == nil {
+		if line == 1 && isHeader(rec) {
 			continue
 		}
-		x = append(x, vals[:d]...)
-		y = append(y, vals[d])
+		for i, f := range rec {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			switch {
+			case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+				return nil, nil, fmt.Errorf("%s:%d: %s is not a finite number", path, line, Quote(f))
+			case i == d && math.Abs(v) > MaxTarget:
+				return nil, nil, fmt.Errorf("%s:%d: y = %g is too large: its square overflows float64 (scale the targets to |y| ≤ %g)", path, line, v, MaxTarget)
+			}
+			if i < d {
+				x = append(x, v)
+			} else {
+				y = append(y, v)
+			}
+		}
 		if len(y) > MaxSamples {
 			return nil, nil, fmt.Errorf("%s: more than %d samples", path, MaxSamples)
 		}
@@ -81,4 +90,27 @@ func LoadData(path string, d int) (x, y []float64, err error) {
 		return nil, nil, fmt.Errorf("%s: no samples", path)
 	}
 	return x, y, nil
+}
+
+// isHeader says a first line is a header: no field of it is a number
+// (NaN and Inf are numbers, to be refused, not a header).
+func isHeader(rec []string) bool {
+	for _, f := range rec {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			return false
+		}
+	}
+	return true
+}
+
+// InCube is the largest |x_i| of the inputs x when some lies outside
+// [−0.5, 0.5], or 0 when all are inside.
+func InCube(x []float64) float64 {
+	out := 0.0
+	for _, v := range x {
+		if math.Abs(v) > 0.5 {
+			out = max(out, math.Abs(v))
+		}
+	}
+	return out
 }

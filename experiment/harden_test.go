@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // TestLoadNetworkRefusesOverflowingSizes: sizes whose product overflows
@@ -122,5 +125,61 @@ func TestInterruptedRunIsConsistent(t *testing.T) {
 	// The saved student is the one evaluated at epoch 10.
 	if !reflect.DeepEqual(res.Student.Flatten(nil), snap[10]) || len(snap[10]) == 0 {
 		t.Fatal("the interrupted run's student is not the one of its last checkpoint")
+	}
+}
+
+// TestExcerptEscapes: what a message quotes is short and carries no control
+// character: an escape sequence is written out, not sent to the terminal;
+// a huge value is read only as far as the excerpt.
+func TestExcerptEscapes(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"abc", "abc"},
+		{"a\x1b[2Jb", `a\x1b[2Jb`},
+		{"x\ny", `x\ny`},
+		{"bad\xffbyte", `bad\xffbyte`},
+		{"ñandú", "ñandú"},
+		{strings.Repeat("é", 50), strings.Repeat("é", 10) + "…"},
+	} {
+		if got := Excerpt(tc.in, 10); got != tc.want {
+			t.Errorf("Excerpt(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	huge := strings.Repeat("z", 100<<20)
+	if got := Quote(huge); len(got) > 50 || !strings.HasSuffix(got, `…"`) {
+		t.Fatalf("a 100 MB value is quoted as %d bytes", len(got))
+	}
+}
+
+// TestCheckpointJSONFields: a finite checkpoint is written byte for byte as
+// encoding/json writes the struct itself, so the shadow of jsonfloat.go
+// has every field, in order; non-finite values round-trip as strings.
+func TestCheckpointJSONFields(t *testing.T) {
+	type plain Checkpoint // without the methods
+	for _, b := range []*uniform.Bracket{nil, {Lower: 0.25, Upper: 0.5, At: []float64{0.1}, Method: "exact", Closed: true, Seconds: 0.01, Boxes: 3, Pieces: 7}} {
+		c := Checkpoint{Epoch: 3, LR: 1e-3, TrainLoss: 2.5e-7, Metrics: Metrics{L1: 0.1, L2: 0.2, Linf: 1e22, ArgMax: []float64{0.5, -0.25}, N: 4096}, Bracket: b, EvalSeconds: 0.125}
+		got, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(plain(c))
+		if string(got) != string(want) {
+			t.Fatalf("the checkpoint's JSON drifted from its struct:\n got %s\nwant %s", got, want)
+		}
+	}
+	c := Checkpoint{Epoch: 1, Metrics: Metrics{L1: math.NaN(), L2: math.Inf(1), Linf: math.Inf(-1)}, Bracket: &uniform.Bracket{Lower: math.NaN(), Upper: math.Inf(1)}}
+	b, err := json.Marshal(Record{Hash: "h", Config: Default(), History: []Checkpoint{c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"l1":"NaN","l2":"+Inf","linf":"-Inf"`) {
+		t.Fatalf("non-finite values written as %s", b)
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	h := r.History[0]
+	if !math.IsNaN(h.L1) || !math.IsInf(h.L2, 1) || !math.IsInf(h.Linf, -1) || !math.IsNaN(h.Lower) || !math.IsInf(h.Upper, 1) {
+		t.Fatalf("read back as %+v %+v", h.Metrics, h.Bracket)
 	}
 }

@@ -41,6 +41,9 @@ func Fit(ctx context.Context, cfg Config, x, y []float64) (*backend.Net, Learner
 	if err != nil {
 		return nil, info, err
 	}
+	if r == nil || r.Net == nil || math.IsInf(r.Loss, 0) || math.IsNaN(r.Loss) {
+		return nil, info, fmt.Errorf("%s found no network with a finite loss: the targets or the parameters overflow float64 (scale them down)", cfg.Learner)
+	}
 	info.Loss, info.Work, info.Seconds = r.Loss, r.Work, r.Elapsed.Seconds()
 	return r.Net, info, nil
 }

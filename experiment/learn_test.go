@@ -64,8 +64,30 @@ func TestLoadData(t *testing.T) {
 		t.Fatalf("x %v y %v err %v", x, y, err)
 	}
 	os.WriteFile(p, []byte("-1,1\n0,zero\n"), 0o644)
-	if _, _, err := LoadData(p, 1); err == nil || !strings.Contains(err.Error(), `d.csv:2: "zero" is not a number`) {
+	if _, _, err := LoadData(p, 1); err == nil || !strings.Contains(err.Error(), `d.csv:2: "zero" is not a finite number`) {
 		t.Fatalf("err %v", err)
+	}
+	// A byte-order mark is not a header: the first sample is kept.
+	os.WriteFile(p, []byte("\xef\xbb\xbf-0.25,1\n0.25,2\n"), 0o644)
+	if x, y, err := LoadData(p, 1); err != nil || len(y) != 2 || x[0] != -0.25 {
+		t.Fatalf("with a BOM: x %v y %v err %v", x, y, err)
+	}
+	// A first line with a number in it is data, not a header: NaN is named.
+	os.WriteFile(p, []byte("NaN,1\n0.25,2\n"), 0o644)
+	if _, _, err := LoadData(p, 1); err == nil || !strings.Contains(err.Error(), `d.csv:1: "NaN" is not a finite number`) {
+		t.Fatalf("NaN on the first line: %v", err)
+	}
+	// Targets whose square overflows are refused; a huge field is quoted short.
+	os.WriteFile(p, []byte("0.1,1e200\n"), 0o644)
+	if _, _, err := LoadData(p, 1); err == nil || !strings.Contains(err.Error(), "y = 1e+200 is too large") {
+		t.Fatalf("y = 1e200: %v", err)
+	}
+	os.WriteFile(p, []byte("0.1,"+strings.Repeat("9x", 5<<20)+"\n"), 0o644)
+	if _, _, err := LoadData(p, 1); err == nil || len(err.Error()) > 200 {
+		t.Fatalf("a 10 MB field: %d bytes of message", len(err.Error()))
+	}
+	if InCube([]float64{-0.5, 0.2}) != 0 || InCube([]float64{-1, 0.7}) != 1 {
+		t.Fatal("InCube")
 	}
 	os.WriteFile(p, []byte("-1,1,2\n"), 0o644)
 	if _, _, err := LoadData(p, 1); err == nil || !strings.Contains(err.Error(), "3 columns, want 2") {

@@ -20,6 +20,9 @@ type LineProfile struct {
 	Teacher, Student []float64 // one value per column
 	WorstT, WorstErr float64   // largest |student − teacher| on a fine grid of the line
 	GridPts          int
+	// NoTeacher: the run learns a data file's samples; Teacher is nil
+	// and there is no error to find on the line.
+	NoTeacher bool
 	Rug              []int // training samples per column (d = 1 only)
 	Dim              int
 }
@@ -35,6 +38,7 @@ type ErrorProfile struct {
 	Peak, PeakT float64
 	AtMax       float64
 	Samples     int
+	Why         string // why there is no profile ("" when there is)
 }
 
 // FoolProfile is the fooling pair of a run's samples drawn on Cols columns
@@ -89,6 +93,9 @@ func PredictNet(net *backend.Net, x []float64, n int) ([]float64, error) {
 // shrinks for large students so that it stays a fraction of a second.
 func NewLineProfile(ctx context.Context, cfg Config, student *backend.Net, inputs []float64, cols int) (LineProfile, error) {
 	d := student.Sizes[0]
+	if cfg.DataFile != "" {
+		return dataLineProfile(cfg, student, inputs, cols)
+	}
 	target, err := NewTarget(cfg)
 	if err != nil {
 		return LineProfile{}, err
@@ -140,11 +147,41 @@ func NewLineProfile(ctx context.Context, cfg Config, student *backend.Net, input
 	return fd, nil
 }
 
+// dataLineProfile is the student along the line of a data run, which has
+// no teacher, with the file's samples as the rug (d = 1).
+func dataLineProfile(cfg Config, student *backend.Net, inputs []float64, cols int) (LineProfile, error) {
+	d := student.Sizes[0]
+	fd := LineProfile{Cols: cols, Dim: d, NoTeacher: true, WorstErr: math.NaN()}
+	ts := make([]float64, cols)
+	for i := range ts {
+		ts[i] = -0.5 + float64(i)/float64(max(1, cols-1))
+	}
+	var err error
+	if fd.Student, err = PredictNet(student, LineX(ts, d), cols); err != nil {
+		return fd, err
+	}
+	if d == 1 {
+		fd.Rug = make([]int, cols)
+		for _, v := range inputs {
+			c := int(math.Round((v + 0.5) * float64(cols-1)))
+			fd.Rug[max(0, min(cols-1, c))]++
+		}
+	}
+	return fd, nil
+}
+
+// noTeacher is the error profile's answer for a data run.
+const noTeacher = "the samples of a data file have no teacher: there is no error between them to measure"
+
 // NewErrorProfile evaluates |e| on a fine grid of the line (x for d = 1,
 // the diagonal otherwise) and, in one dimension, at every training sample.
 func NewErrorProfile(ctx context.Context, cfg Config, student *backend.Net, inputs []float64, cols int) (ErrorProfile, error) {
 	d := student.Sizes[0]
 	hd := ErrorProfile{Cols: cols, Dim: d}
+	if cfg.DataFile != "" {
+		hd.Why = noTeacher
+		return hd, nil
+	}
 	target, err := NewTarget(cfg)
 	if err != nil {
 		return hd, err

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Limits on what reluscope reads from files: a config or preset, a saved
@@ -50,15 +52,42 @@ func ReadFileLimited(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// Excerpt is s cut to n runes (with "…" when cut), for quoting what a user
-// typed or a file held in a one-line message.
+// Excerpt is s cut to n runes (with "…" when cut) and its control
+// characters and invalid bytes escaped (\x1b, \n), for quoting what a user
+// typed or a file held in a one-line message: a message never carries an
+// escape sequence to the terminal nor more than about n characters of it.
+// It reads at most the first 4n bytes of s.
 func Excerpt(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+	var b strings.Builder
+	cut := false
+	if len(s) > 4*n+4 {
+		s, cut = s[:4*n+4], true
 	}
-	return string(r[:n]) + "…"
+	for k, i := 0, 0; i < len(s); k++ {
+		if k >= n {
+			cut = true
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	if cut {
+		b.WriteString("…")
+	}
+	return b.String()
 }
+
+// Quote is Excerpt(s, 40) in double quotes.
+func Quote(s string) string { return `"` + Excerpt(s, 40) + `"` }
 
 // WriteFileAtomic writes data to a temporary file beside path, fsyncs it and
 // renames it over path, so a reader sees the old file or the new one, never

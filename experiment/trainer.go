@@ -101,6 +101,9 @@ func newTrainer(ctx context.Context, cfg Config, opt Options, emit func(Event) e
 		return nil, err
 	}
 	t.teacher, t.teacherNet = teacher, teacher.Net()
+	if cfg.DataFile != "" {
+		t.teacherNet = nil // the file's samples have no teacher
+	}
 	if t.X, t.Y, err = trainingSet(cfg, teacher); err != nil {
 		teacher.Close()
 		return nil, err

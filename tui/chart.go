@@ -75,6 +75,9 @@ func (c errorChart) view(r *runState, w, h int) string {
 	if r.cfg.EvalPoints > 0 {
 		title = fmt.Sprintf("errors on %d fresh points vs epoch (log)", r.cfg.EvalPoints)
 	}
+	if r.cfg.DataFile != "" {
+		title = "training loss on the data file's samples vs epoch (log)"
+	}
 	return panel(c.st, title, body, w, h)
 }
 
@@ -90,7 +93,20 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	if len(hist) == 0 {
 		return tp.Placeholder(st.paint(), "waiting for the first checkpoint…", w, h)
 	}
+	noErrors := true // a data file's samples: no teacher, no L∞ or L2
+	for _, c := range hist {
+		noErrors = noErrors && math.IsNaN(c.L2)
+	}
+	if noErrors {
+		if len(epochLoss) == 0 {
+			return tp.Placeholder(st.paint(), "no teacher (a data file): the training loss shows after the first epoch", w, h)
+		}
+		showLoss, hist, sups = true, nil, nil
+	}
 	legend := st.Linf.Render("── L∞ (uniform)") + "  " + st.L2.Render("━━ L2 (RMS)")
+	if noErrors {
+		legend = st.Muted.Render("no teacher: no L∞ or L2 off the samples")
+	}
 	if n := len(sups); n > 0 {
 		// Exact in 1-D; otherwise the bracket's lower end, a value of |e|
 		// found by ascent (its upper end after a second is often loose).
@@ -144,9 +160,11 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dots, Color: asciigraph.Gray},
 			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.Dots, Color: asciigraph.Gray})
 	}
-	ss = append(ss,
-		tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
-		tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
+	if !noErrors {
+		ss = append(ss,
+			tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
+			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
+	}
 	if len(sups) > 0 {
 		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
 		for i, p := range sups {

@@ -114,8 +114,11 @@ func rugLine(counts []int) string {
 
 // renderFunction draws the function view in a w×h box.
 func renderFunction(st *Styles, fd *funcData, sup *supPoint, w, h int) string {
-	if fd == nil || len(fd.Teacher) == 0 {
+	if fd == nil || len(fd.Student) == 0 {
 		return tp.Placeholder(st.paint(), "drawing teacher and student…", w, h)
+	}
+	if fd.NoTeacher {
+		return renderStudentOnly(st, fd, w, h)
 	}
 	where := "on the x-axis"
 	if fd.Dim > 1 {
@@ -160,5 +163,28 @@ func renderFunction(st *Styles, fd *funcData, sup *supPoint, w, h int) string {
 		mark = pad + strings.Repeat(" ", max(0, wc)) + st.Worst.Render("▲")
 	}
 	out = append(out, tp.Fit(mark, w))
+	return tp.Box(out, w, h)
+}
+
+// renderStudentOnly draws a data run's student along the line, its samples
+// under it (d = 1): there is no teacher to draw.
+func renderStudentOnly(st *Styles, fd *funcData, w, h int) string {
+	head := st.Student.Render("━━ student") + st.Muted.Render("  (the samples of a data file: no teacher)")
+	extra := 1
+	if fd.Rug != nil {
+		extra++
+	}
+	if h-extra < 2 {
+		return tp.Placeholder(st.paint(), "window too small", w, h)
+	}
+	lines, col0 := tp.Plot([]tp.Series{{Vals: fd.Student, Chars: tp.Heavy, Color: asciigraph.Yellow}}, h-extra-1,
+		func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, st.colour, 0)
+	out := []string{tp.Fit(head, w)}
+	for _, l := range lines {
+		out = append(out, tp.Fit(l, w))
+	}
+	if fd.Rug != nil {
+		out = append(out, tp.Fit(strings.Repeat(" ", col0)+st.Muted.Render(rugLine(fd.Rug)+" samples"), w))
+	}
 	return tp.Box(out, w, h)
 }

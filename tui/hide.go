@@ -88,6 +88,9 @@ func (v hideView) view(r *runState, _ experiment.Config, w, h int) string {
 // renderHide draws |e| between the samples (a line) and at them (dots) on
 // a log axis, the true sup marked, in a w×h box.
 func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
+	if hd != nil && hd.Why != "" {
+		return tp.Placeholder(st.paint(), hd.Why, w, h)
+	}
 	if hd == nil || len(hd.Between) == 0 {
 		return tp.Placeholder(st.paint(), "measuring the error along the line…", w, h)
 	}

@@ -285,7 +285,9 @@ func (s *session) apply(ev experiment.Event, status *statusLine) (redraw bool, c
 		s.cancel = nil
 		if ev.Err != nil {
 			status.event(false, "run stopped: %v", ev.Err)
-		} else if f := r.result.Final(); f != nil {
+		} else if f := r.result.Final(); f != nil && r.cfg.DataFile != "" {
+			status.event(true, "finished in %s: training loss (mse) %.3g — no teacher to measure L∞ against; c keeps training, r restarts", r.elapsed.Round(time.Millisecond), f.TrainLoss)
+		} else if f != nil {
 			status.event(true, "finished in %s: the worst error L∞ is %.1f× L2 — c keeps training, r restarts", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
 		}
 		s.log.Printf("run %d: done err=%v", r.id, ev.Err)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"log"
 	"strings"
 	"time"
@@ -128,7 +129,12 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 	bar := st.Bar.Render(strings.Repeat("█", fill)) + st.BarEmpty.Render(strings.Repeat("░", barW-fill))
 	line1 := pre + bar + post
 	line2 := st.Muted.Render("no checkpoint yet")
-	if n := len(r.hist); n > 0 {
+	if n := len(r.hist); n > 0 && math.IsNaN(r.hist[n-1].L2) {
+		// A data file's samples: no teacher, no errors off the samples.
+		c := r.hist[n-1]
+		line2 = fmt.Sprintf("epoch %d:  train mse %s  L2 — L∞ — (the samples of %s: no teacher to measure against)", c.Epoch,
+			st.Value.Render(fmt.Sprintf("%.3g", c.TrainLoss)), experiment.Excerpt(r.cfg.DataFile, 30))
+	} else if n > 0 {
 		c := r.hist[n-1]
 		ratio := c.Linf / c.L2
 		// The fullest line that fits: 3 decimals in the location, then 2,

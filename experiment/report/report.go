@@ -109,6 +109,7 @@ func RefSlope(k Metric, d int) float64 { return -(1/k.P() + 1/float64(d)) }
 // target class (or the analytic target).
 type Problem struct {
 	Target       string  `json:"target,omitempty"`
+	DataFile     string  `json:"data_file,omitempty"` // samples of a file: no teacher
 	Dim          int     `json:"dim"`
 	Depth        int     `json:"depth"`
 	TeacherWidth int     `json:"teacher_width"`
@@ -118,6 +119,9 @@ type Problem struct {
 func (p Problem) String() string {
 	if p.Target == experiment.TargetSine {
 		return "sine target, d=1"
+	}
+	if p.DataFile != "" {
+		return fmt.Sprintf("the samples of %s, d=%d (no teacher: errors off the samples are not measured)", experiment.Excerpt(p.DataFile, 60), p.Dim)
 	}
 	return fmt.Sprintf("d=%d, teacher depth %d, width %d, c=%g", p.Dim, p.Depth, p.TeacherWidth, p.Coef)
 }
@@ -165,6 +169,9 @@ func algoKey(c experiment.Config) (string, string) {
 func problemOf(c experiment.Config) Problem {
 	if c.Target == experiment.TargetSine {
 		return Problem{Target: experiment.TargetSine, Dim: 1}
+	}
+	if c.DataFile != "" {
+		return Problem{DataFile: c.DataFile, Dim: c.Dim}
 	}
 	return Problem{Target: c.Target, Dim: c.Dim, Depth: c.Depth, TeacherWidth: c.TeacherWidth, Coef: c.Coef}
 }

@@ -116,7 +116,10 @@ func CSV(reps []Report) []byte {
 	for _, r := range reps {
 		p := r.Problem
 		t := p.Target
-		if t == "" {
+		switch {
+		case p.DataFile != "":
+			t = "data"
+		case t == "":
 			t = experiment.TargetTeacher
 		}
 		for _, pt := range r.Points {
