@@ -23,8 +23,8 @@ type LineProfile struct {
 	// NoTeacher: the run learns a data file's samples; Teacher is nil
 	// and there is no error to find on the line.
 	NoTeacher bool
-	Rug              []int // training samples per column (d = 1 only)
-	Dim              int
+	Rug       []int // training samples per column (d = 1 only)
+	Dim       int
 }
 
 // ErrorProfile is |student − teacher| along the line, on Cols columns.

@@ -2,8 +2,8 @@ package tui
 
 import (
 	"fmt"
-	"math"
 	"log"
+	"math"
 	"strings"
 	"time"
 
