@@ -42,7 +42,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		v, err := strconv.ParseFloat(*paceFlag, 64)
 		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return fmt.Errorf("--pace: %q is not auto, full or a number of epochs a second > 0", *paceFlag)
+			return fmt.Errorf("--pace: %s is not auto, full or a number of epochs a second > 0", experiment.Quote(*paceFlag))
 		}
 		pace = v
 	}

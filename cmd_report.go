@@ -57,7 +57,7 @@ func (o reportOptions) run(stdout io.Writer) error {
 		return err
 	}
 	if *failedRule != "nan" && *failedRule != "skip" {
-		return fmt.Errorf("--failed %q: want nan or skip", *failedRule)
+		return fmt.Errorf("--failed %s: want nan or skip", experiment.Quote(*failedRule))
 	}
 	recs = experiment.Dedup(recs)
 	reps := report.AggregateWith(recs, *failedRule == "skip")

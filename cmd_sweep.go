@@ -38,6 +38,8 @@ type sweepFlags struct {
 	workers int
 	// ignoreMem skips the memory check (--ignore-memory).
 	ignoreMem bool
+	// retryFailed runs the failed runs of an earlier sweep again.
+	retryFailed bool
 }
 
 func newSweepFlags(name string) *sweepFlags {
@@ -46,6 +48,7 @@ func newSweepFlags(name string) *sweepFlags {
 	s.fs.Var(&s.sets, "set", "override a config value in every run, key=value (repeatable; applied after the grid)")
 	s.fs.Var(&s.limits, "limit", "keep the first N values of an axis, axis=N (repeatable), e.g. --limit teacher_seed=5")
 	s.fs.IntVar(&s.workers, "workers", runtime.NumCPU(), "runs in parallel")
+	s.fs.BoolVar(&s.retryFailed, "retry-failed", false, "run again the runs that failed before (a finished copy then wins over the failed one)")
 	s.fs.BoolVar(&s.ignoreMem, "ignore-memory", false, "run even when the runs at once are estimated to need more than 90% of the available memory")
 	return s
 }
@@ -70,7 +73,7 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 		k, v, ok := strings.Cut(l, "=")
 		n, err := strconv.Atoi(v)
 		if !ok || err != nil {
-			return p, nil, fmt.Errorf("--limit %q: want axis=N", l)
+			return p, nil, fmt.Errorf("--limit %s: want axis=N", experiment.Quote(l))
 		}
 		if err := p.Sweep.Limit(k, n); err != nil {
 			return p, nil, err
@@ -160,12 +163,19 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer dir.Close()
 	results := dir.File()
-	todo, err := dir.Pending(jobs)
+	todo, failed, err := dir.Pending(jobs, s.retryFailed)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "sweep %s: %d runs, %d already finished in %s, %d to go on %d workers\n",
-		p.Name, len(jobs), len(jobs)-len(todo), s.out, len(todo), min(s.workers, max(1, len(todo))))
+	note := ""
+	switch {
+	case failed > 0 && s.retryFailed:
+		note = fmt.Sprintf(" (%d failed before: run again)", failed)
+	case failed > 0:
+		note = fmt.Sprintf(" (%d of them failed: --retry-failed runs them again)", failed)
+	}
+	fmt.Fprintf(stderr, "sweep %s: %d runs, %d already done in %s%s, %d to go on %d workers\n",
+		p.Name, len(jobs), len(jobs)-len(todo), s.out, note, len(todo), min(s.workers, max(1, len(todo))))
 	if len(todo) == 0 {
 		return nil
 	}
@@ -196,11 +206,16 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return helpOK(err)
 	}
 	i := *index
-	if i < 0 {
+	given := false
+	s.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "index" })
+	if given && i < 0 {
+		return fmt.Errorf("--index %d: an index is ≥ 0", i)
+	}
+	if !given {
 		for _, env := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
 			if v := os.Getenv(env); v != "" {
 				if i, err = strconv.Atoi(v); err != nil {
-					return fmt.Errorf("$%s=%q is not an index", env, v)
+					return fmt.Errorf("$%s=%s is not an index", env, experiment.Quote(v))
 				}
 				break
 			}

@@ -180,7 +180,7 @@ func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer, positional boo
 			return pos, nil
 		}
 		if !positional {
-			return nil, fmt.Errorf("%s: unexpected argument %q (see reluscope %s -h)", fs.Name(), fs.Arg(0), fs.Name())
+			return nil, fmt.Errorf("%s: unexpected argument %s (see reluscope %s -h)", fs.Name(), experiment.Quote(fs.Arg(0)), fs.Name())
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]

@@ -64,9 +64,14 @@ func cmdHelp(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal or the ssh connection went away) stops a run as
+	// Ctrl-C and SIGTERM do: what is finished is saved, the terminal restored.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	base := runtime.NumGoroutine()
+	done := make(chan struct{})
+	go stopWithin(ctx, done, stopGrace)
 	err := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	close(done)
 	if os.Getenv("RELUSCOPE_LEAKCHECK") != "" {
 		leakCheck(base)
 	}
@@ -74,6 +79,32 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "reluscope:", err)
 		os.Exit(1)
+	}
+}
+
+// stopGrace is how long a command may go on after SIGINT, SIGTERM or
+// SIGHUP: the training loops stop within a step and save what they
+// finished; work that cannot be interrupted (a long setup, an exact sup)
+// is cut short by stopWithin.
+const stopGrace = time.Second
+
+// stopWithin exits the process when the command has not returned grace
+// after ctx was cancelled by a signal: every command stops within about a
+// second, whatever it was doing. Results on disk are written atomically, so
+// nothing is left torn.
+func stopWithin(ctx context.Context, done <-chan struct{}, grace time.Duration) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		fmt.Fprintln(os.Stderr, "reluscope: interrupted (stopped in work that cannot pause; what was finished before is saved)")
+		os.Exit(130)
 	}
 }
 

@@ -227,7 +227,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Target != "" && c.Target != TargetTeacher && c.Target != TargetSine {
-		return bad("target", "%q is not teacher or sine", c.Target)
+		return bad("target", "%s is not teacher or sine", Quote(c.Target))
 	}
 	if c.Target == TargetSine && c.Dim != 1 {
 		return bad("target", "sine needs dim 1, not %d", c.Dim)
@@ -238,7 +238,7 @@ func (c Config) Validate() error {
 	if c.UsesLearner() {
 		l, err := learners.Get(c.Learner)
 		if err != nil {
-			return bad("learner", "%q is not %s", c.Learner, orList(LearnerNames()))
+			return bad("learner", "%s is not %s", Quote(c.Learner), orList(LearnerNames()))
 		}
 		if n := len(c.StudentSizes()); n != 3 {
 			return bad("learner", "%s fits one hidden layer: student_depth must be 2 (or unset), not %d", c.Learner, n-1)
@@ -251,7 +251,7 @@ func (c Config) Validate() error {
 		return bad("net_eps", "%v is out of range (0, 1]", c.NetEps)
 	}
 	if c.Sup != "" && c.Sup != SupFinal && c.Sup != SupEvery && c.Sup != SupSampled {
-		return bad("sup", "%q is not final, every or sampled", c.Sup)
+		return bad("sup", "%s is not final, every or sampled", Quote(c.Sup))
 	}
 	if !(c.SupSeconds >= 0 && c.SupSeconds <= 86400) {
 		return bad("sup_seconds", "%v is out of range [0, 86400]", c.SupSeconds)
@@ -260,13 +260,13 @@ func (c Config) Validate() error {
 		return err
 	}
 	if _, err := backend.ParseDType(c.DType); err != nil {
-		return bad("dtype", "%q is not float64 or float32", c.DType)
+		return bad("dtype", "%s is not float64 or float32", Quote(c.DType))
 	}
 	if _, err := backend.Get(c.Backend); err != nil {
 		if hint := backend.NotBuilt(c.Backend); hint != "" {
 			return bad("backend", "%s", hint)
 		}
-		return bad("backend", "%q is not one of %s", c.Backend, strings.Join(backend.Names(), ", "))
+		return bad("backend", "%s is not one of %s", Quote(c.Backend), strings.Join(backend.Names(), ", "))
 	}
 	return nil
 }
@@ -371,19 +371,19 @@ func ParseBatch(s string) (Batch, error) {
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		v, err := strconv.ParseFloat(p, 64)
 		if err != nil || !(v > 0 && v <= 100) {
-			return Batch{}, fmt.Errorf("batch %q: a percentage must be in (0, 100]", s)
+			return Batch{}, fmt.Errorf("batch %s: a percentage must be in (0, 100]", Quote(s))
 		}
 		return Batch{Frac: v / 100}, nil
 	}
 	if n, err := strconv.Atoi(s); err == nil {
 		if n < 1 {
-			return Batch{}, fmt.Errorf("batch %q: a size must be ≥ 1", s)
+			return Batch{}, fmt.Errorf("batch %s: a size must be ≥ 1", Quote(s))
 		}
 		return Batch{Size: n}, nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || !(v > 0 && v < 1) {
-		return Batch{}, fmt.Errorf("batch %q: want a size (100), a percentage (20%%) or a fraction (0.2)", s)
+		return Batch{}, fmt.Errorf("batch %s: want a size (100), a percentage (20%%) or a fraction (0.2)", Quote(s))
 	}
 	return Batch{Frac: v}, nil
 }

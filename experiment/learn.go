@@ -33,7 +33,7 @@ func Fit(ctx context.Context, cfg Config, x, y []float64) (*backend.Net, Learner
 	info := LearnerInfo{Name: cfg.Learner}
 	l, err := learners.Get(cfg.Learner)
 	if err != nil {
-		return nil, info, fmt.Errorf("learner %q is not one of the fitting algorithms", cfg.Learner)
+		return nil, info, fmt.Errorf("learner %s is not one of the fitting algorithms", Quote(cfg.Learner))
 	}
 	p := cfg.learnerProblem()
 	p.Samples = len(y)

@@ -14,9 +14,18 @@ import (
 // lockDir takes folder dir for this process: an exclusive lock on path,
 // which names the holder; the lock goes with the process.
 func lockDir(dir, path string) (release func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// A symlink at the lock's place is refused, not followed (its target
+	// would be truncated).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link: remove it (reluscope does not follow it)", path)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(path)

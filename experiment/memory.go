@@ -61,7 +61,10 @@ func MemoryEstimate(cfg Config, threads int) uint64 {
 // CheckMemory refuses a config whose estimated peak, times copies (a
 // sweep's workers), does not fit in 90 % of the available memory.
 func CheckMemory(cfg Config, threads, copies int) error {
-	avail := MemAvailable()
+	avail, err := MemAvailable()
+	if err != nil {
+		return err
+	}
 	if avail == 0 {
 		return nil
 	}

@@ -75,19 +75,23 @@ func SaveNetwork(path, role string, net *backend.Net) error {
 
 // LoadNetwork reads a network saved by SaveNetwork and validates it.
 func LoadNetwork(path string) (*backend.Net, error) {
-	b, err := ReadFileLimited(path, MaxNetworkBytes)
+	// Decoded as it is read: a file that is not JSON fails at its first
+	// bytes, not after a gigabyte is in memory.
+	r, err := OpenLimited(path, MaxNetworkBytes)
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	f := networkFile{Net: &backend.Net{}}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, Excerpt(err.Error(), 200))
 	}
 	if f.Format != NetworkFormat {
-		return nil, fmt.Errorf("%s: format %q, want %q", path, f.Format, NetworkFormat)
+		return nil, fmt.Errorf("%s: format %s, want %q", path, Quote(f.Format), NetworkFormat)
 	}
 	if f.Activation != "relu" {
-		return nil, fmt.Errorf("%s: activation %q, only relu is supported", path, f.Activation)
+		return nil, fmt.Errorf("%s: activation %s, only relu is supported", path, Quote(f.Activation))
 	}
 	if err := f.Net.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -24,25 +24,36 @@ const (
 	MaxRecordBytes  = 64 << 20
 )
 
-// ReadFileLimited reads path, which must be a regular file of at most limit
-// bytes (not a device, a pipe or a folder: /dev/zero is refused, not read).
-func ReadFileLimited(path string, limit int64) ([]byte, error) {
+// OpenLimited opens path for reading, which must be a regular file of at
+// most limit bytes (checked before it is opened, so a FIFO never blocks);
+// the reader stops at limit.
+func OpenLimited(path string, limit int64) (io.ReadCloser, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	} else if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d this file may have", path, st.Size(), limit)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, limit), f}, nil
+}
+
+// ReadFileLimited reads path, which must be a regular file of at most limit
+// bytes (not a device, a pipe or a folder: /dev/zero is refused, not read).
+func ReadFileLimited(path string, limit int64) ([]byte, error) {
+	f, err := OpenLimited(path, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d this file may have", path, st.Size(), limit)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	defer f.Close()
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +148,22 @@ func writeSyncClose(f *os.File, data []byte) error {
 // (MemAvailable of /proc/meminfo), or 0 where that is unknown.
 // RELUSCOPE_MEM_AVAILABLE (bytes) overrides it, so that tests refuse the
 // same configs on any machine.
-func MemAvailable() uint64 {
-	if v := os.Getenv("RELUSCOPE_MEM_AVAILABLE"); v != "" {
-		if b, err := strconv.ParseUint(v, 10, 64); err == nil {
-			return b
+//
+// A RELUSCOPE_MEM_AVAILABLE that is not a positive number of bytes is an
+// error, not a guard turned off.
+func MemAvailable() (uint64, error) {
+	if v, ok := os.LookupEnv("RELUSCOPE_MEM_AVAILABLE"); ok {
+		b, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		if err != nil || b == 0 {
+			return 0, fmt.Errorf("RELUSCOPE_MEM_AVAILABLE=%s: want the available memory in bytes, a whole number > 0", Quote(v))
 		}
+		return b, nil
 	}
+	return memInfo(), nil
+}
+
+// memInfo is /proc/meminfo's MemAvailable, or 0 where that is unknown.
+func memInfo() uint64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0

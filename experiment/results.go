@@ -75,13 +75,15 @@ func (d *ResultsDir) ShardPath(i int) string { return filepath.Join(d.Path, Shar
 // nested folders).
 func (d *ResultsDir) Records() ([]Record, error) { return ReadResults(d.Path) }
 
-// Pending are the jobs with no record in the folder yet.
-func (d *ResultsDir) Pending(jobs []Job) ([]Job, error) {
+// Pending are the jobs with no record in the folder yet (and, with
+// retryFailed, those whose runs failed); failed counts the failed ones.
+func (d *ResultsDir) Pending(jobs []Job, retryFailed bool) (todo []Job, failed int, err error) {
 	done, err := d.Records()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return Pending(jobs, done), nil
+	todo, failed = Pending(jobs, done, retryFailed)
+	return todo, failed, nil
 }
 
 // Append adds r to the results file with one write.

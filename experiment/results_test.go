@@ -46,7 +46,7 @@ func TestResultsDir(t *testing.T) {
 	if d.Shard(other) != nil {
 		t.Fatal("a shard of another config counted as finished")
 	}
-	todo, err := d.Pending(jobs)
+	todo, _, err := d.Pending(jobs, false)
 	if err != nil || len(todo) != 1 || todo[0].Index != 1 {
 		t.Fatalf("pending %+v (%v), want run 1 only", todo, err)
 	}

@@ -36,12 +36,46 @@ type Record struct {
 }
 
 // ConfigHash identifies a run by its complete configuration: the first 16
-// hex digits of the SHA-256 of its JSON.
+// hex digits of the SHA-256 of its JSON and, for the files it names (a
+// teacher, an initial student, a data file), of their contents, so that a
+// file changed under the same path is another run.
 func ConfigHash(c Config) string {
 	b, _ := json.Marshal(c)
+	for _, p := range []string{c.TeacherFile, c.InitFile, c.DataFile} {
+		if p != "" {
+			b = append(b, fileDigest(p)...)
+		}
+	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }
+
+// fileDigest is the SHA-256 of a file's contents, cached by path, size and
+// modification time ("missing" when it cannot be read).
+func fileDigest(path string) string {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return "missing"
+	}
+	key := fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
+	if d, ok := digests.Load(key); ok {
+		return d.(string)
+	}
+	f, err := OpenLimited(path, MaxNetworkBytes)
+	if err != nil {
+		return "missing"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "missing"
+	}
+	d := hex.EncodeToString(h.Sum(nil))
+	digests.Store(key, d)
+	return d
+}
+
+var digests sync.Map
 
 // AppendRecord appends r as one JSON line to path with a single write and
 // an fsync, after cutting off a torn last line left by a crash.
@@ -146,7 +180,7 @@ func completeRecord(line []byte) bool {
 // skipped; a whole last record without its newline is kept); a missing
 // file has none. A line longer than MaxRecordBytes is an error.
 func ReadRecords(path string) ([]Record, error) {
-	f, err := os.Open(path)
+	f, err := OpenLimited(path, 1<<40)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -154,9 +188,6 @@ func ReadRecords(path string) ([]Record, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
 	var out []Record
 	rd := bufio.NewReaderSize(f, 1<<20)
 	for ln := 1; ; ln++ {
@@ -249,7 +280,7 @@ func Merge(rs []Record) (out []Record, conflicts int) {
 			out = append(out, r)
 			continue
 		}
-		if out[i].Error != r.Error || len(out[i].History) != len(r.History) {
+		if !sameResult(out[i], r) {
 			conflicts++
 		}
 		if out[i].Error != "" && r.Error == "" {
@@ -257,6 +288,26 @@ func Merge(rs []Record) (out []Record, conflicts int) {
 		}
 	}
 	return out, conflicts
+}
+
+// sameResult says two records of one run agree: both failed alike or both
+// finished with the same numbers at every checkpoint (timings aside; NaN
+// equals NaN).
+func sameResult(a, b Record) bool {
+	if a.Error != b.Error || len(a.History) != len(b.History) {
+		return false
+	}
+	same := func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) }
+	for k, c := range a.History {
+		d := b.History[k]
+		if c.Epoch != d.Epoch || !same(c.LR, d.LR) || !same(c.TrainLoss, d.TrainLoss) || !same(c.L1, d.L1) || !same(c.L2, d.L2) || !same(c.Linf, d.Linf) {
+			return false
+		}
+		if (c.Bracket == nil) != (d.Bracket == nil) || (c.Bracket != nil && (!same(c.Lower, d.Lower) || !same(c.Upper, d.Upper))) {
+			return false
+		}
+	}
+	return true
 }
 
 // Job is one run of a sweep.
@@ -315,18 +366,31 @@ func RunPool(ctx context.Context, jobs []Job, workers int, preset string, done f
 }
 
 // Pending drops the jobs whose config hash is already in done.
-func Pending(jobs []Job, done []Record) []Job {
-	have := map[string]bool{}
+//
+// With retryFailed a job whose records all failed is pending too; failed
+// counts those jobs either way.
+func Pending(jobs []Job, done []Record, retryFailed bool) (todo []Job, failed int) {
+	finished, tried := map[string]bool{}, map[string]bool{}
 	for _, r := range done {
-		have[r.Hash] = true
-	}
-	var out []Job
-	for _, j := range jobs {
-		if !have[ConfigHash(j.Config)] {
-			out = append(out, j)
+		tried[r.Hash] = true
+		if r.Error == "" {
+			finished[r.Hash] = true
 		}
 	}
-	return out
+	for _, j := range jobs {
+		h := ConfigHash(j.Config)
+		switch {
+		case finished[h]:
+		case tried[h]:
+			failed++
+			if retryFailed {
+				todo = append(todo, j)
+			}
+		default:
+			todo = append(todo, j)
+		}
+	}
+	return todo, failed
 }
 
 // WriteRecordsAtomic writes records as JSON lines to path atomically.

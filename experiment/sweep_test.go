@@ -83,7 +83,7 @@ func TestRunPoolRunsEveryJobOnce(t *testing.T) {
 			t.Fatalf("job %d ran %d times", i, seen[i])
 		}
 	}
-	if p := Pending(jobs, []Record{{Hash: ConfigHash(jobs[2].Config)}}); len(p) != 4 {
+	if p, _ := Pending(jobs, []Record{{Hash: ConfigHash(jobs[2].Config)}}, false); len(p) != 4 {
 		t.Fatalf("pending after one finished: %d, want 4", len(p))
 	}
 }

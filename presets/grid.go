@@ -2,6 +2,7 @@ package presets
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -64,7 +65,7 @@ func (s *Sweep) Limit(name string, n int) error {
 	for _, a := range s.Axes {
 		names = append(names, a.Name)
 	}
-	return fmt.Errorf("--limit: no axis %q (axes: %s)", name, strings.Join(names, ", "))
+	return fmt.Errorf("--limit: no axis %s (axes: %s)", experiment.Quote(name), strings.Join(names, ", "))
 }
 
 // RunConfig is run i's config: the base, then each axis's override, then
@@ -148,6 +149,18 @@ const (
 	MaxRuns       = 10_000_000
 )
 
+// scalarValue refuses an axis value that is not one plain value of key: a
+// list or map, a tag, a line break, a fraction of a whole number.
+func scalarValue(key string, v *yaml.Node) error {
+	if v.Kind != yaml.ScalarNode {
+		return fmt.Errorf("%s: values must be scalars", experiment.Quote(key))
+	}
+	if v.Style&yaml.TaggedStyle != 0 {
+		return fmt.Errorf("%s: a value with a YAML tag (%s) is not a plain value", key, experiment.Excerpt(v.Tag, 16))
+	}
+	return checkSetting(key, v.Value)
+}
+
 func parseAxis(n *yaml.Node) (Axis, error) {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -155,13 +168,19 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 			return Axis{}, fmt.Errorf("an axis is one key with a list or range, or a list of groups")
 		}
 		key, val := n.Content[0].Value, n.Content[1]
+		if !keyRe.MatchString(key) {
+			return Axis{}, fmt.Errorf("%s: an axis's key is a config name (letters, digits, _)", experiment.Quote(key))
+		}
 		a := Axis{Name: key}
 		var vals []string
 		switch val.Kind {
 		case yaml.SequenceNode:
+			if len(val.Content) > MaxAxisValues {
+				return a, fmt.Errorf("%s: a list of %d values; an axis has at most %d", key, len(val.Content), MaxAxisValues)
+			}
 			for _, v := range val.Content {
-				if v.Kind != yaml.ScalarNode {
-					return a, fmt.Errorf("%s: values must be scalars", key)
+				if err := scalarValue(key, v); err != nil {
+					return a, err
 				}
 				vals = append(vals, v.Value)
 			}
@@ -175,6 +194,9 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 			}
 			if *r.Count > MaxAxisValues {
 				return a, fmt.Errorf("%s: a range of %d values; an axis has at most %d", key, *r.Count, MaxAxisValues)
+			}
+			if *r.From > math.MaxInt-*r.Count || *r.From < -1<<53 {
+				return a, fmt.Errorf("%s: a range from %d by %d values overflows", key, *r.From, *r.Count)
 			}
 			for k := 0; k < *r.Count; k++ {
 				vals = append(vals, strconv.Itoa(*r.From+k))
@@ -194,6 +216,9 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 		if len(n.Content) == 0 {
 			return a, fmt.Errorf("an empty list of groups: the sweep would have no runs")
 		}
+		if len(n.Content) > MaxAxisValues {
+			return a, fmt.Errorf("a list of %d groups; an axis has at most %d", len(n.Content), MaxAxisValues)
+		}
 		for _, g := range n.Content {
 			if g.Kind != yaml.MappingNode || len(g.Content) == 0 {
 				return a, fmt.Errorf("a group is a map of settings, like {batch: 20%%, epochs: 5000}")
@@ -201,8 +226,8 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 			var keys, labels, lines []string
 			for k := 0; k+1 < len(g.Content); k += 2 {
 				key, v := g.Content[k].Value, g.Content[k+1]
-				if v.Kind != yaml.ScalarNode {
-					return a, fmt.Errorf("group value %s must be a scalar", key)
+				if err := scalarValue(key, v); err != nil {
+					return a, err
 				}
 				keys = append(keys, key)
 				labels = append(labels, key+"="+v.Value)

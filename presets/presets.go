@@ -90,7 +90,7 @@ func Load(name string) (Preset, error) {
 	}
 	b, err := files.ReadFile(name + ".yaml")
 	if err != nil {
-		return Preset{}, fmt.Errorf("unknown preset %q (have %s; or give a path to a .yaml file)", name, strings.Join(Names(), ", "))
+		return Preset{}, fmt.Errorf("unknown preset %s (have %s; or give a path to a .yaml file)", experiment.Quote(name), strings.Join(Names(), ", "))
 	}
 	return Parse(name+".yaml", b)
 }
@@ -169,17 +169,10 @@ func Apply(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 		k, v, ok := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return cfg, fmt.Errorf("--set %q: want key=value", excerpt(kv))
+			return cfg, fmt.Errorf("--set %s: want key=value", experiment.Quote(kv))
 		}
-		if strings.ContainsAny(v, "\n\r") {
-			return cfg, fmt.Errorf("--set %s: a value is one line", k)
-		}
-		switch strings.TrimSpace(v) {
-		case "", "~", "null", "Null", "NULL":
-			return cfg, fmt.Errorf("--set %s=%s: no value (want %s=VALUE)", k, v, k)
-		}
-		if err := wholeNumber(k, v); err != nil {
-			return cfg, fmt.Errorf("--set %s", err)
+		if err := checkSetting(k, v); err != nil {
+			return cfg, fmt.Errorf("--set %v", err)
 		}
 		dec := yaml.NewDecoder(strings.NewReader(setting(k, v)))
 		dec.KnownFields(true)
@@ -189,6 +182,28 @@ func Apply(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 	}
 	return cfg, nil
 }
+
+// checkSetting refuses a key that is not a plain YAML name and a value that
+// could say more than one value: a newline (more settings), a tag
+// (!!float 12.9 into a whole number), no value at all.
+func checkSetting(k, v string) error {
+	if !keyRe.MatchString(k) {
+		return fmt.Errorf("%s: a key is a config name (letters, digits, _)", experiment.Quote(k))
+	}
+	if strings.IndexFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("%s: a value is one line of text, without control characters", k)
+	}
+	t := strings.TrimSpace(v)
+	switch {
+	case t == "" || t == "~" || strings.EqualFold(t, "null"):
+		return fmt.Errorf("%s=%s: no value (want %s=VALUE)", k, experiment.Excerpt(v, 24), k)
+	case strings.HasPrefix(t, "!"):
+		return fmt.Errorf("%s=%s: a YAML tag is not a value", k, experiment.Excerpt(t, 24))
+	}
+	return wholeNumber(k, v)
+}
+
+var keyRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // intKeys are the config keys (YAML names) that hold whole numbers.
 var intKeys = func() map[string]bool {

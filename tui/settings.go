@@ -251,7 +251,7 @@ func intField(key string, ptr func(*experiment.Config) *int, steps []int) field 
 				}
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %q is not a whole number", name, s)
+				return fmt.Errorf("%s: %s is not a whole number", name, experiment.Quote(s))
 			}
 			if v < lo || v > hi {
 				return fmt.Errorf("%s: %d is out of range [%d, %d]", name, v, lo, hi)
@@ -278,7 +278,7 @@ func seedField(key string, get func(experiment.Config) uint64, put func(*experim
 		set: func(c *experiment.Config, s string) error {
 			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 			if err != nil {
-				return fmt.Errorf("%s: %q is not a seed (a whole number ≥ 0)", name, s)
+				return fmt.Errorf("%s: %s is not a seed (a whole number ≥ 0)", name, experiment.Quote(s))
 			}
 			put(c, v)
 			return nil
@@ -393,12 +393,12 @@ var fields = []field{
 				return nil
 			}
 		}
-		return fmt.Errorf("learner: %q is not one of %s", s, strings.Join(experiment.LearnerNames(), ", "))
+		return fmt.Errorf("learner: %s is not one of %s", experiment.Quote(s), strings.Join(experiment.LearnerNames(), ", "))
 	}, experiment.LearnerNames),
 	choiceField("dtype", func(c experiment.Config) string { return c.DType },
 		func(c *experiment.Config, s string) error {
 			if _, err := backend.ParseDType(s); err != nil {
-				return fmt.Errorf("dtype: %q is not float64 or float32", s)
+				return fmt.Errorf("dtype: %s is not float64 or float32", experiment.Quote(s))
 			}
 			c.DType = s
 			return nil
@@ -422,7 +422,7 @@ var fields = []field{
 				if hint := backend.NotBuilt(s); hint != "" {
 					return errors.New(hint)
 				}
-				return fmt.Errorf("backend: %q is not one of %s", s, strings.Join(backend.Names(), ", "))
+				return fmt.Errorf("backend: %s is not one of %s", experiment.Quote(s), strings.Join(backend.Names(), ", "))
 			}
 			c.Backend = s
 			return nil
@@ -469,7 +469,7 @@ func floatIn(key, s string) (float64, error) {
 	st := experiment.MustSetting(key)
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || !st.In(v) {
-		return 0, fmt.Errorf("%s: %q is out of range %s", st.Label, s, st.Range())
+		return 0, fmt.Errorf("%s: %s is out of range %s", st.Label, experiment.Quote(s), st.Range())
 	}
 	return v, nil
 }
