@@ -130,7 +130,7 @@ func TestSweepSurvivesKill9(t *testing.T) {
 		t.Skip("the sweep finished before it could be killed")
 	}
 	out := runBinary(t, args...)
-	if !strings.Contains(out, fmt.Sprintf("%d already finished", len(before))) {
+	if !strings.Contains(out, fmt.Sprintf("%d already done", len(before))) {
 		t.Fatalf("the resumed sweep did not skip the %d finished runs:\n%s", len(before), out)
 	}
 	after, err := experiment.ReadRecords(results)
