@@ -78,6 +78,7 @@ type bracketJSON struct {
 	Seconds jsonFloat `json:"sup_seconds"`
 	Boxes   int       `json:"sup_boxes,omitempty"`
 	Pieces  int       `json:"sup_pieces,omitempty"`
+	Note    string    `json:"sup_note,omitempty"`
 }
 
 // MarshalJSON writes the checkpoint with its non-finite values as strings.
@@ -86,7 +87,7 @@ func (c Checkpoint) MarshalJSON() ([]byte, error) {
 		Linf: jsonFloat(c.Linf), ArgMax: c.ArgMax, N: c.N, EvalSeconds: jsonFloat(c.EvalSeconds)}
 	if b := c.Bracket; b != nil {
 		j.bracketJSON = &bracketJSON{Lower: jsonFloat(b.Lower), Upper: jsonFloat(b.Upper), At: b.At, Method: b.Method, Closed: b.Closed,
-			Seconds: jsonFloat(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces}
+			Seconds: jsonFloat(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces, Note: b.Note}
 	}
 	return json.Marshal(j)
 }
@@ -109,7 +110,7 @@ func (c *Checkpoint) UnmarshalJSON(data []byte) error {
 	if j.Method != nil {
 		b := j.bracketJSON
 		c.Bracket = &uniform.Bracket{Lower: float64(b.Lower), Upper: float64(b.Upper), At: b.At, Method: *j.Method, Closed: b.Closed,
-			Seconds: float64(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces}
+			Seconds: float64(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces, Note: b.Note}
 	}
 	return nil
 }

@@ -233,17 +233,41 @@ func vecKey(v []float64) string {
 // 10⁶ assignments, the DP up to a tenth of it in states.
 const MaxDiscreteWork = 5e7
 
+// MaxDiscreteBytes bounds the DP's memory: every state it keeps holds the
+// outputs on the m samples (a vector and its key, about 24·m bytes).
+const MaxDiscreteBytes = 1 << 30
+
+// discreteStates is the most states the DP may keep over all its layers
+// for m samples and w units, within MaxDiscreteWork and MaxDiscreteBytes.
+func discreteStates(m, w int) int {
+	return min(int(MaxDiscreteWork/10), MaxDiscreteBytes/(24*max(1, m)*max(1, w)))
+}
+
 // discrete is DiscreteBrute (small instances) or DiscreteDP as a
 // registered learner.
 type discrete struct{}
 
 func init() { Register(discrete{}) }
 
-func (discrete) Name() string          { return "discrete" }
-func (discrete) What() string          { return "the best network with parameters in S" }
-func (discrete) Unit() string          { return "assignments or DP states" }
-func (discrete) MaxDim() int           { return 0 }
-func (discrete) Check(p Problem) error { return nil }
+func (discrete) Name() string { return "discrete" }
+func (discrete) What() string { return "the best network with parameters in S" }
+func (discrete) Unit() string { return "assignments or DP states" }
+func (discrete) MaxDim() int  { return 0 }
+func (discrete) Check(p Problem) error {
+	S, err := ParseSet(p.Set)
+	if err != nil {
+		return err
+	}
+	if DiscreteCount(len(S), p.Dim, p.Width, p.OutputBias) <= 1e6 {
+		return nil // brute force: at most 10⁶ assignments
+	}
+	// The DP keeps at least one state per distinct unit in its first layer.
+	if units, most := math.Pow(float64(len(S)), float64(p.Dim+2)), discreteStates(p.Samples, p.Width); units > float64(most) {
+		return fmt.Errorf("discrete: the DP over %d samples at width %d would keep at least %.3g states of %d outputs each, more than the %d that fit in %s (fewer samples, units or values in S)",
+			p.Samples, p.Width, units, p.Samples, most, "1 GiB")
+	}
+	return nil
+}
 
 func (discrete) Fit(ctx context.Context, p Problem, x, y []float64) (*Result, error) {
 	S, err := ParseSet(p.Set)
@@ -253,5 +277,5 @@ func (discrete) Fit(ctx context.Context, p Problem, x, y []float64) (*Result, er
 	if DiscreteCount(len(S), p.Dim, p.Width, p.OutputBias) <= 1e6 {
 		return DiscreteBrute(ctx, x, y, p.Dim, p.Width, S, p.OutputBias, 1e6)
 	}
-	return DiscreteDP(ctx, x, y, p.Dim, p.Width, S, p.OutputBias, int(MaxDiscreteWork/10))
+	return DiscreteDP(ctx, x, y, p.Dim, p.Width, S, p.OutputBias, discreteStates(len(y), p.Width))
 }

@@ -14,6 +14,9 @@ import (
 // UnitNet is an ε-net of the unit sphere of R^(d+1) (the directions of
 // (a, b)): angles spaced ε apart, d = 1 or 2.
 func UnitNet(d int, eps float64) ([][]float64, error) {
+	if n := UnitNetSize(d, eps); n > MaxNetDirections {
+		return nil, fmt.Errorf("enumerate: an ε-net with ε = %g has about %.3g directions, more than %d (a larger ε)", eps, n, MaxNetDirections)
+	}
 	var out [][]float64
 	switch d {
 	case 1:
@@ -36,6 +39,34 @@ func UnitNet(d int, eps float64) ([][]float64, error) {
 		return nil, fmt.Errorf("enumerate: input dimension %d; the net is built for d = 1 and 2", d)
 	}
 	return out, nil
+}
+
+// MaxNetDirections is the largest ε-net UnitNet makes.
+const MaxNetDirections = 10_000_000
+
+// UnitNetSize is the number of directions of UnitNet(d, eps), counted
+// without making them (an upper bound when the net is huge); +Inf for
+// ε ≤ 0 and dimensions it does not build.
+func UnitNetSize(d int, eps float64) float64 {
+	if !(eps > 0) {
+		return math.Inf(1)
+	}
+	switch d {
+	case 1:
+		return math.Ceil(2 * math.Pi / eps)
+	case 2:
+		nPhi := math.Ceil(math.Pi / eps)
+		if nPhi > 1e6 {
+			return (nPhi + 1) * (math.Ceil(2*math.Pi/eps) + 1) // a bound
+		}
+		n := 0.0
+		for i := 0; i <= int(nPhi); i++ {
+			phi := math.Pi * float64(i) / nPhi
+			n += max(1, math.Ceil(2*math.Pi*math.Sin(phi)/eps))
+		}
+		return n
+	}
+	return math.Inf(1)
 }
 
 // EnumCount is the number of k-tuples (up to order) of an ε-net of size n.
@@ -185,14 +216,22 @@ func (p Problem) eps() float64 {
 
 func (enumerate) Check(p Problem) error {
 	eps := p.eps()
-	if dirs, err := UnitNet(p.Dim, eps); err == nil {
-		if n := EnumCount(len(dirs), p.Width); n*float64(p.Samples) > MaxEnumWork {
-			return fmt.Errorf("enumerate with ε = %g at width %d is %.3g tuples of %d directions, each a fit over %d samples: more than %g in all (a larger ε, fewer units or samples)", eps, p.Width, n, len(dirs), p.Samples, MaxEnumWork)
-		}
+	dirs := UnitNetSize(p.Dim, eps) // counted, not made
+	if n := binomF(dirs+float64(p.Width)-1, p.Width); n*float64(p.Samples) > MaxEnumWork || dirs > MaxNetDirections {
+		return fmt.Errorf("enumerate with ε = %g at width %d is %.3g tuples of %.3g directions, each a fit over %d samples: more than %g in all (a larger ε, fewer units or samples)", eps, p.Width, n, dirs, p.Samples, MaxEnumWork)
 	}
 	return nil
 }
 
 func (enumerate) Fit(ctx context.Context, p Problem, x, y []float64) (*Result, error) {
 	return Enumerate(ctx, x, y, p.Dim, p.Width, p.eps(), p.OutputBias, MaxEnumWork/float64(max(1, len(y))))
+}
+
+// binomF is C(n, k) for a real n ≥ k (+Inf when it overflows).
+func binomF(n float64, k int) float64 {
+	r := 1.0
+	for i := 0; i < k; i++ {
+		r *= (n - float64(i)) / float64(i+1)
+	}
+	return r
 }

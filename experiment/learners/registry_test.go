@@ -2,6 +2,8 @@ package learners
 
 import (
 	"context"
+	"math"
+	"strings"
 	"reflect"
 	"testing"
 )
@@ -53,5 +55,51 @@ func TestRegistry(t *testing.T) {
 	// Check refuses what is too big, with the estimate.
 	if err := (exactERM{}).Check(Problem{Dim: 2, Width: 3, Samples: 1000}); err == nil {
 		t.Fatal("exact-erm at 1000 samples, d = 2, width 3 was not refused")
+	}
+}
+
+// TestChecksRefuseBeforeAllocating: the repros of instances that ran out
+// of memory (an ε-net of 6·10⁹ directions; a DP of 1000 samples at width
+// 32) are refused by Check, which counts and does not build; UnitNet
+// refuses them too; UnitNetSize equals the net it counts.
+func TestChecksRefuseBeforeAllocating(t *testing.T) {
+	en, _ := Get("enumerate")
+	if err := en.Check(Problem{Dim: 1, Width: 32, Samples: 1000, Eps: 1e-9}); err == nil {
+		t.Fatal("enumerate with ε = 1e-9 was not refused")
+	}
+	if _, err := UnitNet(2, 1e-5); err == nil {
+		t.Fatal("UnitNet(2, 1e-5) (about 4·10¹⁰ directions) was not refused")
+	}
+	for _, c := range []struct {
+		d   int
+		eps float64
+	}{{1, 0.1}, {1, 0.013}, {2, 0.1}, {2, 0.05}} {
+		net, err := UnitNet(c.d, c.eps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := UnitNetSize(c.d, c.eps); n != float64(len(net)) {
+			t.Fatalf("UnitNetSize(%d, %g) = %g, the net has %d", c.d, c.eps, n, len(net))
+		}
+	}
+	// The DP's states are bounded by memory (1 GiB): at 1000 samples and
+	// width 32 it stops at its bound with an error, not at 8.8 GB.
+	dc, _ := Get("discrete")
+	p := Problem{Dim: 1, Width: 32, Samples: 1000, Set: "-1,0,1"}
+	x, y := make([]float64, p.Samples), make([]float64, p.Samples)
+	for i := range x {
+		x[i] = -1 + 2*float64(i)/float64(p.Samples-1)
+		y[i] = math.Sin(7 * x[i])
+	}
+	if err := dc.Check(p); err == nil {
+		if _, err := dc.Fit(context.Background(), p, x, y); err == nil || !strings.Contains(err.Error(), "states") {
+			t.Fatalf("discrete DP at 1000 samples, width 32: %v, want its bound on states", err)
+		}
+	}
+	if n := discreteStates(p.Samples, p.Width); n*24*p.Samples*p.Width > MaxDiscreteBytes {
+		t.Fatalf("%d states of %d samples exceed %d bytes", n, p.Samples, MaxDiscreteBytes)
+	}
+	if err := dc.Check(Problem{Dim: 1, Width: 2, Samples: 20, Set: "-1,0,1"}); err != nil {
+		t.Fatalf("discrete at 20 samples, width 2: %v", err)
 	}
 }

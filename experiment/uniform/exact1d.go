@@ -1,6 +1,7 @@
 package uniform
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -9,8 +10,18 @@ import (
 	"github.com/reluscope/reluscope/backend/gemm"
 )
 
-// maxPieceCells bounds the memory of the 1-D walk: points × widest layer.
-const maxPieceCells = 1 << 27 // 1 GiB of float64
+// maxPieceCells bounds the memory of the 1-D walk: points × widest layer,
+// counted before anything of that size is allocated (the walk holds about
+// three arrays of it at once: 3 × 128 MiB).
+const maxPieceCells = 1 << 24
+
+// MaxPieceBytes is the most memory the 1-D walk takes (the memory
+// estimate counts it).
+const MaxPieceBytes = 3 * 8 * maxPieceCells
+
+// ErrTooManyPieces says a one-input network has more linear pieces than the
+// exact walk holds; Sup then brackets the sup instead.
+var ErrTooManyPieces = errors.New("too many linear pieces to walk exactly")
 
 // pieces is a continuous piecewise-linear function on [−0.5, 0.5]: affine
 // between consecutive X, with value Y at each.
@@ -33,7 +44,7 @@ func linearPieces(net *backend.Net, pool *gemm.Pool[float64]) (pieces, error) {
 		in, out := net.Sizes[l], net.Sizes[l+1]
 		n := len(xs)
 		if n*max(in, out) > maxPieceCells {
-			return pieces{}, fmt.Errorf("uniform: %d linear pieces × width %d is too many to walk", n, max(in, out))
+			return pieces{}, fmt.Errorf("uniform: %d linear pieces × width %d: %w", n, max(in, out), ErrTooManyPieces)
 		}
 		z := make([]float64, n*out)
 		for i := 0; i < n; i++ {
@@ -48,7 +59,21 @@ func linearPieces(net *backend.Net, pool *gemm.Pool[float64]) (pieces, error) {
 			k int // the piece [xs[k], xs[k+1]]
 			t float64
 		}
-		var cs []cross
+		// Counted first: the pieces of the next layer must fit before they
+		// are made.
+		nc := 0
+		for k := 0; k+1 < n; k++ {
+			z0, z1 := z[k*out:(k+1)*out], z[(k+1)*out:(k+2)*out]
+			for j := range z0 {
+				if (z0[j] < 0 && z1[j] > 0) || (z0[j] > 0 && z1[j] < 0) {
+					nc++
+				}
+			}
+		}
+		if (n+nc)*max(out, net.Sizes[l+2]) > maxPieceCells {
+			return pieces{}, fmt.Errorf("uniform: %d linear pieces after layer %d × width %d: %w", n+nc, l+1, out, ErrTooManyPieces)
+		}
+		cs := make([]cross, 0, nc)
 		for k := 0; k+1 < n; k++ {
 			z0, z1 := z[k*out:(k+1)*out], z[(k+1)*out:(k+2)*out]
 			for j := range z0 {

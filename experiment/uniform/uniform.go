@@ -17,6 +17,7 @@ package uniform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,6 +51,9 @@ type Bracket struct {
 	// number of linear pieces walked (exact).
 	Boxes  int `json:"sup_boxes,omitempty"`
 	Pieces int `json:"sup_pieces,omitempty"`
+	// Note says why the method is not the one expected (a 1-D network with
+	// too many pieces to walk exactly is bracketed).
+	Note string `json:"sup_note,omitempty"`
 }
 
 // Gap is the relative width (Upper − Lower)/Lower.
@@ -63,11 +67,18 @@ func (b Bracket) Describe() string {
 	case b.Method == MethodExact:
 		return fmt.Sprintf("%.4e (exact)", b.Upper)
 	case b.Method == MethodBracket && b.Closed:
-		return fmt.Sprintf("[%.4e, %.4e] (bracket, gap %.2g%%)", b.Lower, b.Upper, 100*b.Gap())
+		return fmt.Sprintf("[%.4e, %.4e] (bracket, gap %.2g%%)", b.Lower, b.Upper, 100*b.Gap()) + b.noteSuffix()
 	case b.Method == MethodBracket:
-		return fmt.Sprintf("bracket not closed: [%.4e, %.4e] after %.3g s", b.Lower, b.Upper, b.Seconds)
+		return fmt.Sprintf("bracket not closed: [%.4e, %.4e] after %.3g s", b.Lower, b.Upper, b.Seconds) + b.noteSuffix()
 	}
 	return "sampled only"
+}
+
+func (b Bracket) noteSuffix() string {
+	if b.Note == "" {
+		return ""
+	}
+	return " (" + b.Note + ")"
 }
 
 // Options bound the search of a bracket.
@@ -101,6 +112,13 @@ func Sup(ctx context.Context, student, teacher *backend.Net, opt Options) (Brack
 	var err error
 	if student.Sizes[0] == 1 {
 		b, err = Exact1D(student, teacher, opt.Threads)
+		if errors.Is(err, ErrTooManyPieces) {
+			// A network of very many pieces (a deep sawtooth): bracketed
+			// like a d ≥ 2 one, and said so.
+			note := err.Error()
+			b, err = bracketSearch(ctx, student, teacher, opt)
+			b.Note = note + ": bracketed instead"
+		}
 	} else {
 		b, err = bracketSearch(ctx, student, teacher, opt)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,5 +214,45 @@ func BenchmarkExact1D(b *testing.B) {
 			}
 			b.ReportMetric(float64(sinkBracket.Pieces), "pieces")
 		})
+	}
+}
+
+// sawtooth is the tent map composed depth−1 times on t = x + ½, a
+// width-2 network with 2^(depth−1) linear pieces on [−½, ½] and sup 1.
+func sawtooth(depth int) *backend.Net {
+	sz := []int{1}
+	for i := 1; i < depth; i++ {
+		sz = append(sz, 2)
+	}
+	net := backend.NewNet(append(sz, 1))
+	net.InputScale = 1
+	net.W[0], net.B[0] = []float64{1, 1}, []float64{0.5, 0}
+	for l := 1; l < depth-1; l++ {
+		net.W[l], net.B[l] = []float64{2, -4, 2, -4}, []float64{0, -0.5}
+	}
+	net.W[depth-1], net.B[depth-1] = []float64{2, -4}, []float64{0}
+	return net
+}
+
+// TestSawtoothFallsBackToBracket: a crafted 1-D teacher of 2^26 pieces is
+// not walked (that needed gigabytes): the pieces are counted before they
+// are made and the sup is bracketed instead, said so, and sound.
+func TestSawtoothFallsBackToBracket(t *testing.T) {
+	small := sawtooth(6) // 32 pieces: walked exactly
+	zero := backend.NewNet([]int{1, 2, 1})
+	zero.InputScale = 1
+	b, err := Sup(context.Background(), zero, small, Options{Time: time.Second})
+	if err != nil || b.Method != MethodExact || math.Abs(b.Upper-1) > 1e-12 || b.Pieces < 32 {
+		t.Fatalf("depth 6: %+v, %v", b, err)
+	}
+	b, err = Sup(context.Background(), zero, sawtooth(27), Options{Time: time.Second, MaxBoxes: 2000})
+	if err != nil || b.Method != MethodBracket || !strings.Contains(b.Note, "too many linear pieces") {
+		t.Fatalf("depth 27: %+v, %v", b, err)
+	}
+	if b.Upper < 1-1e-9 || b.Lower > 1+1e-9 {
+		t.Fatalf("depth 27: the bracket [%g, %g] does not hold the sup 1", b.Lower, b.Upper)
+	}
+	if !strings.Contains(b.Describe(), "bracketed instead") {
+		t.Fatalf("the fallback is not said: %s", b.Describe())
 	}
 }
