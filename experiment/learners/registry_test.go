@@ -3,8 +3,8 @@ package learners
 import (
 	"context"
 	"math"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 )
 
