@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,34 +54,35 @@ func newSweepFlags(name string) *sweepFlags {
 	return s
 }
 
-// parse reads PRESET and the flags (in either order) and builds the jobs.
-func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []experiment.Job, error) {
+// parse reads PRESET and the flags (in either order); the runs are not
+// built yet (jobs builds them all, probe checks the grid cheaply).
+func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, error) {
 	pos, err := parseArgs(s.fs, args, stdout, true)
 	if err != nil {
-		return presets.Preset{}, nil, err
+		return presets.Preset{}, err
 	}
 	if len(pos) != 1 {
-		return presets.Preset{}, nil, fmt.Errorf("%s: want one PRESET, got %d arguments\n%s", s.fs.Name(), len(pos), sweepUsage)
+		return presets.Preset{}, fmt.Errorf("%s: want one PRESET, got %d arguments\n%s", s.fs.Name(), len(pos), sweepUsage)
 	}
 	p, err := presets.Load(pos[0])
 	if err != nil {
-		return p, nil, err
+		return p, err
 	}
 	if p.Sweep == nil {
-		return p, nil, fmt.Errorf("preset %s has no sweep: grid (use reluscope run --preset %s)", p.Name, p.Name)
+		return p, fmt.Errorf("preset %s has no sweep: grid (use reluscope run --preset %s)", p.Name, p.Name)
 	}
 	for _, l := range s.limits {
 		k, v, ok := strings.Cut(l, "=")
 		n, err := strconv.Atoi(v)
 		if !ok || err != nil {
-			return p, nil, fmt.Errorf("--limit %s: want axis=N", experiment.Quote(l))
+			return p, fmt.Errorf("--limit %s: want axis=N", experiment.Quote(l))
 		}
 		if err := p.Sweep.Limit(k, n); err != nil {
-			return p, nil, err
+			return p, err
 		}
 	}
 	if s.workers < 1 {
-		return p, nil, fmt.Errorf("--workers %d: must be ≥ 1", s.workers)
+		return p, fmt.Errorf("--workers %d: must be ≥ 1", s.workers)
 	}
 	// A --set of a key an axis sets would make runs of that axis the same.
 	for _, kv := range s.sets {
@@ -93,7 +95,7 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 				for _, ak := range strings.Split(a.Name, "+") {
 					for _, akey := range presets.SetKeys(ak) {
 						if akey == key {
-							return p, nil, fmt.Errorf("--set %s: the sweep's axis %s sets %s too, so its runs would repeat; use --limit %s=N to keep fewer of its values", experiment.Excerpt(kv, 40), a.Name, key, a.Name)
+							return p, fmt.Errorf("--set %s: the sweep's axis %s sets %s too, so its runs would repeat; use --limit %s=N to keep fewer of its values", experiment.Excerpt(kv, 40), a.Name, key, a.Name)
 						}
 					}
 				}
@@ -103,21 +105,25 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 	if s.out == "" {
 		s.out = filepath.Join("results", "sweep-"+p.Name)
 	}
-	n := p.Sweep.Len()
-	jobs := make([]experiment.Job, n)
+	return p, nil
+}
+
+// jobs builds and checks every run of the grid, then the memory of the
+// largest, as many at once as there are workers, each on its share of
+// the cores.
+func (s *sweepFlags) jobs(p presets.Preset) ([]experiment.Job, error) {
+	jobs := make([]experiment.Job, p.Sweep.Len())
 	for i := range jobs {
 		cfg, err := p.RunConfig(i, s.sets)
 		if err != nil {
-			return p, nil, fmt.Errorf("run %d: %w", i, err)
+			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
 		if err := cfg.CheckLearnerSize(); err != nil {
-			return p, nil, fmt.Errorf("run %d: %w", i, err)
+			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
 		jobs[i] = experiment.Job{Index: i, Config: cfg}
 	}
 	if !s.ignoreMem && len(jobs) > 0 {
-		// The largest run, as many at once as there are workers, each on
-		// its share of the cores.
 		w := min(s.workers, len(jobs))
 		big := jobs[0].Config
 		for _, j := range jobs {
@@ -126,10 +132,23 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, []e
 			}
 		}
 		if err := experiment.CheckMemory(big, max(1, runtime.NumCPU()/w), w); err != nil {
-			return p, nil, err
+			return nil, err
 		}
 	}
-	return p, jobs, nil
+	return jobs, nil
+}
+
+// probe checks the grid without building every run (presets.Probe: each
+// axis's values once) and the memory of its largest run, copies at once.
+func (s *sweepFlags) probe(p presets.Preset, copies int) error {
+	big, err := p.Probe(s.sets, experiment.Config.CheckLearnerSize, func(c experiment.Config) float64 {
+		return float64(experiment.MemoryEstimate(c, 1))
+	})
+	if err != nil || s.ignoreMem {
+		return err
+	}
+	copies = max(1, min(copies, p.Sweep.Len()))
+	return experiment.CheckMemory(big, max(1, runtime.NumCPU()/copies), copies)
 }
 
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -137,11 +156,14 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		switch args[0] {
 		case "count":
 			s := newSweepFlags("sweep count")
-			_, jobs, err := s.parse(args[1:], stdout)
+			p, err := s.parse(args[1:], stdout)
+			if err == nil {
+				err = s.probe(p, s.workers)
+			}
 			if err != nil {
 				return helpOK(err)
 			}
-			fmt.Fprintln(stdout, len(jobs))
+			fmt.Fprintln(stdout, p.Sweep.Len())
 			return nil
 		case "run":
 			return cmdSweepRun(ctx, args[1:], stdout, stderr)
@@ -153,9 +175,13 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	s := newSweepFlags("sweep")
-	p, jobs, err := s.parse(args, stdout)
+	p, err := s.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
+	}
+	jobs, err := s.jobs(p)
+	if err != nil {
+		return err
 	}
 	dir, err := experiment.LockResults(s.out)
 	if err != nil {
@@ -201,7 +227,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s := newSweepFlags("sweep run")
 	index := s.fs.Int("index", -1, "the run to do, 0-based (default $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)")
-	p, jobs, err := s.parse(args, stdout)
+	p, err := s.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -221,26 +247,41 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 		}
 	}
-	if i < 0 || i >= len(jobs) {
-		return fmt.Errorf("--index %d is out of range [0, %d) (or set $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX)", i, len(jobs))
+	n := p.Sweep.Len()
+	if i < 0 || i >= n {
+		return fmt.Errorf("--index %d is out of range [0, %d) (or set $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX)", i, n)
 	}
+	// Only run i is built: an array task does not build the whole grid.
+	cfg, err := p.RunConfig(i, s.sets)
+	if err == nil {
+		err = cfg.CheckLearnerSize()
+	}
+	if err != nil {
+		return fmt.Errorf("run %d: %w", i, err)
+	}
+	if !s.ignoreMem {
+		if err := experiment.CheckMemory(cfg, runtime.NumCPU(), 1); err != nil {
+			return err
+		}
+	}
+	job := experiment.Job{Index: i, Config: cfg}
 	dir, err := experiment.OpenResults(s.out)
 	if err != nil {
 		return err
 	}
 	path := dir.ShardPath(i)
-	if dir.Shard(jobs[i]) != nil {
+	if dir.Shard(job) != nil {
 		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
 		return nil
 	}
-	rec, err := experiment.RunJob(ctx, jobs[i], p.Name, 0)
+	rec, err := experiment.RunJob(ctx, job, p.Name, 0)
 	if err != nil {
 		return err
 	}
 	if err := dir.WriteShard(i, rec); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "run %d of %d done in %.1fs: %s\n", i, len(jobs), rec.Seconds, recordSummary(rec))
+	fmt.Fprintf(stderr, "run %d of %d done in %.1fs: %s\n", i, n, rec.Seconds, recordSummary(rec))
 	return nil
 }
 
@@ -284,7 +325,13 @@ func recordSummary(r experiment.Record) string {
 	}
 	if n := len(r.History); n > 0 {
 		f := r.History[n-1]
-		s += fmt.Sprintf("  L2 %.3g  L∞ %.3g", f.L2, f.Linf)
+		short := func(v float64) string {
+			if math.IsNaN(v) {
+				return "—"
+			}
+			return fmt.Sprintf("%.3g", v)
+		}
+		s += "  L2 " + short(f.L2) + "  L∞ " + short(f.Linf)
 	}
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 )
 
 // runIn runs the built reluscope in dir with args and returns its exit code,
-// stdout, stderr and how long it took.
-func runIn(t *testing.T, dir string, args ...string) (int, string, string, time.Duration) {
+// stdout, stderr and its peak resident memory in bytes (what it did, not
+// how fast: no test here depends on the machine's speed).
+func runIn(t *testing.T, dir string, args ...string) (int, string, string, int64) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
@@ -26,9 +28,12 @@ func runIn(t *testing.T, dir string, args ...string) (int, string, string, time.
 	cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=17179869184")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	t0 := time.Now()
 	cmd.Run()
-	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String(), time.Since(t0)
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = int64(ru.Maxrss) * 1024 // kilobytes on Linux
+	}
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String(), rss
 }
 
 func writePreset(t *testing.T, dir, name, body string) string {
@@ -79,7 +84,7 @@ func TestHardeningRefusals(t *testing.T) {
 		{[]string{"--backend", "cuda"}, "backend cuda is not in this binary"},
 		{[]string{"sweep", "smoke", "--set", "backend=cuda", "--out", filepath.Join(dir, "sw")}, "backend cuda is not in this binary"},
 	} {
-		code, stdout, stderr, took := runIn(t, dir, tc.args...)
+		code, stdout, stderr, _ := runIn(t, dir, tc.args...)
 		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "goroutine") {
 			t.Fatalf("%v: exit %d, stderr %q; want one line containing %q", tc.args, code, stderr, tc.want)
 		}
@@ -88,9 +93,6 @@ func TestHardeningRefusals(t *testing.T) {
 		}
 		if strings.Contains(stdout, "epoch") && tc.args[0] == "run" {
 			t.Fatalf("%v: trained before refusing:\n%s", tc.args, stdout)
-		}
-		if took > 10*time.Second {
-			t.Fatalf("%v: refused only after %v", tc.args, took)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "..", "escaped")); err == nil {
@@ -149,9 +151,9 @@ func TestReportRefusesBadRecordsAndFlags(t *testing.T) {
 		{[]string{"report", writePreset(t, dir, "ok.jsonl", good), "--width", "-5"}, "--width -5: the chart's width must be in [30, 1000]"},
 		{[]string{"report", filepath.Join(dir, "ok.jsonl"), "--width", "100000000"}, "must be in [30, 1000]"},
 	} {
-		code, _, stderr, took := runIn(t, dir, tc.args...)
-		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) || took > 10*time.Second {
-			t.Fatalf("%v: exit %d after %v, stderr %q; want one line containing %q", tc.args, code, took, stderr, tc.want)
+		code, _, stderr, _ := runIn(t, dir, tc.args...)
+		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+			t.Fatalf("%v: exit %d, stderr %q; want one line containing %q", tc.args, code, stderr, tc.want)
 		}
 	}
 }

@@ -75,16 +75,25 @@ func (p Preset) RunConfig(i int, sets []string) (experiment.Config, error) {
 	if i < 0 || i >= n {
 		return experiment.Config{}, fmt.Errorf("run index %d is out of range [0, %d)", i, n)
 	}
-	cfg := p.Config
+	var idx []int
 	if p.Sweep != nil {
 		// Mixed radix, the last axis fastest.
-		idx := make([]int, len(p.Sweep.Axes))
+		idx = make([]int, len(p.Sweep.Axes))
 		r := i
 		for k := len(p.Sweep.Axes) - 1; k >= 0; k-- {
 			l := len(p.Sweep.Axes[k].Values)
 			idx[k] = r % l
 			r /= l
 		}
+	}
+	return p.configAt(idx, sets)
+}
+
+// configAt is the config at the position idx of the grid (one value index
+// per axis), the sets applied.
+func (p Preset) configAt(idx []int, sets []string) (experiment.Config, error) {
+	cfg := p.Config
+	if p.Sweep != nil {
 		for k, a := range p.Sweep.Axes {
 			if err := decodeInto(&cfg, a.Values[idx[k]].YAML); err != nil {
 				return cfg, fmt.Errorf("%s: axis %s: %v", p.Source, a.Name, err)
@@ -92,6 +101,60 @@ func (p Preset) RunConfig(i int, sets []string) (experiment.Config, error) {
 		}
 	}
 	return Set(cfg, sets)
+}
+
+// index is the run index of the position idx (the inverse of RunConfig's).
+func (p Preset) index(idx []int) int {
+	i := 0
+	for k, a := range p.Sweep.Axes {
+		i = i*len(a.Values) + idx[k]
+	}
+	return i
+}
+
+// Probe checks the grid without building every run: each value of each
+// axis with the first values of the others, the sets applied, validated
+// and sized (check). It returns the run made of each axis's value whose
+// probe is largest by size — the grid's largest run when size grows with
+// each setting on its own, as memory does with width, samples and depth.
+// A sum of the axes' lengths is built, not their product; a combination
+// that only fails with another axis's later value is found when the
+// sweep builds its runs.
+func (p Preset) Probe(sets []string, check func(experiment.Config) error, size func(experiment.Config) float64) (experiment.Config, error) {
+	if p.Sweep == nil {
+		cfg, err := p.configAt(nil, sets)
+		if err == nil {
+			err = check(cfg)
+		}
+		return cfg, err
+	}
+	idx := make([]int, len(p.Sweep.Axes))
+	best := make([]int, len(p.Sweep.Axes))
+	for k, a := range p.Sweep.Axes {
+		top := -1.0
+		for v := range a.Values {
+			idx[k] = v
+			cfg, err := p.configAt(idx, sets)
+			if err == nil {
+				err = check(cfg)
+			}
+			if err != nil {
+				return cfg, fmt.Errorf("run %d: %w", p.index(idx), err)
+			}
+			if s := size(cfg); s > top {
+				top, best[k] = s, v
+			}
+		}
+		idx[k] = 0
+	}
+	cfg, err := p.configAt(best, sets)
+	if err == nil {
+		err = check(cfg)
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("run %d: %w", p.index(best), err)
+	}
+	return cfg, nil
 }
 
 func decodeInto(cfg *experiment.Config, src string) error {

@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,5 +195,47 @@ func TestBadSweeps(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// TestProbe: a 10⁷-run grid is checked by building a sum of its axes'
+// lengths of configs (plus the largest), not 10⁷; the largest is the
+// combination of each axis's largest value; a value that fails its check
+// is named by its run index.
+func TestProbe(t *testing.T) {
+	p, err := Parse("big.yaml", []byte(`name: big
+sweep:
+  - width: [8, 64, 16]
+  - samples: [100, 1000, 10]
+  - teacher_seed: {from: 0, count: 100000}
+  - seed: {from: 0, count: 10}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Sweep.Len() != 9_000_000 {
+		t.Fatalf("%d runs, want 9·10⁶", p.Sweep.Len())
+	}
+	calls := 0
+	size := func(c experiment.Config) float64 { return float64(c.Width * c.Samples) }
+	big, err := p.Probe(nil, func(experiment.Config) error { calls++; return nil }, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3 + 3 + 100000 + 10 + 1; calls != want {
+		t.Fatalf("Probe built %d configs, want %d", calls, want)
+	}
+	if big.Width != 64 || big.Samples != 1000 {
+		t.Fatalf("largest run: width %d, m %d; want 64, 1000", big.Width, big.Samples)
+	}
+	// samples=10 (value 2 of axis 1) fails: run index 0·… + 2·10⁶.
+	_, err = p.Probe(nil, func(c experiment.Config) error {
+		if c.Samples == 10 {
+			return fmt.Errorf("too few")
+		}
+		return nil
+	}, size)
+	if err == nil || !strings.Contains(err.Error(), "run 2000000: too few") {
+		t.Fatalf("a failing value: %v, want run 2000000 named", err)
 	}
 }

@@ -146,9 +146,16 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 		// The reference rate through the curve's first point: C·m^r.
 		r := rep.RefSlope[s.k]
 		c := pts[0].Y / math.Pow(pts[0].X, r)
-		ref := make(plotter.XYs, len(pts))
-		for j, q := range pts {
-			ref[j] = plotter.XY{X: q.X, Y: c * math.Pow(q.X, r)}
+		var ref plotter.XYs
+		for _, q := range pts {
+			// Relative to the first point, so that neither factor
+			// overflows; what leaves float64's range is not drawn.
+			if y := pts[0].Y * math.Pow(q.X/pts[0].X, r); y > 0 && y <= math.MaxFloat64 {
+				ref = append(ref, plotter.XY{X: q.X, Y: y})
+			}
+		}
+		if len(ref) == 0 {
+			continue
 		}
 		rl, err := plotter.NewLine(ref)
 		if err != nil {
@@ -157,9 +164,25 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 		rl.Color = col
 		rl.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		p.Add(rl)
-		leg.Add(fmt.Sprintf("reference %.2g·m^%.2f", c, r), rl)
+		if c > 0 && c <= math.MaxFloat64 {
+			leg.Add(fmt.Sprintf("reference %.2g·m^%.2f", c, r), rl)
+		} else {
+			leg.Add(fmt.Sprintf("reference slope %.2f", r), rl) // its C leaves float64's range
+		}
 	}
+	p.X.Min, p.X.Max = logRange(p.X.Min, p.X.Max)
+	p.Y.Min, p.Y.Max = logRange(p.Y.Min, p.Y.Max)
 	return p, leg, nil
+}
+
+// logRange widens a log axis of one value (all errors equal, one m) to a
+// decade each side, within float64's positive range: gonum would pad it
+// by ±1, below 0.
+func logRange(lo, hi float64) (float64, float64) {
+	if lo < hi && lo > 0 {
+		return lo, hi
+	}
+	return max(lo/10, math.SmallestNonzeroFloat64), min(hi*10, math.MaxFloat64)
 }
 
 // powTicks labels the powers of ten of a log axis (1e-3, 1e-2, …) and marks
@@ -167,11 +190,27 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 type powTicks struct{}
 
 func (powTicks) Ticks(lo, hi float64) []plot.Tick {
+	// A log axis has positive, finite ends: the smallest float64 (5e-324)
+	// and the largest (1.8e308) are the widest it can span.
+	lo = min(max(lo, math.SmallestNonzeroFloat64), math.MaxFloat64)
+	hi = min(max(hi, lo), math.MaxFloat64)
+	first, last := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	// Past a dozen decades, every step-th power is labelled, without
+	// minor ticks: at most about 10 labels over the 632 decades there are.
+	step, minor := 1.0, 9
+	if last-first > 12 {
+		step, minor = 2, 1
+		for _, n := range []float64{5, 10, 20, 50, 100} {
+			if (last-first)/step > 10 {
+				step = n
+			}
+		}
+	}
 	var ts []plot.Tick
-	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
-		for k := 1; k <= 9; k++ {
+	for e := math.Ceil(first/step) * step; e <= last; e += step {
+		for k := 1; k <= minor; k++ {
 			v := float64(k) * math.Pow(10, e)
-			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) || v == 0 || math.IsInf(v, 0) {
 				continue
 			}
 			t := plot.Tick{Value: v}

@@ -70,8 +70,13 @@ func WriteText(w io.Writer, rep Report, width int) {
 	row("ref", func(k Metric, _ bool) string { return slope(r[k]) }, "   (reference −(1/p + 1/d))")
 	fmt.Fprintf(w, "  (L1 … true sup ≤: min over algorithms of the max over teachers (min-max); … avg: of the mean over teachers (min-avg);\n")
 	fmt.Fprintf(w, "   true sup ≤: the upper bound of sup|s − t| over the cube — exact in 1-D; drop: algorithms left out at that m for a failed run)\n")
-	fmt.Fprintf(w, "  fit err ≈ a·m^b:  L1 %.3g·m^%s   L2 %.3g·m^%s   L∞ %.3g·m^%s\n\n",
-		f[L1].A, slope(f[L1].B), f[L2].A, slope(f[L2].B), f[Linf].A, slope(f[Linf].B))
+	fit := func(k Metric) string {
+		if math.IsNaN(f[k].A) || math.IsInf(f[k].A, 0) {
+			return "—"
+		}
+		return fmt.Sprintf("%.3g·m^%s", f[k].A, slope(f[k].B))
+	}
+	fmt.Fprintf(w, "  fit err ≈ a·m^b:  L1 %s   L2 %s   L∞ %s\n\n", fit(L1), fit(L2), fit(Linf))
 	if len(pt) > 1 {
 		for _, l := range strings.Split(Chart(rep, width, 16), "\n") {
 			fmt.Fprintln(w, "  "+l)
