@@ -23,6 +23,9 @@ type runOptions struct {
 	json   bool   // one JSON object per event instead of text
 	out    string // the folder to save the run to ("" none)
 	vsAdam bool   // a learner's run is compared with Adam's
+	// limit is the heap the run is held to (its memory estimate; 0 with
+	// --ignore-memory).
+	limit uint64
 }
 
 // parseRun reads run's arguments (flag.ErrHelp after printing -h).
@@ -33,7 +36,11 @@ func parseRun(args []string, stdout io.Writer) (runOptions, error) {
 	out := fs.String("out", "", "save the config, metric history (CSV) and both networks (JSON) to this folder")
 	vsAdam := fs.Bool("vs-adam", true, "with a learner other than adam, also train Adam on the same samples and print both side by side")
 	cfg, err := cf.parse(args, stdout)
-	return runOptions{cfg: cfg, json: *asJSON, out: *out, vsAdam: *vsAdam}, err
+	o := runOptions{cfg: cfg, json: *asJSON, out: *out, vsAdam: *vsAdam}
+	if err == nil && !cf.ignoreMem {
+		o.limit = experiment.MemoryEstimate(cfg, 0)
+	}
+	return o, err
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -41,6 +48,7 @@ func cmdRun(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return helpOK(err)
 	}
+	experiment.LimitMemory(o.limit)
 	return o.run(ctx, stdout)
 }
 

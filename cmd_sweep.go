@@ -134,6 +134,7 @@ func (s *sweepFlags) jobs(p presets.Preset) ([]experiment.Job, error) {
 		if err := experiment.CheckMemory(big, max(1, runtime.NumCPU()/w), w); err != nil {
 			return nil, err
 		}
+		experiment.LimitMemory(experiment.MemoryEstimate(big, max(1, runtime.NumCPU()/w)) * uint64(w))
 	}
 	return jobs, nil
 }
@@ -263,6 +264,7 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := experiment.CheckMemory(cfg, runtime.NumCPU(), 1); err != nil {
 			return err
 		}
+		experiment.LimitMemory(experiment.MemoryEstimate(cfg, runtime.NumCPU()))
 	}
 	job := experiment.Job{Index: i, Config: cfg}
 	dir, err := experiment.OpenResults(s.out)

@@ -2,9 +2,13 @@ package experiment
 
 import (
 	"fmt"
+	"math"
+	"os"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // MemoryEstimate is the peak memory in bytes of a run of cfg computing on
@@ -54,8 +58,22 @@ func MemoryEstimate(cfg Config, threads int) uint64 {
 		eval += float64(threads) * (model(ps, ss, chunk, false) + model(pt, ts, chunk, false) + 3*chunk*8)
 	}
 	snapshots := 4 * ps * 8
+	sup := 0.0
+	if cfg.Sup != SupSampled {
+		sup = uniform.SupBytes(ss, ts)
+	}
 	const base = 40 << 20
-	return uint64(data + teacher + student + eval + snapshots + base)
+	return uint64(1.5*(data+teacher+student+eval+snapshots+sup) + base)
+}
+
+// LimitMemory holds the Go runtime's heap to bytes (the estimate of the
+// runs a process makes at once), so that the estimate bounds the peak: the
+// collector works harder as the heap nears it instead of letting it grow
+// to twice what is live. A GOMEMLIMIT in the environment wins.
+func LimitMemory(bytes uint64) {
+	if os.Getenv("GOMEMLIMIT") == "" && bytes > 0 && bytes < math.MaxInt64 {
+		debug.SetMemoryLimit(int64(bytes))
+	}
 }
 
 // CheckMemory refuses a config whose estimated peak, times copies (a
