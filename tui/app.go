@@ -187,6 +187,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, waitForEvent(msg.id, m.events))
 	case runClosedMsg:
 		return m, nil
+	case clockMsg:
+		return m, m.tick(msg.id)
 	case screenMsg:
 		to := msg.screen()
 		if to == supSlot {

@@ -403,3 +403,30 @@ func TestSettingsRefuseWhatDoesNotFit(t *testing.T) {
 		t.Fatalf("depth %d, status %q; want the change refused for memory", m.cfg.Depth, m.status.msg)
 	}
 }
+
+// TestClockRunsBeforeTheFirstCheckpoint: a wide student's first
+// evaluation can take a minute; until its checkpoint the status line's
+// clock ticks and says what is being waited for, and the ticking stops
+// once the run has checkpoints.
+func TestClockRunsBeforeTheFirstCheckpoint(t *testing.T) {
+	m := started(t, newModel(t, testConfig()))
+	m.session.now = func() time.Time { return fixedNow.Add(12 * time.Second) }
+	m, cmd := send(m, clockMsg{id: m.run.id})
+	if cmd == nil {
+		t.Fatal("the clock did not tick on before the first checkpoint")
+	}
+	v := m.View()
+	if !strings.Contains(v, "measuring the errors on") || !strings.Contains(v, "0:12") {
+		t.Fatalf("no live clock before the first checkpoint:\n%s", v)
+	}
+	if _, cmd := send(m, clockMsg{id: m.run.id - 1}); cmd != nil {
+		t.Fatal("an old run's clock ticked on")
+	}
+	m = pump(t, m)
+	if _, cmd := send(m, clockMsg{id: m.run.id}); cmd != nil {
+		t.Fatal("the clock ticked on after the run had checkpoints")
+	}
+	if strings.Contains(m.View(), "measuring the errors on") {
+		t.Fatal("the wait is still shown after the run")
+	}
+}

@@ -11,6 +11,10 @@ type eventMsg struct {
 // runClosedMsg says run id's channel closed.
 type runClosedMsg struct{ id int }
 
+// clockMsg ticks the clock of run id while it has no checkpoint yet (a
+// wide student's first evaluation can take a minute).
+type clockMsg struct{ id int }
+
 // restartMsg starts a run when its debounce token is still the latest
 // (token 0: start now).
 type restartMsg struct{ token int }

@@ -29,10 +29,14 @@ type runState struct {
 	lr, loss    float64
 	stepsPerSec float64
 	elapsed     time.Duration
-	started     bool
-	done        bool
-	err         error
-	result      *experiment.Result
+	// startedAt is when the run was started, waited how long it has run
+	// by the clock's last tick before its first checkpoint.
+	startedAt time.Time
+	waited    time.Duration
+	started   bool
+	done      bool
+	err       error
+	result    *experiment.Result
 	// sups is the true uniform error at checkpoints, computed in the
 	// background (exact in 1-D, a bracket otherwise), in epoch order.
 	sups []supPoint
@@ -175,13 +179,29 @@ func (s *session) start(ctx context.Context, cfg experiment.Config) tea.Cmd {
 	s.ctl = experiment.NewControl()
 	s.paused = false // a new run starts running
 	id := s.run.id + 1
-	s.run = runState{id: id, cfg: cfg, ctx: ctx}
+	s.run = runState{id: id, cfg: cfg, ctx: ctx, startedAt: s.now()}
 	s.sup, s.supNet = s.sup.reset(), nil
 	s.applyPace()
 	s.ctl.SetForever(s.forever)
 	s.events = experiment.Start(ctx, cfg, experiment.Options{Control: s.ctl})
 	s.log.Printf("run %d: start %+v", id, cfg)
-	return waitForEvent(id, s.events)
+	return tea.Batch(waitForEvent(id, s.events), clockTick(id))
+}
+
+// clockTick is the next tick of run id's clock.
+func clockTick(id int) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{id: id} })
+}
+
+// tick advances the clock of the run before its first checkpoint; it
+// stops ticking once a checkpoint or the end has come.
+func (s *session) tick(id int) tea.Cmd {
+	r := &s.run
+	if id != r.id || r.done || len(r.hist) > 0 {
+		return nil
+	}
+	r.waited = s.now().Sub(r.startedAt)
+	return clockTick(id)
 }
 
 // stop cancels the current run.

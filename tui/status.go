@@ -100,6 +100,10 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 	case r.step >= total:
 		left = "0:00"
 	}
+	elapsed := r.elapsed
+	if len(r.hist) == 0 && !r.done {
+		elapsed = max(elapsed, r.waited) // live before the first checkpoint
+	}
 	be := r.backendName
 	if be == "" {
 		be = r.cfg.Backend
@@ -112,12 +116,12 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 	// The fullest line that fits: lr and the backend go first.
 	var post string
 	for _, v := range []string{
-		fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
-		fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
-		fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
-		fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace, be),
-		fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace),
-		fmt.Sprintf(" %s/s %s, %s left %s", humanRate(r.stepsPerSec), clock(r.elapsed), left, pace),
+		fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+		fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+		fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+		fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+		fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
+		fmt.Sprintf(" %s/s %s, %s left %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
 	} {
 		post = v
 		if ansi.StringWidth(pre)+6+ansi.StringWidth(post) <= w {
@@ -129,6 +133,9 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 	bar := st.Bar.Render(strings.Repeat("█", fill)) + st.BarEmpty.Render(strings.Repeat("░", barW-fill))
 	line1 := pre + bar + post
 	line2 := st.Muted.Render("no checkpoint yet")
+	if r.waited >= time.Second && len(r.hist) == 0 && !r.done {
+		line2 = st.Muted.Render(fmt.Sprintf("no checkpoint yet: measuring the errors on %s fresh points… %s", humanCount(int64(r.cfg.EvalPoints)), clock(r.waited)))
+	}
 	if n := len(r.hist); n > 0 && math.IsNaN(r.hist[n-1].L2) {
 		// A data file's samples: no teacher, no errors off the samples.
 		c := r.hist[n-1]
