@@ -2,11 +2,13 @@ package experiment
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // FuzzReadRecords: any bytes as a results file are read into valid records
@@ -75,6 +77,36 @@ func FuzzLoadNetwork(f *testing.F) {
 		x := make([]float64, 2*n.Sizes[0])
 		if err := m.Predict(make([]float64, 2), x); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzCheckpointJSON: a record whose checkpoint holds any float64 values
+// (NaN, ±Inf, subnormals, the largest) in its metrics, training loss and
+// true-sup bracket is written and read back bit for bit (any NaN as NaN).
+func FuzzCheckpointJSON(f *testing.F) {
+	f.Add(math.Float64bits(math.NaN()), math.Float64bits(math.Inf(1)), math.Float64bits(5e-324), math.Float64bits(1.7976931348623157e308))
+	f.Add(uint64(0), math.Float64bits(math.Inf(-1)), math.Float64bits(-0.0), math.Float64bits(0.1))
+	f.Fuzz(func(t *testing.T, a, b, c, d uint64) {
+		fa, fb, fc, fd := math.Float64frombits(a), math.Float64frombits(b), math.Float64frombits(c), math.Float64frombits(d)
+		cp := Checkpoint{Epoch: 3, LR: fd, TrainLoss: fa, Metrics: Metrics{L1: fb, L2: fc, Linf: fd, ArgMax: []float64{fa}, N: 7},
+			Bracket: &uniform.Bracket{Lower: fc, Upper: fb, Method: uniform.MethodBracket}, EvalSeconds: 0.5}
+		r := Record{Hash: "h", Config: Default(), History: []Checkpoint{{}, cp}}
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("a record with %v, %v, %v, %v is not written: %v", fa, fb, fc, fd, err)
+		}
+		var back Record
+		if err := json.Unmarshal(line, &back); err != nil {
+			t.Fatalf("not read back: %v\n%s", err, line)
+		}
+		g := back.History[1]
+		same := func(x, y float64) bool {
+			return math.Float64bits(x) == math.Float64bits(y) || (math.IsNaN(x) && math.IsNaN(y))
+		}
+		if !same(g.TrainLoss, fa) || !same(g.L1, fb) || !same(g.L2, fc) || !same(g.Linf, fd) || !same(g.LR, fd) ||
+			len(g.ArgMax) != 1 || !same(g.ArgMax[0], fa) || g.Bracket == nil || !same(g.Lower, fc) || !same(g.Upper, fb) {
+			t.Fatalf("%v, %v, %v, %v came back as %+v\n%s", fa, fb, fc, fd, g, line)
 		}
 	})
 }

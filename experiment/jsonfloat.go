@@ -57,36 +57,36 @@ func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 // its floats able to be non-finite (TestCheckpointJSONFields holds the two
 // together).
 type checkpointJSON struct {
-	Epoch     int       `json:"epoch"`
-	LR        jsonFloat `json:"lr"`
-	TrainLoss jsonFloat `json:"train_loss,omitempty"`
-	L1        jsonFloat `json:"l1"`
-	L2        jsonFloat `json:"l2"`
-	Linf      jsonFloat `json:"linf"`
-	ArgMax    []float64 `json:"argmax"`
-	N         int       `json:"n"`
+	Epoch     int         `json:"epoch"`
+	LR        jsonFloat   `json:"lr"`
+	TrainLoss jsonFloat   `json:"train_loss,omitempty"`
+	L1        jsonFloat   `json:"l1"`
+	L2        jsonFloat   `json:"l2"`
+	Linf      jsonFloat   `json:"linf"`
+	ArgMax    []jsonFloat `json:"argmax"`
+	N         int         `json:"n"`
 	*bracketJSON
 	EvalSeconds jsonFloat `json:"eval_seconds"`
 }
 
 type bracketJSON struct {
-	Lower   jsonFloat `json:"sup_lower"`
-	Upper   jsonFloat `json:"sup_upper"`
-	At      []float64 `json:"sup_at"`
-	Method  string    `json:"sup_method"`
-	Closed  bool      `json:"sup_closed"`
-	Seconds jsonFloat `json:"sup_seconds"`
-	Boxes   int       `json:"sup_boxes,omitempty"`
-	Pieces  int       `json:"sup_pieces,omitempty"`
-	Note    string    `json:"sup_note,omitempty"`
+	Lower   jsonFloat   `json:"sup_lower"`
+	Upper   jsonFloat   `json:"sup_upper"`
+	At      []jsonFloat `json:"sup_at"`
+	Method  string      `json:"sup_method"`
+	Closed  bool        `json:"sup_closed"`
+	Seconds jsonFloat   `json:"sup_seconds"`
+	Boxes   int         `json:"sup_boxes,omitempty"`
+	Pieces  int         `json:"sup_pieces,omitempty"`
+	Note    string      `json:"sup_note,omitempty"`
 }
 
 // MarshalJSON writes the checkpoint with its non-finite values as strings.
 func (c Checkpoint) MarshalJSON() ([]byte, error) {
 	j := checkpointJSON{Epoch: c.Epoch, LR: jsonFloat(c.LR), TrainLoss: jsonFloat(c.TrainLoss), L1: jsonFloat(c.L1), L2: jsonFloat(c.L2),
-		Linf: jsonFloat(c.Linf), ArgMax: c.ArgMax, N: c.N, EvalSeconds: jsonFloat(c.EvalSeconds)}
+		Linf: jsonFloat(c.Linf), ArgMax: toJSON(c.ArgMax), N: c.N, EvalSeconds: jsonFloat(c.EvalSeconds)}
 	if b := c.Bracket; b != nil {
-		j.bracketJSON = &bracketJSON{Lower: jsonFloat(b.Lower), Upper: jsonFloat(b.Upper), At: b.At, Method: b.Method, Closed: b.Closed,
+		j.bracketJSON = &bracketJSON{Lower: jsonFloat(b.Lower), Upper: jsonFloat(b.Upper), At: toJSON(b.At), Method: b.Method, Closed: b.Closed,
 			Seconds: jsonFloat(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces, Note: b.Note}
 	}
 	return json.Marshal(j)
@@ -106,11 +106,34 @@ func (c *Checkpoint) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*c = Checkpoint{Epoch: j.Epoch, LR: float64(j.LR), TrainLoss: float64(j.TrainLoss), EvalSeconds: float64(j.EvalSeconds),
-		Metrics: Metrics{L1: float64(j.L1), L2: float64(j.L2), Linf: float64(j.Linf), ArgMax: j.ArgMax, N: j.N}}
+		Metrics: Metrics{L1: float64(j.L1), L2: float64(j.L2), Linf: float64(j.Linf), ArgMax: fromJSON(j.ArgMax), N: j.N}}
 	if j.Method != nil {
 		b := j.bracketJSON
-		c.Bracket = &uniform.Bracket{Lower: float64(b.Lower), Upper: float64(b.Upper), At: b.At, Method: *j.Method, Closed: b.Closed,
+		c.Bracket = &uniform.Bracket{Lower: float64(b.Lower), Upper: float64(b.Upper), At: fromJSON(b.At), Method: *j.Method, Closed: b.Closed,
 			Seconds: float64(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces, Note: b.Note}
 	}
 	return nil
+}
+
+// toJSON and fromJSON convert a point (nil stays nil).
+func toJSON(v []float64) []jsonFloat {
+	if v == nil {
+		return nil
+	}
+	out := make([]jsonFloat, len(v))
+	for i, x := range v {
+		out[i] = jsonFloat(x)
+	}
+	return out
+}
+
+func fromJSON(v []jsonFloat) []float64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
 }

@@ -123,9 +123,13 @@ func Enumerate(ctx context.Context, x, y []float64, d, k int, eps float64, bias 
 				}
 			}
 			var v mat.VecDense
-			var qr mat.QR
-			qr.Factorize(A)
-			if err := qr.SolveVecTo(&v, false, yv); err != nil || !finiteVec(&v) {
+			ok := false
+			if m >= cols { // QR needs at least as many samples as unknowns
+				var qr mat.QR
+				qr.Factorize(A)
+				ok = qr.SolveVecTo(&v, false, yv) == nil && finiteVec(&v)
+			}
+			if !ok {
 				v = *lstsqRidge(A, yv)
 			}
 			var r mat.VecDense
@@ -148,6 +152,9 @@ func Enumerate(ctx context.Context, x, y []float64, d, k int, eps float64, bias 
 	}
 	if err := rec(0, 0); err != nil {
 		return nil, err
+	}
+	if best == nil {
+		return nil, fmt.Errorf("enumerate: no tuple fits with a finite loss (are the samples finite and not overflowing?)")
 	}
 	net := backend.NewNet([]int{d, k, 1})
 	net.InputScale = 1
