@@ -76,7 +76,7 @@ func TestHardeningRefusals(t *testing.T) {
 		{[]string{"sweep", "count", nineP}, "runs, more than the 10000000 a sweep may have"},
 		{[]string{"sweep", "count", empty}, "an empty list of groups"},
 		{[]string{"run", "--preset", "smoke", "--out", afile}, "--out: mkdir " + afile + ": not a directory"},
-		{[]string{"run", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "needs about 94.4 GiB of memory and 16.0 GiB is available"},
+		{[]string{"run", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "needs about 142.1 GiB of memory and 16.0 GiB is available"},
 		{[]string{"fool", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "or pass --ignore-memory"},
 		{[]string{"sweep", "count", "paper-1d", "--set", "teacher_width=4096", "--set", "depth=32"}, "runs at once ×"},
 		// The GPU engine is in binaries built with -tags gpu only.
