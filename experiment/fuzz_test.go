@@ -86,7 +86,7 @@ func FuzzLoadNetwork(f *testing.F) {
 // true-sup bracket is written and read back bit for bit (any NaN as NaN).
 func FuzzCheckpointJSON(f *testing.F) {
 	f.Add(math.Float64bits(math.NaN()), math.Float64bits(math.Inf(1)), math.Float64bits(5e-324), math.Float64bits(1.7976931348623157e308))
-	f.Add(uint64(0), math.Float64bits(math.Inf(-1)), math.Float64bits(-0.0), math.Float64bits(0.1))
+	f.Add(uint64(0), math.Float64bits(math.Inf(-1)), math.Float64bits(math.Copysign(0, -1)), math.Float64bits(0.1))
 	f.Fuzz(func(t *testing.T, a, b, c, d uint64) {
 		fa, fb, fc, fd := math.Float64frombits(a), math.Float64frombits(b), math.Float64frombits(c), math.Float64frombits(d)
 		cp := Checkpoint{Epoch: 3, LR: fd, TrainLoss: fa, Metrics: Metrics{L1: fb, L2: fc, Linf: fd, ArgMax: []float64{fa}, N: 7},

@@ -79,8 +79,17 @@ func All() ([]Preset, error) {
 }
 
 // Load returns a built-in preset by name, or reads a user's file when name
-// ends in .yaml or .yml or contains a path separator.
+// ends in .yaml or .yml or contains a path separator; a .json file is a
+// saved run's config.json (run --out, the explorer's save), reopened as a
+// preset of that one config.
 func Load(name string) (Preset, error) {
+	if strings.HasSuffix(name, ".json") {
+		b, err := experiment.ReadFileLimited(name, experiment.MaxPresetBytes)
+		if err != nil {
+			return Preset{}, fmt.Errorf("config file: %w", err)
+		}
+		return ParseConfig(name, b)
+	}
 	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") || strings.ContainsRune(name, filepath.Separator) {
 		b, err := experiment.ReadFileLimited(name, experiment.MaxPresetBytes)
 		if err != nil {
@@ -90,9 +99,40 @@ func Load(name string) (Preset, error) {
 	}
 	b, err := files.ReadFile(name + ".yaml")
 	if err != nil {
-		return Preset{}, fmt.Errorf("unknown preset %s (have %s; or give a path to a .yaml file)", experiment.Quote(name), strings.Join(Names(), ", "))
+		return Preset{}, fmt.Errorf("unknown preset %s (have %s; or give a path to a .yaml file or a saved config.json)", experiment.Quote(name), strings.Join(Names(), ", "))
 	}
 	return Parse(name+".yaml", b)
+}
+
+// ParseConfig reads a saved config.json (JSON is YAML: the same keys as a
+// preset's config:, checked the same way) as a preset named after its
+// folder.
+func ParseConfig(source string, b []byte) (Preset, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return Preset{}, fmt.Errorf("%s: %s", source, yamlMsg(err))
+	}
+	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return Preset{}, fmt.Errorf("%s: not a saved config (want one JSON object of config keys)", source)
+	}
+	if err := checkWholeNumbers(root.Content[0]); err != nil {
+		return Preset{}, fmt.Errorf("%s: %v", source, err)
+	}
+	cfg := experiment.Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return Preset{}, fmt.Errorf("%s: %s", source, yamlMsg(err))
+	}
+	cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return Preset{}, fmt.Errorf("%s:%s %w", source, lineOf(b, err), err)
+	}
+	name := filepath.Base(filepath.Dir(source))
+	if !nameRe.MatchString(name) || strings.Contains(name, "..") {
+		name = "config"
+	}
+	return Preset{Name: name, Description: "the saved config " + source, Config: cfg, Source: source}, nil
 }
 
 // Parse reads a preset from YAML; source names it in errors.

@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -237,5 +238,36 @@ sweep:
 	}, size)
 	if err == nil || !strings.Contains(err.Error(), "run 2000000: too few") {
 		t.Fatalf("a failing value: %v, want run 2000000 named", err)
+	}
+}
+
+// TestSavedConfigReopens: a run's config.json (what run --out and the
+// explorer's save write) is a preset of that one config; unknown keys,
+// fractions and non-objects are refused.
+func TestSavedConfigReopens(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run-7")
+	os.MkdirAll(dir, 0o755)
+	cfg := experiment.Default()
+	cfg.Width, cfg.Samples, cfg.TeacherSeed = 16, 300, 4
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	p := filepath.Join(dir, "config.json")
+	os.WriteFile(p, b, 0o644)
+	got, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Config != cfg || got.Name != "run-7" || got.Sweep != nil {
+		t.Fatalf("reopened %+v (name %q), want %+v", got.Config, got.Name, cfg)
+	}
+	for body, want := range map[string]string{
+		`{"dim": 1, "bogus": 2}`: "bogus",
+		`[1]`:                    "not a saved config",
+		`{"dim": 1.5}`:           "not a whole number",
+		`{"width": 0}`:           "width",
+	} {
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: %v, want %q", body, err, want)
+		}
 	}
 }
