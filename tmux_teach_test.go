@@ -222,3 +222,26 @@ func TestExplorerSmallTerminalsAndTyping(t *testing.T) {
 	})
 	e.quit()
 }
+
+// TestExplorerFocus: at 80×24, z gives demonstration 1's error chart the
+// whole terminal: at least 16 plot rows, the settings hidden, the
+// checkpoint's numbers under it; z again brings the panels back.
+func TestExplorerFocus(t *testing.T) {
+	needTmux(t)
+	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e.waitFor("the first curve", 120*time.Second, func(s string) bool { return strings.Contains(s, "L∞/L2") })
+	e.keys("z")
+	scr := e.waitFor("the focus view", 60*time.Second, func(s string) bool { return !strings.Contains(s, "settings") })
+	rows := 0
+	for _, l := range strings.Split(scr, "\n") {
+		if strings.ContainsAny(l, "┤┼") {
+			rows++
+		}
+	}
+	if rows < 16 || !strings.Contains(scr, "L∞/L2") {
+		t.Fatalf("focus at 80×24: %d plot rows, want ≥ 16, and the numbers:\n%s", rows, scr)
+	}
+	e.keys("z")
+	e.waitFor("the panels back", 60*time.Second, func(s string) bool { return strings.Contains(s, "settings") })
+	e.quit()
+}

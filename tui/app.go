@@ -64,6 +64,10 @@ type Model struct {
 	// the screen of the table screens.
 	showHelp bool
 	screen   screenID
+	// focus shows one chart of the screen over the whole terminal (part
+	// of a parted screen), the status in one line: for a class.
+	focus bool
+	part  int
 	screens  [numScreens]screen
 
 	settings settingsPanel
@@ -138,8 +142,39 @@ func (m Model) Close() {
 func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
 	for id := range m.screens {
-		m.screens[id] = m.screens[id].setSize(m.rightWidth(), 0)
+		m.screens[id] = m.screens[id].setSize(m.screenWidth(), 0)
 	}
+}
+
+// screenWidth is the width the screens are drawn at: the right-hand
+// panel, or the whole terminal in focus.
+func (m Model) screenWidth() int {
+	if m.focus {
+		return max(20, m.width)
+	}
+	return m.rightWidth()
+}
+
+// toggleFocus enters or leaves the focus view; next moves focus to the
+// screen's next chart.
+func (m Model) toggleFocus(next bool) (tea.Model, tea.Cmd) {
+	parts := []string{"the view"}
+	if p, ok := m.screens[m.screen].(parted); ok {
+		parts = p.parts()
+	}
+	if next {
+		m.focus, m.part = true, (m.part+1)%len(parts)
+	} else {
+		m.focus = !m.focus
+		m.part = min(m.part, len(parts)-1)
+	}
+	if m.focus {
+		m.status.set(true, "focus on %s — z back, Z next chart", parts[m.part])
+	} else {
+		m.status.set(true, "focus off")
+	}
+	m.setSize(m.width, m.height)
+	return m, m.refreshScreen()
 }
 
 // Update handles one message.
@@ -294,6 +329,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
+	case key.Matches(msg, k.Focus):
+		return m.toggleFocus(false)
+	case key.Matches(msg, k.FocusNext):
+		return m.toggleFocus(true)
 	case key.Matches(msg, k.Pause):
 		if m.finished() {
 			return m, nil

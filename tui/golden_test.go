@@ -260,3 +260,46 @@ func TestGoldenTeachingViews(t *testing.T) {
 	}
 	checkGolden(t, "explorer_40x10_small", v)
 }
+
+// TestGoldenFocus: z gives the error chart the whole terminal with the
+// checkpoint's numbers in one line under it — at 80×24 at least 16 plot
+// rows (the normal view has about 8); Z moves focus to the teacher and
+// the student; z again is the normal view, unchanged.
+func TestGoldenFocus(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := goldenModel(t, size[0], size[1], 24, 1)
+		before := m.View()
+		m, _ = press(m, "z")
+		if !m.focus || m.part != 0 {
+			t.Fatal("z does not focus the error chart")
+		}
+		v := m.View()
+		rows := 0
+		for _, l := range splitLines(v) {
+			if strings.ContainsAny(l, "┤┼") {
+				rows++
+			}
+			if w := displayWidth(l); w != size[0] {
+				t.Fatalf("%dx%d focus: a line is %d cells wide: %q", size[0], size[1], w, l)
+			}
+		}
+		if rows < size[1]-8 || strings.Contains(v, "settings") || !strings.Contains(v, "L∞/L2") {
+			t.Fatalf("%dx%d focus: %d plot rows (want ≥ %d), settings hidden, numbers shown:\n%s", size[0], size[1], rows, size[1]-8, v)
+		}
+		checkGolden(t, fmt.Sprintf("explorer_%dx%d_focus", size[0], size[1]), v)
+		m, _ = press(m, "Z")
+		if m.part != 1 || !strings.Contains(m.status.msg, "teacher and student") {
+			t.Fatalf("Z: part %d, status %q", m.part, m.status.msg)
+		}
+		m, _ = press(m, "z")
+		m.status.msg = ""
+		if m.focus {
+			t.Fatal("z again does not leave the focus view")
+		}
+		m2 := goldenModel(t, size[0], size[1], 24, 1)
+		m2.status.msg = ""
+		if after := m.View(); after != m2.View() && after != before {
+			t.Fatalf("after the focus view the normal view differs:\n%s", after)
+		}
+	}
+}

@@ -16,6 +16,7 @@ type keyMap struct {
 	NewTeacher, NewStudent   key.Binding
 	Loss, View, Fool, Back   key.Binding
 	Save, Help, Quit         key.Binding
+	Focus, FocusNext         key.Binding
 }
 
 func defaultKeyMap() keyMap {
@@ -41,6 +42,8 @@ func defaultKeyMap() keyMap {
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to training")),
 		Save:       key.NewBinding(key.WithKeys("w", "ctrl+s"), key.WithHelp("w", "save run")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		Focus:      key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "chart fills screen")),
+		FocusNext:  key.NewBinding(key.WithKeys("Z"), key.WithHelp("Z", "next chart in focus")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
@@ -68,7 +71,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Inc, k.Dec, k.Edit},
 		{k.Pause, k.Step, k.Slower, k.Faster, k.FullSpeed, k.KeepGoing},
 		{k.Restart, k.NewTeacher, k.NewStudent, k.Loss, k.Save},
-		{k.ErrorView, k.Fool, k.View, k.Back, k.Help, k.Quit},
+		{k.ErrorView, k.Fool, k.View, k.Back, k.Focus, k.FocusNext, k.Help, k.Quit},
 	}
 }
 

@@ -34,6 +34,9 @@ func (m Model) View() string {
 	if w < minWidth || h < minHeight {
 		return m.smallView(title, w, h)
 	}
+	if m.focus && !m.showHelp {
+		return m.focusView(w, h)
+	}
 	footer := m.keyBar(w)
 	status := m.statusView(w)
 	bodyH := h - lipgloss.Height(title) - lipgloss.Height(status) - lipgloss.Height(footer)
@@ -45,6 +48,29 @@ func (m Model) View() string {
 		body = lipgloss.JoinHorizontal(lipgloss.Top, m.settings.view(m.cfg, controlsWidth, bodyH), right)
 	}
 	out := lipgloss.JoinVertical(lipgloss.Left, tp.Fit(title, w), body, status, tp.Fit(footer, w))
+	return tp.Box(strings.Split(out, "\n"), w, h)
+}
+
+// focusView is one chart over the whole terminal with the status in one
+// line under it: the checkpoint's numbers (what the class reads), the
+// progress before the first, a refusal while it is kept.
+func (m Model) focusView(w, h int) string {
+	lines := strings.Split(m.statusView(w), "\n")
+	status := lines[0]
+	if len(m.run.hist) > 0 {
+		status = lines[1]
+	}
+	if m.status.keep {
+		status = lines[len(lines)-1]
+	}
+	s := m.screens[m.screen]
+	var body string
+	if p, ok := s.(parted); ok {
+		body = p.partView(m.part, &m.run, m.cfg, w, h-1)
+	} else {
+		body = s.view(&m.run, m.cfg, w, h-1)
+	}
+	out := lipgloss.JoinVertical(lipgloss.Left, body, tp.Fit(status, w))
 	return tp.Box(strings.Split(out, "\n"), w, h)
 }
 

@@ -65,6 +65,12 @@ type (
 	watcher interface {
 		settingsChanged(r *runState, next experiment.Config) screen
 	}
+	// parted is drawn as several charts; the focus view shows one of them
+	// alone (a screen without parts is focused whole).
+	parted interface {
+		parts() []string
+		partView(part int, r *runState, cfg experiment.Config, w, h int) string
+	}
 )
 
 // screenEntry registers a screen: the key that opens it (none for the

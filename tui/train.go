@@ -55,6 +55,16 @@ func (t trainScreen) view(r *runState, _ experiment.Config, w, h int) string {
 	return lipgloss.JoinVertical(lipgloss.Left, t.chart.view(r, w, errH), t.fn.view(r, w, fnH))
 }
 
+// parts are the error chart and the function view, each alone in focus.
+func (trainScreen) parts() []string { return []string{"the error chart", "teacher and student"} }
+
+func (t trainScreen) partView(part int, r *runState, _ experiment.Config, w, h int) string {
+	if part == 1 {
+		return t.fn.view(r, w, h)
+	}
+	return t.chart.view(r, w, h)
+}
+
 // key toggles the training loss on the chart (on every screen).
 func (t trainScreen) key(msg tea.KeyMsg, k keyMap) (screen, bool) {
 	if key.Matches(msg, k.Loss) {
