@@ -66,9 +66,9 @@ type Model struct {
 	screen   screenID
 	// focus shows one chart of the screen over the whole terminal (part
 	// of a parted screen), the status in one line: for a class.
-	focus bool
-	part  int
-	screens  [numScreens]screen
+	focus   bool
+	part    int
+	screens [numScreens]screen
 
 	settings settingsPanel
 	status   statusLine
