@@ -245,3 +245,24 @@ func TestExplorerFocus(t *testing.T) {
 	e.waitFor("the panels back", 60*time.Second, func(s string) bool { return strings.Contains(s, "settings") })
 	e.quit()
 }
+
+// TestExplorerRefusalWraps: at 80×24 a learner's refusal wraps onto more
+// status rows and its reason is on screen whole.
+func TestExplorerRefusalWraps(t *testing.T) {
+	needTmux(t)
+	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e.waitFor("the panels", 60*time.Second, func(s string) bool { return strings.Contains(s, "learner") })
+	for i := 0; i < 12; i++ {
+		e.keys("j")
+	}
+	e.waitFor("learner selected", 30*time.Second, func(s string) bool { return strings.Contains(s, "▸ learner") })
+	e.keys("Right")
+	e.waitFor("discrete", 30*time.Second, func(s string) bool { return strings.Contains(s, "discrete") })
+	e.keys("Right")
+	scr := e.waitFor("the refusal", 60*time.Second, func(s string) bool { return strings.Contains(s, "learner refused") })
+	flat := strings.Join(strings.Fields(scr), " ")
+	if !strings.Contains(flat, "fewer units or samples)") {
+		t.Fatalf("the refusal's reason is cut:\n%s", scr)
+	}
+	e.quit()
+}

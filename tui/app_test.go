@@ -430,3 +430,28 @@ func TestClockRunsBeforeTheFirstCheckpoint(t *testing.T) {
 		t.Fatal("the wait is still shown after the run")
 	}
 }
+
+// TestLongMessagesWrap: a refusal too long for 80 columns wraps into more
+// status rows instead of losing its reason; the screen keeps its size.
+func TestLongMessagesWrap(t *testing.T) {
+	m := newModel(t, testConfig())
+	m, _ = send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	reason := "learner: exact-erm on 50 samples in 1 dimensions at width 32 is 3.1e+61 subproblems, more than the 1000000 allowed (fewer units or samples)"
+	m.status.set(false, "learner refused: %s", reason)
+	v := m.View()
+	if n := len(splitLines(v)); n != 24 {
+		t.Fatalf("%d lines, want 24", n)
+	}
+	flat := strings.Join(strings.Fields(v), " ")
+	if !strings.Contains(flat, "(fewer units or samples)") || !strings.Contains(flat, "more than the 1000000 allowed") {
+		t.Fatalf("the refusal's reason is cut at 80 columns:\n%s", v)
+	}
+	for _, l := range splitLines(v) {
+		if w := displayWidth(l); w != 80 {
+			t.Fatalf("a line is %d cells wide: %q", w, l)
+		}
+	}
+	if got := wrapMessage(strings.Repeat("word ", 100), 20, 3); len(got) != 3 || !strings.HasSuffix(got[2], "…") {
+		t.Fatalf("a very long message: %q, want 3 rows, the last cut with …", got)
+	}
+}

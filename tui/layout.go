@@ -56,21 +56,22 @@ func (m Model) View() string {
 // progress before the first, a refusal while it is kept.
 func (m Model) focusView(w, h int) string {
 	lines := strings.Split(m.statusView(w), "\n")
-	status := lines[0]
+	status := lines[:1]
 	if len(m.run.hist) > 0 {
-		status = lines[1]
+		status = lines[1:2]
 	}
 	if m.status.keep {
-		status = lines[len(lines)-1]
+		status = lines[2:] // the refusal, whole
 	}
 	s := m.screens[m.screen]
+	bh := h - len(status)
 	var body string
 	if p, ok := s.(parted); ok {
-		body = p.partView(m.part, &m.run, m.cfg, w, h-1)
+		body = p.partView(m.part, &m.run, m.cfg, w, bh)
 	} else {
-		body = s.view(&m.run, m.cfg, w, h-1)
+		body = s.view(&m.run, m.cfg, w, bh)
 	}
-	out := lipgloss.JoinVertical(lipgloss.Left, body, tp.Fit(status, w))
+	out := lipgloss.JoinVertical(lipgloss.Left, body, strings.Join(status, "\n"))
 	return tp.Box(strings.Split(out, "\n"), w, h)
 }
 

@@ -162,13 +162,18 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 			}
 		}
 	}
-	msg := s.msg
-	if s.ok {
-		msg = st.Muted.Render(msg)
-	} else {
-		msg = st.Error.Render(msg)
+	out := []string{tp.Fit(line1, w), tp.Fit(line2, w)}
+	// A message that does not fit wraps (up to three rows, the panels
+	// above give up the room): the reason of a refusal is never cut.
+	for _, l := range wrapMessage(s.msg, w, 3) {
+		if s.ok {
+			l = st.Muted.Render(l)
+		} else {
+			l = st.Error.Render(l)
+		}
+		out = append(out, tp.Fit(l, w))
 	}
-	return strings.Join([]string{tp.Fit(line1, w), tp.Fit(line2, w), tp.Fit(msg, w)}, "\n")
+	return strings.Join(out, "\n")
 }
 
 func clock(d time.Duration) string {
@@ -229,4 +234,22 @@ func (c *frameStats) report(l *log.Logger, final bool) {
 		float64(c.total.Microseconds())/1000/float64(c.frames), float64(c.max.Microseconds())/1000, final)
 	c.frames, c.total, c.max = 0, 0, 0
 	c.lastReport = time.Now()
+}
+
+// wrapMessage breaks msg into at most rows lines of w cells at spaces
+// (a word longer than w is broken), the last cut with "…" if it still
+// does not fit; an empty message is one empty line.
+func wrapMessage(msg string, w, rows int) []string {
+	if ansi.StringWidth(msg) <= w || w < 8 {
+		return []string{msg}
+	}
+	lines := strings.Split(ansi.Wrap(msg, w, " "), "\n")
+	if len(lines) > rows {
+		last := strings.Join(lines[rows-1:], " ")
+		lines = append(lines[:rows-1], ansi.Truncate(last, w, "…"))
+	}
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	return lines
 }
