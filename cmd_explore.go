@@ -16,6 +16,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/presets"
 	"github.com/reluscope/reluscope/tui"
 )
 
@@ -71,7 +72,12 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	logger.Printf("explorer start, log %s", *logPath)
-	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace, IgnoreMemory: cf.ignoreMem})
+	base, err := presets.Load(cf.preset)
+	if err != nil {
+		return err
+	}
+	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace, IgnoreMemory: cf.ignoreMem,
+		Preset: cf.preset, Base: base.Config})
 }
 
 // explorerSettings leaves the checkpoints the user did not ask for (by a

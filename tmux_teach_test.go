@@ -1,7 +1,11 @@
 package main
 
 import (
+	"math"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -265,4 +269,37 @@ func TestExplorerRefusalWraps(t *testing.T) {
 		t.Fatalf("the refusal's reason is cut:\n%s", scr)
 	}
 	e.quit()
+}
+
+// TestExplorerShareReproduces: the share key's command (y), run headless,
+// gives the explorer's final numbers.
+func TestExplorerShareReproduces(t *testing.T) {
+	needTmux(t)
+	e := startExplorer(t, binary, 100, 30, "--pace", "full", "--width", "16", "--epochs", "20", "--samples", "300", "--teacher-seed", "3")
+	scr := e.waitFor("the run done", 300*time.Second, func(s string) bool { return strings.Contains(s, "✓ done") })
+	m := regexp.MustCompile(`epoch 20:  L1 \S+  L2 (\S+)  L∞/L2 \S+  L∞ (\S+) at`).FindStringSubmatch(scr)
+	if m == nil {
+		t.Fatalf("no final checkpoint on screen:\n%s", scr)
+	}
+	e.keys("y")
+	e.waitFor("the command", 30*time.Second, func(s string) bool { return strings.Contains(s, "reluscope run") })
+	e.quit()
+	logb, _ := os.ReadFile(filepath.Join(filepath.Dir(e.exitf), "log"))
+	line := regexp.MustCompile(`share: (reluscope run.*)`).FindSubmatch(logb)
+	if line == nil {
+		t.Fatalf("the share key logged no command:\n%s", logb)
+	}
+	args := shellSplit(string(line[1]))
+	out := runBinary(t, args[1:]...)
+	f := regexp.MustCompile(`final errors over \d+ fresh points: L1 \S+  L2 (\S+)  L∞ (\S+)`).FindStringSubmatch(out)
+	if f == nil {
+		t.Fatalf("%s printed no final errors:\n%s", line[1], out)
+	}
+	for i := 1; i <= 2; i++ {
+		a, _ := strconv.ParseFloat(m[i], 64)
+		b, _ := strconv.ParseFloat(f[i], 64)
+		if math.Abs(a-b) > 0.006*b {
+			t.Fatalf("%s: headless %s, the explorer showed %s (L2, L∞ = %v vs %v)", line[1], f[i], m[i], m[1:], f[1:])
+		}
+	}
 }

@@ -16,8 +16,10 @@ import (
 	"errors"
 	"io"
 	"log"
+	"os"
 	"time"
 
+	osc52 "github.com/aymanbagabas/go-osc52/v2"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -47,6 +49,13 @@ type Options struct {
 	// IgnoreMemory lets settings through whose estimated peak memory
 	// exceeds what the machine has.
 	IgnoreMemory bool
+	// Preset and Base are the preset the settings started from and its
+	// config: the share key's command starts from them.
+	Preset string
+	Base   experiment.Config
+	// Clipboard receives the share key's command (Run: the terminal's
+	// clipboard by OSC 52; nil: none).
+	Clipboard func(string)
 }
 
 // Model is the explorer's root model.
@@ -153,6 +162,24 @@ func (m Model) screenWidth() int {
 		return max(20, m.width)
 	}
 	return m.rightWidth()
+}
+
+// share shows the command that reproduces the run shown (its settings
+// and seeds, the explorer's checkpoints) and copies it to the clipboard.
+func (m Model) share() (tea.Model, tea.Cmd) {
+	cfg := m.run.cfg
+	if cfg.Epochs == 0 {
+		cfg = experiment.ExplorerConfig(m.cfg)
+	}
+	line := experiment.Command(cfg, m.opt.Base, m.opt.Preset)
+	m.opt.Log.Printf("share: %s", line)
+	if m.opt.Clipboard == nil {
+		m.status.set(true, "%s", line)
+		return m, nil
+	}
+	m.status.set(true, "copied: %s", line)
+	clip := m.opt.Clipboard
+	return m, func() tea.Msg { clip(line); return nil }
 }
 
 // toggleFocus enters or leaves the focus view; next moves focus to the
@@ -329,6 +356,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
+	case key.Matches(msg, k.Share):
+		return m.share()
 	case key.Matches(msg, k.Focus):
 		return m.toggleFocus(false)
 	case key.Matches(msg, k.FocusNext):
@@ -451,6 +480,15 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 
 // Run opens the explorer on the terminal and returns when the user quits.
 func Run(cfg experiment.Config, opt Options) error {
+	if opt.Clipboard == nil {
+		opt.Clipboard = func(s string) {
+			seq := osc52.New(s)
+			if os.Getenv("TMUX") != "" {
+				seq = seq.Tmux()
+			}
+			seq.WriteTo(os.Stdout) // one write: between two frames
+		}
+	}
 	m := New(cfg, opt)
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(m.opt.Context))
 	final, err := p.Run()
