@@ -67,6 +67,8 @@ type Model struct {
 	height int
 
 	cfg experiment.Config // the settings shown (the next run's)
+	// start is the settings the explorer opened with.
+	start experiment.Config
 	session
 
 	// Which screen is up: the help overlay over everything; on the right
@@ -108,6 +110,7 @@ func New(cfg experiment.Config, opt Options) Model {
 		keys:     defaultKeyMap(),
 		styles:   &st,
 		cfg:      cfg,
+		start:    cfg,
 		session:  newSession(opt.Log, opt.Now, opt.Pace, cfg.Epochs),
 		settings: newSettingsPanel(&st),
 		status:   statusLine{msg: opt.Note},
@@ -358,6 +361,18 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = true
 	case key.Matches(msg, k.Share):
 		return m.share()
+	case key.Matches(msg, k.Reset):
+		next := m.opt.Base
+		if next.Epochs == 0 {
+			next = m.start // no preset given: the settings it started with
+		}
+		next.EvalPoints, next.EvalEvery = 0, 0 // the explorer's checkpoints
+		if next == m.cfg {
+			m.status.set(true, "the settings are the preset's already")
+			return m, nil
+		}
+		m.status.set(true, "back to the preset's settings — restarting")
+		return m.changeSettings(next)
 	case key.Matches(msg, k.Focus):
 		return m.toggleFocus(false)
 	case key.Matches(msg, k.FocusNext):

@@ -455,3 +455,34 @@ func TestLongMessagesWrap(t *testing.T) {
 		t.Fatalf("a very long message: %q, want 3 rows, the last cut with …", got)
 	}
 }
+
+// TestResetAndShareKeys: R brings the settings back to the preset's (here
+// the ones the explorer opened with) and restarts; y gives the command of
+// the run shown to the clipboard.
+func TestResetAndShareKeys(t *testing.T) {
+	th := NoColorTheme()
+	var clip []string
+	m := New(testConfig(), Options{Theme: &th, Now: func() time.Time { return fixedNow }, SaveDir: t.TempDir(), Pace: math.Inf(1),
+		Clipboard: func(s string) { clip = append(clip, s) }})
+	t.Cleanup(func() { m.Close() })
+	m = started(t, m)
+	m, _ = press(m, "down", "down", "right") // width 16 → 32
+	if m.cfg.Width == testConfig().Width {
+		t.Fatal("→ did not change the width")
+	}
+	m, cmd := press(m, "R")
+	if m.cfg != testConfig() || cmd == nil || !strings.Contains(m.status.msg, "back to the preset") {
+		t.Fatalf("R: width %d, status %q", m.cfg.Width, m.status.msg)
+	}
+	if _, cmd := press(m, "R"); cmd != nil {
+		t.Fatal("R on the preset's settings restarted the run")
+	}
+	m, cmd = press(m, "y")
+	if cmd == nil {
+		t.Fatal("y copied nothing")
+	}
+	cmd()
+	if len(clip) != 1 || !strings.HasPrefix(clip[0], "reluscope run") || !strings.Contains(m.status.msg, clip[0]) {
+		t.Fatalf("y: clipboard %q, status %q", clip, m.status.msg)
+	}
+}
