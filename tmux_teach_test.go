@@ -303,3 +303,17 @@ func TestExplorerShareReproduces(t *testing.T) {
 		}
 	}
 }
+
+// TestExplorerMouse: an SGR mouse click sent through tmux on a setting
+// selects it, and the wheel over it raises its value.
+func TestExplorerMouse(t *testing.T) {
+	needTmux(t)
+	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e.waitFor("the panels", 60*time.Second, func(s string) bool { return strings.Contains(s, "▸ depth") })
+	// Column 6, row 5 (1-based): the third setting, width.
+	e.keys("-l", "\x1b[<0;6;5M\x1b[<0;6;5m")
+	e.waitFor("width selected", 30*time.Second, func(s string) bool { return strings.Contains(s, "▸ width") })
+	e.keys("-l", "\x1b[<64;6;5M") // the wheel up
+	e.waitFor("width raised", 30*time.Second, func(s string) bool { return regexp.MustCompile(`▸ width\s+64`).MatchString(s) })
+	e.quit()
+}

@@ -167,6 +167,15 @@ func (m Model) screenWidth() int {
 	return m.rightWidth()
 }
 
+// closeHelp closes the help and lets the run go on (unless a screen's
+// runs hold the cores or the user paused it).
+func (m *Model) closeHelp() {
+	m.showHelp = false
+	if _, held := m.screens[m.screen].(holder); !held {
+		m.release()
+	}
+}
+
 // share shows the command that reproduces the run shown (its settings
 // and seeds, the explorer's checkpoints) and copies it to the clipboard.
 func (m Model) share() (tea.Model, tea.Cmd) {
@@ -252,6 +261,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, waitForEvent(msg.id, m.events))
 	case runClosedMsg:
 		return m, nil
+	case tea.MouseMsg:
+		return m.mouse(msg)
 	case clockMsg:
 		return m, m.tick(msg.id)
 	case screenMsg:
@@ -334,11 +345,12 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.settingsKey(msg)
 	}
 	if m.showHelp {
-		if key.Matches(msg, m.keys.Quit) {
-			return m.quit()
+		// Any key closes the help (the run waited meanwhile) and, unless
+		// it is ? or esc, also does what it does.
+		m.closeHelp()
+		if key.Matches(msg, m.keys.Help) || key.Matches(msg, m.keys.Back) {
+			return m, nil
 		}
-		m.showHelp = false
-		return m, nil
 	}
 	k := m.keys
 	for id, e := range screens {
@@ -359,6 +371,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
+		m.hold() // the run waits while the keys are read
 	case key.Matches(msg, k.Share):
 		return m.share()
 	case key.Matches(msg, k.Reset):
@@ -505,7 +518,7 @@ func Run(cfg experiment.Config, opt Options) error {
 		}
 	}
 	m := New(cfg, opt)
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(m.opt.Context))
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(m.opt.Context))
 	final, err := p.Run()
 	if fm, ok := final.(Model); ok {
 		fm.Close()

@@ -13,6 +13,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"go.uber.org/goleak"
 
@@ -485,4 +486,65 @@ func TestResetAndShareKeys(t *testing.T) {
 	if len(clip) != 1 || !strings.HasPrefix(clip[0], "reluscope run") || !strings.Contains(m.status.msg, clip[0]) {
 		t.Fatalf("y: clipboard %q, status %q", clip, m.status.msg)
 	}
+}
+
+// TestMouse: a click on a setting selects it, the wheel over it steps its
+// value, a click on "f" in the key bar opens the fooling pair, and a
+// click closes the help.
+func TestMouse(t *testing.T) {
+	m := started(t, newModel(t, testConfig()))
+	m, _ = send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	click := func(x, y int, b tea.MouseButton) tea.MouseMsg {
+		return tea.MouseMsg{X: x, Y: y, Action: tea.MouseActionPress, Button: b}
+	}
+	m, _ = send(m, click(5, 2+2, tea.MouseButtonLeft)) // the third row: width
+	if fields[m.settings.selected].name != "width" {
+		t.Fatalf("a click on the third row selected %q", fields[m.settings.selected].name)
+	}
+	w := m.cfg.Width
+	m, cmd := send(m, click(5, 2+2, tea.MouseButtonWheelUp))
+	if m.cfg.Width <= w || cmd == nil {
+		t.Fatalf("the wheel up over width: %d → %d", w, m.cfg.Width)
+	}
+	bar := ansi.Strip(m.keyBar(80))
+	x := strings.Index(bar, "e f v views")
+	if x < 0 {
+		t.Fatalf("no views in the key bar %q", bar)
+	}
+	x = ansi.StringWidth(bar[:x]) + 2 // the f
+	m, _ = send(m, click(x, 23, tea.MouseButtonLeft))
+	if m.screen != screenFool {
+		t.Fatalf("a click on f in the key bar: screen %d", m.screen)
+	}
+	m.showHelp = true
+	m, _ = send(m, click(40, 10, tea.MouseButtonLeft))
+	if m.showHelp {
+		t.Fatal("a click did not close the help")
+	}
+}
+
+// TestHelpPausesAndPassesKeys: the help holds the run while it is open; a
+// key that closes it also does what it does (f opens the fooling pair); an
+// empty edit box keeps the value.
+func TestHelpPausesAndPassesKeys(t *testing.T) {
+	m := started(t, newModel(t, testConfig()))
+	m, _ = press(m, "?")
+	if !m.showHelp || !m.ctl.Paused() {
+		t.Fatalf("? : help %v, run paused %v", m.showHelp, m.ctl.Paused())
+	}
+	m, _ = press(m, "f")
+	if m.showHelp || m.screen != screenFool {
+		t.Fatalf("f in the help: help %v, screen %d", m.showHelp, m.screen)
+	}
+	m, _ = press(m, "esc", "?", "?")
+	if m.showHelp || m.ctl.Paused() || m.screen != screenTrain {
+		t.Fatalf("? twice: help %v, paused %v", m.showHelp, m.ctl.Paused())
+	}
+	w := m.cfg.Width
+	m, _ = press(m, "down", "down", "enter", "enter")
+	if m.cfg.Width != w || !strings.Contains(m.status.msg, "kept at") || m.settings.editing {
+		t.Fatalf("enter on an empty box: width %d (was %d), status %q", m.cfg.Width, w, m.status.msg)
+	}
+	m.Close()
+	drain(t, m.events)
 }

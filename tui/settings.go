@@ -51,6 +51,9 @@ func (p settingsPanel) update(msg tea.KeyMsg, k keyMap, cfg experiment.Config) (
 		case tea.KeyEnter:
 			p.editing = false
 			f := fields[p.selected]
+			if strings.TrimSpace(p.input.Value()) == "" {
+				return p, settingsChange{note: f.name + " kept at " + f.get(cfg)}, nil
+			}
 			return p, p.validated(cfg, f, func(c *experiment.Config) error { return f.set(c, p.input.Value()) }), nil
 		case tea.KeyEsc:
 			p.editing = false
