@@ -548,3 +548,23 @@ func TestHelpPausesAndPassesKeys(t *testing.T) {
 	m.Close()
 	drain(t, m.events)
 }
+
+// TestRemainingTimeAndPaceAreHonest: the time left is at the recent rate
+// (a pace slowed to 0.5 epochs a second: 700 steps at 2 a second, 5:50),
+// not the run's average; a pace the machine cannot keep up with says what
+// it reaches.
+func TestRemainingTimeAndPaceAreHonest(t *testing.T) {
+	st := NewStyles(NoColorTheme())
+	cfg := testConfig() // 200 samples, batch 50: 4 steps an epoch
+	cfg.Epochs = 200
+	r := &runState{cfg: cfg, started: true, epoch: 25, step: 100, stepsPerSec: 2, elapsed: 10 * time.Second}
+	v := statusLine{}.view(&st, r, phaseTraining, "0.5 ep/s", 0.5, false, 120)
+	if !strings.Contains(v, "5:50 left") || !strings.Contains(v, "0.5 ep/s") {
+		t.Fatalf("paced at 0.5 ep/s:\n%s", v)
+	}
+	r.stepsPerSec = 64 // 16 epochs a second against a pace of 500
+	v = statusLine{}.view(&st, r, phaseTraining, "500 ep/s", 500, false, 120)
+	if !strings.Contains(v, "16 of 500 ep/s") {
+		t.Fatalf("a pace out of reach:\n%s", v)
+	}
+}

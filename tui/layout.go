@@ -186,5 +186,5 @@ func (m Model) statusView(w int) string {
 	default:
 		phase = phaseStarting
 	}
-	return m.status.view(m.styles, &m.run, phase, m.paceLabel(), m.forever, w)
+	return m.status.view(m.styles, &m.run, phase, m.paceLabel(), m.paceEps(), m.forever, w)
 }

@@ -161,6 +161,14 @@ func (s *session) toggleFullSpeed() {
 	s.applyPace()
 }
 
+// paceEps is the pace in epochs a second (+Inf: full speed).
+func (s *session) paceEps() float64 {
+	if s.pace >= len(paceLevels) {
+		return math.Inf(1)
+	}
+	return paceLevels[s.pace]
+}
+
 // paceLabel is the pace as the status line says it.
 func (s *session) paceLabel() string {
 	if s.pace >= len(paceLevels) {

@@ -63,7 +63,13 @@ func (s *statusLine) restarted() {
 
 // view draws the lines for run r, w wide; pace is the pace's label and
 // forever says keep-training mode is on.
-func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, forever bool, w int) string {
+func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, paceEps float64, forever bool, w int) string {
+	// A pace the machine cannot keep up with says what it reaches.
+	if phase == phaseTraining && !math.IsInf(paceEps, 1) && r.stepsPerSec > 0 && r.cfg.Samples > 0 {
+		if got := r.stepsPerSec / float64(r.cfg.StepsPerEpoch()); got < 0.7*paceEps {
+			pace = fmt.Sprintf("%.3g of %g ep/s", got, paceEps)
+		}
+	}
 	var state string
 	switch phase {
 	case phaseStopped:
@@ -96,7 +102,13 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, f
 		left = "∞"
 	case total == 0:
 	case r.step > 0 && r.step < total:
-		left = clock(time.Duration(float64(r.elapsed) * float64(total-r.step) / float64(r.step)))
+		// At the recent rate (the pace's, when paced), not the average:
+		// a pace slowed mid-run says how long it now takes.
+		rate := r.stepsPerSec
+		if !(rate > 0) {
+			rate = float64(r.step) / max(1e-9, r.elapsed.Seconds())
+		}
+		left = clock(time.Duration(float64(total-r.step) / rate * float64(time.Second)))
 	case r.step >= total:
 		left = "0:00"
 	}
