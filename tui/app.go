@@ -442,6 +442,15 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		next.DataSeed = next.InitSeed
 		m.status.set(true, "new student and training data (seed %d)", next.InitSeed)
 		return m.changeSettings(next)
+	case key.Matches(msg, k.NewData):
+		if m.cfg.DataFile != "" {
+			m.status.set(false, "the samples are %s's: there is no data to draw", experiment.Excerpt(m.cfg.DataFile, 30))
+			return m, nil
+		}
+		next := m.cfg
+		next.DataSeed++
+		m.status.set(true, "new training data (seed %d), the same student's start", next.DataSeed)
+		return m.changeSettings(next)
 	case key.Matches(msg, k.Back) && m.screen != screenTrain:
 		return m.setScreen(m.screen)
 	case key.Matches(msg, k.Save):

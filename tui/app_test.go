@@ -568,3 +568,18 @@ func TestRemainingTimeAndPaceAreHonest(t *testing.T) {
 		t.Fatalf("a pace out of reach:\n%s", v)
 	}
 }
+
+// TestNewDataKeepsTheStudent: d draws new training data (the data seed)
+// and keeps the student's start; s draws both.
+func TestNewDataKeepsTheStudent(t *testing.T) {
+	m := started(t, newModel(t, testConfig()))
+	c := m.cfg
+	m, cmd := press(m, "d")
+	if m.cfg.DataSeed != c.DataSeed+1 || m.cfg.InitSeed != c.InitSeed || cmd == nil {
+		t.Fatalf("d: data seed %d → %d, init seed %d → %d", c.DataSeed, m.cfg.DataSeed, c.InitSeed, m.cfg.InitSeed)
+	}
+	m, _ = press(m, "s")
+	if m.cfg.InitSeed != c.InitSeed+1 || m.cfg.DataSeed != m.cfg.InitSeed {
+		t.Fatalf("s: init seed %d, data seed %d", m.cfg.InitSeed, m.cfg.DataSeed)
+	}
+}

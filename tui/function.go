@@ -83,10 +83,20 @@ func (f functionView) receive(msg computedMsg, r *runState) (functionView, tea.C
 // view draws the panel, w×h, re-rendered only when the data or size changed.
 func (f functionView) view(r *runState, w, h int) string {
 	sup := r.lastSup()
+	name := teacherWord(r.cfg)
 	body := f.cache.get(drawKey{id: r.id, data: f.data, sups: len(r.sups), w: w, h: h}, func() string {
-		return renderFunction(f.st, f.data, sup, w-2, h-2)
+		return renderFunction(f.st, f.data, sup, name, w-2, h-2)
 	})
-	return panel(f.st, "target and student along a line", body, w, h)
+	return panel(f.st, name+" and student along a line", body, w, h)
+}
+
+// teacherWord is what the run learns, one word everywhere: the teacher,
+// or the target of the sine preset (a function, not a network).
+func teacherWord(c experiment.Config) string {
+	if c.Target == experiment.TargetSine {
+		return "target"
+	}
+	return "teacher"
 }
 
 // funcCols is the number of plot columns in a w-wide function view.
@@ -113,7 +123,7 @@ func rugLine(counts []int) string {
 }
 
 // renderFunction draws the function view in a w×h box.
-func renderFunction(st *Styles, fd *funcData, sup *supPoint, w, h int) string {
+func renderFunction(st *Styles, fd *funcData, sup *supPoint, name string, w, h int) string {
 	if fd == nil || len(fd.Student) == 0 {
 		return tp.Placeholder(st.paint(), "drawing teacher and student…", w, h)
 	}
@@ -124,9 +134,9 @@ func renderFunction(st *Styles, fd *funcData, sup *supPoint, w, h int) string {
 	if fd.Dim > 1 {
 		where = fmt.Sprintf("on the diagonal x = (t, …, t) of [−½, ½]^%d", fd.Dim)
 	}
-	head := st.Teacher.Render("── target") + "  " + st.Student.Render("━━ student") + st.Muted.Render("  "+where)
+	head := st.Teacher.Render("── "+name) + "  " + st.Student.Render("━━ student") + st.Muted.Render("  "+where)
 	if fd.Dim > 1 && ansi.StringWidth(head) > w {
-		head = st.Teacher.Render("── target") + "  " + st.Student.Render("━━ student") + st.Muted.Render("  on x = (t, …, t)")
+		head = st.Teacher.Render("── "+name) + "  " + st.Student.Render("━━ student") + st.Muted.Render("  on x = (t, …, t)")
 	}
 	extra := 2 // the head line and the worst-error marker
 	if fd.Rug != nil {

@@ -17,7 +17,7 @@ type keyMap struct {
 	Loss, View, Fool, Back   key.Binding
 	Save, Help, Quit         key.Binding
 	Focus, FocusNext, Share  key.Binding
-	Reset                    key.Binding
+	Reset, NewData           key.Binding
 }
 
 func defaultKeyMap() keyMap {
@@ -44,6 +44,7 @@ func defaultKeyMap() keyMap {
 		Save:       key.NewBinding(key.WithKeys("w", "ctrl+s"), key.WithHelp("w", "save run")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Focus:      key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "chart fills screen")),
+		NewData:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "new data, same student")),
 		Reset:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "back to the preset")),
 		Share:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the run's command")),
 		FocusNext:  key.NewBinding(key.WithKeys("Z"), key.WithHelp("Z", "next chart in focus")),
@@ -73,7 +74,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Inc, k.Dec, k.Edit},
 		{k.Pause, k.Step, k.Slower, k.Faster, k.FullSpeed, k.KeepGoing},
-		{k.Restart, k.NewTeacher, k.NewStudent, k.Loss, k.Save, k.Share, k.Reset},
+		{k.Restart, k.NewTeacher, k.NewStudent, k.NewData, k.Loss, k.Save, k.Share, k.Reset},
 		{k.ErrorView, k.Fool, k.View, k.Back, k.Focus, k.FocusNext, k.Help, k.Quit},
 	}
 }
