@@ -41,7 +41,7 @@ func (v hideView) reset() screen {
 }
 
 func (hideView) statusText() string {
-	return "|student − target| along the line: low at the samples, high between; e goes back"
+	return "|student − teacher| along the line: low at the samples, high between; e goes back"
 }
 
 // hideCols is the number of plot columns in a w-wide error view.
@@ -82,7 +82,7 @@ func (v hideView) view(r *runState, _ experiment.Config, w, h int) string {
 	body := v.cache.get(drawKey{id: r.id, data: v.data, sups: len(r.sups), w: w, h: h}, func() string {
 		return renderHide(v.st, v.data, sup, w-2, h-2)
 	})
-	return panel(v.st, "where the error hides: |student − target| (log)", body, w, h)
+	return panel(v.st, "where the error hides: |student − "+teacherWord(r.cfg)+"| (log)", body, w, h)
 }
 
 // renderHide draws |e| between the samples (a line) and at them (dots) on
