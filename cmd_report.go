@@ -15,6 +15,7 @@ import (
 type reportOptions struct {
 	paths      []string
 	csv, png   string // files to write the table and the figure to ("" none)
+	style      string // the figure's style (paper, slide)
 	width      int    // of the text chart
 	failedRule string // nan or skip
 }
@@ -25,6 +26,7 @@ func parseReport(args []string, stdout io.Writer) (reportOptions, error) {
 	var o reportOptions
 	fs.StringVar(&o.csv, "csv", "", "also write the table as CSV to this file")
 	fs.StringVar(&o.png, "png", "", "also write the figure to this file (.png, .svg or .pdf)")
+	fs.StringVar(&o.style, "style", "paper", "the figure's style: paper (serif, every curve and constant) or slide (sans-serif, large text, curves that coincide drawn once)")
 	fs.IntVar(&o.width, "width", 78, "width of the ASCII chart")
 	fs.StringVar(&o.failedRule, "failed", "nan", "failed runs: nan (the reference's rule: a failed seed makes its algorithm drop out at that m) or skip (average the seeds that finished)")
 	paths, err := parseArgs(fs, args, stdout, true)
@@ -34,6 +36,9 @@ func parseReport(args []string, stdout io.Writer) (reportOptions, error) {
 	o.paths = paths
 	if len(paths) == 0 {
 		return o, fmt.Errorf("report: name a results file or folder (e.g. results/sweep-smoke)")
+	}
+	if _, err := report.StyleOf(o.style); err != nil {
+		return o, err
 	}
 	if o.width < 30 || o.width > 1000 {
 		return o, fmt.Errorf("--width %d: the chart's width must be in [30, 1000]", o.width)
@@ -91,7 +96,11 @@ func (o reportOptions) run(stdout io.Writer) error {
 		fmt.Fprintf(stdout, "table written to %s\n", *csvPath)
 	}
 	if *figPath != "" {
-		if err := report.WriteFigure(*figPath, reps); err != nil {
+		style, err := report.StyleOf(o.style)
+		if err != nil {
+			return err
+		}
+		if err := report.WriteFigureStyle(*figPath, reps, style); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "figure written to %s\n", *figPath)

@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -28,7 +30,55 @@ const (
 // dashed, each through its curve's first point with its constant in the
 // legend; log axes with labelled powers of ten and minor ticks. The format
 // follows the file's extension (png, svg, pdf).
-func WriteFigure(path string, reps []Report) (err error) {
+func WriteFigure(path string, reps []Report) error { return WriteFigureStyle(path, reps, Paper) }
+
+// Style is how the figure is drawn: the paper's (serif, a full legend) or
+// a slide's.
+type Style struct {
+	Name string
+	// Sans draws every text in Liberation Sans instead of the serif.
+	Sans bool
+	// Title, Label, Tick and Legend are the text sizes in points.
+	Title, Label, Tick, Legend float64
+	// LegendW is the legend column's width.
+	LegendW vg.Length
+	// Merge draws a min-avg curve only where it differs from its
+	// min-max one (by more than 1 % somewhere) and drops the
+	// references' constants from the legend.
+	Merge bool
+	// Line is the width of the curves in points.
+	Line float64
+}
+
+// The styles: the paper's working figure and a slide's — sans-serif,
+// text legible at a third of a slide, a narrow legend, curves that
+// coincide drawn once.
+var (
+	Paper = Style{Name: "paper", Title: 12, Label: 12, Tick: 10, Legend: 9, LegendW: legendW, Line: 1.5}
+	Slide = Style{Name: "slide", Sans: true, Title: 17, Label: 17, Tick: 15, Legend: 13, LegendW: 2.5 * vg.Inch, Merge: true, Line: 2.5}
+)
+
+// StyleOf is the style named name.
+func StyleOf(name string) (Style, error) {
+	for _, s := range []Style{Paper, Slide} {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Style{}, fmt.Errorf("--style %q: want paper or slide", name)
+}
+
+// font is the style's font at size points.
+func (s Style) font(size float64) font.Font {
+	f := font.Font{Typeface: "Liberation", Variant: "Serif", Size: vg.Points(size)}
+	if s.Sans {
+		f.Variant = "Sans"
+	}
+	return f
+}
+
+// WriteFigureStyle is WriteFigure in a style.
+func WriteFigureStyle(path string, reps []Report, style Style) (err error) {
 	if len(reps) == 0 {
 		return fmt.Errorf("no results to plot")
 	}
@@ -56,16 +106,16 @@ func WriteFigure(path string, reps []Report) (err error) {
 		return err
 	}
 	for i, rep := range reps {
-		p, leg, err := panel(rep)
+		p, leg, err := panel(rep, style)
 		if err != nil {
 			return err
 		}
 		top := vg.Length(len(reps)-1-i) * panelH
 		base := draw.New(img)
-		plotArea := draw.Canvas{Canvas: base.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top}, Max: vg.Point{X: panelW - legendW, Y: top + panelH}}}
+		plotArea := draw.Canvas{Canvas: base.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top}, Max: vg.Point{X: panelW - style.LegendW, Y: top + panelH}}}
 		p.Draw(plotArea)
 		legArea := draw.Canvas{Canvas: base.Canvas, Rectangle: vg.Rectangle{
-			Min: vg.Point{X: panelW - legendW + 0.15*vg.Inch, Y: top + 0.6*vg.Inch},
+			Min: vg.Point{X: panelW - style.LegendW + 0.15*vg.Inch, Y: top + 0.6*vg.Inch},
 			Max: vg.Point{X: panelW - 0.1*vg.Inch, Y: top + panelH - 0.5*vg.Inch}}}
 		leg.Draw(legArea)
 	}
@@ -79,17 +129,26 @@ type series struct {
 }
 
 // panel builds one problem's plot and its legend.
-func panel(rep Report) (*plot.Plot, plot.Legend, error) {
+func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 	p := plot.New()
 	p.Title.Text = "error vs m, min over algorithms — " + rep.Problem.String()
+	if style.Merge {
+		p.Title.Text = rep.Problem.String()
+	}
+	p.Title.TextStyle.Font = style.font(style.Title)
+	p.X.Label.TextStyle.Font, p.Y.Label.TextStyle.Font = style.font(style.Label), style.font(style.Label)
+	p.X.Tick.Label.Font, p.Y.Tick.Label.Font = style.font(style.Tick), style.font(style.Tick)
 	p.Title.Padding = 0.1 * vg.Inch
 	p.X.Label.Text = "training samples m"
 	p.Y.Label.Text = "error" // a long rotated label makes gonum pad the top of the plot
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{}, powTicks{}
+	if style.Merge {
+		p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{sup: true}, powTicks{sup: true}
+	}
 	leg := plot.NewLegend()
 	leg.Top, leg.Left = true, true
-	leg.TextStyle.Font.Size = vg.Points(9)
+	leg.TextStyle.Font = style.font(style.Legend)
 	hasSup := false
 	for _, pt := range rep.Points {
 		hasSup = hasSup || (pt.Err[SupUpper] > 0 && !math.IsInf(pt.Err[SupUpper], 0))
@@ -115,18 +174,30 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 		col := metricTable[s.k].color
 		fit := rep.Fits[s.k]
 		name := fmt.Sprintf("%s min-max (slope %.2f)", s.k, fit.B)
+		if style.Merge {
+			name = fmt.Sprintf("%s, slope %s", s.k, minus(fit.B))
+		}
 		if s.k == SupUpper {
 			name = fmt.Sprintf("true sup ≤ (slope %.2f)", fit.B)
+			if style.Merge {
+				name = "true sup, slope " + minus(fit.B)
+			}
 		}
 		if s.avg {
+			if style.Merge && coincide(rep, s.k) {
+				continue // drawn once: min-avg is min-max here
+			}
 			fit = rep.AvgFits[s.k]
 			name = fmt.Sprintf("%s min-avg (slope %.2f)", s.k, fit.B)
+			if style.Merge {
+				name = fmt.Sprintf("%s mean, slope %s", s.k, minus(fit.B))
+			}
 			line, err := plotter.NewLine(pts)
 			if err != nil {
 				return nil, leg, err
 			}
 			line.Color = col
-			line.Width = vg.Points(1.5)
+			line.Width = vg.Points(style.Line)
 			line.Dashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
 			p.Add(line)
 			leg.Add(name, line)
@@ -137,7 +208,7 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 			return nil, leg, err
 		}
 		line.Color, marks.Color = col, col
-		line.Width = vg.Points(1.5)
+		line.Width = vg.Points(style.Line)
 		p.Add(line, marks)
 		leg.Add(name, line, marks)
 		if s.k == SupUpper {
@@ -162,9 +233,12 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 			return nil, leg, err
 		}
 		rl.Color = col
+		rl.Width = vg.Points(style.Line * 0.7)
 		rl.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		p.Add(rl)
-		if c > 0 && c <= math.MaxFloat64 {
+		if style.Merge {
+			leg.Add("rate "+minus(r)+" (bound)", rl)
+		} else if c > 0 && c <= math.MaxFloat64 {
 			leg.Add(fmt.Sprintf("reference %.2g·m^%.2f", c, r), rl)
 		} else {
 			leg.Add(fmt.Sprintf("reference slope %.2f", r), rl) // its C leaves float64's range
@@ -173,6 +247,35 @@ func panel(rep Report) (*plot.Plot, plot.Legend, error) {
 	p.X.Min, p.X.Max = logRange(p.X.Min, p.X.Max)
 	p.Y.Min, p.Y.Max = logRange(p.Y.Min, p.Y.Max)
 	return p, leg, nil
+}
+
+// plainNumber writes a tick as a slide reads it: 0.02, 0.1, 50, 200 for
+// 10⁻⁴ ≤ v < 10⁵, else 1e-5, 2e+06.
+func plainNumber(v float64) string {
+	if v >= 1e-4 && v < 1e5 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprintf("%.2g", v)
+}
+
+// minus writes a slope with a true minus sign: −1.50.
+func minus(v float64) string {
+	if v < -0.005 {
+		return fmt.Sprintf("−%.2f", -v)
+	}
+	return fmt.Sprintf("%.2f", math.Abs(v))
+}
+
+// coincide says whether metric k's min-avg curve is its min-max curve to
+// within 1 % at every m (one teacher, or teachers that agree).
+func coincide(rep Report, k Metric) bool {
+	for _, pt := range rep.Points {
+		a, b := pt.Avg[k], pt.Err[k]
+		if math.Abs(a-b) > 0.01*math.Max(math.Abs(a), math.Abs(b)) {
+			return false
+		}
+	}
+	return true
 }
 
 // logRange widens a log axis of one value (all errors equal, one m) to a
@@ -187,9 +290,13 @@ func logRange(lo, hi float64) (float64, float64) {
 
 // powTicks labels the powers of ten of a log axis (1e-3, 1e-2, …) and marks
 // 2…9 times them as minor ticks.
-type powTicks struct{}
+type powTicks struct {
+	// sup writes the labels as plain numbers (a slide: 0.1, 200) instead
+	// of 1e-1, 2e+02.
+	sup bool
+}
 
-func (powTicks) Ticks(lo, hi float64) []plot.Tick {
+func (pt powTicks) Ticks(lo, hi float64) []plot.Tick {
 	// A log axis has positive, finite ends: the smallest float64 (5e-324)
 	// and the largest (1.8e308) are the widest it can span.
 	lo = min(max(lo, math.SmallestNonzeroFloat64), math.MaxFloat64)
@@ -216,6 +323,9 @@ func (powTicks) Ticks(lo, hi float64) []plot.Tick {
 			t := plot.Tick{Value: v}
 			if k == 1 {
 				t.Label = fmt.Sprintf("1e%d", int(e))
+				if pt.sup {
+					t.Label = plainNumber(v)
+				}
 			}
 			ts = append(ts, t)
 		}
@@ -231,6 +341,9 @@ func (powTicks) Ticks(lo, hi float64) []plot.Tick {
 		for _, i := range []int{0, len(ts) - 1} {
 			if ts[i].Label == "" {
 				ts[i].Label = fmt.Sprintf("%.2g", ts[i].Value)
+				if pt.sup {
+					ts[i].Label = plainNumber(ts[i].Value)
+				}
 			}
 		}
 	}

@@ -80,3 +80,30 @@ func TestFigureStructure(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSlideStyle: the slide figure is sans-serif with plain tick labels
+// (100, 1000), slopes with a true minus, and legend entries that fit its
+// narrower column; the paper style is the default and unchanged.
+func TestSlideStyle(t *testing.T) {
+	dir := t.TempDir()
+	reps := AggregateWith(handSweep(), false)
+	svg := filepath.Join(dir, "s.svg")
+	if err := WriteFigureStyle(svg, reps, Slide); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(svg)
+	s := string(b)
+	for _, want := range []string{"Sans", ">100<", ">1000<", "slope −", "rate −"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("the slide figure lacks %q", want)
+		}
+	}
+	for _, no := range []string{">1e2<", "min-avg", "m^"} {
+		if strings.Contains(s, no) {
+			t.Fatalf("the slide figure has %q", no)
+		}
+	}
+	if _, err := StyleOf("poster"); err == nil {
+		t.Fatal("an unknown style was accepted")
+	}
+}
