@@ -125,7 +125,7 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	plotH := h - 3 // rows of the plot: the legend above, the x axis (2 lines) below
 	var ghostLine string
 	if ghost != nil && plotH >= 4 {
-		ghostLine = st.Muted.Render("·· before: " + ghost.label + " (L∞ and L2, dimmed)")
+		ghostLine = st.Muted.Render("before: " + ghost.label + "  ╌╌ L∞  ╍╍ L2")
 		plotH--
 		epochs = max(epochs, ghost.epochs)
 	} else {
@@ -151,19 +151,14 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		}
 		ss = append(ss, tp.Series{Vals: tp.BucketCols(lx, ly, xmax, ncol, false), Chars: tp.Dots, Color: asciigraph.Gray})
 	}
-	if ghost != nil { // first: the current run's curves are drawn over it
+	if ghost != nil { // early: the current run's curves are drawn over it
 		gx, gi, g2 := make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist))
 		for i, c := range ghost.hist {
 			gx[i], gi[i], g2[i] = float64(c.Epoch), tp.Log10(c.Linf), tp.Log10(c.L2)
 		}
 		ss = append(ss,
-			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dots, Color: asciigraph.Gray},
-			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.Dots, Color: asciigraph.Gray})
-	}
-	if !noErrors {
-		ss = append(ss,
-			tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
-			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
+			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dashed, Color: asciigraph.Gray},
+			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.HeavyDashed, Color: asciigraph.Gray})
 	}
 	if len(sups) > 0 {
 		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
@@ -174,7 +169,12 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			}
 			sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
 		}
-		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Bullets, Color: asciigraph.Red})
+		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Big, Color: asciigraph.Red})
+	}
+	if !noErrors {
+		ss = append(ss,
+			tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
+			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
 	}
 
 	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return tp.CountLabel(math.Round(v)) }}, st.colour, 1)

@@ -20,6 +20,11 @@ var (
 		ArcUpRight: "┗", ArcUpLeft: "┛", EndCap: "╸", StartCap: "╺", UpRight: "└", DownHorizontal: "┬"}
 	Dots    = asciigraph.CreateCharSet("·")
 	Bullets = asciigraph.CreateCharSet("∙")
+	// Big is the true sup's glyph in the explorer; Dashed and HeavyDashed
+	// the previous run's L∞ and L2, grey: every series its own glyph.
+	Big         = asciigraph.CreateCharSet("•")
+	Dashed      = asciigraph.CreateCharSet("╌")
+	HeavyDashed = asciigraph.CreateCharSet("╍")
 )
 
 // LogFloor: values below are drawn at the floor (log10 needs v > 0).
