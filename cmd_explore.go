@@ -30,6 +30,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cf := newConfigFlags(fs, "default")
 	logPath := fs.String("log", "", "write diagnostics to this file (the screen belongs to the explorer; default: reluscope.log in $XDG_STATE_HOME/reluscope or ~/.local/state/reluscope)")
 	saveDir := fs.String("results", "results", "folder the save key writes runs into")
+	present := fs.Bool("present", false, "start in the focus view (z) with high-contrast colours, for a class")
 	paceFlag := fs.String("pace", "auto", "starting pace in epochs a second (auto: the run lasts about 20 s; full: as fast as the machine goes); < and > change it, F toggles full speed")
 	cfg, err := cf.parse(args, stdout)
 	if err != nil {
@@ -77,7 +78,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace, IgnoreMemory: cf.ignoreMem,
-		Preset: cf.preset, Base: base.Config})
+		Preset: cf.preset, Base: base.Config, Present: *present})
 }
 
 // explorerSettings leaves the checkpoints the user did not ask for (by a

@@ -53,6 +53,9 @@ type Options struct {
 	// config: the share key's command starts from them.
 	Preset string
 	Base   experiment.Config
+	// Present starts in the focus view with the high-contrast theme (a
+	// class; --present).
+	Present bool
 	// Clipboard receives the share key's command (Run: the terminal's
 	// clipboard by OSC 52; nil: none).
 	Clipboard func(string)
@@ -101,6 +104,9 @@ func New(cfg experiment.Config, opt Options) Model {
 		opt.Now = time.Now
 	}
 	th := ThemeFromEnv()
+	if opt.Present && th != NoColorTheme() {
+		th = PresentTheme()
+	}
 	if opt.Theme != nil {
 		th = *opt.Theme
 	}
@@ -122,6 +128,7 @@ func New(cfg experiment.Config, opt Options) Model {
 	if !opt.IgnoreMemory {
 		m.settings.checkMemory = func(c experiment.Config) error { return experiment.CheckMemory(c, 0, 1) }
 	}
+	m.focus = opt.Present
 	m.setSize(80, 24)
 	return m
 }

@@ -583,3 +583,14 @@ func TestNewDataKeepsTheStudent(t *testing.T) {
 		t.Fatalf("s: init seed %d, data seed %d", m.cfg.InitSeed, m.cfg.DataSeed)
 	}
 }
+
+// TestPresentStartsFocused: --present opens in the focus view.
+func TestPresentStartsFocused(t *testing.T) {
+	m := New(testConfig(), Options{Present: true, Now: func() time.Time { return fixedNow }, SaveDir: t.TempDir()})
+	if !m.focus {
+		t.Fatal("Present did not start in the focus view")
+	}
+	if p := PresentTheme(); p.Muted == DefaultTheme().Muted {
+		t.Fatal("the present theme's muted text is the default's")
+	}
+}

@@ -14,17 +14,30 @@ type Theme struct {
 // DefaultTheme is used on colour terminals.
 func DefaultTheme() Theme {
 	return Theme{
-		Accent:  lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#9F8CFF"},
-		Muted:   lipgloss.AdaptiveColor{Light: "#6B6B6B", Dark: "#8A8A8A"},
-		Linf:    lipgloss.ANSIColor(9),  // bright red
-		L2:      lipgloss.ANSIColor(12), // bright blue
-		Loss:    lipgloss.ANSIColor(8),  // grey
-		Teacher: lipgloss.ANSIColor(10), // bright green
-		Student: lipgloss.ANSIColor(11), // bright yellow
-		Worst:   lipgloss.ANSIColor(9),
-		Error:   lipgloss.ANSIColor(9),
-		OK:      lipgloss.ANSIColor(10),
+		Accent: lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#9F8CFF"},
+		Muted:  lipgloss.AdaptiveColor{Light: "#6B6B6B", Dark: "#8A8A8A"},
+		// Bright on a dark background, the deeper shade on a light one
+		// (a projector's white): the bright yellow student would fade.
+		Linf:    lipgloss.AdaptiveColor{Light: "1", Dark: "9"},        // red
+		L2:      lipgloss.AdaptiveColor{Light: "4", Dark: "12"},       // blue
+		Loss:    lipgloss.AdaptiveColor{Light: "8", Dark: "8"},        // grey
+		Teacher: lipgloss.AdaptiveColor{Light: "2", Dark: "10"},       // green
+		Student: lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "11"}, // amber / bright yellow
+		Worst:   lipgloss.AdaptiveColor{Light: "1", Dark: "9"},
+		Error:   lipgloss.AdaptiveColor{Light: "1", Dark: "9"},
+		OK:      lipgloss.AdaptiveColor{Light: "2", Dark: "10"},
 	}
+}
+
+// PresentTheme is for a class (--present): the same roles in the
+// strongest colours of each background, the muted text darker or lighter
+// so that a projector still shows it.
+func PresentTheme() Theme {
+	t := DefaultTheme()
+	t.Muted = lipgloss.AdaptiveColor{Light: "#303030", Dark: "#C8C8C8"}
+	t.Accent = lipgloss.AdaptiveColor{Light: "#3A1FA0", Dark: "#C0B0FF"}
+	t.Student = lipgloss.AdaptiveColor{Light: "#7A4F00", Dark: "#FFD700"}
+	return t
 }
 
 // NoColorTheme has no colours at all (NO_COLOR, tests).
