@@ -68,7 +68,7 @@ func TestRound2Refusals(t *testing.T) {
 		{[]string{"sweep", "count", overflow}, "teacher_seed", 1 << 30},
 		{[]string{"sweep", "run", "smoke", "--index", "-2"}, "--index -2: an index is ≥ 0", 1 << 30},
 		{[]string{"run", "--learner", strings.Repeat("x", 100_000)}, "is not adam", 1 << 30},
-		{[]string{"run", "--data", hugeField}, "field.csv:1", 2 << 30},
+		{[]string{"run", "--data", hugeField}, "field.csv:1: a line longer than 65536 bytes", 1 << 30},
 		{[]string{"run", "--preset", activation}, "activation", 2 << 30},
 	} {
 		code, stdout, stderr, rss := runIn(t, dir, tc.args...)

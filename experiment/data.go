@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -45,12 +46,19 @@ const MaxTarget = 1e150
 // header line of words (a first line none of whose fields is a number), a
 // UTF-8 byte-order mark before it is skipped.
 func LoadData(path string, d int) (x, y []float64, err error) {
-	b, err := ReadFileLimited(path, 1<<30)
+	f, err := OpenLimited(path, 1<<30)
 	if err != nil {
 		return nil, nil, err
 	}
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	r := csv.NewReader(bytes.NewReader(b))
+	defer f.Close()
+	// Read as a stream, each line at most MaxDataLine: a file of one
+	// huge field is refused at its first megabyte, not held whole.
+	br := bufio.NewReader(f)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	lr := &lineLimit{r: br, max: MaxDataLine, line: 1}
+	r := csv.NewReader(lr)
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
 	r.ReuseRecord = true
@@ -58,6 +66,9 @@ func LoadData(path string, d int) (x, y []float64, err error) {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if errors.Is(err, errLongLine) {
+			return nil, nil, fmt.Errorf("%s:%d: a line longer than %d bytes (a data line is %d numbers)", path, lr.line, MaxDataLine, d+1)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %s", path, Excerpt(err.Error(), 200))
@@ -90,6 +101,36 @@ func LoadData(path string, d int) (x, y []float64, err error) {
 		return nil, nil, fmt.Errorf("%s: no samples", path)
 	}
 	return x, y, nil
+}
+
+// MaxDataLine is the longest line a data file may have: d + 1 numbers
+// take well under a kilobyte even at the largest d.
+const MaxDataLine = 1 << 16
+
+var errLongLine = errors.New("line too long")
+
+// lineLimit reads r, failing once a line grows past max bytes; line is
+// the number of the line being read.
+type lineLimit struct {
+	r    io.Reader
+	max  int
+	cur  int
+	line int
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			l.cur = 0
+			l.line++
+			continue
+		}
+		if l.cur++; l.cur > l.max {
+			return i, errLongLine
+		}
+	}
+	return n, err
 }
 
 // isHeader says a first line is a header: no field of it is a number
