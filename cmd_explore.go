@@ -48,6 +48,14 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		pace = v
 	}
+	var note string
+	if cf.preset != "default" && ((cfg.EvalPoints != 0 && !cf.typedKey("eval_points")) || (cfg.EvalEvery != 0 && !cf.typedKey("eval_every"))) {
+		every := fmt.Sprintf("every %d epochs", cfg.EvalEvery)
+		if cfg.EvalEvery == 0 {
+			every = "at five checkpoints"
+		}
+		note = fmt.Sprintf("the preset's checkpoints (%d points %s) are for headless runs: live curves use the explorer's (--eval-points, --eval-every keep them)", cfg.EvalPoints, every)
+	}
 	cfg = explorerSettings(cfg, cf.typedKey)
 	if !isTerminal() {
 		return errors.New("the explorer needs a terminal, and stdout or stdin is not one; for a headless run use: reluscope run (see reluscope run -h)")
@@ -65,7 +73,6 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer lf.Close()
 	logger := log.New(lf, "", log.LstdFlags|log.Lmicroseconds)
-	var note string
 	if e, _ := backend.Get(cfg.Backend); e != nil {
 		if err := e.Available(); err != nil {
 			note = fmt.Sprintf("backend %s unavailable (%v): using native", cfg.Backend, err)
