@@ -84,9 +84,9 @@ type bracketJSON struct {
 // MarshalJSON writes the checkpoint with its non-finite values as strings.
 func (c Checkpoint) MarshalJSON() ([]byte, error) {
 	j := checkpointJSON{Epoch: c.Epoch, LR: jsonFloat(c.LR), TrainLoss: jsonFloat(c.TrainLoss), L1: jsonFloat(c.L1), L2: jsonFloat(c.L2),
-		Linf: jsonFloat(c.Linf), ArgMax: toJSON(c.ArgMax), N: c.N, EvalSeconds: jsonFloat(c.EvalSeconds)}
+		Linf: jsonFloat(c.Linf), ArgMax: floats[jsonFloat](c.ArgMax), N: c.N, EvalSeconds: jsonFloat(c.EvalSeconds)}
 	if b := c.Bracket; b != nil {
-		j.bracketJSON = &bracketJSON{Lower: jsonFloat(b.Lower), Upper: jsonFloat(b.Upper), At: toJSON(b.At), Method: b.Method, Closed: b.Closed,
+		j.bracketJSON = &bracketJSON{Lower: jsonFloat(b.Lower), Upper: jsonFloat(b.Upper), At: floats[jsonFloat](b.At), Method: b.Method, Closed: b.Closed,
 			Seconds: jsonFloat(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces, Note: b.Note}
 	}
 	return json.Marshal(j)
@@ -106,34 +106,23 @@ func (c *Checkpoint) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*c = Checkpoint{Epoch: j.Epoch, LR: float64(j.LR), TrainLoss: float64(j.TrainLoss), EvalSeconds: float64(j.EvalSeconds),
-		Metrics: Metrics{L1: float64(j.L1), L2: float64(j.L2), Linf: float64(j.Linf), ArgMax: fromJSON(j.ArgMax), N: j.N}}
+		Metrics: Metrics{L1: float64(j.L1), L2: float64(j.L2), Linf: float64(j.Linf), ArgMax: floats[float64](j.ArgMax), N: j.N}}
 	if j.Method != nil {
 		b := j.bracketJSON
-		c.Bracket = &uniform.Bracket{Lower: float64(b.Lower), Upper: float64(b.Upper), At: fromJSON(b.At), Method: *j.Method, Closed: b.Closed,
+		c.Bracket = &uniform.Bracket{Lower: float64(b.Lower), Upper: float64(b.Upper), At: floats[float64](b.At), Method: *j.Method, Closed: b.Closed,
 			Seconds: float64(b.Seconds), Boxes: b.Boxes, Pieces: b.Pieces, Note: b.Note}
 	}
 	return nil
 }
 
-// toJSON and fromJSON convert a point (nil stays nil).
-func toJSON(v []float64) []jsonFloat {
+// floats converts a point between float64 and jsonFloat (nil stays nil).
+func floats[To, From ~float64](v []From) []To {
 	if v == nil {
 		return nil
 	}
-	out := make([]jsonFloat, len(v))
+	out := make([]To, len(v))
 	for i, x := range v {
-		out[i] = jsonFloat(x)
-	}
-	return out
-}
-
-func fromJSON(v []jsonFloat) []float64 {
-	if v == nil {
-		return nil
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
+		out[i] = To(x)
 	}
 	return out
 }
