@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -84,7 +83,7 @@ func (c errorChart) view(r *runState, w, h int) string {
 // paint is the chart colours of the styles.
 func (st *Styles) paint() tp.Paint {
 	r := func(s lipgloss.Style) func(string) string { return func(t string) string { return s.Render(t) } }
-	return tp.Paint{Linf: r(st.Linf), L2: r(st.L2), Muted: r(st.Muted), Colour: st.colour}
+	return tp.Paint{Linf: r(st.Linf), L2: r(st.L2), Muted: r(st.Muted), Colour: st.colour, Series: st.plot}
 }
 
 // renderErrors draws L∞ and L2 (and √train-mse) against epochs on a log10
@@ -103,9 +102,9 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		}
 		showLoss, hist, sups = true, nil, nil
 	}
-	legend := st.Linf.Render("── L∞ (uniform)") + "  " + st.L2.Render("━━ L2 (RMS)")
+	entries := []string{st.Linf.Render("── L∞ (uniform)"), st.L2.Render("━━ L2 (RMS)")}
 	if noErrors {
-		legend = st.Muted.Render("no teacher: no L∞ or L2 off the samples")
+		entries = []string{st.Muted.Render("no teacher: no L∞ or L2 off the samples")}
 	}
 	if n := len(sups); n > 0 {
 		// Exact in 1-D; otherwise the bracket's lower end, a value of |e|
@@ -117,15 +116,16 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 				what = fmt.Sprintf("true sup (±%.0f%%)", 100*b.Gap())
 			}
 		}
-		legend += "  " + st.Linf.Render("•• "+what)
+		entries = append(entries, st.Linf.Render("•• "+what))
 	}
 	if showLoss {
-		legend += "  " + st.Loss.Render("·· train RMS √mse")
+		entries = append(entries, st.Loss.Render("·· train RMS √mse"))
 	}
+	legend := tp.Legend(w, entries...)
 	plotH := h - 3 // rows of the plot: the legend above, the x axis (2 lines) below
 	var ghostLine string
 	if ghost != nil && plotH >= 4 {
-		ghostLine = st.Muted.Render("before: " + ghost.label + "  ╌╌ L∞  ╍╍ L2")
+		ghostLine = st.Muted.Render(tp.Legend(w, "before: "+ghost.label, "╌╌ L∞", "╍╍ L2"))
 		plotH--
 		epochs = max(epochs, ghost.epochs)
 	} else {
@@ -149,7 +149,7 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		for i, v := range epochLoss {
 			lx[i], ly[i] = float64(i+1), tp.Log10(math.Sqrt(v))
 		}
-		ss = append(ss, tp.Series{Vals: tp.BucketCols(lx, ly, xmax, ncol, false), Chars: tp.Dots, Color: asciigraph.Gray})
+		ss = append(ss, tp.Series{Vals: tp.BucketCols(lx, ly, xmax, ncol, false), Chars: tp.Dots, Color: st.plot.Loss})
 	}
 	if ghost != nil { // early: the current run's curves are drawn over it
 		gx, gi, g2 := make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist))
@@ -157,8 +157,8 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			gx[i], gi[i], g2[i] = float64(c.Epoch), tp.Log10(c.Linf), tp.Log10(c.L2)
 		}
 		ss = append(ss,
-			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dashed, Color: asciigraph.Gray},
-			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.HeavyDashed, Color: asciigraph.Gray})
+			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dashed, Color: st.plot.Ghost},
+			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.HeavyDashed, Color: st.plot.Ghost})
 	}
 	if len(sups) > 0 {
 		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
@@ -169,12 +169,12 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			}
 			sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
 		}
-		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Big, Color: asciigraph.Red})
+		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Big, Color: st.plot.Linf})
 	}
 	if !noErrors {
 		ss = append(ss,
-			tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
-			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
+			tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: st.plot.Linf},
+			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: st.plot.L2})
 	}
 
 	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return tp.CountLabel(math.Round(v)) }}, st.colour, 1)

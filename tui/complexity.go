@@ -175,10 +175,11 @@ func (v complexityView) view(_ *runState, cfg experiment.Config, w, h int) strin
 	slopes := ""
 	if len(ms) >= 2 {
 		f2, fi := report.FitPower(ms, l2), report.FitPower(ms, linf)
-		slopes = fmt.Sprintf("slopes: L2 %.2f (ref %.2f)  L∞ %.2f (ref %.2f)", f2.B, ref2, fi.B, refInf)
+		exactNote := ""
 		if exact {
-			slopes += st.Muted.Render("  L∞ = exact sup")
+			exactNote = st.Muted.Render("L∞ = exact sup")
 		}
+		slopes = tp.Legend(w-2, fmt.Sprintf("slopes: L2 %.2f, L∞ %.2f (bounds %.2f, %.2f)", f2.B, fi.B, ref2, refInf), exactNote)
 	}
 	lo, hi := math.MaxInt, 0
 	for _, r := range experiment.ComplexityConfigs(cfg) {
@@ -190,7 +191,7 @@ func (v complexityView) view(_ *runState, cfg experiment.Config, w, h int) strin
 		status += "  " + st.Error.Render(v.err)
 	}
 	head := []string{st.Muted.Render(status), slopes}
-	chartH := h - 2 - len(head) - len(table) - 1
+	chartH := h - 2 - len(head) - len(table)
 	chart := report.LogLogChart(st.paint(), ms, linf, l2, refInf, ref2, w-2, max(3, chartH))
 	body := strings.Join(append(append(head, chart), table...), "\n")
 	return panel(st, fmt.Sprintf("errors vs samples m (d=%d, L=%d, w=%d)", cfg.Dim, cfg.Depth, cfg.Width), body, w, h)

@@ -8,7 +8,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -114,7 +113,7 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 	if d > 1 {
 		where = "along x1 through the peak"
 	}
-	head := st.Student.Render("━━ student") + "  " + st.Linf.Render("── student + bump") + st.Muted.Render("  "+where)
+	head := tp.Legend(w, st.Student.Render("━━ student"), st.Linf.Render("── student + bump"), st.Muted.Render(where))
 	// Rows under the plot: samples, marker, norms (3), verdict, growth (2).
 	below := []string{}
 	rugNote := fmt.Sprintf(" %d samples", f.Samples)
@@ -175,8 +174,8 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 		return tp.Placeholder(st.paint(), fmt.Sprintf("bump %.3g, L2 %.3g", f.Height, f.L2), w, h)
 	}
 	ss := []tp.Series{
-		{Vals: fd.Plus, Chars: tp.Thin, Color: asciigraph.Red},
-		{Vals: fd.Student, Chars: tp.Heavy, Color: asciigraph.Yellow},
+		{Vals: fd.Plus, Chars: tp.Thin, Color: st.plot.Linf},
+		{Vals: fd.Student, Chars: tp.Heavy, Color: st.plot.Student},
 	}
 	lines, col0 := tp.Plot(ss, plotH-1, func(v float64) string { return fmt.Sprintf("%6.3g", v) }, nil, st.colour, 0)
 	out := []string{tp.Fit(head, w)}

@@ -8,7 +8,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -134,10 +133,10 @@ func renderFunction(st *Styles, fd *funcData, sup *supPoint, name string, w, h i
 	if fd.Dim > 1 {
 		where = fmt.Sprintf("on the diagonal x = (t, …, t) of [−½, ½]^%d", fd.Dim)
 	}
-	head := st.Teacher.Render("── "+name) + "  " + st.Student.Render("━━ student") + st.Muted.Render("  "+where)
-	if fd.Dim > 1 && ansi.StringWidth(head) > w {
-		head = st.Teacher.Render("── "+name) + "  " + st.Student.Render("━━ student") + st.Muted.Render("  on x = (t, …, t)")
+	if fd.Dim > 1 && ansi.StringWidth("── "+name+"  ━━ student  "+where) > w {
+		where = "on x = (t, …, t)"
 	}
+	head := tp.Legend(w, st.Teacher.Render("── "+name), st.Student.Render("━━ student"), st.Muted.Render(where))
 	extra := 2 // the head line and the worst-error marker
 	if fd.Rug != nil {
 		extra++
@@ -146,7 +145,7 @@ func renderFunction(st *Styles, fd *funcData, sup *supPoint, name string, w, h i
 	if plotH < 2 {
 		return tp.Placeholder(st.paint(), "window too small", w, h)
 	}
-	ss := []tp.Series{{Vals: fd.Teacher, Chars: tp.Thin, Color: asciigraph.Green}, {Vals: fd.Student, Chars: tp.Heavy, Color: asciigraph.Yellow}}
+	ss := []tp.Series{{Vals: fd.Teacher, Chars: tp.Thin, Color: st.plot.Teacher}, {Vals: fd.Student, Chars: tp.Heavy, Color: st.plot.Student}}
 	lines, col0 := tp.Plot(ss, plotH-1, func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, st.colour, 0)
 	out := []string{tp.Fit(head, w)}
 	for _, l := range lines {
@@ -187,7 +186,7 @@ func renderStudentOnly(st *Styles, fd *funcData, w, h int) string {
 	if h-extra < 2 {
 		return tp.Placeholder(st.paint(), "window too small", w, h)
 	}
-	lines, col0 := tp.Plot([]tp.Series{{Vals: fd.Student, Chars: tp.Heavy, Color: asciigraph.Yellow}}, h-extra-1,
+	lines, col0 := tp.Plot([]tp.Series{{Vals: fd.Student, Chars: tp.Heavy, Color: st.plot.Student}}, h-extra-1,
 		func(v float64) string { return fmt.Sprintf("%6.2f", v) }, nil, st.colour, 0)
 	out := []string{tp.Fit(head, w)}
 	for _, l := range lines {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -300,6 +301,49 @@ func TestGoldenFocus(t *testing.T) {
 		m2.status.msg = ""
 		if after := m.View(); after != m2.View() && after != before {
 			t.Fatalf("after the focus view the normal view differs:\n%s", after)
+		}
+	}
+}
+
+// The sample-complexity view with seven finished rungs: the x axis is
+// ticked at the m values run and the legend says what the dotted lines are.
+func TestGoldenComplexity(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := goldenModel(t, size[0], size[1], 24, 1)
+		cv := m.screens[screenComplexity].(complexityView)
+		cv.key, cv.results = settingKey(m.cfg), map[int]experiment.Record{}
+		for _, c := range experiment.ComplexityConfigs(m.cfg) {
+			x := float64(c.Samples)
+			cv.results[c.Samples] = experiment.Record{Config: c, History: []experiment.Checkpoint{{},
+				{Epoch: c.Epochs, Metrics: experiment.Metrics{L2: 0.3 * math.Pow(x, -0.9), Linf: 0.5 * math.Pow(x, -0.2)}}}}
+		}
+		m.screens[screenComplexity] = cv
+		m.screen = screenComplexity
+		v := m.View()
+		for _, want := range []string{"10", "30", "100", "300", "1k", "3k", "10k", "lower-bound rate", "slopes: L2 -0.90, L∞ -0.20"} {
+			if !strings.Contains(v, want) {
+				t.Fatalf("%dx%d: %q missing from the sample-complexity view:\n%s", size[0], size[1], want, v)
+			}
+		}
+		for _, bad := range []string{"56.2", "316", "1.78k"} {
+			if strings.Contains(v, bad) {
+				t.Fatalf("%dx%d: an x tick between the m values run (%s):\n%s", size[0], size[1], bad, v)
+			}
+		}
+		checkGolden(t, fmt.Sprintf("explorer_%dx%d_complexity", size[0], size[1]), v)
+		if size[0] == 80 { // at 80×24 the chart is small beside the table: z enlarges it
+			m, _ = press(m, "z")
+			v = m.View()
+			rows := 0
+			for _, l := range splitLines(v) {
+				if strings.ContainsAny(l, "┤┼") {
+					rows++
+				}
+			}
+			if rows < 8 {
+				t.Fatalf("focus on the sample-complexity chart: %d plot rows, want ≥ 8:\n%s", rows, v)
+			}
+			checkGolden(t, "explorer_80x24_complexity_focus", v)
 		}
 	}
 }

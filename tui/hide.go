@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -94,19 +93,18 @@ func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
 	if hd == nil || len(hd.Between) == 0 {
 		return tp.Placeholder(st.paint(), "measuring the error along the line…", w, h)
 	}
-	head := st.Linf.Render("── |e| between samples")
-	if hd.Dim == 1 {
-		head += "  " + st.L2.Render("∙ |e| at the samples")
-	} else {
-		head += st.Muted.Render(fmt.Sprintf("  on the diagonal of [−½, ½]^%d", hd.Dim))
+	second := st.L2.Render("∙ |e| at the samples")
+	if hd.Dim > 1 {
+		second = st.Muted.Render(fmt.Sprintf("on the diagonal of [−½, ½]^%d", hd.Dim))
 	}
+	head := tp.Legend(w, st.Linf.Render("── |e| between samples"), second)
 	plotH := h - 3 // head, marker and the summary line
 	if plotH < 2 {
 		return tp.Placeholder(st.paint(), fmt.Sprintf("max |e| %.3g", hd.Peak), w, h)
 	}
-	ss := []tp.Series{{Vals: log10s(hd.Between), Chars: tp.Thin, Color: asciigraph.Red}}
+	ss := []tp.Series{{Vals: log10s(hd.Between), Chars: tp.Thin, Color: st.plot.Linf}}
 	if hd.Dim == 1 {
-		ss = append(ss, tp.Series{Vals: log10s(hd.At), Chars: tp.Bullets, Color: asciigraph.Blue})
+		ss = append(ss, tp.Series{Vals: log10s(hd.At), Chars: tp.Bullets, Color: st.plot.L2})
 	}
 	lines, col0 := tp.Plot(ss, plotH-1, tp.ExpLabel, nil, st.colour, 1)
 	out := []string{tp.Fit(head, w)}

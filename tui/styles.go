@@ -4,11 +4,25 @@ import (
 	"os"
 
 	"github.com/charmbracelet/lipgloss"
+
+	tp "github.com/reluscope/reluscope/experiment/textplot"
 )
 
 // Theme maps semantic roles to colours.
 type Theme struct {
 	Accent, Muted, Linf, L2, Loss, Teacher, Student, Worst, Error, OK lipgloss.TerminalColor
+	// Plot is the charts' series colours (asciigraph draws them, not
+	// lipgloss): the same roles, chosen for the terminal's background.
+	Plot tp.Palette
+}
+
+// plotPalette picks the charts' colours for the terminal's background, as
+// lipgloss's adaptive colours do for the text.
+func plotPalette() tp.Palette {
+	if lipgloss.HasDarkBackground() {
+		return tp.DarkPalette()
+	}
+	return tp.LightPalette()
 }
 
 // DefaultTheme is used on colour terminals.
@@ -26,6 +40,7 @@ func DefaultTheme() Theme {
 		Worst:   lipgloss.AdaptiveColor{Light: "1", Dark: "9"},
 		Error:   lipgloss.AdaptiveColor{Light: "1", Dark: "9"},
 		OK:      lipgloss.AdaptiveColor{Light: "2", Dark: "10"},
+		Plot:    plotPalette(),
 	}
 }
 
@@ -43,7 +58,7 @@ func PresentTheme() Theme {
 // NoColorTheme has no colours at all (NO_COLOR, tests).
 func NoColorTheme() Theme {
 	n := lipgloss.NoColor{}
-	return Theme{n, n, n, n, n, n, n, n, n, n}
+	return Theme{n, n, n, n, n, n, n, n, n, n, tp.DarkPalette()}
 }
 
 // ThemeFromEnv honours NO_COLOR (https://no-color.org).
@@ -57,6 +72,7 @@ func ThemeFromEnv() Theme {
 // Styles are built once from a Theme.
 type Styles struct {
 	colour                                  bool
+	plot                                    tp.Palette
 	Title, Muted, Label, Value, Selected    lipgloss.Style
 	Border, PanelTitle                      lipgloss.Style
 	Linf, L2, Loss, Teacher, Student, Worst lipgloss.Style
@@ -65,7 +81,7 @@ type Styles struct {
 
 func NewStyles(t Theme) Styles {
 	_, none := t.Accent.(lipgloss.NoColor)
-	s := Styles{colour: !none}
+	s := Styles{colour: !none, plot: t.Plot}
 	s.Title = lipgloss.NewStyle().Bold(true).Foreground(t.Accent)
 	s.Muted = lipgloss.NewStyle().Foreground(t.Muted)
 	s.Label = lipgloss.NewStyle().Foreground(t.Muted)

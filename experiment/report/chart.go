@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -84,24 +85,37 @@ func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h 
 	}
 	// The references first, so the measured curves are drawn over them.
 	ss := []tp.Series{
-		{Vals: ref(refInf, linf), Chars: tp.Dots, Color: asciigraph.Red},
-		{Vals: ref(ref2, l2), Chars: tp.Bullets, Color: asciigraph.Blue},
+		{Vals: ref(refInf, linf), Chars: tp.Dots, Color: p.Series.Linf},
+		{Vals: ref(ref2, l2), Chars: tp.Bullets, Color: p.Series.L2},
 	}
 	if len(avg) == 2 { // the min-avg curves under the measured min-max ones
 		ss = append(ss,
-			tp.Series{Vals: tp.BucketCols(xs, ly(avg[0]), span, ncol, true), Chars: dashed, Color: asciigraph.Red},
-			tp.Series{Vals: tp.BucketCols(xs, ly(avg[1]), span, ncol, false), Chars: dashed, Color: asciigraph.Blue})
+			tp.Series{Vals: tp.BucketCols(xs, ly(avg[0]), span, ncol, true), Chars: dashed, Color: p.Series.Linf},
+			tp.Series{Vals: tp.BucketCols(xs, ly(avg[1]), span, ncol, false), Chars: dashed, Color: p.Series.L2})
 	}
 	ss = append(ss,
-		tp.Series{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: asciigraph.Red},
-		tp.Series{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: asciigraph.Blue})
-	legend := tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + "  " +
-		tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, "  rates via 1st point")
+		tp.Series{Vals: tp.BucketCols(xs, ly(linf), span, ncol, true), Chars: tp.Thin, Color: p.Series.Linf},
+		tp.Series{Vals: tp.BucketCols(xs, ly(l2), span, ncol, false), Chars: tp.Heavy, Color: p.Series.L2})
+	// Two legend lines when there is room: the curves, then what the
+	// dotted lines are, so that a slope steeper or shallower than its line
+	// is not read as a contradiction.
+	rate := func(slope float64) string { return strings.ReplaceAll(fmt.Sprintf("m^%.2f", slope), "-", "−") }
+	curves := []string{tp.Render(p.Linf, "── L∞"), tp.Render(p.L2, "━━ L2")}
 	if len(avg) == 2 {
-		legend = tp.Render(p.Linf, "── L∞") + "  " + tp.Render(p.L2, "━━ L2") + " min-max  ╌╌ min-avg  " +
-			tp.Render(p.Linf, fmt.Sprintf("·· m^%.2f", refInf)) + "  " + tp.Render(p.L2, fmt.Sprintf("∙∙ m^%.2f", ref2)) + tp.Render(p.Muted, " rates")
+		curves = []string{tp.Render(p.Linf, "── L∞"), tp.Render(p.L2, "━━ L2 min-max"), "╌╌ min-avg"}
 	}
-	plotH := h - 3
+	refs := []string{tp.Render(p.Linf, "·· "+rate(refInf)), tp.Render(p.L2, "∙∙ "+rate(ref2)), ""}
+	for _, what := range []string{"worst-case lower-bound rates, through the 1st point", "lower-bound rates via 1st point", "lower-bound rates"} {
+		if refs[2] = tp.Render(p.Muted, what); ansi.StringWidth(tp.Legend(1<<20, refs...)) <= w {
+			break
+		}
+	}
+	legend := []string{tp.Legend(w, curves...), tp.Legend(w, refs...)}
+	plotH := h - 4
+	if plotH < 4 {
+		legend = []string{tp.Legend(w, append(curves, refs[:2]...)...)}
+		plotH = h - 3
+	}
 	if plotH < 2 {
 		return tp.Placeholder(p, "window too small", w, h)
 	}
@@ -115,17 +129,29 @@ func LogLogChart(p tp.Paint, ms, linf, l2 []float64, refInf, ref2 float64, w, h 
 			}
 		}
 	}
-	xa := &tp.Axis{Lo: lo, Hi: hi, Format: func(v float64) string { return tp.CountLabel(math.Pow(10, v)) }}
+	// The x axis is ticked at the m values run (asciigraph's even ticks
+	// would fall between them: 56.2, 316, 1.78k).
 	var lines []string
+	var col0 int
 	if dec := int(math.Ceil(yhi) - math.Floor(ylo)); dec >= 1 && plotH-1 >= dec {
-		rows := dec * ((plotH - 1) / dec)
-		lines, _ = tp.PlotRange(ss, rows, tp.DecadeLabel, xa, p.Colour, math.Floor(ylo), math.Ceil(yhi))
+		rows := plotH - 1
+		lines, col0 = tp.PlotRange(ss, rows, tp.NearDecadeLabel(float64(dec)/float64(rows)), nil, p.Colour, math.Floor(ylo), math.Ceil(yhi))
 	} else {
-		lines, _ = tp.Plot(ss, plotH-1, tp.ExpLabel, xa, p.Colour, 1)
+		lines, col0 = tp.Plot(ss, plotH-1, tp.ExpLabel, nil, p.Colour, 1)
 	}
-	out := []string{tp.Fit(legend, w)}
+	at := make([]int, len(ms))
+	labels := make([]string, len(ms))
+	for i, m := range ms {
+		at[i] = int(math.Round(xs[i] / span * float64(ncol-1)))
+		labels[i] = tp.CountLabel(m)
+	}
+	lines = append(lines, tp.TickAxis(col0, ncol, at, labels)...)
+	out := legend
 	for _, l := range lines {
 		out = append(out, tp.Fit(l, w))
+	}
+	for i := range out[:len(legend)] {
+		out[i] = tp.Fit(out[i], w)
 	}
 	return tp.Box(out, w, h)
 }

@@ -130,6 +130,19 @@ func DecadeLabel(v float64) string {
 	return ""
 }
 
+// NearDecadeLabel labels a log10 axis whose lines are step apart: the
+// line nearest each power of ten gets it ("1e-2"), the others are blank,
+// so that no row is spent to make the decades fall on lines.
+func NearDecadeLabel(step float64) func(float64) string {
+	return func(v float64) string {
+		d := math.Round(v)
+		if off := v - d; off >= -step/2 && off < step/2 {
+			return fmt.Sprintf("1e%+03d", int(d))
+		}
+		return ""
+	}
+}
+
 func plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colour bool, minSpan float64, bounds *[2]float64) ([]string, int) {
 	var data [][]float64
 	var chars []asciigraph.CharSet
@@ -208,6 +221,58 @@ func Gutter(labelWidth int) int { return labelWidth + 4 }
 // Fit cuts a line to w cells (ANSI-aware).
 func Fit(s string, w int) string { return ansi.Truncate(s, max(0, w), "") }
 
+// TickAxis is an x axis of two lines under a plot whose data starts at
+// column col0 and spans ncol columns: a tick at each column of at (0 is
+// the first data column) and its label centred under it. A label that
+// would touch the one before it is left out; its tick stays.
+func TickAxis(col0, ncol int, at []int, labels []string) []string {
+	rule := []rune(strings.Repeat(" ", max(0, col0-1)) + "└" + strings.Repeat("─", max(0, ncol)))
+	lab := []rune(strings.Repeat(" ", col0+ncol+8))
+	next := 0 // the first column a label may use
+	for i, c := range at {
+		if c < 0 || c >= ncol {
+			continue
+		}
+		pos := col0 + c
+		rule[pos] = '┬'
+		l := []rune(labels[i])
+		start := max(0, pos-(len(l)-1)/2)
+		if start < next || start+len(l) > len(lab) {
+			continue
+		}
+		copy(lab[start:], l)
+		next = start + len(l) + 1
+	}
+	return []string{string(rule), strings.TrimRight(string(lab), " ")}
+}
+
+// Legend joins a legend's entries, most important first, with two spaces,
+// keeping those that fit in w cells: a legend too wide for its chart loses
+// whole entries, never part of a word. Empty entries are skipped.
+func Legend(w int, entries ...string) string {
+	var b strings.Builder
+	used := 0
+	for _, e := range entries {
+		ew := ansi.StringWidth(e)
+		if ew == 0 {
+			continue
+		}
+		sep := 0
+		if used > 0 {
+			sep = 2
+		}
+		if used+sep+ew > w {
+			continue
+		}
+		if sep > 0 {
+			b.WriteString("  ")
+		}
+		b.WriteString(e)
+		used += sep + ew
+	}
+	return b.String()
+}
+
 // Box pads or cuts lines to exactly h lines of width w.
 func Box(lines []string, w, h int) string {
 	h = max(0, h)
@@ -228,8 +293,29 @@ func Box(lines []string, w, h int) string {
 // Paint colours the parts of a chart; the zero Paint leaves text plain.
 type Paint struct {
 	Linf, L2, Muted func(string) string
-	// Colour turns on asciigraph's series colours.
+	// Colour turns on asciigraph's series colours, taken from Series.
 	Colour bool
+	Series Palette
+}
+
+// Palette is the colours of a chart's series, as asciigraph's 256-colour
+// codes: one per role, for the background the terminal has.
+type Palette struct {
+	Linf, L2, Loss, Ghost, Teacher, Student asciigraph.AnsiColor
+}
+
+// DarkPalette is bright on a dark background.
+func DarkPalette() Palette {
+	return Palette{Linf: asciigraph.Red, L2: asciigraph.Blue, Loss: asciigraph.Gray, Ghost: 245,
+		Teacher: asciigraph.Lime, Student: asciigraph.Yellow}
+}
+
+// LightPalette is the deeper shade of each role, for a light background
+// (a projector's white), where bright yellow and lime fade: 1 maroon,
+// 4 navy, 2 green, 136 dark goldenrod.
+func LightPalette() Palette {
+	return Palette{Linf: asciigraph.Maroon, L2: asciigraph.Navy, Loss: asciigraph.Gray, Ghost: 248,
+		Teacher: asciigraph.Green, Student: asciigraph.DarkGoldenrod}
 }
 
 // Render is f(s), or s itself when f is nil (a Paint's unset colour).
