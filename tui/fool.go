@@ -184,19 +184,26 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 	}
 	pad := strings.Repeat(" ", col0)
 	below[0] = pad + st.Muted.Render(rugLine(fd.Rug)+rugNote)
-	switch {
-	case col0+pc+ansi.StringWidth(mark) <= w:
-		below[1] = pad + strings.Repeat(" ", pc) + st.Worst.Render(mark)
-	default:
-		alt := fmt.Sprintf("▲ peak %.3g, no sample within %.2g", f.Height, f.HalfSide)
-		if col0+pc+ansi.StringWidth(alt) <= w {
-			below[1] = pad + strings.Repeat(" ", pc) + st.Worst.Render(alt)
-		} else {
-			below[1] = st.Worst.Render(alt)
-		}
-	}
+	below[1] = markUnder(st, col0+pc, w, mark, fmt.Sprintf("▲ peak %.3g, no sample within %.2g", f.Height, f.HalfSide))
 	for _, l := range below {
 		out = append(out, tp.Fit(l, w))
 	}
 	return tp.Box(out, w, h)
+}
+
+// markUnder writes a marker line for the column at: the first of marks
+// ("▲ text") that fits, its ▲ under the column, the text to the right of
+// it or, when the column is near the right edge, to its left ("text ▲").
+func markUnder(st *Styles, at, w int, marks ...string) string {
+	for _, m := range marks {
+		text := strings.TrimPrefix(m, "▲ ")
+		n := ansi.StringWidth(text)
+		switch {
+		case at+2+n <= w:
+			return strings.Repeat(" ", at) + st.Worst.Render("▲ "+text)
+		case n+2 <= at:
+			return strings.Repeat(" ", at-n-1) + st.Worst.Render(text+" ▲")
+		}
+	}
+	return strings.Repeat(" ", max(0, min(at, w-1))) + st.Worst.Render("▲")
 }

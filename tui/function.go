@@ -162,15 +162,7 @@ func renderFunction(st *Styles, fd *funcData, sup *supPoint, name string, w, h i
 		wc = int(math.Round((sup.b.At[0] + 0.5) * float64(fd.Cols-1)))
 		note = fmt.Sprintf("sup |e| %.3g at x=%.3f (exact, epoch %d)", sup.b.Upper, sup.b.At[0], sup.epoch)
 	}
-	var mark string
-	switch {
-	case col0+wc+2+len(note) <= w: // the note after the marker
-		mark = pad + strings.Repeat(" ", max(0, wc)) + st.Worst.Render("▲ "+note)
-	case wc >= len(note)+1: // the note before it
-		mark = pad + strings.Repeat(" ", wc-len(note)-1) + st.Worst.Render(note+" ▲")
-	default: // the marker alone; the note is in the status line too
-		mark = pad + strings.Repeat(" ", max(0, wc)) + st.Worst.Render("▲")
-	}
+	mark := markUnder(st, col0+max(0, wc), w, "▲ "+note)
 	out = append(out, tp.Fit(mark, w))
 	return tp.Box(out, w, h)
 }

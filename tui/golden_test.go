@@ -205,6 +205,22 @@ func TestGoldenFool(t *testing.T) {
 				t.Fatalf("line %d is %d cells wide, want %d: %q", i, w, size[0], l)
 			}
 		}
+		// The ▲ stands under the spike: the column of the plot's top.
+		spike, tri := -1, -1
+		for _, l := range splitLines(v) {
+			r := []rune(l)
+			for c, ch := range r {
+				if ch == '╭' && spike < 0 && c+1 < len(r) && (r[c+1] == '╮' || r[c+1] == '╯') {
+					spike = c
+				}
+				if ch == '▲' {
+					tri = c
+				}
+			}
+		}
+		if spike < 0 || tri < spike-1 || tri > spike+2 {
+			t.Fatalf("%dx%d: ▲ at column %d, the spike at %d:\n%s", size[0], size[1], tri, spike, v)
+		}
 		checkGolden(t, fmt.Sprintf("explorer_%dx%d_fool", size[0], size[1]), v)
 		m, _ = press(m, "f")
 		if m.screen != screenTrain {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -117,10 +116,7 @@ func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
 	}
 	pc := max(0, min(hd.Cols-1, int((peakT+0.5)*float64(hd.Cols))))
 	note := fmt.Sprintf("▲ %.3g (%s)", peak, what)
-	mark := strings.Repeat(" ", col0+pc) + st.Worst.Render(note)
-	if col0+pc+len([]rune(note)) > w {
-		mark = strings.Repeat(" ", col0+pc) + st.Worst.Render("▲")
-	}
+	mark := markUnder(st, col0+pc, w, note)
 	out = append(out, tp.Fit(mark, w))
 	var sum string
 	if hd.Dim == 1 && hd.Samples > 0 {
