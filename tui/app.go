@@ -474,6 +474,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // keepGoing toggles keep-training mode; on a finished run it goes on from
 // where the run ended.
 func (m Model) keepGoing() (tea.Model, tea.Cmd) {
+	if m.cfg.UsesLearner() {
+		m.status.set(false, "keep training is Adam's: %s fits once (learner adam trains by epochs)", m.cfg.Learner)
+		return m, nil
+	}
 	m.forever = !m.forever
 	if m.run.done && m.forever {
 		// Go on from the finished run: a new run with the same seeds

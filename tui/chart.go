@@ -68,11 +68,17 @@ func (c errorChart) toggleLoss() errorChart {
 func (c errorChart) view(r *runState, w, h int) string {
 	key := chartKey{r.id, len(r.hist), len(r.epochLoss), len(r.sups), c.showLoss, c.ghost, w, h}
 	body := c.cache.get(key, func() string {
-		return renderErrors(c.st, r.hist, r.epochLoss, r.sups, c.ghost, max(r.cfg.TotalEpochs(), r.epoch), c.showLoss, w-2, h-2)
+		if r.cfg.UsesLearner() { // one fit: the zero network, then the fitted one
+			return renderErrors(c.st, r.hist, r.epochLoss, r.sups, nil, 1, c.showLoss, w-2, h-2, r.cfg.Learner)
+		}
+		return renderErrors(c.st, r.hist, r.epochLoss, r.sups, c.ghost, max(r.cfg.TotalEpochs(), r.epoch), c.showLoss, w-2, h-2, "")
 	})
 	title := "errors on fresh points vs epoch (log scale)"
 	if r.cfg.EvalPoints > 0 {
 		title = fmt.Sprintf("errors on %d fresh points vs epoch (log)", r.cfg.EvalPoints)
+	}
+	if r.cfg.UsesLearner() {
+		title = "errors: zero net, then fitted (log)"
 	}
 	if r.cfg.DataFile != "" {
 		title = "training loss on the data file's samples vs epoch (log)"
@@ -87,8 +93,9 @@ func (st *Styles) paint() tp.Paint {
 }
 
 // renderErrors draws L∞ and L2 (and √train-mse) against epochs on a log10
-// axis in a w×h box.
-func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, sups []supPoint, ghost *ghostRun, epochs int, showLoss bool, w, h int) string {
+// axis in a w×h box. A learner other than Adam (learner named) fits once:
+// its axis has two points, the zero network and the fitted one.
+func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, sups []supPoint, ghost *ghostRun, epochs int, showLoss bool, w, h int, learner string) string {
 	if len(hist) == 0 {
 		return tp.Placeholder(st.paint(), "waiting for the first checkpoint…", w, h)
 	}
@@ -177,7 +184,19 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: st.plot.L2})
 	}
 
-	lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return tp.CountLabel(math.Round(v)) }}, st.colour, 1)
+	var lines []string
+	if learner == "" {
+		lines, _ = tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return tp.CountLabel(math.Round(v)) }}, st.colour, 1)
+	} else { // two ticks: the zero network at the left edge, the fit at the right
+		var col0 int
+		lines, col0 = tp.Plot(ss, plotH-1, tp.ExpLabel, nil, st.colour, 1)
+		fitted := "fitted by " + learner
+		if col0+8+2+len(fitted) > w {
+			fitted = "fitted"
+		}
+		lines = append(lines, tp.TickAxis(col0, ncol, []int{0, ncol - 1}, []string{"", ""})[0],
+			strings.Repeat(" ", max(0, col0-4))+"zero net"+strings.Repeat(" ", max(1, w-(col0+4)-len(fitted)))+fitted)
+	}
 	out := []string{tp.Fit(legend, w)}
 	if ghostLine != "" {
 		out = append(out, tp.Fit(ghostLine, w))

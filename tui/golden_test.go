@@ -363,3 +363,47 @@ func TestGoldenComplexity(t *testing.T) {
 		}
 	}
 }
+
+// A learner other than Adam fits once: the error chart's axis is the zero
+// network and the fit, the status line has no epochs, lr or step rate, and
+// c (keep training) says why it does not apply.
+func TestGoldenLearner(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		cfg := testConfig()
+		cfg.Learner, cfg.StudentDepth, cfg.Width, cfg.Samples = "exact-erm", 2, 2, 20
+		ecfg := experiment.ExplorerConfig(cfg)
+		var evs []experiment.Event
+		for ev := range experiment.Start(context.Background(), ecfg, experiment.Options{}) {
+			ev.Elapsed, ev.StepsPerSec = 40*time.Millisecond, 81000
+			if ev.Result != nil {
+				ev.Result.Elapsed = ev.Elapsed
+			}
+			evs = append(evs, ev)
+		}
+		if evs[len(evs)-1].Kind != experiment.KindDone {
+			t.Fatalf("the run's last event is %s", evs[len(evs)-1].Kind)
+		}
+		m := newModel(t, cfg)
+		m, _ = send(m, sizeMsg(size[0], size[1]))
+		m.run = runState{id: 7, cfg: ecfg}
+		for _, ev := range evs {
+			m, _ = send(m, eventMsg{id: 7, ev: ev})
+		}
+		v := m.View()
+		for _, want := range []string{"zero net", "fitted by exact-erm", "one fit by exact-erm", "fitted:  L1"} {
+			if !strings.Contains(v, want) {
+				t.Fatalf("%dx%d: %q missing:\n%s", size[0], size[1], want, v)
+			}
+		}
+		for _, bad := range []string{"lr 0", "steps/s", "epoch 1/"} {
+			if strings.Contains(v, bad) {
+				t.Fatalf("%dx%d: %q shown for a one-shot learner:\n%s", size[0], size[1], bad, v)
+			}
+		}
+		checkGolden(t, fmt.Sprintf("explorer_%dx%d_learner", size[0], size[1]), v)
+		m, _ = press(m, "c")
+		if m.forever || !strings.Contains(m.status.msg, "fits once") {
+			t.Fatalf("c on a learner's fit: forever %v, status %q", m.forever, m.status.msg)
+		}
+	}
+}

@@ -315,6 +315,8 @@ func (s *session) apply(ev experiment.Event, status *statusLine) (redraw bool, c
 			status.event(false, "run stopped: %v", ev.Err)
 		} else if f := r.result.Final(); f != nil && r.cfg.DataFile != "" {
 			status.event(true, "finished in %s: training loss (mse) %.3g — no teacher to measure L∞ against; c keeps training, r restarts", r.elapsed.Round(time.Millisecond), f.TrainLoss)
+		} else if f != nil && r.cfg.UsesLearner() {
+			status.event(true, "fitted by %s in %s: the worst error L∞ is %.1f× L2 — r fits again", r.cfg.Learner, r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
 		} else if f != nil {
 			status.event(true, "finished in %s: the worst error L∞ is %.1f× L2 — c keeps training, r restarts", r.elapsed.Round(time.Millisecond), f.Linf/f.L2)
 		}

@@ -125,16 +125,30 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 		ep = fmt.Sprintf("epoch %d/%d∞", r.epoch, E)
 	}
 	pre := fmt.Sprintf("%s  %s ", state, ep)
-	// The fullest line that fits: lr and the backend go first.
+	// The fullest line that fits: lr and the backend go first. A learner
+	// other than Adam fits once: no epochs, steps, lr or rate to show.
 	var post string
-	for _, v := range []string{
+	cands := []string{
+		fmt.Sprintf(" work %s  %s", humanCount(r.step), clock(elapsed)),
+		fmt.Sprintf(" %s", clock(elapsed)),
+	}
+	if r.cfg.UsesLearner() {
+		E, frac = 1, 0
+		if r.done {
+			frac = 1
+		}
+		pre = fmt.Sprintf("%s  one fit by %s ", state, r.cfg.Learner)
+	} else {
+		cands = []string{
 		fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
 		fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
 		fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
 		fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
 		fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
 		fmt.Sprintf(" %s/s %s, %s left %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
-	} {
+		}
+	}
+	for _, v := range cands {
 		post = v
 		if ansi.StringWidth(pre)+6+ansi.StringWidth(post) <= w {
 			break
@@ -166,8 +180,12 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 			if v.l1 {
 				l1 = "L1 " + st.Value.Render(fmt.Sprintf("%.3g", c.L1)) + "  "
 			}
-			line2 = fmt.Sprintf("epoch %d:  %sL2 %s  L∞/L2 %s  L∞ %s at x=%s",
-				c.Epoch, l1, st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
+			when := fmt.Sprintf("epoch %d:", c.Epoch)
+			if r.cfg.UsesLearner() {
+				when = map[bool]string{true: "fitted:", false: "zero net:"}[c.Epoch > 0]
+			}
+			line2 = fmt.Sprintf("%s  %sL2 %s  L∞/L2 %s  L∞ %s at x=%s",
+				when, l1, st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
 				st.Value.Render(fmt.Sprintf("%.1f×", ratio)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), experiment.FormatPoint(c.ArgMax, v.digits, true))
 			if ansi.StringWidth(line2) <= w {
 				break

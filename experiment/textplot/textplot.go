@@ -104,6 +104,7 @@ func BucketCols(xs, ys []float64, xmax float64, ncol int, useMax bool) []float64
 // Axis is an x axis from Lo to Hi with its label format.
 type Axis struct {
 	Lo, Hi float64
+	Ticks  int // 5 when 0
 	Format func(float64) string
 }
 
@@ -196,7 +197,11 @@ func plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colou
 		opts = append(opts, asciigraph.SeriesColors(colors...))
 	}
 	if xaxis != nil {
-		opts = append(opts, asciigraph.XAxisRange(xaxis.Lo, xaxis.Hi), asciigraph.XAxisTickCount(5))
+		ticks := xaxis.Ticks
+		if ticks == 0 {
+			ticks = 5
+		}
+		opts = append(opts, asciigraph.XAxisRange(xaxis.Lo, xaxis.Hi), asciigraph.XAxisTickCount(ticks))
 		if xaxis.Format != nil {
 			opts = append(opts, asciigraph.XAxisValueFormatter(xaxis.Format))
 		}
