@@ -140,12 +140,12 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 		pre = fmt.Sprintf("%s  one fit by %s ", state, r.cfg.Learner)
 	} else {
 		cands = []string{
-		fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-		fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-		fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-		fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-		fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
-		fmt.Sprintf(" %s/s %s, %s left %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
+			fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+			fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+			fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+			fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
+			fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
+			fmt.Sprintf(" %s/s %s, %s left %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
 		}
 	}
 	for _, v := range cands {
