@@ -67,6 +67,9 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	if !*asJSON {
 		fmt.Fprintln(stdout, runHeader(cfg))
+		if d, why, err := experiment.Estimate(cfg, 0); err == nil && d > experiment.LongRun {
+			fmt.Fprintf(stdout, "this run takes about %s here: %s; Ctrl-C stops it\n", experiment.Clock(d), why)
+		}
 		fmt.Fprintf(stdout, "%7s %10s %11s %11s %11s %11s  %-24s %s\n", "epoch", "lr", "train mse", "L1", "L2", "L∞ sampled", "worst sampled at", "true sup |s − t|")
 	}
 	var res *experiment.Result

@@ -146,6 +146,24 @@ func (m *Model) startRun() tea.Cmd {
 	return cmd
 }
 
+// askFirst holds a run estimated over experiment.LongRun on this machine
+// until enter (or r) starts it: the status says about how long it takes
+// and from what. It reports whether the run waits.
+func (m *Model) askFirst() bool {
+	cfg := experiment.ExplorerConfig(m.cfg)
+	h := experiment.ConfigHash(cfg)
+	if m.confirmed == h {
+		return false
+	}
+	d, why, err := experiment.Estimate(cfg, 0)
+	if err != nil || d <= experiment.LongRun {
+		return false
+	}
+	m.asking = true
+	m.status.set(false, "this setting takes about %s here: %s — enter starts it, or change a setting", experiment.Clock(d), why)
+	return true
+}
+
 // Close cancels the running experiment and the screens' own runs; the
 // program calls it on exit.
 func (m Model) Close() {
@@ -248,6 +266,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // a later change superseded this one
 		}
 		m.pending = 0
+		if m.askFirst() {
+			return m, nil
+		}
 		m.status.restarted()
 		cmd := m.startRun()
 		if h, ok := m.screens[m.screen].(holder); ok {
@@ -360,6 +381,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	k := m.keys
+	if m.asking && msg.Type == tea.KeyEnter {
+		m.confirmed = experiment.ConfigHash(experiment.ExplorerConfig(m.cfg))
+		m.status.set(true, "started: estimated over %s", experiment.LongRun)
+		return m, m.startRun()
+	}
 	for id, e := range screens {
 		if e.key != nil && key.Matches(msg, e.key(k)) {
 			return m.setScreen(screenID(id))

@@ -98,7 +98,7 @@ func started(t *testing.T, m Model) Model {
 func drain(t *testing.T, ch <-chan experiment.Event) experiment.Event {
 	t.Helper()
 	var last experiment.Event
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(60 * time.Second) // generous: a loaded machine
 	for {
 		select {
 		case ev, ok := <-ch:
@@ -593,4 +593,44 @@ func TestPresentStartsFocused(t *testing.T) {
 	if p := PresentTheme(); p.Muted == DefaultTheme().Muted {
 		t.Fatal("the present theme's muted text is the default's")
 	}
+}
+
+// A setting estimated over ten minutes here does not start by itself: the
+// status says about how long it takes and enter starts it.
+func TestLongRunAsksFirst(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cfg := testConfig()
+	cfg.Width, cfg.Depth, cfg.Samples, cfg.Epochs = 1024, 5, 1000000, 200 // ~4e15 flops of training
+	m := newModel(t, cfg)
+	m, _ = send(m, m.Init()())
+	if m.events != nil || m.cancel != nil || !m.asking {
+		t.Fatal("a run estimated at hours started without asking")
+	}
+	if !strings.Contains(m.status.msg, "takes about") || !strings.Contains(m.status.msg, "enter starts it") || !strings.Contains(m.View(), "? waiting") {
+		t.Fatalf("status %q\n%s", m.status.msg, m.View())
+	}
+	// Other keys act as usual and keep it waiting; enter starts it.
+	m, _ = press(m, "down")
+	if m.cancel != nil || !m.asking {
+		t.Fatal("a key other than enter started the long run")
+	}
+	m, _ = press(m, "enter")
+	if m.cancel == nil || m.asking {
+		t.Fatal("enter did not start the long run")
+	}
+	m.Close()
+	drain(t, m.events) // the cancelled run's goroutine has ended
+	// The same settings, once confirmed, are not asked again (r, c).
+	m.session.stop()
+	if m.askFirst() {
+		t.Fatal("a confirmed setting was asked again")
+	}
+	// A short setting never asks.
+	short := newModel(t, testConfig())
+	short, _ = send(short, short.Init()())
+	if short.asking || short.cancel == nil {
+		t.Fatal("a short run asked before starting")
+	}
+	short.Close()
+	drain(t, short.events)
 }

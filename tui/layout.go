@@ -177,6 +177,8 @@ func (m Model) statusView(w int) string {
 		phase = phaseDone
 	case m.pending != 0:
 		phase = phaseRestarting
+	case m.asking:
+		phase = phaseAsking
 	case held:
 		phase = phaseHeld
 	case m.paused:

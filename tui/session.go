@@ -76,6 +76,10 @@ type session struct {
 	paused  bool
 	pending int // debounce token of the restart waiting to start, 0 if none
 	changed time.Time
+	// asking: the settings' run is estimated over experiment.LongRun and
+	// waits for enter; confirmed is the config hash enter last accepted.
+	asking    bool
+	confirmed string
 
 	// The true sup: one checkpoint bounded at a time, the latest
 	// checkpoint's student waiting (supNext) while one is.
@@ -182,6 +186,7 @@ func (s *session) paceLabel() string {
 func (s *session) start(ctx context.Context, cfg experiment.Config) tea.Cmd {
 	s.stop()
 	cfg = experiment.ExplorerConfig(cfg)
+	s.asking = false
 	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
 	s.ctl = experiment.NewControl()

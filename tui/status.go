@@ -22,6 +22,7 @@ const (
 	phasePaused
 	phaseHeld // the sample-complexity view has the cores
 	phaseRestarting
+	phaseAsking // a long run waits for enter
 	phaseDone
 	phaseStopped
 )
@@ -78,6 +79,8 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 		state = st.OK.Render("✓ done")
 	case phaseRestarting:
 		state = st.Muted.Render("… restarting")
+	case phaseAsking:
+		state = st.Worst.Render("? waiting")
 	case phaseHeld:
 		state = st.Value.Render("‖ held")
 	case phasePaused:
@@ -192,6 +195,9 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 			}
 		}
 	}
+	if phase == phaseAsking { // nothing runs: no epochs, steps or rate to show
+		line1 = state + st.Muted.Render("  not started: enter starts it, a change of setting re-estimates")
+	}
 	out := []string{tp.Fit(line1, w), tp.Fit(line2, w)}
 	// A message that does not fit wraps (up to three rows, the panels
 	// above give up the room): the reason of a refusal is never cut.
@@ -206,13 +212,8 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 	return strings.Join(out, "\n")
 }
 
-func clock(d time.Duration) string {
-	s := int(d.Round(time.Second).Seconds())
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
+// clock is h:mm:ss, in days and hours past 99 hours.
+func clock(d time.Duration) string { return experiment.Clock(d) }
 
 // humanCount writes a count exactly below 10⁵, then in k and M.
 func humanCount(n int64) string {

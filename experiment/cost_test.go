@@ -1,0 +1,70 @@
+package experiment
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// RunCost against the counts worked out by hand for a small config.
+func TestRunCostByHand(t *testing.T) {
+	c := Default()
+	c.Dim, c.Depth, c.Width, c.TeacherWidth = 2, 3, 4, 5
+	c.Samples, c.Batch, c.Epochs, c.EvalEvery, c.EvalPoints = 10, Batch{Size: 4}, 6, 2, 100
+	c.Sup, c.SupSeconds = SupFinal, 7
+	k := RunCost(c)
+	// student 2→4→4→1: 8+4 + 16+4 + 4+1 = 37 parameters; teacher 2→5→5→1:
+	// 10+5 + 25+5 + 5+1 = 51. Steps ⌈10/4⌉·6 = 18; checkpoints 0, 2, 4, 6.
+	if k.Steps != 18 || k.Checkpoints != 4 {
+		t.Fatalf("steps %d checkpoints %d, want 18 and 4", k.Steps, k.Checkpoints)
+	}
+	if k.TrainFLOP != 6*37*10*6 || k.EvalFLOP != 2*(37+51)*100*4 || k.SupSeconds != 7 {
+		t.Fatalf("cost %+v", k)
+	}
+	if k.FLOP() != k.TrainFLOP+k.EvalFLOP {
+		t.Fatal("FLOP is not train + eval")
+	}
+	r := Rate{StepSeconds: 1e-3, FLOPS: 1e6}
+	if got, want := r.Seconds(k), 18e-3+k.FLOP()/1e6+7; math.Abs(got-want) > 1e-12 {
+		t.Fatalf("Seconds = %g, want %g", got, want)
+	}
+	c.Dim = 1 // exact sups are not counted
+	if RunCost(c).SupSeconds != 0 {
+		t.Fatal("a 1-D sup was counted")
+	}
+	c.Learner, c.StudentDepth = "exact-erm", 2
+	if k := RunCost(c); k.Steps != 0 || k.TrainFLOP != 0 || k.Checkpoints != 2 {
+		t.Fatalf("a learner's cost %+v", k)
+	}
+}
+
+func TestClockAndCounts(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		59 * time.Second: "0:59", 61 * time.Minute: "1:01:00", 100 * time.Hour: "4 days 4 h",
+	} {
+		if got := Clock(d); got != want {
+			t.Errorf("Clock(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if FLOPCount(3.1e15) != "3.1 PFLOP" || CountWord(4100) != "4.1k" || CountWord(820) != "820" {
+		t.Fatal(FLOPCount(3.1e15), CountWord(4100), CountWord(820))
+	}
+}
+
+// Plainly short runs are not measured; a long one is estimated from a
+// measured rate that is positive and finite.
+func TestEstimate(t *testing.T) {
+	if d, why, err := Estimate(ExplorerConfig(Default()), 1); err != nil || (d == 0) != (why == "") {
+		t.Fatalf("Estimate(default) = %v %q %v", d, why, err)
+	}
+	c := Default()
+	c.Width, c.Samples, c.Epochs = 2048, 100000, 5000
+	d, why, err := Estimate(c, 1)
+	if err != nil || d < time.Hour || why == "" {
+		t.Fatalf("width 2048, m = 10⁵, 5000 epochs estimated at %v (%q, %v)", d, why, err)
+	}
+	r, err := MachineRate("native", 0, 1)
+	if err != nil || !(r.FLOPS > 0) || math.IsInf(r.FLOPS, 0) || !(r.StepSeconds > 0) {
+		t.Fatalf("rate %+v %v", r, err)
+	}
+}
