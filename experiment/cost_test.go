@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -66,5 +67,39 @@ func TestEstimate(t *testing.T) {
 	r, err := MachineRate("native", 0, 1)
 	if err != nil || !(r.FLOPS > 0) || math.IsInf(r.FLOPS, 0) || !(r.StepSeconds > 0) {
 		t.Fatalf("rate %+v %v", r, err)
+	}
+}
+
+// A run's Control follows each evaluation: while one runs its total is
+// the checkpoint's points, and every point is counted once.
+func TestControlFollowsEvaluation(t *testing.T) {
+	cfg := Default()
+	cfg.Width, cfg.Depth, cfg.TeacherWidth, cfg.Samples, cfg.Epochs, cfg.EvalPoints, cfg.EvalEvery = 8, 3, 8, 20, 2, 50000, 1
+	ctl := NewControl()
+	var seen []EvalProgress
+	_, err := Run(context.Background(), cfg, Options{Control: ctl}, func(ev Event) error {
+		seen = append(seen, ctl.Evaluation())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Between evaluations (at every event) none is in progress; the last
+	// one counted all its points.
+	for _, p := range seen {
+		if p.Total != 0 {
+			t.Fatalf("an evaluation shown in progress between checkpoints: %+v", p)
+		}
+	}
+	if p := ctl.Evaluation(); p.Total != 0 || p.Done != cfg.EvalPoints || p.K != cfg.Epochs {
+		t.Fatalf("after the run: %+v, want checkpoint %d with all %d points done", p, cfg.Epochs, cfg.EvalPoints)
+	}
+	// The parallel path counts each chunk once too.
+	ctl2 := NewControl()
+	if _, err := Run(context.Background(), cfg, Options{Control: ctl2, Threads: 2}, func(Event) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if p := ctl2.Evaluation(); p.Done != cfg.EvalPoints {
+		t.Fatalf("2 threads: %d of %d points counted", p.Done, cfg.EvalPoints)
 	}
 }

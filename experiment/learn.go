@@ -83,7 +83,7 @@ func runLearner(ctx context.Context, cfg Config, opt Options, emit func(Event) e
 			return c, err
 		}
 		defer model.Close()
-		ev := &evaluator{cfg: cfg, teacher: teacher, student: model, engine: engine, dtype: dt, threads: threads}
+		ev := &evaluator{cfg: cfg, teacher: teacher, student: model, engine: engine, dtype: dt, threads: threads, ctl: opt.Control}
 		if c.Metrics, err = ev.run(ctx, k); err != nil {
 			return c, err
 		}

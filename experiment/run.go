@@ -110,6 +110,39 @@ type Control struct {
 	// halt is paused and not in a granted interval: an interruptible
 	// step in flight gives up (read without the lock, between layers).
 	halt atomic.Bool
+	// The evaluation in progress: its checkpoint index, points done and
+	// points in all (0: none).
+	evalK, evalDone, evalTotal atomic.Int64
+}
+
+// EvalProgress is a checkpoint's evaluation in progress: checkpoint K (0 is
+// the untrained student's), Done of Total points measured.
+type EvalProgress struct{ K, Done, Total int }
+
+// Evaluation is the evaluation in progress; Total is 0 when none is.
+func (c *Control) Evaluation() EvalProgress {
+	return EvalProgress{K: int(c.evalK.Load()), Done: int(c.evalDone.Load()), Total: int(c.evalTotal.Load())}
+}
+
+// evalBegin, evalAdd and evalEnd report an evaluation's progress (nil-safe).
+func (c *Control) evalBegin(k, total int) {
+	if c != nil {
+		c.evalDone.Store(0)
+		c.evalK.Store(int64(k))
+		c.evalTotal.Store(int64(total))
+	}
+}
+
+func (c *Control) evalAdd(n int) {
+	if c != nil {
+		c.evalDone.Add(int64(n))
+	}
+}
+
+func (c *Control) evalEnd() {
+	if c != nil {
+		c.evalTotal.Store(0)
+	}
 }
 
 // NewControl returns a Control in the running state at full speed.
@@ -322,6 +355,7 @@ type evaluator struct {
 	x, yt, ys []float64
 	onDevice  bool         // the teacher was handed to the student's device
 	devBuf    [2][]float64 // runDevice's batches of points
+	ctl       *Control     // told the evaluation's progress (may be nil)
 }
 
 type predictor interface {
@@ -336,6 +370,8 @@ type predictor interface {
 // its own single-threaded copies of the two networks: small products do not
 // split well, whole chunks do.
 func (e *evaluator) run(ctx context.Context, k int) (Metrics, error) {
+	e.ctl.evalBegin(k, e.cfg.EvalPoints)
+	defer e.ctl.evalEnd()
 	if cmp, ok := e.student.(backend.Comparer); ok && e.teacher.Net() != nil {
 		return e.runDevice(ctx, k, cmp)
 	}
@@ -487,6 +523,7 @@ func (e *evaluator) runDevice(ctx context.Context, k int, cmp backend.Comparer) 
 			return Metrics{}, err
 		}
 		accs[b] = accumulator{sumAbs: st.SumAbs, sumSq: st.SumSq, max: st.Max, n: st.N}
+		e.ctl.evalAdd(len(x) / d)
 		if st.ArgMax >= 0 {
 			accs[b].arg = append([]float64(nil), x[st.ArgMax*d:(st.ArgMax+1)*d]...)
 		}
@@ -508,5 +545,6 @@ func (e *evaluator) chunk(k, c, size int, teacher, student predictor, xb, yt, ys
 	for i := 0; i < n; i++ {
 		acc.add(ys[i]-yt[i], x[i*d:(i+1)*d])
 	}
+	e.ctl.evalAdd(n)
 	return nil
 }

@@ -124,7 +124,7 @@ func (t *trainer) build() error {
 		return err
 	}
 	t.res = &Result{Config: cfg, Teacher: t.teacherNet}
-	t.ev = &evaluator{cfg: cfg, teacher: t.teacher, student: t.student, engine: t.engine, dtype: t.dt, threads: t.threads}
+	t.ev = &evaluator{cfg: cfg, teacher: t.teacher, student: t.student, engine: t.engine, dtype: t.dt, threads: t.threads, ctl: t.opt.Control}
 	t.lr, t.firstEpoch, t.tRate = cfg.LR, 1, time.Now()
 	t.smallStudent = net.NumParams() <= 300_000
 	t.perm = make([]int, cfg.Samples)

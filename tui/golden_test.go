@@ -407,3 +407,24 @@ func TestGoldenLearner(t *testing.T) {
 		}
 	}
 }
+
+// A long evaluation says how far it is: checkpoint, points, time.
+func TestStatusShowsLongEvaluation(t *testing.T) {
+	m := goldenModel(t, 80, 24, 24, 1)
+	k := len(m.run.hist)
+	m.run.eval = experiment.EvalProgress{K: k, Done: 1_200_000, Total: 16_777_216}
+	m.run.evalLong, m.run.evalFor = true, 12*time.Second
+	want := fmt.Sprintf("evaluating checkpoint %d: 1.2M of 16.8M points… 0:12", k)
+	if v := m.View(); !strings.Contains(v, want) {
+		t.Fatalf("%q missing:\n%s", want, v)
+	}
+	// A progress seen once (a short evaluation) or already delivered is not shown.
+	m.run.evalLong = false
+	if strings.Contains(m.View(), "evaluating checkpoint") {
+		t.Fatal("a short evaluation was shown")
+	}
+	m.run.evalLong, m.run.eval.K = true, k-1
+	if strings.Contains(m.View(), "evaluating checkpoint") {
+		t.Fatal("a delivered checkpoint's evaluation was shown")
+	}
+}

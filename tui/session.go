@@ -33,6 +33,12 @@ type runState struct {
 	// by the clock's last tick before its first checkpoint.
 	startedAt time.Time
 	waited    time.Duration
+	// eval is an evaluation seen in progress at two clock ticks in a row
+	// (a long one: it is shown), evalSince when it was first seen.
+	eval      experiment.EvalProgress
+	evalSince time.Time
+	evalFor   time.Duration
+	evalLong  bool
 	started   bool
 	done      bool
 	err       error
@@ -206,14 +212,27 @@ func clockTick(id int) tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{id: id} })
 }
 
-// tick advances the clock of the run before its first checkpoint; it
-// stops ticking once a checkpoint or the end has come.
+// tick advances the clock of the run before its first checkpoint and
+// follows a long evaluation's progress; it stops at the run's end.
 func (s *session) tick(id int) tea.Cmd {
 	r := &s.run
-	if id != r.id || r.done || len(r.hist) > 0 {
+	if id != r.id || r.done {
 		return nil
 	}
-	r.waited = s.now().Sub(r.startedAt)
+	if len(r.hist) == 0 {
+		r.waited = s.now().Sub(r.startedAt)
+	}
+	if s.ctl != nil {
+		ev := s.ctl.Evaluation()
+		switch {
+		case ev.Total == 0:
+			r.eval, r.evalLong = ev, false
+		case r.eval.Total > 0 && ev.K == r.eval.K:
+			r.eval, r.evalLong, r.evalFor = ev, true, s.now().Sub(r.evalSince)
+		default:
+			r.eval, r.evalSince, r.evalLong = ev, s.now(), false
+		}
+	}
 	return clockTick(id)
 }
 

@@ -165,6 +165,10 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 	if r.waited >= time.Second && len(r.hist) == 0 && !r.done {
 		line2 = st.Muted.Render(fmt.Sprintf("no checkpoint yet: measuring the errors on %s fresh points… %s", humanCount(int64(r.cfg.EvalPoints)), clock(r.waited)))
 	}
+	evalLine := ""
+	if r.evalLong && !r.done && r.eval.Total > 0 && (len(r.hist) == 0 || r.eval.K >= len(r.hist)) {
+		evalLine = st.Muted.Render(fmt.Sprintf("evaluating checkpoint %d: %s of %s points… %s", r.eval.K, humanCount(int64(r.eval.Done)), humanCount(int64(r.eval.Total)), clock(r.evalFor)))
+	}
 	if n := len(r.hist); n > 0 && math.IsNaN(r.hist[n-1].L2) {
 		// A data file's samples: no teacher, no errors off the samples.
 		c := r.hist[n-1]
@@ -195,6 +199,9 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 			}
 		}
 	}
+	if evalLine != "" { // a long evaluation: its progress, the chart has the numbers
+		line2 = evalLine
+	}
 	if phase == phaseAsking { // nothing runs: no epochs, steps or rate to show
 		line1 = state + st.Muted.Render("  not started: enter starts it, a change of setting re-estimates")
 	}
@@ -218,10 +225,10 @@ func clock(d time.Duration) string { return experiment.Clock(d) }
 // humanCount writes a count exactly below 10⁵, then in k and M.
 func humanCount(n int64) string {
 	switch {
-	case n >= 10_000_000:
+	case n >= 1_000_000:
 		return fmt.Sprintf("%.1fM", float64(n)/1e6)
 	case n >= 100_000:
-		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%d", n)
 }
