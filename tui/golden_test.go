@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/uniform"
@@ -426,5 +428,54 @@ func TestStatusShowsLongEvaluation(t *testing.T) {
 	m.run.evalLong, m.run.eval.K = true, k-1
 	if strings.Contains(m.View(), "evaluating checkpoint") {
 		t.Fatal("a delivered checkpoint's evaluation was shown")
+	}
+}
+
+// A click on the error chart reads the checkpoint at that epoch into the
+// status line, in the normal layout and in focus.
+func TestClickReadsTheChart(t *testing.T) {
+	for _, focus := range []bool{false, true} {
+		m := goldenModel(t, 80, 24, 24, 1)
+		if focus {
+			m, _ = press(m, "z")
+		}
+		x0, y0, w, h, ok := m.chartRect()
+		if !ok {
+			t.Fatal("no error chart on the screen")
+		}
+		lines := splitLines(m.View())
+		axis, row := -1, -1
+		for y := y0 + 1; y < y0+h-1 && axis < 0; y++ {
+			for c, r := range []rune(lines[y]) {
+				if c > x0 && (r == '┤' || r == '┼') {
+					axis, row = c, y
+					break
+				}
+			}
+		}
+		if axis < 0 || !strings.Contains(lines[y0], "errors") || !strings.Contains(lines[y0+h-1], "╯") {
+			t.Fatalf("focus %v: the chart is not where chartRect says (%d,%d %dx%d):\n%s", focus, x0, y0, w, h, m.View())
+		}
+		ncol := w - 2 - 11
+		// Half-way along the 40-epoch axis: epoch 20.
+		mm, _ := m.Update(tea.MouseMsg{X: axis + (ncol-1)/2, Y: row, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+		m = mm.(Model)
+		c := m.run.hist[20]
+		want := fmt.Sprintf("epoch 20: L∞ %.3g  L2 %.3g", c.Linf, c.L2)
+		if !strings.Contains(m.status.msg, want) {
+			t.Fatalf("focus %v: status %q, want %q", focus, m.status.msg, want)
+		}
+		// The right end is past the run's last checkpoint: it reads that one.
+		mm, _ = m.Update(tea.MouseMsg{X: x0 + w - 2, Y: row, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+		if msg := mm.(Model).status.msg; !strings.HasPrefix(msg, "epoch 24:") {
+			t.Fatalf("focus %v: a click at the right end reads %q", focus, msg)
+		}
+	}
+	// Below the chart (the teacher and student panel) nothing is read.
+	m := goldenModel(t, 80, 24, 24, 1)
+	_, y0, _, h, _ := m.chartRect()
+	mm, _ := m.Update(tea.MouseMsg{X: 60, Y: y0 + h + 2, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if strings.Contains(mm.(Model).status.msg, "clicked near") {
+		t.Fatal("a click on the function panel read the error chart")
 	}
 }
