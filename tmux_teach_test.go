@@ -248,6 +248,41 @@ func TestExplorerFocus(t *testing.T) {
 	e.keys("z")
 	e.waitFor("the panels back", 60*time.Second, func(s string) bool { return strings.Contains(s, "settings") })
 	e.quit()
+
+	// Demonstration 1's end (dimension 3) in focus: the L∞ and L2 lines at
+	// the last epoch are at least 3 rows apart, a gap a class can see.
+	e = startExplorer(t, binary, 80, 24, "--pace", "full", "--dim", "3")
+	e.waitFor("the finished run", 300*time.Second, func(s string) bool { return strings.Contains(s, "✓ done") })
+	e.keys("z")
+	scr = e.waitFor("the focus view", 60*time.Second, func(s string) bool { return !strings.Contains(s, "settings") })
+	linf, l2 := lastRow(scr, "─╭╮╰╯"), lastRow(scr, "━┏┓┗┛")
+	if linf < 0 || l2 < 0 || l2-linf < 3 {
+		t.Fatalf("demonstration 1 in focus at 80×24: L∞ ends on row %d, L2 on row %d, want ≥ 3 rows apart:\n%s", linf, l2, scr)
+	}
+	t.Logf("demonstration 1 in focus at 80×24: the L∞ and L2 lines end %d rows apart", l2-linf)
+	e.quit()
+}
+
+// lastRow is the row of a chart line's rightmost cell: the rows of screen
+// whose glyphs (one of chars) reach furthest right, inside the borders; the
+// lowest such row.
+func lastRow(screen, chars string) int {
+	best, row := -1, -1
+	for y, l := range strings.Split(screen, "\n") {
+		if strings.ContainsRune(l, '└') || strings.HasPrefix(l, "╭") || strings.HasPrefix(l, "╰") {
+			continue // the x axis, the panel's borders
+		}
+		r := []rune(l)
+		for c := len(r) - 2; c > 0; c-- {
+			if strings.ContainsRune(chars, r[c]) {
+				if c >= best {
+					best, row = c, y
+				}
+				break
+			}
+		}
+	}
+	return row
 }
 
 // TestExplorerRefusalWraps: at 80×24 a learner's refusal wraps onto more

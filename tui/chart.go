@@ -32,28 +32,39 @@ type chartKey struct {
 type ghostRun struct {
 	hist   []experiment.Checkpoint
 	epochs int
-	label  string // e.g. "samples 1000 → 2000"
+	label  string            // e.g. "samples 1000 → 2000"
+	cfg    experiment.Config // the settings it was run with
 }
 
 // keep makes run r the ghost of the change to settings next, labelled
 // with every setting that differs (r's own, not the settings shown: several
 // quick changes make one label, e.g. "dim 1 → 3").
 func (c errorChart) keep(r *runState, next experiment.Config) errorChart {
-	if len(r.hist) < 2 {
-		return c // nothing drawn yet: keep the older ghost
-	}
 	nx := experiment.ExplorerConfig(next)
+	if len(r.hist) < 2 { // nothing drawn yet: keep the older ghost, say what changed since it
+		if c.ghost != nil {
+			g := *c.ghost
+			g.label = changes(g.cfg, nx)
+			c.ghost = &g
+		}
+		return c
+	}
+	c.ghost = &ghostRun{hist: r.hist, epochs: r.cfg.Epochs, cfg: r.cfg, label: changes(r.cfg, nx)}
+	return c
+}
+
+// changes says what differs from a to b: "dim 1 → 3, width 32 → 64".
+func changes(a, b experiment.Config) string {
 	var diffs []string
 	for _, f := range fields {
-		if a, b := f.get(r.cfg), f.get(nx); a != b {
-			diffs = append(diffs, fmt.Sprintf("%s %s → %s", f.name, a, b))
+		if x, y := f.get(a), f.get(b); x != y {
+			diffs = append(diffs, fmt.Sprintf("%s %s → %s", f.name, x, y))
 		}
 	}
 	if len(diffs) == 0 {
-		diffs = []string{"same settings"}
+		return "same settings"
 	}
-	c.ghost = &ghostRun{hist: r.hist, epochs: r.cfg.Epochs, label: strings.Join(diffs, ", ")}
-	return c
+	return strings.Join(diffs, ", ")
 }
 
 func newErrorChart(st *Styles) errorChart { return errorChart{st: st, cache: &viewCache[chartKey]{}} }
@@ -176,7 +187,7 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			}
 			sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
 		}
-		ss = append(ss, tp.Series{Vals: tp.BucketCols(sx, sy, xmax, ncol, true), Chars: tp.Big, Color: st.plot.Linf})
+		ss = append(ss, tp.Series{Vals: tp.PointCols(sx, sy, xmax, ncol), Chars: tp.Big, Color: st.plot.Linf})
 	}
 	if !noErrors {
 		ss = append(ss,

@@ -101,6 +101,31 @@ func BucketCols(xs, ys []float64, xmax float64, ncol int, useMax bool) []float64
 	return out
 }
 
+// PointCols is BucketCols without the interpolation: a column holds a
+// value only where a point falls (the largest), so that values measured
+// at a few points are drawn as dots, not as a line through the gaps.
+func PointCols(xs, ys []float64, xmax float64, ncol int) []float64 {
+	out := make([]float64, ncol)
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	for i, x := range xs {
+		y := ys[i]
+		if ncol == 0 || math.IsNaN(y) || math.IsInf(y, 0) {
+			continue
+		}
+		c := 0
+		if xmax > 0 {
+			c = int(math.Round(x / xmax * float64(ncol-1)))
+		}
+		c = max(0, min(ncol-1, c))
+		if math.IsNaN(out[c]) || y > out[c] {
+			out[c] = y
+		}
+	}
+	return out
+}
+
 // Axis is an x axis from Lo to Hi with its label format.
 type Axis struct {
 	Lo, Hi float64

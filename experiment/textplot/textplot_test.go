@@ -1,6 +1,7 @@
 package textplot
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -56,5 +57,17 @@ func TestPalettesDifferByBackground(t *testing.T) {
 	darkLines, _ := Plot(ss(d), 3, nil, nil, true, 1)
 	if !strings.Contains(strings.Join(lightLines, "\n"), "\x1b[31m") || !strings.Contains(strings.Join(darkLines, "\n"), "\x1b[91m") {
 		t.Fatalf("series colours not from the palette:\nlight %q\ndark %q", lightLines, darkLines)
+	}
+}
+
+func TestPointColsLeavesGaps(t *testing.T) {
+	got := PointCols([]float64{0, 10, 10}, []float64{1, 2, 3}, 10, 6)
+	if got[0] != 1 || got[5] != 3 {
+		t.Fatalf("PointCols = %v", got)
+	}
+	for _, v := range got[1:5] {
+		if !math.IsNaN(v) {
+			t.Fatalf("a column between the points holds %v: %v", v, got)
+		}
 	}
 }
