@@ -1,9 +1,14 @@
 package report
 
 import (
+	"sync"
+
 	"fmt"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -55,7 +60,7 @@ type Style struct {
 // coincide drawn once.
 var (
 	Paper = Style{Name: "paper", Title: 12, Label: 12, Tick: 10, Legend: 9, LegendW: legendW, Line: 1.5}
-	Slide = Style{Name: "slide", Sans: true, Title: 17, Label: 17, Tick: 15, Legend: 13, LegendW: 2.5 * vg.Inch, Merge: true, Line: 2.5}
+	Slide = Style{Name: "slide", Sans: true, Title: 17, Label: 17, Tick: 15, Legend: 13, LegendW: 1.75 * vg.Inch, Merge: true, Line: 2.5}
 )
 
 // StyleOf is the style named name.
@@ -68,13 +73,28 @@ func StyleOf(name string) (Style, error) {
 	return Style{}, fmt.Errorf("--style %q: want paper or slide", name)
 }
 
-// font is the style's font at size points.
+// font is the style's font at size points: Liberation Serif for the
+// paper, the Go sans-serif for a slide (it has the superscript digits and
+// minus its 10⁻³ tick labels need, which Liberation lacks).
 func (s Style) font(size float64) font.Font {
 	f := font.Font{Typeface: "Liberation", Variant: "Serif", Size: vg.Points(size)}
 	if s.Sans {
-		f.Variant = "Sans"
+		goFontOnce.Do(addGoFont)
+		f = font.Font{Typeface: "Go", Size: vg.Points(size)}
 	}
 	return f
+}
+
+var goFontOnce sync.Once
+
+// addGoFont adds the Go sans-serif (golang.org/x/image/font/gofont) to
+// gonum's font cache.
+func addGoFont() {
+	f, err := opentype.Parse(goregular.TTF)
+	if err != nil {
+		panic(err) // the font is compiled in: it parses
+	}
+	font.DefaultCache.Add(font.Collection{{Font: font.Font{Typeface: "Go"}, Face: f}})
 }
 
 // WriteFigureStyle is WriteFigure in a style.
@@ -147,6 +167,9 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 		p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{sup: true}, powTicks{sup: true}
 	}
 	leg := plot.NewLegend()
+	if style.Merge { // the entries are slopes in m: said once, on top
+		leg.Add("slopes in m")
+	}
 	leg.Top, leg.Left = true, true
 	leg.TextStyle.Font = style.font(style.Legend)
 	hasSup := false
@@ -175,12 +198,12 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 		fit := rep.Fits[s.k]
 		name := fmt.Sprintf("%s min-max (slope %.2f)", s.k, fit.B)
 		if style.Merge {
-			name = fmt.Sprintf("%s, slope %s", s.k, minus(fit.B))
+			name = fmt.Sprintf("%s %s", s.k, minus(fit.B))
 		}
 		if s.k == SupUpper {
 			name = fmt.Sprintf("true sup ≤ (slope %.2f)", fit.B)
 			if style.Merge {
-				name = "true sup, slope " + minus(fit.B)
+				name = "sup " + minus(fit.B)
 			}
 		}
 		if s.avg {
@@ -190,7 +213,7 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 			fit = rep.AvgFits[s.k]
 			name = fmt.Sprintf("%s min-avg (slope %.2f)", s.k, fit.B)
 			if style.Merge {
-				name = fmt.Sprintf("%s mean, slope %s", s.k, minus(fit.B))
+				name = fmt.Sprintf("%s mean %s", s.k, minus(fit.B))
 			}
 			line, err := plotter.NewLine(pts)
 			if err != nil {
@@ -237,7 +260,7 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 		rl.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		p.Add(rl)
 		if style.Merge {
-			leg.Add("rate "+minus(r)+" (bound)", rl)
+			leg.Add("bound "+minus(r), rl)
 		} else if c > 0 && c <= math.MaxFloat64 {
 			leg.Add(fmt.Sprintf("reference %.2g·m^%.2f", c, r), rl)
 		} else {
@@ -249,13 +272,17 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 	return p, leg, nil
 }
 
-// plainNumber writes a tick as a slide reads it: 0.02, 0.1, 50, 200 for
-// 10⁻⁴ ≤ v < 10⁵, else 1e-5, 2e+06.
-func plainNumber(v float64) string {
-	if v >= 1e-4 && v < 1e5 {
-		return strconv.FormatFloat(v, 'f', -1, 64)
+// powerLabel writes 10^e as a slide reads it, the exponent typeset:
+// 10⁻³, 10², 1 and 10 as themselves.
+func powerLabel(e int) string {
+	switch e {
+	case 0:
+		return "1"
+	case 1:
+		return "10"
 	}
-	return fmt.Sprintf("%.2g", v)
+	sup := strings.NewReplacer("-", "⁻", "0", "⁰", "1", "¹", "2", "²", "3", "³", "4", "⁴", "5", "⁵", "6", "⁶", "7", "⁷", "8", "⁸", "9", "⁹")
+	return "10" + sup.Replace(strconv.Itoa(e))
 }
 
 // minus writes a slope with a true minus sign: −1.50.
@@ -291,8 +318,8 @@ func logRange(lo, hi float64) (float64, float64) {
 // powTicks labels the powers of ten of a log axis (1e-3, 1e-2, …) and marks
 // 2…9 times them as minor ticks.
 type powTicks struct {
-	// sup writes the labels as plain numbers (a slide: 0.1, 200) instead
-	// of 1e-1, 2e+02.
+	// sup writes the labels with typeset exponents (a slide: 10⁻¹, 10²)
+	// instead of 1e-1, 1e2.
 	sup bool
 }
 
@@ -324,7 +351,7 @@ func (pt powTicks) Ticks(lo, hi float64) []plot.Tick {
 			if k == 1 {
 				t.Label = fmt.Sprintf("1e%d", int(e))
 				if pt.sup {
-					t.Label = plainNumber(v)
+					t.Label = powerLabel(int(e))
 				}
 			}
 			ts = append(ts, t)
@@ -342,7 +369,8 @@ func (pt powTicks) Ticks(lo, hi float64) []plot.Tick {
 			if ts[i].Label == "" {
 				ts[i].Label = fmt.Sprintf("%.2g", ts[i].Value)
 				if pt.sup {
-					ts[i].Label = plainNumber(ts[i].Value)
+					e := math.Floor(math.Log10(ts[i].Value))
+					ts[i].Label = strconv.FormatFloat(ts[i].Value/math.Pow(10, e), 'g', 2, 64) + "×" + powerLabel(int(e))
 				}
 			}
 		}

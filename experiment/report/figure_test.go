@@ -81,9 +81,10 @@ func TestFigureStructure(t *testing.T) {
 	}
 }
 
-// TestSlideStyle: the slide figure is sans-serif with plain tick labels
-// (100, 1000), slopes with a true minus, and legend entries that fit its
-// narrower column; the paper style is the default and unchanged.
+// TestSlideStyle: the slide figure is in the Go sans-serif with typeset
+// powers of ten (10², 10³), slopes with a true minus under one "slopes in
+// m" heading, and legend entries that fit its narrower column; the paper
+// style is the default and unchanged.
 func TestSlideStyle(t *testing.T) {
 	dir := t.TempDir()
 	reps := AggregateWith(handSweep(), false)
@@ -93,12 +94,12 @@ func TestSlideStyle(t *testing.T) {
 	}
 	b, _ := os.ReadFile(svg)
 	s := string(b)
-	for _, want := range []string{"Sans", ">100<", ">1000<", "slope −", "rate −"} {
+	for _, want := range []string{"font-family:Go", ">10²<", ">10³<", "slopes in m", "bound −"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("the slide figure lacks %q", want)
 		}
 	}
-	for _, no := range []string{">1e2<", "min-avg", "m^"} {
+	for _, no := range []string{">1e2<", ">100<", "min-avg", "m^", "Serif"} {
 		if strings.Contains(s, no) {
 			t.Fatalf("the slide figure has %q", no)
 		}

@@ -3,7 +3,11 @@ package report
 import (
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
 )
 
 // checkTicks: the ticks of [lo, hi] are few, finite, positive, inside the
@@ -71,4 +75,36 @@ func FuzzTicks(f *testing.F) {
 		lo, hi = math.Abs(lo), math.Abs(hi)
 		checkTicks(t, min(lo, hi), max(lo, hi))
 	})
+}
+
+// A slide's ticks are typeset powers of ten, every glyph of them in the
+// slide's font (a missing one would be drawn as nothing: 10⁻² read as 10²).
+func TestSlideTicksArePowersInTheFont(t *testing.T) {
+	for e, want := range map[int]string{-3: "10⁻³", 2: "10²", 0: "1", 1: "10", -10: "10⁻¹⁰"} {
+		if got := powerLabel(e); got != want {
+			t.Errorf("powerLabel(%d) = %q, want %q", e, got, want)
+		}
+	}
+	f, err := sfnt.Parse(goregular.TTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf sfnt.Buffer
+	labels := 0
+	for _, tk := range (powTicks{sup: true}).Ticks(3e-12, 2e5) {
+		for _, r := range tk.Label {
+			if i, err := f.GlyphIndex(&buf, r); err != nil || i == 0 {
+				t.Fatalf("tick %q: %q (%U) is not in the slide's font", tk.Label, r, r)
+			}
+		}
+		if tk.Label != "" {
+			labels++
+			if !strings.HasPrefix(tk.Label, "10") && tk.Label != "1" {
+				t.Fatalf("slide tick %q is not a power of ten", tk.Label)
+			}
+		}
+	}
+	if labels < 8 { // every second power past a dozen decades
+		t.Fatalf("%d labelled ticks over 17 decades", labels)
+	}
 }
