@@ -347,6 +347,25 @@ var ErrInterrupted = errors.New("backend: step interrupted")
 
 // Interruptible is a Model whose Step can be abandoned part-way (between
 // layers): a paused run then stops within a layer's time, not a step's.
+// AdamState is an optimizer's state: the steps taken and the first and
+// second moments of every parameter, flat, in the engine's own order (a
+// state goes back into a model of the engine, dtype and sizes it came
+// from). float32 moments are held exactly in float64.
+type AdamState struct {
+	Steps int
+	M, V  []float64
+}
+
+// Resumable is a model whose Adam state can be read and restored, so that
+// a run can stop and go on with exactly the bits of one that did not.
+type Resumable interface {
+	AdamState() (AdamState, error)
+	// SetAdamState restores a state read from a model of the same engine,
+	// dtype and sizes; the parameters come from the Net the model was
+	// made from.
+	SetAdamState(AdamState) error
+}
+
 type Interruptible interface {
 	SetInterrupt(stop func() bool)
 }

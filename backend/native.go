@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"runtime"
 
 	"github.com/reluscope/reluscope/backend/gemm"
@@ -517,6 +518,25 @@ func (e *native[T]) Net() *Net {
 	net.InputScale = e.scale64
 	toNet(net, e.w, e.b)
 	return net
+}
+
+func (e *native[T]) AdamState() (AdamState, error) {
+	st := AdamState{Steps: e.t, M: make([]float64, len(e.m)), V: make([]float64, len(e.v))}
+	for i := range e.m {
+		st.M[i], st.V[i] = float64(e.m[i]), float64(e.v[i])
+	}
+	return st, nil
+}
+
+func (e *native[T]) SetAdamState(st AdamState) error {
+	if len(st.M) != len(e.m) || len(st.V) != len(e.v) || st.Steps < 0 {
+		return fmt.Errorf("backend: an Adam state of %d moments for a model of %d parameters", len(st.M), len(e.m))
+	}
+	for i := range e.m {
+		e.m[i], e.v[i] = T(st.M[i]), T(st.V[i])
+	}
+	e.t = st.Steps
+	return nil
 }
 
 func (e *native[T]) Close() error {
