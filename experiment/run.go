@@ -282,6 +282,13 @@ type Options struct {
 	// Threads is the number of goroutines the run computes on (0: all
 	// cores); sweeps running several runs at once give each a share.
 	Threads int
+	// Resume, if set, goes on from a saved state (an Adam run of the same
+	// config, engine and dtype) instead of starting over.
+	Resume *RunState
+	// Save, if set, is given the run's state at every checkpoint and when
+	// the run's context ends it (nothing is saved by an engine that cannot
+	// read its Adam state).
+	Save func(*RunState) error
 }
 
 // Start validates cfg and runs the experiment in a new goroutine. The channel

@@ -62,6 +62,7 @@ type trainer struct {
 	epoch    int
 	lr, loss float64
 	perm     []int
+	pcg      *rand.PCG // rs's source, saved with a run's state
 	rs       *rand.Rand
 	xb, yb   []float64
 	ckNet    *backend.Net // the student at the last checkpoint
@@ -76,6 +77,11 @@ type trainer struct {
 	tRate        time.Time
 	rate         float64
 	smallStudent bool
+
+	// resumed is the state the run went on from (Options.Resume); saveOff:
+	// the engine cannot save its state.
+	resumed *RunState
+	saveOff bool
 }
 
 // newTrainer validates cfg, finds its engine and builds the teacher and
@@ -118,6 +124,12 @@ func (t *trainer) build() error {
 	if err != nil {
 		return err
 	}
+	if st := t.opt.Resume; st != nil {
+		if err := st.Student.Validate(); err != nil || !equalInts(st.Student.Sizes, net.Sizes) {
+			return fmt.Errorf("the saved state's student has layers %v, the config's %v", st.Student.Sizes, net.Sizes)
+		}
+		net = st.Student.Clone()
+	}
 	bs := cfg.BatchSize()
 	t.studentNet = net
 	if t.student, err = t.engine.New(net, backend.Options{DType: t.dt, MaxBatch: max(bs, EvalChunk(cfg.Width)), Threads: t.opt.Threads}); err != nil {
@@ -131,10 +143,29 @@ func (t *trainer) build() error {
 	for i := range t.perm {
 		t.perm[i] = i
 	}
-	t.rs = newRand(cfg.DataSeed, streamShuffle)
+	t.pcg = rand.NewPCG(cfg.DataSeed, streamShuffle)
+	t.rs = rand.New(t.pcg)
 	t.xb, t.yb = make([]float64, bs*cfg.Dim), make([]float64, bs)
 	t.dh, _ = t.student.(backend.DataHolder)
+	if st := t.opt.Resume; st != nil {
+		if err := t.resume(st); err != nil {
+			t.student.Close()
+			return fmt.Errorf("resuming: %w", err)
+		}
+	}
 	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *trainer) elapsed(now time.Time) time.Duration { return now.Sub(t.start) - t.held }
@@ -176,8 +207,23 @@ func (t *trainer) begin() error {
 		Student: t.studentNet.Clone(), Backend: backend.Describe(t.engine)}); err != nil {
 		return err
 	}
-	if err := t.checkpoint(0); err != nil {
-		return err
+	switch {
+	case t.resumed == nil:
+		if err := t.checkpoint(0); err != nil {
+			return err
+		}
+	case t.resumed.CheckpointDue: // stopped while evaluating it
+		t.pending = append(t.pending, t.res.History...)
+		if err := t.checkpoint(t.loss); err != nil {
+			return t.stopped(err, false, 0, 0, true)
+		}
+		if err := t.save(false, 0, 0, false); err != nil {
+			return err
+		}
+	default: // the checkpoints so far go out with the first event
+		t.pending = append(t.pending, t.res.History...)
+		t.pendLoss = append(t.pendLoss, t.res.EpochLoss...)
+		t.firstEpoch = 1
 	}
 	if err := t.flush(true); err != nil {
 		return err
@@ -196,17 +242,22 @@ func (t *trainer) begin() error {
 // records the epoch's loss, its checkpoint and a progress event.
 func (t *trainer) runEpoch() error {
 	cfg, m, bs := t.cfg, t.cfg.Samples, t.cfg.BatchSize()
-	t.rs.Shuffle(m, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	start, sum := 0, 0.0
+	if st := t.resumed; st != nil && st.Started { // stopped inside this epoch: its order is drawn
+		start, sum = st.Lo, st.EpochSum
+	} else {
+		t.rs.Shuffle(m, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	}
+	t.resumed = nil
 	if t.dh != nil {
 		if err := t.dh.SetOrder(t.perm); err != nil {
 			return err
 		}
 	}
-	var sum float64
-	for lo := 0; lo < m; lo += bs {
+	for lo := start; lo < m; lo += bs {
 		took, l, err := t.batch(lo, min(m, lo+bs))
 		if err != nil {
-			return err
+			return t.stopped(err, true, lo, sum, false)
 		}
 		if !took {
 			lo -= bs // paused mid-step: nothing changed, take it again
@@ -217,7 +268,7 @@ func (t *trainer) runEpoch() error {
 			t.loss = sum / float64(min(m, lo+bs))
 		}
 		if err := t.flush(false); err != nil {
-			return err
+			return t.stopped(err, true, min(m, lo+bs), sum, false)
 		}
 	}
 	if t.dh != nil {
@@ -237,10 +288,29 @@ func (t *trainer) runEpoch() error {
 	t.lr = cfg.LRAt(min(t.epoch, cfg.Epochs)) // past the last epoch: the final rate
 	if cfg.IsCheckpoint(t.epoch) {
 		if err := t.checkpoint(t.loss); err != nil {
+			return t.stopped(err, false, 0, 0, true)
+		}
+		if err := t.save(false, 0, 0, false); err != nil {
 			return err
 		}
 	}
-	return t.flush(t.epoch >= cfg.Epochs)
+	if err := t.flush(t.epoch >= cfg.Epochs); err != nil {
+		return t.stopped(err, false, 0, 0, false)
+	}
+	return nil
+}
+
+// stopped passes err on; when the run's context ended it (Ctrl-C,
+// SIGTERM, a time limit), the state at this point is saved first, so that
+// the run goes on from here.
+func (t *trainer) stopped(err error, started bool, lo int, sum float64, due bool) error {
+	if t.ctx.Err() == nil || !errors.Is(err, t.ctx.Err()) {
+		return err
+	}
+	if serr := t.save(started, lo, sum, due); serr != nil {
+		return fmt.Errorf("%w (and its state was not saved: %v)", err, serr)
+	}
+	return err
 }
 
 // batch waits for the control and takes the Adam step on the rows
