@@ -26,6 +26,8 @@ const sweepUsage = `usage:
   reluscope sweep count PRESET [flags]        print the number of runs
   reluscope sweep run PRESET --index I [flags]  run the I-th run only (I defaults to
                                               $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)
+  reluscope sweep status PRESET DIR [flags]   finished, failed, in progress and missing runs of DIR,
+                                              the missing ones as Slurm --array specs
   reluscope sweep merge [--out FILE] PATH...  merge result files and folders, dropping duplicates
 flags of the first three: --out DIR, --set key=value, --limit axis=N, --workers N (see -h of each)
 `
@@ -156,16 +158,21 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 {
 		switch args[0] {
 		case "count":
+			// The count only: no memory check (a login node counts a grid
+			// it would not run).
 			s := newSweepFlags("sweep count")
+			s.ignoreMem = true
 			p, err := s.parse(args[1:], stdout)
 			if err == nil {
-				err = s.probe(p, s.workers)
+				err = s.probe(p, 1)
 			}
 			if err != nil {
 				return helpOK(err)
 			}
 			fmt.Fprintln(stdout, p.Sweep.Len())
 			return nil
+		case "status":
+			return cmdSweepStatus(args[1:], stdout)
 		case "run":
 			return cmdSweepRun(ctx, args[1:], stdout, stderr)
 		case "merge":
@@ -207,7 +214,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	bar := newProgress(stderr, len(todo))
-	err = experiment.RunPool(ctx, todo, s.workers, p.Name, func(r experiment.Record) error {
+	err = experiment.RunPool(ctx, todo, s.workers, p.Name, dir.StatePath, func(r experiment.Record) error {
 		if err := dir.Append(r); err != nil {
 			return err
 		}
@@ -228,6 +235,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s := newSweepFlags("sweep run")
 	index := s.fs.Int("index", -1, "the run to do, 0-based (default $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)")
+	offset := s.fs.Int("offset", 0, "added to the index: the run is OFFSET + INDEX (a Slurm array's indices stay below its MaxArraySize; --offset 1000 with --array=0-999 runs 1000–1999)")
 	p, err := s.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
@@ -248,9 +256,15 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 		}
 	}
+	if *offset < 0 {
+		return fmt.Errorf("--offset %d: an offset is ≥ 0", *offset)
+	}
+	if i >= 0 {
+		i += *offset
+	}
 	n := p.Sweep.Len()
 	if i < 0 || i >= n {
-		return fmt.Errorf("--index %d is out of range [0, %d) (or set $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX)", i, n)
+		return fmt.Errorf("run %d (--offset %d + --index or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX) is out of range [0, %d)", i, *offset, n)
 	}
 	// Only run i is built: an array task does not build the whole grid.
 	cfg, err := p.RunConfig(i, s.sets)
@@ -267,23 +281,100 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		experiment.LimitMemory(experiment.MemoryEstimate(cfg, runtime.NumCPU()))
 	}
 	job := experiment.Job{Index: i, Config: cfg}
+	// The folder is made and checked before training, not after it.
+	if err := checkOutDir(s.out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
 	dir, err := experiment.OpenResults(s.out)
 	if err != nil {
 		return err
 	}
-	path := dir.ShardPath(i)
+	path, state := dir.ShardPath(job), dir.StatePath(job)
 	if dir.Shard(job) != nil {
 		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
 		return nil
 	}
-	rec, err := experiment.RunJob(ctx, job, p.Name, 0)
+	if _, err := os.Stat(state); err == nil {
+		fmt.Fprintf(stderr, "run %d goes on from its saved state %s\n", i, state)
+	}
+	rec, err := experiment.RunJob(ctx, job, p.Name, 0, state)
+	if errors.Is(err, context.Canceled) {
+		if _, serr := os.Stat(state); serr == nil {
+			return fmt.Errorf("run %d stopped: its state is saved in %s; the same command goes on from there", i, state)
+		}
+		return fmt.Errorf("run %d stopped before its first checkpoint: nothing saved", i)
+	}
 	if err != nil {
 		return err
 	}
-	if err := dir.WriteShard(i, rec); err != nil {
+	if err := dir.WriteShard(job, rec); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "run %d of %d done in %.1fs: %s\n", i, n, rec.Seconds, recordSummary(rec))
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=.,:/+-%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// cmdSweepStatus prints where a grid's runs stand in a results folder.
+func cmdSweepStatus(args []string, stdout io.Writer) error {
+	s := newSweepFlags("sweep status")
+	s.ignoreMem = true
+	block := s.fs.Int("block", 1000, "indices per Slurm array (its MaxArraySize − 1 at most): the missing runs are printed as one --offset and --array per block")
+	var dir string
+	if len(args) >= 2 && !strings.HasPrefix(args[1], "-") {
+		dir, args = args[1], append([]string{args[0]}, args[2:]...)
+	}
+	p, err := s.parse(args, stdout)
+	if err != nil {
+		return helpOK(err)
+	}
+	if dir == "" {
+		dir = s.out
+	}
+	if *block < 1 {
+		return fmt.Errorf("--block %d: must be ≥ 1", *block)
+	}
+	jobs, err := s.jobs(p)
+	if err != nil {
+		return err
+	}
+	st, err := experiment.Status(dir, jobs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s in %s: %d runs — %d finished, %d failed, %d in progress (a saved state), %d missing\n",
+		p.Name, dir, len(jobs), len(st.Finished), len(st.Failed), len(st.InProgress), len(st.Missing))
+	if len(st.Failed) > 0 {
+		fmt.Fprintf(stdout, "failed: %s (their errors are in the records; --retry-failed runs them again)\n", experiment.ArraySpec(st.Failed))
+	}
+	if len(st.InProgress) > 0 {
+		fmt.Fprintf(stdout, "in progress: %s (stopped part-way or running: submitted again, each goes on from its state)\n", experiment.ArraySpec(st.InProgress))
+	}
+	if len(st.Missing) > 0 {
+		fmt.Fprintf(stdout, "missing: %s\n", experiment.ArraySpec(st.Missing))
+	}
+	todo := append(append([]int(nil), st.Missing...), st.InProgress...)
+	if len(todo) > 0 {
+		offs, specs := experiment.ArrayBlocks(todo, *block)
+		extra := ""
+		for _, kv := range s.sets {
+			extra += " --set " + shellQuote(kv)
+		}
+		for _, l := range s.limits {
+			extra += " --limit " + shellQuote(l)
+		}
+		fmt.Fprintln(stdout, "to submit (missing and in progress):")
+		for i, k := range offs {
+			fmt.Fprintf(stdout, "  sbatch --array=%s examples/slurm-array.sh %s --offset %d%s\n", specs[i], p.Name, k, extra)
+		}
+	}
 	return nil
 }
 

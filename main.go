@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/reluscope/reluscope/experiment"
 )
 
 // command is one word of the command line: its arguments and summary in
@@ -103,6 +105,15 @@ func stopWithin(ctx context.Context, done <-chan struct{}, grace time.Duration) 
 	select {
 	case <-done:
 	case <-t.C:
+		// A run's state being written (sweep run on SIGTERM) is waited
+		// for, up to a minute: cut short it would be lost.
+		for wait := 0; experiment.SavingState() && wait < 600; wait++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 		fmt.Fprintln(os.Stderr, "reluscope: interrupted (stopped in work that cannot pause; what was finished before is saved)")
 		os.Exit(130)
 	}

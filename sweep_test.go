@@ -172,9 +172,26 @@ func TestExamples(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("slurm script: %v\n%s", err, out)
 	}
-	if rs, err := experiment.ReadRecords(filepath.Join(dir, "results", "shards-smoke", experiment.ShardName(5))); err != nil || len(rs) != 1 || rs[0].Index != 5 {
-		t.Fatalf("the Slurm task wrote %v (%v), want run 5", rs, err)
+	shard := func(i int) []experiment.Record {
+		m, _ := filepath.Glob(filepath.Join(dir, "results", "shards-smoke", fmt.Sprintf("index-%07d-*.jsonl", i)))
+		if len(m) != 1 {
+			t.Fatalf("shards of run %d: %v", i, m)
+		}
+		rs, err := experiment.ReadRecords(m[0])
+		if err != nil || len(rs) != 1 || rs[0].Index != i {
+			t.Fatalf("the Slurm task wrote %v (%v), want run %d", rs, err, i)
+		}
+		return rs
 	}
+	shard(5)
+	// With --offset the task runs OFFSET + $SLURM_ARRAY_TASK_ID.
+	cmd = exec.Command("bash", script, "smoke", "--set", "epochs=2", "--offset", "3")
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=4", "RELUSCOPE="+binary)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("slurm script with --offset: %v\n%s", err, out)
+	}
+	shard(7)
 	// The Kubernetes manifest is an Indexed Job over every run of its preset.
 	b, err := os.ReadFile("examples/k8s-indexed-job.yaml")
 	if err != nil {

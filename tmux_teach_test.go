@@ -14,7 +14,7 @@ import (
 var (
 	ratioRe   = regexp.MustCompile(`L∞/L2 ([0-9.]+)×`)
 	hideRe    = regexp.MustCompile(`, between [0-9.e+-]+: ([0-9.]+)×`)
-	slopesRe  = regexp.MustCompile(`slopes: L2 (-?[0-9.]+) \(ref [-0-9.]+\)  L∞ (-?[0-9.]+)`)
+	slopesRe  = regexp.MustCompile(`slopes: L2 (-?[0-9.]+), L∞ (-?[0-9.]+)`)
 	stepRe    = regexp.MustCompile(` step ([0-9.]+[kM]?) `)
 	depthSelR = regexp.MustCompile(`▸ depth\s+(\d+) `)
 )

@@ -1,22 +1,40 @@
 #!/bin/bash
-# Runs a reluscope sweep as a Slurm job array: one array task per run.
+# Runs a reluscope sweep as Slurm job arrays: one array task per run.
 #
-#   N=$(reluscope sweep count paper-1d)              # 4320
-#   sbatch --array=0-$((N-1))%200 examples/slurm-array.sh paper-1d
-#   # when the array has finished:
+#   mkdir -p logs                                # the tasks' logs go there (Slurm does not make it)
+#   reluscope sweep plan paper-1d                # the grid's classes: time, memory, cores to ask for
+#   N=$(reluscope sweep count paper-1d)          # 4320
+#   # An array's indices stay below MaxArraySize (1001 by default): one
+#   # array of up to 1000 tasks per block, --offset the block's first run.
+#   for K in $(seq 0 1000 $((N - 1))); do
+#     sbatch --array=0-$(( N - K < 1000 ? N - K - 1 : 999 ))%200 examples/slurm-array.sh paper-1d --offset "$K"
+#   done
+#   # what is finished, failed, in progress (a saved state) or missing:
+#   reluscope sweep status paper-1d results/shards-paper-1d
+#   # when it says nothing is missing:
 #   reluscope sweep merge --out results/paper-1d.jsonl results/shards-paper-1d
 #   reluscope report results/paper-1d.jsonl --png paper-1d.png
 #
-# Each task reads its index from $SLURM_ARRAY_TASK_ID, writes one line to
-# results/shards-PRESET/index-NNNNNNN.jsonl atomically, and skips a run that
-# already finished, so a requeued or repeated task is harmless.
+# Each task runs run OFFSET + $SLURM_ARRAY_TASK_ID and writes its record to
+# results/shards-PRESET/index-NNNNNNN-HASH.jsonl atomically (HASH: the run's
+# config, so variants never overwrite each other); a run already finished
+# is skipped, so a requeued or repeated task is harmless. Five minutes
+# before the time limit Slurm sends SIGTERM (--signal): the run saves its
+# state (student, Adam moments, data order, history) next to its shard and
+# stops; the same task submitted again goes on from there and ends with the
+# bits of a run that was never stopped. `sweep status` prints the indices
+# to submit again as an --array spec.
+#
+# --time and --mem below fit paper-1d's small runs; `sweep plan` says what
+# its wide classes need. For the GPU engine see examples/slurm-array-gpu.sh.
 #SBATCH --job-name=reluscope
 #SBATCH --cpus-per-task=2
 #SBATCH --mem=4G
 #SBATCH --time=04:00:00
+#SBATCH --signal=B:TERM@300
 #SBATCH --output=logs/reluscope-%A_%a.out
 set -euo pipefail
-PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array.sh PRESET [extra sweep flags]}
+PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array.sh PRESET [--offset K] [extra sweep flags]}
 shift
 RELUSCOPE=${RELUSCOPE:-reluscope}
 exec "$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$PRESET" "$@"

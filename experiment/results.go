@@ -8,9 +8,13 @@ import (
 
 // A results folder, as reluscope writes it:
 //
-//	results.jsonl          records appended one JSON line each by a local sweep
-//	index-NNNNNNN.jsonl    one record each, written atomically by sweep run --index N
-//	results.lock           held by the sweep that appends (names its process)
+//	results.jsonl               records appended one JSON line each by a local sweep
+//	index-NNNNNNN-HASH.jsonl    one record each, written atomically by sweep run --index N
+//	                            (HASH: the first 12 digits of the run's config hash, so
+//	                            that variants of a grid in one folder never overwrite)
+//	index-NNNNNNN-HASH.state    a run stopped part-way (SIGTERM, a time limit): its
+//	                            state, from which the next attempt goes on
+//	results.lock                held by the sweep that appends (names its process)
 //
 // Any *.jsonl below it (nested folders too) is read back as records; the
 // explorer's saves write results.jsonl the same way.
@@ -19,8 +23,13 @@ const (
 	LockFile    = "results.lock"
 )
 
-// ShardName is the file a single-index run writes in a results folder.
-func ShardName(i int) string { return fmt.Sprintf("index-%07d.jsonl", i) }
+// ShardName is the file run i of config hash writes in a results folder.
+func ShardName(i int, hash string) string { return fmt.Sprintf("index-%07d-%s.jsonl", i, shortHash(hash)) }
+
+// StateName is the file of run i's saved state (RunState).
+func StateName(i int, hash string) string { return fmt.Sprintf("index-%07d-%s.state", i, shortHash(hash)) }
+
+func shortHash(h string) string { return h[:min(12, len(h))] }
 
 // ResultsDir owns one results folder: it makes it, locks it for a sweep
 // that appends, repairs a torn last line, reads what is finished, and
@@ -68,8 +77,15 @@ func (d *ResultsDir) Close() {
 // File is the folder's results file.
 func (d *ResultsDir) File() string { return filepath.Join(d.Path, ResultsFile) }
 
-// ShardPath is the file of run i's shard.
-func (d *ResultsDir) ShardPath(i int) string { return filepath.Join(d.Path, ShardName(i)) }
+// ShardPath is the file of job j's shard.
+func (d *ResultsDir) ShardPath(j Job) string {
+	return filepath.Join(d.Path, ShardName(j.Index, ConfigHash(j.Config)))
+}
+
+// StatePath is the file of job j's saved state while it is part-way.
+func (d *ResultsDir) StatePath(j Job) string {
+	return filepath.Join(d.Path, StateName(j.Index, ConfigHash(j.Config)))
+}
 
 // Records are every record in the folder (the results file, the shards,
 // nested folders).
@@ -92,16 +108,16 @@ func (d *ResultsDir) Append(r Record) error { return AppendRecord(d.File(), r) }
 // Shard is job j's finished shard record, or nil when it has none (or one
 // of another config).
 func (d *ResultsDir) Shard(j Job) *Record {
-	old, err := ReadRecords(d.ShardPath(j.Index))
+	old, err := ReadRecords(d.ShardPath(j))
 	if err != nil || len(old) != 1 || old[0].Hash != ConfigHash(j.Config) {
 		return nil
 	}
 	return &old[0]
 }
 
-// WriteShard writes run i's record as its shard, atomically.
-func (d *ResultsDir) WriteShard(i int, r Record) error {
-	return WriteRecordsAtomic(d.ShardPath(i), []Record{r})
+// WriteShard writes job j's record as its shard, atomically.
+func (d *ResultsDir) WriteShard(j Job, r Record) error {
+	return WriteRecordsAtomic(d.ShardPath(j), []Record{r})
 }
 
 // WriteAll writes recs as the folder's results file, atomically.

@@ -32,10 +32,10 @@ func TestResultsDir(t *testing.T) {
 	if _, err := LockResults(path); err == nil || !strings.Contains(err.Error(), "in use by another sweep") {
 		t.Fatalf("a second lock: %v", err)
 	}
-	if err := d.WriteShard(2, rec(jobs[2], "")); err != nil {
+	if err := d.WriteShard(jobs[2], rec(jobs[2], "")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(path, "index-0000002.jsonl")); err != nil {
+	if _, err := os.Stat(filepath.Join(path, "index-0000002-"+ConfigHash(jobs[2].Config)[:12]+".jsonl")); err != nil {
 		t.Fatalf("the shard is not where the layout says: %v", err)
 	}
 	if d.Shard(jobs[2]) == nil || d.Shard(jobs[1]) != nil {
@@ -46,6 +46,15 @@ func TestResultsDir(t *testing.T) {
 	if d.Shard(other) != nil {
 		t.Fatal("a shard of another config counted as finished")
 	}
+	// A variant of the grid in the same folder writes its own shard: the
+	// first stays.
+	if err := d.WriteShard(other, rec(other, "")); err != nil {
+		t.Fatal(err)
+	}
+	if d.Shard(jobs[2]) == nil || d.Shard(other) == nil {
+		t.Fatal("a variant's shard overwrote the run's")
+	}
+	os.Remove(d.ShardPath(other))
 	todo, _, err := d.Pending(jobs, false)
 	if err != nil || len(todo) != 1 || todo[0].Index != 1 {
 		t.Fatalf("pending %+v (%v), want run 1 only", todo, err)

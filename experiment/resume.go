@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -51,8 +52,17 @@ type RunState struct {
 // student the config allows, and some.
 const maxStateBytes = 4 << 30
 
+// saving counts the SaveStates in progress (SavingState).
+var saving atomic.Int32
+
+// SavingState says a run's state is being written: a process stopping on
+// a signal waits for it (a state cut short would be lost, not torn).
+func SavingState() bool { return saving.Load() > 0 }
+
 // SaveState writes st to path atomically.
 func SaveState(path string, st *RunState) error {
+	saving.Add(1)
+	defer saving.Add(-1)
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(st); err != nil {
 		return fmt.Errorf("saving the run's state: %w", err)

@@ -33,6 +33,9 @@ type Record struct {
 	Seconds  float64      `json:"seconds"`
 	Finished time.Time    `json:"finished"`
 	Error    string       `json:"error,omitempty"`
+	// Resumed: the run went on from a saved state (stopped part-way
+	// before); its numbers are those of a run in one go.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // ConfigHash identifies a run by its complete configuration: the first 16
@@ -316,21 +319,42 @@ type Job struct {
 	Config Config
 }
 
-// RunJob runs one job to a record; a failed run (divergence, say) is a
-// record with Error set, a cancelled one returns ctx's error.
-func RunJob(ctx context.Context, j Job, preset string, threads int) (Record, error) {
+// RunJob runs one job and returns its record (a failed run is a record
+// with its error). Cancelled, it returns ctx's error and no record. With a
+// state path, a run stopped part-way saves its state there (at every
+// checkpoint and when ctx ends) and the next RunJob of the job goes on
+// from it, ending with exactly the bits of an unstopped run; the state is
+// removed once the run has finished.
+func RunJob(ctx context.Context, j Job, preset string, threads int, statePath string) (Record, error) {
 	t0 := time.Now()
-	res, err := Run(ctx, j.Config, Options{Threads: threads}, func(Event) error { return nil })
+	opt := Options{Threads: threads}
+	if statePath != "" {
+		st, err := LoadState(statePath)
+		switch {
+		case err == nil && st.Hash == ConfigHash(j.Config) && !j.Config.UsesLearner():
+			opt.Resume = st
+		case err != nil && !errors.Is(err, os.ErrNotExist):
+			return Record{}, err
+		}
+		opt.Save = func(st *RunState) error { return SaveState(statePath, st) }
+	}
+	res, err := Run(ctx, j.Config, opt, func(Event) error { return nil })
 	if err != nil && ctx.Err() != nil {
 		return Record{}, ctx.Err()
 	}
 	rec := Record{Hash: ConfigHash(j.Config), Index: j.Index, Preset: preset, Config: j.Config,
-		Seconds: time.Since(t0).Seconds(), Finished: time.Now().UTC()}
+		Seconds: time.Since(t0).Seconds(), Finished: time.Now().UTC(), Resumed: opt.Resume != nil}
 	if res != nil {
 		rec.History, rec.Steps = res.History, res.Steps
+		if opt.Resume != nil {
+			rec.Seconds = res.Elapsed.Seconds() // the attempts' time together
+		}
 	}
 	if err != nil {
 		rec.Error = err.Error()
+	}
+	if statePath != "" {
+		os.Remove(statePath) // finished or failed: nothing to go on from
 	}
 	return rec, nil
 }
@@ -338,8 +362,9 @@ func RunJob(ctx context.Context, j Job, preset string, threads int) (Record, err
 // RunPool runs jobs on workers goroutines, each computing on its share of
 // the cores, and calls done (serialized) with each record as it finishes.
 // It stops early when ctx ends or done fails, returning that error; every
-// goroutine has ended when it returns.
-func RunPool(ctx context.Context, jobs []Job, workers int, preset string, done func(Record) error) error {
+// goroutine has ended when it returns. statePath, when not nil, names each
+// job's state file (see RunJob).
+func RunPool(ctx context.Context, jobs []Job, workers int, preset string, statePath func(Job) string, done func(Record) error) error {
 	workers = max(1, min(workers, len(jobs)))
 	threads := max(1, runtime.GOMAXPROCS(0)/workers)
 	g, gctx := errgroup.WithContext(ctx)
@@ -350,7 +375,11 @@ func RunPool(ctx context.Context, jobs []Job, workers int, preset string, done f
 			break
 		}
 		g.Go(func() error {
-			rec, err := RunJob(gctx, j, preset, threads)
+			path := ""
+			if statePath != nil {
+				path = statePath(j)
+			}
+			rec, err := RunJob(gctx, j, preset, threads, path)
 			if err != nil {
 				return err
 			}

@@ -3,8 +3,10 @@ package experiment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -60,7 +62,7 @@ func TestRunPoolCancelLeavesNothingRunning(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := 0
 	go func() { cancel() }()
-	err := RunPool(ctx, jobs, 2, "t", func(Record) error { done++; return nil })
+	err := RunPool(ctx, jobs, 2, "t", nil, func(Record) error { done++; return nil })
 	if !errors.Is(err, context.Canceled) || done != 0 {
 		t.Fatalf("RunPool after cancel: err %v, %d records; want Canceled and none", err, done)
 	}
@@ -75,7 +77,7 @@ func TestRunPoolRunsEveryJobOnce(t *testing.T) {
 		jobs = append(jobs, Job{Index: i, Config: c})
 	}
 	seen := map[int]int{}
-	if err := RunPool(context.Background(), jobs, 3, "t", func(r Record) error { seen[r.Index]++; return nil }); err != nil {
+	if err := RunPool(context.Background(), jobs, 3, "t", nil, func(r Record) error { seen[r.Index]++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	for i := range jobs {
@@ -85,5 +87,18 @@ func TestRunPoolRunsEveryJobOnce(t *testing.T) {
 	}
 	if p, _ := Pending(jobs, []Record{{Hash: ConfigHash(jobs[2].Config)}}, false); len(p) != 4 {
 		t.Fatalf("pending after one finished: %d, want 4", len(p))
+	}
+}
+
+func TestArraySpecAndBlocks(t *testing.T) {
+	if got := ArraySpec([]int{20, 3, 17, 18, 19, 1004}); got != "3,17-20,1004" {
+		t.Fatalf("ArraySpec = %q", got)
+	}
+	if ArraySpec(nil) != "" {
+		t.Fatal("an empty spec is not empty")
+	}
+	offs, specs := ArrayBlocks([]int{3, 999, 1000, 1001, 4319}, 1000)
+	if fmt.Sprint(offs) != "[0 1000 4000]" || strings.Join(specs, " ") != "3,999 0-1 319" {
+		t.Fatalf("ArrayBlocks = %v %q", offs, specs)
 	}
 }

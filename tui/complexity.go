@@ -81,7 +81,7 @@ func (v complexityView) start(cfg experiment.Config) (screen, tea.Cmd) {
 	v.cancel, v.ch = cancel, ch
 	go func() {
 		defer close(ch)
-		experiment.RunPool(ctx, jobs, runtime.NumCPU(), "explorer", func(r experiment.Record) error {
+		experiment.RunPool(ctx, jobs, runtime.NumCPU(), "explorer", nil, func(r experiment.Record) error {
 			select {
 			case ch <- r:
 				return nil

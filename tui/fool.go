@@ -193,7 +193,8 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 
 // markUnder writes a marker line for the column at: the first of marks
 // ("▲ text") that fits, its ▲ under the column, the text to the right of
-// it or, when the column is near the right edge, to its left ("text ▲").
+// it, to its left ("text ▲"), or around it, split between two words
+// (after a comma if it can: "peak 49.5, ▲ no sample within 0.018").
 func markUnder(st *Styles, at, w int, marks ...string) string {
 	for _, m := range marks {
 		text := strings.TrimPrefix(m, "▲ ")
@@ -203,6 +204,18 @@ func markUnder(st *Styles, at, w int, marks ...string) string {
 			return strings.Repeat(" ", at) + st.Worst.Render("▲ "+text)
 		case n+2 <= at:
 			return strings.Repeat(" ", at-n-1) + st.Worst.Render(text+" ▲")
+		}
+		words := strings.Fields(text)
+		for _, commaOnly := range []bool{true, false} {
+			for k := 1; k < len(words); k++ {
+				if commaOnly && !strings.HasSuffix(words[k-1], ",") {
+					continue
+				}
+				left, right := strings.Join(words[:k], " "), strings.Join(words[k:], " ")
+				if l := ansi.StringWidth(left); l+1 <= at && at+2+ansi.StringWidth(right) <= w {
+					return strings.Repeat(" ", at-l-1) + st.Worst.Render(left+" ▲ "+right)
+				}
+			}
 		}
 	}
 	return strings.Repeat(" ", max(0, min(at, w-1))) + st.Worst.Render("▲")
