@@ -24,10 +24,14 @@ const (
 )
 
 // ShardName is the file run i of config hash writes in a results folder.
-func ShardName(i int, hash string) string { return fmt.Sprintf("index-%07d-%s.jsonl", i, shortHash(hash)) }
+func ShardName(i int, hash string) string {
+	return fmt.Sprintf("index-%07d-%s.jsonl", i, shortHash(hash))
+}
 
 // StateName is the file of run i's saved state (RunState).
-func StateName(i int, hash string) string { return fmt.Sprintf("index-%07d-%s.state", i, shortHash(hash)) }
+func StateName(i int, hash string) string {
+	return fmt.Sprintf("index-%07d-%s.state", i, shortHash(hash))
+}
 
 func shortHash(h string) string { return h[:min(12, len(h))] }
 
