@@ -395,6 +395,9 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	if conflicts > 0 {
 		fmt.Fprintf(stderr, "sweep merge: %d runs had copies that disagree (a failed and a finished copy, or different results); kept the finished copy, else the first\n", conflicts)
 	}
+	for _, g := range gaps(merged) {
+		fmt.Fprintf(stderr, "sweep merge: %s\n", g)
+	}
 	if *out == "" {
 		for _, r := range merged {
 			if err := writeJSONLine(stdout, r); err != nil {
@@ -408,6 +411,54 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "merged %d records (%d duplicates dropped) into %s\n", len(merged), read-len(merged), *out)
 	return nil
+}
+
+// gaps says, per preset, which indices below its largest have no record
+// (runs not yet done, or lost) and how many failed: a merge of an
+// unfinished grid says so instead of looking complete.
+func gaps(recs []experiment.Record) []string {
+	type seen struct {
+		max    int
+		have   map[int]bool
+		failed int
+	}
+	by := map[string]*seen{}
+	var names []string
+	for _, r := range recs {
+		s := by[r.Preset]
+		if s == nil {
+			s = &seen{max: -1, have: map[int]bool{}}
+			by[r.Preset] = s
+			names = append(names, r.Preset)
+		}
+		s.max = max(s.max, r.Index)
+		s.have[r.Index] = true
+		if r.Error != "" {
+			s.failed++
+		}
+	}
+	var out []string
+	for _, name := range names {
+		s := by[name]
+		var missing []int
+		for i := 0; i <= s.max; i++ {
+			if !s.have[i] {
+				missing = append(missing, i)
+			}
+		}
+		label := name
+		if label == "" {
+			label = "(no preset)"
+		}
+		if len(missing) > 0 {
+			out = append(out, fmt.Sprintf("%s: %d indices below the largest (%d) have no record: %s (sweep status %s DIR says what is still to run)",
+				label, len(missing), s.max, experiment.Excerpt(experiment.ArraySpec(missing), 200), name))
+		}
+		if s.failed > 0 {
+			out = append(out, fmt.Sprintf("%s: %d records are failed runs", label, s.failed))
+		}
+	}
+	return out
 }
 
 func recordSummary(r experiment.Record) string {
