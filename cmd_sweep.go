@@ -26,6 +26,8 @@ const sweepUsage = `usage:
   reluscope sweep count PRESET [flags]        print the number of runs
   reluscope sweep run PRESET --index I [flags]  run the I-th run only (I defaults to
                                               $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)
+  reluscope sweep plan PRESET [flags]         the grid's classes of runs: their cost here, what to ask
+                                              a cluster for (--time, --mem), Slurm scripts (--sbatch DIR)
   reluscope sweep status PRESET DIR [flags]   finished, failed, in progress and missing runs of DIR,
                                               the missing ones as Slurm --array specs
   reluscope sweep merge [--out FILE] PATH...  merge result files and folders, dropping duplicates
@@ -173,6 +175,8 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return nil
 		case "status":
 			return cmdSweepStatus(args[1:], stdout)
+		case "plan":
+			return cmdSweepPlan(args[1:], stdout)
 		case "run":
 			return cmdSweepRun(ctx, args[1:], stdout, stderr)
 		case "merge":

@@ -224,3 +224,61 @@ func TestExamples(t *testing.T) {
 		t.Fatalf("manifest runs %v with %d completions; %s has %s runs", c[0].Command, job.Spec.Completions, preset, n)
 	}
 }
+
+// TestSweepPlan: the smoke grid's classes cover every run once; --sbatch
+// writes per class the indices and a script whose task T runs the run on
+// line OFFSET+T+1.
+func TestSweepPlan(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr, _ := runIn(t, dir, "sweep", "plan", "smoke", "--set", "epochs=2", "--sbatch", "plan")
+	if code != 0 || !strings.Contains(out, "smoke: 8 runs in") || !strings.Contains(out, "--cpus-per-task=2 --time=01:00:00") {
+		t.Fatalf("sweep plan: exit %d\n%s%s", code, out, stderr)
+	}
+	idx, _ := filepath.Glob(filepath.Join(dir, "plan", "class-*.idx"))
+	seen := map[string]bool{}
+	for _, f := range idx {
+		b, _ := os.ReadFile(f)
+		for _, l := range strings.Fields(string(b)) {
+			if seen[l] {
+				t.Fatalf("run %s is in two classes", l)
+			}
+			seen[l] = true
+		}
+	}
+	if len(seen) != 8 {
+		t.Fatalf("the classes hold %d runs, want the grid's 8: %v", len(seen), seen)
+	}
+	// The first class's script, task 0 of the array at offset 0: its
+	// first run.
+	b, _ := os.ReadFile(filepath.Join(dir, "plan", "class-0.idx"))
+	first := strings.Fields(string(b))[0]
+	cmd := exec.Command("bash", filepath.Join(dir, "plan", "class-0.sh"))
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=0", "OFFSET=0", "RELUSCOPE="+binary, "RELUSCOPE_MEM_AVAILABLE=17179869184")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "run "+first+" of 8 done") {
+		t.Fatalf("class-0.sh: %v\n%s", err, out)
+	}
+	cmd = exec.Command("bash", filepath.Join(dir, "plan", "class-0.sh"))
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=999", "RELUSCOPE="+binary)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no run on line 1000") {
+		t.Fatalf("a task past the class's runs: %v\n%s", err, out)
+	}
+}
+
+// sweep count only counts: on a login node with little memory it still
+// prints the grid's size (the memory of a run is sweep run's to check).
+func TestSweepCountNeverChecksMemory(t *testing.T) {
+	cmd := exec.Command(binary, "sweep", "count", "paper-1d")
+	cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=100000000") // 100 MB
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "4320" {
+		t.Fatalf("sweep count paper-1d with 100 MB: %v %q", err, out)
+	}
+	// sweep run checks its own run on its own cores: a width-32 run fits.
+	cmd = exec.Command(binary, "sweep", "run", "paper-1d", "--index", "0", "--limit", "batch+epochs=1", "--set", "epochs=1", "--set", "eval_points=1000", "--out", t.TempDir())
+	cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=1000000000")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sweep run of paper-1d's index 0 with 1 GB: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/experiment"
+)
+
+// planClass is the runs of a grid that cost alike: one width, depth, m,
+// batch rule, epochs and evaluation points.
+type planClass struct {
+	key     string
+	cfg     experiment.Config // its first run
+	indices []int
+	cost    experiment.Cost
+	seconds float64 // one run, estimated at the measured rate
+	mem     uint64  // one run's peak
+}
+
+// cmdSweepPlan prints a grid's classes of runs with their cost here and
+// what to ask a cluster for; --sbatch DIR writes an array script per class.
+func cmdSweepPlan(args []string, stdout io.Writer) error {
+	s := newSweepFlags("sweep plan")
+	s.ignoreMem = true
+	cpus := s.fs.Int("cpus-per-task", 2, "cores each task computes on: the rate is measured on this many")
+	sbatch := s.fs.String("sbatch", "", "write into this folder, per class, the list of its runs' indices and a Slurm array script")
+	block := s.fs.Int("block", 1000, "tasks per array at most (below the cluster's MaxArraySize)")
+	p, err := s.parse(args, stdout)
+	if err != nil {
+		return helpOK(err)
+	}
+	if *cpus < 1 || *block < 1 {
+		return fmt.Errorf("--cpus-per-task %d, --block %d: both must be ≥ 1", *cpus, *block)
+	}
+	jobs, err := s.jobs(p)
+	if err != nil {
+		return err
+	}
+	var classes []*planClass
+	byKey := map[string]*planClass{}
+	for _, j := range jobs {
+		c := j.Config
+		key := fmt.Sprintf("width %d, depth %d, m %d, batch %s, %d epochs, %d eval points", c.Width, len(c.StudentSizes())-1, c.Samples, c.Batch, c.Epochs, c.EvalPoints)
+		k := byKey[key]
+		if k == nil {
+			k = &planClass{key: key, cfg: c, cost: experiment.RunCost(c), mem: experiment.MemoryEstimate(c, *cpus)}
+			byKey[key] = k
+			classes = append(classes, k)
+		}
+		k.indices = append(k.indices, j.Index)
+	}
+	rates := map[string]experiment.Rate{}
+	for _, k := range classes {
+		rk := k.cfg.Backend + "/" + k.cfg.DType
+		r, ok := rates[rk]
+		if !ok {
+			dt, err := backend.ParseDType(k.cfg.DType)
+			if err != nil {
+				return err
+			}
+			if r, err = experiment.MachineRate(k.cfg.Backend, dt, *cpus); err != nil {
+				return fmt.Errorf("measuring %s here: %w", rk, err)
+			}
+			rates[rk] = r
+		}
+		k.seconds = r.Seconds(k.cost)
+	}
+	sort.SliceStable(classes, func(a, b int) bool { return classes[a].seconds < classes[b].seconds })
+	fmt.Fprintf(stdout, "%s: %d runs in %d classes; times at the rate measured here on %d cores:\n", p.Name, len(jobs), len(classes), *cpus)
+	for _, r := range rates {
+		fmt.Fprintf(stdout, "  %s\n", r)
+	}
+	fmt.Fprintf(stdout, "\n%3s %6s  %-62s %10s %12s %10s %10s\n", "", "runs", "class", "FLOP/run", "time/run", "CPU-hours", "peak mem")
+	var total float64
+	for i, k := range classes {
+		ch := float64(len(k.indices)) * k.seconds * float64(*cpus) / 3600
+		total += ch
+		fmt.Fprintf(stdout, "%3d %6d  %-62s %10s %12s %10.1f %10s\n", i, len(k.indices), k.key, experiment.FLOPCount(k.cost.FLOP()),
+			experiment.Clock(time.Duration(k.seconds*float64(time.Second))), ch, experiment.Bytes(k.mem))
+	}
+	fmt.Fprintf(stdout, "total: %.0f CPU-hours (%.1f days on one %d-core task)\n", total, total/float64(*cpus)/24, *cpus)
+	if backend.NotBuilt("cuda") == "" {
+		fmt.Fprintln(stdout, "GPU: this binary has the cuda engine; `--set backend=cuda` with examples/slurm-array-gpu.sh (its rate is not measured here)")
+	} else {
+		fmt.Fprintln(stdout, "GPU: this binary has no cuda engine (build with -tags gpu for examples/slurm-array-gpu.sh)")
+	}
+	fmt.Fprintln(stdout, "\nwhat to ask for, per class (--time: 1.5 × the estimate + 10 min, whole hours; --mem: 1.25 × the peak + 512 MiB):")
+	for i, k := range classes {
+		fmt.Fprintf(stdout, "%3d  --cpus-per-task=%d --time=%s --mem=%s  (%d runs)\n", i, *cpus, slurmTime(k.seconds), slurmMem(k.mem), len(k.indices))
+	}
+	fmt.Fprintln(stdout, "a run longer than the cluster's time limit goes on over several submissions: SIGTERM (--signal) saves its state, the next task continues it.")
+	if *sbatch == "" {
+		fmt.Fprintf(stdout, "\n--sbatch DIR writes each class's indices and array script.\n")
+		return nil
+	}
+	if err := os.MkdirAll(*sbatch, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nwritten to %s; submit from the folder the results go under:\n  mkdir -p logs\n", *sbatch)
+	extra := ""
+	for _, kv := range s.sets {
+		extra += " --set " + shellQuote(kv)
+	}
+	for _, l := range s.limits {
+		extra += " --limit " + shellQuote(l)
+	}
+	for i, k := range classes {
+		idx := filepath.Join(*sbatch, fmt.Sprintf("class-%d.idx", i))
+		var b strings.Builder
+		for _, x := range k.indices {
+			fmt.Fprintln(&b, x)
+		}
+		if err := experiment.WriteFileAtomic(idx, []byte(b.String())); err != nil {
+			return err
+		}
+		script := filepath.Join(*sbatch, fmt.Sprintf("class-%d.sh", i))
+		body := fmt.Sprintf(`#!/bin/bash
+# %s, class %d: %s — %d runs, about %s each here.
+# Task T of an array submitted with --export=OFFSET=K runs the run on line
+# K+T+1 of %s (arrays stay below MaxArraySize: blocks of %d).
+#SBATCH --job-name=reluscope-%s-%d
+#SBATCH --cpus-per-task=%d
+#SBATCH --mem=%s
+#SBATCH --time=%s
+#SBATCH --signal=B:TERM@300
+#SBATCH --output=logs/reluscope-%%A_%%a.out
+set -euo pipefail
+RELUSCOPE=${RELUSCOPE:-reluscope}
+I=$(sed -n "$(( ${OFFSET:-0} + SLURM_ARRAY_TASK_ID + 1 ))p" %s)
+[ -n "$I" ] || { echo "no run on line $(( ${OFFSET:-0} + SLURM_ARRAY_TASK_ID + 1 )) of %s" >&2; exit 1; }
+exec "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s
+`, p.Name, i, k.key, len(k.indices), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), idx, *block,
+			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), shellQuote(idx), idx, shellQuote(p.Name), p.Name, extra)
+		if err := experiment.WriteFileAtomic(script, []byte(body)); err != nil {
+			return err
+		}
+		if err := os.Chmod(script, 0o755); err != nil {
+			return err
+		}
+		for off := 0; off < len(k.indices); off += *block {
+			n := min(*block, len(k.indices)-off)
+			fmt.Fprintf(stdout, "  sbatch --array=0-%d --export=ALL,OFFSET=%d %s\n", n-1, off, script)
+		}
+	}
+	return nil
+}
+
+// slurmTime is 1.5 × the estimate + 10 minutes in whole hours, as Slurm
+// writes it (D-HH:MM:SS past a day).
+func slurmTime(seconds float64) string {
+	h := int(math.Ceil((1.5*seconds + 600) / 3600))
+	if h >= 24 {
+		return fmt.Sprintf("%d-%02d:00:00", h/24, h%24)
+	}
+	return fmt.Sprintf("%02d:00:00", h)
+}
+
+// slurmMem is 1.25 × the peak + 512 MiB, in whole MiB or GiB.
+func slurmMem(peak uint64) string {
+	mib := int(math.Ceil((1.25*float64(peak) + 512<<20) / (1 << 20)))
+	if mib >= 4096 {
+		return fmt.Sprintf("%dG", (mib+1023)/1024)
+	}
+	return fmt.Sprintf("%dM", mib)
+}
