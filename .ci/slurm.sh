@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The README's cluster recipe on a real single-node Slurm (Debian's
+# slurm-wlm and munge): the daemons are started here, in a private state
+# folder, and stopped at the end whatever happens.
+#
+#   bash .ci/slurm.sh BINARY
+#
+# It submits a reduced grid (the smoke preset, 8 runs, in arrays of 3 with
+# --offset so that indices above the array size are used), cancels one
+# task mid-run (SIGTERM first, as the time limit does), resubmits what
+# `sweep status` lists, merges, and requires the merged records to equal
+# a local `sweep` of the same grid, number for number (timings aside).
+set -euo pipefail
+BIN=$(readlink -f "${1:?usage: bash .ci/slurm.sh BINARY}")
+script=$(readlink -f "$(dirname "$0")/../examples/slurm-array.sh")
+work=$(mktemp -d /tmp/reluscope-slurm.XXXXXX)
+host=$(hostname -s)
+cpus=$(nproc)
+mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 512 ))
+mkdir -p "$work"/{state,spool,run,job}
+conf="$work/slurm.conf"
+cat > "$conf" <<CONF
+ClusterName=reluscope-ci
+SlurmctldHost=$host
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+StateSaveLocation=$work/state
+SlurmdSpoolDir=$work/spool
+SlurmctldPidFile=$work/run/slurmctld.pid
+SlurmdPidFile=$work/run/slurmd.pid
+SlurmctldLogFile=$work/slurmctld.log
+SlurmdLogFile=$work/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+MpiDefault=none
+ReturnToService=2
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SchedulerType=sched/builtin
+KillWait=30
+MaxArraySize=4
+NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=ci Nodes=$host Default=YES MaxTime=INFINITE State=UP
+CONF
+export SLURM_CONF="$conf"
+munged_pid=""
+cleanup() {
+  set +e
+  [ -f "$work/run/slurmd.pid" ] && kill "$(cat "$work/run/slurmd.pid")"
+  [ -f "$work/run/slurmctld.pid" ] && kill "$(cat "$work/run/slurmctld.pid")"
+  [ -n "$munged_pid" ] && kill "$munged_pid"
+  sleep 1
+  if [ "${KEEP:-}" = "" ]; then rm -rf "$work"; else echo "kept $work"; fi
+}
+trap cleanup EXIT
+# munge: a key of our own, a socket of our own.
+dd if=/dev/urandom bs=1 count=1024 of="$work/munge.key" 2>/dev/null
+chmod 400 "$work/munge.key"
+mkdir -p "$work/munge"
+munged --key-file="$work/munge.key" --socket="$work/munge/munge.socket" --pid-file="$work/munge/munged.pid" \
+  --log-file="$work/munge/munged.log" --seed-file="$work/munge/munged.seed" -f
+munged_pid=$(cat "$work/munge/munged.pid")
+# Slurm's munge plugin reads the socket from the config.
+sed -i "s|^AuthType=auth/munge|AuthType=auth/munge\nAuthInfo=socket=$work/munge/munge.socket|" "$conf"
+slurmctld -f "$conf"
+slurmd -f "$conf"
+for i in $(seq 1 60); do
+  sinfo -h -o %T 2>/dev/null | grep -Eq 'idle|mixed' && break
+  sleep 1
+done
+sinfo
+
+cd "$work/job"
+export RELUSCOPE="$BIN"
+set_args=(--set epochs=20000 --set eval_every=2000)
+# The README's commands, with a block of 3 (MaxArraySize=4 here).
+mkdir -p logs
+N=$("$BIN" sweep count smoke)
+for K in $(seq 0 3 $((N - 1))); do
+  sbatch --cpus-per-task=1 --mem=500M --array=0-$(( N - K < 3 ? N - K - 1 : 2 )) "$script" smoke --offset "$K" "${set_args[@]}"
+done
+# Stop one running task mid-run, as its time limit would: SIGTERM to the
+# task (the batch script execs reluscope), once some run saved a state.
+for i in $(seq 1 600); do
+  ls results/shards-smoke/*.state >/dev/null 2>&1 && break
+  sleep 0.1
+done
+task=$(squeue -h -t R -o %i | head -1)
+echo "SIGTERM to task $task"
+scancel --batch --signal=TERM "$task"
+while [ -n "$(squeue -h)" ]; do sleep 1; done
+"$BIN" sweep status smoke results/shards-smoke "${set_args[@]}" | tee status.txt
+# Resubmit what status lists.
+grep '^  sbatch ' status.txt | sed "s|^  sbatch |sbatch --cpus-per-task=1 --mem=500M |; s|examples/slurm-array.sh|$script|" | while read -r line; do
+  echo "$line"
+  eval "$line"
+done
+while [ -n "$(squeue -h)" ]; do sleep 1; done
+"$BIN" sweep status smoke results/shards-smoke "${set_args[@]}" | tee status2.txt
+grep -q "8 finished, 0 failed, 0 in progress (a saved state), 0 missing" status2.txt
+grep -Eq "[1-9][0-9]* in progress|[1-9][0-9]* missing" status.txt   # the stopped task was listed
+grep -q '"resumed":true' results/shards-smoke/*.jsonl || echo "note: the stopped task had no state yet (it started over)"
+"$BIN" sweep merge --out merged.jsonl results/shards-smoke
+"$BIN" sweep smoke --out local "${set_args[@]}"
+python3 - merged.jsonl local/results.jsonl <<'PY'
+import json, sys
+def load(p):
+    out = {}
+    for line in open(p):
+        r = json.loads(line)
+        for c in r["history"]:
+            c.pop("eval_seconds", None); c.pop("sup_seconds", None)
+        out[r["hash"]] = (r["index"], r["steps"], r["history"], r.get("error", ""))
+    return out
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert a.keys() == b.keys(), (sorted(a), sorted(b))
+for h in a:
+    assert a[h] == b[h], (h, a[h][0])
+print("slurm: merged %d records equal the local sweep's" % len(a))
+PY
