@@ -67,11 +67,23 @@ munged_pid=$(cat "$work/munge/munged.pid")
 sed -i "s|^AuthType=auth/munge|AuthType=auth/munge\nAuthInfo=socket=$work/munge/munge.socket|" "$conf"
 slurmctld -f "$conf"
 slurmd -f "$conf"
-for i in $(seq 1 60); do
+for _ in $(seq 1 60); do
   sinfo -h -o %T 2>/dev/null | grep -Eq 'idle|mixed' && break
   sleep 1
 done
-sinfo
+
+# drain waits for the queue to empty (10 minutes at most: a stuck job
+# fails the check with the daemons' logs).
+drain() {
+  for _ in $(seq 600); do
+    [ -z "$(squeue -h)" ] && return 0
+    sleep 1
+  done
+  squeue; tail -20 "$work/slurmctld.log" "$work/slurmd.log"
+  echo "slurm: jobs still queued after 10 minutes" >&2
+  return 1
+}
+sinfo -h -o %T | grep -Eq 'idle|mixed' || { tail -20 "$work/slurmctld.log" "$work/slurmd.log"; echo "slurm: the node did not come up" >&2; exit 1; }
 
 cd "$work/job"
 export RELUSCOPE="$BIN"
@@ -91,14 +103,14 @@ done
 task=$(squeue -h -t R -o %i | head -1)
 echo "SIGTERM to task $task"
 scancel --batch --signal=TERM "$task"
-while [ -n "$(squeue -h)" ]; do sleep 1; done
+drain
 "$BIN" sweep status smoke results/shards-smoke "${set_args[@]}" | tee status.txt
 # Resubmit what status lists.
 grep '^  sbatch ' status.txt | sed "s|^  sbatch |sbatch --cpus-per-task=1 --mem=500M |; s|examples/slurm-array.sh|$script|" | while read -r line; do
   echo "$line"
   eval "$line"
 done
-while [ -n "$(squeue -h)" ]; do sleep 1; done
+drain
 "$BIN" sweep status smoke results/shards-smoke "${set_args[@]}" | tee status2.txt
 grep -q "8 finished, 0 failed, 0 in progress (a saved state), 0 missing" status2.txt
 grep -Eq "[1-9][0-9]* in progress|[1-9][0-9]* missing" status.txt   # the stopped task was listed
