@@ -2,17 +2,22 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/reluscope/reluscope/experiment"
 )
@@ -192,36 +197,109 @@ func TestExamples(t *testing.T) {
 		t.Fatalf("slurm script with --offset: %v\n%s", err, out)
 	}
 	shard(7)
-	// The Kubernetes manifest is an Indexed Job over every run of its preset.
-	b, err := os.ReadFile("examples/k8s-indexed-job.yaml")
+}
+
+// k8sDocs decodes a manifest's documents strictly (an unknown or misspelt
+// field is an error) into the official Kubernetes API types.
+func k8sDocs(t *testing.T, path string) []any {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var job struct {
-		Kind string `yaml:"kind"`
-		Spec struct {
-			CompletionMode string `yaml:"completionMode"`
-			Completions    int    `yaml:"completions"`
-			Template       struct {
-				Spec struct {
-					Containers []struct {
-						Command []string `yaml:"command"`
-					} `yaml:"containers"`
-				} `yaml:"spec"`
-			} `yaml:"template"`
-		} `yaml:"spec"`
+	var out []any
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		js, err := sigsyaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var meta metav1.TypeMeta
+		if err := json.Unmarshal(js, &meta); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var obj any
+		switch meta.APIVersion + "/" + meta.Kind {
+		case "batch/v1/Job":
+			obj = &batchv1.Job{}
+		case "v1/PersistentVolumeClaim":
+			obj = &corev1.PersistentVolumeClaim{}
+		case "v1/Pod":
+			obj = &corev1.Pod{}
+		default:
+			t.Fatalf("%s: a %s/%s", path, meta.APIVersion, meta.Kind)
+		}
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(obj); err != nil {
+			t.Fatalf("%s: %s: %v", path, meta.Kind, err)
+		}
+		out = append(out, obj)
 	}
-	if err := yaml.Unmarshal(b, &job); err != nil {
-		t.Fatal(err)
+	return out
+}
+
+// TestKubernetesManifests: the manifests decode strictly into the official
+// k8s.io/api types; the Indexed Job runs every run of its preset with
+// per-index retries, time to save a state on eviction, the memory sweep
+// plan gives its largest class, and the RWX claim its pods, the merge job
+// and the results pod share.
+func TestKubernetesManifests(t *testing.T) {
+	var job *batchv1.Job
+	var claim *corev1.PersistentVolumeClaim
+	for _, o := range k8sDocs(t, "examples/k8s-indexed-job.yaml") {
+		switch o := o.(type) {
+		case *batchv1.Job:
+			job = o
+		case *corev1.PersistentVolumeClaim:
+			claim = o
+		}
 	}
-	c := job.Spec.Template.Spec.Containers
-	if job.Kind != "Job" || job.Spec.CompletionMode != "Indexed" || len(c) != 1 || len(c[0].Command) < 4 {
-		t.Fatalf("manifest: %+v", job)
+	if job == nil || claim == nil || len(claim.Spec.AccessModes) != 1 || claim.Spec.AccessModes[0] != corev1.ReadWriteMany {
+		t.Fatalf("the manifest lacks the Job or a ReadWriteMany claim: %+v %+v", job, claim)
 	}
-	preset := c[0].Command[3]
-	n := strings.TrimSpace(runBinary(t, "sweep", "count", preset))
-	if fmt.Sprint(job.Spec.Completions) != n || strings.Join(c[0].Command[1:3], " ") != "sweep run" {
-		t.Fatalf("manifest runs %v with %d completions; %s has %s runs", c[0].Command, job.Spec.Completions, preset, n)
+	s := job.Spec
+	pod := s.Template.Spec
+	if s.CompletionMode == nil || *s.CompletionMode != batchv1.IndexedCompletion || s.BackoffLimitPerIndex == nil || s.Completions == nil ||
+		len(pod.Containers) != 1 || pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds < 60 {
+		t.Fatalf("the Job: %+v", s)
+	}
+	c := pod.Containers[0]
+	if len(c.Command) < 4 || strings.Join(c.Command[1:3], " ") != "sweep run" {
+		t.Fatalf("the Job runs %v", c.Command)
+	}
+	preset := c.Command[3]
+	if n := strings.TrimSpace(runBinary(t, "sweep", "count", preset)); fmt.Sprint(*s.Completions) != n {
+		t.Fatalf("the Job has %d completions; %s has %s runs", *s.Completions, preset, n)
+	}
+	if pod.Volumes[0].PersistentVolumeClaim.ClaimName != claim.Name {
+		t.Fatalf("the pods mount %s, the claim is %s", pod.Volumes[0].PersistentVolumeClaim.ClaimName, claim.Name)
+	}
+	// The request covers the largest class's peak that sweep plan prints.
+	out := runBinary(t, "sweep", "plan", preset)
+	peak := 0.0
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 2 && f[len(f)-1] == "GiB" {
+			v, _ := strconv.ParseFloat(f[len(f)-2], 64)
+			peak = max(peak, v)
+		}
+	}
+	req := c.Resources.Requests[corev1.ResourceMemory]
+	if peak == 0 || float64(req.Value()) < peak*(1<<30) {
+		t.Fatalf("the pods request %s; sweep plan's largest class peaks at %.1f GiB", req.String(), peak)
+	}
+	for _, f := range []string{"examples/k8s-merge-job.yaml", "examples/k8s-results-pod.yaml"} {
+		for _, o := range k8sDocs(t, f) {
+			var vols []corev1.Volume
+			switch o := o.(type) {
+			case *batchv1.Job:
+				vols = o.Spec.Template.Spec.Volumes
+			case *corev1.Pod:
+				vols = o.Spec.Volumes
+			}
+			if len(vols) != 1 || vols[0].PersistentVolumeClaim == nil || vols[0].PersistentVolumeClaim.ClaimName != claim.Name {
+				t.Fatalf("%s does not mount %s", f, claim.Name)
+			}
+		}
 	}
 }
 
