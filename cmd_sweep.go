@@ -45,6 +45,8 @@ type sweepFlags struct {
 	ignoreMem bool
 	// retryFailed runs the failed runs of an earlier sweep again.
 	retryFailed bool
+	// presetArg is PRESET as given (a name or a file).
+	presetArg string
 }
 
 func newSweepFlags(name string) *sweepFlags {
@@ -72,6 +74,7 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, err
 	if err != nil {
 		return p, err
 	}
+	s.presetArg = pos[0]
 	if p.Sweep == nil {
 		return p, fmt.Errorf("preset %s has no sweep: grid (use reluscope run --preset %s)", p.Name, p.Name)
 	}
@@ -376,7 +379,7 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintln(stdout, "to submit (missing and in progress):")
 		for i, k := range offs {
-			fmt.Fprintf(stdout, "  sbatch --array=%s examples/slurm-array.sh %s --offset %d%s\n", specs[i], p.Name, k, extra)
+			fmt.Fprintf(stdout, "  sbatch --array=%s examples/slurm-array.sh %s --offset %d%s\n", specs[i], shellQuote(s.presetArg), k, extra)
 		}
 	}
 	return nil

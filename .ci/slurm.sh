@@ -10,7 +10,17 @@
 # task mid-run (SIGTERM first, as the time limit does), resubmits what
 # `sweep status` lists, merges, and requires the merged records to equal
 # a local `sweep` of the same grid, number for number (timings aside).
+#
+# PRESET (a name or a .yaml file), SETS (its --set/--limit flags), BLOCK
+# (tasks per array) and MAXARRAY (the cluster's MaxArraySize) choose
+# another grid, e.g. a reduced paper grid of 1200 runs in blocks of 1000:
+#   PRESET=grid.yaml SETS="" BLOCK=1000 MAXARRAY=1001 bash .ci/slurm.sh BINARY
 set -euo pipefail
+PRESET=${PRESET:-smoke}
+read -r -a set_args <<<"${SETS---set epochs=20000 --set eval_every=2000}"
+BLOCK=${BLOCK:-3}
+MAXARRAY=${MAXARRAY:-4}
+[ -f "$PRESET" ] && PRESET=$(readlink -f "$PRESET")
 BIN=$(readlink -f "${1:?usage: bash .ci/slurm.sh BINARY}")
 script=$(readlink -f "$(dirname "$0")/../examples/slurm-array.sh")
 work=$(mktemp -d /tmp/reluscope-slurm.XXXXXX)
@@ -41,7 +51,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/builtin
 KillWait=30
-MaxArraySize=4
+MaxArraySize=$MAXARRAY
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=ci Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
@@ -86,37 +96,39 @@ drain() {
 sinfo -h -o %T | grep -Eq 'idle|mixed' || { tail -20 "$work/slurmctld.log" "$work/slurmd.log"; echo "slurm: the node did not come up" >&2; exit 1; }
 
 cd "$work/job"
+name=$("$BIN" sweep status "$PRESET" /nonexistent "${set_args[@]}" | awk '{print $1; exit}')
+shards="results/shards-$name"
 export RELUSCOPE="$BIN"
 set_args=(--set epochs=20000 --set eval_every=2000)
-# The README's commands, with a block of 3 (MaxArraySize=4 here).
+# The README's commands, with a block of 3 (MaxArraySize=$MAXARRAY here).
 mkdir -p logs
-N=$("$BIN" sweep count smoke)
-for K in $(seq 0 3 $((N - 1))); do
-  sbatch --cpus-per-task=1 --mem=500M --array=0-$(( N - K < 3 ? N - K - 1 : 2 )) "$script" smoke --offset "$K" "${set_args[@]}"
+N=$("$BIN" sweep count "$PRESET" "${set_args[@]}")
+for K in $(seq 0 "$BLOCK" $((N - 1))); do
+  sbatch --cpus-per-task=1 --mem=500M --array=0-$(( N - K < BLOCK ? N - K - 1 : BLOCK - 1 )) "$script" "$PRESET" --offset "$K" "${set_args[@]}"
 done
 # Stop one running task mid-run, as its time limit would: SIGTERM to the
 # task (the batch script execs reluscope), once some run saved a state.
 for i in $(seq 1 600); do
-  ls results/shards-smoke/*.state >/dev/null 2>&1 && break
+  ls $shards/*.state >/dev/null 2>&1 && break
   sleep 0.1
 done
 task=$(squeue -h -t R -o %i | head -1)
 echo "SIGTERM to task $task"
 scancel --batch --signal=TERM "$task"
 drain
-"$BIN" sweep status smoke results/shards-smoke "${set_args[@]}" | tee status.txt
+"$BIN" sweep status "$PRESET" $shards "${set_args[@]}" | tee status.txt
 # Resubmit what status lists.
 grep '^  sbatch ' status.txt | sed "s|^  sbatch |sbatch --cpus-per-task=1 --mem=500M |; s|examples/slurm-array.sh|$script|" | while read -r line; do
   echo "$line"
   eval "$line"
 done
 drain
-"$BIN" sweep status smoke results/shards-smoke "${set_args[@]}" | tee status2.txt
-grep -q "8 finished, 0 failed, 0 in progress (a saved state), 0 missing" status2.txt
+"$BIN" sweep status "$PRESET" $shards "${set_args[@]}" | tee status2.txt
+grep -q "$N finished, 0 failed, 0 in progress (a saved state), 0 missing" status2.txt
 grep -Eq "[1-9][0-9]* in progress|[1-9][0-9]* missing" status.txt   # the stopped task was listed
-grep -q '"resumed":true' results/shards-smoke/*.jsonl || echo "note: the stopped task had no state yet (it started over)"
-"$BIN" sweep merge --out merged.jsonl results/shards-smoke
-"$BIN" sweep smoke --out local "${set_args[@]}"
+grep -q '"resumed":true' $shards/*.jsonl || echo "note: the stopped task had no state yet (it started over)"
+"$BIN" sweep merge --out merged.jsonl $shards
+"$BIN" sweep "$PRESET" --out local "${set_args[@]}"
 python3 - merged.jsonl local/results.jsonl <<'PY'
 import json, sys
 def load(p):
