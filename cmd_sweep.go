@@ -281,11 +281,14 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("run %d: %w", i, err)
 	}
+	// Its own cores: the task's allocation (Slurm's --cpus-per-task; a node
+	// without CPU binding shows all its cores), else the visible ones.
+	threads := taskThreads()
 	if !s.ignoreMem {
-		if err := experiment.CheckMemory(cfg, runtime.NumCPU(), 1); err != nil {
+		if err := experiment.CheckMemory(cfg, threads, 1); err != nil {
 			return err
 		}
-		experiment.LimitMemory(experiment.MemoryEstimate(cfg, runtime.NumCPU()))
+		experiment.LimitMemory(experiment.MemoryEstimate(cfg, threads))
 	}
 	job := experiment.Job{Index: i, Config: cfg}
 	// The folder is made and checked before training, not after it.
@@ -304,7 +307,7 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if _, err := os.Stat(state); err == nil {
 		fmt.Fprintf(stderr, "run %d goes on from its saved state %s\n", i, state)
 	}
-	rec, err := experiment.RunJob(ctx, job, p.Name, 0, state)
+	rec, err := experiment.RunJob(ctx, job, p.Name, threads, state)
 	if errors.Is(err, context.Canceled) {
 		if _, serr := os.Stat(state); serr == nil {
 			return fmt.Errorf("run %d stopped: its state is saved in %s; the same command goes on from there", i, state)
@@ -319,6 +322,16 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stderr, "run %d of %d done in %.1fs: %s\n", i, n, rec.Seconds, recordSummary(rec))
 	return nil
+}
+
+// taskThreads is the cores a task computes on: $SLURM_CPUS_PER_TASK when
+// Slurm set it (and it is fewer than the visible cores), else all visible.
+func taskThreads() int {
+	n := runtime.NumCPU()
+	if v, err := strconv.Atoi(os.Getenv("SLURM_CPUS_PER_TASK")); err == nil && v >= 1 {
+		n = min(n, v)
+	}
+	return n
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
