@@ -142,6 +142,11 @@ func TestExplorerPaceAndPause(t *testing.T) {
 
 	t.Run("pause at width 2048, m = 10⁵", func(t *testing.T) {
 		e := startExplorer(t, bin, 100, 30, "--width", "2048", "--samples", "100000")
+		// Hours of training here: the explorer says so and waits for enter.
+		e.waitFor("the long-run estimate", 120*time.Second, func(s string) bool {
+			return strings.Contains(s, "? waiting") && strings.Contains(s, "takes about")
+		})
+		e.keys("Enter")
 		// The first checkpoint's evaluation comes first; its clock is live.
 		e.waitFor("the live clock of the first evaluation", 300*time.Second, func(s string) bool {
 			return strings.Contains(s, "measuring the errors on") || strings.Contains(s, "L∞/L2")
@@ -194,6 +199,8 @@ func TestExplorerPaceAndPause(t *testing.T) {
 		li := measure(idle)
 		idle.quit()
 		busy := startExplorer(t, bin, 80, 24, "--pace", "full", "--width", "512", "--epochs", "100000")
+		busy.waitFor("the long-run estimate", 120*time.Second, func(s string) bool { return strings.Contains(s, "? waiting") })
+		busy.keys("Enter")
 		busy.waitFor("training", 300*time.Second, func(s string) bool { return strings.Contains(s, "▶ training") })
 		lb := measure(busy)
 		busy.quit()
