@@ -87,10 +87,24 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 			experiment.Clock(time.Duration(k.seconds*float64(time.Second))), ch, experiment.Bytes(k.mem))
 	}
 	fmt.Fprintf(stdout, "total: %.0f CPU-hours (%.1f days on one %d-core task)\n", total, total/float64(*cpus)/24, *cpus)
-	if backend.NotBuilt("cuda") == "" {
-		fmt.Fprintln(stdout, "GPU: this binary has the cuda engine; `--set backend=cuda` with examples/slurm-array-gpu.sh (its rate is not measured here)")
-	} else {
+	switch eng, err := backend.Get("cuda"); {
+	case err != nil:
 		fmt.Fprintln(stdout, "GPU: this binary has no cuda engine (build with -tags gpu for examples/slurm-array-gpu.sh)")
+	case eng.Available() != nil:
+		fmt.Fprintf(stdout, "GPU: the cuda engine is built in but cannot run here (%v): no GPU-hours\n", eng.Available())
+	default:
+		r, err := experiment.MachineRate("cuda", backend.Float64, *cpus)
+		if err != nil {
+			return fmt.Errorf("measuring cuda here: %w", err)
+		}
+		var gh float64
+		fmt.Fprintf(stdout, "GPU (--set backend=cuda, examples/slurm-array-gpu.sh): %s\n", r)
+		for i, k := range classes {
+			sec := r.Seconds(k.cost)
+			gh += float64(len(k.indices)) * sec / 3600
+			fmt.Fprintf(stdout, "%3d  %12s a run, %10.1f GPU-hours\n", i, experiment.Clock(time.Duration(sec*float64(time.Second))), float64(len(k.indices))*sec/3600)
+		}
+		fmt.Fprintf(stdout, "GPU total: %.0f GPU-hours\n", gh)
 	}
 	fmt.Fprintln(stdout, "\nwhat to ask for, per class (--time: 1.5 × the estimate + 10 min, whole hours; --mem: 1.25 × the peak + 512 MiB):")
 	for i, k := range classes {

@@ -78,6 +78,8 @@ func TestHardeningRefusals(t *testing.T) {
 		{[]string{"run", "--preset", "smoke", "--out", afile}, "--out: mkdir " + afile + ": not a directory"},
 		{[]string{"run", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "needs about 142.1 GiB of memory and 16.0 GiB is available"},
 		{[]string{"fool", "--width", "4096", "--depth", "32", "--teacher-width", "4096"}, "or pass --ignore-memory"},
+		// The output folder is checked before training, not after it.
+		{[]string{"sweep", "run", "smoke", "--index", "0", "--out", filepath.Join(shadow, "x")}, "--out: mkdir"},
 		{[]string{"sweep", "paper-1d", "--set", "teacher_width=4096", "--set", "depth=32", "--out", filepath.Join(dir, "big")}, "runs at once ×"},
 		// The GPU engine is in binaries built with -tags gpu only.
 		{[]string{"run", "--backend", "cuda"}, "backend cuda is not in this binary: build with go build -tags gpu (README: GPU)"},
