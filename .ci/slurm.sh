@@ -96,10 +96,8 @@ drain() {
 sinfo -h -o %T | grep -Eq 'idle|mixed' || { tail -20 "$work/slurmctld.log" "$work/slurmd.log"; echo "slurm: the node did not come up" >&2; exit 1; }
 
 cd "$work/job"
-name=$("$BIN" sweep status "$PRESET" /nonexistent "${set_args[@]}" | awk '{print $1; exit}')
-shards="results/shards-$name"
+shards="results/shards-$(basename "$PRESET" .yaml)"   # as examples/slurm-array.sh names it
 export RELUSCOPE="$BIN"
-set_args=(--set epochs=20000 --set eval_every=2000)
 # The README's commands, with a block of 3 (MaxArraySize=$MAXARRAY here).
 mkdir -p logs
 N=$("$BIN" sweep count "$PRESET" "${set_args[@]}")
@@ -112,9 +110,16 @@ for i in $(seq 1 600); do
   ls $shards/*.state >/dev/null 2>&1 && break
   sleep 0.1
 done
-task=$(squeue -h -t R -o %i | head -1)
-echo "SIGTERM to task $task"
-scancel --batch --signal=TERM "$task"
+# A task just started cannot be signalled yet ("try again later"): retry.
+for _ in $(seq 20); do
+  task=$(squeue -h -t R -o %i | head -1)
+  [ -z "$task" ] && break
+  if scancel --batch --signal=TERM "$task" 2>/dev/null; then
+    echo "SIGTERM to task $task"
+    break
+  fi
+  sleep 0.5
+done
 drain
 "$BIN" sweep status "$PRESET" $shards "${set_args[@]}" | tee status.txt
 # Resubmit what status lists.

@@ -20,4 +20,4 @@ set -euo pipefail
 PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array-gpu.sh PRESET [--offset K] [extra sweep flags]}
 shift
 RELUSCOPE=${RELUSCOPE:-reluscope}
-exec "$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$PRESET" --set backend=cuda "$@"
+exec "$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$(basename "$PRESET" .yaml)" --set backend=cuda "$@"

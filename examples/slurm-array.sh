@@ -37,4 +37,5 @@ set -euo pipefail
 PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array.sh PRESET [--offset K] [extra sweep flags]}
 shift
 RELUSCOPE=${RELUSCOPE:-reluscope}
-exec "$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$PRESET" "$@"
+# results/shards-NAME: the preset's name, or a preset file's without .yaml
+exec "$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$(basename "$PRESET" .yaml)" "$@"
