@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# The cuda engine's device check, in two halves.
+# The cuda engine's device check, in two halves, and the same check on the
+# fake driver.
 #
 #   bash bench/gpu.sh build    on the CPU machine: fetches CUDA 11.8's headers
 #                              (backend/cuda/toolkit.sh), builds the tagged
-#                              test binary and reluscope into .dev/gpu/ (git
+#                              test binaries and reluscope into .dev/gpu/ (git
 #                              ignores it) and copies torch_gpu.py beside them
 #   bash bench/gpu.sh device   on the GPU machine, from the repository root
 #                              with .dev carried: the cross-check against the
 #                              native engine, the benchmarks and PyTorch's twin
 #                              in one go, then one side-by-side table
+#   bash bench/gpu.sh fake     here, in CI: builds as build does, then runs the
+#                              device half on the fake driver and cuBLAS
+#                              (backend/cuda/fakecuda: the kernels on the CPU)
+#                              at tiny shapes, with a stub in place of PyTorch,
+#                              and requires a number in every cell of the table
+#                              it fills: the plumbing is proven on every CI run
 #
-# The device half takes a few minutes on an H100/H200 (most of it PyTorch's
-# twin); its outputs go to .dev/gpu/out/ and, when $OUT is set, to $OUT too.
+# Each stage's output is copied into $OUT (when set) as soon as the stage
+# ends, so that a device command cut short still returns what it finished.
+# The stages' time limits add up to 480 s, under the 600 s one device
+# command may run; every test binary is also bounded by -test.timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=.dev/gpu
 
-case "${1:-}" in
-build)
+build() { # build DIR
+  local dir=$1 cuda
   cuda=$(bash backend/cuda/toolkit.sh)
   export CGO_CFLAGS="-I$cuda/usr/include" CGO_LDFLAGS="-L$cuda/usr/lib/x86_64-linux-gnu/stubs"
   mkdir -p "$dir"
@@ -25,82 +33,97 @@ build)
   go test -tags gpu -ldflags='-s -w' -c -o "$dir/cuda.test" ./backend/cuda
   go test -tags gpu -ldflags='-s -w' -c -o "$dir/experiment.test" ./experiment
   go build -tags gpu -ldflags='-s -w' -o "$dir/reluscope" .
-  cp ../shared/bench/torch_gpu.py "$dir/"
-  ls -la "$dir"
+}
+
+# device DIR MODE: the device half; MODE is device or fake.
+device() {
+  local dir=$1 mode=$2 out="$1/out"
+  [ -x "$dir/cuda.test" ] || { echo "gpu.sh: no $dir/cuda.test: run bash bench/gpu.sh build first and carry .dev" >&2; exit 1; }
+  rm -rf "$out"
+  mkdir -p "$out"
+  stage_done() { if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi; }
+  # The shapes: the paper's on a GPU; one small one on the fake driver.
+  local tests bench_eval bench_evaluator points run_args torch bench_steps
+  if [ "$mode" = fake ]; then
+    tests='^TestDeviceStepRowsEqualsStep$|^TestDeviceMatchesNative$/\[1_32_32_32_32_1\]_b20_|^TestDeviceMatchesNative$/\[2_64_64_1\]'
+    # (one pattern per depth: a pattern deeper than a benchmark's name
+    # would match it only partly, and Go would not time it)
+    bench_steps=('^BenchmarkDeviceStep$/^W=32$/^batch=20$' '^BenchmarkDevicePath$/./^W=32$/^batch=20$')
+    bench_eval='^BenchmarkDeviceEval$/^W=32$'
+    bench_evaluator='^BenchmarkDeviceEvaluator$/^W=32$'
+    points=131072
+    run_args=(--width 16 --teacher-width 16 --depth 3 --samples 300 --epochs 3 --eval-points 20000 --sup sampled)
+    torch=(python3 "$PWD/bench/torch_stub.py")
+    echo "fake GPU (backend/cuda/fakecuda: the kernels on the CPU)" | tee "$out/gpu.txt"
+  else
+    tests='Device'
+    bench_steps=('^BenchmarkDevice(Step|Path)$')
+    bench_eval='^BenchmarkDeviceEval$'
+    bench_evaluator='^BenchmarkDeviceEvaluator$'
+    points=""
+    run_args=(--width 512 --samples 100000 --epochs 3 --eval-points 1000000 --sup sampled)
+    torch=(python3 "$PWD/$dir/torch_gpu.py")
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt" || true
+  fi
+  stage_done
+  set +e
+  # 1. Correctness (90 s): StepRows against Step bit for bit first, then the
+  #    device against the native engine (1e-10 relative in float64).
+  (cd "$dir" && timeout 90 ./cuda.test -test.timeout 85s -test.run "$tests" -test.v) >"$out/tests.txt" 2>&1
+  local tests_rc=$?
+  tail -30 "$out/tests.txt"
+  stage_done
+  # 2. reluscope's benchmarks (110 s + 40 s + 60 s).
+  : >"$out/bench.txt"
+  local per=$((110 / ${#bench_steps[@]})) pattern
+  for pattern in "${bench_steps[@]}"; do
+    (cd "$dir" && timeout "$per" ./cuda.test -test.timeout "$((per - 5))s" -test.run '^$' -test.bench "$pattern" -test.benchtime 0.3s) >>"$out/bench.txt" 2>&1
+  done
+  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 40 ./cuda.test -test.timeout 35s -test.run '^$' -test.bench "$bench_eval" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 60 ./experiment.test -test.timeout 55s -test.run '^$' -test.bench "$bench_evaluator" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
+  grep -E '^Benchmark|^(ok|FAIL|PASS)' "$out/bench.txt"
+  stage_done
+  # 3. PyTorch on the same GPU, in the same call (150 s).
+  (cd "$dir" && PYTHONUNBUFFERED=1 timeout 150 "${torch[@]}") >"$out/torch.jsonl" 2>&1
+  stage_done
+  # 4. A run of the real binary on the device (30 s).
+  (timeout 30 "$dir/reluscope" run --backend cuda "${run_args[@]}") 2>&1 | tail -5 >"$out/run.txt"
+  cat "$out/run.txt"
+  stage_done
+  set -e
+  python3 bench/gpu_table.py "$out" | tee "$out/table.md"
+  stage_done
+  if [ "$mode" = fake ]; then
+    # Every cell filled: the parsing of every stage works.
+    if grep -E '—|nan' "$out/table.md"; then
+      echo "gpu.sh fake: a table cell is empty (above)" >&2
+      exit 1
+    fi
+    grep -q '^final errors' "$out/run.txt" || { echo "gpu.sh fake: the run on the fake device did not finish" >&2; exit 1; }
+  fi
+  return "$tests_rc"
+}
+
+case "${1:-}" in
+build)
+  build .dev/gpu
+  cp ../shared/bench/torch_gpu.py .dev/gpu/
+  ls -la .dev/gpu
   ;;
 device)
-  [ -x "$dir/cuda.test" ] || { echo "gpu.sh: no $dir/cuda.test: run bash bench/gpu.sh build first and carry .dev" >&2; exit 1; }
-  out="$dir/out"
-  mkdir -p "$out"
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt" || true
-  # 1. Correctness: the device against the native engine (1e-10 relative in
-  #    float64), StepRows against Step (bit for bit), the pause latency.
-  set +e
-  (cd "$dir" && timeout 120 ./cuda.test -test.run 'Device' -test.v) 2>&1 | tee "$out/tests.txt"
-  tests=${PIPESTATUS[0]}
-  # 2. reluscope's benchmarks.
-  (cd "$dir" && timeout 240 ./cuda.test -test.run '^$' -test.bench 'Device' -test.benchtime 0.3s) 2>&1 | tee "$out/bench.txt"
-  (cd "$dir" && timeout 120 ./experiment.test -test.run '^$' -test.bench 'DeviceEvaluator' -test.benchtime 2x) 2>&1 | tee -a "$out/bench.txt"
-  # 3. PyTorch on the same GPU, in the same call.
-  (cd "$dir" && PYTHONUNBUFFERED=1 timeout 240 python3 torch_gpu.py) 2>&1 | tee "$out/torch.jsonl"
-  # 4. A run of the real binary on the GPU.
-  (timeout 60 "$dir/reluscope" run --backend cuda --width 512 --samples 100000 --epochs 3 --eval-points 1000000 --sup sampled) 2>&1 | tail -5 | tee "$out/run.txt"
-  set -e
-  python3 - "$out" <<'PY' | tee "$out/table.md"
-import json, re, sys, os
-out = sys.argv[1]
-ours, ev, evrun = {}, {}, {}
-for line in open(os.path.join(out, 'bench.txt')):
-    m = re.match(r'BenchmarkDeviceStep/W=(\d+)/batch=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) us/step\s+([\d.e+-]+) TFLOP/s', line)
-    if m:
-        ours[(int(m[1]), int(m[2]))] = (float(m[3]), float(m[4]))
-    m = re.match(r'BenchmarkDeviceEval/W=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) s/2\^24pts', line)
-    if m:
-        ev[int(m[1])] = float(m[2])
-    m = re.match(r'BenchmarkDeviceEvaluator/W=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) s/2\^24pts', line)
-    if m:
-        evrun[int(m[1])] = float(m[2])
-torch, tev = {}, {}
-for line in open(os.path.join(out, 'torch.jsonl')):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    if r.get('kind') == 'train' and r['d'] == 1:
-        torch[(r['W'], r['batch'])] = r
-    if r.get('kind') == 'eval':
-        tev[r['W']] = r['s_per_2p24']
-print('| W | batch | reluscope µs/step | TFLOP/s | torch eager µs | torch graph µs | speed-up vs torch best |')
-print('|---|---|---|---|---|---|---|')
-for k in sorted(set(ours) | set(torch)):
-    o, t = ours.get(k), torch.get(k, {})
-    best = min(t.get('eager_us', 1e30), t.get('graph_us', 1e30))
-    ratio = f'{best / o[0]:.2f}×' if o and best < 1e30 else '—'
-    print(f'| {k[0]} | {k[1]} | {o[0]:.1f} | {o[1]:.2f} | {t.get("eager_us", float("nan")):.1f} | {t.get("graph_us", float("nan")):.1f} | {ratio} |' if o else
-          f'| {k[0]} | {k[1]} | — | — | {t.get("eager_us", float("nan")):.1f} | {t.get("graph_us", float("nan")):.1f} | — |')
-paths = []
-for line in open(os.path.join(out, 'bench.txt')):
-    m = re.match(r'BenchmarkDevicePath/(\w+)/W=(\d+)/batch=(\d+)\S*\s+\d+\s+\S+ ns/op\s+([\d.e+-]+) us/step', line)
-    if m:
-        paths.append((m[1], int(m[2]), int(m[3]), float(m[4])))
-if paths:
-    print()
-    print('| path | W | batch | µs/step |')
-    print('|---|---|---|---|')
-    for p in paths:
-        print(f'| {p[0]} | {p[1]} | {p[2]} | {p[3]:.1f} |')
-print()
-print('| W | reluscope Compare s / 2^24 pts | a run\'s evaluation s / 2^24 pts | torch s / 2^24 pts | speed-up (run vs torch) |')
-print('|---|---|---|---|---|')
-for W in sorted(set(ev) | set(tev) | set(evrun)):
-    o, r, t = ev.get(W), evrun.get(W), tev.get(W)
-    print(f'| {W} | {o if o is not None else "—"} | {r if r is not None else "—"} | {t if t is not None else "—"} | {f"{t / r:.2f}×" if r and t else "—"} |')
-PY
-  if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi
-  exit "$tests"
+  device .dev/gpu device
+  ;;
+fake)
+  dir=${GPU_FAKE_DIR:-.dev/gpu-fake}
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  build "$dir"
+  bash backend/cuda/fakecuda/build.sh "$dir/fake" "$dir/cuda.test" "$dir/experiment.test" "$dir/reluscope"
+  export LD_LIBRARY_PATH="$dir/fake${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  device "$dir" fake
   ;;
 *)
-  echo "usage: bash bench/gpu.sh build|device" >&2
+  echo "usage: bash bench/gpu.sh build|device|fake" >&2
   exit 2
   ;;
 esac

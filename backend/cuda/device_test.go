@@ -9,6 +9,8 @@ package cuda
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -24,38 +26,8 @@ func gpu(t testing.TB) *device {
 	return d
 }
 
-// The device against the native engine, as the emulator is checked:
-// loss, every gradient, parameters after 100 Adam steps, predictions and
-// the error statistics, to 1e−10 relative in float64.
-func TestDeviceMatchesNative(t *testing.T) {
-	d := gpu(t)
-	t.Logf("device: %s, %s, cuBLAS %s (version %d)", d.describe(), d.sm, d.blas.lib, d.blas.version)
-	for _, tc := range []struct {
-		sizes []int
-		batch int
-		dt    backend.DType
-		tol   float64
-	}{
-		{[]int{1, 32, 32, 32, 32, 1}, 20, backend.Float64, 1e-10},
-		{[]int{1, 32, 32, 32, 32, 1}, 2000, backend.Float64, 1e-10},
-		{[]int{3, 512, 512, 512, 512, 1}, 200, backend.Float64, 1e-10},
-		{[]int{1, 2048, 2048, 1}, 100, backend.Float64, 1e-10},
-		{[]int{2, 64, 64, 1}, 300, backend.Float32, 1e-3},
-	} {
-		for _, path := range []string{"fused", "cublas"} {
-			if path == "fused" && (tc.sizes[1] > 64 || tc.batch > 4096) {
-				continue // one block would take seconds
-			}
-			t.Run(fmt.Sprintf("%v_b%d_%s_%s", tc.sizes, tc.batch, tc.dt, path), func(t *testing.T) {
-				defer forcePath(path)()
-				crossCheck(t, d, tc.sizes, tc.batch, tc.dt, tc.tol)
-			})
-		}
-	}
-}
-
 // On the device, StepRows on the set held there equals Step on the host's
-// gathered batches, bit for bit.
+// gathered batches, bit for bit. First: the other checks build on it.
 func TestDeviceStepRowsEqualsStep(t *testing.T) {
 	for _, path := range []string{"fused", "cublas"} {
 		t.Run(path, func(t *testing.T) {
@@ -70,6 +42,39 @@ func deviceStepRowsEqualsStep(t *testing.T) {
 	a, b, _ := stepRowsVersusStep(t, d, d, []int{2, 64, 64, 1}, 1000, 64, 1e-10)
 	a.Close()
 	b.Close()
+}
+
+// The device against the native engine, as the emulator is checked:
+// loss, every gradient, parameters after 100 Adam steps, predictions and
+// the error statistics, to 1e−10 relative in float64.
+func TestDeviceMatchesNative(t *testing.T) {
+	d := gpu(t)
+	t.Logf("device: %s, %s, cuBLAS %s (version %d)", d.describe(), d.sm, d.blas.lib, d.blas.version)
+	for _, tc := range []struct {
+		sizes []int
+		batch int
+		dt    backend.DType
+		tol   float64
+	}{
+		{[]int{1, 32, 32, 32, 32, 1}, 20, backend.Float64, 1e-10},
+		{[]int{1, 32, 32, 32, 32, 1}, 200, backend.Float64, 1e-10},
+		{[]int{1, 32, 32, 32, 32, 1}, 2000, backend.Float64, 1e-10},
+		{[]int{1, 32, 32, 32, 32, 1}, 200, backend.Float32, 1e-3},
+		{[]int{1, 512, 512, 512, 512, 1}, 2000, backend.Float64, 1e-10},
+		{[]int{3, 512, 512, 512, 512, 1}, 200, backend.Float64, 1e-10},
+		{[]int{1, 2048, 2048, 1}, 100, backend.Float64, 1e-10},
+		{[]int{2, 64, 64, 1}, 300, backend.Float32, 1e-3},
+	} {
+		for _, path := range []string{"fused", "cublas"} {
+			if path == "fused" && (tc.sizes[1] > 64 || tc.batch > 4096) {
+				continue // one block would take seconds
+			}
+			t.Run(fmt.Sprintf("%v_b%d_%s_%s", tc.sizes, tc.batch, tc.dt, path), func(t *testing.T) {
+				defer forcePath(path)()
+				crossCheck(t, d, tc.sizes, tc.batch, tc.dt, tc.tol)
+			})
+		}
+	}
 }
 
 // A pause must stop the device quickly: the longest a host waits for a
@@ -99,6 +104,19 @@ func TestDeviceStepRowsLatency(t *testing.T) {
 }
 
 func benchNet(W int) []int { return []int{1, W, W, W, W, 1} }
+
+// benchPoints is the evaluation benchmarks' points: 2^24 (2^22 at W = 2048,
+// as torch_gpu.py), or $RELUSCOPE_BENCH_POINTS (the fake driver's check runs
+// the kernels on the CPU: a few chunks).
+func benchPoints(W int) int {
+	if n, err := strconv.Atoi(os.Getenv("RELUSCOPE_BENCH_POINTS")); err == nil && n > 0 {
+		return n
+	}
+	if W == 2048 {
+		return 1 << 22
+	}
+	return 1 << 24
+}
 
 // BenchmarkDeviceStep: one Adam step of [1, W×4, 1] in float64 on a training
 // set held on the device (the run's path, with the engine's choice of fused
@@ -163,11 +181,8 @@ func BenchmarkDeviceEval(b *testing.B) {
 	d := gpu(b)
 	for _, W := range []int{32, 512, 2048} {
 		b.Run(fmt.Sprintf("W=%d", W), func(b *testing.B) {
-			npts := 1 << 24
-			if W == 2048 {
-				npts = 1 << 22
-			}
-			chunk := 1 << 17
+			npts := benchPoints(W)
+			chunk := min(1<<17, npts)
 			mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: chunk})
 			if err != nil {
 				b.Fatal(err)
