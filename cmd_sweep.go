@@ -31,7 +31,7 @@ const sweepUsage = `usage:
   reluscope sweep status PRESET DIR [flags]   finished, failed, in progress and missing runs of DIR,
                                               the missing ones as Slurm --array specs
   reluscope sweep merge [--out FILE] PATH...  merge result files and folders, dropping duplicates
-flags of the first three: --out DIR, --set key=value, --limit axis=N, --workers N (see -h of each)
+flags of all but merge: --out DIR, --set key=value, --limit axis=N, --workers N (see -h of each)
 `
 
 // sweepFlags are shared by sweep, sweep count and sweep run.
