@@ -31,7 +31,7 @@ mkdir -p "$work"/{state,spool,run,job}
 conf="$work/slurm.conf"
 cat > "$conf" <<CONF
 ClusterName=reluscope-ci
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -53,7 +53,7 @@ AccountingStorageType=accounting_storage/none
 SchedulerType=sched/builtin
 KillWait=30
 MaxArraySize=$MAXARRAY
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=ci Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$conf"
