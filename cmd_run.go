@@ -14,6 +14,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/uniform"
 	"github.com/reluscope/reluscope/experiment/learners"
 )
 
@@ -237,8 +238,14 @@ func summary(w io.Writer, res *experiment.Result) {
 	fmt.Fprintf(w, "%s over %d fresh points: L1 %.4e  L2 %.4e  L∞ %.4e  (L∞/L2 = %.1f)  worst at x=%s\n",
 		what, f.N, f.L1, f.L2, f.Linf, f.Linf/f.L2, experiment.FormatPoint(f.ArgMax, 4, false))
 	if b := f.Bracket; b != nil {
-		fmt.Fprintf(w, "true uniform error sup|student − teacher| over the cube: %s at x=%s in %.2fs (the sampled L∞ is %.1f%% of it)\n",
-			b.Describe(), experiment.FormatPoint(b.At, 4, false), b.Seconds, 100*f.Linf/b.Upper)
+		// Exact or closed: the sampled L∞ against the sup. Open: only its
+		// lower end is a value of |e|, so the share is at most this.
+		share := fmt.Sprintf("the sampled L∞ is %.1f%% of it", 100*f.Linf/b.Upper)
+		if b.Method != uniform.MethodExact && !b.Closed {
+			share = fmt.Sprintf("the sampled L∞ is ≥ %.1f%% of the true sup and ≤ %.1f%%", 100*f.Linf/b.Upper, 100*f.Linf/b.Lower)
+		}
+		fmt.Fprintf(w, "true uniform error sup|student − teacher| over the cube: %s at x=%s in %.2fs (%s)\n",
+			b.Describe(), experiment.FormatPoint(b.At, 4, false), b.Seconds, share)
 	}
 }
 

@@ -24,6 +24,8 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment/learners"
+
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // Config is everything that defines one run.
@@ -86,6 +88,10 @@ type Config struct {
 	// SupSeconds limits each bracket's search (0: 10 s); a bracket still
 	// open then is reported as not closed.
 	SupSeconds float64 `json:"sup_seconds,omitempty" yaml:"sup_seconds"`
+	// SupBoxes is a bracket's budget of boxes (0: none): with it a
+	// bracket is a function of the networks and the budget alone, the
+	// same on any machine and load (SupSeconds stays as a safety net).
+	SupBoxes int `json:"sup_boxes,omitempty" yaml:"sup_boxes"`
 	// Learner fits the student: "adam" (the default, also ""), or one of
 	// the exact or enumerative algorithms of experiment/learners for a
 	// one-hidden-layer student: "exact-erm", "discrete", "enumerate".
@@ -119,6 +125,11 @@ func (c Config) SupAt(epoch int) bool {
 		return true
 	}
 	return epoch == c.Epochs
+}
+
+// SupOptions are the options of a checkpoint's bracket.
+func (c Config) SupOptions(starts []float64, threads int) uniform.Options {
+	return uniform.Options{Time: c.SupTime(), Starts: starts, Seed: c.DataSeed, Threads: threads, MaxBoxes: c.SupBoxes}
 }
 
 // SupTime is the time limit of one bracket.

@@ -88,7 +88,7 @@ func runLearner(ctx context.Context, cfg Config, opt Options, emit func(Event) e
 			return c, err
 		}
 		if teacherNet != nil && cfg.Sup != SupSampled && epoch == 1 {
-			b, err := uniform.Sup(ctx, n, teacherNet, uniform.Options{Time: cfg.SupTime(), Starts: c.ArgMax, Seed: cfg.DataSeed, Threads: threads})
+			b, err := uniform.Sup(ctx, n, teacherNet, cfg.SupOptions(c.ArgMax, threads))
 			if err != nil {
 				return c, err
 			}

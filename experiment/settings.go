@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // Setting is one config key as every surface sees it: the YAML key that a
@@ -92,6 +94,9 @@ var Settings = []Setting{
 	{Key: "sup", Flag: "sup", Kind: KindString,
 		Usage: "true uniform error sup|student − teacher| (exact in 1-D, a certified bracket otherwise) at the final checkpoint (final), at every one (every), or only the sampled max (sampled)"},
 	{Key: "sup_seconds", Flag: "sup-seconds", Kind: KindFloat, Usage: "time limit of each bracket's search in seconds (0: 10)"},
+	{Key: "sup_boxes", Flag: "sup-boxes", Kind: KindInt, Lo: 0, Hi: uniform.MaxBoxes,
+		Usage: "each bracket's budget of boxes (0: none): the bracket is then the same on any machine and load, the time limit a safety net",
+		Num:   func(c Config) float64 { return float64(c.SupBoxes) }},
 }
 
 // SettingOf is the setting of YAML key k (the zero Setting and false when

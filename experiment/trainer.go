@@ -370,7 +370,7 @@ func (t *trainer) checkpoint(trainLoss float64) error {
 	}
 	c := Checkpoint{Epoch: t.epoch, LR: t.lr, TrainLoss: trainLoss, Metrics: mt}
 	if t.teacherNet != nil && t.cfg.DataFile == "" && t.cfg.SupAt(t.epoch) {
-		b, err := uniform.Sup(t.ctx, t.student.Net(), t.teacherNet, uniform.Options{Time: t.cfg.SupTime(), Starts: mt.ArgMax, Seed: t.cfg.DataSeed, Threads: t.threads})
+		b, err := uniform.Sup(t.ctx, t.student.Net(), t.teacherNet, t.cfg.SupOptions(mt.ArgMax, t.threads))
 		if err != nil {
 			return err
 		}

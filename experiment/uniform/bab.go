@@ -31,7 +31,10 @@ func (h *boxHeap) Pop() any {
 }
 
 // maxBoxes bounds the memory of the search.
-const maxBoxes = 1 << 21
+const maxBoxes = MaxBoxes
+
+// MaxBoxes bounds a bracket's queue of boxes (and a box budget).
+const MaxBoxes = 1 << 21
 
 // ascent climbs |h| from x by projected (sub)gradient steps on the cube and
 // returns the best value and point seen.
@@ -99,11 +102,14 @@ func bracketSearch(ctx context.Context, student, teacher *backend.Net, opt Optio
 			lower, arg = v, p
 		}
 	}
-	for i := 0; i+d <= len(opt.Starts); i += d {
+	// The time limit counts this search too: past it, the remaining
+	// starts are skipped (the centre is always tried).
+	late := func() bool { return time.Now().After(deadline) || ctx.Err() != nil }
+	try(make([]float64, d), 200)
+	for i := 0; i+d <= len(opt.Starts) && !late(); i += d {
 		try(opt.Starts[i:i+d], 200)
 	}
-	try(make([]float64, d), 200)
-	for i := 0; i < 32; i++ {
+	for i := 0; i < 32 && !late(); i++ {
 		x := make([]float64, d)
 		for k := range x {
 			x[k] = rng.Float64() - 0.5

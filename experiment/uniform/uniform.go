@@ -61,7 +61,7 @@ func (b Bracket) Gap() float64 { return (b.Upper - b.Lower) / b.Lower }
 
 // Describe says what is known in one phrase: "0.0123 (exact)",
 // "[0.0120, 0.0123] (bracket, gap 2.1%)" or "bracket not closed: [a, b]
-// after T s".
+// after N boxes, T s".
 func (b Bracket) Describe() string {
 	switch {
 	case b.Method == MethodExact:
@@ -69,7 +69,7 @@ func (b Bracket) Describe() string {
 	case b.Method == MethodBracket && b.Closed:
 		return fmt.Sprintf("[%.4e, %.4e] (bracket, gap %.2g%%)", b.Lower, b.Upper, 100*b.Gap()) + b.noteSuffix()
 	case b.Method == MethodBracket:
-		return fmt.Sprintf("bracket not closed: [%.4e, %.4e] after %.3g s", b.Lower, b.Upper, b.Seconds) + b.noteSuffix()
+		return fmt.Sprintf("bracket not closed: [%.4e, %.4e] after %d boxes, %.3g s", b.Lower, b.Upper, b.Boxes, b.Seconds) + b.noteSuffix()
 	}
 	return "sampled only"
 }

@@ -256,3 +256,28 @@ func TestSawtoothFallsBackToBracket(t *testing.T) {
 		t.Fatalf("the fallback is not said: %s", b.Describe())
 	}
 }
+
+// With a box budget a bracket is a function of the networks, the budget
+// and the seed: the same on 1 or 2 threads and on every call (the time
+// limit, far away here, does not decide it).
+func TestBoxBudgetIsReproducible(t *testing.T) {
+	teacher := randomNet([]int{3, 16, 16, 16, 1}, 0.5, 1, 5)
+	student := randomNet([]int{3, 16, 16, 16, 1}, 0, math.Sqrt(12), 6)
+	var first Bracket
+	for i, threads := range []int{1, 2, 1} {
+		b, err := Sup(context.Background(), student, teacher, Options{Gap: 1e-9, Time: time.Hour, MaxBoxes: 200, Seed: 3, Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Boxes > 201 || b.Closed {
+			t.Fatalf("budget 200: %d boxes, closed %v", b.Boxes, b.Closed)
+		}
+		if i == 0 {
+			first = b
+			continue
+		}
+		if b.Lower != first.Lower || b.Upper != first.Upper || b.Boxes != first.Boxes {
+			t.Fatalf("%d threads: [%v, %v] in %d boxes, first call [%v, %v] in %d", threads, b.Lower, b.Upper, b.Boxes, first.Lower, first.Upper, first.Boxes)
+		}
+	}
+}
