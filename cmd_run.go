@@ -14,8 +14,8 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
-	"github.com/reluscope/reluscope/experiment/uniform"
 	"github.com/reluscope/reluscope/experiment/learners"
+	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
 // runOptions are what reluscope run was asked to do.
