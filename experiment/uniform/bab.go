@@ -33,6 +33,19 @@ func (h *boxHeap) Pop() any {
 // maxBoxes bounds the memory of the search.
 const maxBoxes = MaxBoxes
 
+// ascentFLOPs bounds the work of a bracket's initial ascent (about a
+// second on one core).
+const ascentFLOPs = 2e9
+
+// evalFLOPs is the work of one forward pass with its gradient.
+func (c chain) evalFLOPs() float64 {
+	f := 0.0
+	for _, ly := range c {
+		f += 2 * float64(ly.in) * float64(ly.out)
+	}
+	return 2 * f
+}
+
 // MaxBoxes bounds a bracket's queue of boxes (and a box budget).
 const MaxBoxes = 1 << 21
 
@@ -102,19 +115,28 @@ func bracketSearch(ctx context.Context, student, teacher *backend.Net, opt Optio
 			lower, arg = v, p
 		}
 	}
-	// The time limit counts this search too: past it, the remaining
-	// starts are skipped (the centre is always tried).
+	// The ascent's work is bounded by the networks' size, not by time,
+	// so that a bracket under a box budget is the same on any machine: at
+	// most ascentFLOPs in all (a wide student gets fewer and shorter
+	// climbs: the centre and the worst sampled points first). The time limit counts this
+	// search too: past it, the remaining starts are skipped.
 	late := func() bool { return time.Now().After(deadline) || ctx.Err() != nil }
-	try(make([]float64, d), 200)
-	for i := 0; i+d <= len(opt.Starts) && !late(); i += d {
-		try(opt.Starts[i:i+d], 200)
+	evals := max(1.0, ascentFLOPs/h.evalFLOPs()) // forward passes the ascent may spend
+	steps := int(min(200, max(10, evals/(2*4))))
+	spend := func(k int) { evals -= float64(2 * k) }
+	try(make([]float64, d), steps)
+	spend(steps)
+	for i := 0; i+d <= len(opt.Starts) && !late() && evals > 0; i += d {
+		try(opt.Starts[i:i+d], steps)
+		spend(steps)
 	}
-	for i := 0; i < 32 && !late(); i++ {
+	for i := 0; i < 32 && !late() && evals > 0; i++ {
 		x := make([]float64, d)
 		for k := range x {
 			x[k] = rng.Float64() - 0.5
 		}
-		try(x, 200)
+		try(x, steps)
+		spend(steps)
 	}
 
 	lo, hi := make([]float64, d), make([]float64, d)
