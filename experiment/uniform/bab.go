@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -46,48 +47,17 @@ func (c chain) evalFLOPs() float64 {
 	return 2 * f
 }
 
+// batchBoxes is how many boxes are split and bounded at once (twice as
+// many children), climbers how many of the children start an ascent of
+// climbSteps steps.
+const (
+	batchBoxes = 32
+	climbers   = 4
+	climbSteps = 20
+)
+
 // MaxBoxes bounds a bracket's queue of boxes (and a box budget).
 const MaxBoxes = 1 << 21
-
-// ascent climbs |h| from x by projected (sub)gradient steps on the cube and
-// returns the best value and point seen.
-func ascent(h chain, x []float64, steps int) (float64, []float64) {
-	d := len(x)
-	x = append([]float64(nil), x...)
-	g := make([]float64, d)
-	best := math.Abs(h.eval(x, nil))
-	bx := append([]float64(nil), x...)
-	step := 0.05
-	for s := 0; s < steps; s++ {
-		v := h.eval(x, g)
-		norm := 0.0
-		for _, gi := range g {
-			norm += gi * gi
-		}
-		if norm == 0 {
-			break
-		}
-		sign := 1.0
-		if v < 0 {
-			sign = -1
-		}
-		norm = math.Sqrt(norm)
-		for i := range x {
-			x[i] = min(0.5, max(-0.5, x[i]+sign*step*g[i]/norm))
-		}
-		if e := math.Abs(h.eval(x, nil)); e > best {
-			best = e
-			copy(bx, x)
-		} else {
-			step *= 0.7
-			copy(x, bx)
-		}
-		if step < 1e-12 {
-			break
-		}
-	}
-	return best, bx
-}
 
 // bracketSearch brackets sup |s − t| on [−½, ½]^d: ascent from the given
 // and random starts for the lower bound; branch-and-bound on the boxes of
@@ -106,89 +76,115 @@ func bracketSearch(ctx context.Context, student, teacher *backend.Net, opt Optio
 	defer pool.Close()
 	bd := newBounder(h, pool)
 
-	// Lower bound: ascent from the given starts, the centre and random points.
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
-	lower, arg := -1.0, make([]float64, d)
-	try := func(x []float64, steps int) {
-		v, p := ascent(h, x, steps)
-		if v > lower {
-			lower, arg = v, p
-		}
-	}
-	// The ascent's work is bounded by the networks' size, not by time,
-	// so that a bracket under a box budget is the same on any machine: at
-	// most ascentFLOPs in all (a wide student gets fewer and shorter
-	// climbs: the centre and the worst sampled points first). The time limit counts this
-	// search too: past it, the remaining starts are skipped.
+	ev := newEvaluator(h, pool)
 	late := func() bool { return time.Now().After(deadline) || ctx.Err() != nil }
-	evals := max(1.0, ascentFLOPs/h.evalFLOPs()) // forward passes the ascent may spend
-	steps := int(min(200, max(10, evals/(2*4))))
-	spend := func(k int) { evals -= float64(2 * k) }
-	try(make([]float64, d), steps)
-	spend(steps)
-	for i := 0; i+d <= len(opt.Starts) && !late() && evals > 0; i += d {
-		try(opt.Starts[i:i+d], steps)
-		spend(steps)
-	}
-	for i := 0; i < 32 && !late() && evals > 0; i++ {
-		x := make([]float64, d)
-		for k := range x {
-			x[k] = rng.Float64() - 0.5
+
+	// Lower bound: ascent from the centre, the given starts and random
+	// points, all at once. Its work is bounded by the networks' size, not
+	// by time, so that a bracket under a box budget is the same on any
+	// machine: at most ascentFLOPs in all (a wide student gets fewer and
+	// shorter climbs: the centre and the worst sampled points first). The
+	// time limit counts this search too.
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
+	starts := make([]float64, d, d+len(opt.Starts)+32*d)
+	starts = append(starts, opt.Starts[:len(opt.Starts)/d*d]...)
+	for i := 0; i < 32; i++ {
+		for k := 0; k < d; k++ {
+			starts = append(starts, rng.Float64()-0.5)
 		}
-		try(x, steps)
-		spend(steps)
 	}
+	evals := max(1.0, ascentFLOPs/h.evalFLOPs()) // passes with gradient the ascent may spend
+	P := min(len(starts)/d, max(1, int(evals/20)))
+	steps := int(min(200, max(10, evals/float64(2*P))))
+	lower, arg := ev.climb(starts[:P*d], steps, late)
 
 	lo, hi := make([]float64, d), make([]float64, d)
 	for k := range lo {
 		lo[k], hi[k] = -0.5, 0.5
 	}
-	q := &boxHeap{{lo: lo, hi: hi, ub: bd.bound(lo, hi)}}
+	root := box{lo: lo, hi: hi}
+	root.ub = bd.bound(lo, hi)
+	q := &boxHeap{root}
 	boxes := 1
 	closed := false
 	dropped := 0.0 // the largest upper bound of a box let go as close enough
+	var blo, bhi, ub, cv []float64
 	for {
-		top := (*q)[0]
-		if top.ub <= lower*(1+opt.Gap) {
+		thresh := lower * (1 + opt.Gap)
+		if (*q)[0].ub <= thresh {
 			closed = true
 			break
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil || q.Len() >= maxBoxes || (opt.MaxBoxes > 0 && boxes >= opt.MaxBoxes) {
+		nb := min(q.Len(), batchBoxes)
+		if opt.MaxBoxes > 0 {
+			nb = min(nb, (opt.MaxBoxes-boxes)/2)
+		}
+		if late() || q.Len() >= maxBoxes || nb <= 0 {
 			break
 		}
-		heap.Pop(q)
-		// Split along the longest side.
-		k := 0
-		for i := range top.lo {
-			if top.hi[i]-top.lo[i] > top.hi[k]-top.lo[k] {
-				k = i
+		// The boxes of largest upper bound, each split in two along its
+		// longest side, bounded as one batch.
+		var kids []box
+		for len(kids) < 2*nb && q.Len() > 0 && (*q)[0].ub > thresh {
+			top := heap.Pop(q).(box)
+			k := 0
+			for i := range top.lo {
+				if top.hi[i]-top.lo[i] > top.hi[k]-top.lo[k] {
+					k = i
+				}
+			}
+			mid := (top.lo[k] + top.hi[k]) / 2
+			for side := 0; side < 2; side++ {
+				c := make([]float64, 2*d)
+				cl, ch := c[:d:d], c[d:]
+				copy(cl, top.lo)
+				copy(ch, top.hi)
+				if side == 0 {
+					ch[k] = mid
+				} else {
+					cl[k] = mid
+				}
+				kids = append(kids, box{lo: cl, hi: ch, ub: top.ub})
 			}
 		}
-		mid := (top.lo[k] + top.hi[k]) / 2
-		for side := 0; side < 2; side++ {
-			cl, ch := append([]float64(nil), top.lo...), append([]float64(nil), top.hi...)
-			if side == 0 {
-				ch[k] = mid
+		n := len(kids)
+		blo, bhi = grow(&blo, n*d), grow(&bhi, n*d)
+		for i, kb := range kids {
+			copy(blo[i*d:], kb.lo)
+			copy(bhi[i*d:], kb.hi)
+		}
+		ub = grow(&ub, n)
+		bd.boundBatch(blo, bhi, ub)
+		boxes += n
+		// The centres are points of the cube: lower bounds; the boxes
+		// most likely to hold the sup start a short ascent.
+		for i := range blo {
+			blo[i] = (blo[i] + bhi[i]) / 2
+		}
+		cv = grow(&cv, n)
+		ev.eval(blo, cv, nil)
+		order := make([]int, n)
+		for i := range kids {
+			kids[i].ub = min(kids[i].ub, ub[i])
+			order[i] = i
+			if v := math.Abs(cv[i]); v > lower {
+				lower, arg = v, append([]float64(nil), blo[i*d:(i+1)*d]...)
+			}
+		}
+		sort.SliceStable(order, func(a, b int) bool { return kids[order[a]].ub > kids[order[b]].ub })
+		m := min(n, climbers)
+		from := make([]float64, 0, m*d)
+		for _, i := range order[:m] {
+			from = append(from, blo[i*d:(i+1)*d]...)
+		}
+		if v, at := ev.climb(from, climbSteps, late); v > lower {
+			lower, arg = v, at
+		}
+		for _, kb := range kids {
+			if kb.ub > lower*(1+opt.Gap) {
+				heap.Push(q, kb)
 			} else {
-				cl[k] = mid
-			}
-			ub := min(top.ub, bd.bound(cl, ch))
-			boxes++
-			// The centre is a point of the cube: a lower bound, and the
-			// start of an ascent on the boxes most likely to hold the sup.
-			c := make([]float64, d)
-			for i := range c {
-				c[i] = (cl[i] + ch[i]) / 2
-			}
-			if boxes%16 == 0 {
-				try(c, 50)
-			} else if v := math.Abs(h.eval(c, nil)); v > lower {
-				lower, arg = v, c
-			}
-			if ub > lower*(1+opt.Gap) {
-				heap.Push(q, box{lo: cl, hi: ch, ub: ub})
-			} else {
-				dropped = max(dropped, ub)
+				dropped = max(dropped, kb.ub)
 			}
 		}
 		if q.Len() == 0 {

@@ -369,3 +369,100 @@ func intervalOnlyBound(c chain, blo, bhi []float64) float64 {
 	}
 	return max(hi[0], -lo[0])
 }
+
+// TestBatchedBoundsAtLeastAsTight: a batch of boxes of every size, bounded
+// at once, gets on each box a bound that is sound (random points), equal to
+// the box bounded alone, and no looser than the one-box-at-a-time bounder
+// (intervals and CROWN on every layer, then the symbolic pass) — narrow
+// networks (CROWN on the hidden layers) and wide ones (symbolic only).
+func TestBatchedBoundsAtLeastAsTight(t *testing.T) {
+	pool := gemm.NewPool[float64](2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(5, 5))
+	for trial, width := range []int{12, 300} {
+		d := 2 + trial
+		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(300+trial))
+		student := randomNet([]int{d, width, width, width, 1}, 0, math.Sqrt(12), uint64(400+trial))
+		h := difference(fromNet(student), fromNet(teacher))
+		bd := newBounder(h, pool)
+		if bd.intervalOnly != (width > 100) {
+			t.Fatalf("width %d: intervalOnly %v", width, bd.intervalOnly)
+		}
+		const B = 24
+		lo, hi := make([]float64, B*d), make([]float64, B*d)
+		for i := range lo {
+			side := math.Pow(2, -float64(i/d%8))
+			lo[i] = -0.5 + rng.Float64()*(1-side)
+			hi[i] = lo[i] + side
+		}
+		ub := make([]float64, B)
+		bd.boundBatch(lo, hi, ub)
+		tighter := 0
+		for bx := 0; bx < B; bx++ {
+			blo, bhi := lo[bx*d:(bx+1)*d], hi[bx*d:(bx+1)*d]
+			one := bd.bound(blo, bhi)
+			if math.Abs(one-ub[bx]) > 1e-12*math.Abs(one) {
+				t.Fatalf("width %d box %d: %v in a batch, %v alone", width, bx, ub[bx], one)
+			}
+			ref := bd.refBound(blo, bhi)
+			if ub[bx] > ref*(1+1e-12) {
+				t.Fatalf("width %d box %d: batched %v looser than one at a time %v", width, bx, ub[bx], ref)
+			}
+			if ub[bx] < ref*(1-1e-9) {
+				tighter++
+			}
+			x := make([]float64, d)
+			for p := 0; p < 100; p++ {
+				for i := range x {
+					x[i] = blo[i] + rng.Float64()*(bhi[i]-blo[i])
+				}
+				if e := math.Abs(h.eval(x, nil)); e > ub[bx]*(1+1e-12)+1e-12 {
+					t.Fatalf("width %d box %d: |h(%v)| = %v above the bound %v", width, bx, x, e, ub[bx])
+				}
+			}
+		}
+		t.Logf("width %d: %d of %d boxes tighter than one at a time", width, tighter, B)
+	}
+}
+
+// TestBatchedEvalMatchesOnePoint: the batched evaluator's values and
+// gradients equal the one-point evaluation's, and the gradient matches
+// central finite differences away from kinks.
+func TestBatchedEvalMatchesOnePoint(t *testing.T) {
+	pool := gemm.NewPool[float64](2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(9, 9))
+	teacher := randomNet([]int{3, 16, 16, 16, 1}, 0.5, 1, 1)
+	student := randomNet([]int{3, 40, 40, 1}, 0, math.Sqrt(12), 2)
+	h := difference(fromNet(student), fromNet(teacher))
+	ev := newEvaluator(h, pool)
+	for _, P := range []int{1, 7, 64} {
+		X := make([]float64, 3*P)
+		for i := range X {
+			X[i] = rng.Float64() - 0.5
+		}
+		v, g := make([]float64, P), make([]float64, 3*P)
+		ev.eval(X, v, g)
+		for p := 0; p < P; p++ {
+			x := X[3*p : 3*p+3]
+			g1 := make([]float64, 3)
+			v1 := h.eval(x, g1)
+			if math.Abs(v1-v[p]) > 1e-12 {
+				t.Fatalf("P=%d point %d: %v batched, %v alone", P, p, v[p], v1)
+			}
+			for i := range g1 {
+				if math.Abs(g1[i]-g[3*p+i]) > 1e-12 {
+					t.Fatalf("P=%d point %d: gradient %v batched, %v alone", P, p, g[3*p:3*p+3], g1)
+				}
+				const e = 1e-6
+				xp, xm := append([]float64(nil), x...), append([]float64(nil), x...)
+				xp[i] += e
+				xm[i] -= e
+				fd := (h.eval(xp, nil) - h.eval(xm, nil)) / (2 * e)
+				if math.Abs(fd-g1[i]) > 1e-5*(1+math.Abs(fd)) {
+					t.Logf("P=%d point %d coordinate %d: gradient %v, finite difference %v (a kink nearby)", P, p, i, g1[i], fd)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package uniform
+
+import (
+	"math"
+)
+
+// The bounder works on a batch of boxes at once: what is per box (the
+// units' bounds, their linear functions of the input, CROWN's rows) is laid
+// side by side so that every layer is one matrix product over the whole
+// batch, wide enough for the GEMM engine to run at speed.
+//
+// Layouts, for B boxes, d inputs, D = d + 1, a layer of n units:
+//   - bounds lo[k], hi[k]: B×n, box-major (b·n + o);
+//   - linear functions sl, su: n × (B·D), unit-major (o·B·D + b·D + i),
+//     coefficients on x then the constant;
+//   - CROWN's rows: (B·r) × n, box-major.
+
+// boundBatch returns in ub[b] an upper bound of sup |h| over box b
+// ([lo[b·d:], hi[b·d:]), for B = len(ub) boxes.
+func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
+	c := b.c
+	B := len(ub)
+	d := c[0].in
+	D := d + 1
+	for k := range b.lo {
+		b.lo[k] = grow(&b.loBuf[k], B*c[k].out)
+		b.hi[k] = grow(&b.hiBuf[k], B*c[k].out)
+	}
+	mid, rad := grow(&b.mid, B*d), grow(&b.rad, B*d)
+	for i := range mid {
+		mid[i], rad[i] = (blo[i]+bhi[i])/2, (bhi[i]-blo[i])/2
+	}
+	// concretize is the upper (or lower) end of f over box bx.
+	concretize := func(f []float64, bx int, upper bool) float64 {
+		v := f[d]
+		m, r := mid[bx*d:(bx+1)*d], rad[bx*d:(bx+1)*d]
+		for i := 0; i < d; i++ {
+			if upper {
+				v += f[i]*m[i] + math.Abs(f[i])*r[i]
+			} else {
+				v += f[i]*m[i] - math.Abs(f[i])*r[i]
+			}
+		}
+		return v
+	}
+	// Layer 0: W·x + b exactly, the same functions for every box.
+	n := c[0].out
+	BD := B * D
+	sl, su := grow(&b.sl, n*BD), grow(&b.su, n*BD)
+	for o := 0; o < n; o++ {
+		for bx := 0; bx < B; bx++ {
+			f := sl[o*BD+bx*D : o*BD+(bx+1)*D]
+			copy(f, c[0].W[o*d:(o+1)*d])
+			f[d] = c[0].b[o]
+			b.lo[0][bx*n+o] = concretize(f, bx, false)
+			b.hi[0][bx*n+o] = concretize(f, bx, true)
+		}
+	}
+	copy(su, sl)
+	sym := make([]float64, B)
+	for k := 1; k < len(c); k++ {
+		prev := c[k-1].out
+		lo, hi := b.lo[k-1], b.hi[k-1]
+		// The ReLU of layer k−1 relaxed on each box's bounds [l, u]: the
+		// chord above an unstable unit; below, 0 or the identity,
+		// whichever is closer.
+		rl, ru := grow(&b.rl, prev*BD), grow(&b.ru, prev*BD)
+		b.pool.Split(prev, 16, func(u0, u1 int) {
+			for u := u0; u < u1; u++ {
+				for bx := 0; bx < B; bx++ {
+					l, h := lo[bx*prev+u], hi[bx*prev+u]
+					at := u*BD + bx*D
+					L, U := sl[at:at+D], su[at:at+D]
+					RL, RU := rl[at:at+D], ru[at:at+D]
+					switch {
+					case h <= 0:
+						clear(RL)
+						clear(RU)
+					case l >= 0:
+						copy(RL, L)
+						copy(RU, U)
+					default:
+						s := h / (h - l)
+						for i := range RU {
+							RU[i] = s * U[i]
+						}
+						RU[d] -= s * l
+						if h > -l {
+							copy(RL, L)
+						} else {
+							clear(RL)
+						}
+					}
+				}
+			}
+		})
+		// The affine layer: upper = W⁺·RU + W⁻·RL + b, lower = W⁺·RL + W⁻·RU + b.
+		ly := c[k]
+		n := ly.out
+		nl, nu := grow(&b.nl, n*BD), grow(&b.nu, n*BD)
+		b.pool.Gemm(false, false, n, BD, ly.in, 1, b.wpos[k], ly.in, ru, BD, 0, nu, BD)
+		b.pool.Gemm(false, false, n, BD, ly.in, 1, b.wneg[k], ly.in, rl, BD, 1, nu, BD)
+		b.pool.Gemm(false, false, n, BD, ly.in, 1, b.wpos[k], ly.in, rl, BD, 0, nl, BD)
+		b.pool.Gemm(false, false, n, BD, ly.in, 1, b.wneg[k], ly.in, ru, BD, 1, nl, BD)
+		for o := 0; o < n; o++ {
+			for bx := 0; bx < B; bx++ {
+				nu[o*BD+bx*D+d] += ly.b[o]
+				nl[o*BD+bx*D+d] += ly.b[o]
+			}
+		}
+		b.nl, b.sl = b.sl, nl
+		b.nu, b.su = b.su, nu
+		sl, su = nl, nu
+		if k == len(c)-1 {
+			for bx := 0; bx < B; bx++ {
+				sym[bx] = max(concretize(su[bx*D:(bx+1)*D], bx, true), -concretize(sl[bx*D:(bx+1)*D], bx, false))
+			}
+			break
+		}
+		// Interval bounds from layer k−1's: centre W·m + b, radius |W|·r
+		// of the ReLU'd intervals.
+		pm, pr := grow(&b.pm, prev*B), grow(&b.pr, prev*B)
+		for bx := 0; bx < B; bx++ {
+			for u := 0; u < prev; u++ {
+				l, h := max(lo[bx*prev+u], 0), max(hi[bx*prev+u], 0)
+				pm[u*B+bx], pr[u*B+bx] = (l+h)/2, (h-l)/2
+			}
+		}
+		cm, cr := grow(&b.cm, n*B), grow(&b.cr, n*B)
+		b.pool.Gemm(false, false, n, B, prev, 1, ly.W, prev, pm, B, 0, cm, B)
+		b.pool.Gemm(false, false, n, B, prev, 1, b.wabs[k], prev, pr, B, 0, cr, B)
+		klo, khi := b.lo[k], b.hi[k]
+		b.pool.Split(n, 16, func(o0, o1 int) {
+			for o := o0; o < o1; o++ {
+				for bx := 0; bx < B; bx++ {
+					s, r := cm[o*B+bx]+ly.b[o], cr[o*B+bx]
+					at := o*BD + bx*D
+					klo[bx*n+o] = max(s-r, concretize(sl[at:at+D], bx, false))
+					khi[bx*n+o] = min(s+r, concretize(su[at:at+D], bx, true))
+				}
+			}
+		})
+		if b.intervalOnly {
+			continue
+		}
+		// Narrow networks: CROWN on ±every unit of the layer, with the
+		// bounds of the layers below.
+		lam := grow(&b.lam, 2*n*n)
+		clear(lam)
+		for o := 0; o < n; o++ {
+			lam[o*n+o] = 1
+			lam[(n+o)*n+o] = -1
+		}
+		cu := grow(&b.cu, B*2*n)
+		b.upper(k, lam, 2*n, B, cu)
+		for bx := 0; bx < B; bx++ {
+			for o := 0; o < n; o++ {
+				khi[bx*n+o] = min(khi[bx*n+o], cu[bx*2*n+o])
+				klo[bx*n+o] = max(klo[bx*n+o], -cu[bx*2*n+n+o])
+			}
+		}
+	}
+	// CROWN on ±h with the tightest bounds of every hidden layer; the
+	// smaller of it and the symbolic bound is kept (both are sound).
+	cu := grow(&b.cu, 2*B)
+	b.upper(len(c)-1, []float64{1, -1}, 2, B, cu)
+	for bx := range ub {
+		ub[bx] = min(max(cu[2*bx], cu[2*bx+1]), sym[bx])
+	}
+}
+
+// upper returns in dst (B×r, box-major) upper bounds, over each box of the
+// batch, of the rows of Λ·z_k (Λ r×out_k row-major, the same for every
+// box; z_k the pre-activation of layer k, the output for the last), by
+// propagating Λ back through the layers with the ReLUs of layers < k
+// relaxed linearly on the box's bounds (CROWN: the chord above an
+// unstable unit, 0 or the identity below, whichever is closer). The
+// bounds of layers < k must be set; mid and rad hold the boxes.
+func (b *bounder) upper(k int, lam []float64, r, B int, dst []float64) {
+	c := b.c
+	ly := c[k]
+	R := B * r
+	cst := grow(&b.cst, R)
+	m := grow(&b.m, R*ly.in)
+	// Λ·W_k and Λ·b_k, the same for every box.
+	b.pool.Gemm(false, false, r, ly.in, ly.out, 1, lam, ly.out, ly.W, ly.in, 0, m, ly.in)
+	for i := 0; i < r; i++ {
+		s := 0.0
+		for o, v := range lam[i*ly.out : (i+1)*ly.out] {
+			s += v * ly.b[o]
+		}
+		cst[i] = s
+	}
+	for bx := 1; bx < B; bx++ {
+		copy(m[bx*r*ly.in:(bx+1)*r*ly.in], m[:r*ly.in])
+		copy(cst[bx*r:(bx+1)*r], cst[:r])
+	}
+	for j := k - 1; j >= 0; j-- {
+		n := c[j].out
+		lo, hi := b.lo[j], b.hi[j]
+		bias := c[j].b
+		b.pool.Split(R, 8, func(i0, i1 int) {
+			for i := i0; i < i1; i++ {
+				bx := i / r
+				row := m[i*n : (i+1)*n]
+				l0, h0 := lo[bx*n:(bx+1)*n], hi[bx*n:(bx+1)*n]
+				s := cst[i]
+				for u, v := range row {
+					l, h := l0[u], h0[u]
+					switch {
+					case h <= 0:
+						v = 0
+					case l >= 0:
+					case v >= 0:
+						sl := h / (h - l)
+						s -= v * sl * l
+						v *= sl
+					case h < -l:
+						v = 0
+					}
+					row[u] = v
+					s += v * bias[u]
+				}
+				cst[i] = s
+			}
+		})
+		t := grow(&b.t, R*c[j].in)
+		b.pool.Gemm(false, false, R, c[j].in, n, 1, m[:R*n], n, c[j].W, c[j].in, 0, t, c[j].in)
+		b.m, b.t = b.t, b.m
+		m = t
+	}
+	d := c[0].in
+	for i := 0; i < R; i++ {
+		bx := i / r
+		s := cst[i]
+		for u := 0; u < d; u++ {
+			v := m[i*d+u]
+			s += v*b.mid[bx*d+u] + math.Abs(v)*b.rad[bx*d+u]
+		}
+		dst[i] = s
+	}
+}
+
+// bound is boundBatch for one box.
+func (b *bounder) bound(blo, bhi []float64) float64 {
+	var ub [1]float64
+	b.boundBatch(blo, bhi, ub[:])
+	return ub[0]
+}
