@@ -229,6 +229,18 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 	if st.N != want.N || st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > tol {
 		t.Fatalf("Compare = %+v, host %+v", st, want)
 	}
+	// A planted NaN input, late in the points: its error is NaN, which
+	// counts as the largest (the sums are NaN too), wherever the device's
+	// reduction meets it.
+	at := len(pn) - 3
+	px[at*d] = math.NaN()
+	st, err = cmp.Compare(px)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.N != want.N || st.ArgMax != at || !math.IsNaN(st.Max) || !math.IsNaN(st.SumAbs) || !math.IsNaN(st.SumSq) {
+		t.Fatalf("Compare with a NaN at point %d = %+v, want the NaN there as the max", at, st)
+	}
 }
 
 // forcePath makes every step take the fused path (step_small) or the cuBLAS

@@ -1,19 +1,24 @@
 // The kernels for one type T (a macro: double or float), each named S(op):
 // included twice by common.h. See kernels.cu for the conventions.
 
+// RELU is max(v, 0) as the native engine and PyTorch take it: a NaN stays
+// NaN (a diverged or NaN input must reach the error statistics), −0 and the
+// negatives become +0.
+#define RELU(v) ((v) > 0 || (v) != (v) ? (v) : (T)0)
+
 // z[i][o] = relu?(z[i][o] + b[o]) for an n×out matrix z.
 KERNEL S(bias_act)(T* z, const T* b, i64 n, i64 out, i64 relu) {
   if (FITS32(n * out)) {
     unsigned o32 = (unsigned)out;
     FOR_EACH32(k, n * out) {
       T v = z[k] + b[k % o32];
-      z[k] = (relu && !(v > 0)) ? (T)0 : v;
+      z[k] = relu ? RELU(v) : v;
     }
     return;
   }
   FOR_EACH(k, n * out) {
     T v = z[k] + b[k % out];
-    z[k] = (relu && !(v > 0)) ? (T)0 : v;
+    z[k] = relu ? RELU(v) : v;
   }
 }
 
@@ -187,7 +192,7 @@ KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i6
       T s = 0;
       for (i64 q = 0; q < in; q++) s += w[q] * x[q];
       s += B[o];
-      z[k] = (relu && !(s > 0)) ? (T)0 : s;
+      z[k] = relu ? RELU(s) : s;
     }
     __syncthreads();
     woff += in * out + out;
@@ -241,3 +246,4 @@ KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i6
     S(adam_range)(p, g, m, v, t, np, blockDim.x, b1, b2, eps, lr, c1, c2);
   }
 }
+#undef RELU
