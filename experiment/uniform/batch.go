@@ -151,8 +151,12 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 			lam[o*n+o] = 1
 			lam[(n+o)*n+o] = -1
 		}
+		// In chunks of boxes, to bound the rows' memory (crownRows).
 		cu := grow(&b.cu, B*2*n)
-		b.upper(k, lam, 2*n, B, cu)
+		per := max(1, crownRows/(2*n*n))
+		for b0 := 0; b0 < B; b0 += per {
+			b.upper(k, lam, 2*n, b0, min(B, b0+per), cu[b0*2*n:])
+		}
 		for bx := 0; bx < B; bx++ {
 			for o := 0; o < n; o++ {
 				khi[bx*n+o] = min(khi[bx*n+o], cu[bx*2*n+o])
@@ -163,21 +167,25 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 	// CROWN on ±h with the tightest bounds of every hidden layer; the
 	// smaller of it and the symbolic bound is kept (both are sound).
 	cu := grow(&b.cu, 2*B)
-	b.upper(len(c)-1, []float64{1, -1}, 2, B, cu)
+	b.upper(len(c)-1, []float64{1, -1}, 2, 0, B, cu)
 	for bx := range ub {
 		ub[bx] = min(max(cu[2*bx], cu[2*bx+1]), sym[bx])
 	}
 }
 
-// upper returns in dst (B×r, box-major) upper bounds, over each box of the
-// batch, of the rows of Λ·z_k (Λ r×out_k row-major, the same for every
+// crownRows bounds the numbers held by CROWN's rows at once (8 MiB).
+var crownRows = 1 << 20
+
+// upper returns in dst ((b1−b0)×r, box-major) upper bounds, over each box
+// b0 ≤ b < b1 of the batch, of the rows of Λ·z_k (Λ r×out_k row-major, the same for every
 // box; z_k the pre-activation of layer k, the output for the last), by
 // propagating Λ back through the layers with the ReLUs of layers < k
 // relaxed linearly on the box's bounds (CROWN: the chord above an
 // unstable unit, 0 or the identity below, whichever is closer). The
 // bounds of layers < k must be set; mid and rad hold the boxes.
-func (b *bounder) upper(k int, lam []float64, r, B int, dst []float64) {
+func (b *bounder) upper(k int, lam []float64, r, b0, b1 int, dst []float64) {
 	c := b.c
+	B := b1 - b0
 	ly := c[k]
 	R := B * r
 	cst := grow(&b.cst, R)
@@ -201,7 +209,7 @@ func (b *bounder) upper(k int, lam []float64, r, B int, dst []float64) {
 		bias := c[j].b
 		b.pool.Split(R, 8, func(i0, i1 int) {
 			for i := i0; i < i1; i++ {
-				bx := i / r
+				bx := b0 + i/r
 				row := m[i*n : (i+1)*n]
 				l0, h0 := lo[bx*n:(bx+1)*n], hi[bx*n:(bx+1)*n]
 				s := cst[i]
@@ -231,7 +239,7 @@ func (b *bounder) upper(k int, lam []float64, r, B int, dst []float64) {
 	}
 	d := c[0].in
 	for i := 0; i < R; i++ {
-		bx := i / r
+		bx := b0 + i/r
 		s := cst[i]
 		for u := 0; u < d; u++ {
 			v := m[i*d+u]

@@ -31,5 +31,9 @@ func SupBytes(student, teacher []int) float64 {
 		}
 	}
 	w := float64(widest)
-	return boxes + 2*8*params + 4*8*w*w
+	// A batch: six matrices of the difference network's linear functions
+	// (2·widest units × 2·batchBoxes boxes × (d+1)), CROWN's rows and their
+	// product (2·crownRows), the per-box bounds.
+	batch := 6*8*(2*w)*2*batchBoxes*(d+1) + 2*8*float64(crownRows) + 2*8*float64(len(student)+len(teacher))*(2*w)*2*batchBoxes
+	return boxes + 2*8*params + 4*8*w*w + batch
 }

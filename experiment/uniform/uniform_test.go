@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -397,6 +398,18 @@ func TestBatchedBoundsAtLeastAsTight(t *testing.T) {
 		}
 		ub := make([]float64, B)
 		bd.boundBatch(lo, hi, ub)
+		// The hidden layers' CROWN in chunks of 5 boxes gives the same.
+		n := width + 16
+		keep := crownRows
+		crownRows = 5 * 2 * n * n
+		chunked := make([]float64, B)
+		bd.boundBatch(lo, hi, chunked)
+		crownRows = keep
+		for bx := range ub {
+			if chunked[bx] != ub[bx] {
+				t.Fatalf("width %d box %d: %v in chunks of 5 boxes, %v at once", width, bx, chunked[bx], ub[bx])
+			}
+		}
 		tighter := 0
 		for bx := 0; bx < B; bx++ {
 			blo, bhi := lo[bx*d:(bx+1)*d], hi[bx*d:(bx+1)*d]
@@ -464,5 +477,66 @@ func TestBatchedEvalMatchesOnePoint(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBracketSurvivesAttack: closed brackets on narrow (CROWN on every
+// layer) and wide (symbolic) pairs in 2 and 3 dimensions, attacked by 2^15
+// random points, a grid, and ascent from the 64 worst of them: no point
+// has |h| above the upper end, the lower end is |h| at its point, and the
+// attack finds nothing that the bracket does not contain.
+func TestBracketSurvivesAttack(t *testing.T) {
+	ctx := context.Background()
+	pool := gemm.NewPool[float64](2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(13, 13))
+	for trial, tc := range []struct{ d, width int }{{2, 20}, {3, 20}, {2, 200}, {3, 200}} {
+		d := tc.d
+		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(500+trial))
+		student := randomNet([]int{d, tc.width, tc.width, tc.width, 1}, 0, math.Sqrt(12), uint64(600+trial))
+		b, err := Sup(ctx, student, teacher, Options{Gap: 1e-3, Time: 2 * time.Minute, MaxBoxes: 20000, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := difference(fromNet(student), fromNet(teacher))
+		if at := math.Abs(h.eval(b.At, nil)); math.Abs(at-b.Lower) > 1e-12 {
+			t.Fatalf("%+v: the lower end %v is not |h| at its point (%v)", tc, b.Lower, at)
+		}
+		const P = 1 << 15
+		X := make([]float64, 0, P*d)
+		for i := 0; i < P; i++ {
+			for k := 0; k < d; k++ {
+				X = append(X, rng.Float64()-0.5)
+			}
+		}
+		for i := 0; i <= 64; i++ { // a grid on the first two coordinates, the rest at the corners
+			for j := 0; j <= 64; j++ {
+				X = append(X, -0.5+float64(i)/64, -0.5+float64(j)/64)
+				for k := 2; k < d; k++ {
+					X = append(X, 0.5*float64((i+j)%2*2-1))
+				}
+			}
+		}
+		ev := newEvaluator(h, pool)
+		v := make([]float64, len(X)/d)
+		ev.eval(X, v, nil)
+		worst := make([]int, len(v))
+		for i := range worst {
+			worst[i] = i
+		}
+		sort.Slice(worst, func(a, c int) bool { return math.Abs(v[worst[a]]) > math.Abs(v[worst[c]]) })
+		from := make([]float64, 0, 64*d)
+		for _, i := range worst[:64] {
+			from = append(from, X[i*d:(i+1)*d]...)
+		}
+		found, _ := ev.climb(from, 200, func() bool { return false })
+		found = max(found, math.Abs(v[worst[0]]))
+		if found > b.Upper {
+			t.Fatalf("%+v: the attack found |h| = %v above the bracket's upper end %v", tc, found, b.Upper)
+		}
+		if !b.Closed || b.Gap() > 1e-3 {
+			t.Fatalf("%+v: not closed to 0.1 %%: %s", tc, b.Describe())
+		}
+		t.Logf("%+v: %s; the attack's best %.6g (%.4f%% below the upper end) in %d boxes", tc, b.Describe(), found, 100*(1-found/b.Upper), b.Boxes)
 	}
 }
