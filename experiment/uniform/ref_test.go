@@ -2,9 +2,10 @@ package uniform
 
 import "math"
 
-// The bounder of one box at a time, layer by layer (intervals and CROWN for
-// every layer first, then the symbolic pass), as it was before batches: the
-// batched bounder must be at least as tight on every box.
+// The bounder of one box at a time, layer by layer (intervals and, with
+// fullCrown, CROWN on every unit of every layer first, then the symbolic
+// pass), as it was before batches: the batched bounder, with CROWN on the
+// unstable units only, must be at least as tight on every box.
 
 // symbolic tightens the hidden layers' bounds, layer after layer, with
 // bounds linear in the input (symbolic intervals, as ReluVal and DeepPoly
@@ -159,7 +160,7 @@ func (b *bounder) refUpper(k int, lam []float64, r int, blo, bhi []float64, dst 
 // bounds of each hidden layer by interval arithmetic (exact for the first)
 // intersected with CROWN's (narrow networks) and the symbolic intervals',
 // then the smaller of CROWN on ±h and the symbolic bound of the output.
-func (b *bounder) refBound(blo, bhi []float64) float64 {
+func (b *bounder) refBound(blo, bhi []float64, fullCrown bool) float64 {
 	c := b.c
 	for k := range b.lo {
 		b.lo[k], b.hi[k] = make([]float64, c[k].out), make([]float64, c[k].out)
@@ -186,7 +187,7 @@ func (b *bounder) refBound(blo, bhi []float64) float64 {
 			}
 			b.lo[k][o], b.hi[k][o] = s-r, s+r
 		}
-		if b.intervalOnly {
+		if !fullCrown {
 			continue
 		}
 		lam := make([]float64, 2*n*n)
