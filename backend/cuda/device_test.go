@@ -8,6 +8,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -204,5 +205,124 @@ func BenchmarkDeviceEval(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(1<<24)/float64(npts), "s/2^24pts")
 		})
+	}
+}
+
+// TestDeviceSanitized: a few fused steps, a cuBLAS-path step and one
+// Compare at small shapes, for compute-sanitizer's racecheck and synccheck
+// (bench/gpu.sh runs it under both; alone it checks the results against
+// the native engine like crossCheck, briefly).
+func TestDeviceSanitized(t *testing.T) {
+	d := gpu(t)
+	for _, path := range []string{"fused", "cublas"} {
+		t.Run(path, func(t *testing.T) {
+			defer forcePath(path)()
+			sizes := []int{2, 16, 16, 1}
+			net := randomNet(sizes, 5)
+			mod, err := newModel(d, net, backend.Options{MaxBatch: 32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mod.Close()
+			nat, err := backend.Native{}.New(net, backend.Options{MaxBatch: 32, Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nat.Close()
+			for s := 0; s < 3; s++ {
+				x, y := randomBatch(32, 2, uint64(20+s))
+				a, _ := nat.Step(x, y, 1e-3)
+				b, err := mod.Step(x, y, 1e-3)
+				if err != nil || math.Abs(a-b) > 1e-10*a {
+					t.Fatalf("step %d: loss %v (%v), native %v", s, b, err, a)
+				}
+			}
+			cmp := mod.(backend.Comparer)
+			if err := cmp.SetTeacher(randomNet(sizes, 6)); err != nil {
+				t.Fatal(err)
+			}
+			px, _ := randomBatch(300, 2, 7)
+			if st, err := cmp.Compare(px); err != nil || st.N != 300 || !(st.Max > 0) {
+				t.Fatalf("Compare: %+v, %v", st, err)
+			}
+		})
+	}
+}
+
+// BenchmarkDeviceHandoff: the host's round trip to the goroutine that holds
+// the device's thread and back, with nothing to do there — what every
+// StepRows pays on top of its launches.
+func BenchmarkDeviceHandoff(b *testing.B) {
+	d := gpu(b)
+	for i := 0; i < b.N; i++ {
+		if err := d.run(func() error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "us/handoff")
+}
+
+// BenchmarkDeviceGemm: cuBLAS alone on a W×W layer's three products (the
+// forward Z = A·Wᵀ, the weight gradient dZᵀ·A, the input gradient dZ·W) in
+// float64 at batch 2000 and 20000: the ceiling of a wide network's step
+// (a step of [1, W×4, 1] does three of each).
+func BenchmarkDeviceGemm(b *testing.B) {
+	d := gpu(b)
+	for _, W := range []int{32, 512, 2048} {
+		for _, n := range []int{20, 2000, 20000} {
+			if (W == 32) != (n == 20) {
+				continue // W = 32 at batch 20 only: the fake driver's shape
+			}
+			buf := func(k int) ptr {
+				var p ptr
+				if err := d.run(func() error {
+					var err error
+					if p, err = d.alloc(int64(8 * k)); err == nil {
+						err = d.memset0(p, int64(8*k))
+					}
+					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+				return p
+			}
+			A, Wt, Z, G := buf(n*W), buf(W*W), buf(n*W), buf(W*W)
+			for _, g := range []struct {
+				name string
+				call gemmCall
+			}{
+				{"forward", forwardGemm(n, W, W, A, Wt, Z)},
+				{"weightgrad", weightGradGemm(n, W, W, A, Z, G)},
+				{"inputgrad", inputGradGemm(n, W, W, Z, Wt, A)},
+			} {
+				b.Run(fmt.Sprintf("W=%d/batch=%d/%s", W, n, g.name), func(b *testing.B) {
+					run := func(k int) {
+						if err := d.run(func() error {
+							for i := 0; i < k; i++ {
+								if err := d.gemm(backend.Float64, g.call, 1, 0); err != nil {
+									return err
+								}
+							}
+							return d.sync()
+						}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					run(2)
+					b.ResetTimer()
+					run(b.N)
+					b.StopTimer()
+					sec := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(sec*1e6, "us/gemm")
+					b.ReportMetric(2*float64(n)*float64(W)*float64(W)/sec/1e12, "TFLOP/s")
+				})
+			}
+			_ = d.run(func() error {
+				for _, p := range []ptr{A, Wt, Z, G} {
+					d.free(p)
+				}
+				return nil
+			})
+		}
 	}
 }

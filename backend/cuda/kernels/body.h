@@ -176,26 +176,51 @@ KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i6
     }
     __syncthreads();
   }
-  // Forward: layer l's output into act at aoff + maxN·in.
+  // Forward: layer l's output into act at aoff + maxN·in. A layer whose
+  // weights fit in WS_ELEMS is first staged in shared memory with an odd
+  // row stride (in + 1), so that the threads of a warp, which take
+  // consecutive outputs o of one row i, read W[o][q] from distinct banks
+  // instead of 32 cache lines `in` values apart; each sum still runs over q
+  // in order, so the results are those of the global loads bit for bit.
+  // Indices are 32-bit (the fused path's n·width is far below 2³¹).
+  __shared__ T ws[WS_ELEMS];
   i64 woff = 0, aoff = 0;
   for (i64 l = 0; l < L; l++) {
-    const i64 in = sizes[l], out = sizes[l + 1];
+    const unsigned in = (unsigned)sizes[l], out = (unsigned)sizes[l + 1];
     const T* W = p + woff;
-    const T* B = W + in * out;
+    const T* B = W + (i64)in * out;
     const T* a = act + aoff;
     T* z = act + aoff + maxN * in;
     const int relu = l + 1 < L;
-    FOR_BLOCK(k, n * out) {
-      i64 i = k / out, o = k - i * out;
-      const T* w = W + o * in;
-      const T* x = a + i * in;
-      T s = 0;
-      for (i64 q = 0; q < in; q++) s += w[q] * x[q];
-      s += B[o];
-      z[k] = relu ? RELU(s) : s;
+    const unsigned nout = (unsigned)n * out;
+    if ((i64)out * (in + 1) <= WS_ELEMS) {
+      for (unsigned k = t; k < in * out; k += blockDim.x) {
+        unsigned o = k / in, q = k - o * in;
+        ws[o * (in + 1) + q] = W[k];
+      }
+      __syncthreads();
+      for (unsigned k = t; k < nout; k += blockDim.x) {
+        unsigned i = k / out, o = k - i * out;
+        const T* w = ws + o * (in + 1);
+        const T* x = a + i * in;
+        T s = 0;
+        for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
+        s += B[o];
+        z[k] = relu ? RELU(s) : s;
+      }
+    } else {
+      for (unsigned k = t; k < nout; k += blockDim.x) {
+        unsigned i = k / out, o = k - i * out;
+        const T* w = W + (i64)o * in;
+        const T* x = a + (i64)i * in;
+        T s = 0;
+        for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
+        s += B[o];
+        z[k] = relu ? RELU(s) : s;
+      }
     }
     __syncthreads();
-    woff += in * out + out;
+    woff += (i64)in * out + out;
     aoff += maxN * in;
   }
   // The loss and the gradient at the output (n×1 at act + aoff) into d1;
@@ -229,10 +254,33 @@ KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i6
       nxt[k] = s;
     }
     __syncthreads();
-    FOR_BLOCK(q, in) {
-      T s = 0;
-      for (i64 i = 0; i < n; i++) s += nxt[i * in + q];
-      g[woff - in + q] = s;
+    // The bias gradient: column sums of nxt (n×in), by every thread of the
+    // block: thread t sums column t % in over the rows r ≡ t / in (mod
+    // blockDim / in), into shared memory; then the column's partial sums
+    // are added in order. Deterministic (a fixed order for each shape).
+    {
+      const unsigned uin = (unsigned)in, un = (unsigned)n;
+      const unsigned groups = blockDim.x / uin;  // ≥ 1 when in ≤ blockDim
+      if (groups >= 2 && uin * groups <= MAX_THREADS) {
+        __shared__ T part[MAX_THREADS];
+        const unsigned q = t % uin, r0 = t / uin;
+        T s = 0;
+        if (r0 < groups)
+          for (unsigned i = r0; i < un; i += groups) s += nxt[i * uin + q];
+        if (r0 < groups) part[r0 * uin + q] = s;
+        __syncthreads();
+        if (t < uin) {
+          T c = 0;
+          for (unsigned r = 0; r < groups; r++) c += part[r * uin + t];
+          g[woff - in + t] = c;
+        }
+      } else {
+        FOR_BLOCK(q, in) {
+          T s = 0;
+          for (i64 i = 0; i < n; i++) s += nxt[i * in + q];
+          g[woff - in + q] = s;
+        }
+      }
     }
     __syncthreads();
     T* tmp = cur;

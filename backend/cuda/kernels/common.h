@@ -3,6 +3,9 @@
 
 typedef long long i64;
 #define MAX_THREADS 1024
+// The fused step's staging of a layer's weights in shared memory (20 KiB
+// in double), beside its reductions' 16 KiB.
+#define WS_ELEMS 2560
 
 // One thread per element, grid-stride.
 #define FOR_EACH(i, n) \
