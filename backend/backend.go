@@ -406,6 +406,15 @@ type DataHolder interface {
 	TakeLoss() (float64, error)
 }
 
+// MultiStepper is a DataHolder that takes several steps in one request to
+// its device (for a GPU: no launch or host round trip between them).
+type MultiStepper interface {
+	// StepsRows takes len(lrs) Adam steps of n rows each, step s on the
+	// rows order[lo+s·n : lo+(s+1)·n] with rate lrs[s]: the same steps as
+	// as many StepRows, bit for bit.
+	StepsRows(lo, n int, lrs []float64) error
+}
+
 // ErrorStats summarize the error e = model − teacher over N points: Σ|e|,
 // Σe², the largest |e| (NaN if any is) and the row where it is first reached.
 type ErrorStats struct {

@@ -21,6 +21,12 @@
 # ends, so that a device command cut short still returns what it finished.
 # The stages' time limits add up to 480 s, under the 600 s one device
 # command may run; every test binary is also bounded by -test.timeout.
+# Stages: tests (75 s), compute-sanitizer racecheck and synccheck (20 s
+# each; not on the fake driver), the step benchmarks (90 s), the handoff
+# and raw cuBLAS products (20 s), ncu on the fused step (25 s; not on the
+# fake driver), the evaluation benchmarks (30 + 40 s), PyTorch's twin
+# (120 s), reluscope run on the device and on the native engine (20 s each,
+# final errors compared to 1e-9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +49,7 @@ device() {
   mkdir -p "$out"
   stage_done() { if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi; }
   # The shapes: the paper's on a GPU; one small one on the fake driver.
-  local tests bench_eval bench_evaluator points run_args torch bench_steps
+  local tests bench_eval bench_evaluator points run_args torch bench_steps bench_gemm
   if [ "$mode" = fake ]; then
     tests='^TestDeviceStepRowsEqualsStep$|^TestDeviceMatchesNative$/\[1_32_32_32_32_1\]_b20_|^TestDeviceMatchesNative$/\[2_64_64_1\]'
     # (one pattern per depth: a pattern deeper than a benchmark's name
@@ -51,7 +57,8 @@ device() {
     bench_steps=('^BenchmarkDeviceStep$/^W=32$/^batch=20$' '^BenchmarkDevicePath$/./^W=32$/^batch=20$')
     bench_eval='^BenchmarkDeviceEval$/^W=32$'
     bench_evaluator='^BenchmarkDeviceEvaluator$/^W=32$'
-    points=131072
+    bench_gemm='^BenchmarkDeviceHandoff$|^BenchmarkDeviceGemm$/^W=32$'
+    points=32768
     run_args=(--width 16 --teacher-width 16 --depth 3 --samples 300 --epochs 3 --eval-points 20000 --sup sampled)
     torch=(python3 "$PWD/bench/torch_stub.py")
     echo "fake GPU (backend/cuda/fakecuda: the kernels on the CPU)" | tee "$out/gpu.txt"
@@ -60,35 +67,67 @@ device() {
     bench_steps=('^BenchmarkDevice(Step|Path)$')
     bench_eval='^BenchmarkDeviceEval$'
     bench_evaluator='^BenchmarkDeviceEvaluator$'
+    bench_gemm='^BenchmarkDevice(Handoff|Gemm)$'
     points=""
-    run_args=(--width 512 --samples 100000 --epochs 3 --eval-points 1000000 --sup sampled)
+    run_args=(--width 512 --samples 20000 --epochs 3 --eval-points 500000 --sup sampled)
     torch=(python3 "$PWD/$dir/torch_gpu.py")
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt" || true
   fi
   stage_done
   set +e
-  # 1. Correctness (90 s): StepRows against Step bit for bit first, then the
+  # 1. Correctness (75 s): StepRows against Step bit for bit first, then the
   #    device against the native engine (1e-10 relative in float64).
-  (cd "$dir" && timeout 90 ./cuda.test -test.timeout 85s -test.run "$tests" -test.v) >"$out/tests.txt" 2>&1
+  (cd "$dir" && timeout 75 ./cuda.test -test.timeout 70s -test.run "$tests" -test.v) >"$out/tests.txt" 2>&1
   local tests_rc=$?
   tail -30 "$out/tests.txt"
   stage_done
-  # 2. reluscope's benchmarks (110 s + 40 s + 60 s).
+  # 2. compute-sanitizer's racecheck and synccheck on the fused step, a
+  #    cuBLAS-path step and the error statistics at small shapes (20 s each).
+  local tool san
+  san=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1 || true)
+  for tool in racecheck synccheck; do
+    if [ "$mode" = fake ] || [ -z "$san" ]; then
+      echo "$tool: not run (${mode/device/no compute-sanitizer})" >"$out/sanitizer-$tool.txt"
+    else
+      (cd "$dir" && timeout 20 "$san" --tool "$tool" --error-exitcode 3 ./cuda.test -test.timeout 18s -test.run '^TestDeviceSanitized$' -test.v) >"$out/sanitizer-$tool.txt" 2>&1
+      echo "exit status $?" >>"$out/sanitizer-$tool.txt"
+    fi
+    tail -3 "$out/sanitizer-$tool.txt"
+  done
+  stage_done
+  # 3. reluscope's benchmarks: steps (90 s), the handoff and raw cuBLAS
+  #    products (20 s), evaluation (30 s + 40 s).
   : >"$out/bench.txt"
-  local per=$((110 / ${#bench_steps[@]})) pattern
+  local per=$((90 / ${#bench_steps[@]})) pattern
   for pattern in "${bench_steps[@]}"; do
     (cd "$dir" && timeout "$per" ./cuda.test -test.timeout "$((per - 5))s" -test.run '^$' -test.bench "$pattern" -test.benchtime 0.3s) >>"$out/bench.txt" 2>&1
   done
-  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 40 ./cuda.test -test.timeout 35s -test.run '^$' -test.bench "$bench_eval" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
-  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 60 ./experiment.test -test.timeout 55s -test.run '^$' -test.bench "$bench_evaluator" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && timeout 20 ./cuda.test -test.timeout 18s -test.run '^$' -test.bench "$bench_gemm" -test.benchtime 0.1s) >>"$out/bench.txt" 2>&1
+  stage_done
+  # 4. One ncu profile of the fused step at width 32, batch 200 (25 s).
+  local ncu
+  ncu=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1 || true)
+  if [ "$mode" = fake ] || [ -z "$ncu" ]; then
+    echo "ncu: not run (${mode/device/no ncu})" >"$out/ncu.txt"
+  else
+    (cd "$dir" && timeout 25 "$ncu" --kernel-name regex:step_small --launch-skip 5 --launch-count 1 --set full \
+      ./cuda.test -test.timeout 23s -test.run '^$' -test.bench '^BenchmarkDevicePath$/^fused$/^W=32$/^batch=200$' -test.benchtime 20x) >"$out/ncu.txt" 2>&1
+  fi
+  tail -3 "$out/ncu.txt"
+  stage_done
+  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 30 ./cuda.test -test.timeout 28s -test.run '^$' -test.bench "$bench_eval" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 40 ./experiment.test -test.timeout 38s -test.run '^$' -test.bench "$bench_evaluator" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
   grep -E '^Benchmark|^(ok|FAIL|PASS)' "$out/bench.txt"
   stage_done
-  # 3. PyTorch on the same GPU, in the same call (150 s).
-  (cd "$dir" && PYTHONUNBUFFERED=1 timeout 150 "${torch[@]}") >"$out/torch.jsonl" 2>&1
+  # 5. PyTorch on the same GPU, in the same call (120 s).
+  (cd "$dir" && PYTHONUNBUFFERED=1 timeout 120 "${torch[@]}") >"$out/torch.jsonl" 2>&1
   stage_done
-  # 4. A run of the real binary on the device (30 s).
-  (timeout 30 "$dir/reluscope" run --backend cuda "${run_args[@]}") 2>&1 | tail -5 >"$out/run.txt"
-  cat "$out/run.txt"
+  # 6. A run of the real binary on the device and the same on the native
+  #    engine (20 s each): the table compares their final errors.
+  #    (--json: the final errors in full precision.)
+  (timeout 20 "$dir/reluscope" run --backend cuda --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run.txt"
+  (timeout 20 "$dir/reluscope" run --backend native --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run-native.txt"
+  cat "$out/run.txt" "$out/run-native.txt"
   stage_done
   set -e
   python3 bench/gpu_table.py "$out" | tee "$out/table.md"
@@ -99,7 +138,8 @@ device() {
       echo "gpu.sh fake: a table cell is empty (above)" >&2
       exit 1
     fi
-    grep -q '^final errors' "$out/run.txt" || { echo "gpu.sh fake: the run on the fake device did not finish" >&2; exit 1; }
+    grep -q '"type":"done"' "$out/run.txt" || { echo "gpu.sh fake: the run on the fake device did not finish" >&2; exit 1; }
+    grep -q '^| run .* | yes |$' "$out/table.md" || { echo "gpu.sh fake: the device's run does not equal the native engine's to 1e-9" >&2; exit 1; }
   fi
   return "$tests_rc"
 }

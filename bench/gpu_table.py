@@ -33,7 +33,7 @@ def benchmarks(path):
 
 def main(out):
     bench = benchmarks(os.path.join(out, 'bench.txt'))
-    ours, paths, ev, evrun = {}, [], {}, {}
+    ours, paths, ev, evrun, gemm, handoff = {}, [], {}, {}, {}, None
     for name, u in bench.items():
         m = re.fullmatch(r'BenchmarkDeviceStep/W=(\d+)/batch=(\d+)', name)
         if m and 'us/step' in u:
@@ -41,6 +41,11 @@ def main(out):
         m = re.fullmatch(r'BenchmarkDevicePath/(\w+)/W=(\d+)/batch=(\d+)', name)
         if m and 'us/step' in u:
             paths.append((m[1], int(m[2]), int(m[3]), u['us/step']))
+        m = re.fullmatch(r'BenchmarkDeviceGemm/W=(\d+)/batch=(\d+)/(\w+)', name)
+        if m and 'us/gemm' in u:
+            gemm.setdefault((int(m[1]), int(m[2])), {})[m[3]] = (u['us/gemm'], u.get('TFLOP/s'))
+        if name == 'BenchmarkDeviceHandoff' and 'us/handoff' in u:
+            handoff = u['us/handoff']
         m = re.fullmatch(r'BenchmarkDeviceEval/W=(\d+)', name)
         if m and 's/2^24pts' in u:
             ev[int(m[1])] = u['s/2^24pts']
@@ -81,6 +86,43 @@ def main(out):
     for W in sorted(set(ev) | set(tev) | set(evrun)):
         o, r, t = ev.get(W), evrun.get(W), tev.get(W)
         print(f'| {W} | {num(o, ".4g")} | {num(r, ".4g")} | {num(t, ".4g")} | {f"{t / r:.2f}×" if r and t else "—"} |')
+
+    if gemm:
+        print()
+        print("| W | batch | cuBLAS forward µs (TFLOP/s) | weight grad µs | input grad µs | a step's products (3 layers W×W) µs | reluscope step µs |")
+        print('|---|---|---|---|---|---|---|')
+        for (W, n), g in sorted(gemm.items()):
+            cells = [g.get(k) for k in ('forward', 'weightgrad', 'inputgrad')]
+            total = 3 * sum(c[0] for c in cells) if all(cells) else None
+            fwd = cells[0]
+            print(f'| {W} | {n} | {num(fwd and fwd[0], ".1f")} ({num(fwd and fwd[1], ".3g")}) | '
+                  f'{num(cells[1] and cells[1][0], ".1f")} | {num(cells[2] and cells[2][0], ".1f")} | '
+                  f'{num(total, ".1f")} | {num(ours.get((W, n), (None,))[0], ".1f")} |')
+    if handoff is not None:
+        print()
+        print(f'host ↔ device-thread handoff alone: {handoff:.2f} µs a round trip')
+    runs = [final_errors(os.path.join(out, f)) for f in ('run.txt', 'run-native.txt')]
+    if any(runs):
+        print()
+        print('| run | cuda L1 | cuda L2 | cuda L∞ | native L2 | largest relative difference | within 1e-9 |')
+        print('|---|---|---|---|---|---|---|')
+        a, b = runs
+        if a and b:
+            rel = max(abs(x - y) / max(abs(y), 1e-300) for x, y in zip(a, b))
+            print(f'| run | {a[0]:.6e} | {a[1]:.6e} | {a[2]:.6e} | {b[1]:.6e} | {rel:.2e} | {"yes" if rel <= 1e-9 else "no"} |')
+        else:
+            print(f'| run | {num(a and a[0], ".6e")} | {num(a and a[1], ".6e")} | {num(a and a[2], ".6e")} | '
+                  f'{num(b and b[1], ".6e")} | — | no |')
+
+
+def final_errors(path):
+    """(L1, L2, L∞) of a run's last --json event (type done), or None."""
+    try:
+        r = json.loads(open(path, errors='replace').read().strip().splitlines()[-1])
+        f = r['final']
+        return (float(f['l1']), float(f['l2']), float(f['linf']))
+    except (OSError, ValueError, IndexError, KeyError, TypeError):
+        return None
 
 
 if __name__ == '__main__':

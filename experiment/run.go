@@ -289,6 +289,8 @@ type Options struct {
 	// the run's context ends it (nothing is saved by an engine that cannot
 	// read its Adam state).
 	Save func(*RunState) error
+	// engine, in tests, replaces the config's engine.
+	engine backend.Engine
 }
 
 // Start validates cfg and runs the experiment in a new goroutine. The channel

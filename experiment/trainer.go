@@ -48,7 +48,9 @@ type trainer struct {
 
 	studentNet *backend.Net
 	student    backend.Model
-	dh         backend.DataHolder // the student's engine holds the samples on its device
+	dh         backend.DataHolder   // the student's engine holds the samples on its device
+	ms         backend.MultiStepper // and takes several steps a request
+	lrBuf      []float64
 	ev         *evaluator
 	res        *Result
 
@@ -91,6 +93,9 @@ func newTrainer(ctx context.Context, cfg Config, opt Options, emit func(Event) e
 		return nil, err
 	}
 	engine, _ := backend.Get(cfg.Backend)
+	if opt.engine != nil {
+		engine = opt.engine
+	}
 	if err := engine.Available(); err != nil {
 		return nil, fmt.Errorf("backend %s: %w", cfg.Backend, err)
 	}
@@ -147,6 +152,9 @@ func (t *trainer) build() error {
 	t.rs = rand.New(t.pcg)
 	t.xb, t.yb = make([]float64, bs*cfg.Dim), make([]float64, bs)
 	t.dh, _ = t.student.(backend.DataHolder)
+	if t.dh != nil {
+		t.ms, _ = t.student.(backend.MultiStepper)
+	}
 	if st := t.opt.Resume; st != nil {
 		if err := t.resume(st); err != nil {
 			t.student.Close()
@@ -255,6 +263,20 @@ func (t *trainer) runEpoch() error {
 		}
 	}
 	for lo := start; lo < m; lo += bs {
+		if k := t.multiSteps(lo, m, bs); k > 1 {
+			if err := t.ctx.Err(); err != nil {
+				return t.stopped(err, true, lo, sum, false)
+			}
+			if err := t.ms.StepsRows(lo, bs, t.lrs(k)); err != nil {
+				return t.stopped(err, true, lo, sum, false)
+			}
+			t.res.Steps += int64(k)
+			lo += (k - 1) * bs
+			if err := t.flush(false); err != nil {
+				return t.stopped(err, true, lo+bs, sum, false)
+			}
+			continue
+		}
 		took, l, err := t.batch(lo, min(m, lo+bs))
 		if err != nil {
 			return t.stopped(err, true, lo, sum, false)
@@ -298,6 +320,39 @@ func (t *trainer) runEpoch() error {
 		return t.stopped(err, false, 0, 0, false)
 	}
 	return nil
+}
+
+// multiSteps is how many full batches from lo to take in one request to an
+// engine that takes several (a GPU: no launch or host round trip between
+// them): as many as requestFLOPs of work (6·params·rows a step; e.g. 256
+// steps of width 32 at batch 20, 2 of width 512 at batch 200, 1 of width
+// 2048), so that a request stays short (progress, Ctrl-C) on any device;
+// 1 — one step at a time, as always — when the run is controlled (pause,
+// pace) or the engine takes one step at a time. Work, not time: the steps
+// are the same whatever the grouping.
+func (t *trainer) multiSteps(lo, m, bs int) int {
+	if t.ms == nil || t.opt.Control != nil {
+		return 1
+	}
+	full := (m - lo) / bs
+	per := 6 * float64(backend.NumParams(t.cfg.StudentSizes())) * float64(bs)
+	return max(1, min(full, maxRequestSteps, int(requestFLOPs/per)))
+}
+
+// requestFLOPs and maxRequestSteps bound a request of several steps.
+const (
+	requestFLOPs    = 2e9
+	maxRequestSteps = 256
+)
+
+// lrs is k copies of the epoch's rate.
+func (t *trainer) lrs(k int) []float64 {
+	v := t.lrBuf[:0]
+	for range k {
+		v = append(v, t.lr)
+	}
+	t.lrBuf = v
+	return v
 }
 
 // stopped passes err on; when the run's context ended it (Ctrl-C,

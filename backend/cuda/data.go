@@ -91,25 +91,60 @@ func (m *model[T]) StepRows(lo, hi int, lr float64) error {
 	if !m.hasData || lo < 0 || hi > m.dataM || lo >= hi {
 		panic(fmt.Sprintf("backend: StepRows(%d, %d) on a training set of %d rows", lo, hi, m.dataM))
 	}
-	n := hi - lo
-	d := m.lay.sizes[0]
 	return m.x.run(func() error {
 		if m.closed {
 			return errClosed
 		}
-		if err := m.grow(n); err != nil {
-			return err
+		return m.stepRows(lo, hi-lo, []float64{lr})
+	})
+}
+
+// StepsRows takes len(lrs) Adam steps of n rows each, step s on the rows
+// order[lo+s·n : lo+(s+1)·n] with rate lrs[s], in one request to the
+// device's thread; narrow networks take up to maxFusedSteps of them in one
+// launch. The same steps as as many StepRows, bit for bit.
+func (m *model[T]) StepsRows(lo, n int, lrs []float64) error {
+	if !m.hasData || lo < 0 || n < 1 || lo+n*len(lrs) > m.dataM {
+		panic(fmt.Sprintf("backend: StepsRows(%d, %d×%d) on a training set of %d rows", lo, len(lrs), n, m.dataM))
+	}
+	return m.x.run(func() error {
+		if m.closed {
+			return errClosed
 		}
-		lay := &m.lay
-		if lay.fused(n) {
-			if err := m.fusedStep(n, 1, true, lo, true, lr); err != nil {
+		return m.stepRows(lo, n, lrs)
+	})
+}
+
+// stepRows is StepsRows on the device's thread.
+func (m *model[T]) stepRows(lo, n int, lrs []float64) error {
+	if err := m.grow(n); err != nil {
+		return err
+	}
+	lay := &m.lay
+	d := lay.sizes[0]
+	if lay.fused(n) {
+		if len(lrs) == 1 {
+			if err := m.fusedStep(n, 1, true, lo, true, lrs[0]); err != nil {
 				return err
 			}
 			return m.paced()
 		}
+		for s := 0; s < len(lrs); s += maxFusedSteps {
+			k := min(maxFusedSteps, len(lrs)-s)
+			if err := m.fusedSteps(n, 1, lo+s*n, lrs[s:s+k]); err != nil {
+				return err
+			}
+			if err := m.paced(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for s, lr := range lrs {
+		at := lo + s*n
 		if err := m.x.launch(kGather, m.dt, gridFor(int64(n*d), blockThreads), blockThreads,
 			argP(m.at(lay.act[0])), argP(m.at(lay.yb)), argP(m.data), argP(m.dataY()), argP(m.dataOrder()),
-			argI(lo), argI(n), argI(d)); err != nil {
+			argI(at), argI(n), argI(d)); err != nil {
 			return err
 		}
 		if err := m.gradient(n, 1); err != nil {
@@ -118,8 +153,11 @@ func (m *model[T]) StepRows(lo, hi int, lr float64) error {
 		if err := m.adamStep(lr); err != nil {
 			return err
 		}
-		return m.paced()
-	})
+		if err := m.paced(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // paced counts a step issued without waiting and waits for the device every

@@ -38,7 +38,7 @@ var kernelInfo = [numKernels]struct {
 	kMSE:       {"mse", 8},
 	kAdam:      {"adam", 11},
 	kErrStats:  {"err_stats", 4},
-	kStepSmall: {"step_small", 26},
+	kStepSmall: {"step_small", 28},
 }
 
 // suffix is the type suffix of a kernel's name.

@@ -40,6 +40,7 @@ type model[T float] struct {
 	teacher *model[float64]
 	hrec    []float64
 	hloss   []float64 // one value, its own allocation: cgo refuses a pointer into the model
+	htab    []float64 // fusedSteps's table, its own allocation too
 	closed  bool
 }
 
@@ -286,7 +287,32 @@ func (m *model[T]) fusedStep(n, slot int, gather bool, lo int, adam bool, lr flo
 		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.g)), argP(m.at(lay.m)),
 		argP(m.at(lay.v)), argP(m.at(lay.act[0])), argI(lay.maxN), argP(m.at(lay.d1)), argP(m.at(lay.d2)),
 		argP(xs), argP(ys), argP(idx), argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.loss)), argI(slot),
-		argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(doAdam))
+		argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(doAdam),
+		argI(1), argP(0))
+}
+
+// fusedSteps is len(lrs) ≤ maxFusedSteps steps in one launch of
+// step_small, step s on rows order[lo+s·n : lo+(s+1)·n] with rate lrs[s]:
+// the rates and Adam's corrections go up as one table.
+func (m *model[T]) fusedSteps(n, slot, lo int, lrs []float64) error {
+	lay := &m.lay
+	tab := m.htab[:0]
+	for _, lr := range lrs {
+		c1, c2 := m.adamConsts()
+		tab = append(tab, lr, c1, c2)
+	}
+	m.htab = tab
+	at := m.base + ptr(lay.tab)
+	if err := m.x.upload(at, tab); err != nil {
+		return err
+	}
+	a := m.adam
+	return m.x.launch(kStepSmall, m.dt, 1, fusedThreads,
+		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.g)), argP(m.at(lay.m)),
+		argP(m.at(lay.v)), argP(m.at(lay.act[0])), argI(lay.maxN), argP(m.at(lay.d1)), argP(m.at(lay.d2)),
+		argP(m.data), argP(m.dataY()), argP(m.dataOrder()), argI(lo), argP(m.at(lay.yb)), argI(n),
+		argP(m.base+ptr(lay.loss)), argI(slot), argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps),
+		argF(0), argF(0), argF(0), argI(1), argI(len(lrs)), argP(at))
 }
 
 // adamStep applies PyTorch's Adam with learning rate lr.

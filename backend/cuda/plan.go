@@ -49,6 +49,7 @@ type layout struct {
 	loss  int64 // 2 doubles: the last Step's Σr², the steps' Σr² since TakeLoss
 	rec   int64 // evalBlocks×4 doubles: err_stats records
 	sz    int64 // len(sizes) int64s: the sizes, for step_small
+	tab   int64 // maxFusedSteps×3 doubles: step_small's rates and Adam corrections
 	bytes int64
 }
 
@@ -86,6 +87,8 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	b += evalBlocks * 4 * 8
 	l.sz = b
 	b += int64(len(sizes)) * 8
+	l.tab = b
+	b += maxFusedSteps * 3 * 8
 	l.bytes = b
 	return l
 }
@@ -142,6 +145,9 @@ func checkFits(what string, need, free int64) error {
 	}
 	return nil
 }
+
+// maxFusedSteps is the most steps one launch of step_small takes.
+const maxFusedSteps = 256
 
 // deviceMargin is the device memory a model leaves free.
 const deviceMargin = 256 << 20

@@ -18,5 +18,5 @@ static void S(call_err_stats)(const uint64_t* a) {
 static void S(call_step_small)(const uint64_t* a) {
   S(step_small)(P(0, const i64*), I(1), P(2, T*), P(3, T*), P(4, T*), P(5, T*), P(6, T*), I(7), P(8, T*), P(9, T*),
                 P(10, const T*), P(11, const T*), P(12, const int*), I(13), P(14, T*), I(15), P(16, double*), I(17),
-                D(18), D(19), D(20), D(21), D(22), D(23), D(24), I(25));
+                D(18), D(19), D(20), D(21), D(22), D(23), D(24), I(25), I(26), P(27, const double*));
 }

@@ -50,7 +50,7 @@ static const struct {
   caller fn;
   int nargs;
 } table[] = {ENTRY(bias_act, 5), ENTRY(relu_mask, 3), ENTRY(gather, 8),   ENTRY(mse, 8),
-             ENTRY(adam, 11),    ENTRY(err_stats, 4), ENTRY(step_small, 26)};
+             ENTRY(adam, 11),    ENTRY(err_stats, 4), ENTRY(step_small, 28)};
 
 typedef struct {
   caller fn;
