@@ -229,7 +229,12 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 				return err
 			}
 		}
+		// Equal pieces (not two full ones and a sliver: each piece costs
+		// its launches and a copy back whatever its size).
 		step := min(m.lay.maxN, t.lay.maxN)
+		if pieces := (n + step - 1) / step; pieces > 0 {
+			step = (n + pieces - 1) / pieces
+		}
 		for lo := 0; lo < n; lo += step {
 			hi := min(n, lo+step)
 			k := hi - lo

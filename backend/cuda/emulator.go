@@ -18,6 +18,8 @@ type emulator struct {
 	allocs map[ptr]int64 // base address → bytes
 	calls  map[string]int
 	freeB  int64 // the memory memFree reports
+	// pieces are the rows of each err_stats launch (Compare's pieces).
+	pieces []int
 }
 
 // Emulator returns an engine named name whose models run on a fresh host
@@ -182,6 +184,9 @@ func (e *emulator) gemv(dt backend.DType, transA bool, m, n int, alpha float64, 
 func (e *emulator) launch(k kernel, dt backend.DType, grid, block int, args ...uint64) error {
 	name := k.symbol(dt)
 	e.calls[name]++
+	if k == kErrStats && len(args) == kernelInfo[k].params {
+		e.pieces = append(e.pieces, int(int64(args[3])))
+	}
 	if len(args) != kernelInfo[k].params {
 		panic(fmt.Sprintf("emulator: %s with %d arguments, wants %d", name, len(args), kernelInfo[k].params))
 	}

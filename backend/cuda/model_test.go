@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -508,5 +509,30 @@ func TestStepsRowsEqualsStepRows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Compare cuts its points into equal pieces (each costs its launches and a
+// copy back whatever its size): 300001 points of a small network in three
+// pieces of 100001, 100001 and 99999, not two of 131072 and a remainder.
+func TestComparePiecesAreEqual(t *testing.T) {
+	e := newEmulator()
+	sizes := []int{1, 4, 1}
+	mod, err := newModel(e, randomNet(sizes, 1), backend.Options{MaxBatch: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Close()
+	cmp := mod.(backend.Comparer)
+	if err := cmp.SetTeacher(randomNet(sizes, 2)); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := randomBatch(300001, 1, 3)
+	st, err := cmp.Compare(x)
+	if err != nil || st.N != 300001 {
+		t.Fatalf("Compare: %+v, %v", st, err)
+	}
+	if fmt.Sprint(e.pieces) != "[100001 100001 99999]" {
+		t.Fatalf("pieces %v, want three equal ones", e.pieces)
 	}
 }
