@@ -167,8 +167,8 @@ type bounder struct {
 	sl, su, rl, ru, nl, nu []float64
 	wpos, wneg, wabs       [][]float64
 	// Buffers of a batch (batch.go).
-	loBuf, hiBuf                           [][]float64
-	mid, rad, pm, pr, cm, cr, lam, cu, cst []float64
+	loBuf, hiBuf                      [][]float64
+	mid, rad, pm, pr, cm, cr, cu, cst []float64
 }
 
 // crownFLOPs bounds the work a box's bound spends on CROWN for the hidden
