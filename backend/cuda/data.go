@@ -140,6 +140,17 @@ func (m *model[T]) stepRows(lo, n int, lrs []float64) error {
 		}
 		return nil
 	}
+	if lay.multi(n) {
+		for s, lr := range lrs {
+			if err := m.multiStep(n, 1, true, lo+s*n, true, lr); err != nil {
+				return err
+			}
+			if err := m.paced(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for s, lr := range lrs {
 		at := lo + s*n
 		if err := m.x.launch(kGather, m.dt, gridFor(int64(n*d), blockThreads), blockThreads,

@@ -30,7 +30,7 @@ func gpu(t testing.TB) *device {
 // On the device, StepRows on the set held there equals Step on the host's
 // gathered batches, bit for bit. First: the other checks build on it.
 func TestDeviceStepRowsEqualsStep(t *testing.T) {
-	for _, path := range []string{"fused", "cublas"} {
+	for _, path := range []string{"fused", "multi", "cublas"} {
 		t.Run(path, func(t *testing.T) {
 			defer forcePath(path)()
 			deviceStepRowsEqualsStep(t)
@@ -66,9 +66,9 @@ func TestDeviceMatchesNative(t *testing.T) {
 		{[]int{1, 2048, 2048, 1}, 100, backend.Float64, 1e-10},
 		{[]int{2, 64, 64, 1}, 300, backend.Float32, 1e-3},
 	} {
-		for _, path := range []string{"fused", "cublas"} {
-			if path == "fused" && (tc.sizes[1] > 64 || tc.batch > 4096) {
-				continue // one block would take seconds
+		for _, path := range []string{"fused", "multi", "cublas"} {
+			if path != "cublas" && tc.sizes[1] > 64 || path == "fused" && tc.batch > 4096 {
+				continue // one block a step, or blocks of 128 rows, would take seconds
 			}
 			t.Run(fmt.Sprintf("%v_b%d_%s_%s", tc.sizes, tc.batch, tc.dt, path), func(t *testing.T) {
 				defer forcePath(path)()
@@ -133,7 +133,7 @@ func BenchmarkDeviceStep(b *testing.B) {
 // BenchmarkDevicePath: width 32 on either path, to place the fused path's
 // limits (fusedMaxWidth, fusedMaxRows).
 func BenchmarkDevicePath(b *testing.B) {
-	for _, path := range []string{"fused", "cublas"} {
+	for _, path := range []string{"fused", "multi", "cublas"} {
 		for _, W := range []int{32, 64} {
 			for _, bs := range []int{20, 200, 1000, 2000} {
 				b.Run(fmt.Sprintf("%s/W=%d/batch=%d", path, W, bs), func(b *testing.B) {
@@ -214,7 +214,7 @@ func BenchmarkDeviceEval(b *testing.B) {
 // the native engine like crossCheck, briefly).
 func TestDeviceSanitized(t *testing.T) {
 	d := gpu(t)
-	for _, path := range []string{"fused", "cublas"} {
+	for _, path := range []string{"fused", "multi", "cublas"} {
 		t.Run(path, func(t *testing.T) {
 			defer forcePath(path)()
 			sizes := []int{2, 16, 16, 1}

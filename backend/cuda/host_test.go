@@ -63,7 +63,8 @@ func TestPlanLayout(t *testing.T) {
 			{"d1", int64(lay.d1) * e, int64(11*lay.maxW) * e}, {"d2", int64(lay.d2) * e, int64(11*lay.maxW) * e},
 			{"ones", int64(lay.ones) * e, 11 * e}, {"yb", int64(lay.yb) * e, 11 * e},
 			{"loss", lay.loss, 16}, {"rec", lay.rec, evalBlocks * 32}, {"sizes", lay.sz, 4 * 8},
-			{"tab", lay.tab, maxFusedSteps * 3 * 8}}
+			{"tab", lay.tab, maxFusedSteps * 3 * 8}, {"lpart", lay.lpart, int64(multiBlocks(11)) * 8},
+			{"gpart", int64(lay.gpart) * e, int64(multiBlocks(11)*lay.params) * e}}
 		for l, s := range sizes {
 			spans = append(spans, span{"act", int64(lay.act[l]) * e, int64(11*s) * e})
 		}

@@ -23,6 +23,8 @@ const (
 	kAdam
 	kErrStats
 	kStepSmall
+	kStepMulti
+	kReduceAdam
 	numKernels
 )
 
@@ -32,13 +34,15 @@ var kernelInfo = [numKernels]struct {
 	name   string
 	params int
 }{
-	kBiasAct:   {"bias_act", 5},
-	kReluMask:  {"relu_mask", 3},
-	kGather:    {"gather", 8},
-	kMSE:       {"mse", 8},
-	kAdam:      {"adam", 11},
-	kErrStats:  {"err_stats", 4},
-	kStepSmall: {"step_small", 28},
+	kBiasAct:    {"bias_act", 5},
+	kReluMask:   {"relu_mask", 3},
+	kGather:     {"gather", 8},
+	kMSE:        {"mse", 8},
+	kAdam:       {"adam", 11},
+	kErrStats:   {"err_stats", 4},
+	kStepSmall:  {"step_small", 28},
+	kStepMulti:  {"step_multi", 18},
+	kReduceAdam: {"reduce_adam", 17},
 }
 
 // suffix is the type suffix of a kernel's name.

@@ -82,4 +82,10 @@ func TestFusedStepOnFullBlocks(t *testing.T) {
 	// Weights too large for the shared staging, the bias gradient over 4
 	// groups of rows (52×53 > WS_ELEMS).
 	crossCheck(t, newEmulator(), []int{2, 52, 52, 1}, 20, backend.Float64, 1e-10)
+	// The multi-block step on blocks of 64 threads (the same code paths as
+	// 256, at a quarter of the emulator's barrier cost): 140 rows in blocks
+	// of 128 and 12.
+	emuThreads = 64
+	defer forcePath("multi")()
+	crossCheck(t, newEmulator(), []int{2, 8, 8, 1}, 140, backend.Float64, 1e-10)
 }

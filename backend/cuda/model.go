@@ -225,6 +225,9 @@ func (m *model[T]) gradient(n, slot int) error {
 	if m.lay.fused(n) {
 		return m.fusedStep(n, slot, false, 0, false, 0)
 	}
+	if m.lay.multi(n) {
+		return m.multiStep(n, slot, false, 0, false, 0)
+	}
 	if err := m.forward(n); err != nil {
 		return err
 	}
@@ -289,6 +292,35 @@ func (m *model[T]) fusedStep(n, slot int, gather bool, lo int, adam bool, lr flo
 		argP(xs), argP(ys), argP(idx), argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.loss)), argI(slot),
 		argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(doAdam),
 		argI(1), argP(0))
+}
+
+// multiStep is a step in two launches, step_multi and reduce_adam: the
+// batch of n rows in act[0] and yb, or, with gather, rows order[lo:lo+n] of
+// the training set; the loss into slot; Adam with rate lr when adam.
+func (m *model[T]) multiStep(n, slot int, gather bool, lo int, adam bool, lr float64) error {
+	lay := &m.lay
+	var xs, ys, idx ptr
+	if gather {
+		xs, ys, idx = m.data, m.dataY(), m.dataOrder()
+	}
+	nb := multiBlocks(n)
+	if err := m.x.launch(kStepMulti, m.dt, nb, fusedThreads,
+		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.gpart)), argI(lay.params),
+		argP(m.at(lay.act[0])), argI(lay.maxN), argP(m.at(lay.d1)), argP(m.at(lay.d2)), argP(xs), argP(ys), argP(idx),
+		argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.lpart)), argF(2/float64(n)), argI(multiRows)); err != nil {
+		return err
+	}
+	var c1, c2 float64
+	doAdam := 0
+	if adam {
+		c1, c2 = m.adamConsts()
+		doAdam = 1
+	}
+	a := m.adam
+	return m.x.launch(kReduceAdam, m.dt, gridFor(int64(lay.params), blockThreads), blockThreads,
+		argP(m.at(lay.gpart)), argI(nb), argI(lay.params), argP(m.at(lay.g)), argP(m.at(lay.p)), argP(m.at(lay.m)),
+		argP(m.at(lay.v)), argP(m.base+ptr(lay.lpart)), argP(m.base+ptr(lay.loss)), argI(slot),
+		argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(doAdam))
 }
 
 // fusedSteps is len(lrs) ≤ maxFusedSteps steps in one launch of

@@ -134,9 +134,11 @@ func TestModelSequenceMatchesNative(t *testing.T) {
 		// Weights too large for the fused step's shared staging (64×65 >
 		// WS_ELEMS): its global loads.
 		{[]int{2, 64, 64, 1}, 40, backend.Float64, 1e-10},
+		// Several blocks of the multi-block step (128 + 128 + 44 rows).
+		{[]int{2, 16, 16, 1}, 300, backend.Float64, 1e-10},
 	} {
 		name := strings.Trim(strings.Join(strings.Fields(fmtInts(tc.sizes)), "x"), "[]") + "_" + tc.dt.String()
-		for _, path := range []string{"fused", "cublas"} {
+		for _, path := range []string{"fused", "multi", "cublas"} {
 			t.Run(name+"_"+path, func(t *testing.T) {
 				defer forcePath(path)()
 				crossCheck(t, newEmulator(), tc.sizes, tc.batch, tc.dt, tc.tol)
@@ -247,16 +249,19 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 	}
 }
 
-// forcePath makes every step take the fused path (step_small) or the cuBLAS
-// path (one kernel per operation), and returns what restores the default.
+// forcePath makes every step take the fused path (step_small), the
+// multi-block path (step_multi and reduce_adam) or the cuBLAS path (one
+// kernel per operation), and returns what restores the default.
 func forcePath(path string) func() {
-	w, f := fusedMaxWidth, fusedMaxFlops
-	if path == "fused" {
+	w, f, mw := fusedMaxWidth, fusedMaxFlops, multiMaxWidth
+	fusedMaxWidth, fusedMaxFlops, multiMaxWidth = 0, 0, 0
+	switch path {
+	case "fused":
 		fusedMaxWidth, fusedMaxFlops = 1<<30, math.Inf(1)
-	} else {
-		fusedMaxWidth, fusedMaxFlops = 0, 0
+	case "multi":
+		multiMaxWidth = 1 << 30
 	}
-	return func() { fusedMaxWidth, fusedMaxFlops = w, f }
+	return func() { fusedMaxWidth, fusedMaxFlops, multiMaxWidth = w, f, mw }
 }
 
 func fmtInts(v []int) string {
@@ -283,7 +288,7 @@ func itoa(x int) string {
 // the same steps, bit for bit, as gathering the batches on the host and
 // calling Step; the epoch's loss comes back once, as Σ (out − y)².
 func TestStepRowsEqualsStep(t *testing.T) {
-	for _, path := range []string{"fused", "cublas"} {
+	for _, path := range []string{"fused", "multi", "cublas"} {
 		t.Run(path, func(t *testing.T) {
 			defer forcePath(path)()
 			stepRowsEqualsStep(t)
@@ -430,7 +435,7 @@ func TestModelTooBigForDevice(t *testing.T) {
 // paths, over more steps than one launch of step_small takes, with a rate
 // that changes from step to step.
 func TestStepsRowsEqualsStepRows(t *testing.T) {
-	for _, path := range []string{"fused", "fused-full-blocks", "cublas"} {
+	for _, path := range []string{"fused", "fused-full-blocks", "multi", "cublas"} {
 		t.Run(path, func(t *testing.T) {
 			steps := maxFusedSteps + 44
 			if path == "fused-full-blocks" {

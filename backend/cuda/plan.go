@@ -44,12 +44,15 @@ type layout struct {
 	d1, d2     int   // backward ping-pong buffers, n×maxW
 	ones       int   // n ones (bias gradients as products with it)
 	yb         int   // the batch's targets
+	gpart      int   // step_multi's partial gradients, multiBlocks(maxN)×params (when multiOK)
+	multiOK    bool  // narrow enough for the multi-block step: gpart and lpart are there
 	elems      int   // elements of T in all
 	// Byte offsets of the double and int32 arrays after the elements.
 	loss  int64 // 2 doubles: the last Step's Σr², the steps' Σr² since TakeLoss
 	rec   int64 // evalBlocks×4 doubles: err_stats records
 	sz    int64 // len(sizes) int64s: the sizes, for step_small
 	tab   int64 // maxFusedSteps×3 doubles: step_small's rates and Adam corrections
+	lpart int64 // multiBlocks(maxN) doubles: step_multi's partial losses
 	bytes int64
 }
 
@@ -79,6 +82,9 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	}
 	l.d1, l.d2 = take(maxN*l.maxW), take(maxN*l.maxW)
 	l.ones, l.yb = take(maxN), take(maxN)
+	if l.multiOK = l.maxW <= multiMaxWidth; l.multiOK {
+		l.gpart = take(multiBlocks(maxN) * off)
+	}
 	l.elems = next
 	b := int64(next) * int64(l.elem)
 	l.loss = b
@@ -89,6 +95,10 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	b += int64(len(sizes)) * 8
 	l.tab = b
 	b += maxFusedSteps * 3 * 8
+	l.lpart = b
+	if l.multiOK {
+		b += int64(multiBlocks(maxN)) * 8
+	}
 	l.bytes = b
 	return l
 }
@@ -106,7 +116,23 @@ var (
 	fusedMaxFlops = 16e6
 )
 
-// fusedThreads is the block size of step_small.
+// The multi-block step (step_multi, then reduce_adam) serves the steps of
+// networks no wider than multiMaxWidth too large for the fused one: blocks
+// of multiRows rows each take their rows' gradient, a second kernel sums
+// them in a fixed order and applies Adam — two launches a step instead of
+// the cuBLAS path's ~25. A variable, so that tests can force it.
+var multiMaxWidth = 64
+
+// multiRows is the rows of one block of step_multi.
+const multiRows = 128
+
+// multiBlocks is step_multi's blocks for a batch of n rows.
+func multiBlocks(n int) int { return (n + multiRows - 1) / multiRows }
+
+// multi reports whether a step of n rows takes the multi-block path.
+func (l *layout) multi(n int) bool { return l.multiOK && !l.fused(n) }
+
+// fusedThreads is the block size of step_small and step_multi.
 const fusedThreads = 256
 
 // fused reports whether a step of n rows of a network with this layout

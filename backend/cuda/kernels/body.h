@@ -154,162 +154,205 @@ KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
   }
 }
 
-// step_small takes whole steps of a narrow network in one block: the batch
-// (gathered from the training set through idx when idx is not null, else
-// already in act and yb), forward, the MSE (loss[slot] += Σ (out − y)²), the
-// gradient into g, and, when adam is not 0, Adam on p, m, v. One launch
-// instead of about 4 per layer: a narrow network's step is bound by launches,
-// not arithmetic. With steps > 1 (idx not null, adam on) it takes that many
-// steps, step s on rows order[lo + s·n …] with Adam's rate and corrections
-// tab[3s], tab[3s+1], tab[3s+2] (the host's, so that the steps equal the
-// same steps launched one by one, bit for bit): an epoch's steps in one
-// launch, with neither a launch nor a handoff to the host between them.
-// sizes holds the L+1 layer sizes; p and g are laid out W0 b0 W1 b1 …; act
-// holds layer l's input at maxN·(sizes[0]+…+sizes[l−1]); d1, d2 hold maxN ×
-// (widest layer).
+// rows_grad is the gradient of a narrow network's MSE over rows r0 … r0+n−1
+// of a batch, by one block: the rows gathered from the training set through
+// idx when idx is not null (rows order[lo + r0 …]), else already in act and
+// yb; forward, the MSE (loss[slot] += Σ (out − y)², dz scaled by c), the
+// gradient into g. sizes holds the L+1 layer sizes; p and g are laid out W0
+// b0 W1 b1 …; act holds layer l's input at maxN·(sizes[0]+…+sizes[l−1]);
+// d1, d2 hold maxN × (widest layer); each block's rows are its own part of
+// them.
+DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 maxN, T* d1, T* d2, const T* xs,
+                         const T* ys, const int* idx, i64 lo, T* yb, i64 r0, i64 n, double* loss, i64 slot,
+                         double c) {
+  const int t = threadIdx.x;
+  const i64 d = sizes[0];
+  __shared__ T ws[WS_ELEMS];
+  if (idx) {
+    const unsigned ud = (unsigned)d;
+    for (unsigned k = t; k < (unsigned)n * ud; k += blockDim.x) {
+      unsigned r = k / ud, j = k - r * ud;
+      i64 src = idx[lo + r0 + r];
+      act[r0 * d + k] = xs[src * d + j];
+      if (j == 0) yb[r0 + r] = ys[src];
+    }
+    __syncthreads();
+  }
+  // Forward: layer l's output into act at aoff + maxN·in. A layer whose
+  // weights fit in WS_ELEMS is first staged in shared memory with an odd
+  // row stride (in + 1), so that the threads of a warp, which take
+  // consecutive outputs o of one row i, read W[o][q] from distinct banks
+  // instead of 32 cache lines `in` values apart; each sum still runs over q
+  // in order, so the results are those of the global loads bit for bit.
+  // Indices are 32-bit (the fused path's n·width is far below 2³¹).
+  i64 woff = 0, aoff = 0;
+  for (i64 l = 0; l < L; l++) {
+    const unsigned in = (unsigned)sizes[l], out = (unsigned)sizes[l + 1];
+    const T* W = p + woff;
+    const T* B = W + (i64)in * out;
+    const T* a = act + aoff + r0 * in;
+    T* z = act + aoff + maxN * in + r0 * out;
+    const int relu = l + 1 < L;
+    const unsigned nout = (unsigned)n * out;
+    if ((i64)out * (in + 1) <= WS_ELEMS) {
+      for (unsigned k = t; k < in * out; k += blockDim.x) {
+        unsigned o = k / in, q = k - o * in;
+        ws[o * (in + 1) + q] = W[k];
+      }
+      __syncthreads();
+      for (unsigned k = t; k < nout; k += blockDim.x) {
+        unsigned i = k / out, o = k - i * out;
+        const T* w = ws + o * (in + 1);
+        const T* x = a + i * in;
+        T s = 0;
+        for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
+        s += B[o];
+        z[k] = relu ? RELU(s) : s;
+      }
+    } else {
+      for (unsigned k = t; k < nout; k += blockDim.x) {
+        unsigned i = k / out, o = k - i * out;
+        const T* w = W + (i64)o * in;
+        const T* x = a + (i64)i * in;
+        T s = 0;
+        for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
+        s += B[o];
+        z[k] = relu ? RELU(s) : s;
+      }
+    }
+    __syncthreads();
+    woff += (i64)in * out + out;
+    aoff += maxN * in;
+  }
+  // The loss and the gradient at the output (n×1 at act + aoff) into d1;
+  // the output bias's gradient is the last parameter's.
+  S(mse_block)(act + aoff + r0, yb + r0, d1 + r0, g + woff - 1, loss, slot, n, c);
+  // Backward, from the last layer down: cur holds dz (n×out) of layer l.
+  T* curB = d1;
+  T* nxtB = d2;
+  for (i64 l = L - 1; l >= 0; l--) {
+    const i64 in = sizes[l], out = sizes[l + 1];
+    woff -= in * out + out;
+    aoff -= maxN * in;
+    const T* W = p + woff;
+    T* gW = g + woff;
+    const T* a = act + aoff + r0 * in;
+    const T* cur = curB + r0 * out;  // these rows' part of dz
+    T* nxt = nxtB + r0 * in;
+    const unsigned uin = (unsigned)in, uout = (unsigned)out, un = (unsigned)n;
+    for (unsigned k = t; k < uout * uin; k += blockDim.x) {
+      unsigned o = k / uin, q = k - o * uin;
+      T s = 0;
+      for (unsigned i = 0; i < un; i++) s += cur[i * uout + o] * a[i * uin + q];
+      gW[k] = s;
+    }
+    if (l == 0) break;
+    // dz of the layer below: dz·W masked by its ReLU, whose column sums
+    // are that layer's bias gradient (the in values before woff).
+    for (unsigned k = t; k < un * uin; k += blockDim.x) {
+      unsigned i = k / uin, q = k - i * uin;
+      T s = 0;
+      if (a[k] > 0) {
+        for (unsigned o = 0; o < uout; o++) s += cur[i * uout + o] * W[o * uin + q];
+      }
+      nxt[k] = s;
+    }
+    __syncthreads();
+    // The bias gradient: column sums of nxt (n×in), by every thread of the
+    // block: thread t sums column t % in over the rows r ≡ t / in (mod
+    // blockDim / in), into shared memory; then the column's partial sums
+    // are added in order. Deterministic (a fixed order for each shape).
+    {
+      const unsigned groups = blockDim.x / uin;  // ≥ 1 when in ≤ blockDim
+      if (groups >= 2 && uin * groups <= MAX_THREADS) {
+        __shared__ T part[MAX_THREADS];
+        const unsigned q = t % uin, g0 = t / uin;
+        T s = 0;
+        if (g0 < groups)
+          for (unsigned i = g0; i < un; i += groups) s += nxt[i * uin + q];
+        if (g0 < groups) part[g0 * uin + q] = s;
+        __syncthreads();
+        if (t < uin) {
+          T c = 0;
+          for (unsigned r = 0; r < groups; r++) c += part[r * uin + t];
+          g[woff - in + t] = c;
+        }
+      } else {
+        FOR_BLOCK(q, in) {
+          T s = 0;
+          for (i64 i = 0; i < n; i++) s += nxt[i * in + q];
+          g[woff - in + q] = s;
+        }
+      }
+    }
+    __syncthreads();
+    T* tmp = curB;
+    curB = nxtB;
+    nxtB = tmp;
+  }
+}
+
+// step_small takes whole steps of a narrow network in one block (rows_grad
+// on all the batch's rows, then, when adam is not 0, Adam on p, m, v). One
+// launch instead of about 4 per layer: a narrow network's step is bound by
+// launches, not arithmetic. With steps > 1 (idx not null, adam on) it takes
+// that many steps, step s on rows order[lo + s·n …] with Adam's rate and
+// corrections tab[3s], tab[3s+1], tab[3s+2] (the host's, so that the steps
+// equal the same steps launched one by one, bit for bit): an epoch's steps
+// in one launch, with neither a launch nor a handoff to the host between
+// them.
 KERNEL S(step_small)(const i64* sizes, i64 L, T* p, T* g, T* m, T* v, T* act, i64 maxN, T* d1, T* d2, const T* xs,
                      const T* ys, const int* idx, i64 lo0, T* yb, i64 n, double* loss, i64 slot, double c, double b1,
                      double b2, double eps, double lr0, double c10, double c20, i64 adam, i64 steps,
                      const double* tab) {
-  const int t = threadIdx.x;
-  const i64 d = sizes[0];
-  __shared__ T ws[WS_ELEMS];
   for (i64 step = 0; step < steps; step++) {
-    const i64 lo = lo0 + step * n;
     double lr = lr0, c1 = c10, c2 = c20;
     if (tab) {
       lr = tab[3 * step];
       c1 = tab[3 * step + 1];
       c2 = tab[3 * step + 2];
     }
-    if (idx) {
-      const unsigned ud = (unsigned)d;
-      for (unsigned k = t; k < (unsigned)n * ud; k += blockDim.x) {
-        unsigned r = k / ud, j = k - r * ud;
-        i64 src = idx[lo + r];
-        act[k] = xs[src * d + j];
-        if (j == 0) yb[r] = ys[src];
-      }
-      __syncthreads();
-    }
-    // Forward: layer l's output into act at aoff + maxN·in. A layer whose
-    // weights fit in WS_ELEMS is first staged in shared memory with an odd
-    // row stride (in + 1), so that the threads of a warp, which take
-    // consecutive outputs o of one row i, read W[o][q] from distinct banks
-    // instead of 32 cache lines `in` values apart; each sum still runs over q
-    // in order, so the results are those of the global loads bit for bit.
-    // Indices are 32-bit (the fused path's n·width is far below 2³¹).
-    i64 woff = 0, aoff = 0;
-    for (i64 l = 0; l < L; l++) {
-      const unsigned in = (unsigned)sizes[l], out = (unsigned)sizes[l + 1];
-      const T* W = p + woff;
-      const T* B = W + (i64)in * out;
-      const T* a = act + aoff;
-      T* z = act + aoff + maxN * in;
-      const int relu = l + 1 < L;
-      const unsigned nout = (unsigned)n * out;
-      if ((i64)out * (in + 1) <= WS_ELEMS) {
-        for (unsigned k = t; k < in * out; k += blockDim.x) {
-          unsigned o = k / in, q = k - o * in;
-          ws[o * (in + 1) + q] = W[k];
-        }
-        __syncthreads();
-        for (unsigned k = t; k < nout; k += blockDim.x) {
-          unsigned i = k / out, o = k - i * out;
-          const T* w = ws + o * (in + 1);
-          const T* x = a + i * in;
-          T s = 0;
-          for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
-          s += B[o];
-          z[k] = relu ? RELU(s) : s;
-        }
-      } else {
-        for (unsigned k = t; k < nout; k += blockDim.x) {
-          unsigned i = k / out, o = k - i * out;
-          const T* w = W + (i64)o * in;
-          const T* x = a + (i64)i * in;
-          T s = 0;
-          for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
-          s += B[o];
-          z[k] = relu ? RELU(s) : s;
-        }
-      }
-      __syncthreads();
-      woff += (i64)in * out + out;
-      aoff += maxN * in;
-    }
-    // The loss and the gradient at the output (n×1 at act + aoff) into d1;
-    // the output bias's gradient is the last parameter's.
-    S(mse_block)(act + aoff, yb, d1, g + woff - 1, loss, slot, n, c);
-    // Backward, from the last layer down: cur holds dz (n×out) of layer l.
-    T* cur = d1;
-    T* nxt = d2;
-    for (i64 l = L - 1; l >= 0; l--) {
-      const i64 in = sizes[l], out = sizes[l + 1];
-      woff -= in * out + out;
-      aoff -= maxN * in;
-      const T* W = p + woff;
-      T* gW = g + woff;
-      const T* a = act + aoff;
-      const unsigned uin = (unsigned)in, uout = (unsigned)out, un = (unsigned)n;
-      for (unsigned k = t; k < uout * uin; k += blockDim.x) {
-        unsigned o = k / uin, q = k - o * uin;
-        T s = 0;
-        for (unsigned i = 0; i < un; i++) s += cur[i * uout + o] * a[i * uin + q];
-        gW[k] = s;
-      }
-      if (l == 0) break;
-      // dz of the layer below: dz·W masked by its ReLU, whose column sums
-      // are that layer's bias gradient (the in values before woff).
-      for (unsigned k = t; k < un * uin; k += blockDim.x) {
-        unsigned i = k / uin, q = k - i * uin;
-        T s = 0;
-        if (a[k] > 0) {
-          for (unsigned o = 0; o < uout; o++) s += cur[i * uout + o] * W[o * uin + q];
-        }
-        nxt[k] = s;
-      }
-      __syncthreads();
-      // The bias gradient: column sums of nxt (n×in), by every thread of the
-      // block: thread t sums column t % in over the rows r ≡ t / in (mod
-      // blockDim / in), into shared memory; then the column's partial sums
-      // are added in order. Deterministic (a fixed order for each shape).
-      {
-        const unsigned groups = blockDim.x / uin;  // ≥ 1 when in ≤ blockDim
-        if (groups >= 2 && uin * groups <= MAX_THREADS) {
-          __shared__ T part[MAX_THREADS];
-          const unsigned q = t % uin, r0 = t / uin;
-          T s = 0;
-          if (r0 < groups)
-            for (unsigned i = r0; i < un; i += groups) s += nxt[i * uin + q];
-          if (r0 < groups) part[r0 * uin + q] = s;
-          __syncthreads();
-          if (t < uin) {
-            T c = 0;
-            for (unsigned r = 0; r < groups; r++) c += part[r * uin + t];
-            g[woff - in + t] = c;
-          }
-        } else {
-          FOR_BLOCK(q, in) {
-            T s = 0;
-            for (i64 i = 0; i < n; i++) s += nxt[i * in + q];
-            g[woff - in + q] = s;
-          }
-        }
-      }
-      __syncthreads();
-      T* tmp = cur;
-      cur = nxt;
-      nxt = tmp;
-    }
+    S(rows_grad)(sizes, L, p, g, act, maxN, d1, d2, xs, ys, idx, lo0 + step * n, yb, 0, n, loss, slot, c);
     if (adam) {
       __syncthreads();
       i64 np = 0;
       for (i64 l = 0; l < L; l++) np += sizes[l] * sizes[l + 1] + sizes[l + 1];
-      S(adam_range)(p, g, m, v, t, np, blockDim.x, b1, b2, eps, lr, c1, c2);
+      S(adam_range)(p, g, m, v, threadIdx.x, np, blockDim.x, b1, b2, eps, lr, c1, c2);
     }
     // The next step reads the parameters Adam wrote and reuses act and yb.
     __syncthreads();
+  }
+}
+
+// step_multi is a step's gradient for large batches of narrow networks:
+// block b takes rows b·rows … of the n (rows_grad) and writes its partial
+// gradient at gpart + b·params and its Σ (out − y)² at lpart[b]; reduce_adam
+// then sums them in block order. No atomics: the sums' order is fixed.
+KERNEL S(step_multi)(const i64* sizes, i64 L, const T* p, T* gpart, i64 params, T* act, i64 maxN, T* d1, T* d2,
+                     const T* xs, const T* ys, const int* idx, i64 lo, T* yb, i64 n, double* lpart, double c,
+                     i64 rows) {
+  const i64 r0 = (i64)blockIdx.x * rows;
+  if (r0 >= n) return;                          // the whole block: no barrier is left half-met
+  if (threadIdx.x == 0) lpart[blockIdx.x] = 0;  // rows_grad's thread 0 adds to it after its barriers
+  S(rows_grad)(sizes, L, p, gpart + (i64)blockIdx.x * params, act, maxN, d1, d2, xs, ys, idx, lo, yb, r0,
+               n - r0 < rows ? n - r0 : rows, lpart, blockIdx.x, c);
+}
+
+// reduce_adam sums step_multi's nb partial gradients in block order into g,
+// then, when adam is not 0, applies Adam to each parameter; block 0's
+// thread 0 adds the partial losses, in order, to loss[slot].
+KERNEL S(reduce_adam)(const T* gpart, i64 nb, i64 params, T* g, T* p, T* m, T* v, const double* lpart, double* loss,
+                      i64 slot, double b1, double b2, double eps, double lr, double c1, double c2, i64 adam) {
+  FOR_EACH(i, params) {
+    T s = 0;
+    for (i64 b = 0; b < nb; b++) s += gpart[b * params + i];
+    g[i] = s;
+    if (adam) S(adam_range)(p, g, m, v, i, i + 1, 1, b1, b2, eps, lr, c1, c2);
+  }
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    double s = 0;
+    for (i64 b = 0; b < nb; b++) s += lpart[b];
+    loss[slot] += s;
   }
 }
 #undef RELU

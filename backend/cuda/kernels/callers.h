@@ -20,3 +20,12 @@ static void S(call_step_small)(const uint64_t* a) {
                 P(10, const T*), P(11, const T*), P(12, const int*), I(13), P(14, T*), I(15), P(16, double*), I(17),
                 D(18), D(19), D(20), D(21), D(22), D(23), D(24), I(25), I(26), P(27, const double*));
 }
+static void S(call_step_multi)(const uint64_t* a) {
+  S(step_multi)(P(0, const i64*), I(1), P(2, const T*), P(3, T*), I(4), P(5, T*), I(6), P(7, T*), P(8, T*),
+                P(9, const T*), P(10, const T*), P(11, const int*), I(12), P(13, T*), I(14), P(15, double*), D(16),
+                I(17));
+}
+static void S(call_reduce_adam)(const uint64_t* a) {
+  S(reduce_adam)(P(0, const T*), I(1), I(2), P(3, T*), P(4, T*), P(5, T*), P(6, T*), P(7, const double*),
+                 P(8, double*), I(9), D(10), D(11), D(12), D(13), D(14), D(15), I(16));
+}
