@@ -207,6 +207,17 @@ func (m *model[T]) SetTeacher(net *backend.Net) error {
 		m.teacher.Close()
 		m.teacher = nil
 	}
+	// A float64 student's staged inputs (x·its scale) serve the teacher too,
+	// its scale folded into its first layer: one upload a piece, not two.
+	m.shared = m.dt == backend.Float64 && m.scale64 != 0
+	if m.shared {
+		net = net.Clone()
+		f := net.InputScale / m.scale64
+		for i := range net.W[0] {
+			net.W[0][i] *= f
+		}
+		net.InputScale = m.scale64
+	}
 	t, err := newTyped[float64](m.x, net, backend.Options{MaxBatch: m.lay.maxN}, backend.Float64)
 	if err != nil {
 		return err
@@ -249,17 +260,23 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 		for lo := 0; lo < n; lo += step {
 			hi := min(n, lo+step)
 			k := hi - lo
-			if err := t.uploadBatch(x[lo*d:hi*d], nil); err != nil {
-				return err
-			}
-			if err := t.forward(k); err != nil {
-				return err
-			}
 			if err := m.uploadBatch(x[lo*d:hi*d], nil); err != nil {
 				return err
 			}
 			if err := m.forward(k); err != nil {
 				return err
+			}
+			if m.shared {
+				if err := t.forwardFrom(k, m.at(m.lay.act[0])); err != nil {
+					return err
+				}
+			} else {
+				if err := t.uploadBatch(x[lo*d:hi*d], nil); err != nil {
+					return err
+				}
+				if err := t.forward(k); err != nil {
+					return err
+				}
 			}
 			blocks := min(evalBlocks, gridFor(int64(k), evalThreads))
 			if err := m.x.launch(kErrStats, m.dt, blocks, evalThreads, argP(m.at(m.lay.act[m.layers()])),

@@ -38,6 +38,7 @@ type model[T float] struct {
 	hasData bool
 	pending int // StepRows issued since the last wait
 	teacher *model[float64]
+	shared  bool // the teacher reads this model's staged inputs (float64)
 	hrec    []float64
 	hloss   []float64 // one value, its own allocation: cgo refuses a pointer into the model
 	htab    []float64 // fusedSteps's table, its own allocation too
@@ -199,12 +200,20 @@ func (m *model[T]) uploadBatch(x, y []float64) error {
 
 // forward computes every layer's output for the n rows in act[0]; the
 // outputs end in act[L].
-func (m *model[T]) forward(n int) error {
+func (m *model[T]) forward(n int) error { return m.forwardFrom(n, m.at(m.lay.act[0])) }
+
+// forwardFrom is forward with the first layer's input (n rows, staged)
+// read at in: another model's act[0] (Compare's shared upload).
+func (m *model[T]) forwardFrom(n int, in ptr) error {
 	lay := &m.lay
 	L := m.layers()
 	for l := 0; l < L; l++ {
-		in, out := lay.sizes[l], lay.sizes[l+1]
-		if err := m.x.gemm(m.dt, forwardGemm(n, in, out, m.at(lay.act[l]), m.at(lay.p+lay.w[l]), m.at(lay.act[l+1])), 1, 0); err != nil {
+		in0, out := lay.sizes[l], lay.sizes[l+1]
+		src := m.at(lay.act[l])
+		if l == 0 {
+			src = in
+		}
+		if err := m.x.gemm(m.dt, forwardGemm(n, in0, out, src, m.at(lay.p+lay.w[l]), m.at(lay.act[l+1])), 1, 0); err != nil {
 			return err
 		}
 		relu := 0

@@ -518,7 +518,7 @@ func TestStepsRowsEqualsStepRows(t *testing.T) {
 }
 
 // Compare cuts its points into equal pieces (each costs its launches and a
-// copy back whatever its size): 300001 points of a small network in three
+// copy back whatever its size), and uploads each once: 300001 points of a small network in three
 // pieces of 100001, 100001 and 99999, not two of 131072 and a remainder.
 func TestComparePiecesAreEqual(t *testing.T) {
 	e := newEmulator()
@@ -539,5 +539,14 @@ func TestComparePiecesAreEqual(t *testing.T) {
 	}
 	if fmt.Sprint(e.pieces) != "[100001 100001 99999]" {
 		t.Fatalf("pieces %v, want three equal ones", e.pieces)
+	}
+	// A float64 student's staged points serve the teacher: one upload a
+	// piece (once the buffers have grown, which uploads the parameters).
+	ups := e.count("upload")
+	if st2, err := cmp.Compare(x); err != nil || st2 != st {
+		t.Fatalf("Compare again: %+v, %v; first %+v", st2, err, st)
+	}
+	if u := e.count("upload") - ups; u != 3 {
+		t.Fatalf("%d uploads for 3 pieces, want 3", u)
 	}
 }
