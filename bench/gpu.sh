@@ -24,7 +24,8 @@
 # Stages: tests (75 s), compute-sanitizer racecheck and synccheck (20 s
 # each; not on the fake driver), the step benchmarks (90 s), the handoff
 # and raw cuBLAS products (20 s), ncu on the fused step (25 s; not on the
-# fake driver), the evaluation benchmarks (30 + 40 s), PyTorch's twin
+# fake driver), the evaluation benchmarks (20 + 15 + 35 s: Compare, its
+# two paths at width 32, a run's evaluator), PyTorch's twin
 # (120 s), reluscope run on the device and on the native engine (20 s each,
 # final errors compared to 1e-9).
 set -euo pipefail
@@ -49,13 +50,14 @@ device() {
   mkdir -p "$out"
   stage_done() { if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi; }
   # The shapes: the paper's on a GPU; one small one on the fake driver.
-  local tests bench_eval bench_evaluator points run_args torch bench_steps bench_gemm
+  local tests bench_eval bench_evalpath bench_evaluator points run_args torch bench_steps bench_gemm
   if [ "$mode" = fake ]; then
     tests='^TestDeviceStepRowsEqualsStep$|^TestDeviceMatchesNative$/\[1_32_32_32_32_1\]_b20_|^TestDeviceMatchesNative$/\[2_64_64_1\]'
     # (one pattern per depth: a pattern deeper than a benchmark's name
     # would match it only partly, and Go would not time it)
     bench_steps=('^BenchmarkDeviceStep$/^W=32$/^batch=20$' '^BenchmarkDevicePath$/./^W=32$/^batch=20$')
     bench_eval='^BenchmarkDeviceEval$/^W=32$'
+    bench_evalpath='^BenchmarkDeviceEvalPath$/./^W=32$'
     bench_evaluator='^BenchmarkDeviceEvaluator$/^W=32$'
     bench_gemm='^BenchmarkDeviceHandoff$|^BenchmarkDeviceGemm$/^W=32$'
     points=32768
@@ -66,6 +68,7 @@ device() {
     tests='Device'
     bench_steps=('^BenchmarkDevice(Step|Path)$')
     bench_eval='^BenchmarkDeviceEval$'
+    bench_evalpath='^BenchmarkDeviceEvalPath$'
     bench_evaluator='^BenchmarkDeviceEvaluator$'
     bench_gemm='^BenchmarkDevice(Handoff|Gemm)$'
     points=""
@@ -115,8 +118,9 @@ device() {
   fi
   tail -3 "$out/ncu.txt"
   stage_done
-  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 30 ./cuda.test -test.timeout 28s -test.run '^$' -test.bench "$bench_eval" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
-  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 40 ./experiment.test -test.timeout 38s -test.run '^$' -test.bench "$bench_evaluator" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 20 ./cuda.test -test.timeout 18s -test.run '^$' -test.bench "$bench_eval" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 15 ./cuda.test -test.timeout 13s -test.run '^$' -test.bench "$bench_evalpath" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 35 ./experiment.test -test.timeout 33s -test.run '^$' -test.bench "$bench_evaluator" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
   grep -E '^Benchmark|^(ok|FAIL|PASS)' "$out/bench.txt"
   stage_done
   # 5. PyTorch on the same GPU, in the same call (120 s).

@@ -33,7 +33,7 @@ def benchmarks(path):
 
 def main(out):
     bench = benchmarks(os.path.join(out, 'bench.txt'))
-    ours, paths, ev, evrun, gemm, handoff = {}, [], {}, {}, {}, None
+    ours, paths, ev, evrun, gemm, handoff, evpath = {}, [], {}, {}, {}, None, {}
     for name, u in bench.items():
         m = re.fullmatch(r'BenchmarkDeviceStep/W=(\d+)/batch=(\d+)', name)
         if m and 'us/step' in u:
@@ -49,6 +49,9 @@ def main(out):
         m = re.fullmatch(r'BenchmarkDeviceEval/W=(\d+)', name)
         if m and 's/2^24pts' in u:
             ev[int(m[1])] = u['s/2^24pts']
+        m = re.fullmatch(r'BenchmarkDeviceEvalPath/(\w+)/W=(\d+)', name)
+        if m and 's/2^24pts' in u:
+            evpath[m[1]] = u['s/2^24pts']
         m = re.fullmatch(r'BenchmarkDeviceEvaluator/W=(\d+)', name)
         if m and 's/2^24pts' in u:
             evrun[int(m[1])] = u['s/2^24pts']
@@ -87,6 +90,12 @@ def main(out):
         o, r, t = ev.get(W), evrun.get(W), tev.get(W)
         print(f'| {W} | {num(o, ".4g")} | {num(r, ".4g")} | {num(t, ".4g")} | {f"{t / r:.2f}×" if r and t else "—"} |')
 
+    if evpath:
+        print()
+        print('| Compare path (W = 32) | s / 2^24 pts |')
+        print('|---|---|')
+        for k in sorted(evpath):
+            print(f'| {k} | {evpath[k]:.4g} |')
     if gemm:
         print()
         print("| W | batch | cuBLAS forward µs (TFLOP/s) | weight grad µs | input grad µs | a step's products (3 layers W×W) µs | reluscope step µs |")

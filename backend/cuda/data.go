@@ -241,6 +241,9 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 			return errClosed
 		}
 		t := m.teacher
+		if m.pairs(t) {
+			return m.comparePairs(t, x, n, &st)
+		}
 		// Pieces as large as evalRows allows: each costs ~20 launches and a
 		// copy back whatever its size.
 		if want := min(n, max(m.lay.evalRows(), t.lay.evalRows())); want > min(m.lay.maxN, t.lay.maxN) {
@@ -294,6 +297,71 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 		return nil
 	})
 	return st, err
+}
+
+// pairRows is the most points one eval_pair launch takes (its buffer: 8 MiB
+// a coordinate); a variable, so that tests can take it smaller.
+var pairRows = 1 << 20
+
+// pairs reports whether Compare takes eval_pair: a float64 student whose
+// staged points the teacher reads, both networks at most evalPairW wide
+// (and as many inputs).
+func (m *model[T]) pairs(t *model[float64]) bool {
+	return m.shared && m.lay.maxW <= pairMaxWidth && t.lay.maxW <= pairMaxWidth
+}
+
+// pairMaxWidth is the widest network Compare takes eval_pair for (at most
+// evalPairW; a variable, so that the device check can time both paths).
+var pairMaxWidth = evalPairW
+
+// comparePairs is Compare by eval_pair: equal pieces of at most pairRows
+// points, each one upload, one launch and its records back.
+func (m *model[T]) comparePairs(t *model[float64], x []float64, n int, st *backend.ErrorStats) error {
+	d := m.lay.sizes[0]
+	rows := min(n, pairRows)
+	if m.pts == 0 || m.ptsRows < rows {
+		if m.pts != 0 {
+			m.x.free(m.pts)
+			m.pts = 0
+		}
+		free, err := m.x.memFree()
+		if err != nil {
+			return err
+		}
+		if err := checkFits("the evaluation's points", int64(rows*d*m.lay.elem), free); err != nil {
+			return err
+		}
+		if m.pts, err = m.x.alloc(int64(rows * d * m.lay.elem)); err != nil {
+			return err
+		}
+		m.ptsRows = rows
+	}
+	step := rows
+	if pieces := (n + step - 1) / step; pieces > 0 {
+		step = (n + pieces - 1) / pieces
+	}
+	for lo := 0; lo < n; lo += step {
+		hi := min(n, lo+step)
+		k := hi - lo
+		m.hx = stageInputs(m.hx, x[lo*d:hi*d], m.scale)
+		if err := m.x.upload(m.pts, m.hx); err != nil {
+			return err
+		}
+		blocks := min(evalBlocks, gridFor(int64(k), evalThreads))
+		if err := m.x.launch(kEvalPair, m.dt, blocks, evalThreads, argP(m.pts), argI(k), argI(d),
+			argP(m.base+ptr(m.lay.sz)), argI(m.layers()), argP(m.at(m.lay.p)),
+			argP(t.base+ptr(t.lay.sz)), argI(t.layers()), argP(t.at(t.lay.p)), argP(m.base+ptr(m.lay.rec))); err != nil {
+			return err
+		}
+		if cap(m.hrec) < 4*evalBlocks {
+			m.hrec = make([]float64, 4*evalBlocks)
+		}
+		if err := m.x.download(m.hrec[:4*blocks], m.base+ptr(m.lay.rec)); err != nil {
+			return err
+		}
+		*st = mergeStats(*st, combineRecords(m.hrec[:4*blocks], k), lo)
+	}
+	return nil
 }
 
 // combineRecords sums err_stats's per-block records (Σ|e|, Σe², max |e|,

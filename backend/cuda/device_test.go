@@ -249,6 +249,43 @@ func TestDeviceSanitized(t *testing.T) {
 	}
 }
 
+// BenchmarkDeviceEvalPath: Compare at width 32 by eval_pair (one kernel a
+// piece) and by the cuBLAS path (~4 launches a layer a piece), seconds per
+// 2^24 points, to choose between them by measurement.
+func BenchmarkDeviceEvalPath(b *testing.B) {
+	d := gpu(b)
+	for _, path := range []string{"pair", "cublas"} {
+		b.Run(path+"/W=32", func(b *testing.B) {
+			if path == "cublas" {
+				defer func(w int) { pairMaxWidth = w }(pairMaxWidth)
+				pairMaxWidth = 0
+			}
+			npts := benchPoints(32)
+			chunk := min(1<<17, npts)
+			mod, err := newModel(d, randomNet(benchNet(32), 1), backend.Options{MaxBatch: chunk})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer mod.Close()
+			cmp := mod.(backend.Comparer)
+			if err := cmp.SetTeacher(randomNet(benchNet(32), 2)); err != nil {
+				b.Fatal(err)
+			}
+			x, _ := randomBatch(chunk, 1, 3)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for c := 0; c < npts/chunk; c++ {
+					if _, err := cmp.Compare(x); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(1<<24)/float64(npts), "s/2^24pts")
+		})
+	}
+}
+
 // BenchmarkDeviceHandoff: the host's round trip to the goroutine that holds
 // the device's thread and back, with nothing to do there — what every
 // StepRows pays on top of its launches.

@@ -18,7 +18,8 @@ type emulator struct {
 	allocs map[ptr]int64 // base address → bytes
 	calls  map[string]int
 	freeB  int64 // the memory memFree reports
-	// pieces are the rows of each err_stats launch (Compare's pieces).
+	// pieces are the rows of each err_stats or eval_pair launch (Compare's
+	// pieces).
 	pieces []int
 }
 
@@ -186,6 +187,9 @@ func (e *emulator) launch(k kernel, dt backend.DType, grid, block int, args ...u
 	e.calls[name]++
 	if k == kErrStats && len(args) == kernelInfo[k].params {
 		e.pieces = append(e.pieces, int(int64(args[3])))
+	}
+	if k == kEvalPair && len(args) == kernelInfo[k].params {
+		e.pieces = append(e.pieces, int(int64(args[1])))
 	}
 	if len(args) != kernelInfo[k].params {
 		panic(fmt.Sprintf("emulator: %s with %d arguments, wants %d", name, len(args), kernelInfo[k].params))

@@ -25,6 +25,7 @@ const (
 	kStepSmall
 	kStepMulti
 	kReduceAdam
+	kEvalPair
 	numKernels
 )
 
@@ -43,6 +44,7 @@ var kernelInfo = [numKernels]struct {
 	kStepSmall:  {"step_small", 28},
 	kStepMulti:  {"step_multi", 18},
 	kReduceAdam: {"reduce_adam", 17},
+	kEvalPair:   {"eval_pair", 10},
 }
 
 // suffix is the type suffix of a kernel's name.
@@ -63,6 +65,9 @@ const (
 	blockThreads = 256
 	mseThreads   = 256
 	evalThreads  = 256
+	// evalPairW is kernels.cu's EVAL_PAIR_W: the widest layer eval_pair
+	// takes.
+	evalPairW = 64
 	// evalBlocks is the most blocks an err_stats launch uses: its records
 	// (4 doubles each) are what comes back of an evaluation chunk.
 	evalBlocks = 512

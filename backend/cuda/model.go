@@ -39,6 +39,8 @@ type model[T float] struct {
 	pending int // StepRows issued since the last wait
 	teacher *model[float64]
 	shared  bool // the teacher reads this model's staged inputs (float64)
+	pts     ptr  // eval_pair's points, ptsRows rows
+	ptsRows int
 	hrec    []float64
 	hloss   []float64 // one value, its own allocation: cgo refuses a pointer into the model
 	htab    []float64 // fusedSteps's table, its own allocation too
@@ -511,9 +513,12 @@ func (m *model[T]) Close() error {
 		if m.data != 0 {
 			m.x.free(m.data)
 		}
+		if m.pts != 0 {
+			m.x.free(m.pts)
+		}
 		return nil
 	})
-	m.closed, m.base, m.data = true, 0, 0
+	m.closed, m.base, m.data, m.pts = true, 0, 0, 0
 	if m.teacher != nil {
 		m.teacher.Close()
 	}

@@ -518,35 +518,50 @@ func TestStepsRowsEqualsStepRows(t *testing.T) {
 }
 
 // Compare cuts its points into equal pieces (each costs its launches and a
-// copy back whatever its size), and uploads each once: 300001 points of a small network in three
-// pieces of 100001, 100001 and 99999, not two of 131072 and a remainder.
+// copy back whatever its size), and uploads each once. With pieces of at
+// most 1000 points: 2990 points of a network too wide for eval_pair in three
+// pieces of 997, 997 and 996, not two of 1000 and a remainder; a narrow
+// one's 900 points in one eval_pair launch, 1990 in two of 995.
 func TestComparePiecesAreEqual(t *testing.T) {
-	e := newEmulator()
-	sizes := []int{1, 4, 1}
-	mod, err := newModel(e, randomNet(sizes, 1), backend.Options{MaxBatch: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mod.Close()
-	cmp := mod.(backend.Comparer)
-	if err := cmp.SetTeacher(randomNet(sizes, 2)); err != nil {
-		t.Fatal(err)
-	}
-	x, _ := randomBatch(300001, 1, 3)
-	st, err := cmp.Compare(x)
-	if err != nil || st.N != 300001 {
-		t.Fatalf("Compare: %+v, %v", st, err)
-	}
-	if fmt.Sprint(e.pieces) != "[100001 100001 99999]" {
-		t.Fatalf("pieces %v, want three equal ones", e.pieces)
-	}
-	// A float64 student's staged points serve the teacher: one upload a
-	// piece (once the buffers have grown, which uploads the parameters).
-	ups := e.count("upload")
-	if st2, err := cmp.Compare(x); err != nil || st2 != st {
-		t.Fatalf("Compare again: %+v, %v; first %+v", st2, err, st)
-	}
-	if u := e.count("upload") - ups; u != 3 {
-		t.Fatalf("%d uploads for 3 pieces, want 3", u)
+	for _, tc := range []struct {
+		sizes  []int
+		points int
+		want   string
+	}{
+		{[]int{1, 80, 1}, 2990, "[997 997 996]"},
+		{[]int{1, 4, 1}, 900, "[900]"},
+		{[]int{1, 4, 1}, 1990, "[995 995]"},
+	} {
+		// Pieces of at most 1000 points on either path.
+		defer func(n, b int) { pairRows, evalBytes = n, b }(pairRows, evalBytes)
+		pairRows, evalBytes = 1000, 8*82*1000
+		e := newEmulator()
+		mod, err := newModel(e, randomNet(tc.sizes, 1), backend.Options{MaxBatch: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mod.Close()
+		cmp := mod.(backend.Comparer)
+		if err := cmp.SetTeacher(randomNet(tc.sizes, 2)); err != nil {
+			t.Fatal(err)
+		}
+		x, _ := randomBatch(tc.points, 1, 3)
+		st, err := cmp.Compare(x)
+		if err != nil || st.N != tc.points {
+			t.Fatalf("%v: Compare: %+v, %v", tc.sizes, st, err)
+		}
+		if fmt.Sprint(e.pieces) != tc.want {
+			t.Fatalf("%v, %d points: pieces %v, want %s", tc.sizes, tc.points, e.pieces, tc.want)
+		}
+		// A float64 student's staged points serve the teacher: one upload
+		// a piece (once the buffers have grown, which uploads the
+		// parameters).
+		ups, pieces := e.count("upload"), len(e.pieces)
+		if st2, err := cmp.Compare(x); err != nil || st2 != st {
+			t.Fatalf("%v: Compare again: %+v, %v; first %+v", tc.sizes, st2, err, st)
+		}
+		if u := e.count("upload") - ups; u != pieces {
+			t.Fatalf("%v: %d uploads for %d pieces", tc.sizes, u, pieces)
+		}
 	}
 }

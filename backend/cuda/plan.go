@@ -149,7 +149,7 @@ func (l *layout) evalRows() int {
 	for _, s := range l.sizes {
 		sum += s
 	}
-	return max(1, min(1<<17, (64<<20)/(l.elem*sum)))
+	return max(1, min(1<<17, evalBytes/(l.elem*sum)))
 }
 
 // dataBytes is the device memory a training set of m rows of d inputs
@@ -174,6 +174,10 @@ func checkFits(what string, need, free int64) error {
 
 // maxFusedSteps is the most steps one launch of step_small takes.
 const maxFusedSteps = 256
+
+// evalBytes bounds the activations of one piece of Compare's cuBLAS path
+// (a variable: tests take it smaller).
+var evalBytes = 64 << 20
 
 // deviceMargin is the device memory a model leaves free.
 const deviceMargin = 256 << 20

@@ -110,25 +110,12 @@ KERNEL S(adam)(T* p, const T* g, T* m, T* v, i64 n, double b1, double b2, double
                 eps, lr, c1, c2);
 }
 
-// Error statistics of e = ys − yt over n points (the teacher's yt in double),
-// one record of four doubles per block: Σ|e|, Σe², max |e| and the index of
-// the first point at which it is reached (a NaN error counts as the largest;
-// −1 for a block without points). The host sums the records in block order.
-KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
+// stats_block reduces the block's threads' error statistics (Σ|e|, Σe², max
+// |e| and its first index, −1 for none) and writes one record of four doubles
+// at rec[4·blockIdx.x].
+DEVICE void S(stats_block)(double a1, double a2, double m, i64 im, double* rec) {
   __shared__ double s1[MAX_THREADS], s2[MAX_THREADS], mx[MAX_THREADS];
   __shared__ i64 at[MAX_THREADS];
-  double a1 = 0, a2 = 0, m = -1;
-  i64 im = -1;
-  FOR_EACH(i, n) {
-    double e = (double)ys[i] - yt[i];
-    double ae = fabs(e);
-    a1 += ae;
-    a2 += e * e;
-    if (im < 0 || beats(ae, i, m, im)) {
-      m = ae;
-      im = i;
-    }
-  }
   int t = threadIdx.x;
   s1[t] = a1;
   s2[t] = a2;
@@ -152,6 +139,93 @@ KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
     rec[4 * blockIdx.x + 2] = mx[0];
     rec[4 * blockIdx.x + 3] = (double)at[0];
   }
+}
+
+// Error statistics of e = ys − yt over n points (the teacher's yt in double),
+// one record of four doubles per block: Σ|e|, Σe², max |e| and the index of
+// the first point at which it is reached (a NaN error counts as the largest;
+// −1 for a block without points). The host sums the records in block order.
+KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
+  double a1 = 0, a2 = 0, m = -1;
+  i64 im = -1;
+  FOR_EACH(i, n) {
+    double e = (double)ys[i] - yt[i];
+    double ae = fabs(e);
+    a1 += ae;
+    a2 += e * e;
+    if (im < 0 || beats(ae, i, m, im)) {
+      m = ae;
+      im = i;
+    }
+  }
+  S(stats_block)(a1, a2, m, im, rec);
+}
+
+// eval_pair is Compare for narrow networks in one kernel: each thread takes
+// points (x: n rows of d, staged for the student: scaled; the teacher's scale
+// is folded into its first layer), evaluates the student (sizes ss, Ls
+// layers, parameters sp in T) and the teacher (ts, Lt, tp in double) on it,
+// every layer at most EVAL_PAIR_W wide, and accumulates the error's
+// statistics, reduced per block as err_stats's: no activations stored, so
+// pieces can be as large as the points' buffer, and 2 launches a piece
+// instead of ~4 a layer.
+DEVICE double S(eval_one)(const T* x, i64 d, const i64* sz, i64 L, const T* p) {
+  T a[EVAL_PAIR_W], b[EVAL_PAIR_W];
+  for (i64 j = 0; j < d; j++) a[j] = x[j];
+  i64 off = 0;
+  for (i64 l = 0; l < L; l++) {
+    const unsigned in = (unsigned)sz[l], out = (unsigned)sz[l + 1];
+    const T* W = p + off;
+    const T* B = W + (i64)in * out;
+    for (unsigned o = 0; o < out; o++) {
+      T s = 0;
+      for (unsigned q = 0; q < in; q++) s += W[o * in + q] * a[q];
+      s += B[o];
+      b[o] = l + 1 < L ? RELU(s) : s;
+    }
+    for (unsigned o = 0; o < out; o++) a[o] = b[o];
+    off += (i64)in * out + out;
+  }
+  return (double)a[0];
+}
+
+KERNEL S(eval_pair)(const T* x, i64 n, i64 d, const i64* ss, i64 Ls, const T* sp, const i64* ts, i64 Lt,
+                    const double* tp, double* rec) {
+  double a1 = 0, a2 = 0, m = -1;
+  i64 im = -1;
+  FOR_EACH(i, n) {
+    double ys = S(eval_one)(x + i * d, d, ss, Ls, sp);
+    double yt;
+    {
+      // The teacher in double on the same staged point.
+      double a[EVAL_PAIR_W], b[EVAL_PAIR_W];
+      for (i64 j = 0; j < d; j++) a[j] = (double)x[i * d + j];
+      i64 off = 0;
+      for (i64 l = 0; l < Lt; l++) {
+        const unsigned in = (unsigned)ts[l], out = (unsigned)ts[l + 1];
+        const double* W = tp + off;
+        const double* B = W + (i64)in * out;
+        for (unsigned o = 0; o < out; o++) {
+          double s = 0;
+          for (unsigned q = 0; q < in; q++) s += W[o * in + q] * a[q];
+          s += B[o];
+          b[o] = l + 1 < Lt ? (s > 0 || s != s ? s : 0.0) : s;
+        }
+        for (unsigned o = 0; o < out; o++) a[o] = b[o];
+        off += (i64)in * out + out;
+      }
+      yt = a[0];
+    }
+    double e = ys - yt;
+    double ae = fabs(e);
+    a1 += ae;
+    a2 += e * e;
+    if (im < 0 || beats(ae, i, m, im)) {
+      m = ae;
+      im = i;
+    }
+  }
+  S(stats_block)(a1, a2, m, im, rec);
 }
 
 // rows_grad is the gradient of a narrow network's MSE over rows r0 … r0+n−1

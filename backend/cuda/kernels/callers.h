@@ -29,3 +29,7 @@ static void S(call_reduce_adam)(const uint64_t* a) {
   S(reduce_adam)(P(0, const T*), I(1), I(2), P(3, T*), P(4, T*), P(5, T*), P(6, T*), P(7, const double*),
                  P(8, double*), I(9), D(10), D(11), D(12), D(13), D(14), D(15), I(16));
 }
+static void S(call_eval_pair)(const uint64_t* a) {
+  S(eval_pair)(P(0, const T*), I(1), I(2), P(3, const i64*), I(4), P(5, const T*), P(6, const i64*), I(7),
+               P(8, const double*), P(9, double*));
+}

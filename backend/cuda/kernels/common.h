@@ -6,6 +6,8 @@ typedef long long i64;
 // The fused step's staging of a layer's weights in shared memory (20 KiB
 // in double), beside its reductions' 16 KiB.
 #define WS_ELEMS 2560
+// The widest layer (and the most inputs) eval_pair takes.
+#define EVAL_PAIR_W 64
 
 // One thread per element, grid-stride.
 #define FOR_EACH(i, n) \

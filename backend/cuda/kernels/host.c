@@ -51,7 +51,7 @@ static const struct {
   int nargs;
 } table[] = {ENTRY(bias_act, 5), ENTRY(relu_mask, 3), ENTRY(gather, 8),   ENTRY(mse, 8),
              ENTRY(adam, 11),    ENTRY(err_stats, 4), ENTRY(step_small, 28),
-             ENTRY(step_multi, 18), ENTRY(reduce_adam, 17)};
+             ENTRY(step_multi, 18), ENTRY(reduce_adam, 17), ENTRY(eval_pair, 10)};
 
 typedef struct {
   caller fn;
