@@ -121,14 +121,7 @@ func (m *model[T]) stepRows(lo, n int, lrs []float64) error {
 		return err
 	}
 	lay := &m.lay
-	d := lay.sizes[0]
-	if lay.fused(n) {
-		if len(lrs) == 1 {
-			if err := m.fusedStep(n, 1, true, lo, true, lrs[0]); err != nil {
-				return err
-			}
-			return m.paced()
-		}
+	if lay.fused(n) && len(lrs) > 1 {
 		for s := 0; s < len(lrs); s += maxFusedSteps {
 			k := min(maxFusedSteps, len(lrs)-s)
 			if err := m.fusedSteps(n, 1, lo+s*n, lrs[s:s+k]); err != nil {
@@ -140,28 +133,8 @@ func (m *model[T]) stepRows(lo, n int, lrs []float64) error {
 		}
 		return nil
 	}
-	if lay.multi(n) {
-		for s, lr := range lrs {
-			if err := m.multiStep(n, 1, true, lo+s*n, true, lr); err != nil {
-				return err
-			}
-			if err := m.paced(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for s, lr := range lrs {
-		at := lo + s*n
-		if err := m.x.launch(kGather, m.dt, gridFor(int64(n*d), blockThreads), blockThreads,
-			argP(m.at(lay.act[0])), argP(m.at(lay.yb)), argP(m.data), argP(m.dataY()), argP(m.dataOrder()),
-			argI(at), argI(n), argI(d)); err != nil {
-			return err
-		}
-		if err := m.gradient(n, 1); err != nil {
-			return err
-		}
-		if err := m.adamStep(lr); err != nil {
+		if err := m.oneStep(lo+s*n, n, lr); err != nil {
 			return err
 		}
 		if err := m.paced(); err != nil {
@@ -169,6 +142,28 @@ func (m *model[T]) stepRows(lo, n int, lrs []float64) error {
 		}
 	}
 	return nil
+}
+
+// oneStep is an Adam step on rows order[lo:lo+n] by whichever path the
+// batch takes.
+func (m *model[T]) oneStep(lo, n int, lr float64) error {
+	lay := &m.lay
+	switch {
+	case lay.fused(n):
+		return m.fusedStep(n, 1, true, lo, true, lr)
+	case lay.multi(n):
+		return m.multiStep(n, 1, true, lo, true, lr)
+	}
+	d := lay.sizes[0]
+	if err := m.x.launch(kGather, m.dt, gridFor(int64(n*d), blockThreads), blockThreads,
+		argP(m.at(lay.act[0])), argP(m.at(lay.yb)), argP(m.data), argP(m.dataY()), argP(m.dataOrder()),
+		argI(lo), argI(n), argI(d)); err != nil {
+		return err
+	}
+	if err := m.gradient(n, 1); err != nil {
+		return err
+	}
+	return m.adamStep(lr)
 }
 
 // paced counts a step issued without waiting and waits for the device every
@@ -254,12 +249,7 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 				return err
 			}
 		}
-		// Equal pieces (not two full ones and a sliver: each piece costs
-		// its launches and a copy back whatever its size).
-		step := min(m.lay.maxN, t.lay.maxN)
-		if pieces := (n + step - 1) / step; pieces > 0 {
-			step = (n + pieces - 1) / pieces
-		}
+		step := equalPieces(n, min(m.lay.maxN, t.lay.maxN))
 		for lo := 0; lo < n; lo += step {
 			hi := min(n, lo+step)
 			k := hi - lo
@@ -299,6 +289,14 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 	return st, err
 }
 
+// equalPieces is the size of the fewest equal pieces, each at most most
+// long, that n points are cut into (not full ones and a sliver: each piece
+// costs its launches and a copy back whatever its size).
+func equalPieces(n, most int) int {
+	pieces := (n + most - 1) / most
+	return (n + pieces - 1) / max(1, pieces)
+}
+
 // pairRows is the most points one eval_pair launch takes (its buffer: 8 MiB
 // a coordinate); a variable, so that tests can take it smaller.
 var pairRows = 1 << 20
@@ -336,10 +334,7 @@ func (m *model[T]) comparePairs(t *model[float64], x []float64, n int, st *backe
 		}
 		m.ptsRows = rows
 	}
-	step := rows
-	if pieces := (n + step - 1) / step; pieces > 0 {
-		step = (n + pieces - 1) / pieces
-	}
+	step := equalPieces(n, rows)
 	for lo := 0; lo < n; lo += step {
 		hi := min(n, lo+step)
 		k := hi - lo

@@ -181,31 +181,35 @@ func benchStep(b *testing.B, W, bs int) {
 func BenchmarkDeviceEval(b *testing.B) {
 	d := gpu(b)
 	for _, W := range []int{32, 512, 2048} {
-		b.Run(fmt.Sprintf("W=%d", W), func(b *testing.B) {
-			npts := benchPoints(W)
-			chunk := min(1<<17, npts)
-			mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: chunk})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer mod.Close()
-			cmp := mod.(backend.Comparer)
-			if err := cmp.SetTeacher(randomNet(benchNet(32), 2)); err != nil {
-				b.Fatal(err)
-			}
-			x, _ := randomBatch(chunk, 1, 3)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				for c := 0; c < npts/chunk; c++ {
-					if _, err := cmp.Compare(x); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(1<<24)/float64(npts), "s/2^24pts")
-		})
+		b.Run(fmt.Sprintf("W=%d", W), func(b *testing.B) { benchCompare(b, d, W) })
 	}
+}
+
+// benchCompare times Compare of a [1, W×4, 1] student against a width-32
+// teacher over benchPoints(W) points, in seconds per 2^24 points.
+func benchCompare(b *testing.B, d *device, W int) {
+	npts := benchPoints(W)
+	chunk := min(1<<17, npts)
+	mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: chunk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mod.Close()
+	cmp := mod.(backend.Comparer)
+	if err := cmp.SetTeacher(randomNet(benchNet(32), 2)); err != nil {
+		b.Fatal(err)
+	}
+	x, _ := randomBatch(chunk, 1, 3)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for c := 0; c < npts/chunk; c++ {
+			if _, err := cmp.Compare(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(1<<24)/float64(npts), "s/2^24pts")
 }
 
 // TestDeviceSanitized: a few fused steps, a cuBLAS-path step and one
@@ -260,28 +264,7 @@ func BenchmarkDeviceEvalPath(b *testing.B) {
 				defer func(w int) { pairMaxWidth = w }(pairMaxWidth)
 				pairMaxWidth = 0
 			}
-			npts := benchPoints(32)
-			chunk := min(1<<17, npts)
-			mod, err := newModel(d, randomNet(benchNet(32), 1), backend.Options{MaxBatch: chunk})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer mod.Close()
-			cmp := mod.(backend.Comparer)
-			if err := cmp.SetTeacher(randomNet(benchNet(32), 2)); err != nil {
-				b.Fatal(err)
-			}
-			x, _ := randomBatch(chunk, 1, 3)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				for c := 0; c < npts/chunk; c++ {
-					if _, err := cmp.Compare(x); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(1<<24)/float64(npts), "s/2^24pts")
+			benchCompare(b, d, 32)
 		})
 	}
 }

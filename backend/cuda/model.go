@@ -281,28 +281,62 @@ func (m *model[T]) adamConsts() (c1, c2 float64) {
 	return 1 / (1 - math.Pow(m.adam.Beta1, float64(m.t))), 1 / (1 - math.Pow(m.adam.Beta2, float64(m.t)))
 }
 
+// sources are the training set's pointers a step gathers its rows through,
+// or zeros when its batch is already in act[0] and yb.
+func (m *model[T]) sources(gather bool) (xs, ys, idx ptr) {
+	if gather {
+		return m.data, m.dataY(), m.dataOrder()
+	}
+	return 0, 0, 0
+}
+
+// adamArgs counts a step and returns its bias corrections and 1 when adam,
+// zeros when the step only computes the gradient.
+func (m *model[T]) adamArgs(adam bool) (c1, c2 float64, flag int) {
+	if !adam {
+		return 0, 0, 0
+	}
+	c1, c2 = m.adamConsts()
+	return c1, c2, 1
+}
+
 // fusedStep is a whole step in one launch of step_small: the batch of n rows
 // in act[0] and yb, or, with gather, rows order[lo:lo+n] of the training set;
 // the loss into slot; Adam with rate lr when adam.
 func (m *model[T]) fusedStep(n, slot int, gather bool, lo int, adam bool, lr float64) error {
+	c1, c2, flag := m.adamArgs(adam)
+	return m.launchSmall(n, slot, gather, lo, lr, c1, c2, flag, 1, 0)
+}
+
+// fusedSteps is len(lrs) ≤ maxFusedSteps steps in one launch of
+// step_small, step s on rows order[lo+s·n : lo+(s+1)·n] with rate lrs[s]:
+// the rates and Adam's corrections go up as one table.
+func (m *model[T]) fusedSteps(n, slot, lo int, lrs []float64) error {
+	tab := m.htab[:0]
+	for _, lr := range lrs {
+		c1, c2 := m.adamConsts()
+		tab = append(tab, lr, c1, c2)
+	}
+	m.htab = tab
+	at := m.base + ptr(m.lay.tab)
+	if err := m.x.upload(at, tab); err != nil {
+		return err
+	}
+	return m.launchSmall(n, slot, true, lo, 0, 0, 0, 1, len(lrs), at)
+}
+
+// launchSmall launches step_small for steps steps of n rows: with tab not 0,
+// the steps' rates and corrections are read there, else lr, c1, c2.
+func (m *model[T]) launchSmall(n, slot int, gather bool, lo int, lr, c1, c2 float64, adam, steps int, tab ptr) error {
 	lay := &m.lay
-	var xs, ys, idx ptr
-	if gather {
-		xs, ys, idx = m.data, m.dataY(), m.dataOrder()
-	}
-	var c1, c2 float64
-	doAdam := 0
-	if adam {
-		c1, c2 = m.adamConsts()
-		doAdam = 1
-	}
+	xs, ys, idx := m.sources(gather)
 	a := m.adam
 	return m.x.launch(kStepSmall, m.dt, 1, fusedThreads,
 		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.g)), argP(m.at(lay.m)),
 		argP(m.at(lay.v)), argP(m.at(lay.act[0])), argI(lay.maxN), argP(m.at(lay.d1)), argP(m.at(lay.d2)),
 		argP(xs), argP(ys), argP(idx), argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.loss)), argI(slot),
-		argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(doAdam),
-		argI(1), argP(0))
+		argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(adam),
+		argI(steps), argP(tab))
 }
 
 // multiStep is a step in two launches, step_multi and reduce_adam: the
@@ -310,10 +344,7 @@ func (m *model[T]) fusedStep(n, slot int, gather bool, lo int, adam bool, lr flo
 // the training set; the loss into slot; Adam with rate lr when adam.
 func (m *model[T]) multiStep(n, slot int, gather bool, lo int, adam bool, lr float64) error {
 	lay := &m.lay
-	var xs, ys, idx ptr
-	if gather {
-		xs, ys, idx = m.data, m.dataY(), m.dataOrder()
-	}
+	xs, ys, idx := m.sources(gather)
 	nb := multiBlocks(n)
 	if err := m.x.launch(kStepMulti, m.dt, nb, fusedThreads,
 		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.gpart)), argI(lay.params),
@@ -321,41 +352,12 @@ func (m *model[T]) multiStep(n, slot int, gather bool, lo int, adam bool, lr flo
 		argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.lpart)), argF(2/float64(n)), argI(multiRows)); err != nil {
 		return err
 	}
-	var c1, c2 float64
-	doAdam := 0
-	if adam {
-		c1, c2 = m.adamConsts()
-		doAdam = 1
-	}
+	c1, c2, flag := m.adamArgs(adam)
 	a := m.adam
 	return m.x.launch(kReduceAdam, m.dt, gridFor(int64(lay.params), blockThreads), blockThreads,
 		argP(m.at(lay.gpart)), argI(nb), argI(lay.params), argP(m.at(lay.g)), argP(m.at(lay.p)), argP(m.at(lay.m)),
 		argP(m.at(lay.v)), argP(m.base+ptr(lay.lpart)), argP(m.base+ptr(lay.loss)), argI(slot),
-		argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(doAdam))
-}
-
-// fusedSteps is len(lrs) ≤ maxFusedSteps steps in one launch of
-// step_small, step s on rows order[lo+s·n : lo+(s+1)·n] with rate lrs[s]:
-// the rates and Adam's corrections go up as one table.
-func (m *model[T]) fusedSteps(n, slot, lo int, lrs []float64) error {
-	lay := &m.lay
-	tab := m.htab[:0]
-	for _, lr := range lrs {
-		c1, c2 := m.adamConsts()
-		tab = append(tab, lr, c1, c2)
-	}
-	m.htab = tab
-	at := m.base + ptr(lay.tab)
-	if err := m.x.upload(at, tab); err != nil {
-		return err
-	}
-	a := m.adam
-	return m.x.launch(kStepSmall, m.dt, 1, fusedThreads,
-		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.g)), argP(m.at(lay.m)),
-		argP(m.at(lay.v)), argP(m.at(lay.act[0])), argI(lay.maxN), argP(m.at(lay.d1)), argP(m.at(lay.d2)),
-		argP(m.data), argP(m.dataY()), argP(m.dataOrder()), argI(lo), argP(m.at(lay.yb)), argI(n),
-		argP(m.base+ptr(lay.loss)), argI(slot), argF(2/float64(n)), argF(a.Beta1), argF(a.Beta2), argF(a.Eps),
-		argF(0), argF(0), argF(0), argI(1), argI(len(lrs)), argP(at))
+		argF(a.Beta1), argF(a.Beta2), argF(a.Eps), argF(lr), argF(c1), argF(c2), argI(flag))
 }
 
 // adamStep applies PyTorch's Adam with learning rate lr.

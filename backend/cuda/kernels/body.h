@@ -148,16 +148,7 @@ DEVICE void S(stats_block)(double a1, double a2, double m, i64 im, double* rec) 
 KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
   double a1 = 0, a2 = 0, m = -1;
   i64 im = -1;
-  FOR_EACH(i, n) {
-    double e = (double)ys[i] - yt[i];
-    double ae = fabs(e);
-    a1 += ae;
-    a2 += e * e;
-    if (im < 0 || beats(ae, i, m, im)) {
-      m = ae;
-      im = i;
-    }
-  }
+  FOR_EACH(i, n) stats_add((double)ys[i] - yt[i], i, &a1, &a2, &m, &im);
   S(stats_block)(a1, a2, m, im, rec);
 }
 
@@ -195,35 +186,11 @@ KERNEL S(eval_pair)(const T* x, i64 n, i64 d, const i64* ss, i64 Ls, const T* sp
   i64 im = -1;
   FOR_EACH(i, n) {
     double ys = S(eval_one)(x + i * d, d, ss, Ls, sp);
-    double yt;
-    {
-      // The teacher in double on the same staged point.
-      double a[EVAL_PAIR_W], b[EVAL_PAIR_W];
-      for (i64 j = 0; j < d; j++) a[j] = (double)x[i * d + j];
-      i64 off = 0;
-      for (i64 l = 0; l < Lt; l++) {
-        const unsigned in = (unsigned)ts[l], out = (unsigned)ts[l + 1];
-        const double* W = tp + off;
-        const double* B = W + (i64)in * out;
-        for (unsigned o = 0; o < out; o++) {
-          double s = 0;
-          for (unsigned q = 0; q < in; q++) s += W[o * in + q] * a[q];
-          s += B[o];
-          b[o] = l + 1 < Lt ? (s > 0 || s != s ? s : 0.0) : s;
-        }
-        for (unsigned o = 0; o < out; o++) a[o] = b[o];
-        off += (i64)in * out + out;
-      }
-      yt = a[0];
-    }
-    double e = ys - yt;
-    double ae = fabs(e);
-    a1 += ae;
-    a2 += e * e;
-    if (im < 0 || beats(ae, i, m, im)) {
-      m = ae;
-      im = i;
-    }
+    // The teacher in double on the same staged point (eval_one_f64: the
+    // double instance of eval_one, included first).
+    double xt[EVAL_PAIR_W];
+    for (i64 j = 0; j < d; j++) xt[j] = (double)x[i * d + j];
+    stats_add(ys - eval_one_f64(xt, d, ts, Lt, tp), i, &a1, &a2, &m, &im);
   }
   S(stats_block)(a1, a2, m, im, rec);
 }

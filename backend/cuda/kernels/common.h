@@ -30,6 +30,18 @@ DEVICE int beats(double a, i64 ia, double b, i64 ib) {
   return ia < ib;
 }
 
+// stats_add counts the error e at point i into a thread's statistics: Σ|e|,
+// Σe², the largest |e| and where it is first reached (−1: none yet).
+DEVICE void stats_add(double e, i64 i, double* a1, double* a2, double* m, i64* im) {
+  double ae = fabs(e);
+  *a1 += ae;
+  *a2 += e * e;
+  if (*im < 0 || beats(ae, i, *m, *im)) {
+    *m = ae;
+    *im = i;
+  }
+}
+
 #define T double
 #define S(name) name##_f64
 #define SQRT sqrt
