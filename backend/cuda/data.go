@@ -250,43 +250,54 @@ func (m *model[T]) Compare(x []float64) (backend.ErrorStats, error) {
 			}
 		}
 		step := equalPieces(n, min(m.lay.maxN, t.lay.maxN))
-		for lo := 0; lo < n; lo += step {
-			hi := min(n, lo+step)
+		return m.pipeline(n, step, &st, func(lo, hi int) (int, error) {
 			k := hi - lo
-			if err := m.uploadBatch(x[lo*d:hi*d], nil); err != nil {
-				return err
+			if err := m.stage.put(m.at(m.lay.act[0]), x[lo*d:hi*d], m.scale, &st); err != nil {
+				return 0, err
 			}
 			if err := m.forward(k); err != nil {
-				return err
+				return 0, err
 			}
 			if m.shared {
 				if err := t.forwardFrom(k, m.at(m.lay.act[0])); err != nil {
-					return err
+					return 0, err
 				}
 			} else {
 				if err := t.uploadBatch(x[lo*d:hi*d], nil); err != nil {
-					return err
+					return 0, err
 				}
 				if err := t.forward(k); err != nil {
-					return err
+					return 0, err
 				}
 			}
 			blocks := min(evalBlocks, gridFor(int64(k), evalThreads))
-			if err := m.x.launch(kErrStats, m.dt, blocks, evalThreads, argP(m.at(m.lay.act[m.layers()])),
-				argP(t.at(t.lay.act[t.layers()])), argP(m.base+ptr(m.lay.rec)), argI(k)); err != nil {
-				return err
-			}
-			if cap(m.hrec) < 4*evalBlocks {
-				m.hrec = make([]float64, 4*evalBlocks)
-			}
-			if err := m.x.download(m.hrec[:4*blocks], m.base+ptr(m.lay.rec)); err != nil {
-				return err
-			}
-			st = mergeStats(st, combineRecords(m.hrec[:4*blocks], k), lo)
-		}
-		return nil
+			return blocks, m.x.launch(kErrStats, m.dt, blocks, evalThreads, argP(m.at(m.lay.act[m.layers()])),
+				argP(t.at(t.lay.act[t.layers()])), argP(m.base+ptr(m.lay.rec)), argI(k))
+		})
 	})
 	return st, err
+}
+
+// pipeline runs Compare's pieces of step points (of n) through the stager:
+// piece issues the work of the points [lo, hi), staged by m.stage.put, and
+// returns the blocks of records it leaves in the model's records; those
+// come back asynchronously and are merged into st in order.
+func (m *model[T]) pipeline(n, step int, st *backend.ErrorStats, piece func(lo, hi int) (int, error)) error {
+	if err := m.stage.reserve(m.x, step, m.lay.sizes[0]); err != nil {
+		return err
+	}
+	for lo := 0; lo < n; lo += step {
+		hi := min(n, lo+step)
+		blocks, err := piece(lo, hi)
+		if err == nil {
+			err = m.stage.records(m.base+ptr(m.lay.rec), lo, hi-lo, blocks, st)
+		}
+		if err != nil {
+			m.stage.drain(nil)
+			return err
+		}
+	}
+	return m.stage.drain(st)
 }
 
 // equalPieces is the size of the fewest equal pieces, each at most most
@@ -334,29 +345,16 @@ func (m *model[T]) comparePairs(t *model[float64], x []float64, n int, st *backe
 		}
 		m.ptsRows = rows
 	}
-	step := equalPieces(n, rows)
-	for lo := 0; lo < n; lo += step {
-		hi := min(n, lo+step)
+	return m.pipeline(n, equalPieces(n, rows), st, func(lo, hi int) (int, error) {
 		k := hi - lo
-		m.hx = stageInputs(m.hx, x[lo*d:hi*d], m.scale)
-		if err := m.x.upload(m.pts, m.hx); err != nil {
-			return err
+		if err := m.stage.put(m.pts, x[lo*d:hi*d], m.scale, st); err != nil {
+			return 0, err
 		}
 		blocks := min(evalBlocks, gridFor(int64(k), evalThreads))
-		if err := m.x.launch(kEvalPair, m.dt, blocks, evalThreads, argP(m.pts), argI(k), argI(d),
+		return blocks, m.x.launch(kEvalPair, m.dt, blocks, evalThreads, argP(m.pts), argI(k), argI(d),
 			argP(m.base+ptr(m.lay.sz)), argI(m.layers()), argP(m.at(m.lay.p)),
-			argP(t.base+ptr(t.lay.sz)), argI(t.layers()), argP(t.at(t.lay.p)), argP(m.base+ptr(m.lay.rec))); err != nil {
-			return err
-		}
-		if cap(m.hrec) < 4*evalBlocks {
-			m.hrec = make([]float64, 4*evalBlocks)
-		}
-		if err := m.x.download(m.hrec[:4*blocks], m.base+ptr(m.lay.rec)); err != nil {
-			return err
-		}
-		*st = mergeStats(*st, combineRecords(m.hrec[:4*blocks], k), lo)
-	}
-	return nil
+			argP(t.base+ptr(t.lay.sz)), argI(t.layers()), argP(t.at(t.lay.p)), argP(m.base+ptr(m.lay.rec)))
+	})
 }
 
 // combineRecords sums err_stats's per-block records (Σ|e|, Σe², max |e|,

@@ -28,6 +28,8 @@ type device struct {
 	argv    [32]uint64
 	argp    [32]unsafe.Pointer
 	ordinal int
+	events  []cu.Event // see newEvent
+	spare   []event
 }
 
 // openDevice starts the goroutine that owns device ordinal's context.

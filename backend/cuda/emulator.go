@@ -14,13 +14,26 @@ import (
 // models' whole sequence of operations, kernels included, without a GPU
 // (slowly: its products are naive loops), so that tests here and in the
 // packages that drive a device engine check that code.
+//
+// Like a device's stream, it runs the device work it is given later, in
+// order, only when the host waits for it (a download, sync, wait on an
+// event, free): the host memory of an asynchronous copy is read or
+// written then, so a model that reuses such memory before its event has
+// passed computes wrong numbers here, as it would on a GPU.
 type emulator struct {
 	allocs map[ptr]int64 // base address → bytes
+	hosts  map[unsafe.Pointer]int64
 	calls  map[string]int
 	freeB  int64 // the memory memFree reports
 	// pieces are the rows of each err_stats or eval_pair launch (Compare's
 	// pieces).
 	pieces []int
+	// The device work issued and not yet run, and the first error of what
+	// ran (returned at the next wait).
+	queue []func() error
+	qerr  error
+	// events: whether each has passed.
+	events []bool
 }
 
 // Emulator returns an engine named name whose models run on a fresh host
@@ -38,7 +51,28 @@ func (emuEngine) New(net *backend.Net, opt backend.Options) (backend.Model, erro
 }
 
 func newEmulator() *emulator {
-	return &emulator{allocs: map[ptr]int64{}, calls: map[string]int{}, freeB: 1 << 40}
+	return &emulator{allocs: map[ptr]int64{}, hosts: map[unsafe.Pointer]int64{}, calls: map[string]int{}, freeB: 1 << 40}
+}
+
+// issue queues device work.
+func (e *emulator) issue(op func() error) error {
+	e.queue = append(e.queue, op)
+	return nil
+}
+
+// drain runs the queued work until done reports true (nil: all of it) and
+// returns the first error of what ran since the last drain.
+func (e *emulator) drain(done func() bool) error {
+	for len(e.queue) > 0 && (done == nil || !done()) {
+		op := e.queue[0]
+		e.queue = e.queue[1:]
+		if err := op(); err != nil && e.qerr == nil {
+			e.qerr = err
+		}
+	}
+	err := e.qerr
+	e.qerr = nil
+	return err
 }
 
 func (e *emulator) run(f func() error) error { return f() }
@@ -50,6 +84,7 @@ func (e *emulator) alloc(bytes int64) (ptr, error) {
 }
 
 func (e *emulator) free(p ptr) {
+	e.drain(nil) // as cuMemFree, after the work before it
 	if _, ok := e.allocs[p]; !ok {
 		panic(fmt.Sprintf("emulator: free of %#x, not an allocation", p))
 	}
@@ -78,25 +113,31 @@ func i32s(e *emulator, p ptr, n int) []int32 {
 	return unsafe.Slice((*int32)(e.mem(p, int64(4*n))), n)
 }
 
+// upload takes its copy of src at once (the host may reuse it, as after
+// cuMemcpyHtoD) and writes the device later.
 func (e *emulator) upload(dst ptr, src any) error {
 	e.calls["upload"]++
 	switch s := src.(type) {
 	case []float64:
-		copy(f64s(e, dst, len(s)), s)
+		c := append([]float64(nil), s...)
+		return e.issue(func() error { copy(f64s(e, dst, len(c)), c); return nil })
 	case []float32:
-		copy(f32s(e, dst, len(s)), s)
+		c := append([]float32(nil), s...)
+		return e.issue(func() error { copy(f32s(e, dst, len(c)), c); return nil })
 	case []int32:
-		copy(i32s(e, dst, len(s)), s)
+		c := append([]int32(nil), s...)
+		return e.issue(func() error { copy(i32s(e, dst, len(c)), c); return nil })
 	case []int64:
-		copy(unsafe.Slice((*int64)(e.mem(dst, int64(8*len(s)))), len(s)), s)
-	default:
-		panic(fmt.Sprintf("emulator: upload of %T", src))
+		c := append([]int64(nil), s...)
+		return e.issue(func() error { copy(unsafe.Slice((*int64)(e.mem(dst, int64(8*len(c)))), len(c)), c); return nil })
 	}
-	return nil
+	panic(fmt.Sprintf("emulator: upload of %T", src))
 }
 
+// download waits for the work before it.
 func (e *emulator) download(dst any, src ptr) error {
 	e.calls["download"]++
+	err := e.drain(nil)
 	switch d := dst.(type) {
 	case []float64:
 		copy(d, f64s(e, src, len(d)))
@@ -105,27 +146,87 @@ func (e *emulator) download(dst any, src ptr) error {
 	default:
 		panic(fmt.Sprintf("emulator: download into %T", dst))
 	}
-	return nil
+	return err
 }
 
 func (e *emulator) memset0(p ptr, bytes int64) error {
-	clear(unsafe.Slice((*byte)(e.mem(p, bytes)), bytes))
-	return nil
+	return e.issue(func() error { clear(unsafe.Slice((*byte)(e.mem(p, bytes)), bytes)); return nil })
 }
 
-func (e *emulator) sync() error             { e.calls["sync"]++; return nil }
+func (e *emulator) hostAlloc(bytes int64) (unsafe.Pointer, error) {
+	p := kernels.View(kernels.Alloc(bytes))
+	e.hosts[p] = bytes
+	return p, nil
+}
+
+func (e *emulator) hostFree(p unsafe.Pointer) {
+	e.drain(nil)
+	if _, ok := e.hosts[p]; !ok {
+		panic(fmt.Sprintf("emulator: host free of %p, not a host allocation", p))
+	}
+	delete(e.hosts, p)
+	kernels.Free(uintptr(p))
+}
+
+// host returns bytes [p, p+n) of one host allocation, panicking outside.
+func (e *emulator) host(p unsafe.Pointer, n int64) []byte {
+	for base, size := range e.hosts {
+		if off := uintptr(p) - uintptr(base); uintptr(p) >= uintptr(base) && int64(off)+n <= size {
+			return unsafe.Slice((*byte)(p), n)
+		}
+	}
+	panic(fmt.Sprintf("emulator: asynchronous copy of %d bytes at %p outside every host allocation", n, p))
+}
+
+func (e *emulator) uploadAsync(dst ptr, src unsafe.Pointer, bytes int64) error {
+	e.calls["uploadAsync"]++
+	return e.issue(func() error {
+		copy(unsafe.Slice((*byte)(e.mem(dst, bytes)), bytes), e.host(src, bytes))
+		return nil
+	})
+}
+
+func (e *emulator) downloadAsync(dst unsafe.Pointer, src ptr, bytes int64) error {
+	e.calls["downloadAsync"]++
+	return e.issue(func() error {
+		copy(e.host(dst, bytes), unsafe.Slice((*byte)(e.mem(src, bytes)), bytes))
+		return nil
+	})
+}
+
+func (e *emulator) newEvent() (event, error) {
+	e.events = append(e.events, true)
+	return event(len(e.events) - 1), nil
+}
+
+func (e *emulator) record(ev event) error {
+	e.events[ev] = false
+	return e.issue(func() error { e.events[ev] = true; return nil })
+}
+
+// wait runs the queued work up to the event, no further.
+func (e *emulator) wait(ev event) error {
+	e.calls["wait"]++
+	return e.drain(func() bool { return e.events[ev] })
+}
+
+func (e *emulator) freeEvent(ev event) {}
+
+func (e *emulator) sync() error             { e.calls["sync"]++; return e.drain(nil) }
 func (e *emulator) memFree() (int64, error) { return e.freeB, nil }
-func (e *emulator) live() int               { return len(e.allocs) }
+func (e *emulator) live() int               { return len(e.allocs) + len(e.hosts) }
 func (e *emulator) count(name string) int   { return e.calls[name] }
 
 func (e *emulator) gemm(dt backend.DType, g gemmCall, alpha, beta float64) error {
 	e.calls["gemm"]++
-	if dt == backend.Float32 {
-		refGemm(g, float32(alpha), float32(beta), func(p ptr, n int) []float32 { return f32s(e, p, n) })
-	} else {
-		refGemm(g, alpha, beta, func(p ptr, n int) []float64 { return f64s(e, p, n) })
-	}
-	return nil
+	return e.issue(func() error {
+		if dt == backend.Float32 {
+			refGemm(g, float32(alpha), float32(beta), func(p ptr, n int) []float32 { return f32s(e, p, n) })
+		} else {
+			refGemm(g, alpha, beta, func(p ptr, n int) []float64 { return f64s(e, p, n) })
+		}
+		return nil
+	})
 }
 
 // refGemm is cuBLAS's gemm by its definition: column-major, C (m×n) =
@@ -196,7 +297,8 @@ func (e *emulator) launch(k kernel, dt backend.DType, grid, block int, args ...u
 	}
 	// The kernels stride over what more threads would take, so fewer
 	// threads per block compute the same; host threads are expensive.
-	return kernels.Launch(name, grid, min(block, emuThreads), args)
+	threads, a := min(block, emuThreads), append([]uint64(nil), args...)
+	return e.issue(func() error { return kernels.Launch(name, grid, threads, a) })
 }
 
 // emuThreads is the most threads an emulated block runs on (a variable:

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -38,7 +39,29 @@ type executor interface {
 	sync() error
 	// memFree is the device memory free now.
 	memFree() (int64, error)
+
+	// hostAlloc is bytes of page-locked host memory, which the device
+	// copies from and into while the host goes on (an error: none to be
+	// had; the caller then copies from Go memory); hostFree returns it.
+	hostAlloc(bytes int64) (unsafe.Pointer, error)
+	hostFree(p unsafe.Pointer)
+	// uploadAsync and downloadAsync are copies between page-locked host
+	// memory and the device, in order with everything issued, that return
+	// at once: the host memory must not be written (upload) or read
+	// (download) until an event recorded after the copy has passed.
+	uploadAsync(dst ptr, src unsafe.Pointer, bytes int64) error
+	downloadAsync(dst unsafe.Pointer, src ptr, bytes int64) error
+	// newEvent makes an event; record places it after everything issued so
+	// far; wait blocks until it has passed (a recorded event), and
+	// freeEvent destroys it.
+	newEvent() (event, error)
+	record(ev event) error
+	wait(ev event) error
+	freeEvent(ev event)
 }
+
+// event is an executor's handle of a point in the order of its work.
+type event int
 
 // Kernel arguments, each 8 bytes as the kernels take them.
 func argP(p ptr) uint64     { return uint64(p) }

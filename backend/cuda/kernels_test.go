@@ -30,6 +30,9 @@ func TestKernelReductionsOnFullBlocks(t *testing.T) {
 	if err := e.launch(kMSE, backend.Float64, 1, mseThreads, argP(pOut), argP(pY), argP(pDz), argP(pGb), argP(pLoss), argI(1), argI(n), argF(c)); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.sync(); err != nil {
+		t.Fatal(err)
+	}
 	var wantLoss, wantGb float64
 	for i := range out {
 		r := out[i] - y[i]
@@ -58,6 +61,9 @@ func TestKernelReductionsOnFullBlocks(t *testing.T) {
 	pRec, _ := e.alloc(8 * 4 * 3)
 	stats := func() backend.ErrorStats {
 		if err := e.launch(kErrStats, backend.Float64, 3, evalThreads, argP(pYs), argP(pY), argP(pRec), argI(n)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.sync(); err != nil {
 			t.Fatal(err)
 		}
 		return combineRecords(f64s(e, pRec, 12), n)

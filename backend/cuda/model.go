@@ -41,7 +41,7 @@ type model[T float] struct {
 	shared  bool // the teacher reads this model's staged inputs (float64)
 	pts     ptr  // eval_pair's points, ptsRows rows
 	ptsRows int
-	hrec    []float64
+	stage   stager[T] // Compare's pieces on their way to the device
 	hloss   []float64 // one value, its own allocation: cgo refuses a pointer into the model
 	htab    []float64 // fusedSteps's table, its own allocation too
 	closed  bool
@@ -509,6 +509,7 @@ func (m *model[T]) Close() error {
 		return nil
 	}
 	err := m.x.run(func() error {
+		m.stage.close()
 		if m.base != 0 {
 			m.x.free(m.base)
 		}

@@ -64,6 +64,9 @@ func TestGemmPlansAreTheRowMajorProducts(t *testing.T) {
 	e.gemm(backend.Float64, forwardGemm(n, in, out, pa, pw, pz), 1, 0)
 	e.gemm(backend.Float64, weightGradGemm(n, in, out, pa, pd, pg), 1, 0)
 	e.gemm(backend.Float64, inputGradGemm(n, in, out, pd, pw, pda), 1, 0)
+	if err := e.sync(); err != nil {
+		t.Fatal(err)
+	}
 	Z, G, DA := f64s(e, pz, n*out), f64s(e, pg, out*in), f64s(e, pda, n*in)
 	for i := 0; i < n; i++ {
 		for o := 0; o < out; o++ {
@@ -106,6 +109,9 @@ func TestGemmPlansAreTheRowMajorProducts(t *testing.T) {
 	e.upload(po, ones)
 	pb, _ := e.alloc(8 * int64(in))
 	e.gemv(backend.Float64, false, in, n, 1, pa, in, po, 0, pb)
+	if err := e.sync(); err != nil {
+		t.Fatal(err)
+	}
 	for k, got := range f64s(e, pb, in) {
 		var s float64
 		for i := 0; i < n; i++ {
@@ -556,12 +562,78 @@ func TestComparePiecesAreEqual(t *testing.T) {
 		// A float64 student's staged points serve the teacher: one upload
 		// a piece (once the buffers have grown, which uploads the
 		// parameters).
-		ups, pieces := e.count("upload"), len(e.pieces)
+		ups, pieces := e.count("upload")+e.count("uploadAsync"), len(e.pieces)
 		if st2, err := cmp.Compare(x); err != nil || st2 != st {
 			t.Fatalf("%v: Compare again: %+v, %v; first %+v", tc.sizes, st2, err, st)
 		}
-		if u := e.count("upload") - ups; u != pieces {
+		if u := e.count("upload") + e.count("uploadAsync") - ups; u != pieces {
 			t.Fatalf("%v: %d uploads for %d pieces", tc.sizes, u, pieces)
+		}
+	}
+}
+
+// Compare's pieces go through two slots of page-locked memory, the next
+// piece staged while the device works on the last: on the emulator, whose
+// work runs only when the host waits (as a stream's), a slot reused before
+// its piece has passed would evaluate the wrong points. Many small pieces
+// on both paths against the host's statistics, with a NaN planted in a
+// middle piece; each piece waited for once, its points copied once.
+func TestComparePipelinesItsPieces(t *testing.T) {
+	defer func(n, b int) { pairRows, evalBytes = n, b }(pairRows, evalBytes)
+	for _, sizes := range [][]int{{1, 80, 1}, {2, 16, 16, 1}} {
+		pairRows, evalBytes = 50, 8*82*50
+		e := newEmulator()
+		net := randomNet(sizes, 4)
+		mod, err := newModel(e, net, backend.Options{MaxBatch: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mod.Close()
+		cmp := mod.(backend.Comparer)
+		teacher := randomNet(sizes, 5)
+		if err := cmp.SetTeacher(teacher); err != nil {
+			t.Fatal(err)
+		}
+		d := sizes[0]
+		x, _ := randomBatch(1003, d, 6)
+		x[517*d] = math.NaN()
+		want := backend.ErrorStats{ArgMax: -1, N: 1003}
+		for i := 0; i < 1003; i++ {
+			e := math.Abs(net.Eval(x[i*d:(i+1)*d]) - teacher.Eval(x[i*d:(i+1)*d]))
+			if i == 517 {
+				continue
+			}
+			want.SumAbs += e
+			want.SumSq += e * e
+			if e > want.Max || want.ArgMax < 0 {
+				want.Max, want.ArgMax = e, i
+			}
+		}
+		st, err := cmp.Compare(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.N != 1003 || st.ArgMax != 517 || !math.IsNaN(st.Max) || !math.IsNaN(st.SumSq) {
+			t.Fatalf("%v: Compare with a NaN at 517 = %+v", sizes, st)
+		}
+		x[517*d] = 0.5
+		ups, waits, pieces := e.count("uploadAsync"), e.count("wait"), len(e.pieces)
+		if st, err = cmp.Compare(x); err != nil {
+			t.Fatal(err)
+		}
+		n := len(e.pieces) - pieces
+		if n < 20 || e.count("uploadAsync")-ups != n || e.count("wait")-waits != n {
+			t.Fatalf("%v: %d pieces, %d asynchronous uploads, %d waits", sizes, n, e.count("uploadAsync")-ups, e.count("wait")-waits)
+		}
+		// The point at 517 is now an ordinary one: add it to the host's.
+		v := math.Abs(net.Eval(x[517*d:518*d]) - teacher.Eval(x[517*d:518*d]))
+		want.SumAbs += v
+		want.SumSq += v * v
+		if v > want.Max {
+			want.Max, want.ArgMax = v, 517
+		}
+		if st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > 1e-12 {
+			t.Fatalf("%v: Compare in %d pieces = %+v, host %+v", sizes, n, st, want)
 		}
 	}
 }

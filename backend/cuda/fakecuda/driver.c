@@ -112,6 +112,36 @@ API CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t n) {
   memcpy(dst, (const void*)(uintptr_t)src, n);
   return SUCCESS;
 }
+// Page-locked host memory is host memory; the asynchronous copies and the
+// events are synchronous (the fake device finishes each call before it
+// returns), so every event has passed when it is recorded.
+API CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned flags) {
+  *p = malloc(bytes ? bytes : 1);
+  return *p ? SUCCESS : OUT_OF_MEMORY;
+}
+API CUresult cuMemFreeHost(void* p) {
+  free(p);
+  return SUCCESS;
+}
+API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t n, void* stream) {
+  memcpy((void*)(uintptr_t)dst, src, n);
+  return SUCCESS;
+}
+API CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t n, void* stream) {
+  memcpy(dst, (const void*)(uintptr_t)src, n);
+  return SUCCESS;
+}
+static int events;  // made and not destroyed
+API CUresult cuEventCreate(void** ev, unsigned flags) {
+  *ev = (void*)(uintptr_t)++events;
+  return SUCCESS;
+}
+API CUresult cuEventDestroy_v2(void* ev) {
+  events--;
+  return SUCCESS;
+}
+API CUresult cuEventRecord(void* ev, void* stream) { return ev ? SUCCESS : INVALID_VALUE; }
+API CUresult cuEventSynchronize(void* ev) { return ev ? SUCCESS : INVALID_VALUE; }
 API CUresult cuMemsetD8_v2(CUdeviceptr p, unsigned char v, size_t n) {
   memset((void*)(uintptr_t)p, v, n);
   return SUCCESS;
