@@ -25,9 +25,11 @@
 # each; not on the fake driver), the step benchmarks (90 s), the handoff
 # and raw cuBLAS products (20 s), ncu on the fused step (25 s; not on the
 # fake driver), the evaluation benchmarks (20 + 15 + 35 s: Compare, its
-# two paths at width 32, a run's evaluator), PyTorch's twin
-# (120 s), reluscope run on the device and on the native engine (20 s each,
-# final errors compared to 1e-9).
+# two paths at widths 16-64, a run's evaluator), then the path table
+# (out/paths.json: which path each narrow shape takes, from the path
+# benchmarks — commit it as backend/cuda/paths.json), PyTorch's twin
+# (120 s), reluscope run on the device with that table and on the native
+# engine (20 s each, final errors compared to 1e-9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,12 +52,13 @@ device() {
   mkdir -p "$out"
   stage_done() { if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi; }
   # The shapes: the paper's on a GPU; one small one on the fake driver.
-  local tests bench_eval bench_evalpath bench_evaluator points run_args torch bench_steps bench_gemm
+  local tests bench_eval bench_evalpath bench_evaluator points run_args torch bench_steps bench_gemm bench_paths
   if [ "$mode" = fake ]; then
     tests='^TestDeviceStepRowsEqualsStep$|^TestDeviceMatchesNative$/\[1_32_32_32_32_1\]_b20_|^TestDeviceMatchesNative$/\[2_64_64_1\]'
     # (one pattern per depth: a pattern deeper than a benchmark's name
     # would match it only partly, and Go would not time it)
-    bench_steps=('^BenchmarkDeviceStep$/^W=32$/^batch=20$' '^BenchmarkDevicePath$/./^W=32$/^batch=20$')
+    bench_steps='^BenchmarkDeviceStep$/^W=32$/^batch=20$'
+    bench_paths='^BenchmarkDevicePath$/./^W=32$/^batch=20$'
     bench_eval='^BenchmarkDeviceEval$/^W=32$'
     bench_evalpath='^BenchmarkDeviceEvalPath$/./^W=32$'
     bench_evaluator='^BenchmarkDeviceEvaluator$/^W=32$'
@@ -66,7 +69,8 @@ device() {
     echo "fake GPU (backend/cuda/fakecuda: the kernels on the CPU)" | tee "$out/gpu.txt"
   else
     tests='Device'
-    bench_steps=('^BenchmarkDevice(Step|Path)$')
+    bench_steps='^BenchmarkDeviceStep$'
+    bench_paths='^BenchmarkDevicePath$'
     bench_eval='^BenchmarkDeviceEval$'
     bench_evalpath='^BenchmarkDeviceEvalPath$'
     bench_evaluator='^BenchmarkDeviceEvaluator$'
@@ -98,13 +102,11 @@ device() {
     tail -3 "$out/sanitizer-$tool.txt"
   done
   stage_done
-  # 3. reluscope's benchmarks: steps (90 s), the handoff and raw cuBLAS
-  #    products (20 s), evaluation (30 s + 40 s).
+  # 3. reluscope's benchmarks: steps (40 s), the three paths of narrow
+  #    networks (50 s: 72 shapes), the handoff and raw cuBLAS products (20 s).
   : >"$out/bench.txt"
-  local per=$((90 / ${#bench_steps[@]})) pattern
-  for pattern in "${bench_steps[@]}"; do
-    (cd "$dir" && timeout "$per" ./cuda.test -test.timeout "$((per - 5))s" -test.run '^$' -test.bench "$pattern" -test.benchtime 0.3s) >>"$out/bench.txt" 2>&1
-  done
+  (cd "$dir" && timeout 40 ./cuda.test -test.timeout 35s -test.run '^$' -test.bench "$bench_steps" -test.benchtime 0.3s) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && timeout 50 ./cuda.test -test.timeout 45s -test.run '^$' -test.bench "$bench_paths" -test.benchtime 0.15s) >>"$out/bench.txt" 2>&1
   (cd "$dir" && timeout 20 ./cuda.test -test.timeout 18s -test.run '^$' -test.bench "$bench_gemm" -test.benchtime 0.1s) >>"$out/bench.txt" 2>&1
   stage_done
   # 4. One ncu profile of the fused step at width 32, batch 200 (25 s).
@@ -122,6 +124,11 @@ device() {
   (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 15 ./cuda.test -test.timeout 13s -test.run '^$' -test.bench "$bench_evalpath" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
   (cd "$dir" && RELUSCOPE_BENCH_POINTS=$points timeout 35 ./experiment.test -test.timeout 33s -test.run '^$' -test.bench "$bench_evaluator" -test.benchtime 2x) >>"$out/bench.txt" 2>&1
   grep -E '^Benchmark|^(ok|FAIL|PASS)' "$out/bench.txt"
+  # The path table from the path benchmarks (what was not measured stays
+  # the built-in estimate, and its source says so).
+  python3 bench/gpu_table.py --self-test
+  python3 bench/gpu_table.py --paths "$out" >"$out/paths.txt" 2>&1
+  cat "$out/paths.txt"
   stage_done
   # 5. PyTorch on the same GPU, in the same call (120 s).
   (cd "$dir" && PYTHONUNBUFFERED=1 timeout 120 "${torch[@]}") >"$out/torch.jsonl" 2>&1
@@ -129,7 +136,7 @@ device() {
   # 6. A run of the real binary on the device and the same on the native
   #    engine (20 s each): the table compares their final errors.
   #    (--json: the final errors in full precision.)
-  (timeout 20 "$dir/reluscope" run --backend cuda --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run.txt"
+  (RELUSCOPE_CUDA_PATHS="$(cd "$out" && pwd)/paths.json" timeout 20 "$dir/reluscope" run --backend cuda --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run.txt"
   (timeout 20 "$dir/reluscope" run --backend native --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run-native.txt"
   cat "$out/run.txt" "$out/run-native.txt"
   stage_done
@@ -143,6 +150,7 @@ device() {
       exit 1
     fi
     grep -q '"type":"done"' "$out/run.txt" || { echo "gpu.sh fake: the run on the fake device did not finish" >&2; exit 1; }
+    grep -q '"source": "measured on fake GPU' "$out/paths.json" || { echo "gpu.sh fake: no path table made from the path benchmarks" >&2; exit 1; }
     grep -q '^| run .* | yes |$' "$out/table.md" || { echo "gpu.sh fake: the device's run does not equal the native engine's to 1e-9" >&2; exit 1; }
   fi
   return "$tests_rc"

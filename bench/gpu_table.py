@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """The device check's side-by-side table from bench/gpu.sh's outputs.
 
-    python3 bench/gpu_table.py OUT   (OUT holds bench.txt and torch.jsonl)
+    python3 bench/gpu_table.py OUT           the table (OUT holds bench.txt,
+                                             torch.jsonl, the runs)
+    python3 bench/gpu_table.py --paths OUT   writes OUT/paths.json, the cuda
+                                             engine's path table, from the
+                                             path benchmarks in OUT/bench.txt
+    python3 bench/gpu_table.py --self-test   checks the path table's making
 
 A Go benchmark line is NAME ITERATIONS then value-unit pairs, the extra
 metrics in whatever order Go prints them (sorted by unit): they are read by
@@ -51,7 +56,7 @@ def main(out):
             ev[int(m[1])] = u['s/2^24pts']
         m = re.fullmatch(r'BenchmarkDeviceEvalPath/(\w+)/W=(\d+)', name)
         if m and 's/2^24pts' in u:
-            evpath[m[1]] = u['s/2^24pts']
+            evpath[(m[1], int(m[2]))] = u['s/2^24pts']
         m = re.fullmatch(r'BenchmarkDeviceEvaluator/W=(\d+)', name)
         if m and 's/2^24pts' in u:
             evrun[int(m[1])] = u['s/2^24pts']
@@ -92,10 +97,21 @@ def main(out):
 
     if evpath:
         print()
-        print('| Compare path (W = 32) | s / 2^24 pts |')
-        print('|---|---|')
+        print('| Compare path | W | s / 2^24 pts |')
+        print('|---|---|---|')
         for k in sorted(evpath):
-            print(f'| {k} | {evpath[k]:.4g} |')
+            print(f'| {k[0]} | {k[1]} | {evpath[k]:.4g} |')
+    try:
+        table = json.load(open(os.path.join(out, 'paths.json')))
+        print()
+        print(f'path table ({table["source"]}): eval_pair up to width {table["pair_max_width"]}')
+        print()
+        print('| up to width | fused up to MFLOP a step | multi-block up to MFLOP | then |')
+        print('|---|---|---|---|')
+        for r in table['steps']:
+            print(f'| {r["max_width"]} | {r["fused_max_flops"] / 1e6:.4g} | {r["multi_max_flops"] / 1e6:.4g} | cuBLAS |')
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     if gemm:
         print()
         print("| W | batch | cuBLAS forward µs (TFLOP/s) | weight grad µs | input grad µs | a step's products (3 layers W×W) µs | reluscope step µs |")
@@ -124,6 +140,106 @@ def main(out):
                   f'{num(b and b[1], ".6e")} | — | no |')
 
 
+def params(W):
+    """Parameters of the benchmarks' network [1, W, W, W, W, 1]."""
+    return 2 * W + 3 * (W * W + W) + W + 1
+
+
+def path_table(steps, evpath, builtin, source):
+    """The cuda engine's path table (backend/cuda/paths.go) from the path
+    benchmarks: steps [(path, W, batch, us)], evpath {(path, W): s}; what
+    was not measured is the built-in table's. A width's rule: the fused
+    step while it is the fastest from the smallest batch up, the multi-block
+    step while it beats cuBLAS; each bound between the last batch that wins
+    and the first that loses (geometric mean of their flops); the fused
+    bound never past the batches measured, the multi-block one beyond them
+    when it never lost (cuBLAS at 20000 rows is the largest measured)."""
+    by = {}
+    for p, W, n, us in steps:
+        by.setdefault(W, {}).setdefault(n, {})[p] = us
+    rules = []
+    for W in sorted(by):
+        rows = sorted(by[W].items())
+        flops = {n: 6 * params(W) * n for n, _ in rows}
+
+        def bound(wins, keep_going):
+            last = 0.0
+            for n, t in rows:
+                if not wins(t):
+                    return (last * flops[n]) ** 0.5
+                last = flops[n]
+            return 1e30 if keep_going else last
+
+        fused = bound(lambda t: 'fused' in t and all(t['fused'] <= v for v in t.values()), False)
+        multi = bound(lambda t: 'multi' in t and t['multi'] <= t.get('cublas', 1e30), True)
+        rules.append({'max_width': W, 'fused_max_flops': float(f'{fused:.4g}'), 'multi_max_flops': float(f'{multi:.4g}')})
+    pair = builtin['pair_max_width']
+    widths = sorted({W for _, W in evpath})
+    if widths:
+        pair = 0
+        for W in widths:
+            if ('pair', W) in evpath and evpath[('pair', W)] <= evpath.get(('cublas', W), 1e30):
+                pair = W
+            else:
+                break
+    notes = []
+    if not rules:
+        rules = builtin['steps']
+        notes.append('steps not measured: estimates')
+    if not widths:
+        notes.append('pair_max_width not measured: an estimate')
+    return {'source': source + ''.join('; ' + x for x in notes), 'steps': rules, 'pair_max_width': pair}
+
+
+def write_paths(out):
+    bench = benchmarks(os.path.join(out, 'bench.txt'))
+    steps, evpath = [], {}
+    for name, u in bench.items():
+        m = re.fullmatch(r'BenchmarkDevicePath/(\w+)/W=(\d+)/batch=(\d+)', name)
+        if m and 'us/step' in u:
+            steps.append((m[1], int(m[2]), int(m[3]), u['us/step']))
+        m = re.fullmatch(r'BenchmarkDeviceEvalPath/(\w+)/W=(\d+)', name)
+        if m and 's/2^24pts' in u:
+            evpath[(m[1], int(m[2]))] = u['s/2^24pts']
+    here = os.path.dirname(os.path.abspath(__file__))
+    builtin = json.load(open(os.path.join(here, '..', 'backend', 'cuda', 'paths.json')))
+    try:
+        gpu = open(os.path.join(out, 'gpu.txt')).read().strip().splitlines()[0].split(',')[0]
+    except (OSError, IndexError):
+        gpu = 'an unnamed GPU'
+    import datetime
+    table = path_table(steps, evpath, builtin, f'measured on {gpu} by bench/gpu.sh, {datetime.date.today()}')
+    tmp = os.path.join(out, 'paths.json.tmp')
+    with open(tmp, 'w') as f:
+        json.dump(table, f, indent=2)
+        f.write('\n')
+    os.replace(tmp, os.path.join(out, 'paths.json'))
+    print(json.dumps(table))
+
+
+def self_test():
+    """The crossovers on made-up timings, against bounds worked by hand."""
+    builtin = {'source': 'b', 'steps': [{'max_width': 64, 'fused_max_flops': 1.6e7, 'multi_max_flops': 1e30}], 'pair_max_width': 64}
+    f = 6 * params(32)  # flops a row at width 32: 6 × 3457
+    steps = []
+    for n, fused, multi, cublas in [(20, 10, 20, 90), (200, 30, 25, 95), (2000, 300, 60, 100), (20000, 3000, 400, 300)]:
+        steps += [('fused', 32, n, fused), ('multi', 32, n, multi), ('cublas', 32, n, cublas)]
+    steps += [('fused', 16, 20, 50), ('multi', 16, 20, 40), ('cublas', 16, 20, 30)]  # cuBLAS wins at once
+    t = path_table(steps, {('pair', 16): 1, ('cublas', 16): 2, ('pair', 32): 3, ('cublas', 32): 2, ('pair', 64): 1}, builtin, 's')
+    want32 = {'max_width': 32, 'fused_max_flops': float(f'{(20 * f * 200 * f) ** 0.5:.4g}'),
+              'multi_max_flops': float(f'{(2000 * f * 20000 * f) ** 0.5:.4g}')}
+    assert t['steps'] == [{'max_width': 16, 'fused_max_flops': 0.0, 'multi_max_flops': 0.0}, want32], t
+    assert t['pair_max_width'] == 16 and t['source'] == 's', t
+    # Fused winning everywhere stops at the last batch measured; multi
+    # beating cuBLAS everywhere goes on; nothing measured keeps the estimates.
+    t = path_table([('fused', 64, 20, 1), ('multi', 64, 20, 2), ('cublas', 64, 20, 3)], {}, builtin, 's')
+    assert t['steps'] == [{'max_width': 64, 'fused_max_flops': float(f'{6 * params(64) * 20:.4g}'), 'multi_max_flops': 1e30}], t
+    assert t['pair_max_width'] == 64 and t['source'] == 's; pair_max_width not measured: an estimate', t
+    t = path_table([], {}, builtin, 's')
+    assert t['steps'] == builtin['steps'] and t['source'].startswith('s; steps not measured'), t
+    print('gpu_table.py self-test: ok')
+
+
 def final_errors(path):
     """(L1, L2, L∞) of a run's last --json event (type done), or None."""
     try:
@@ -135,4 +251,9 @@ def final_errors(path):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    if sys.argv[1] == '--self-test':
+        self_test()
+    elif sys.argv[1] == '--paths':
+        write_paths(sys.argv[2])
+    else:
+        main(sys.argv[1])

@@ -121,7 +121,7 @@ func (m *model[T]) stepRows(lo, n int, lrs []float64) error {
 		return err
 	}
 	lay := &m.lay
-	if lay.fused(n) && len(lrs) > 1 {
+	if lay.path(n) == pathFused && len(lrs) > 1 {
 		for s := 0; s < len(lrs); s += maxFusedSteps {
 			k := min(maxFusedSteps, len(lrs)-s)
 			if err := m.fusedSteps(n, 1, lo+s*n, lrs[s:s+k]); err != nil {
@@ -148,10 +148,10 @@ func (m *model[T]) stepRows(lo, n int, lrs []float64) error {
 // batch takes.
 func (m *model[T]) oneStep(lo, n int, lr float64) error {
 	lay := &m.lay
-	switch {
-	case lay.fused(n):
+	switch lay.path(n) {
+	case pathFused:
 		return m.fusedStep(n, 1, true, lo, true, lr)
-	case lay.multi(n):
+	case pathMulti:
 		return m.multiStep(n, 1, true, lo, true, lr)
 	}
 	d := lay.sizes[0]
@@ -316,12 +316,8 @@ var pairRows = 1 << 20
 // staged points the teacher reads, both networks at most evalPairW wide
 // (and as many inputs).
 func (m *model[T]) pairs(t *model[float64]) bool {
-	return m.shared && m.lay.maxW <= pairMaxWidth && t.lay.maxW <= pairMaxWidth
+	return m.shared && m.lay.maxW <= paths.PairMaxWidth && t.lay.maxW <= paths.PairMaxWidth
 }
-
-// pairMaxWidth is the widest network Compare takes eval_pair for (at most
-// evalPairW; a variable, so that the device check can time both paths).
-var pairMaxWidth = evalPairW
 
 // comparePairs is Compare by eval_pair: equal pieces of at most pairRows
 // points, each one upload, one launch and its records back.

@@ -130,12 +130,13 @@ func BenchmarkDeviceStep(b *testing.B) {
 	}
 }
 
-// BenchmarkDevicePath: width 32 on either path, to place the fused path's
-// limits (fusedMaxWidth, fusedMaxRows).
+// BenchmarkDevicePath: narrow networks on each of the three step paths over
+// the batches the paper uses and the crossovers between them; bench/gpu.sh
+// writes the path table (paths.json) from it.
 func BenchmarkDevicePath(b *testing.B) {
 	for _, path := range []string{"fused", "multi", "cublas"} {
-		for _, W := range []int{32, 64} {
-			for _, bs := range []int{20, 200, 1000, 2000} {
+		for _, W := range []int{16, 32, 64} {
+			for _, bs := range []int{20, 100, 200, 500, 1000, 2000, 5000, 20000} {
 				b.Run(fmt.Sprintf("%s/W=%d/batch=%d", path, W, bs), func(b *testing.B) {
 					defer forcePath(path)()
 					benchStep(b, W, bs)
@@ -253,19 +254,22 @@ func TestDeviceSanitized(t *testing.T) {
 	}
 }
 
-// BenchmarkDeviceEvalPath: Compare at width 32 by eval_pair (one kernel a
-// piece) and by the cuBLAS path (~4 launches a layer a piece), seconds per
-// 2^24 points, to choose between them by measurement.
+// BenchmarkDeviceEvalPath: Compare at widths 16, 32 and 64 by eval_pair
+// (one kernel a piece) and by the cuBLAS path (~4 launches a layer a
+// piece), seconds per 2^24 points: the path table's pair_max_width.
 func BenchmarkDeviceEvalPath(b *testing.B) {
 	d := gpu(b)
 	for _, path := range []string{"pair", "cublas"} {
-		b.Run(path+"/W=32", func(b *testing.B) {
-			if path == "cublas" {
-				defer func(w int) { pairMaxWidth = w }(pairMaxWidth)
-				pairMaxWidth = 0
-			}
-			benchCompare(b, d, 32)
-		})
+		for _, W := range []int{16, 32, 64} {
+			b.Run(fmt.Sprintf("%s/W=%d", path, W), func(b *testing.B) {
+				defer func(t pathTable) { paths = t }(paths)
+				paths.PairMaxWidth = 0
+				if path == "pair" {
+					paths.PairMaxWidth = evalPairW
+				}
+				benchCompare(b, d, W)
+			})
+		}
 	}
 }
 

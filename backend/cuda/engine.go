@@ -29,7 +29,9 @@ func theDevice() (*device, error) {
 		if s := os.Getenv("RELUSCOPE_CUDA_DEVICE"); s != "" {
 			ord, _ = strconv.Atoi(s)
 		}
-		shared, sharedErr = openDevice(ord)
+		if sharedErr = loadPaths(); sharedErr == nil {
+			shared, sharedErr = openDevice(ord)
+		}
 	})
 	return shared, sharedErr
 }
@@ -49,11 +51,11 @@ func (Engine) New(net *backend.Net, opt backend.Options) (backend.Model, error) 
 	return newModel(d, net, opt)
 }
 
-// Describe names the GPU and its memory.
+// Describe names the GPU, its memory and where the path table comes from.
 func (Engine) Describe() string {
 	d, err := theDevice()
 	if err != nil {
 		return "cuda: " + err.Error()
 	}
-	return d.describe()
+	return d.describe() + "; paths: " + paths.describe()
 }

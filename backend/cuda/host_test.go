@@ -2,6 +2,8 @@ package cuda
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -133,24 +135,88 @@ func TestCheckFits(t *testing.T) {
 }
 
 // Which steps take the fused path: narrow networks, small steps.
-func TestFusedPathChoice(t *testing.T) {
+func TestPathChoice(t *testing.T) {
+	// The built-in table (estimates until a device check measures one).
 	for _, c := range []struct {
 		sizes []int
 		n     int
-		want  bool
+		want  stepPath
 	}{
-		{[]int{1, 32, 32, 32, 32, 1}, 20, true},
-		{[]int{1, 32, 32, 32, 32, 1}, 200, true},
-		{[]int{1, 32, 32, 32, 32, 1}, 20000, false}, // 400 MFLOP on one multiprocessor
-		{[]int{1, 64, 64, 64, 64, 1}, 200, true},
-		{[]int{1, 64, 64, 64, 64, 1}, 2000, false},
-		{[]int{1, 65, 1}, 1, false}, // too wide whatever the batch
-		{[]int{1, 512, 512, 1}, 1, false},
+		{[]int{1, 32, 32, 32, 32, 1}, 20, pathFused},
+		{[]int{1, 32, 32, 32, 32, 1}, 200, pathFused},
+		{[]int{1, 32, 32, 32, 32, 1}, 20000, pathMulti}, // 400 MFLOP: too much for one multiprocessor
+		{[]int{1, 64, 64, 64, 64, 1}, 200, pathFused},
+		{[]int{1, 64, 64, 64, 64, 1}, 2000, pathMulti},
+		{[]int{1, 65, 1}, 1, pathCublas}, // too wide whatever the batch
+		{[]int{1, 512, 512, 1}, 1, pathCublas},
 	} {
 		lay := planLayout(c.sizes, backend.Float64, c.n)
-		if got := lay.fused(c.n); got != c.want {
-			t.Errorf("%v at %d rows (%d params): fused %v, want %v", c.sizes, c.n, lay.params, got, c.want)
+		if got := lay.path(c.n); got != c.want {
+			t.Errorf("%v at %d rows (%d params): %v, want %v", c.sizes, c.n, lay.params, got, c.want)
 		}
+	}
+	// A measured-looking table: rules by width, flops bounds inclusive.
+	tab, err := parsePaths(strings.NewReader(`{"source": "test", "pair_max_width": 32, "steps": [
+		{"max_width": 16, "fused_max_flops": 1e6, "multi_max_flops": 1e8},
+		{"max_width": 48, "fused_max_flops": 2e6, "multi_max_flops": 0}]}`), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		w, params, n int
+		want         stepPath
+	}{
+		{16, 1000, 166, pathFused},  // 996,000 flops
+		{16, 1000, 167, pathMulti},  // 1,002,000
+		{8, 1000, 16666, pathMulti}, // 99,996,000
+		{8, 1000, 16667, pathCublas},
+		{17, 1000, 333, pathFused}, // the second rule
+		{48, 1000, 334, pathCublas},
+		{49, 10, 1, pathCublas}, // past every rule
+	} {
+		if got := tab.step(c.w, c.params, c.n); got != c.want {
+			t.Errorf("width %d, %d params, %d rows: %v, want %v", c.w, c.params, c.n, got, c.want)
+		}
+	}
+	if !tab.multiAt(16) || tab.multiAt(17) || tab.multiAt(49) {
+		t.Errorf("multiAt 16/17/49 = %v %v %v, want true false false", tab.multiAt(16), tab.multiAt(17), tab.multiAt(49))
+	}
+}
+
+// Bad tables get one line naming the file and what is wrong.
+func TestPathTableRefusals(t *testing.T) {
+	for _, c := range []struct{ json, want string }{
+		{`{"steps": [{"max_width": 0}]}`, "steps[0].max_width = 0, want 1 to 256"},
+		{`{"steps": [{"max_width": 32}, {"max_width": 16}]}`, "want them ascending"},
+		{`{"steps": [{"max_width": 128, "multi_max_flops": 1}]}`, "multi-block step, which takes at most 64"},
+		{`{"steps": [{"max_width": 32, "fused_max_flops": -1}]}`, "flops -1, want ≥ 0"},
+		{`{"pair_max_width": 65}`, "pair_max_width = 65, want 0 to 64"},
+		{`{"stepz": []}`, `unknown field "stepz"`},
+		{`{"steps": [`, "unexpected EOF"},
+		{`{"source": "` + strings.Repeat("x", 70000) + `"}`, "over 64 KiB"},
+	} {
+		_, err := parsePaths(strings.NewReader(c.json), "p.json")
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "cuda: path table p.json") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%.40s: %v, want %q", c.json, err, c.want)
+		}
+	}
+	// RELUSCOPE_CUDA_PATHS: read when set, refused when not a file.
+	keep := paths
+	defer func() { paths = keep }()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "paths.json")
+	os.WriteFile(good, []byte(`{"source": "measured here", "steps": [], "pair_max_width": 0}`), 0o644)
+	t.Setenv(pathsEnv, good)
+	if err := loadPaths(); err != nil || paths.describe() != "measured here" || paths.step(32, 100, 1) != pathCublas {
+		t.Fatalf("loadPaths: %v, table %+v", err, paths)
+	}
+	t.Setenv(pathsEnv, dir)
+	if err := loadPaths(); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+		t.Fatalf("a directory: %v", err)
+	}
+	t.Setenv(pathsEnv, filepath.Join(dir, "none.json"))
+	if err := loadPaths(); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("a missing file: %v", err)
 	}
 }
 

@@ -233,10 +233,10 @@ func (m *model[T]) forwardFrom(n int, in ptr) error {
 // gradient computes the gradient of the MSE of the n rows in act[0] (targets
 // in yb) into g, adding Σ (out − y)² to loss slot slot.
 func (m *model[T]) gradient(n, slot int) error {
-	if m.lay.fused(n) {
+	switch m.lay.path(n) {
+	case pathFused:
 		return m.fusedStep(n, slot, false, 0, false, 0)
-	}
-	if m.lay.multi(n) {
+	case pathMulti:
 		return m.multiStep(n, slot, false, 0, false, 0)
 	}
 	if err := m.forward(n); err != nil {

@@ -259,15 +259,16 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 // multi-block path (step_multi and reduce_adam) or the cuBLAS path (one
 // kernel per operation), and returns what restores the default.
 func forcePath(path string) func() {
-	w, f, mw := fusedMaxWidth, fusedMaxFlops, multiMaxWidth
-	fusedMaxWidth, fusedMaxFlops, multiMaxWidth = 0, 0, 0
+	keep := paths
+	r := stepRule{MaxWidth: 1 << 30}
 	switch path {
 	case "fused":
-		fusedMaxWidth, fusedMaxFlops = 1<<30, math.Inf(1)
+		r.FusedFlops, r.MultiFlops = math.Inf(1), math.Inf(1)
 	case "multi":
-		multiMaxWidth = 1 << 30
+		r.MultiFlops = math.Inf(1)
 	}
-	return func() { fusedMaxWidth, fusedMaxFlops, multiMaxWidth = w, f, mw }
+	paths = pathTable{Source: "forced: " + path, Steps: []stepRule{r}, PairMaxWidth: keep.PairMaxWidth}
+	return func() { paths = keep }
 }
 
 func fmtInts(v []int) string {

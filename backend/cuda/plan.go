@@ -82,7 +82,7 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	}
 	l.d1, l.d2 = take(maxN*l.maxW), take(maxN*l.maxW)
 	l.ones, l.yb = take(maxN), take(maxN)
-	if l.multiOK = l.maxW <= multiMaxWidth; l.multiOK {
+	if l.multiOK = paths.multiAt(l.maxW); l.multiOK {
 		l.gpart = take(multiBlocks(maxN) * off)
 	}
 	l.elems = next
@@ -103,25 +103,12 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	return l
 }
 
-// The fused step (kernel step_small: a whole step in one block, so on one
-// multiprocessor) serves networks no wider than fusedMaxWidth whose step is
-// at most fusedMaxFlops (6·params·rows): there one block's arithmetic takes
-// less time than the cuBLAS path's ~4 launches per layer (a width-32 network
-// of depth 5 at batch 200 is 4 MFLOP, tens of µs on one multiprocessor;
-// the cuBLAS path launches ~25 kernels of a few µs each). The limits are
-// estimates, not yet measured on a GPU: bench/gpu.sh times both paths.
-// Variables, so that tests can force either path.
-var (
-	fusedMaxWidth = 64
-	fusedMaxFlops = 16e6
-)
-
-// The multi-block step (step_multi, then reduce_adam) serves the steps of
-// networks no wider than multiMaxWidth too large for the fused one: blocks
-// of multiRows rows each take their rows' gradient, a second kernel sums
-// them in a fixed order and applies Adam — two launches a step instead of
-// the cuBLAS path's ~25. A variable, so that tests can force it.
-var multiMaxWidth = 64
+// Which path a step takes — the fused step (kernel step_small: a whole
+// step in one block, on one multiprocessor), the multi-block step
+// (step_multi, then reduce_adam: blocks of multiRows rows each take their
+// rows' gradient, a second kernel sums them in a fixed order and applies
+// Adam — two launches) or the cuBLAS path (~25 launches a step) — is the
+// path table's choice (paths.go).
 
 // multiRows is the rows of one block of step_multi.
 const multiRows = 128
@@ -129,17 +116,17 @@ const multiRows = 128
 // multiBlocks is step_multi's blocks for a batch of n rows.
 func multiBlocks(n int) int { return (n + multiRows - 1) / multiRows }
 
-// multi reports whether a step of n rows takes the multi-block path.
-func (l *layout) multi(n int) bool { return l.multiOK && !l.fused(n) }
+// path is the path a step of n rows takes.
+func (l *layout) path(n int) stepPath {
+	p := paths.step(l.maxW, l.params, n)
+	if p == pathMulti && !l.multiOK {
+		return pathCublas // planned before a table allowing it was loaded
+	}
+	return p
+}
 
 // fusedThreads is the block size of step_small and step_multi.
 const fusedThreads = 256
-
-// fused reports whether a step of n rows of a network with this layout
-// takes the fused path.
-func (l *layout) fused(n int) bool {
-	return l.maxW <= fusedMaxWidth && 6*float64(l.params)*float64(n) <= fusedMaxFlops
-}
 
 // evalRows is how many points Compare takes through a network at once: as
 // many as 64 MiB of its activations hold, at most 2¹⁷ (in float64, a
