@@ -34,6 +34,10 @@ type emulator struct {
 	qerr  error
 	// events: whether each has passed.
 	events []bool
+	// For tests of the failures: hostAlloc refuses (no page-locked
+	// memory), and the failLaunch-th launch from now fails (0: none).
+	noPinned   bool
+	failLaunch int
 }
 
 // Emulator returns an engine named name whose models run on a fresh host
@@ -154,6 +158,9 @@ func (e *emulator) memset0(p ptr, bytes int64) error {
 }
 
 func (e *emulator) hostAlloc(bytes int64) (unsafe.Pointer, error) {
+	if e.noPinned {
+		return nil, fmt.Errorf("emulator: no page-locked memory")
+	}
 	p := kernels.View(kernels.Alloc(bytes))
 	e.hosts[p] = bytes
 	return p, nil
@@ -297,6 +304,11 @@ func (e *emulator) launch(k kernel, dt backend.DType, grid, block int, args ...u
 	}
 	// The kernels stride over what more threads would take, so fewer
 	// threads per block compute the same; host threads are expensive.
+	if e.failLaunch > 0 {
+		if e.failLaunch--; e.failLaunch == 0 {
+			return e.issue(func() error { return fmt.Errorf("emulator: %s failed (as asked)", name) })
+		}
+	}
 	threads, a := min(block, emuThreads), append([]uint64(nil), args...)
 	return e.issue(func() error { return kernels.Launch(name, grid, threads, a) })
 }

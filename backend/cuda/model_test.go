@@ -638,3 +638,48 @@ func TestComparePipelinesItsPieces(t *testing.T) {
 		}
 	}
 }
+
+// Compare without page-locked memory (Go memory and synchronous copies),
+// and after a launch failing midway: the error comes back, and the next
+// Compare merges nothing of the failed one's pieces.
+func TestComparePipelineFailures(t *testing.T) {
+	defer func(n, b int) { pairRows, evalBytes = n, b }(pairRows, evalBytes)
+	for _, sizes := range [][]int{{1, 80, 1}, {2, 16, 16, 1}} {
+		pairRows, evalBytes = 50, 8*82*50
+		x, _ := randomBatch(1003, sizes[0], 6)
+		compare := func(e *emulator) (backend.Comparer, backend.ErrorStats) {
+			mod, err := newModel(e, randomNet(sizes, 4), backend.Options{MaxBatch: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { mod.Close() })
+			cmp := mod.(backend.Comparer)
+			if err := cmp.SetTeacher(randomNet(sizes, 5)); err != nil {
+				t.Fatal(err)
+			}
+			st, err := cmp.Compare(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cmp, st
+		}
+		_, want := compare(newEmulator())
+		plain := newEmulator()
+		plain.noPinned = true
+		if _, st := compare(plain); st != want || plain.count("uploadAsync") != 0 || plain.count("upload") < 20 {
+			t.Fatalf("%v without page-locked memory: %+v (%d synchronous uploads), want %+v", sizes, st, plain.count("upload"), want)
+		}
+		e := newEmulator()
+		cmp, _ := compare(e)
+		e.failLaunch = 7
+		if _, err := cmp.Compare(x); err == nil || !strings.Contains(err.Error(), "failed (as asked)") {
+			t.Fatalf("%v: Compare with a failing launch: %v", sizes, err)
+		}
+		if st, err := cmp.Compare(x); err != nil || st != want {
+			t.Fatalf("%v: Compare after a failed one: %+v, %v; want %+v", sizes, st, err, want)
+		}
+		if n := e.live(); n == 0 {
+			t.Fatalf("no allocations live before Close")
+		}
+	}
+}
