@@ -235,30 +235,40 @@ DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 
     T* z = act + aoff + maxN * in + r0 * out;
     const int relu = l + 1 < L;
     const unsigned nout = (unsigned)n * out;
-    if ((i64)out * (in + 1) <= WS_ELEMS) {
+    // Each thread takes NACC outputs at once (k, k + blockDim, …), with
+    // independent sums: NACC chains of multiply-adds in flight instead of
+    // one, each still over q in order (the same bits).
+    const int staged = (i64)out * (in + 1) <= WS_ELEMS;
+    if (staged) {
       for (unsigned k = t; k < in * out; k += blockDim.x) {
         unsigned o = k / in, q = k - o * in;
         ws[o * (in + 1) + q] = W[k];
       }
       __syncthreads();
-      for (unsigned k = t; k < nout; k += blockDim.x) {
+    }
+    const T* wbase = staged ? ws : W;
+    const unsigned wstride = staged ? in + 1 : in;
+    for (unsigned k0 = t; k0 < nout; k0 += NACC * blockDim.x) {
+      const T* w[NACC];
+      const T* x[NACC];
+      T s[NACC];
+      UNROLL for (int j = 0; j < NACC; j++) {
+        unsigned k = k0 + j * blockDim.x;
+        if (k >= nout) k = k0;  // past the end: a copy of the first, not stored
         unsigned i = k / out, o = k - i * out;
-        const T* w = ws + o * (in + 1);
-        const T* x = a + i * in;
-        T s = 0;
-        for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
-        s += B[o];
-        z[k] = relu ? RELU(s) : s;
+        w[j] = wbase + o * wstride;
+        x[j] = a + i * in;
+        s[j] = 0;
       }
-    } else {
-      for (unsigned k = t; k < nout; k += blockDim.x) {
-        unsigned i = k / out, o = k - i * out;
-        const T* w = W + (i64)o * in;
-        const T* x = a + (i64)i * in;
-        T s = 0;
-        for (unsigned q = 0; q < in; q++) s += w[q] * x[q];
-        s += B[o];
-        z[k] = relu ? RELU(s) : s;
+      for (unsigned q = 0; q < in; q++) {
+        UNROLL for (int j = 0; j < NACC; j++) s[j] += w[j][q] * x[j][q];
+      }
+      UNROLL for (int j = 0; j < NACC; j++) {
+        unsigned k = k0 + j * blockDim.x;
+        if (k < nout) {
+          T v = s[j] + B[k % out];
+          z[k] = relu ? RELU(v) : v;
+        }
       }
     }
     __syncthreads();
@@ -281,22 +291,52 @@ DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 
     const T* cur = curB + r0 * out;  // these rows' part of dz
     T* nxt = nxtB + r0 * in;
     const unsigned uin = (unsigned)in, uout = (unsigned)out, un = (unsigned)n;
-    for (unsigned k = t; k < uout * uin; k += blockDim.x) {
-      unsigned o = k / uin, q = k - o * uin;
-      T s = 0;
-      for (unsigned i = 0; i < un; i++) s += cur[i * uout + o] * a[i * uin + q];
-      gW[k] = s;
+    // The weight gradient gW[o][q] = Σ_i dz[i][o]·a[i][q], NACC entries a
+    // thread with independent sums over i in order.
+    const unsigned nw = uout * uin;
+    for (unsigned k0 = t; k0 < nw; k0 += NACC * blockDim.x) {
+      unsigned o[NACC], q[NACC];
+      T s[NACC];
+      UNROLL for (int j = 0; j < NACC; j++) {
+        unsigned k = k0 + j * blockDim.x;
+        if (k >= nw) k = k0;
+        o[j] = k / uin;
+        q[j] = k - o[j] * uin;
+        s[j] = 0;
+      }
+      for (unsigned i = 0; i < un; i++) {
+        UNROLL for (int j = 0; j < NACC; j++) s[j] += cur[i * uout + o[j]] * a[i * uin + q[j]];
+      }
+      UNROLL for (int j = 0; j < NACC; j++) {
+        unsigned k = k0 + j * blockDim.x;
+        if (k < nw) gW[k] = s[j];
+      }
     }
     if (l == 0) break;
     // dz of the layer below: dz·W masked by its ReLU, whose column sums
     // are that layer's bias gradient (the in values before woff).
-    for (unsigned k = t; k < un * uin; k += blockDim.x) {
-      unsigned i = k / uin, q = k - i * uin;
-      T s = 0;
-      if (a[k] > 0) {
-        for (unsigned o = 0; o < uout; o++) s += cur[i * uout + o] * W[o * uin + q];
+    // (NACC entries a thread, independent sums over o in order; a masked
+    // entry's sum is computed and dropped.)
+    const unsigned na = un * uin;
+    for (unsigned k0 = t; k0 < na; k0 += NACC * blockDim.x) {
+      const T* dzr[NACC];
+      unsigned q[NACC];
+      T s[NACC];
+      UNROLL for (int j = 0; j < NACC; j++) {
+        unsigned k = k0 + j * blockDim.x;
+        if (k >= na) k = k0;
+        unsigned i = k / uin;
+        q[j] = k - i * uin;
+        dzr[j] = cur + i * uout;
+        s[j] = 0;
       }
-      nxt[k] = s;
+      for (unsigned o = 0; o < uout; o++) {
+        UNROLL for (int j = 0; j < NACC; j++) s[j] += dzr[j][o] * W[o * uin + q[j]];
+      }
+      UNROLL for (int j = 0; j < NACC; j++) {
+        unsigned k = k0 + j * blockDim.x;
+        if (k < na) nxt[k] = a[k] > 0 ? s[j] : 0;
+      }
     }
     __syncthreads();
     // The bias gradient: column sums of nxt (n×in), by every thread of the

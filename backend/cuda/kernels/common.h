@@ -6,6 +6,9 @@ typedef long long i64;
 // The fused step's staging of a layer's weights in shared memory (20 KiB
 // in double), beside its reductions' 16 KiB.
 #define WS_ELEMS 2560
+// The outputs each thread of rows_grad's products takes at once, with
+// independent sums (UNROLL, defined by the includer, unrolls their loops).
+#define NACC 4
 // The widest layer (and the most inputs) eval_pair takes.
 #define EVAL_PAIR_W 64
 

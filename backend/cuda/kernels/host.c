@@ -20,6 +20,7 @@ static pthread_barrier_t rs_barrier;
 #define DEVICE static inline
 #define __shared__ static
 #define __syncthreads() pthread_barrier_wait(&rs_barrier)
+#define UNROLL
 
 #include "common.h"
 

@@ -28,4 +28,5 @@
 // of the source's path, and the PTX would differ from one checkout to
 // another.
 #define DEVICE __device__ __forceinline__
+#define UNROLL _Pragma("unroll")
 #include "common.h"
