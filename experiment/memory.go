@@ -57,6 +57,11 @@ func MemoryEstimate(cfg Config, threads int) uint64 {
 	if threads > 1 {
 		eval += float64(threads) * (model(ps, ss, chunk, false) + model(pt, ts, chunk, false) + 3*chunk*8)
 	}
+	if cfg.Backend == "cuda" {
+		// runDevice's two batches of points and the engine's two slots of
+		// page-locked memory for them.
+		eval += 4 * max(deviceEvalValues, chunk*d) * 8
+	}
 	snapshots := 4 * ps * 8
 	sup := 0.0
 	if cfg.Sup != SupSampled {

@@ -465,10 +465,12 @@ func (e *evaluator) points(k, c, size int, xb []float64) []float64 {
 	return x
 }
 
-// deviceEvalPoints is about how many evaluation points go to a device in one
-// Compare: whole chunks, enough that the device's work is not lost in its
-// launches and copies.
-const deviceEvalPoints = 1 << 17
+// deviceEvalValues is about how many coordinates of evaluation points go to
+// a device in one Compare (2^19 points in d = 1): whole chunks, enough that
+// the device's work is not lost in its launches and copies, and that the
+// engine's pieces (2^17 points at most a launch) overlap their copies and
+// staging with the device's work within one call.
+const deviceEvalValues = 1 << 19
 
 // runDevice evaluates on the student's own device (a backend.Comparer, with
 // the teacher held there too): the same points as run, drawn chunk by chunk
@@ -487,7 +489,7 @@ func (e *evaluator) runDevice(ctx context.Context, k int, cmp backend.Comparer) 
 	d := e.cfg.Dim
 	chunk := EvalChunk(e.cfg.Width)
 	nch := (e.cfg.EvalPoints + chunk - 1) / chunk
-	per := max(1, deviceEvalPoints/chunk) // chunks per batch
+	per := max(1, deviceEvalValues/(chunk*d)) // chunks per batch
 	nb := (nch + per - 1) / per
 	if len(e.devBuf[0]) < per*chunk*d {
 		e.devBuf = [2][]float64{make([]float64, per*chunk*d), make([]float64, per*chunk*d)}

@@ -308,9 +308,11 @@ func equalPieces(n, most int) int {
 	return (n + pieces - 1) / max(1, pieces)
 }
 
-// pairRows is the most points one eval_pair launch takes (its buffer: 8 MiB
-// a coordinate); a variable, so that tests can take it smaller.
-var pairRows = 1 << 20
+// pairRows is the most points one eval_pair launch takes (its buffer: 1 MiB
+// a coordinate): small enough that a Compare of 2^19 points (a run's, in
+// d = 1) is four pieces, each staged while the device works on the last; a
+// variable, so that tests can take it smaller.
+var pairRows = 1 << 17
 
 // pairs reports whether Compare takes eval_pair: a float64 student whose
 // staged points the teacher reads, both networks at most evalPairW wide
