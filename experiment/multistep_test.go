@@ -3,7 +3,9 @@ package experiment
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -66,8 +68,9 @@ func (m *holdingModel) step(lo, hi int, lr float64) error {
 // An engine that takes several steps a request is given the epoch's full
 // batches in requests of more than one step (the last, partial batch
 // alone), and the run is the native engine's number for number; a
-// controlled run (the explorer's: pause, pace) still asks one step at a
-// time.
+// controlled run (the explorer's) groups steps too while it runs at full
+// speed, as many as its clock says take about requestTime, and never
+// under a pace (but for the catch-up before it) — the same numbers still.
 func TestMultiStepRequests(t *testing.T) {
 	cfg := Default()
 	cfg.Samples, cfg.Epochs, cfg.Batch = 1010, 40, Batch{Size: 20}
@@ -76,31 +79,60 @@ func TestMultiStepRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := &holding{}
-	got, err := Run(context.Background(), cfg, Options{engine: eng}, func(Event) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(numbers(want.History), numbers(got.History)) || !reflect.DeepEqual(want.EpochLoss, got.EpochLoss) || want.Steps != got.Steps {
-		t.Fatalf("in requests of several steps the run differs from the native engine's:\n%+v\n%+v", numbers(got.History)[len(got.History)-1], numbers(want.History)[len(want.History)-1])
-	}
-	steps, most := 0, 0
-	for _, k := range eng.requests {
-		steps += k
-		most = max(most, k)
-	}
-	if int64(steps) != want.Steps || most < 2 {
-		t.Fatalf("%d steps in %d requests (at most %d a request), want %d steps with some requests of several", steps, len(eng.requests), most, want.Steps)
-	}
-	t.Logf("%d steps in %d requests, at most %d a request", steps, len(eng.requests), most)
-	ctl := NewControl()
-	eng.requests = nil
-	if _, err := Run(context.Background(), cfg, Options{engine: eng, Control: ctl}, func(Event) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range eng.requests {
-		if k != 1 {
-			t.Fatalf("a controlled run asked for %d steps at once", k)
+	run := func(opt Options) []int {
+		t.Helper()
+		eng := &holding{}
+		opt.engine = eng
+		got, err := Run(context.Background(), cfg, opt, func(Event) error { return nil })
+		if err != nil {
+			t.Fatal(err)
 		}
+		if !reflect.DeepEqual(numbers(want.History), numbers(got.History)) || !reflect.DeepEqual(want.EpochLoss, got.EpochLoss) || want.Steps != got.Steps {
+			t.Fatalf("in requests of several steps the run differs from the native engine's:\n%+v\n%+v", numbers(got.History)[len(got.History)-1], numbers(want.History)[len(want.History)-1])
+		}
+		steps := 0
+		for _, k := range eng.requests {
+			steps += k
+		}
+		if int64(steps) != want.Steps {
+			t.Fatalf("%d steps in %d requests, want %d", steps, len(eng.requests), want.Steps)
+		}
+		return eng.requests
+	}
+	most := func(r []int) int { return slices.Max(r) }
+	r := run(Options{})
+	if most(r) < 2 {
+		t.Fatalf("no request of several steps: %v", r)
+	}
+	t.Logf("%d steps in %d requests, at most %d a request", want.Steps, len(r), most(r))
+
+	// A controlled run at full speed, on a clock that reads 100 µs later at
+	// every look (200 µs a request, whatever its steps): a request of 1,
+	// then 2, 4, … up to maxRequestSteps, bounded by the epoch's 50 full
+	// batches and by the requestFLOPs of work.
+	var now time.Time
+	clock := func() time.Time { now = now.Add(100 * time.Microsecond); return now }
+	r = run(Options{Control: NewControl(), clock: clock})
+	if r[0] != 1 || r[1] != 2 || r[2] != 4 || most(r) != 50 {
+		t.Fatalf("a controlled run's requests: %v, want 1, 2, 4, … up to 50", r[:min(len(r), 12)])
+	}
+	// Under a pace one step at a time, but for the catch-up's first 300
+	// steps, which may be grouped but never past step 300.
+	ctl := NewControl()
+	ctl.SetPace(1e6)
+	ctl.SetCatchUp(300)
+	r = run(Options{Control: ctl, clock: clock})
+	done := 0
+	for _, k := range r {
+		if k > 1 && done+k > 300 {
+			t.Fatalf("a request of %d steps from step %d, past the catch-up's 300 (requests %v)", k, done, r[:12])
+		}
+		done += k
+		if done > 300 && k != 1 {
+			t.Fatalf("a request of %d steps under the pace at step %d", k, done)
+		}
+	}
+	if most(r) < 2 {
+		t.Fatalf("the catch-up was not grouped: %v", r[:12])
 	}
 }

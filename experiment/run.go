@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,6 +199,21 @@ func (c *Control) SetCatchUp(n int64) { c.mu.Lock(); c.catchUp = n; c.mu.Unlock(
 // Forever reports whether the run keeps going past its last epoch.
 func (c *Control) Forever() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.forever }
 
+// freeSteps is how many steps from step on may run without asking admit
+// again: none while paused, all at full speed, those before the catch-up's
+// end under a pace.
+func (c *Control) freeSteps(step int64) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.paused:
+		return 0
+	case c.pace <= 0:
+		return math.MaxInt64
+	}
+	return max(0, c.catchUp-step)
+}
+
 // admit says whether the next step may run at now; when not, wait is how
 // long the pace asks to wait (0: paused, until woken). boundary is true on
 // the first call for a step that starts a checkpoint interval.
@@ -291,6 +307,9 @@ type Options struct {
 	Save func(*RunState) error
 	// engine, in tests, replaces the config's engine.
 	engine backend.Engine
+	// clock, in tests, replaces time.Now where the run sizes its requests
+	// to a device.
+	clock func() time.Time
 }
 
 // Start validates cfg and runs the experiment in a new goroutine. The channel

@@ -50,6 +50,8 @@ type trainer struct {
 	student    backend.Model
 	dh         backend.DataHolder   // the student's engine holds the samples on its device
 	ms         backend.MultiStepper // and takes several steps a request
+	stepTime   time.Duration        // a controlled run's recent time a step (0: not yet timed)
+	lastReq    int                  // and its last request's steps
 	lrBuf      []float64
 	ev         *evaluator
 	res        *Result
@@ -263,13 +265,18 @@ func (t *trainer) runEpoch() error {
 		}
 	}
 	for lo := start; lo < m; lo += bs {
+		if err := t.admit(lo); err != nil {
+			return t.stopped(err, true, lo, sum, false)
+		}
 		if k := t.multiSteps(lo, m, bs); k > 1 {
 			if err := t.ctx.Err(); err != nil {
 				return t.stopped(err, true, lo, sum, false)
 			}
+			t0 := t.now()
 			if err := t.ms.StepsRows(lo, bs, t.lrs(k)); err != nil {
 				return t.stopped(err, true, lo, sum, false)
 			}
+			t.timed(k, t.now().Sub(t0))
 			t.res.Steps += int64(k)
 			lo += (k - 1) * bs
 			if err := t.flush(false); err != nil {
@@ -327,23 +334,69 @@ func (t *trainer) runEpoch() error {
 // them): as many as requestFLOPs of work (6·params·rows a step; e.g. 256
 // steps of width 32 at batch 20, 2 of width 512 at batch 200, 1 of width
 // 2048), so that a request stays short (progress, Ctrl-C) on any device;
-// 1 — one step at a time, as always — when the run is controlled (pause,
-// pace) or the engine takes one step at a time. Work, not time: the steps
-// are the same whatever the grouping.
+// 1 — one step at a time, as always — when the engine takes one step at a
+// time. A controlled run (the explorer's: pause, pace) groups steps only
+// while they run at full speed, and only as many as take about
+// requestTime, timed as it goes (see timed), so that a pause stops the
+// device within a few requests. The steps are the same whatever the
+// grouping (a device's StepsRows equals its StepRows bit for bit), so the
+// timing changes when the run hears of its progress, never its numbers.
 func (t *trainer) multiSteps(lo, m, bs int) int {
-	if t.ms == nil || t.opt.Control != nil {
+	if t.ms == nil {
 		return 1
 	}
 	full := (m - lo) / bs
 	per := 6 * float64(backend.NumParams(t.cfg.StudentSizes())) * float64(bs)
-	return max(1, min(full, maxRequestSteps, int(requestFLOPs/per)))
+	k := max(1, min(full, maxRequestSteps, int(requestFLOPs/per)))
+	if ctl := t.opt.Control; ctl != nil {
+		k = int(min(int64(k), ctl.freeSteps(t.res.Steps), int64(t.timedSteps())))
+	}
+	return max(1, k)
 }
 
-// requestFLOPs and maxRequestSteps bound a request of several steps.
+// requestFLOPs and maxRequestSteps bound a request of several steps;
+// requestTime is what a controlled run's request aims to take.
 const (
 	requestFLOPs    = 2e9
 	maxRequestSteps = 256
+	requestTime     = 5 * time.Millisecond
 )
+
+// timedSteps is how many steps take about requestTime at the recent time a
+// step: 1 until a request has been timed, then at most twice the last
+// request's steps (growing from there).
+func (t *trainer) timedSteps() int {
+	if t.stepTime <= 0 {
+		return 1
+	}
+	return max(1, min(maxRequestSteps, int(requestTime/t.stepTime), 2*t.lastReq))
+}
+
+// timed counts a request of k steps that took d into the recent time a
+// step (a moving average: a device's requests are issued ahead of it, so
+// one returns at once and the next waits for those before it).
+func (t *trainer) timed(k int, d time.Duration) {
+	if t.opt.Control == nil {
+		return
+	}
+	per := d / time.Duration(k)
+	if t.stepTime <= 0 {
+		t.stepTime = max(per, 1)
+	} else {
+		t.stepTime = max((3*t.stepTime+per)/4, 1)
+	}
+	if k > 1 || t.lastReq == 0 {
+		t.lastReq = k // (a single step between requests — the epoch's partial batch — leaves their growth)
+	}
+}
+
+// now is the time (a test's clock in its place).
+func (t *trainer) now() time.Time {
+	if t.opt.clock != nil {
+		return t.opt.clock()
+	}
+	return time.Now()
+}
 
 // lrs is k copies of the epoch's rate.
 func (t *trainer) lrs(k int) []float64 {
@@ -368,23 +421,35 @@ func (t *trainer) stopped(err error, started bool, lo int, sum float64, due bool
 	return err
 }
 
-// batch waits for the control and takes the Adam step on the rows
-// perm[lo:hi]; took is false when a pause interrupted it (nothing changed).
+// admit waits for the control (a pause, the pace) before the step on the
+// rows from lo (the first of a request of several, too).
+func (t *trainer) admit(lo int) error {
+	ctl := t.opt.Control
+	if ctl == nil {
+		return nil
+	}
+	if err := t.ctx.Err(); err != nil {
+		return err
+	}
+	h, err := ctl.wait(t.ctx, lo == 0 && t.cfg.IsCheckpoint(t.epoch), t.res.Steps, func() error { return t.flush(true) })
+	t.held += h
+	if h > 0 {
+		t.tRate = t.tRate.Add(h) // the rate counts running time only
+	}
+	return err
+}
+
+// batch takes the Adam step on the rows perm[lo:hi] (after admit); took is
+// false when a pause interrupted it (nothing changed).
 func (t *trainer) batch(lo, hi int) (took bool, loss float64, err error) {
 	if err := t.ctx.Err(); err != nil {
 		return false, 0, err
 	}
-	if ctl := t.opt.Control; ctl != nil {
-		h, err := ctl.wait(t.ctx, lo == 0 && t.cfg.IsCheckpoint(t.epoch), t.res.Steps, func() error { return t.flush(true) })
-		t.held += h
-		if h > 0 {
-			t.tRate = t.tRate.Add(h) // the rate counts running time only
-		}
-		if err != nil {
-			return false, 0, err
-		}
-	}
+	t0 := t.now()
 	l, err := t.step(lo, hi)
+	if t.ms != nil {
+		t.timed(1, t.now().Sub(t0))
+	}
 	if errors.Is(err, backend.ErrInterrupted) {
 		return false, 0, nil
 	}
