@@ -190,7 +190,7 @@ func BenchmarkDeviceEval(b *testing.B) {
 // teacher over benchPoints(W) points, in seconds per 2^24 points.
 func benchCompare(b *testing.B, d *device, W int) {
 	npts := benchPoints(W)
-	chunk := min(1<<19, npts) // as a run's evaluator (experiment.deviceEvalValues in d = 1)
+	chunk := min(1<<19, npts)                                                           // as a run's evaluator (experiment.deviceEvalValues in d = 1)
 	mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: 1024}) // Compare grows it as it needs
 	if err != nil {
 		b.Fatal(err)
