@@ -22,9 +22,11 @@
 # The stages' time limits add up to 480 s, under the 600 s one device
 # command may run; every test binary is also bounded by -test.timeout.
 # Stages: tests (75 s), compute-sanitizer racecheck and synccheck (20 s
-# each; not on the fake driver), the step benchmarks (90 s), the handoff
-# and raw cuBLAS products (20 s), ncu on the fused step (25 s; not on the
-# fake driver), the evaluation benchmarks (20 + 15 + 35 s: Compare, its
+# each), the step benchmarks (40 s) and the narrow networks' three paths
+# (50 s), the handoff and raw cuBLAS products (20 s), ncu on the fused step
+# (25 s) — on the fake driver the two tools are stand-ins
+# (backend/cuda/fakecuda) that take the same options and run the same
+# programs, so that the stages' plumbing is proven —, the evaluation benchmarks (20 + 15 + 35 s: Compare, its
 # two paths at widths 16-64, a run's evaluator), then the path table
 # (out/paths.json: which path each narrow shape takes, from the path
 # benchmarks — commit it as backend/cuda/paths.json), PyTorch's twin
@@ -92,9 +94,12 @@ device() {
   #    cuBLAS-path step and the error statistics at small shapes (20 s each).
   local tool san
   san=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1 || true)
+  # (on the fake driver, stand-ins that take the same options and run the
+  # same programs: the stages' plumbing, not the tools)
+  [ "$mode" = fake ] && san=$PWD/backend/cuda/fakecuda/compute-sanitizer
   for tool in racecheck synccheck; do
-    if [ "$mode" = fake ] || [ -z "$san" ]; then
-      echo "$tool: not run (${mode/device/no compute-sanitizer})" >"$out/sanitizer-$tool.txt"
+    if [ -z "$san" ]; then
+      echo "$tool: not run (no compute-sanitizer)" >"$out/sanitizer-$tool.txt"
     else
       (cd "$dir" && timeout 20 "$san" --tool "$tool" --error-exitcode 3 ./cuda.test -test.timeout 18s -test.run '^TestDeviceSanitized$' -test.v) >"$out/sanitizer-$tool.txt" 2>&1
       echo "exit status $?" >>"$out/sanitizer-$tool.txt"
@@ -112,8 +117,9 @@ device() {
   # 4. One ncu profile of the fused step at width 32, batch 200 (25 s).
   local ncu
   ncu=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1 || true)
-  if [ "$mode" = fake ] || [ -z "$ncu" ]; then
-    echo "ncu: not run (${mode/device/no ncu})" >"$out/ncu.txt"
+  [ "$mode" = fake ] && ncu=$PWD/backend/cuda/fakecuda/ncu
+  if [ -z "$ncu" ]; then
+    echo "ncu: not run (no ncu)" >"$out/ncu.txt"
   else
     (cd "$dir" && timeout 25 "$ncu" --kernel-name regex:step_small --launch-skip 5 --launch-count 1 --set full \
       ./cuda.test -test.timeout 23s -test.run '^$' -test.bench '^BenchmarkDevicePath$/^fused$/^W=32$/^batch=200$' -test.benchtime 20x) >"$out/ncu.txt" 2>&1
@@ -151,6 +157,9 @@ device() {
     fi
     grep -q '"type":"done"' "$out/run.txt" || { echo "gpu.sh fake: the run on the fake device did not finish" >&2; exit 1; }
     grep -q '"source": "measured on fake GPU' "$out/paths.json" || { echo "gpu.sh fake: no path table made from the path benchmarks" >&2; exit 1; }
+    for check in 'compute-sanitizer racecheck | pass' 'compute-sanitizer synccheck | pass' 'batch 200 | step_small_f64 launched'; do
+      grep -qF "$check" "$out/table.md" || { echo "gpu.sh fake: the table lacks '$check'" >&2; exit 1; }
+    done
     grep -q '^| run .* | yes |$' "$out/table.md" || { echo "gpu.sh fake: the device's run does not equal the native engine's to 1e-9" >&2; exit 1; }
   fi
   return "$tests_rc"

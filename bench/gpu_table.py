@@ -126,6 +126,14 @@ def main(out):
     if handoff is not None:
         print()
         print(f'host ↔ device-thread handoff alone: {handoff:.2f} µs a round trip')
+    checks = [(f'compute-sanitizer {t}', sanitizer(os.path.join(out, f'sanitizer-{t}.txt'))) for t in ('racecheck', 'synccheck')]
+    checks.append(('ncu, the fused step at width 32, batch 200', profile(os.path.join(out, 'ncu.txt'))))
+    if any(c for _, c in checks):
+        print()
+        print('| check | result |')
+        print('|---|---|')
+        for name, c in checks:
+            print(f'| {name} | {c or "—"} |')
     runs = [final_errors(os.path.join(out, f)) for f in ('run.txt', 'run-native.txt')]
     if any(runs):
         print()
@@ -238,6 +246,38 @@ def self_test():
     t = path_table([], {}, builtin, 's')
     assert t['steps'] == builtin['steps'] and t['source'].startswith('s; steps not measured'), t
     print('gpu_table.py self-test: ok')
+
+
+def sanitizer(path):
+    """compute-sanitizer's summary and the test binary's exit status, or
+    None (not run)."""
+    try:
+        text = open(path, errors='replace').read()
+    except OSError:
+        return None
+    errs = re.findall(r'ERROR SUMMARY: (\d+) error', text)
+    status = re.findall(r'^exit status (\d+)$', text, re.M)
+    if not errs or not status:
+        return None
+    ok = status[-1] == '0' and errs[-1] == '0'
+    return f'{"pass" if ok else "FAIL"}: {errs[-1]} errors, exit status {status[-1]}'
+
+
+def profile(path):
+    """The profiled kernel and, from a real ncu report, its duration, or
+    None (not profiled)."""
+    try:
+        text = open(path, errors='replace').read()
+    except OSError:
+        return None
+    m = re.search(r'==PROF== fake: would profile (\S+)', text)
+    if m:
+        return f'{m[1]} launched (fake: not profiled)'
+    m = re.search(r'^\s*(step_small_f(?:64|32))\b', text, re.M)
+    if not m:
+        return None
+    d = re.search(r'^\s*Duration\s+(\S+)\s+([\d.,]+)', text, re.M)
+    return m[1] + (f', {d[2]} {d[1]}' if d else '')
 
 
 def final_errors(path):

@@ -51,11 +51,12 @@ func (Engine) New(net *backend.Net, opt backend.Options) (backend.Model, error) 
 	return newModel(d, net, opt)
 }
 
-// Describe names the GPU, its memory and where the path table comes from.
+// Describe names the GPU and its memory (the status line's room; the path
+// table names its source in its file).
 func (Engine) Describe() string {
 	d, err := theDevice()
 	if err != nil {
 		return "cuda: " + err.Error()
 	}
-	return d.describe() + "; paths: " + paths.describe()
+	return d.describe()
 }

@@ -207,7 +207,7 @@ func TestPathTableRefusals(t *testing.T) {
 	good := filepath.Join(dir, "paths.json")
 	os.WriteFile(good, []byte(`{"source": "measured here", "steps": [], "pair_max_width": 0}`), 0o644)
 	t.Setenv(pathsEnv, good)
-	if err := loadPaths(); err != nil || paths.describe() != "measured here" || paths.step(32, 100, 1) != pathCublas {
+	if err := loadPaths(); err != nil || paths.Source != "measured here" || paths.step(32, 100, 1) != pathCublas {
 		t.Fatalf("loadPaths: %v, table %+v", err, paths)
 	}
 	t.Setenv(pathsEnv, dir)

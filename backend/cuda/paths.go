@@ -175,6 +175,3 @@ func (t *pathTable) multiAt(w int) bool {
 	r := t.rule(w)
 	return r != nil && r.MultiFlops > r.FusedFlops
 }
-
-// describe is the table's source in a few words.
-func (t *pathTable) describe() string { return t.Source }
