@@ -38,14 +38,12 @@ def benchmarks(path):
 
 def main(out):
     bench = benchmarks(os.path.join(out, 'bench.txt'))
-    ours, paths, ev, evrun, gemm, handoff, evpath = {}, [], {}, {}, {}, None, {}
+    ours, ev, evrun, gemm, handoff = {}, {}, {}, {}, None
+    paths, evpath = path_benchmarks(bench)
     for name, u in bench.items():
         m = re.fullmatch(r'BenchmarkDeviceStep/W=(\d+)/batch=(\d+)', name)
         if m and 'us/step' in u:
             ours[(int(m[1]), int(m[2]))] = (u['us/step'], u.get('TFLOP/s'))
-        m = re.fullmatch(r'BenchmarkDevicePath/(\w+)/W=(\d+)/batch=(\d+)', name)
-        if m and 'us/step' in u:
-            paths.append((m[1], int(m[2]), int(m[3]), u['us/step']))
         m = re.fullmatch(r'BenchmarkDeviceGemm/W=(\d+)/batch=(\d+)/(\w+)', name)
         if m and 'us/gemm' in u:
             gemm.setdefault((int(m[1]), int(m[2])), {})[m[3]] = (u['us/gemm'], u.get('TFLOP/s'))
@@ -54,9 +52,6 @@ def main(out):
         m = re.fullmatch(r'BenchmarkDeviceEval/W=(\d+)', name)
         if m and 's/2^24pts' in u:
             ev[int(m[1])] = u['s/2^24pts']
-        m = re.fullmatch(r'BenchmarkDeviceEvalPath/(\w+)/W=(\d+)', name)
-        if m and 's/2^24pts' in u:
-            evpath[(m[1], int(m[2]))] = u['s/2^24pts']
         m = re.fullmatch(r'BenchmarkDeviceEvaluator/W=(\d+)', name)
         if m and 's/2^24pts' in u:
             evrun[int(m[1])] = u['s/2^24pts']
@@ -148,6 +143,20 @@ def main(out):
                   f'{num(b and b[1], ".6e")} | — | no |')
 
 
+def path_benchmarks(bench):
+    """The path benchmarks: steps [(path, W, batch, µs)] and the
+    evaluation's {(path, W): s per 2^24 points}."""
+    steps, evpath = [], {}
+    for name, u in bench.items():
+        m = re.fullmatch(r'BenchmarkDevicePath/(\w+)/W=(\d+)/batch=(\d+)', name)
+        if m and 'us/step' in u:
+            steps.append((m[1], int(m[2]), int(m[3]), u['us/step']))
+        m = re.fullmatch(r'BenchmarkDeviceEvalPath/(\w+)/W=(\d+)', name)
+        if m and 's/2^24pts' in u:
+            evpath[(m[1], int(m[2]))] = u['s/2^24pts']
+    return steps, evpath
+
+
 def params(W):
     """Parameters of the benchmarks' network [1, W, W, W, W, 1]."""
     return 2 * W + 3 * (W * W + W) + W + 1
@@ -200,15 +209,7 @@ def path_table(steps, evpath, builtin, source):
 
 
 def write_paths(out):
-    bench = benchmarks(os.path.join(out, 'bench.txt'))
-    steps, evpath = [], {}
-    for name, u in bench.items():
-        m = re.fullmatch(r'BenchmarkDevicePath/(\w+)/W=(\d+)/batch=(\d+)', name)
-        if m and 'us/step' in u:
-            steps.append((m[1], int(m[2]), int(m[3]), u['us/step']))
-        m = re.fullmatch(r'BenchmarkDeviceEvalPath/(\w+)/W=(\d+)', name)
-        if m and 's/2^24pts' in u:
-            evpath[(m[1], int(m[2]))] = u['s/2^24pts']
+    steps, evpath = path_benchmarks(benchmarks(os.path.join(out, 'bench.txt')))
     here = os.path.dirname(os.path.abspath(__file__))
     builtin = json.load(open(os.path.join(here, '..', 'backend', 'cuda', 'paths.json')))
     try:
@@ -248,13 +249,18 @@ def self_test():
     print('gpu_table.py self-test: ok')
 
 
+def read(path):
+    """The text of path, or None."""
+    try:
+        return open(path, errors='replace').read()
+    except OSError:
+        return None
+
+
 def sanitizer(path):
     """compute-sanitizer's summary and the test binary's exit status, or
     None (not run)."""
-    try:
-        text = open(path, errors='replace').read()
-    except OSError:
-        return None
+    text = read(path) or ''
     errs = re.findall(r'ERROR SUMMARY: (\d+) error', text)
     status = re.findall(r'^exit status (\d+)$', text, re.M)
     if not errs or not status:
@@ -266,10 +272,7 @@ def sanitizer(path):
 def profile(path):
     """The profiled kernel and, from a real ncu report, its duration, or
     None (not profiled)."""
-    try:
-        text = open(path, errors='replace').read()
-    except OSError:
-        return None
+    text = read(path) or ''
     m = re.search(r'==PROF== fake: would profile (\S+)', text)
     if m:
         return f'{m[1]} launched (fake: not profiled)'
