@@ -65,6 +65,9 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
+	if err := experiment.CheckFiles(cfg); err != nil {
+		return err
+	}
 	enc := json.NewEncoder(stdout)
 	if !*asJSON {
 		fmt.Fprintln(stdout, runHeader(cfg))
@@ -253,6 +256,9 @@ func summary(w io.Writer, res *experiment.Result) {
 // run has no teacher: its samples are the file's.
 func runHeader(cfg experiment.Config) string {
 	from := fmt.Sprintf("teacher %v (c=%g, %d params)", cfg.TeacherSizes(), cfg.Coef, backend.NumParams(cfg.TeacherSizes()))
+	if cfg.TeacherFile != "" {
+		from = fmt.Sprintf("teacher %s %v (%d params)", experiment.Excerpt(cfg.TeacherFile, 60), cfg.TeacherSizes(), backend.NumParams(cfg.TeacherSizes()))
+	}
 	if cfg.DataFile != "" {
 		from = fmt.Sprintf("data %s (%d samples in d=%d, no teacher: only the training loss is measured)", experiment.Excerpt(cfg.DataFile, 60), cfg.Samples, cfg.Dim)
 		if x, _, err := experiment.LoadData(cfg.DataFile, cfg.Dim); err == nil {

@@ -44,6 +44,8 @@ func TestRound2Refusals(t *testing.T) {
 	hugeField := filepath.Join(dir, "field.csv")
 	os.WriteFile(hugeField, []byte("0.1,"+strings.Repeat("9x", 50<<20)+"\n"), 0o644)
 	activation := w("act.yaml", "config: {activation: "+strings.Repeat("z", 900<<10)+"}\n")
+	broken := w("broken.json", "{broken")
+	narrow := w("narrow.json", `{"sizes": [1, 3, 1], "w": [[1, 2, 3], [1, 1, 1]], "b": [[0, 0, 0], [0]]}`)
 	for _, tc := range []struct {
 		args   []string
 		want   string
@@ -60,6 +62,9 @@ func TestRound2Refusals(t *testing.T) {
 		{[]string{"run", "--teacher", fifo}, "is not a regular file", 1 << 30},
 		{[]string{"report", fifo}, "is not a regular file", 1 << 30},
 		{[]string{"run", "--teacher", sparse}, "sparse.json", 1 << 30},
+		{[]string{"run", "--teacher", broken}, "teacher_file", 1 << 30},
+		{[]string{"run", "--init", broken}, "init_file", 1 << 30},
+		{[]string{"run", "--init", narrow}, "init_file", 1 << 30},
 		{[]string{"sweep", "count", axis}, "12.9 is not a whole number", 1 << 30},
 		{[]string{"run", "--set", "samples=!!float 12.9"}, "YAML tag", 1 << 30},
 		{[]string{"run", "--set", "width\nsamples=5"}, "--set", 1 << 30},
@@ -78,6 +83,9 @@ func TestRound2Refusals(t *testing.T) {
 		}
 		if len(stderr) > 400 || strings.ContainsRune(stderr, 0x1b) {
 			t.Fatalf("%s: the error quotes %d bytes raw: %q", name, len(stderr), experiment.Excerpt(stderr, 300))
+		}
+		if (strings.Contains(name, "--teacher") || strings.Contains(name, "--init")) && stdout != "" {
+			t.Fatalf("%s: the run's header before its file is read:\n%s", name, stdout)
 		}
 		if strings.Contains(stdout, " Adam steps") && strings.Contains(name, "--learner") {
 			t.Fatalf("%s: a learner's work is called Adam steps:\n%s", name, stdout)

@@ -128,6 +128,23 @@ func StartStudent(cfg Config) (*backend.Net, error) {
 	return net, nil
 }
 
+// CheckFiles reads the networks cfg names (teacher_file, init_file) and
+// checks them against the config, so that a command refuses a broken or
+// mismatched one with its line before it prints anything of the run.
+func CheckFiles(cfg Config) error {
+	if cfg.TeacherFile != "" && cfg.DataFile == "" {
+		if _, err := teacherNet(cfg); err != nil {
+			return err
+		}
+	}
+	if cfg.InitFile != "" {
+		if _, err := StartStudent(cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // teacherNet is the teacher of cfg: TeacherFile's if set, else drawn.
 func teacherNet(cfg Config) (*backend.Net, error) {
 	if cfg.TeacherFile == "" {
