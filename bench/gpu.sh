@@ -21,8 +21,8 @@
 # ends, so that a device command cut short still returns what it finished.
 # The stages' time limits add up to 480 s, under the 600 s one device
 # command may run; every test binary is also bounded by -test.timeout.
-# Stages: tests (75 s), compute-sanitizer racecheck and synccheck (20 s
-# each), the step benchmarks (40 s) and the narrow networks' three paths
+# Stages: tests (60 s, then 15 s of whole runs), compute-sanitizer
+# racecheck and synccheck (20 s each), the step benchmarks (40 s) and the narrow networks' three paths
 # (50 s), the handoff and raw cuBLAS products (20 s), ncu on the fused step
 # (25 s) — on the fake driver the two tools are stand-ins
 # (backend/cuda/fakecuda) that take the same options and run the same
@@ -84,10 +84,14 @@ device() {
   fi
   stage_done
   set +e
-  # 1. Correctness (75 s): StepRows against Step bit for bit first, then the
+  # 1. Correctness (60 s): StepRows against Step bit for bit first, then the
   #    device against the native engine (1e-10 relative in float64).
-  (cd "$dir" && timeout 75 ./cuda.test -test.timeout 70s -test.run "$tests" -test.v) >"$out/tests.txt" 2>&1
+  (cd "$dir" && timeout 60 ./cuda.test -test.timeout 55s -test.run "$tests" -test.v) >"$out/tests.txt" 2>&1
   local tests_rc=$?
+  #    And whole runs on the device, headless and controlled as the explorer
+  #    controls them, against the native engine (15 s).
+  (cd "$dir" && timeout 15 ./experiment.test -test.timeout 13s -test.run '^TestDeviceRunOnGPU$' -test.v) >>"$out/tests.txt" 2>&1
+  tests_rc=$((tests_rc | $?))
   tail -30 "$out/tests.txt"
   stage_done
   # 2. compute-sanitizer's racecheck and synccheck on the fused step, a

@@ -13,6 +13,22 @@ import (
 	_ "github.com/reluscope/reluscope/backend/cuda" // the cuda engine
 )
 
+// TestDeviceRunOnGPU: a run on the GPU — headless (its steps in requests of
+// several) and controlled as the explorer controls it — equals the native
+// engine's to 1e-9 (bench/gpu.sh runs it in its tests stage).
+func TestDeviceRunOnGPU(t *testing.T) {
+	eng, err := backend.Get("cuda")
+	if err == nil {
+		err = eng.Available()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, controlled := range []bool{false, true} {
+		deviceRunMatchesNative(t, "cuda", "", controlled)
+	}
+}
+
 // BenchmarkDeviceEvaluator: a checkpoint's evaluation on the GPU as a run
 // does it (points drawn on the host from the run's streams), 2^24 points,
 // a [1, W×4, 1] student against a width-32 teacher; seconds per evaluation.

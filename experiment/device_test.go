@@ -18,16 +18,30 @@ func init() { backend.Register(cuda.Emulator("cuda-emulator")) }
 // A run on an engine that holds the data and evaluates on its device takes
 // the same steps as the native engine and reports the same numbers, to
 // rounding: the loss comes back per epoch, the errors as device sums.
+// A controlled run (the explorer's), whose steps go in requests timed as it
+// goes, too.
 func TestDeviceRunMatchesNative(t *testing.T) {
+	for _, controlled := range []bool{false, true} {
+		deviceRunMatchesNative(t, "cuda-emulator", "cuda-emulator (host emulator of the cuda engine)", controlled)
+	}
+}
+
+// deviceRunMatchesNative checks a small run on engine (whose start event
+// names it desc, "" to skip) against the native engine's, to 1e-9.
+func deviceRunMatchesNative(t *testing.T, engine, desc string, controlled bool) {
 	cfg := small()
 	cfg.Width, cfg.TeacherWidth = 8, 8
 	cfg.Samples, cfg.Epochs, cfg.EvalPoints = 90, 6, 300000 // batch 9; chunks of 16384 in 3 batches, the last part-full
 	cfg.EvalEvery = 3
 	cfg.Sup = "sampled"
 	nat := runSync(t, cfg)
-	cfg.Backend = "cuda-emulator"
+	cfg.Backend = engine
+	var opt Options
+	if controlled {
+		opt.Control = NewControl()
+	}
 	var start Event
-	res, err := Run(context.Background(), cfg, Options{}, func(ev Event) error {
+	res, err := Run(context.Background(), cfg, opt, func(ev Event) error {
 		if ev.Kind == KindStart {
 			start = ev
 		}
@@ -36,7 +50,7 @@ func TestDeviceRunMatchesNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if start.Backend != "cuda-emulator (host emulator of the cuda engine)" {
+	if desc != "" && start.Backend != desc {
 		t.Fatalf("start event names the backend %q", start.Backend)
 	}
 	if res.Steps != nat.Steps || len(res.History) != len(nat.History) || len(res.EpochLoss) != len(nat.EpochLoss) {
