@@ -22,16 +22,17 @@
 # The stages' time limits add up to 480 s, under the 600 s one device
 # command may run; every test binary is also bounded by -test.timeout.
 # Stages: tests (60 s, then 15 s of whole runs), compute-sanitizer
-# racecheck and synccheck (20 s each), the step benchmarks (40 s) and the narrow networks' three paths
-# (50 s), the handoff and raw cuBLAS products (20 s), ncu on the fused step
-# (25 s) — on the fake driver the two tools are stand-ins
-# (backend/cuda/fakecuda) that take the same options and run the same
-# programs, so that the stages' plumbing is proven —, the evaluation benchmarks (20 + 15 + 35 s: Compare, its
-# two paths at widths 16-64, a run's evaluator), then the path table
-# (out/paths.json: which path each narrow shape takes, from the path
-# benchmarks — commit it as backend/cuda/paths.json), PyTorch's twin
-# (120 s), reluscope run on the device with that table and on the native
-# engine (20 s each, final errors compared to 1e-9).
+# racecheck and synccheck (20 s each), the step benchmarks (40 s) and the
+# narrow networks' three paths (50 s), the handoff and raw cuBLAS products
+# (20 s), ncu on the fused step (25 s) — on the fake driver the two tools
+# are stand-ins (backend/cuda/fakecuda) that take the same options and run
+# the same programs, so that the stages' plumbing is proven —, the
+# evaluation benchmarks (20 + 15 + 35 s: Compare, its two paths at widths
+# 16-64, a run's evaluator), then the path table (out/paths.json: which
+# path each narrow shape takes, from the path benchmarks — commit it as
+# backend/cuda/paths.json), PyTorch's twin (120 s), reluscope run on the
+# device with that table and on the native engine (20 s each, final errors
+# compared to 1e-9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
