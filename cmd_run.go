@@ -65,7 +65,7 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	if err := experiment.CheckFiles(cfg); err != nil {
+	if err := experiment.Preflight(cfg); err != nil {
 		return err
 	}
 	enc := json.NewEncoder(stdout)

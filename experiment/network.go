@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -128,10 +129,16 @@ func StartStudent(cfg Config) (*backend.Net, error) {
 	return net, nil
 }
 
-// CheckFiles reads the networks cfg names (teacher_file, init_file) and
-// checks them against the config, so that a command refuses a broken or
-// mismatched one with its line before it prints anything of the run.
-func CheckFiles(cfg Config) error {
+// Preflight checks what a run of cfg needs before it starts — its engine
+// is there (a GPU engine finds its device) and the networks it names
+// (teacher_file, init_file) read and match the config — so that a command
+// refuses with its one line before it prints anything of the run.
+func Preflight(cfg Config) error {
+	if engine, err := backend.Get(cfg.Backend); err == nil {
+		if err := engine.Available(); err != nil {
+			return engineErr(cfg.Backend, err)
+		}
+	}
 	if cfg.TeacherFile != "" && cfg.DataFile == "" {
 		if _, err := teacherNet(cfg); err != nil {
 			return err
@@ -143,6 +150,14 @@ func CheckFiles(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// engineErr names the engine in its error unless the error does.
+func engineErr(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name+":") {
+		return err
+	}
+	return fmt.Errorf("backend %s: %w", name, err)
 }
 
 // teacherNet is the teacher of cfg: TeacherFile's if set, else drawn.

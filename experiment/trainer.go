@@ -99,7 +99,7 @@ func newTrainer(ctx context.Context, cfg Config, opt Options, emit func(Event) e
 		engine = opt.engine
 	}
 	if err := engine.Available(); err != nil {
-		return nil, fmt.Errorf("backend %s: %w", cfg.Backend, err)
+		return nil, engineErr(cfg.Backend, err)
 	}
 	dt, _ := backend.ParseDType(cfg.DType)
 	if opt.Interval <= 0 {

@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -27,7 +28,11 @@ func theDevice() (*device, error) {
 	sharedOnce.Do(func() {
 		ord := 0
 		if s := os.Getenv("RELUSCOPE_CUDA_DEVICE"); s != "" {
-			ord, _ = strconv.Atoi(s)
+			var err error
+			if ord, err = strconv.Atoi(s); err != nil || ord < 0 {
+				sharedErr = fmt.Errorf("cuda: RELUSCOPE_CUDA_DEVICE=%q is not a device number (0, 1, …)", s)
+				return
+			}
 		}
 		if sharedErr = loadPaths(); sharedErr == nil {
 			shared, sharedErr = openDevice(ord)
