@@ -236,3 +236,47 @@ func TestEvalRows(t *testing.T) {
 		}
 	}
 }
+
+// Compare's parallel staging writes what the serial one does, bit for bit,
+// in both dtypes, whatever the split (and a NaN stays a NaN).
+func TestStageParallel(t *testing.T) {
+	x, _ := randomBatch(300007, 1, 7)
+	x[123456] = math.NaN()
+	for _, n := range []int{10, 1 << 15, len(x)} {
+		want := stageInputs(nil, x[:n], 0.37)
+		got := make([]float64, n)
+		stageParallel(got, x[:n], 0.37)
+		for i := range want {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("%d values: [%d] = %v, want %v", n, i, got[i], want[i])
+			}
+		}
+		want32 := stageInputs(nil, x[:n], float32(0.37))
+		got32 := make([]float32, n)
+		stageParallel(got32, x[:n], float32(0.37))
+		for i := range want32 {
+			if math.Float32bits(got32[i]) != math.Float32bits(want32[i]) {
+				t.Fatalf("float32, %d values: [%d] = %v, want %v", n, i, got32[i], want32[i])
+			}
+		}
+	}
+}
+
+// BenchmarkStage: a run's Compare's points (2^19 in d = 1) staged on one
+// core and on all of them.
+func BenchmarkStage(b *testing.B) {
+	x, _ := randomBatch(1<<19, 1, 7)
+	dst := make([]float64, len(x))
+	b.Run("serial", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			stageInputs(dst[:0], x, 0.5)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "us/2^19")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			stageParallel(dst, x, 0.5)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "us/2^19")
+	})
+}
