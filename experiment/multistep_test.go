@@ -116,23 +116,56 @@ func TestMultiStepRequests(t *testing.T) {
 	if r[0] != 1 || r[1] != 2 || r[2] != 4 || most(r) != 50 {
 		t.Fatalf("a controlled run's requests: %v, want 1, 2, 4, … up to 50", r[:min(len(r), 12)])
 	}
-	// Under a pace one step at a time, but for the catch-up's first 300
-	// steps, which may be grouped but never past step 300.
+	// Under a fast pace (10^6 steps a second: 5000 in requestTime) the
+	// requests are grouped as at full speed; the catch-up's never cross its
+	// end.
 	ctl := NewControl()
 	ctl.SetPace(1e6)
 	ctl.SetCatchUp(300)
 	r = run(Options{Control: ctl, clock: clock})
 	done := 0
 	for _, k := range r {
-		if k > 1 && done+k > 300 {
+		if done < 300 && done+k > 300 {
 			t.Fatalf("a request of %d steps from step %d, past the catch-up's 300 (requests %v)", k, done, r[:12])
 		}
 		done += k
-		if done > 300 && k != 1 {
-			t.Fatalf("a request of %d steps under the pace at step %d", k, done)
-		}
 	}
-	if most(r) < 2 {
-		t.Fatalf("the catch-up was not grouped: %v", r[:12])
+	if most(r) != 50 {
+		t.Fatalf("under a fast pace the requests were not grouped: %v", r[:12])
+	}
+}
+
+// Under a pace a request takes as many steps as the pace allows in
+// requestTime and moves the pace's clock on by the others; one at a time
+// while paused, all at full speed, up to the catch-up's end before it.
+func TestControlGrant(t *testing.T) {
+	c := NewControl()
+	if n := c.grant(0, 50); n != 50 {
+		t.Fatalf("full speed: %d of 50", n)
+	}
+	now := time.Unix(1000, 0)
+	c.SetPace(1000) // 5 steps in 5 ms
+	if ok, _ := c.admit(false, 0, now); !ok {
+		t.Fatal("the first step under the pace was not admitted")
+	}
+	if n := c.grant(1, 50); n != 5 {
+		t.Fatalf("pace 1000/s: %d steps a request, want 5", n)
+	}
+	// The next step is due 1 ms after the first, plus 4 ms for the 4 more.
+	if ok, wait := c.admit(false, 5, now); ok || wait != 5*time.Millisecond {
+		t.Fatalf("after a request of 5 at 1000/s: admitted %v, wait %v; want 5 ms", ok, wait)
+	}
+	c.SetPace(100) // 0.5 steps in 5 ms: one at a time, the clock untouched
+	before := c.next
+	if n := c.grant(6, 50); n != 1 || c.next != before {
+		t.Fatalf("pace 100/s: %d steps a request, clock %v → %v", n, before, c.next)
+	}
+	c.SetCatchUp(40)
+	if n := c.grant(10, 50); n != 30 {
+		t.Fatalf("catch-up to 40 from step 10: %d steps, want 30", n)
+	}
+	c.Pause()
+	if n := c.grant(10, 50); n != 1 {
+		t.Fatalf("paused: %d steps", n)
 	}
 }

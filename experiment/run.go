@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"context"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,19 +198,27 @@ func (c *Control) SetCatchUp(n int64) { c.mu.Lock(); c.catchUp = n; c.mu.Unlock(
 // Forever reports whether the run keeps going past its last epoch.
 func (c *Control) Forever() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.forever }
 
-// freeSteps is how many steps from step on may run without asking admit
-// again: none while paused, all at full speed, those before the catch-up's
-// end under a pace.
-func (c *Control) freeSteps(step int64) int64 {
+// grant is how many of the k steps from step on (the first admitted) one
+// request may take: all at full speed, those before the catch-up's end,
+// one at a time while paused; under a pace as many as it allows in
+// requestTime, the pace's clock moved on by the others, so that the rate
+// stays the pace's (a burst of a few milliseconds no one sees).
+func (c *Control) grant(step int64, k int) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case c.paused:
-		return 0
+		return 1
 	case c.pace <= 0:
-		return math.MaxInt64
+		return k
+	case step < c.catchUp:
+		return int(min(int64(k), c.catchUp-step))
 	}
-	return max(0, c.catchUp-step)
+	n := max(1, min(k, int(c.pace*requestTime.Seconds())))
+	if n > 1 && !c.next.IsZero() {
+		c.next = c.next.Add(time.Duration(float64(n-1) * float64(time.Second) / c.pace))
+	}
+	return n
 }
 
 // admit says whether the next step may run at now; when not, wait is how

@@ -335,10 +335,10 @@ func (t *trainer) runEpoch() error {
 // steps of width 32 at batch 20, 2 of width 512 at batch 200, 1 of width
 // 2048), so that a request stays short (progress, Ctrl-C) on any device;
 // 1 — one step at a time, as always — when the engine takes one step at a
-// time. A controlled run (the explorer's: pause, pace) groups steps only
-// while they run at full speed, and only as many as take about
-// requestTime, timed as it goes (see timed), so that a pause stops the
-// device within a few requests. The steps are the same whatever the
+// time. A controlled run (the explorer's: pause, pace) groups only as many
+// as take about requestTime, timed as it goes (see timed), so that a pause
+// stops the device within a few requests, and under a pace only as many as
+// it allows in requestTime (Control.grant); one at a time while paused. The steps are the same whatever the
 // grouping (a device's StepsRows equals its StepRows bit for bit), so the
 // timing changes when the run hears of its progress, never its numbers.
 func (t *trainer) multiSteps(lo, m, bs int) int {
@@ -348,8 +348,8 @@ func (t *trainer) multiSteps(lo, m, bs int) int {
 	full := (m - lo) / bs
 	per := 6 * float64(backend.NumParams(t.cfg.StudentSizes())) * float64(bs)
 	k := max(1, min(full, maxRequestSteps, int(requestFLOPs/per)))
-	if ctl := t.opt.Control; ctl != nil {
-		k = int(min(int64(k), ctl.freeSteps(t.res.Steps), int64(t.timedSteps())))
+	if ctl := t.opt.Control; ctl != nil && k > 1 {
+		k = ctl.grant(t.res.Steps, min(k, t.timedSteps()))
 	}
 	return max(1, k)
 }
