@@ -50,7 +50,7 @@ build() { # build DIR
 # device DIR MODE: the device half; MODE is device or fake.
 device() {
   local dir=$1 mode=$2 out="$1/out"
-  [ -x "$dir/cuda.test" ] || { echo "gpu.sh: no $dir/cuda.test: run bash bench/gpu.sh build first and carry .dev" >&2; exit 1; }
+  [ -x "$dir/cuda.test" ] || { echo "gpu.sh: no $dir/cuda.test: run bash bench/gpu.sh build first and carry .dev/gpu" >&2; exit 1; }
   rm -rf "$out"
   mkdir -p "$out"
   stage_done() { if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi; }
@@ -147,7 +147,10 @@ device() {
   # 6. A run of the real binary on the device and the same on the native
   #    engine (20 s each): the table compares their final errors.
   #    (--json: the final errors in full precision.)
-  (RELUSCOPE_CUDA_PATHS="$(cd "$out" && pwd)/paths.json" timeout 20 "$dir/reluscope" run --backend cuda --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run.txt"
+  #    (with the measured path table when one was made)
+  local table=()
+  [ -f "$out/paths.json" ] && table=("RELUSCOPE_CUDA_PATHS=$(cd "$out" && pwd)/paths.json")
+  (env "${table[@]}" timeout 20 "$dir/reluscope" run --backend cuda --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run.txt"
   (timeout 20 "$dir/reluscope" run --backend native --json "${run_args[@]}") 2>&1 | tail -1 >"$out/run-native.txt"
   cat "$out/run.txt" "$out/run-native.txt"
   stage_done
