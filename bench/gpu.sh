@@ -113,10 +113,10 @@ device() {
   done
   stage_done
   # 3. reluscope's benchmarks: steps (40 s), the three paths of narrow
-  #    networks (50 s: 72 shapes), the handoff and raw cuBLAS products (20 s).
+  #    networks (50 s: 120 shapes), the handoff and raw cuBLAS products (20 s).
   : >"$out/bench.txt"
   (cd "$dir" && timeout 40 ./cuda.test -test.timeout 35s -test.run '^$' -test.bench "$bench_steps" -test.benchtime 0.3s) >>"$out/bench.txt" 2>&1
-  (cd "$dir" && timeout 50 ./cuda.test -test.timeout 45s -test.run '^$' -test.bench "$bench_paths" -test.benchtime 0.15s) >>"$out/bench.txt" 2>&1
+  (cd "$dir" && timeout 50 ./cuda.test -test.timeout 45s -test.run '^$' -test.bench "$bench_paths" -test.benchtime 0.1s) >>"$out/bench.txt" 2>&1
   (cd "$dir" && timeout 20 ./cuda.test -test.timeout 18s -test.run '^$' -test.bench "$bench_gemm" -test.benchtime 0.1s) >>"$out/bench.txt" 2>&1
   stage_done
   # 4. One ncu profile of the fused step at width 32, batch 200 (25 s).

@@ -13,6 +13,7 @@ metrics in whatever order Go prints them (sorted by unit): they are read by
 unit, never by position.
 """
 import json
+import math
 import os
 import re
 import sys
@@ -101,10 +102,11 @@ def main(out):
         print()
         print(f'path table ({table["source"]}): eval_pair up to width {table["pair_max_width"]}')
         print()
-        print('| up to width | fused up to MFLOP a step | multi-block up to MFLOP | then |')
-        print('|---|---|---|---|')
+        print('| up to width | fused up to MFLOP a step | multi-block up to MFLOP | its rows a block | then |')
+        print('|---|---|---|---|---|')
         for r in table['steps']:
-            print(f'| {r["max_width"]} | {r["fused_max_flops"] / 1e6:.4g} | {r["multi_max_flops"] / 1e6:.4g} | cuBLAS |')
+            print(f'| {r["max_width"]} | {r["fused_max_flops"] / 1e6:.4g} | {r["multi_max_flops"] / 1e6:.4g} | '
+                  f'{r.get("multi_rows", 128)} | cuBLAS |')
     except (OSError, ValueError, KeyError, TypeError):
         pass
     if gemm:
@@ -173,11 +175,28 @@ def path_table(steps, evpath, builtin, source):
     when it never lost (cuBLAS at 20000 rows is the largest measured)."""
     by = {}
     for p, W, n, us in steps:
-        by.setdefault(W, {}).setdefault(n, {})[p] = us
+        by.setdefault(W, {}).setdefault(n, {})['multi128' if p == 'multi' else p] = us
     rules = []
     for W in sorted(by):
         rows = sorted(by[W].items())
         flops = {n: 6 * params(W) * n for n, _ in rows}
+        # The multi-block step's rows a block: the variant of the least
+        # geometric mean over the batches where every variant was timed;
+        # its times stand for "multi" below.
+        variants = sorted({p for _, t in rows for p in t if p.startswith('multi')})
+        block = None
+        if variants:
+            common = [t for _, t in rows if all(v in t for v in variants)]
+
+            def gmean(v):
+                return sum(math.log(t[v]) for t in common) / max(1, len(common))
+            best = min(variants, key=lambda v: (gmean(v), v))
+            block = int(best[len('multi'):])
+            for _, t in rows:
+                if best in t:
+                    t['multi'] = t[best]
+                for v in variants:
+                    t.pop(v, None)
 
         def bound(wins, keep_going):
             last = 0.0
@@ -189,7 +208,10 @@ def path_table(steps, evpath, builtin, source):
 
         fused = bound(lambda t: 'fused' in t and all(t['fused'] <= v for v in t.values()), False)
         multi = bound(lambda t: 'multi' in t and t['multi'] <= t.get('cublas', 1e30), True)
-        rules.append({'max_width': W, 'fused_max_flops': float(f'{fused:.4g}'), 'multi_max_flops': float(f'{multi:.4g}')})
+        rule = {'max_width': W, 'fused_max_flops': float(f'{fused:.4g}'), 'multi_max_flops': float(f'{multi:.4g}')}
+        if block:
+            rule['multi_rows'] = block
+        rules.append(rule)
     pair = builtin['pair_max_width']
     widths = sorted({W for _, W in evpath})
     if widths:
@@ -232,17 +254,19 @@ def self_test():
     f = 6 * params(32)  # flops a row at width 32: 6 × 3457
     steps = []
     for n, fused, multi, cublas in [(20, 10, 20, 90), (200, 30, 25, 95), (2000, 300, 60, 100), (20000, 3000, 400, 300)]:
-        steps += [('fused', 32, n, fused), ('multi', 32, n, multi), ('cublas', 32, n, cublas)]
+        # blocks of 64 rows the fastest (geometric mean), 32 and 128 slower
+        steps += [('fused', 32, n, fused), ('multi64', 32, n, multi), ('multi32', 32, n, 1.5 * multi),
+                  ('multi128', 32, n, 1.2 * multi), ('cublas', 32, n, cublas)]
     steps += [('fused', 16, 20, 50), ('multi', 16, 20, 40), ('cublas', 16, 20, 30)]  # cuBLAS wins at once
     t = path_table(steps, {('pair', 16): 1, ('cublas', 16): 2, ('pair', 32): 3, ('cublas', 32): 2, ('pair', 64): 1}, builtin, 's')
     want32 = {'max_width': 32, 'fused_max_flops': float(f'{(20 * f * 200 * f) ** 0.5:.4g}'),
-              'multi_max_flops': float(f'{(2000 * f * 20000 * f) ** 0.5:.4g}')}
-    assert t['steps'] == [{'max_width': 16, 'fused_max_flops': 0.0, 'multi_max_flops': 0.0}, want32], t
+              'multi_max_flops': float(f'{(2000 * f * 20000 * f) ** 0.5:.4g}'), 'multi_rows': 64}
+    assert t['steps'] == [{'max_width': 16, 'fused_max_flops': 0.0, 'multi_max_flops': 0.0, 'multi_rows': 128}, want32], t
     assert t['pair_max_width'] == 16 and t['source'] == 's', t
     # Fused winning everywhere stops at the last batch measured; multi
     # beating cuBLAS everywhere goes on; nothing measured keeps the estimates.
     t = path_table([('fused', 64, 20, 1), ('multi', 64, 20, 2), ('cublas', 64, 20, 3)], {}, builtin, 's')
-    assert t['steps'] == [{'max_width': 64, 'fused_max_flops': float(f'{6 * params(64) * 20:.4g}'), 'multi_max_flops': 1e30}], t
+    assert t['steps'] == [{'max_width': 64, 'fused_max_flops': float(f'{6 * params(64) * 20:.4g}'), 'multi_max_flops': 1e30, 'multi_rows': 128}], t
     assert t['pair_max_width'] == 64 and t['source'] == 's; pair_max_width not measured: an estimate', t
     t = path_table([], {}, builtin, 's')
     assert t['steps'] == builtin['steps'] and t['source'].startswith('s; steps not measured'), t

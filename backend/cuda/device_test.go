@@ -130,11 +130,12 @@ func BenchmarkDeviceStep(b *testing.B) {
 	}
 }
 
-// BenchmarkDevicePath: narrow networks on each of the three step paths over
-// the batches the paper uses and the crossovers between them; bench/gpu.sh
+// BenchmarkDevicePath: narrow networks on each of the three step paths
+// (the multi-block one with blocks of 32, 64 and 128 rows) over the
+// batches the paper uses and the crossovers between them; bench/gpu.sh
 // writes the path table (paths.json) from it.
 func BenchmarkDevicePath(b *testing.B) {
-	for _, path := range []string{"fused", "multi", "cublas"} {
+	for _, path := range []string{"fused", "multi32", "multi64", "multi128", "cublas"} {
 		for _, W := range []int{16, 32, 64} {
 			for _, bs := range []int{20, 100, 200, 500, 1000, 2000, 5000, 20000} {
 				b.Run(fmt.Sprintf("%s/W=%d/batch=%d", path, W, bs), func(b *testing.B) {

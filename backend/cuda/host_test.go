@@ -65,8 +65,8 @@ func TestPlanLayout(t *testing.T) {
 			{"d1", int64(lay.d1) * e, int64(11*lay.maxW) * e}, {"d2", int64(lay.d2) * e, int64(11*lay.maxW) * e},
 			{"ones", int64(lay.ones) * e, 11 * e}, {"yb", int64(lay.yb) * e, 11 * e},
 			{"loss", lay.loss, 16}, {"rec", lay.rec, evalBlocks * 32}, {"sizes", lay.sz, 4 * 8},
-			{"tab", lay.tab, maxFusedSteps * 3 * 8}, {"lpart", lay.lpart, int64(multiBlocks(11)) * 8},
-			{"gpart", int64(lay.gpart) * e, int64(multiBlocks(11)*lay.params) * e}}
+			{"tab", lay.tab, maxFusedSteps * 3 * 8}, {"lpart", lay.lpart, int64(lay.multiBlocks(11)) * 8},
+			{"gpart", int64(lay.gpart) * e, int64(lay.multiBlocks(11)*lay.params) * e}}
 		for l, s := range sizes {
 			spans = append(spans, span{"act", int64(lay.act[l]) * e, int64(11*s) * e})
 		}
@@ -157,7 +157,7 @@ func TestPathChoice(t *testing.T) {
 	}
 	// A measured-looking table: rules by width, flops bounds inclusive.
 	tab, err := parsePaths(strings.NewReader(`{"source": "test", "pair_max_width": 32, "steps": [
-		{"max_width": 16, "fused_max_flops": 1e6, "multi_max_flops": 1e8},
+		{"max_width": 16, "fused_max_flops": 1e6, "multi_max_flops": 1e8, "multi_rows": 32},
 		{"max_width": 48, "fused_max_flops": 2e6, "multi_max_flops": 0}]}`), "t.json")
 	if err != nil {
 		t.Fatal(err)
@@ -178,8 +178,19 @@ func TestPathChoice(t *testing.T) {
 			t.Errorf("width %d, %d params, %d rows: %v, want %v", c.w, c.params, c.n, got, c.want)
 		}
 	}
-	if !tab.multiAt(16) || tab.multiAt(17) || tab.multiAt(49) {
-		t.Errorf("multiAt 16/17/49 = %v %v %v, want true false false", tab.multiAt(16), tab.multiAt(17), tab.multiAt(49))
+	// A forced multi32: blocks of 32 rows (300 rows: 10 blocks).
+	func() {
+		defer forcePath("multi32")()
+		lay := planLayout([]int{2, 16, 16, 1}, backend.Float64, 300)
+		if lay.path(300) != pathMulti || lay.multiRows != 32 || lay.multiBlocks(300) != 10 {
+			t.Errorf("multi32: %v, %d rows a block, %d blocks", lay.path(300), lay.multiRows, lay.multiBlocks(300))
+		}
+	}()
+	m16, r16 := tab.multiAt(16)
+	m17, _ := tab.multiAt(17)
+	m49, _ := tab.multiAt(49)
+	if !m16 || r16 != 32 || m17 || m49 {
+		t.Errorf("multiAt 16/17/49 = %v (rows %d) %v %v, want true (32) false false", m16, r16, m17, m49)
 	}
 }
 
@@ -191,6 +202,7 @@ func TestPathTableRefusals(t *testing.T) {
 		{`{"steps": [{"max_width": 128, "multi_max_flops": 1}]}`, "multi-block step, which takes at most 64"},
 		{`{"steps": [{"max_width": 32, "fused_max_flops": -1}]}`, "flops -1, want ≥ 0"},
 		{`{"pair_max_width": 65}`, "pair_max_width = 65, want 0 to 64"},
+		{`{"steps": [{"max_width": 32, "multi_rows": 4}]}`, "multi_rows = 4, want 8 to 1024"},
 		{`{"stepz": []}`, `unknown field "stepz"`},
 		{`{"steps": [`, "unexpected EOF"},
 		{`{"source": "` + strings.Repeat("x", 70000) + `"}`, "over 64 KiB"},

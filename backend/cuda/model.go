@@ -345,11 +345,11 @@ func (m *model[T]) launchSmall(n, slot int, gather bool, lo int, lr, c1, c2 floa
 func (m *model[T]) multiStep(n, slot int, gather bool, lo int, adam bool, lr float64) error {
 	lay := &m.lay
 	xs, ys, idx := m.sources(gather)
-	nb := multiBlocks(n)
+	nb := lay.multiBlocks(n)
 	if err := m.x.launch(kStepMulti, m.dt, nb, fusedThreads,
 		argP(m.base+ptr(lay.sz)), argI(len(lay.sizes)-1), argP(m.at(lay.p)), argP(m.at(lay.gpart)), argI(lay.params),
 		argP(m.at(lay.act[0])), argI(lay.maxN), argP(m.at(lay.d1)), argP(m.at(lay.d2)), argP(xs), argP(ys), argP(idx),
-		argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.lpart)), argF(2/float64(n)), argI(multiRows)); err != nil {
+		argI(lo), argP(m.at(lay.yb)), argI(n), argP(m.base+ptr(lay.lpart)), argF(2/float64(n)), argI(lay.multiRows)); err != nil {
 		return err
 	}
 	c1, c2, flag := m.adamArgs(adam)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,7 +145,7 @@ func TestModelSequenceMatchesNative(t *testing.T) {
 		{[]int{2, 16, 16, 1}, 300, backend.Float64, 1e-10},
 	} {
 		name := strings.Trim(strings.Join(strings.Fields(fmtInts(tc.sizes)), "x"), "[]") + "_" + tc.dt.String()
-		for _, path := range []string{"fused", "multi", "cublas"} {
+		for _, path := range []string{"fused", "multi", "multi32", "cublas"} {
 			t.Run(name+"_"+path, func(t *testing.T) {
 				defer forcePath(path)()
 				crossCheck(t, newEmulator(), tc.sizes, tc.batch, tc.dt, tc.tol)
@@ -261,11 +262,12 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 func forcePath(path string) func() {
 	keep := paths
 	r := stepRule{MaxWidth: 1 << 30}
-	switch path {
-	case "fused":
+	switch {
+	case path == "fused":
 		r.FusedFlops, r.MultiFlops = math.Inf(1), math.Inf(1)
-	case "multi":
+	case strings.HasPrefix(path, "multi"): // "multi" (the default rows a block) or "multi32" (32 rows)
 		r.MultiFlops = math.Inf(1)
+		r.MultiRows, _ = strconv.Atoi(strings.TrimPrefix(path, "multi"))
 	}
 	paths = pathTable{Source: "forced: " + path, Steps: []stepRule{r}, PairMaxWidth: keep.PairMaxWidth}
 	return func() { paths = keep }

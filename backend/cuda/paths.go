@@ -37,11 +37,13 @@ type pathTable struct {
 }
 
 // stepRule: a step of 6·params·rows flops takes the fused path up to
-// FusedFlops, else the multi-block path up to MultiFlops, else cuBLAS.
+// FusedFlops, else the multi-block path (blocks of MultiRows rows; 0:
+// defaultMultiRows) up to MultiFlops, else cuBLAS.
 type stepRule struct {
 	MaxWidth   int     `json:"max_width"`
 	FusedFlops float64 `json:"fused_max_flops"`
 	MultiFlops float64 `json:"multi_max_flops"`
+	MultiRows  int     `json:"multi_rows,omitempty"`
 }
 
 // The widest networks a table may send to the fused step (one block) and to
@@ -131,6 +133,9 @@ func parsePaths(r io.Reader, name string) (pathTable, error) {
 		if i > 0 && r.MaxWidth <= t.Steps[i-1].MaxWidth {
 			return bad("steps[%d].max_width = %d after %d: want them ascending", i, r.MaxWidth, t.Steps[i-1].MaxWidth)
 		}
+		if r.MultiRows != 0 && (r.MultiRows < 8 || r.MultiRows > 1024) {
+			return bad("steps[%d].multi_rows = %d, want 8 to 1024 (0: %d)", i, r.MultiRows, defaultMultiRows)
+		}
 		for _, f := range []float64{r.FusedFlops, r.MultiFlops} {
 			if !(f >= 0) || math.IsInf(f, 0) {
 				return bad("steps[%d]: flops %v, want ≥ 0", i, f)
@@ -170,8 +175,15 @@ func (t *pathTable) step(w, params, n int) stepPath {
 }
 
 // multiAt reports whether any step of a network w wide may take the
-// multi-block path (its layout then holds the partial gradients).
-func (t *pathTable) multiAt(w int) bool {
+// multi-block path (its layout then holds the partial gradients), and the
+// rows of its blocks.
+func (t *pathTable) multiAt(w int) (bool, int) {
 	r := t.rule(w)
-	return r != nil && r.MultiFlops > r.FusedFlops
+	if r == nil || r.MultiFlops <= r.FusedFlops {
+		return false, defaultMultiRows
+	}
+	if r.MultiRows == 0 {
+		return true, defaultMultiRows
+	}
+	return true, r.MultiRows
 }

@@ -45,6 +45,7 @@ type layout struct {
 	ones       int   // n ones (bias gradients as products with it)
 	yb         int   // the batch's targets
 	gpart      int   // step_multi's partial gradients, multiBlocks(maxN)×params (when multiOK)
+	multiRows  int   // step_multi's rows a block (the path table's for this width)
 	multiOK    bool  // narrow enough for the multi-block step: gpart and lpart are there
 	elems      int   // elements of T in all
 	// Byte offsets of the double and int32 arrays after the elements.
@@ -82,8 +83,8 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	}
 	l.d1, l.d2 = take(maxN*l.maxW), take(maxN*l.maxW)
 	l.ones, l.yb = take(maxN), take(maxN)
-	if l.multiOK = paths.multiAt(l.maxW); l.multiOK {
-		l.gpart = take(multiBlocks(maxN) * off)
+	if l.multiOK, l.multiRows = paths.multiAt(l.maxW); l.multiOK {
+		l.gpart = take(l.multiBlocks(maxN) * off)
 	}
 	l.elems = next
 	b := int64(next) * int64(l.elem)
@@ -97,7 +98,7 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	b += maxFusedSteps * 3 * 8
 	l.lpart = b
 	if l.multiOK {
-		b += int64(multiBlocks(maxN)) * 8
+		b += int64(l.multiBlocks(maxN)) * 8
 	}
 	l.bytes = b
 	return l
@@ -105,16 +106,17 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 
 // Which path a step takes — the fused step (kernel step_small: a whole
 // step in one block, on one multiprocessor), the multi-block step
-// (step_multi, then reduce_adam: blocks of multiRows rows each take their
+// (step_multi, then reduce_adam: blocks of a few dozen rows each take their
 // rows' gradient, a second kernel sums them in a fixed order and applies
 // Adam — two launches) or the cuBLAS path (~25 launches a step) — is the
 // path table's choice (paths.go).
 
-// multiRows is the rows of one block of step_multi.
-const multiRows = 128
+// defaultMultiRows is step_multi's rows a block where the path table does
+// not say.
+const defaultMultiRows = 128
 
 // multiBlocks is step_multi's blocks for a batch of n rows.
-func multiBlocks(n int) int { return (n + multiRows - 1) / multiRows }
+func (l *layout) multiBlocks(n int) int { return (n + l.multiRows - 1) / l.multiRows }
 
 // path is the path a step of n rows takes.
 func (l *layout) path(n int) stepPath {
