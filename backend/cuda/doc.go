@@ -13,10 +13,15 @@
 // whole sequence of operations of a step — is ordinary Go that the default
 // build compiles and tests: a model runs on an executor, either the device
 // (tag gpu) or a host emulator (emulator.go: the kernels' own source
-// compiled as C, a reference GEMM), which checks the sequence, kernels
+// compiled as C, a reference GEMM, device work run only when the host waits
+// for it, as a stream runs it), which checks the sequence, kernels
 // included, against the native engine without a GPU.
 //
 // The device executor owns one CUDA context on one locked OS thread; every
 // operation of a model runs there (the explorer's and the sweep's goroutines
-// hand their work to it). Work goes on the default stream, in order.
+// hand their work to it). Work goes on the default stream, in order; the
+// evaluation's points come from page-locked host memory by asynchronous
+// copies (stage.go), each piece staged while the device works on the last.
+// Which path a step or an evaluation takes is a measured, fixed table
+// (paths.go, paths.json).
 package cuda
