@@ -21,9 +21,10 @@
 # ends, so that a device command cut short still returns what it finished.
 # The stages' time limits add up to 480 s, under the 600 s one device
 # command may run; every test binary is also bounded by -test.timeout.
-# Stages: tests (60 s, then 15 s of whole runs), compute-sanitizer
-# racecheck and synccheck (20 s each), the step benchmarks (40 s) and the
-# narrow networks' three paths (50 s), the handoff and raw cuBLAS products
+# Stages: a smoke test (15 s: a device failing it skips the rest), tests
+# (50 s, then 10 s of whole runs), compute-sanitizer racecheck and
+# synccheck (20 s each), the step benchmarks (40 s) and the narrow
+# networks' three paths (50 s), the handoff and raw cuBLAS products
 # (20 s), ncu on the fused step (25 s) — on the fake driver the two tools
 # are stand-ins (backend/cuda/fakecuda) that take the same options and run
 # the same programs, so that the stages' plumbing is proven —, the
@@ -85,14 +86,31 @@ device() {
   fi
   stage_done
   set +e
-  # 1. Correctness (60 s): StepRows against Step bit for bit first, then the
+  # 0. Smoke (15 s): a few steps on each path and one Compare at small
+  #    shapes against the native engine. A device that fails it would fail
+  #    or hang everything after: the stages are skipped (the device time is
+  #    kept for a rerun once it is fixed) and the check fails.
+  (cd "$dir" && timeout 15 ./cuda.test -test.timeout 13s -test.run '^TestDeviceSanitized$' -test.v) >"$out/smoke.txt" 2>&1
+  local smoke_rc=$?
+  echo "exit status $smoke_rc" >>"$out/smoke.txt"
+  tail -3 "$out/smoke.txt"
+  stage_done
+  if [ "$smoke_rc" != 0 ]; then
+    echo "gpu.sh: the smoke test failed (exit $smoke_rc, out/smoke.txt): the other stages are skipped" | tee -a "$out/smoke.txt" >&2
+    stage_done
+    return 1
+  fi
+  # 1. Correctness (50 s): StepRows against Step bit for bit first, then the
   #    device against the native engine (1e-10 relative in float64).
-  (cd "$dir" && timeout 60 ./cuda.test -test.timeout 55s -test.run "$tests" -test.v) >"$out/tests.txt" 2>&1
-  local tests_rc=$?
+  (cd "$dir" && timeout 50 ./cuda.test -test.timeout 45s -test.run "$tests" -test.skip '^TestDeviceSanitized$' -test.v) >"$out/tests.txt" 2>&1
+  local tests_rc=$? rc
+  echo "exit status $tests_rc" >>"$out/tests.txt"
   #    And whole runs on the device, headless and controlled as the explorer
-  #    controls them, against the native engine (15 s).
-  (cd "$dir" && timeout 15 ./experiment.test -test.timeout 13s -test.run '^TestDeviceRunOnGPU$' -test.v) >>"$out/tests.txt" 2>&1
-  tests_rc=$((tests_rc | $?))
+  #    controls them, against the native engine (10 s).
+  (cd "$dir" && timeout 10 ./experiment.test -test.timeout 9s -test.run '^TestDeviceRunOnGPU$' -test.v) >>"$out/tests.txt" 2>&1
+  rc=$?
+  echo "exit status $rc" >>"$out/tests.txt"
+  tests_rc=$((tests_rc | rc))
   tail -30 "$out/tests.txt"
   stage_done
   # 2. compute-sanitizer's racecheck and synccheck on the fused step, a
@@ -165,7 +183,7 @@ device() {
     fi
     grep -q '"type":"done"' "$out/run.txt" || { echo "gpu.sh fake: the run on the fake device did not finish" >&2; exit 1; }
     grep -q '"source": "measured on fake GPU' "$out/paths.json" || { echo "gpu.sh fake: no path table made from the path benchmarks" >&2; exit 1; }
-    for check in 'compute-sanitizer racecheck | pass' 'compute-sanitizer synccheck | pass' 'batch 200 | step_small_f64 launched'; do
+    for check in 'smoke test | pass' 'tests | pass' 'compute-sanitizer racecheck | pass' 'compute-sanitizer synccheck | pass' 'batch 200 | step_small_f64 launched'; do
       grep -qF "$check" "$out/table.md" || { echo "gpu.sh fake: the table lacks '$check'" >&2; exit 1; }
     done
     grep -q '^| run .* | yes |$' "$out/table.md" || { echo "gpu.sh fake: the device's run does not equal the native engine's to 1e-9" >&2; exit 1; }

@@ -123,7 +123,8 @@ def main(out):
     if handoff is not None:
         print()
         print(f'host ↔ device-thread handoff alone: {handoff:.2f} µs a round trip')
-    checks = [(f'compute-sanitizer {t}', sanitizer(os.path.join(out, f'sanitizer-{t}.txt'))) for t in ('racecheck', 'synccheck')]
+    checks = [('smoke test', go_test(os.path.join(out, 'smoke.txt'))), ('tests', go_test(os.path.join(out, 'tests.txt')))]
+    checks += [(f'compute-sanitizer {t}', sanitizer(os.path.join(out, f'sanitizer-{t}.txt'))) for t in ('racecheck', 'synccheck')]
     checks.append(('ncu, the fused step at width 32, batch 200', profile(os.path.join(out, 'ncu.txt'))))
     if any(c for _, c in checks):
         print()
@@ -279,6 +280,22 @@ def read(path):
         return open(path, errors='replace').read()
     except OSError:
         return None
+
+
+def go_test(path):
+    """Whether the Go test binaries whose -test.v output is in path passed
+    (every "exit status" line gpu.sh adds after each is 0; a binary killed
+    by its timeout prints no verdict of its own), or None (not run)."""
+    text = read(path)
+    if not text:
+        return None
+    passed = len(re.findall(r'^--- PASS', text, re.M))
+    failed = len(re.findall(r'^--- FAIL', text, re.M))
+    status = re.findall(r'^exit status (\d+)$', text, re.M)
+    bad = [s for s in status if s != '0']
+    ok = failed == 0 and status and not bad
+    why = f', exit status {bad[0]}{" (timed out)" if bad[0] in ("124", "137") else ""}' if bad else ''
+    return f'{"pass" if ok else "FAIL"}: {passed} passed, {failed} failed{why}'
 
 
 def sanitizer(path):
