@@ -292,3 +292,41 @@ func BenchmarkStage(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "us/2^19")
 	})
 }
+
+// FuzzPathTable: any bytes as a path table either get one line naming the
+// file or a table whose rules keep their promises — widths ascending and
+// in range, the multi-block step only where it may go, eval_pair at most
+// its widest — and whose choice of path never fails.
+func FuzzPathTable(f *testing.F) {
+	f.Add(builtinPaths)
+	f.Add([]byte(`{"source": "s", "steps": [{"max_width": 16, "fused_max_flops": 1e6, "multi_max_flops": 1e8, "multi_rows": 32}, {"max_width": 64}], "pair_max_width": 32}`))
+	f.Add([]byte(`{"steps": [{"max_width": 1e400}]}`))
+	f.Add([]byte(`{"steps": null, "pair_max_width": -0}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tab, err := parsePaths(strings.NewReader(string(b)), "f.json")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "cuda: path table f.json") {
+				t.Fatalf("an error not naming the table: %v", err)
+			}
+			return
+		}
+		for i, r := range tab.Steps {
+			if r.MaxWidth < 1 || r.MaxWidth > fusedWidest || (i > 0 && r.MaxWidth <= tab.Steps[i-1].MaxWidth) {
+				t.Fatalf("rule %d: width %d accepted", i, r.MaxWidth)
+			}
+			if ok, rows := tab.multiAt(r.MaxWidth); ok && (r.MaxWidth > multiWidest || rows < 8 || rows > 1024) {
+				t.Fatalf("rule %d: the multi-block step at width %d with %d rows", i, r.MaxWidth, rows)
+			}
+		}
+		if tab.PairMaxWidth < 0 || tab.PairMaxWidth > evalPairW {
+			t.Fatalf("pair_max_width %d accepted", tab.PairMaxWidth)
+		}
+		for _, w := range []int{1, 16, 63, 64, 65, 256, 4096} {
+			for _, n := range []int{1, 20, 20000} {
+				if p := tab.step(w, 6*w*w, n); p < pathCublas || p > pathMulti {
+					t.Fatalf("width %d, %d rows: path %d", w, n, p)
+				}
+			}
+		}
+	})
+}
