@@ -42,7 +42,6 @@ type slot struct {
 // reserve makes room for pieces of up to rows rows of d inputs (only ever
 // growing; the records' space is fixed: evalBlocks records a piece).
 func (s *stager[T]) reserve(x executor, rows, d int) error {
-	s.x, s.d = x, d
 	if s.elem == 0 {
 		var t T
 		s.elem = int64(unsafe.Sizeof(t))
@@ -50,6 +49,7 @@ func (s *stager[T]) reserve(x executor, rows, d int) error {
 	if s.goMem || (s.rows >= rows && s.d == d) {
 		return nil
 	}
+	s.x, s.d = x, d
 	if err := s.drain(nil); err != nil {
 		return err
 	}
