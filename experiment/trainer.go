@@ -338,9 +338,10 @@ func (t *trainer) runEpoch() error {
 // time. A controlled run (the explorer's: pause, pace) groups only as many
 // as take about requestTime, timed as it goes (see timed), so that a pause
 // stops the device within a few requests, and under a pace only as many as
-// it allows in requestTime (Control.grant); one at a time while paused. The steps are the same whatever the
-// grouping (a device's StepsRows equals its StepRows bit for bit), so the
-// timing changes when the run hears of its progress, never its numbers.
+// it allows in requestTime (Control.grant); one at a time while paused.
+// The steps are the same whatever the grouping (a device's StepsRows
+// equals its StepRows bit for bit), so the timing changes when the run
+// hears of its progress, never its numbers.
 func (t *trainer) multiSteps(lo, m, bs int) int {
 	if t.ms == nil {
 		return 1
