@@ -64,9 +64,10 @@ func (e *emulator) issue(op func() error) error {
 	return nil
 }
 
-// drain runs the queued work until done reports true (nil: all of it) and
-// returns the first error of what ran since the last drain.
-func (e *emulator) drain(done func() bool) error {
+// flush runs the queued work until done reports true (nil: all of it),
+// keeping the first error of what ran for the next drain (as a device
+// reports a failed kernel at the next call that waits).
+func (e *emulator) flush(done func() bool) {
 	for len(e.queue) > 0 && (done == nil || !done()) {
 		op := e.queue[0]
 		e.queue = e.queue[1:]
@@ -74,6 +75,11 @@ func (e *emulator) drain(done func() bool) error {
 			e.qerr = err
 		}
 	}
+}
+
+// drain is flush, returning the first error since the last drain.
+func (e *emulator) drain(done func() bool) error {
+	e.flush(done)
 	err := e.qerr
 	e.qerr = nil
 	return err
@@ -88,7 +94,7 @@ func (e *emulator) alloc(bytes int64) (ptr, error) {
 }
 
 func (e *emulator) free(p ptr) {
-	e.drain(nil) // as cuMemFree, after the work before it
+	e.flush(nil) // as cuMemFree, after the work before it
 	if _, ok := e.allocs[p]; !ok {
 		panic(fmt.Sprintf("emulator: free of %#x, not an allocation", p))
 	}
@@ -167,7 +173,7 @@ func (e *emulator) hostAlloc(bytes int64) (unsafe.Pointer, error) {
 }
 
 func (e *emulator) hostFree(p unsafe.Pointer) {
-	e.drain(nil)
+	e.flush(nil)
 	if _, ok := e.hosts[p]; !ok {
 		panic(fmt.Sprintf("emulator: host free of %p, not a host allocation", p))
 	}
