@@ -160,8 +160,16 @@ func (t *pathTable) rule(w int) *stepRule {
 
 // step is the path of a step of n rows of a network with these sizes
 // (widest layer w, params parameters).
-func (t *pathTable) step(w, params, n int) stepPath {
-	r := t.rule(w)
+func (t *pathTable) step(w, params, n int) stepPath { return t.rule(w).step(params, n) }
+
+// multiAt reports whether any step of a network w wide may take the
+// multi-block path (its layout then holds the partial gradients), and the
+// rows of its blocks.
+func (t *pathTable) multiAt(w int) (bool, int) { return t.rule(w).multi() }
+
+// step is the path of a step of n rows of a network of params parameters
+// under the rule (nil: none, the cuBLAS path).
+func (r *stepRule) step(params, n int) stepPath {
 	if r == nil {
 		return pathCublas
 	}
@@ -174,11 +182,9 @@ func (t *pathTable) step(w, params, n int) stepPath {
 	return pathCublas
 }
 
-// multiAt reports whether any step of a network w wide may take the
-// multi-block path (its layout then holds the partial gradients), and the
-// rows of its blocks.
-func (t *pathTable) multiAt(w int) (bool, int) {
-	r := t.rule(w)
+// multi reports whether the rule sends any step to the multi-block path,
+// and the rows of its blocks.
+func (r *stepRule) multi() (bool, int) {
 	if r == nil || r.MultiFlops <= r.FusedFlops {
 		return false, defaultMultiRows
 	}

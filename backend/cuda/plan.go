@@ -38,16 +38,17 @@ type layout struct {
 	maxW   int // widest layer
 	params int
 	// Offsets in elements.
-	p, g, m, v int   // flat parameters, gradient, Adam moments: W0 b0 W1 b1 …
-	w, b       []int // layer l's weights and biases within a flat array
-	act        []int // act[l]: layer l's input (act[0] the scaled batch) n×sizes[l]
-	d1, d2     int   // backward ping-pong buffers, n×maxW
-	ones       int   // n ones (bias gradients as products with it)
-	yb         int   // the batch's targets
-	gpart      int   // step_multi's partial gradients, multiBlocks(maxN)×params (when multiOK)
-	multiRows  int   // step_multi's rows a block (the path table's for this width)
-	multiOK    bool  // narrow enough for the multi-block step: gpart and lpart are there
-	elems      int   // elements of T in all
+	p, g, m, v int       // flat parameters, gradient, Adam moments: W0 b0 W1 b1 …
+	w, b       []int     // layer l's weights and biases within a flat array
+	act        []int     // act[l]: layer l's input (act[0] the scaled batch) n×sizes[l]
+	d1, d2     int       // backward ping-pong buffers, n×maxW
+	ones       int       // n ones (bias gradients as products with it)
+	yb         int       // the batch's targets
+	gpart      int       // step_multi's partial gradients, multiBlocks(maxN)×params (when multiOK)
+	rule       *stepRule // the path table's rule for this width when planned (nil: cuBLAS only)
+	multiRows  int       // step_multi's rows a block (the rule's)
+	multiOK    bool      // the rule sends steps to the multi-block step: gpart and lpart are there
+	elems      int       // elements of T in all
 	// Byte offsets of the double and int32 arrays after the elements.
 	loss  int64 // 2 doubles: the last Step's Σr², the steps' Σr² since TakeLoss
 	rec   int64 // evalBlocks×4 doubles: err_stats records
@@ -83,7 +84,11 @@ func planLayout(sizes []int, dt backend.DType, maxN int) layout {
 	}
 	l.d1, l.d2 = take(maxN*l.maxW), take(maxN*l.maxW)
 	l.ones, l.yb = take(maxN), take(maxN)
-	if l.multiOK, l.multiRows = paths.multiAt(l.maxW); l.multiOK {
+	if r := paths.rule(l.maxW); r != nil {
+		c := *r
+		l.rule = &c
+	}
+	if l.multiOK, l.multiRows = l.rule.multi(); l.multiOK {
 		l.gpart = take(l.multiBlocks(maxN) * off)
 	}
 	l.elems = next
@@ -118,14 +123,9 @@ const defaultMultiRows = 128
 // multiBlocks is step_multi's blocks for a batch of n rows.
 func (l *layout) multiBlocks(n int) int { return (n + l.multiRows - 1) / l.multiRows }
 
-// path is the path a step of n rows takes.
-func (l *layout) path(n int) stepPath {
-	p := paths.step(l.maxW, l.params, n)
-	if p == pathMulti && !l.multiOK {
-		return pathCublas // planned before a table allowing it was loaded
-	}
-	return p
-}
+// path is the path a step of n rows takes (by the rule the layout was
+// planned with, which its buffers are sized for).
+func (l *layout) path(n int) stepPath { return l.rule.step(l.params, n) }
 
 // fusedThreads is the block size of step_small and step_multi.
 const fusedThreads = 256
