@@ -115,21 +115,6 @@ func (d *device) alloc(bytes int64) (ptr, error) {
 
 func (d *device) free(p ptr) { cu.MemFree(cu.DevicePtr(p)) }
 
-// hostBytes is the address and size of a slice of numbers.
-func hostBytes(v any) (unsafe.Pointer, int64) {
-	switch s := v.(type) {
-	case []float64:
-		return unsafe.Pointer(unsafe.SliceData(s)), int64(8 * len(s))
-	case []float32:
-		return unsafe.Pointer(unsafe.SliceData(s)), int64(4 * len(s))
-	case []int32:
-		return unsafe.Pointer(unsafe.SliceData(s)), int64(4 * len(s))
-	case []int64:
-		return unsafe.Pointer(unsafe.SliceData(s)), int64(8 * len(s))
-	}
-	panic(fmt.Sprintf("cuda: a copy of %T", v))
-}
-
 func (d *device) upload(dst ptr, src any) error {
 	p, n := hostBytes(src)
 	if n == 0 {

@@ -113,35 +113,23 @@ func (e *emulator) mem(p ptr, n int64) unsafe.Pointer {
 	panic(fmt.Sprintf("emulator: access of %d bytes at %#x outside every allocation", n, p))
 }
 
+// bytes is the n bytes at p of one allocation.
+func (e *emulator) bytes(p ptr, n int64) []byte { return unsafe.Slice((*byte)(e.mem(p, n)), n) }
+
 func f64s(e *emulator, p ptr, n int) []float64 {
 	return unsafe.Slice((*float64)(e.mem(p, int64(8*n))), n)
 }
 func f32s(e *emulator, p ptr, n int) []float32 {
 	return unsafe.Slice((*float32)(e.mem(p, int64(4*n))), n)
 }
-func i32s(e *emulator, p ptr, n int) []int32 {
-	return unsafe.Slice((*int32)(e.mem(p, int64(4*n))), n)
-}
 
 // upload takes its copy of src at once (the host may reuse it, as after
 // cuMemcpyHtoD) and writes the device later.
 func (e *emulator) upload(dst ptr, src any) error {
 	e.calls["upload"]++
-	switch s := src.(type) {
-	case []float64:
-		c := append([]float64(nil), s...)
-		return e.issue(func() error { copy(f64s(e, dst, len(c)), c); return nil })
-	case []float32:
-		c := append([]float32(nil), s...)
-		return e.issue(func() error { copy(f32s(e, dst, len(c)), c); return nil })
-	case []int32:
-		c := append([]int32(nil), s...)
-		return e.issue(func() error { copy(i32s(e, dst, len(c)), c); return nil })
-	case []int64:
-		c := append([]int64(nil), s...)
-		return e.issue(func() error { copy(unsafe.Slice((*int64)(e.mem(dst, int64(8*len(c)))), len(c)), c); return nil })
-	}
-	panic(fmt.Sprintf("emulator: upload of %T", src))
+	p, n := hostBytes(src)
+	c := append([]byte(nil), unsafe.Slice((*byte)(p), n)...)
+	return e.issue(func() error { copy(e.bytes(dst, n), c); return nil })
 }
 
 // download waits for the work before it.
@@ -160,7 +148,7 @@ func (e *emulator) download(dst any, src ptr) error {
 }
 
 func (e *emulator) memset0(p ptr, bytes int64) error {
-	return e.issue(func() error { clear(unsafe.Slice((*byte)(e.mem(p, bytes)), bytes)); return nil })
+	return e.issue(func() error { clear(e.bytes(p, bytes)); return nil })
 }
 
 func (e *emulator) hostAlloc(bytes int64) (unsafe.Pointer, error) {
@@ -194,7 +182,7 @@ func (e *emulator) host(p unsafe.Pointer, n int64) []byte {
 func (e *emulator) uploadAsync(dst ptr, src unsafe.Pointer, bytes int64) error {
 	e.calls["uploadAsync"]++
 	return e.issue(func() error {
-		copy(unsafe.Slice((*byte)(e.mem(dst, bytes)), bytes), e.host(src, bytes))
+		copy(e.bytes(dst, bytes), e.host(src, bytes))
 		return nil
 	})
 }
@@ -202,7 +190,7 @@ func (e *emulator) uploadAsync(dst ptr, src unsafe.Pointer, bytes int64) error {
 func (e *emulator) downloadAsync(dst unsafe.Pointer, src ptr, bytes int64) error {
 	e.calls["downloadAsync"]++
 	return e.issue(func() error {
-		copy(e.host(dst, bytes), unsafe.Slice((*byte)(e.mem(src, bytes)), bytes))
+		copy(e.host(dst, bytes), e.bytes(src, bytes))
 		return nil
 	})
 }

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
 
@@ -58,6 +59,21 @@ type executor interface {
 	record(ev event) error
 	wait(ev event) error
 	freeEvent(ev event)
+}
+
+// hostBytes is the address and size of a slice of numbers.
+func hostBytes(v any) (unsafe.Pointer, int64) {
+	switch s := v.(type) {
+	case []float64:
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(8 * len(s))
+	case []float32:
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(4 * len(s))
+	case []int32:
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(4 * len(s))
+	case []int64:
+		return unsafe.Pointer(unsafe.SliceData(s)), int64(8 * len(s))
+	}
+	panic(fmt.Sprintf("cuda: a copy of %T", v))
 }
 
 // event is an executor's handle of a point in the order of its work.
