@@ -65,17 +65,7 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	if err := experiment.Preflight(cfg); err != nil {
-		return err
-	}
 	enc := json.NewEncoder(stdout)
-	if !*asJSON {
-		fmt.Fprintln(stdout, runHeader(cfg))
-		if d, why, err := experiment.Estimate(cfg, 0); err == nil && d > experiment.LongRun {
-			fmt.Fprintf(stdout, "this run takes about %s here: %s; Ctrl-C stops it\n", experiment.Clock(d), why)
-		}
-		fmt.Fprintf(stdout, "%7s %10s %11s %11s %11s %11s  %-24s %s\n", "epoch", "lr", "train mse", "L1", "L2", "L∞ sampled", "worst sampled at", "true sup |s − t|")
-	}
 	var res *experiment.Result
 	var runErr error
 	// Text mode says something at least every 10 s, inside a long epoch or
@@ -111,6 +101,11 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 				return fmt.Errorf("writing the run's %s event: %w", ev.Kind, err)
 			}
 		} else {
+			if ev.Kind == experiment.KindStart {
+				// Once the run has started (its engine found, its files
+				// read): a run refused before that prints only its error.
+				printHeader(stdout, cfg)
+			}
 			for _, c := range ev.Checkpoints {
 				tl := "—"
 				if c.Epoch > 0 {
@@ -250,6 +245,16 @@ func summary(w io.Writer, res *experiment.Result) {
 		fmt.Fprintf(w, "true uniform error sup|student − teacher| over the cube: %s at x=%s in %.2fs (%s)\n",
 			b.Describe(), experiment.FormatPoint(b.At, 4, false), b.Seconds, share)
 	}
+}
+
+// printHeader prints a started run's header: what learns from what, its
+// expected time when long, the table's columns.
+func printHeader(stdout io.Writer, cfg experiment.Config) {
+	fmt.Fprintln(stdout, runHeader(cfg))
+	if d, why, err := experiment.Estimate(cfg, 0); err == nil && d > experiment.LongRun {
+		fmt.Fprintf(stdout, "this run takes about %s here: %s; Ctrl-C stops it\n", experiment.Clock(d), why)
+	}
+	fmt.Fprintf(stdout, "%7s %10s %11s %11s %11s %11s  %-24s %s\n", "epoch", "lr", "train mse", "L1", "L2", "L∞ sampled", "worst sampled at", "true sup |s − t|")
 }
 
 // runHeader is the first line of a run: what learns from what. A data

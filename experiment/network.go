@@ -129,29 +129,6 @@ func StartStudent(cfg Config) (*backend.Net, error) {
 	return net, nil
 }
 
-// Preflight checks what a run of cfg needs before it starts — its engine
-// is there (a GPU engine finds its device) and the networks it names
-// (teacher_file, init_file) read and match the config — so that a command
-// refuses with its one line before it prints anything of the run.
-func Preflight(cfg Config) error {
-	if engine, err := backend.Get(cfg.Backend); err == nil {
-		if err := engine.Available(); err != nil {
-			return engineErr(cfg.Backend, err)
-		}
-	}
-	if cfg.TeacherFile != "" && cfg.DataFile == "" {
-		if _, err := teacherNet(cfg); err != nil {
-			return err
-		}
-	}
-	if cfg.InitFile != "" {
-		if _, err := StartStudent(cfg); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // engineErr names the engine in its error unless the error does.
 func engineErr(name string, err error) error {
 	if strings.HasPrefix(err.Error(), name+":") {
