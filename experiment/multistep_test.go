@@ -68,9 +68,9 @@ func (m *holdingModel) step(lo, hi int, lr float64) error {
 // An engine that takes several steps a request is given the epoch's full
 // batches in requests of more than one step (the last, partial batch
 // alone), and the run is the native engine's number for number; a
-// controlled run (the explorer's) groups steps too while it runs at full
-// speed, as many as its clock says take about requestTime, and never
-// under a pace (but for the catch-up before it) — the same numbers still.
+// controlled run (the explorer's) groups steps too, as many as its clock
+// says take about requestTime and, under a pace, as many as the pace
+// allows in it (the catch-up's never past its end) — the same numbers still.
 func TestMultiStepRequests(t *testing.T) {
 	cfg := Default()
 	cfg.Samples, cfg.Epochs, cfg.Batch = 1010, 40, Batch{Size: 20}
