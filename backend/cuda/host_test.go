@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/reluscope/reluscope/backend"
@@ -225,6 +226,14 @@ func TestPathTableRefusals(t *testing.T) {
 	t.Setenv(pathsEnv, dir)
 	if err := loadPaths(); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
 		t.Fatalf("a directory: %v", err)
+	}
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(pathsEnv, fifo) // refused before it is opened: a FIFO would block
+	if err := loadPaths(); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+		t.Fatalf("a FIFO: %v", err)
 	}
 	t.Setenv(pathsEnv, filepath.Join(dir, "none.json"))
 	if err := loadPaths(); err == nil || !strings.Contains(err.Error(), "no such file") {

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"math"
 	"os"
 	"sort"
-	"strings"
 )
 
 // A step takes one of three paths — the fused step (step_small, one block),
@@ -72,7 +72,7 @@ var builtinPaths []byte
 var paths = mustParsePaths(builtinPaths, "backend/cuda/paths.json")
 
 func mustParsePaths(b []byte, name string) pathTable {
-	t, err := parsePaths(strings.NewReader(string(b)), name)
+	t, err := parsePaths(bytes.NewReader(b), name)
 	if err != nil {
 		panic(err)
 	}
@@ -88,14 +88,18 @@ func loadPaths() error {
 	if name == "" {
 		return nil
 	}
+	// Checked before it is opened, so that a FIFO never blocks (as
+	// experiment.OpenLimited, which this package cannot import).
+	if fi, err := os.Stat(name); err != nil {
+		return fmt.Errorf("cuda: %s: %w", pathsEnv, err)
+	} else if !fi.Mode().IsRegular() {
+		return fmt.Errorf("cuda: %s=%s is not a regular file", pathsEnv, name)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return fmt.Errorf("cuda: %s: %w", pathsEnv, err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("cuda: %s=%s is not a regular file", pathsEnv, name)
-	}
 	t, err := parsePaths(f, name)
 	if err != nil {
 		return err
@@ -114,7 +118,7 @@ func parsePaths(r io.Reader, name string) (pathTable, error) {
 	if len(b) > most {
 		return pathTable{}, fmt.Errorf("cuda: path table %s is over %d KiB", name, most>>10)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var t pathTable
 	if err := dec.Decode(&t); err != nil {
