@@ -228,17 +228,7 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want backend.ErrorStats
-	want.ArgMax = -1
-	for i, v := range pn {
-		e := v - teacher.Eval(px[i*d:(i+1)*d])
-		want.SumAbs += math.Abs(e)
-		want.SumSq += e * e
-		if math.Abs(e) > want.Max || want.ArgMax < 0 {
-			want.Max, want.ArgMax = math.Abs(e), i
-		}
-	}
-	want.N = len(pn)
+	want := hostStats(pn, teacher, px)
 	if st.N != want.N || st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > tol {
 		t.Fatalf("Compare = %+v, host %+v", st, want)
 	}
@@ -254,6 +244,22 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 	if st.N != want.N || st.ArgMax != at || !math.IsNaN(st.Max) || !math.IsNaN(st.SumAbs) || !math.IsNaN(st.SumSq) {
 		t.Fatalf("Compare with a NaN at point %d = %+v, want the NaN there as the max", at, st)
 	}
+}
+
+// hostStats is the error statistics of a student's values ys at the rows
+// of x against teacher, on the host.
+func hostStats(ys []float64, teacher *backend.Net, x []float64) backend.ErrorStats {
+	d := len(x) / len(ys)
+	st := backend.ErrorStats{ArgMax: -1, N: len(ys)}
+	for i, v := range ys {
+		e := math.Abs(v - teacher.Eval(x[i*d:(i+1)*d]))
+		st.SumAbs += e
+		st.SumSq += e * e
+		if e > st.Max || st.ArgMax < 0 {
+			st.Max, st.ArgMax = e, i
+		}
+	}
+	return st
 }
 
 // forcePath makes every step take the fused path (step_small), the
@@ -600,18 +606,6 @@ func TestComparePipelinesItsPieces(t *testing.T) {
 		d := sizes[0]
 		x, _ := randomBatch(1003, d, 6)
 		x[517*d] = math.NaN()
-		want := backend.ErrorStats{ArgMax: -1, N: 1003}
-		for i := 0; i < 1003; i++ {
-			e := math.Abs(net.Eval(x[i*d:(i+1)*d]) - teacher.Eval(x[i*d:(i+1)*d]))
-			if i == 517 {
-				continue
-			}
-			want.SumAbs += e
-			want.SumSq += e * e
-			if e > want.Max || want.ArgMax < 0 {
-				want.Max, want.ArgMax = e, i
-			}
-		}
 		st, err := cmp.Compare(x)
 		if err != nil {
 			t.Fatal(err)
@@ -628,13 +622,11 @@ func TestComparePipelinesItsPieces(t *testing.T) {
 		if n < 20 || e.count("uploadAsync")-ups != n || e.count("wait")-waits != n {
 			t.Fatalf("%v: %d pieces, %d asynchronous uploads, %d waits", sizes, n, e.count("uploadAsync")-ups, e.count("wait")-waits)
 		}
-		// The point at 517 is now an ordinary one: add it to the host's.
-		v := math.Abs(net.Eval(x[517*d:518*d]) - teacher.Eval(x[517*d:518*d]))
-		want.SumAbs += v
-		want.SumSq += v * v
-		if v > want.Max {
-			want.Max, want.ArgMax = v, 517
+		ys := make([]float64, 1003)
+		for i := range ys {
+			ys[i] = net.Eval(x[i*d : (i+1)*d])
 		}
+		want := hostStats(ys, teacher, x)
 		if st.ArgMax != want.ArgMax || relErr([]float64{st.SumAbs, st.SumSq, st.Max}, []float64{want.SumAbs, want.SumSq, want.Max}) > 1e-12 {
 			t.Fatalf("%v: Compare in %d pieces = %+v, host %+v", sizes, n, st, want)
 		}
