@@ -55,6 +55,17 @@ device() {
   rm -rf "$out"
   mkdir -p "$out"
   stage_done() { if [ -n "${OUT:-}" ]; then cp -r "$out"/. "$OUT"/; fi; }
+  # checked FILE COMMAND…: runs COMMAND in $dir, its output and then its
+  # exit status ("exit status N", which the table reads: a binary killed by
+  # its timeout prints no verdict of its own) appended to FILE.
+  checked() {
+    local file=$1 rc
+    shift
+    (cd "$dir" && "$@") >>"$file" 2>&1
+    rc=$?
+    echo "exit status $rc" >>"$file"
+    return "$rc"
+  }
   # The shapes: the paper's on a GPU; one small one on the fake driver.
   local tests bench_eval bench_evalpath bench_evaluator points run_args torch bench_steps bench_gemm bench_paths
   if [ "$mode" = fake ]; then
@@ -90,9 +101,8 @@ device() {
   #    shapes against the native engine. A device that fails it would fail
   #    or hang everything after: the stages are skipped (the device time is
   #    kept for a rerun once it is fixed) and the check fails.
-  (cd "$dir" && timeout 15 ./cuda.test -test.timeout 13s -test.run '^TestDeviceSanitized$' -test.v) >"$out/smoke.txt" 2>&1
+  checked "$out/smoke.txt" timeout 15 ./cuda.test -test.timeout 13s -test.run '^TestDeviceSanitized$' -test.v
   local smoke_rc=$?
-  echo "exit status $smoke_rc" >>"$out/smoke.txt"
   tail -3 "$out/smoke.txt"
   stage_done
   if [ "$smoke_rc" != 0 ]; then
@@ -102,15 +112,12 @@ device() {
   fi
   # 1. Correctness (50 s): StepRows against Step bit for bit first, then the
   #    device against the native engine (1e-10 relative in float64).
-  (cd "$dir" && timeout 50 ./cuda.test -test.timeout 45s -test.run "$tests" -test.skip '^TestDeviceSanitized$' -test.v) >"$out/tests.txt" 2>&1
-  local tests_rc=$? rc
-  echo "exit status $tests_rc" >>"$out/tests.txt"
+  checked "$out/tests.txt" timeout 50 ./cuda.test -test.timeout 45s -test.run "$tests" -test.skip '^TestDeviceSanitized$' -test.v
+  local tests_rc=$?
   #    And whole runs on the device, headless and controlled as the explorer
   #    controls them, against the native engine (10 s).
-  (cd "$dir" && timeout 10 ./experiment.test -test.timeout 9s -test.run '^TestDeviceRunOnGPU$' -test.v) >>"$out/tests.txt" 2>&1
-  rc=$?
-  echo "exit status $rc" >>"$out/tests.txt"
-  tests_rc=$((tests_rc | rc))
+  checked "$out/tests.txt" timeout 10 ./experiment.test -test.timeout 9s -test.run '^TestDeviceRunOnGPU$' -test.v
+  tests_rc=$((tests_rc | $?))
   tail -30 "$out/tests.txt"
   stage_done
   # 2. compute-sanitizer's racecheck and synccheck on the fused step, a
@@ -124,8 +131,7 @@ device() {
     if [ -z "$san" ]; then
       echo "$tool: not run (no compute-sanitizer)" >"$out/sanitizer-$tool.txt"
     else
-      (cd "$dir" && timeout 20 "$san" --tool "$tool" --error-exitcode 3 ./cuda.test -test.timeout 18s -test.run '^TestDeviceSanitized$' -test.v) >"$out/sanitizer-$tool.txt" 2>&1
-      echo "exit status $?" >>"$out/sanitizer-$tool.txt"
+      checked "$out/sanitizer-$tool.txt" timeout 20 "$san" --tool "$tool" --error-exitcode 3 ./cuda.test -test.timeout 18s -test.run '^TestDeviceSanitized$' -test.v
     fi
     tail -3 "$out/sanitizer-$tool.txt"
   done
