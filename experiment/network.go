@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 
 	"github.com/reluscope/reluscope/backend"
 )
@@ -127,14 +126,6 @@ func StartStudent(cfg Config) (*backend.Net, error) {
 		return nil, fmt.Errorf("init_file %s: input scale %g, the config's student has %g (standardize %v)", cfg.InitFile, net.InputScale, want.InputScale, cfg.Standardize)
 	}
 	return net, nil
-}
-
-// engineErr names the engine in its error unless the error does.
-func engineErr(name string, err error) error {
-	if strings.HasPrefix(err.Error(), name+":") {
-		return err
-	}
-	return fmt.Errorf("backend %s: %w", name, err)
 }
 
 // teacherNet is the teacher of cfg: TeacherFile's if set, else drawn.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -86,6 +87,14 @@ type trainer struct {
 	// the engine cannot save its state.
 	resumed *RunState
 	saveOff bool
+}
+
+// engineErr names the engine in its error unless the error does.
+func engineErr(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name+":") {
+		return err
+	}
+	return fmt.Errorf("backend %s: %w", name, err)
 }
 
 // newTrainer validates cfg, finds its engine and builds the teacher and
