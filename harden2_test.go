@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -96,7 +95,7 @@ func TestRound2Refusals(t *testing.T) {
 	}
 	// RELUSCOPE_MEM_AVAILABLE must be a positive number of bytes.
 	for _, v := range []string{"0", "lots", "-5"} {
-		cmd := exec.Command(binary, "run", "--epochs", "1")
+		cmd := testCmd(binary, "run", "--epochs", "1")
 		cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE="+v)
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "RELUSCOPE_MEM_AVAILABLE") {
@@ -250,7 +249,7 @@ func TestSIGHUPSavesTheRun(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "d")
-		cmd := exec.Command(binary, "run", "--out", out, "--epochs", "100000", "--eval-every", "1", "--width", "8", "--samples", "100")
+		cmd := testCmd(binary, "run", "--out", out, "--epochs", "100000", "--eval-every", "1", "--width", "8", "--samples", "100")
 		pipe, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,7 +21,7 @@ import (
 // how fast: no test here depends on the machine's speed).
 func runIn(t *testing.T, dir string, args ...string) (int, string, string, int64) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := testCmd(binary, args...)
 	cmd.Dir = dir
 	// The memory check sees a machine of 16 GiB wherever the tests run.
 	cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=17179869184")

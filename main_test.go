@@ -19,26 +19,40 @@ import (
 	"github.com/reluscope/reluscope/experiment"
 )
 
-// binary is the reluscope binary built once for the whole-program tests.
+// binary is the reluscope binary the whole-program tests drive, built once
+// as users build it: without the race detector, which belongs to the
+// in-process tests (a race build is 5–10× slower and would make these
+// tests time the detector, not the program).
 var binary string
 
+// binaryEnv hands a child test process (TestNothingOutlivesAKilledTest)
+// the binary already built, so that it does not build its own.
+const binaryEnv = "RELUSCOPE_TEST_BINARY"
+
 func TestMain(m *testing.M) {
+	if b := os.Getenv(binaryEnv); b != "" {
+		binary = b
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "reluscope-bin")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "reluscope")
-	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		// Fall back to a build without the race detector (cgo may be off).
-		if err := exec.Command("go", "build", "-o", binary, ".").Run(); err != nil {
-			panic("building reluscope: " + err.Error())
-		}
+		panic("building reluscope: " + err.Error())
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// testCmd is exec.Command for a process a test starts: it does not
+// outlive the test binary.
+func testCmd(name string, args ...string) *exec.Cmd {
+	return tieToTest(exec.Command(name, args...))
 }
 
 func TestBadFlagsExitNonZeroWithOneLine(t *testing.T) {
@@ -63,7 +77,7 @@ func TestBadFlagsExitNonZeroWithOneLine(t *testing.T) {
 		{[]string{"bogus"}, `unknown command "bogus": the commands are explore (the default), run, sweep`},
 		{[]string{"explore", "--pace", "fast"}, `--pace: "fast" is not auto, full or a number`},
 	} {
-		cmd := exec.Command(binary, tc.args...)
+		cmd := testCmd(binary, tc.args...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -148,7 +162,7 @@ func TestRunTextShowsTheGap(t *testing.T) {
 }
 
 func TestExplorerNeedsATerminal(t *testing.T) {
-	cmd := exec.Command(binary)
+	cmd := testCmd(binary)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err == nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -27,7 +26,7 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 	if code, _, stderr, _ := runIn(t, dir, args("whole")...); code != 0 {
 		t.Fatalf("the uninterrupted run: exit %d\n%s", code, stderr)
 	}
-	cmd := exec.Command(binary, args("stopped")...)
+	cmd := testCmd(binary, args("stopped")...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

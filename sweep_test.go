@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -24,7 +23,7 @@ import (
 
 func runBinary(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := testCmd(binary, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -64,7 +63,7 @@ func TestShardedSweepEqualsLocalSweep(t *testing.T) {
 		if i%2 == 0 {
 			runBinary(t, "sweep", "run", "smoke", "--index", fmt.Sprint(i), "--out", shards)
 		} else { // the index from a Slurm array or a Kubernetes Indexed Job
-			cmd := exec.Command(binary, "sweep", "run", "smoke", "--out", shards)
+			cmd := testCmd(binary, "sweep", "run", "smoke", "--out", shards)
 			env := "SLURM_ARRAY_TASK_ID"
 			if i%4 == 3 {
 				env = "JOB_COMPLETION_INDEX"
@@ -112,7 +111,7 @@ func TestSweepSurvivesKill9(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sw")
 	args := []string{"sweep", "smoke", "--out", dir, "--workers", "2", "--set", "epochs=400", "--set", "eval_every=100"}
 	results := filepath.Join(dir, "results.jsonl")
-	cmd := exec.Command(binary, args...)
+	cmd := testCmd(binary, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +157,7 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "run", "smoke", "--index", "99"}, "out of range [0, 8)"},
 		{[]string{"report", filepath.Join(t.TempDir(), "missing")}, "no such file"},
 	} {
-		cmd := exec.Command(binary, tc.args...)
+		cmd := testCmd(binary, tc.args...)
 		cmd.Dir = t.TempDir()
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), tc.want) {
@@ -171,7 +170,7 @@ func TestExamples(t *testing.T) {
 	// The Slurm script runs the array task's index.
 	dir := t.TempDir()
 	script, _ := filepath.Abs("examples/slurm-array.sh")
-	cmd := exec.Command("bash", script, "smoke", "--set", "epochs=2")
+	cmd := testCmd("bash", script, "smoke", "--set", "epochs=2")
 	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=5", "RELUSCOPE="+binary)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -190,7 +189,7 @@ func TestExamples(t *testing.T) {
 	}
 	shard(5)
 	// With --offset the task runs OFFSET + $SLURM_ARRAY_TASK_ID.
-	cmd = exec.Command("bash", script, "smoke", "--set", "epochs=2", "--offset", "3")
+	cmd = testCmd("bash", script, "smoke", "--set", "epochs=2", "--offset", "3")
 	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=4", "RELUSCOPE="+binary)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -330,13 +329,13 @@ func TestSweepPlan(t *testing.T) {
 	// first run.
 	b, _ := os.ReadFile(filepath.Join(dir, "plan", "class-0.idx"))
 	first := strings.Fields(string(b))[0]
-	cmd := exec.Command("bash", filepath.Join(dir, "plan", "class-0.sh"))
+	cmd := testCmd("bash", filepath.Join(dir, "plan", "class-0.sh"))
 	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=0", "OFFSET=0", "RELUSCOPE="+binary, "RELUSCOPE_MEM_AVAILABLE=17179869184")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "run "+first+" of 8 done") {
 		t.Fatalf("class-0.sh: %v\n%s", err, out)
 	}
-	cmd = exec.Command("bash", filepath.Join(dir, "plan", "class-0.sh"))
+	cmd = testCmd("bash", filepath.Join(dir, "plan", "class-0.sh"))
 	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=999", "RELUSCOPE="+binary)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no run on line 1000") {
@@ -347,14 +346,14 @@ func TestSweepPlan(t *testing.T) {
 // sweep count only counts: on a login node with little memory it still
 // prints the grid's size (the memory of a run is sweep run's to check).
 func TestSweepCountNeverChecksMemory(t *testing.T) {
-	cmd := exec.Command(binary, "sweep", "count", "paper-1d")
+	cmd := testCmd(binary, "sweep", "count", "paper-1d")
 	cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=100000000") // 100 MB
 	out, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "4320" {
 		t.Fatalf("sweep count paper-1d with 100 MB: %v %q", err, out)
 	}
 	// sweep run checks its own run on its own cores: a width-32 run fits.
-	cmd = exec.Command(binary, "sweep", "run", "paper-1d", "--index", "0", "--limit", "batch+epochs=1", "--set", "epochs=1", "--set", "eval_points=1000", "--out", t.TempDir())
+	cmd = testCmd(binary, "sweep", "run", "paper-1d", "--index", "0", "--limit", "batch+epochs=1", "--set", "epochs=1", "--set", "eval_points=1000", "--out", t.TempDir())
 	cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=1000000000")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sweep run of paper-1d's index 0 with 1 GB: %v\n%s", err, out)

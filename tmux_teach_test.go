@@ -24,10 +24,9 @@ var (
 // the README says the class should see.
 func TestTeachingDemos(t *testing.T) {
 	needTmux(t)
-	bin := fastReluscope(t)
 
 	t.Run("1 L2 falls, L∞ does not", func(t *testing.T) {
-		e := startExplorer(t, bin, 80, 24)
+		e := startExplorer(t, 80, 24)
 		e.waitFor("a few seconds of the default run", 30*time.Second, func(s string) bool {
 			n, ok := number(regexp.MustCompile(`epoch (\d+)/200`), s)
 			return ok && n >= 20
@@ -50,7 +49,7 @@ func TestTeachingDemos(t *testing.T) {
 	})
 
 	t.Run("2 where the error hides", func(t *testing.T) {
-		e := startExplorer(t, bin, 80, 24, "--preset", "few-samples")
+		e := startExplorer(t, 80, 24, "--preset", "few-samples")
 		e.keys("e")
 		e.waitFor("|e| between the samples over 10× |e| at them", 60*time.Second, func(s string) bool {
 			r, ok := number(hideRe, s)
@@ -60,7 +59,7 @@ func TestTeachingDemos(t *testing.T) {
 	})
 
 	t.Run("3 samples help L2 more than L∞, dimension makes it worse", func(t *testing.T) {
-		e := startExplorer(t, bin, 80, 24)
+		e := startExplorer(t, 80, 24)
 		e.keys("v")
 		slopes := func(what string) (float64, float64) {
 			scr := e.waitFor(what, 240*time.Second, func(s string) bool { return strings.Contains(s, "7 of 7 runs") && slopesRe.MatchString(s) })
@@ -85,7 +84,7 @@ func TestTeachingDemos(t *testing.T) {
 	})
 
 	t.Run("4 and 5 the fooling pair, taller with depth", func(t *testing.T) {
-		e := startExplorer(t, bin, 80, 24)
+		e := startExplorer(t, 80, 24)
 		e.keys("f")
 		scr := e.waitFor("the fooling pair", 30*time.Second, func(s string) bool { return strings.Contains(s, "height by width") })
 		for _, want := range []string{"peak 49.5", "bump on all 1000 samples: max |·| = 0", "2.22", "errs ≥ 24.8 on 0 or on the bump", "4:3.1  5:49.5  6:793"} {
@@ -105,18 +104,17 @@ func TestTeachingDemos(t *testing.T) {
 }
 
 // TestExplorerPaceAndPause: at the default pace the chart moves on
-// screen after screen before the run is done; space at width 2048,
-// m = 10⁵ stops the step counter (after a first evaluation whose live
+// screen after screen before the run is done; space at width 2048 stops
+// the step counter (after a first evaluation whose live
 // clock is on screen); a key changes the screen idle and under load.
 // Every wait is for an event (its deadline only guards against a hang):
 // latencies are logged, not held to a number, so the test passes on a
 // loaded machine.
 func TestExplorerPaceAndPause(t *testing.T) {
 	needTmux(t)
-	bin := fastReluscope(t)
 
 	t.Run("the default run can be watched", func(t *testing.T) {
-		e := startExplorer(t, bin, 80, 24)
+		e := startExplorer(t, 80, 24)
 		chart := func(s string) string {
 			lines := strings.Split(s, "\n")
 			return strings.Join(lines[2:min(len(lines), 10)], "\n")
@@ -140,8 +138,11 @@ func TestExplorerPaceAndPause(t *testing.T) {
 		e.quit()
 	})
 
-	t.Run("pause at width 2048, m = 10⁵", func(t *testing.T) {
-		e := startExplorer(t, bin, 100, 30, "--width", "2048", "--samples", "100000")
+	t.Run("pause at width 2048", func(t *testing.T) {
+		// Steps of width 2048 (about 4 GFLOP each: long enough that one is
+		// under way when space lands); 2048 evaluation points so that the
+		// first evaluation takes seconds, not minutes, on a loaded machine.
+		e := startExplorer(t, 100, 30, "--width", "2048", "--samples", "2000", "--epochs", "1000", "--eval-points", "2048")
 		// Hours of training here: the explorer says so and waits for enter.
 		e.waitFor("the long-run estimate", 120*time.Second, func(s string) bool {
 			return strings.Contains(s, "? waiting") && strings.Contains(s, "takes about")
@@ -169,7 +170,7 @@ func TestExplorerPaceAndPause(t *testing.T) {
 			}
 			return settled
 		})
-		t.Logf("pause at width 2048, m = 10⁵: the step counter settled at %.0f, %v after space", n, time.Since(sent).Round(time.Millisecond))
+		t.Logf("pause at width 2048: the step counter settled at %.0f, %v after space", n, time.Since(sent).Round(time.Millisecond))
 		for i := 0; i < 4; i++ {
 			time.Sleep(500 * time.Millisecond)
 			scr := e.screen()
@@ -194,11 +195,11 @@ func TestExplorerPaceAndPause(t *testing.T) {
 			}
 			return best
 		}
-		idle := startExplorer(t, bin, 80, 24, "--pace", "full")
+		idle := startExplorer(t, 80, 24, "--pace", "full")
 		idle.waitFor("the run done", 300*time.Second, func(s string) bool { return strings.Contains(s, "✓ done") })
 		li := measure(idle)
 		idle.quit()
-		busy := startExplorer(t, bin, 80, 24, "--pace", "full", "--width", "512", "--epochs", "100000")
+		busy := startExplorer(t, 80, 24, "--pace", "full", "--width", "512", "--epochs", "100000")
 		busy.waitFor("the long-run estimate", 120*time.Second, func(s string) bool { return strings.Contains(s, "? waiting") })
 		busy.keys("Enter")
 		busy.waitFor("training", 300*time.Second, func(s string) bool { return strings.Contains(s, "▶ training") })
@@ -213,11 +214,11 @@ func TestExplorerPaceAndPause(t *testing.T) {
 func TestExplorerSmallTerminalsAndTyping(t *testing.T) {
 	needTmux(t)
 	for _, size := range [][2]int{{40, 10}, {20, 5}} {
-		e := startExplorer(t, binary, size[0], size[1], "--pace", "full")
+		e := startExplorer(t, size[0], size[1], "--pace", "full")
 		e.waitFor("the small-terminal note", 30*time.Second, func(s string) bool { return strings.Contains(s, "q quits") })
 		e.quit()
 	}
-	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e := startExplorer(t, 80, 24, "--pace", "full")
 	e.waitFor("the panels", 30*time.Second, func(s string) bool { return strings.Contains(s, "settings") })
 	e.tmux("resize-window", "-t", "main", "-x", "10", "-y", "5")
 	e.waitFor("the 10×5 note", 10*time.Second, func(s string) bool { return strings.Contains(s, "q quits") })
@@ -239,7 +240,7 @@ func TestExplorerSmallTerminalsAndTyping(t *testing.T) {
 // checkpoint's numbers under it; z again brings the panels back.
 func TestExplorerFocus(t *testing.T) {
 	needTmux(t)
-	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e := startExplorer(t, 80, 24, "--pace", "full")
 	e.waitFor("the first curve", 120*time.Second, func(s string) bool { return strings.Contains(s, "L∞/L2") })
 	e.keys("z")
 	scr := e.waitFor("the focus view", 60*time.Second, func(s string) bool { return !strings.Contains(s, "settings") })
@@ -258,7 +259,7 @@ func TestExplorerFocus(t *testing.T) {
 
 	// Demonstration 1's end (dimension 3) in focus: the L∞ and L2 lines at
 	// the last epoch are at least 3 rows apart, a gap a class can see.
-	e = startExplorer(t, binary, 80, 24, "--pace", "full", "--dim", "3")
+	e = startExplorer(t, 80, 24, "--pace", "full", "--dim", "3")
 	e.waitFor("the finished run", 300*time.Second, func(s string) bool { return strings.Contains(s, "✓ done") })
 	e.keys("z")
 	scr = e.waitFor("the focus view", 60*time.Second, func(s string) bool { return !strings.Contains(s, "settings") })
@@ -296,7 +297,7 @@ func lastRow(screen, chars string) int {
 // status rows and its reason is on screen whole.
 func TestExplorerRefusalWraps(t *testing.T) {
 	needTmux(t)
-	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e := startExplorer(t, 80, 24, "--pace", "full")
 	e.waitFor("the panels", 60*time.Second, func(s string) bool { return strings.Contains(s, "learner") })
 	for i := 0; i < 12; i++ {
 		e.keys("j")
@@ -317,7 +318,7 @@ func TestExplorerRefusalWraps(t *testing.T) {
 // gives the explorer's final numbers.
 func TestExplorerShareReproduces(t *testing.T) {
 	needTmux(t)
-	e := startExplorer(t, binary, 100, 30, "--pace", "full", "--width", "16", "--epochs", "20", "--samples", "300", "--teacher-seed", "3")
+	e := startExplorer(t, 100, 30, "--pace", "full", "--width", "16", "--epochs", "20", "--samples", "300", "--teacher-seed", "3")
 	scr := e.waitFor("the run done", 300*time.Second, func(s string) bool { return strings.Contains(s, "✓ done") })
 	m := regexp.MustCompile(`epoch 20:  L1 \S+  L2 (\S+)  L∞/L2 \S+  L∞ (\S+) at`).FindStringSubmatch(scr)
 	if m == nil {
@@ -350,7 +351,7 @@ func TestExplorerShareReproduces(t *testing.T) {
 // selects it, and the wheel over it raises its value.
 func TestExplorerMouse(t *testing.T) {
 	needTmux(t)
-	e := startExplorer(t, binary, 80, 24, "--pace", "full")
+	e := startExplorer(t, 80, 24, "--pace", "full")
 	e.waitFor("the panels", 60*time.Second, func(s string) bool { return strings.Contains(s, "▸ depth") })
 	// Column 6, row 5 (1-based): the third setting, width.
 	e.keys("-l", "\x1b[<0;6;5M\x1b[<0;6;5m")

@@ -146,6 +146,13 @@ func TestModelSequenceMatchesNative(t *testing.T) {
 	} {
 		name := strings.Trim(strings.Join(strings.Fields(fmtInts(tc.sizes)), "x"), "[]") + "_" + tc.dt.String()
 		for _, path := range []string{"fused", "multi", "multi32", "cublas"} {
+			if path == "cublas" && (tc.sizes[1] == 64 || tc.batch == 300) {
+				// These two shapes are for the fused step's global loads and
+				// the multi-block step's several blocks; the cuBLAS path
+				// (one launch per operation, whatever the shape; the slowest
+				// on the emulator) is checked on the other three.
+				continue
+			}
 			t.Run(name+"_"+path, func(t *testing.T) {
 				defer forcePath(path)()
 				crossCheck(t, newEmulator(), tc.sizes, tc.batch, tc.dt, tc.tol)
@@ -452,7 +459,12 @@ func TestModelTooBigForDevice(t *testing.T) {
 func TestStepsRowsEqualsStepRows(t *testing.T) {
 	for _, path := range []string{"fused", "fused-full-blocks", "multi", "cublas"} {
 		t.Run(path, func(t *testing.T) {
+			// Past one launch's maxFusedSteps where steps are fused; the
+			// other paths take one step at a time, however many: 30.
 			steps := maxFusedSteps + 44
+			if path == "multi" || path == "cublas" {
+				steps = 30
+			}
 			if path == "fused-full-blocks" {
 				// 256 threads a block, as the engine launches it: the
 				// barriers between one launch's steps.

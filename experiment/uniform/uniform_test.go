@@ -388,7 +388,13 @@ func TestBatchedBoundsAtLeastAsTight(t *testing.T) {
 			// does on every unit.
 			bd.crownBudget = math.Inf(1)
 		}
-		const B = 24
+		// Boxes of all eight side lengths 1 … 2⁻⁷ (box i's side is
+		// 2^-(i mod 8)); three of each at width 12, one of each at width
+		// 300, where CROWN on every unit makes each box dear.
+		B := 24
+		if width > 100 {
+			B = 8
+		}
 		lo, hi := make([]float64, B*d), make([]float64, B*d)
 		for i := range lo {
 			side := math.Pow(2, -float64(i/d%8))
