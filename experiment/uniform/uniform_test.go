@@ -296,7 +296,7 @@ func TestSymbolicBoundsSoundOnWideNets(t *testing.T) {
 		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(100+trial))
 		student := randomNet([]int{d, 400, 400, 400, 1}, 0, math.Sqrt(12), uint64(200+trial))
 		h := difference(fromNet(student), fromNet(teacher))
-		bd := newBounder(h, pool)
+		bd, ev := newBounder(h, pool), newEvaluator(h, pool)
 		for k := 0; k < 12; k++ {
 			lo, hi := make([]float64, d), make([]float64, d)
 			for i := range lo {
@@ -307,26 +307,29 @@ func TestSymbolicBoundsSoundOnWideNets(t *testing.T) {
 				lo[i], hi[i] = min(a, b), max(a, b)
 			}
 			ub := bd.bound(lo, hi)
-			x := make([]float64, d)
-			check := func() {
-				if e := math.Abs(h.eval(x, nil)); e > ub*(1+1e-12)+1e-12 {
-					t.Fatalf("trial %d: |h(%v)| = %v above the box's bound %v", trial, x, e, ub)
-				}
-			}
+			// 300 random points of the box and its corners, evaluated in
+			// one batch (TestBatchedEvalMatchesOnePoint: the one-point
+			// values to rounding).
+			X := make([]float64, 0, (300+1<<d)*d)
 			for p := 0; p < 300; p++ {
-				for i := range x {
-					x[i] = lo[i] + rng.Float64()*(hi[i]-lo[i])
+				for i := range lo {
+					X = append(X, lo[i]+rng.Float64()*(hi[i]-lo[i]))
 				}
-				check()
 			}
 			for corner := 0; corner < 1<<d; corner++ {
-				for i := range x {
-					x[i] = lo[i]
+				for i := range lo {
+					X = append(X, lo[i])
 					if corner>>i&1 == 1 {
-						x[i] = hi[i]
+						X[len(X)-1] = hi[i]
 					}
 				}
-				check()
+			}
+			v := make([]float64, len(X)/d)
+			ev.eval(X, v, nil)
+			for p, e := range v {
+				if math.Abs(e) > ub*(1+1e-12)+1e-12 {
+					t.Fatalf("trial %d: |h(%v)| = %v above the box's bound %v", trial, X[p*d:(p+1)*d], math.Abs(e), ub)
+				}
 			}
 			if iv := intervalOnlyBound(h, lo, hi); ub > iv*(1+1e-12) {
 				t.Fatalf("trial %d: the bound %v is looser than intervals alone %v", trial, ub, iv)
@@ -382,7 +385,7 @@ func TestBatchedBoundsAtLeastAsTight(t *testing.T) {
 		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(300+trial))
 		student := randomNet([]int{d, width, width, width, 1}, 0, math.Sqrt(12), uint64(400+trial))
 		h := difference(fromNet(student), fromNet(teacher))
-		bd := newBounder(h, pool)
+		bd, ev := newBounder(h, pool), newEvaluator(h, pool)
 		if width > 100 {
 			// CROWN on every unstable unit of every box, as the reference
 			// does on every unit.
@@ -429,13 +432,17 @@ func TestBatchedBoundsAtLeastAsTight(t *testing.T) {
 			if ub[bx] < ref*(1-1e-9) {
 				tighter++
 			}
-			x := make([]float64, d)
+			X := make([]float64, 100*d)
 			for p := 0; p < 100; p++ {
-				for i := range x {
-					x[i] = blo[i] + rng.Float64()*(bhi[i]-blo[i])
+				for i := range blo {
+					X[p*d+i] = blo[i] + rng.Float64()*(bhi[i]-blo[i])
 				}
-				if e := math.Abs(h.eval(x, nil)); e > ub[bx]*(1+1e-12)+1e-12 {
-					t.Fatalf("width %d box %d: |h(%v)| = %v above the bound %v", width, bx, x, e, ub[bx])
+			}
+			v := make([]float64, 100)
+			ev.eval(X, v, nil)
+			for p, e := range v {
+				if math.Abs(e) > ub[bx]*(1+1e-12)+1e-12 {
+					t.Fatalf("width %d box %d: |h(%v)| = %v above the bound %v", width, bx, X[p*d:(p+1)*d], math.Abs(e), ub[bx])
 				}
 			}
 		}
