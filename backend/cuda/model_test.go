@@ -162,8 +162,18 @@ func TestModelSequenceMatchesNative(t *testing.T) {
 }
 
 // crossCheck runs a model of the given shape on x and the native engine side
-// by side: loss and gradient, 100 Adam steps, predictions, error statistics.
+// by side: loss and gradient, 100 Adam steps (10 at width ≥ 512),
+// predictions, error statistics.
 func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DType, tol float64) {
+	steps := 100
+	if sizes[1] >= 512 {
+		steps = 10 // the emulator's naive GEMM, and the device check's time
+	}
+	crossCheckSteps(t, ex, sizes, batch, dt, tol, steps)
+}
+
+// crossCheckSteps is crossCheck with the number of Adam steps.
+func crossCheckSteps(t *testing.T, ex executor, sizes []int, batch int, dt backend.DType, tol float64, steps int) {
 	net := randomNet(sizes, 3)
 	d := sizes[0]
 	opt := backend.Options{DType: dt, MaxBatch: batch, Threads: 1}
@@ -193,12 +203,7 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 		t.Fatalf("gradient differs from native by %.3g (relative)", e)
 	}
 
-	// 100 Adam steps through Step (10 at width ≥ 512: the emulator's naive
-	// GEMM, and the device check's time).
-	steps := 100
-	if sizes[1] >= 512 {
-		steps = 10
-	}
+	// Adam steps through Step.
 	for s := 0; s < steps; s++ {
 		x, y := randomBatch(batch, d, uint64(100+s))
 		a, err1 := nat.Step(x, y, 1e-3)
@@ -211,7 +216,7 @@ func crossCheck(t *testing.T, ex executor, sizes []int, batch int, dt backend.DT
 		}
 	}
 	if e := relErr(dev.Net().Flatten(nil), nat.Net().Flatten(nil)); e > tol {
-		t.Fatalf("parameters after 100 steps differ from native by %.3g", e)
+		t.Fatalf("parameters after %d steps differ from native by %.3g", steps, e)
 	}
 
 	// Predict, in more rows than the buffers hold.
