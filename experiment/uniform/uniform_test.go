@@ -31,11 +31,20 @@ func randomNet(sizes []int, c, scale float64, seed uint64) *backend.Net {
 
 // gridMax is the max of |s − t| over n+1 evenly spaced points of [−½, ½].
 func gridMax(s, t *backend.Net, n int) (float64, float64) {
+	// One batched evaluation of |s − t| (TestBatchedEvalMatchesOnePoint:
+	// the one-point values to rounding), not n+1 calls of Net.Eval.
+	pool := gemm.NewPool[float64](1)
+	defer pool.Close()
+	X := make([]float64, n+1)
+	for i := range X {
+		X[i] = -0.5 + float64(i)/float64(n)
+	}
+	v := make([]float64, n+1)
+	newEvaluator(difference(fromNet(s), fromNet(t)), pool).eval(X, v, nil)
 	best, arg := -1.0, 0.0
-	for i := 0; i <= n; i++ {
-		x := []float64{-0.5 + float64(i)/float64(n)}
-		if e := math.Abs(s.Eval(x) - t.Eval(x)); e > best {
-			best, arg = e, x[0]
+	for i, e := range v {
+		if math.Abs(e) > best {
+			best, arg = math.Abs(e), X[i]
 		}
 	}
 	return best, arg
