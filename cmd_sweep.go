@@ -218,12 +218,18 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "sweep %s: %d runs, %d already done in %s%s, %d to go on %d workers\n",
 		p.Name, len(jobs), len(jobs)-len(todo), s.out, note, len(todo), min(s.workers, max(1, len(todo))))
 	if len(todo) == 0 {
+		if failed > 0 {
+			return &exitError{exitRunsFailed, fmt.Errorf("nothing to run, but %d of the %d runs in %s failed (--retry-failed runs them again)", failed, len(jobs), results)}
+		}
 		return nil
 	}
 	bar := newProgress(stderr, len(todo))
 	err = experiment.RunPool(ctx, todo, s.workers, p.Name, dir.StatePath, func(r experiment.Record) error {
 		if err := dir.Append(r); err != nil {
 			return err
+		}
+		if r.StateNote != "" {
+			bar.note(fmt.Sprintf("run %d: %s", r.Index, r.StateNote))
 		}
 		bar.add(r)
 		return nil
@@ -235,7 +241,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "results in %s (%d failed runs)\n", results, bar.failed)
+	if bar.failed > 0 {
+		return &exitError{exitRunsFailed, fmt.Errorf("results in %s: %d of %d runs failed (their errors are in the records; --retry-failed runs them again)", results, bar.failed, bar.done)}
+	}
+	fmt.Fprintf(stderr, "results in %s (0 failed runs)\n", results)
 	return nil
 }
 
@@ -304,10 +313,14 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
 		return nil
 	}
-	if _, err := os.Stat(state); err == nil {
-		fmt.Fprintf(stderr, "run %d goes on from its saved state %s\n", i, state)
-	}
-	rec, err := experiment.RunJob(ctx, job, p.Name, threads, state)
+	rec, err := experiment.RunJob(ctx, job, p.Name, threads, state, func(st *experiment.RunState, note string) {
+		switch {
+		case note != "":
+			fmt.Fprintf(stderr, "run %d: %s\n", i, note)
+		case st != nil:
+			fmt.Fprintf(stderr, "run %d goes on from its saved state %s (epoch %d)\n", i, state, st.Epoch)
+		}
+	})
 	if errors.Is(err, context.Canceled) {
 		if _, serr := os.Stat(state); serr == nil {
 			return fmt.Errorf("run %d stopped: its state is saved in %s; the same command goes on from there", i, state)
@@ -319,6 +332,9 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if err := dir.WriteShard(job, rec); err != nil {
 		return err
+	}
+	if rec.Error != "" {
+		return &exitError{exitRunsFailed, fmt.Errorf("run %d of %d failed (its record is in %s): %s", i, n, path, rec.Error)}
 	}
 	fmt.Fprintf(stderr, "run %d of %d done in %.1fs: %s\n", i, n, rec.Seconds, recordSummary(rec))
 	return nil
@@ -365,12 +381,18 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder of results (nothing of the grid ran there; sweep plan prints the first submission)", experiment.Quote(dir))
+	}
 	st, err := experiment.Status(dir, jobs)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s in %s: %d runs — %d finished, %d failed, %d in progress (a saved state), %d missing\n",
 		p.Name, dir, len(jobs), len(st.Finished), len(st.Failed), len(st.InProgress), len(st.Missing))
+	if len(st.Missing) == len(jobs) {
+		return fmt.Errorf("none of the %d runs of %s is in %s: another preset or --set, or a mistyped folder?", len(jobs), p.Name, experiment.Quote(dir))
+	}
 	if len(st.Failed) > 0 {
 		fmt.Fprintf(stdout, "failed: %s (their errors are in the records; --retry-failed runs them again)\n", experiment.ArraySpec(st.Failed))
 	}
@@ -411,6 +433,9 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	merged, read, conflicts, err := experiment.MergeResults(paths...)
 	if err != nil {
 		return err
+	}
+	if len(merged) == 0 {
+		return fmt.Errorf("sweep merge: no records in %s: nothing written", strings.Join(paths, ", "))
 	}
 	if conflicts > 0 {
 		fmt.Fprintf(stderr, "sweep merge: %d runs had copies that disagree (a failed and a finished copy, or different results); kept the finished copy, else the first\n", conflicts)
@@ -536,6 +561,14 @@ func (p *progress) add(r experiment.Record) {
 	} else {
 		fmt.Fprintln(p.w, line)
 	}
+}
+
+// note prints a line of its own above the bar.
+func (p *progress) note(line string) {
+	if p.tty && p.lastLineSize > 0 {
+		fmt.Fprintf(p.w, "\r%-*s\r", p.lastLineSize, "")
+	}
+	fmt.Fprintln(p.w, line)
 }
 
 func (p *progress) finish() {

@@ -160,22 +160,27 @@ func TestNonFiniteResultsAreKept(t *testing.T) {
 	}
 	// A sweep of data runs and one of a teacher whose outputs overflow.
 	inf := writePreset(t, dir, "inf.json", `{"format":"reluscope-network/v1","role":"teacher","activation":"relu","sizes":[1,2,1],"input_scale":1,"weights":[[1e300,1e300],[1e300,1e300]],"biases":[[1e300,1e300],[0]]}`)
-	for _, sw := range []struct{ name, cfg, want string }{
-		{"data", "{data_file: " + toy + ", epochs: 2, batch: 1, samples: 5}", "L2 —"},
-		{"inf", "{teacher_file: " + inf + ", epochs: 2, samples: 20, batch: 20, width: 2, depth: 2, teacher_width: 2}", "FAILED: diverged"},
+	// A sweep whose runs failed exits 4 (exitRunsFailed), its records
+	// written, also when run again with nothing left to do.
+	for _, sw := range []struct {
+		name, cfg, want string
+		exit            int
+	}{
+		{"data", "{data_file: " + toy + ", epochs: 2, batch: 1, samples: 5}", "L2 —", 0},
+		{"inf", "{teacher_file: " + inf + ", epochs: 2, samples: 20, batch: 20, width: 2, depth: 2, teacher_width: 2}", "FAILED: diverged", exitRunsFailed},
 	} {
 		p := writePreset(t, dir, sw.name+".yaml", "name: "+sw.name+"\nconfig: "+sw.cfg+"\nsweep:\n  - seed: [1, 2]\n")
 		folder := filepath.Join(dir, "sw-"+sw.name)
 		code, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder, "--workers", "1")
-		if code != 0 || !strings.Contains(stderr, sw.want) {
-			t.Fatalf("sweep %s: exit %d\n%s", sw.name, code, stderr)
+		if code != sw.exit || !strings.Contains(stderr, sw.want) {
+			t.Fatalf("sweep %s: exit %d, want %d\n%s", sw.name, code, sw.exit, stderr)
 		}
 		recs, err := experiment.ReadRecords(filepath.Join(folder, "results.jsonl"))
 		if err != nil || len(recs) != 2 {
 			t.Fatalf("sweep %s: %d records, %v", sw.name, len(recs), err)
 		}
-		if code, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder); code != 0 || !strings.Contains(stderr, "2 already done") {
-			t.Fatalf("resumed sweep %s: %s", sw.name, stderr)
+		if code, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder); code != sw.exit || !strings.Contains(stderr, "2 already done") {
+			t.Fatalf("resumed sweep %s: exit %d, want %d\n%s", sw.name, code, sw.exit, stderr)
 		}
 		if code, _, stderr, _ := runIn(t, dir, "sweep", "merge", filepath.Join(folder, "results.jsonl"), "--out", filepath.Join(dir, sw.name+".jsonl")); code != 0 || !strings.Contains(stderr, "merged 2 records") {
 			t.Fatalf("merge %s: %s", sw.name, stderr)
@@ -194,14 +199,20 @@ func TestSweepRetriesFailedRuns(t *testing.T) {
 	toy := writePreset(t, dir, "toy.csv", "0.1,0.2\n-0.3,0.5\n0.2,-0.1\n")
 	p := writePreset(t, dir, "f.yaml", "name: f\nconfig: {data_file: "+toy+", epochs: 2, batch: 1, samples: 5}\nsweep:\n  - seed: [1, 2]\n")
 	folder := filepath.Join(dir, "sw")
-	if _, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder); !strings.Contains(stderr, "(2 failed runs)") {
-		t.Fatalf("a sweep whose runs fail: %s", stderr)
+	if code, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder); code != exitRunsFailed || !strings.Contains(stderr, "2 of 2 runs failed") {
+		t.Fatalf("a sweep whose runs fail: exit %d\n%s", code, stderr)
 	}
-	if _, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder); !strings.Contains(stderr, "2 of them failed: --retry-failed runs them again") {
-		t.Fatalf("resume does not count the failed runs: %s", stderr)
+	if code, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder); code != exitRunsFailed || !strings.Contains(stderr, "2 of them failed: --retry-failed runs them again") {
+		t.Fatalf("resume does not count the failed runs: exit %d\n%s", code, stderr)
 	}
-	if _, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder, "--retry-failed"); !strings.Contains(stderr, "2 to go") {
-		t.Fatalf("--retry-failed did not run them again: %s", stderr)
+	if code, _, stderr, _ := runIn(t, dir, "sweep", p, "--out", folder, "--retry-failed"); code != exitRunsFailed || !strings.Contains(stderr, "2 to go") {
+		t.Fatalf("--retry-failed did not run them again: exit %d\n%s", code, stderr)
+	}
+	// sweep run of one failing index: its record written, exit 4.
+	shards := filepath.Join(dir, "shards")
+	code, _, stderr, _ := runIn(t, dir, "sweep", "run", p, "--index", "1", "--out", shards)
+	if m, _ := filepath.Glob(filepath.Join(shards, "index-0000001-*.jsonl")); code != exitRunsFailed || len(m) != 1 || !strings.Contains(stderr, "run 1 of 2 failed") {
+		t.Fatalf("sweep run of a failing run: exit %d, shards %v\n%s", code, m, stderr)
 	}
 }
 

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/tui"
 )
 
 // command is one word of the command line: its arguments and summary in
@@ -80,9 +82,34 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "reluscope:", err)
-		os.Exit(1)
+		code := 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		os.Exit(code)
 	}
 }
+
+// The exit statuses besides 0 (done) and 1 (an error: bad input, a file
+// that cannot be read or written, a refused run): the README's table.
+const (
+	// exitRunsFailed: sweep and sweep run finished, their records
+	// written, but at least one run failed (diverged, refused by its
+	// learner, …): `report` shows them, --retry-failed runs them again.
+	exitRunsFailed = 4
+	// exitInterrupted: stopped by a signal in work that cannot pause.
+	exitInterrupted = 130
+)
+
+// exitError is an error that ends the program with its own status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
 
 // stopGrace is how long a command may go on after SIGINT, SIGTERM or
 // SIGHUP: the training loops stop within a step and save what they
@@ -114,8 +141,9 @@ func stopWithin(ctx context.Context, done <-chan struct{}, grace time.Duration) 
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
+		tui.RestoreTerminal() // the explorer's, if bubbletea has not yet
 		fmt.Fprintln(os.Stderr, "reluscope: interrupted (stopped in work that cannot pause; what was finished before is saved)")
-		os.Exit(130)
+		os.Exit(exitInterrupted)
 	}
 }
 

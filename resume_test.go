@@ -60,6 +60,28 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 		!strings.Contains(out, "1 in progress") || !strings.Contains(out, "sbatch --array=0-7 examples/slurm-array.sh smoke --offset 0 --set epochs=3000 --set eval_every=500") {
 		t.Fatalf("sweep status while stopped: exit %d\n%s", code, out)
 	}
+	// A copy of the stopped folder whose state has one bit flipped: the
+	// run says so, moves the state aside and starts over (issue: it went
+	// on from the damaged state to other numbers).
+	damaged := filepath.Join(dir, "damaged")
+	if err := os.Mkdir(damaged, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := os.ReadFile(states[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb[len(sb)/2] ^= 0x10
+	dstate := filepath.Join(damaged, filepath.Base(states[0]))
+	if err := os.WriteFile(dstate, sb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut, _ := runIn(t, dir, args("damaged")...); code != 0 || strings.Count(errOut, "is damaged (its checksum does not match its contents): moved to") != 1 {
+		t.Fatalf("a damaged state: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(dstate + ".corrupt"); err != nil {
+		t.Fatalf("the damaged state was not kept aside: %v", err)
+	}
 	code, _, errOut, _ := runIn(t, dir, args("stopped")...)
 	if code != 0 || !strings.Contains(errOut, "goes on from its saved state") {
 		t.Fatalf("resumed: exit %d\n%s", code, errOut)
@@ -75,9 +97,12 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 		}
 		return rs[0]
 	}
-	a, b := read("whole"), read("stopped")
-	if !b.Resumed || a.Resumed {
-		t.Fatalf("resumed flags: whole %v, stopped %v", a.Resumed, b.Resumed)
+	a, b, c := read("whole"), read("stopped"), read("damaged")
+	if !b.Resumed || a.Resumed || c.Resumed || c.StateNote == "" {
+		t.Fatalf("resumed flags: whole %v, stopped %v, damaged %v (note %q)", a.Resumed, b.Resumed, c.Resumed, c.StateNote)
+	}
+	if !sameNumbers(a, c) {
+		t.Fatalf("the run from a damaged state differs from the whole one:\n%+v\n%+v", a.History, c.History)
 	}
 	for i := range a.History { // timings aside
 		a.History[i].EvalSeconds, b.History[i].EvalSeconds = 0, 0
@@ -95,4 +120,22 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, "stopped", "*.state")); len(left) != 0 {
 		t.Fatalf("states left after the run finished: %v", left)
 	}
+}
+
+// sameNumbers says two records of one run have the same numbers at every
+// checkpoint, timings aside.
+func sameNumbers(a, b experiment.Record) bool {
+	strip := func(h []experiment.Checkpoint) []experiment.Checkpoint {
+		out := append([]experiment.Checkpoint(nil), h...)
+		for i := range out {
+			out[i].EvalSeconds = 0
+			if out[i].Bracket != nil {
+				br := *out[i].Bracket
+				br.Seconds = 0
+				out[i].Bracket = &br
+			}
+		}
+		return out
+	}
+	return reflect.DeepEqual(strip(a.History), strip(b.History)) && a.Steps == b.Steps && a.Hash == b.Hash
 }

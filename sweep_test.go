@@ -359,3 +359,33 @@ func TestSweepCountNeverChecksMemory(t *testing.T) {
 		t.Fatalf("sweep run of paper-1d's index 0 with 1 GB: %v\n%s", err, out)
 	}
 }
+
+// TestStatusAndMergeOfNothing: sweep status of a folder that does not
+// exist, or that holds none of the grid's runs, and sweep merge of a
+// folder without records exit 1 with one line, writing nothing (they said
+// "4320 missing" with the whole grid's resubmission, or wrote an empty
+// file, and exited 0).
+func TestStatusAndMergeOfNothing(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	merged := filepath.Join(dir, "m.jsonl")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sweep", "status", "smoke", filepath.Join(dir, "mistyped")}, "is not a folder of results"},
+		{[]string{"sweep", "status", "smoke", empty}, "none of the 8 runs of smoke is in"},
+		{[]string{"sweep", "merge", empty, "--out", merged}, "no records in"},
+	} {
+		code, _, stderr, _ := runIn(t, dir, tc.args...)
+		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+			t.Fatalf("%v: exit %d, stderr %q; want 1 and one line with %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat(merged); !os.IsNotExist(err) {
+		t.Fatalf("merge of nothing wrote %s", merged)
+	}
+}

@@ -2,10 +2,10 @@ package experiment
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"sync/atomic"
@@ -14,8 +14,10 @@ import (
 	"github.com/reluscope/reluscope/backend"
 )
 
-// StateFormat names the binary format of a run's saved state.
-const StateFormat = "reluscope-run-state/v1"
+// StateFormat names the binary format of a run's saved state. A state
+// file is the line StateFormat+"\n", the SHA-256 of the rest, and the
+// state's gob encoding.
+const StateFormat = "reluscope-run-state/v2"
 
 // RunState is an Adam run stopped part-way: all it needs to go on and end
 // with exactly the bits of a run that did not stop (the teacher and the
@@ -59,7 +61,7 @@ var saving atomic.Int32
 // a signal waits for it (a state cut short would be lost, not torn).
 func SavingState() bool { return saving.Load() > 0 }
 
-// SaveState writes st to path atomically.
+// SaveState writes st to path atomically, with its checksum.
 func SaveState(path string, st *RunState) error {
 	saving.Add(1)
 	defer saving.Add(-1)
@@ -67,28 +69,161 @@ func SaveState(path string, st *RunState) error {
 	if err := gob.NewEncoder(&b).Encode(st); err != nil {
 		return fmt.Errorf("saving the run's state: %w", err)
 	}
-	return WriteFileAtomic(path, b.Bytes())
+	sum := sha256.Sum256(b.Bytes())
+	out := make([]byte, 0, len(StateFormat)+1+len(sum)+b.Len())
+	out = append(append(append(out, StateFormat+"\n"...), sum[:]...), b.Bytes()...)
+	return WriteFileAtomic(path, out)
 }
 
-// LoadState reads a state written by SaveState; os.ErrNotExist when there
-// is none.
+// DamagedStateError says a state file cannot be trusted: not a state of
+// this format, a checksum that does not match, or contents that do not fit
+// the run it is named for.
+type DamagedStateError struct {
+	Path, Why string
+}
+
+func (e *DamagedStateError) Error() string {
+	return fmt.Sprintf("the saved state %s is damaged (%s)", Quote(e.Path), e.Why)
+}
+
+// LoadState reads a state written by SaveState: os.ErrNotExist when there
+// is none, a *DamagedStateError when what is there is not a whole state,
+// another error when the file cannot be read.
 func LoadState(path string) (*RunState, error) {
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	damaged := func(format string, a ...any) error {
+		return &DamagedStateError{Path: path, Why: fmt.Sprintf(format, a...)}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, damaged("not a regular file")
+	}
+	if fi.Size() > maxStateBytes {
+		return nil, damaged("%d bytes, more than a state may have", fi.Size())
+	}
+	b, err := ReadFileLimited(path, maxStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	head := StateFormat + "\n"
+	rest, ok := bytes.CutPrefix(b, []byte(head))
+	if !ok {
+		if line, _, _ := bytes.Cut(b[:min(len(b), 64)], []byte("\n")); bytes.HasPrefix(line, []byte("reluscope-run-state/")) {
+			return nil, damaged("format %s, this reluscope reads %s", Quote(string(line)), StateFormat)
+		}
+		return nil, damaged("not a run state of format %s", StateFormat)
+	}
+	if len(rest) < sha256.Size {
+		return nil, damaged("cut short: %d bytes", len(b))
+	}
+	want, payload := rest[:sha256.Size], rest[sha256.Size:]
+	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:], want) {
+		return nil, damaged("its checksum does not match its contents")
+	}
 	var st RunState
-	if err := gob.NewDecoder(io.LimitReader(f, maxStateBytes)).Decode(&st); err != nil {
-		return nil, fmt.Errorf("%s is not a run state (%v): delete it to start the run over", Quote(path), err)
+	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&st); err != nil {
+		return nil, damaged("undecodable: %v", err)
 	}
 	if st.Format != StateFormat {
-		return nil, fmt.Errorf("%s is a state of format %s, want %s: delete it to start the run over", Quote(path), Quote(st.Format), StateFormat)
+		return nil, damaged("format %s inside, want %s", Quote(st.Format), StateFormat)
 	}
 	if st.Student == nil || st.Student.Validate() != nil {
-		return nil, fmt.Errorf("%s holds no valid student: delete it to start the run over", Quote(path))
+		return nil, damaged("no valid student")
 	}
 	return &st, nil
+}
+
+// fits checks that st can be the state of an Adam run of cfg (whose hash it
+// carries): the student's layers, the epoch and step counts, the learning
+// rate of its epoch, the checkpoints, and a data order that is a
+// permutation of the samples with the next batch's first row on a batch
+// boundary. A state that passes goes on to the bits of an unstopped run.
+func (st *RunState) fits(cfg Config) error {
+	m, bs := cfg.Samples, cfg.BatchSize()
+	spe := int64(cfg.StepsPerEpoch())
+	if !equalInts(st.Student.Sizes, cfg.StudentSizes()) {
+		return fmt.Errorf("a student of layers %v, the config's %v", st.Student.Sizes, cfg.StudentSizes())
+	}
+	n := st.Student.NumParams()
+	if len(st.Adam.M) != n || len(st.Adam.V) != n {
+		return fmt.Errorf("Adam moments of %d and %d values for %d parameters", len(st.Adam.M), len(st.Adam.V), n)
+	}
+	if st.Epoch < 0 || st.Epoch > cfg.TotalEpochs() || st.CheckpointDue && st.Started {
+		return fmt.Errorf("epoch %d of %d", st.Epoch, cfg.TotalEpochs())
+	}
+	lo := 0
+	if st.Started {
+		lo = st.Lo
+		if lo < 0 || lo > m || lo%bs != 0 && lo != m || st.Epoch >= cfg.TotalEpochs() {
+			return fmt.Errorf("the next batch at row %d of %d (batches of %d) in epoch %d", lo, m, bs, st.Epoch+1)
+		}
+	} else if st.Lo != 0 {
+		return fmt.Errorf("row %d between epochs", st.Lo)
+	}
+	if want := int64(st.Epoch)*spe + int64((lo+bs-1)/bs); st.Steps != want {
+		return fmt.Errorf("%d steps where epoch %d, row %d makes %d", st.Steps, st.Epoch, lo, want)
+	}
+	if want := cfg.LRAt(min(st.Epoch, cfg.Epochs)); st.LR != want {
+		return fmt.Errorf("learning rate %v after epoch %d, the config's %v", st.LR, st.Epoch, want)
+	}
+	if len(st.EpochLoss) != st.Epoch {
+		return fmt.Errorf("%d epochs' losses after epoch %d", len(st.EpochLoss), st.Epoch)
+	}
+	if len(st.History) == 0 || st.History[0].Epoch != 0 {
+		return fmt.Errorf("no checkpoint of epoch 0")
+	}
+	for k, c := range st.History {
+		if c.Epoch > st.Epoch || k > 0 && c.Epoch <= st.History[k-1].Epoch || !cfg.IsCheckpoint(c.Epoch) {
+			return fmt.Errorf("checkpoint %d at epoch %d", k, c.Epoch)
+		}
+	}
+	if len(st.Perm) != m {
+		return fmt.Errorf("a data order of %d rows for %d samples", len(st.Perm), m)
+	}
+	seen := make([]bool, m)
+	for _, i := range st.Perm {
+		if i < 0 || i >= m || seen[i] {
+			return fmt.Errorf("a data order that is not a permutation of the %d samples", m)
+		}
+		seen[i] = true
+	}
+	if err := (&rand.PCG{}).UnmarshalBinary(st.Shuffle); err != nil {
+		return fmt.Errorf("the data order's random source: %v", err)
+	}
+	return nil
+}
+
+// OpenState finds the state a run of cfg goes on from at path. It returns
+// the state when there is one this run can trust; nil and a note when the
+// file there is not used — of another config (left to be overwritten), or
+// damaged, which is moved aside to path+".corrupt" so that it is kept for
+// a look and the run starts over; nil, "" when there is none. An error is
+// a file that could not be read or moved (the disk, not the state).
+func OpenState(path string, cfg Config) (*RunState, string, error) {
+	st, err := LoadState(path)
+	var dmg *DamagedStateError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, "", nil
+	case errors.As(err, &dmg):
+	case err != nil:
+		return nil, "", fmt.Errorf("%w: %w", ErrRunFiles, err)
+	case st.Hash != ConfigHash(cfg) || cfg.UsesLearner():
+		return nil, fmt.Sprintf("the saved state %s is of another config (hash %s, this run's %s): not used", Quote(path), st.Hash, ConfigHash(cfg)), nil
+	default:
+		if ferr := st.fits(cfg); ferr != nil {
+			dmg = &DamagedStateError{Path: path, Why: "it does not fit its config: " + ferr.Error()}
+		} else {
+			return st, "", nil
+		}
+	}
+	aside := path + ".corrupt"
+	if err := os.Rename(path, aside); err != nil {
+		return nil, "", fmt.Errorf("%w: %v, and moving it aside failed: %w", ErrRunFiles, dmg, err)
+	}
+	return nil, fmt.Sprintf("%v: moved to %s; the run starts over", dmg, Quote(aside)), nil
 }
 
 // errNotResumable: the engine cannot read its optimizer's state.
@@ -116,8 +251,15 @@ func (t *trainer) state(started bool, lo int, sum float64, due bool) (*RunState,
 		Elapsed: t.elapsed(time.Now())}, nil
 }
 
+// ErrRunFiles marks an error reading or writing a run's own files (its
+// state): the disk's failure, not the run's. RunJob records nothing for it.
+var ErrRunFiles = errors.New("the run's own files failed")
+
 // save hands the state to Options.Save, if set (a one-shot error from an
-// engine that cannot save is not the run's failure: it says so once).
+// engine that cannot save is not the run's failure: it says so once). A
+// save that fails leaves the previous state whole (states are written
+// atomically) and the run goes on; the next save tries again, and a second
+// failure in a row stops the run with ErrRunFiles.
 func (t *trainer) save(started bool, lo int, sum float64, due bool) error {
 	if t.opt.Save == nil || t.saveOff {
 		return nil
@@ -130,7 +272,16 @@ func (t *trainer) save(started bool, lo int, sum float64, due bool) error {
 	if err != nil {
 		return err
 	}
-	return t.opt.Save(st)
+	err = t.opt.Save(st)
+	switch {
+	case err == nil:
+		t.saveErr = nil
+	case t.saveErr == nil && t.ctx.Err() == nil:
+		t.saveErr = err // the previous state stands; try again at the next checkpoint
+	default:
+		return fmt.Errorf("%w: saving its state failed twice in a row: %w", ErrRunFiles, err)
+	}
+	return nil
 }
 
 // resume puts the trainer where state st stopped.
@@ -141,8 +292,8 @@ func (t *trainer) resume(st *RunState) error {
 	if st.Engine != t.engine.Name() || st.DType != t.cfg.DType {
 		return fmt.Errorf("the saved state ran on %s/%s, this run on %s/%s: other engines round differently", st.Engine, st.DType, t.engine.Name(), t.cfg.DType)
 	}
-	if len(st.Perm) != t.cfg.Samples || st.Lo < 0 || st.Lo > t.cfg.Samples || st.Epoch < 0 || len(st.History) == 0 {
-		return fmt.Errorf("the saved state does not fit the config (%d samples, %d in its order)", t.cfg.Samples, len(st.Perm))
+	if err := st.fits(t.cfg); err != nil {
+		return fmt.Errorf("the saved state does not fit the config: %w", err)
 	}
 	r, ok := t.student.(backend.Resumable)
 	if !ok {

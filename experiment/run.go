@@ -2,6 +2,10 @@ package experiment
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -319,6 +323,35 @@ type Options struct {
 	clock func() time.Time
 }
 
+// runRecovered is Run with a panic in its goroutine turned into the run's
+// error (the panic and where it happened, for a bug report), so that a
+// program running it in the background (the explorer) is not torn down
+// with its terminal in raw mode.
+func runRecovered(ctx context.Context, cfg Config, opt Options, send func(Event) error) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("internal error (please report it): %v at %s", r, panicSite())
+		}
+	}()
+	return Run(ctx, cfg, opt, send)
+}
+
+// panicSite is the file:line a deferred recover's panic came from: the
+// first frame below the runtime's own.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return "?"
+		}
+	}
+}
+
 // Start validates cfg and runs the experiment in a new goroutine. The channel
 // carries a start event, progress events, and exactly one done event, then
 // closes. Cancelling ctx stops the run within one Adam step; the done event
@@ -335,7 +368,7 @@ func Start(ctx context.Context, cfg Config, opt Options) <-chan Event {
 				return ctx.Err()
 			}
 		}
-		res, err := Run(ctx, cfg, opt, send)
+		res, err := runRecovered(ctx, cfg, opt, send)
 		done := Event{Kind: KindDone, Result: res, Err: err}
 		if res != nil {
 			done.Epochs = cfg.Epochs

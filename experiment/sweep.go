@@ -36,6 +36,9 @@ type Record struct {
 	// Resumed: the run went on from a saved state (stopped part-way
 	// before); its numbers are those of a run in one go.
 	Resumed bool `json:"resumed,omitempty"`
+	// StateNote says why a state file found for the run was not used (of
+	// another config; damaged, and moved aside): the run started over.
+	StateNote string `json:"state_note,omitempty"`
 }
 
 // ConfigHash identifies a run by its complete configuration: the first 16
@@ -324,17 +327,23 @@ type Job struct {
 // state path, a run stopped part-way saves its state there (at every
 // checkpoint and when ctx ends) and the next RunJob of the job goes on
 // from it, ending with exactly the bits of an unstopped run; the state is
-// removed once the run has finished.
-func RunJob(ctx context.Context, j Job, preset string, threads int, statePath string) (Record, error) {
+// removed once the run has finished. A state it cannot use is named in the
+// record's StateNote (a damaged one moved aside: OpenState). A failure to
+// write the run's own files is returned (ErrRunFiles), not recorded.
+//
+// opened, when not nil, is told before training what the state path held:
+// the state the run goes on from (or nil) and the note.
+func RunJob(ctx context.Context, j Job, preset string, threads int, statePath string, opened func(st *RunState, note string)) (Record, error) {
 	t0 := time.Now()
 	opt := Options{Threads: threads}
+	note := ""
 	if statePath != "" {
-		st, err := LoadState(statePath)
-		switch {
-		case err == nil && st.Hash == ConfigHash(j.Config) && !j.Config.UsesLearner():
-			opt.Resume = st
-		case err != nil && !errors.Is(err, os.ErrNotExist):
+		var err error
+		if opt.Resume, note, err = OpenState(statePath, j.Config); err != nil {
 			return Record{}, err
+		}
+		if opened != nil {
+			opened(opt.Resume, note)
 		}
 		opt.Save = func(st *RunState) error { return SaveState(statePath, st) }
 	}
@@ -342,8 +351,11 @@ func RunJob(ctx context.Context, j Job, preset string, threads int, statePath st
 	if err != nil && ctx.Err() != nil {
 		return Record{}, ctx.Err()
 	}
+	if errors.Is(err, ErrRunFiles) {
+		return Record{}, err // the disk failed, not the run: no record
+	}
 	rec := Record{Hash: ConfigHash(j.Config), Index: j.Index, Preset: preset, Config: j.Config,
-		Seconds: time.Since(t0).Seconds(), Finished: time.Now().UTC(), Resumed: opt.Resume != nil}
+		Seconds: time.Since(t0).Seconds(), Finished: time.Now().UTC(), Resumed: opt.Resume != nil, StateNote: note}
 	if res != nil {
 		rec.History, rec.Steps = res.History, res.Steps
 		if opt.Resume != nil {
@@ -379,7 +391,7 @@ func RunPool(ctx context.Context, jobs []Job, workers int, preset string, stateP
 			if statePath != nil {
 				path = statePath(j)
 			}
-			rec, err := RunJob(gctx, j, preset, threads, path)
+			rec, err := RunJob(gctx, j, preset, threads, path, nil)
 			if err != nil {
 				return err
 			}

@@ -84,9 +84,10 @@ type trainer struct {
 	smallStudent bool
 
 	// resumed is the state the run went on from (Options.Resume); saveOff:
-	// the engine cannot save its state.
+	// the engine cannot save its state; saveErr: the last save failed.
 	resumed *RunState
 	saveOff bool
+	saveErr error
 }
 
 // engineErr names the engine in its error unless the error does.

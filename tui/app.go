@@ -564,8 +564,13 @@ func Run(cfg experiment.Config, opt Options) error {
 		}
 	}
 	m := New(cfg, opt)
+	saveTerminal()
+	defer quitOnSIGQUIT()()
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(m.opt.Context))
 	final, err := p.Run()
+	// bubbletea has restored the terminal; a watchdog exit while the runs
+	// stop (Close) must not write the reset over the shell's screen.
+	forgetTerminal()
 	if fm, ok := final.(Model); ok {
 		fm.Close()
 	}
