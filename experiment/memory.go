@@ -84,7 +84,7 @@ func LimitMemory(bytes uint64) {
 // CheckMemory refuses a config whose estimated peak, times copies (a
 // sweep's workers), does not fit in 90 % of the available memory.
 func CheckMemory(cfg Config, threads, copies int) error {
-	avail, err := MemAvailable()
+	avail, bound, err := MemAvailable()
 	if err != nil {
 		return err
 	}
@@ -99,5 +99,5 @@ func CheckMemory(cfg Config, threads, copies int) error {
 	if copies > 1 {
 		each = fmt.Sprintf(" (%d runs at once × %s)", copies, Bytes(MemoryEstimate(cfg, threads)))
 	}
-	return fmt.Errorf("this run needs about %s of memory%s and %s is available: make it smaller (width, depth, samples, eval points, workers) or pass --ignore-memory", Bytes(need), each, Bytes(avail))
+	return fmt.Errorf("this run needs about %s of memory%s and %s is available (%s): make it smaller (width, depth, samples, eval points, workers) or pass --ignore-memory", Bytes(need), each, Bytes(avail), bound)
 }

@@ -5,11 +5,14 @@ package experiment
 // quoting and formatting of what messages show.
 
 import (
-	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -144,34 +147,84 @@ func writeSyncClose(f *os.File, data []byte) error {
 	return f.Close()
 }
 
-// MemAvailable is the memory the system says it can give without swapping
-// (MemAvailable of /proc/meminfo), or 0 where that is unknown.
-// RELUSCOPE_MEM_AVAILABLE (bytes) overrides it, so that tests refuse the
-// same configs on any machine.
-//
-// A RELUSCOPE_MEM_AVAILABLE that is not a positive number of bytes is an
-// error, not a guard turned off.
-func MemAvailable() (uint64, error) {
+// MemAvailable is the memory a run may still take and what bounds it: the
+// least of /proc/meminfo's MemAvailable, the address-space and data limits
+// (RLIMIT_AS, RLIMIT_DATA) less what the process maps already (the Go
+// runtime reserves address space up front), the memory cgroup's limit less
+// its usage (v2 memory.max − memory.current, v1 memory.limit_in_bytes −
+// memory.usage_in_bytes, at every level of the hierarchy: Slurm's --mem
+// and Kubernetes' limits are cgroups), and GOMEMLIMIT. 0 when none is
+// known. $RELUSCOPE_MEM_AVAILABLE, when set, is the answer instead.
+func MemAvailable() (uint64, string, error) {
 	if v, ok := os.LookupEnv("RELUSCOPE_MEM_AVAILABLE"); ok {
 		b, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 		if err != nil || b == 0 {
-			return 0, fmt.Errorf("RELUSCOPE_MEM_AVAILABLE=%s: want the available memory in bytes, a whole number > 0", Quote(v))
+			return 0, "", fmt.Errorf("RELUSCOPE_MEM_AVAILABLE=%s: want the available memory in bytes, a whole number > 0", Quote(v))
 		}
-		return b, nil
+		return b, "RELUSCOPE_MEM_AVAILABLE", nil
 	}
-	return memInfo(), nil
+	var best uint64
+	var name string
+	for _, b := range memBounds(procRoot, cgroupRoot) {
+		if best == 0 || b.bytes < best {
+			best, name = b.bytes, b.name
+		}
+	}
+	return best, name, nil
 }
 
-// memInfo is /proc/meminfo's MemAvailable, or 0 where that is unknown.
-func memInfo() uint64 {
-	f, err := os.Open("/proc/meminfo")
+// procRoot and cgroupRoot are where the bounds are read (tests point them
+// at fake trees).
+var procRoot, cgroupRoot = "/proc", "/sys/fs/cgroup"
+
+// memBound is one bound on the memory left: what it is, and the bytes.
+type memBound struct {
+	name  string
+	bytes uint64
+}
+
+// memBounds reads every bound it can find; an unreadable or unlimited one
+// is left out. A bound already exceeded counts as 1 byte left.
+func memBounds(proc, cgroup string) []memBound {
+	var out []memBound
+	left := func(name string, limit, used uint64) {
+		if limit == 0 || limit >= 1<<62 {
+			return // unlimited
+		}
+		out = append(out, memBound{name, max(1, limit-min(limit, used))})
+	}
+	if v := meminfoKB(filepath.Join(proc, "meminfo"), "MemAvailable:"); v > 0 {
+		out = append(out, memBound{"MemAvailable", v})
+	}
+	status := filepath.Join(proc, "self", "status")
+	for _, r := range []struct {
+		name, field string
+		res         int
+	}{{"RLIMIT_AS", "VmSize:", rlimitAS}, {"RLIMIT_DATA", "VmData:", rlimitData}} {
+		if lim, ok := rlimit(r.res); ok {
+			left(r.name+" less what the process maps", lim, meminfoKB(status, r.field))
+		}
+	}
+	for _, c := range cgroupMemory(filepath.Join(proc, "self", "cgroup"), cgroup) {
+		left(c.name, c.limit, c.used)
+	}
+	if lim := debug.SetMemoryLimit(-1); lim > 0 && lim < math.MaxInt64 && os.Getenv("GOMEMLIMIT") != "" {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		left("GOMEMLIMIT", uint64(lim), ms.Sys-ms.HeapReleased)
+	}
+	return out
+}
+
+// meminfoKB is the value in kB of the line starting with field in a
+// /proc file of that form (meminfo, status), in bytes; 0 when absent.
+func meminfoKB(path, field string) uint64 {
+	b, err := ReadFileLimited(path, 1<<20)
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err == nil {
 				return kb << 10
@@ -179,6 +232,63 @@ func memInfo() uint64 {
 		}
 	}
 	return 0
+}
+
+// cgroupLimit is a memory cgroup's limit and usage.
+type cgroupLimit struct {
+	name        string
+	limit, used uint64
+}
+
+// cgroupMemory finds the process's memory cgroup from its /proc/self/cgroup
+// (v2: the "0::" line; v1: the line naming the memory controller) and
+// returns the limit and usage of it and of each ancestor that has one.
+func cgroupMemory(selfCgroup, root string) []cgroupLimit {
+	b, err := ReadFileLimited(selfCgroup, 1<<20)
+	if err != nil {
+		return nil
+	}
+	var out []cgroupLimit
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		var dir, limitF, usedF, name string
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			dir, limitF, usedF, name = root, "memory.max", "memory.current", "memory.max of the cgroup"
+			if _, err := os.Stat(filepath.Join(root, "unified", "cgroup.controllers")); err == nil {
+				dir = filepath.Join(root, "unified") // the hybrid layout's v2 tree
+			}
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			dir, limitF, usedF, name = filepath.Join(root, "memory"), "memory.limit_in_bytes", "memory.usage_in_bytes", "memory.limit_in_bytes of the cgroup"
+		default:
+			continue
+		}
+		// The cgroup and its ancestors, up to the hierarchy's root.
+		for p := filepath.Clean("/" + parts[2]); ; p = filepath.Dir(p) {
+			d := filepath.Join(dir, p)
+			if lim, ok := readUint(filepath.Join(d, limitF)); ok {
+				used, _ := readUint(filepath.Join(d, usedF))
+				out = append(out, cgroupLimit{name + " " + p, lim, used})
+			}
+			if p == "/" {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// readUint reads a number file of the kernel's ("max" is unlimited).
+func readUint(path string) (uint64, bool) {
+	b, err := ReadFileLimited(path, 64)
+	if err != nil {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	return v, err == nil
 }
 
 // Bytes writes a size in KiB, MiB or GiB.
