@@ -37,8 +37,8 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return helpOK(err)
 	}
-	if *cpus < 1 || *block < 1 {
-		return fmt.Errorf("--cpus-per-task %d, --block %d: both must be ≥ 1", *cpus, *block)
+	if *cpus < 1 || *cpus > maxCPUsPerTask || *block < 1 {
+		return fmt.Errorf("--cpus-per-task %d, --block %d: the cores are 1 to %d, the block ≥ 1", *cpus, *block, maxCPUsPerTask)
 	}
 	jobs, err := s.jobs(p)
 	if err != nil {
@@ -185,3 +185,7 @@ func slurmMem(peak uint64) string {
 	}
 	return fmt.Sprintf("%dM", mib)
 }
+
+// maxCPUsPerTask bounds --cpus-per-task: more cores than any node has (the
+// rate is measured, and the memory estimated, for that many threads).
+const maxCPUsPerTask = 1024

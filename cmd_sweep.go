@@ -308,8 +308,19 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	release, err := dir.LockRun(job)
+	if err != nil {
+		return err
+	}
+	defer release()
 	path, state := dir.ShardPath(job), dir.StatePath(job)
 	if dir.Shard(job) != nil {
+		// A state left beside a finished record (a copy that was stopped
+		// while another finished) is of no more use.
+		if os.Remove(state) == nil {
+			fmt.Fprintf(stderr, "run %d already finished in %s (its stale state removed)\n", i, path)
+			return nil
+		}
 		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
 		return nil
 	}

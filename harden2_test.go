@@ -232,9 +232,14 @@ func TestSweepMergeCountsConflicts(t *testing.T) {
 	r.History[len(r.History)-1].L2 *= 2
 	c, _ := json.Marshal(r)
 	other := writePreset(t, dir, "other.jsonl", string(c)+"\n")
+	// Which copy is right cannot be told: nothing is merged, exit 1 (it
+	// kept the first by argument order, exit 0).
 	code, _, stderr, _ := runIn(t, dir, "sweep", "merge", filepath.Join(a, "results.jsonl"), other, "--out", filepath.Join(dir, "m.jsonl"))
-	if code == 0 && !strings.Contains(stderr, "differ") {
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "have finished copies with different numbers") {
 		t.Fatalf("merging two different copies of a run: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.jsonl")); !os.IsNotExist(err) {
+		t.Fatal("a merge of clashing copies wrote its file")
 	}
 }
 

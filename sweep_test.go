@@ -389,3 +389,59 @@ func TestStatusAndMergeOfNothing(t *testing.T) {
 		t.Fatalf("merge of nothing wrote %s", merged)
 	}
 }
+
+// TestOneRunnerPerIndex: a second `sweep run --index I` on the same folder
+// while the first trains (a Slurm requeue, an evicted pod still running)
+// is refused naming the first, and trains nothing; once the run has
+// finished, a state left beside its record is removed.
+func TestOneRunnerPerIndex(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "shards")
+	args := []string{"sweep", "run", "smoke", "--index", "2", "--set", "epochs=100000", "--out", out}
+	first := testCmd(binary, args...)
+	first.Dir = dir
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Process.Kill()
+	deadline, _ := waitDeadline(t, 120*time.Second)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(out, "index-0000002-*.state")); len(m) == 1 {
+			break // training: checkpoint 0 saved its state
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first runner saved no state")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, _, stderr, _ := runIn(t, dir, args...)
+	want := fmt.Sprintf("run 2 in %s is in progress in another process (pid %d on", out, first.Process.Pid)
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("a second runner of index 2: exit %d\n%s\nwant one line with %q", code, stderr, want)
+	}
+	first.Process.Signal(syscall.SIGTERM)
+	first.Wait()
+	// The run finished elsewhere (its record written) while a stopped
+	// copy's state stayed: the next runner removes the state.
+	short := []string{"sweep", "run", "smoke", "--index", "2", "--set", "epochs=2", "--out", out}
+	if code, _, stderr, _ := runIn(t, dir, short...); code != 0 {
+		t.Fatalf("the short run: exit %d\n%s", code, stderr)
+	}
+	m, _ := filepath.Glob(filepath.Join(out, "index-0000002-*.jsonl"))
+	if len(m) != 1 {
+		t.Fatalf("shards %v", m)
+	}
+	stale := strings.TrimSuffix(m[0], ".jsonl") + ".state"
+	if err := os.WriteFile(stale, []byte("left over"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr, _ := runIn(t, dir, short...); code != 0 || !strings.Contains(stderr, "already finished") || !strings.Contains(stderr, "stale state removed") {
+		t.Fatalf("a finished run with a stale state: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatal("the stale state is still there")
+	}
+	if locks, _ := filepath.Glob(filepath.Join(out, "*.lock")); len(locks) != 0 {
+		t.Fatalf("lock files left: %v", locks)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // A results folder, as reluscope writes it:
@@ -86,6 +87,15 @@ func (d *ResultsDir) ShardPath(j Job) string {
 	return filepath.Join(d.Path, ShardName(j.Index, ConfigHash(j.Config)))
 }
 
+// LockRun takes job j for this process (sweep run --index): a second
+// process on the same run of the same folder — a Slurm requeue while the
+// first still runs, an evicted pod not yet gone — is refused naming the
+// holder. The lock file goes when released.
+func (d *ResultsDir) LockRun(j Job) (release func(), err error) {
+	path := filepath.Join(d.Path, fmt.Sprintf("index-%07d-%s.lock", j.Index, shortHash(ConfigHash(j.Config))))
+	return lockFile(path, fmt.Sprintf("run %d in %s is in progress in another process", j.Index, d.Path), true)
+}
+
 // StatePath is the file of job j's saved state while it is part-way.
 func (d *ResultsDir) StatePath(j Job) string {
 	return filepath.Join(d.Path, StateName(j.Index, ConfigHash(j.Config)))
@@ -129,12 +139,32 @@ func (d *ResultsDir) WriteAll(recs []Record) error { return WriteRecordsAtomic(d
 
 // MergeResults reads records from files and folders and keeps one of each
 // run (Merge): the merged records, how many were read, and how many runs
-// had copies that disagree.
+// had copies that disagree. Finished copies of a run whose numbers differ
+// are an error: nothing is merged.
 func MergeResults(paths ...string) (merged []Record, read, conflicts int, err error) {
 	recs, err := ReadResults(paths...)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	merged, conflicts = Merge(recs)
+	// Two finished copies of one run with different numbers: which is
+	// right cannot be told from here, so nothing is merged.
+	first := map[string]Record{}
+	var clash []int
+	for _, r := range recs {
+		if r.Error != "" {
+			continue
+		}
+		if f, ok := first[r.Hash]; !ok {
+			first[r.Hash] = r
+		} else if !sameResult(f, r) {
+			clash = append(clash, r.Index)
+		}
+	}
+	if len(clash) > 0 {
+		slices.Sort(clash)
+		clash = slices.Compact(clash)
+		return nil, len(recs), conflicts, fmt.Errorf("runs %s have finished copies with different numbers (another machine or engine, or an edited file?): nothing merged; keep one copy of each", ArraySpec(clash))
+	}
 	return merged, len(recs), conflicts, nil
 }

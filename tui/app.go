@@ -214,7 +214,9 @@ func (m Model) share() (tea.Model, tea.Cmd) {
 		m.status.set(true, "%s", line)
 		return m, nil
 	}
-	m.status.set(true, "copied: %s", line)
+	// OSC 52 gets no answer: whether the terminal took it cannot be known,
+	// so the line says where it was sent, not that it arrived.
+	m.status.set(true, "sent to the clipboard (OSC 52, if the terminal takes it): %s", line)
 	clip := m.opt.Clipboard
 	return m, func() tea.Msg { clip(line); return nil }
 }
