@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,9 +212,9 @@ func TestSweepRetriesFailedRuns(t *testing.T) {
 	}
 	// sweep run of one failing index: its record written, exit 4.
 	shards := filepath.Join(dir, "shards")
-	code, _, stderr, _ := runIn(t, dir, "sweep", "run", p, "--index", "1", "--out", shards)
-	if m, _ := filepath.Glob(filepath.Join(shards, "index-0000001-*.jsonl")); code != exitRunsFailed || len(m) != 1 || !strings.Contains(stderr, "run 1 of 2 failed") {
-		t.Fatalf("sweep run of a failing run: exit %d, shards %v\n%s", code, m, stderr)
+	err := dispatch(context.Background(), []string{"sweep", "run", p, "--index", "1", "--out", shards}, io.Discard, io.Discard)
+	if m, _ := filepath.Glob(filepath.Join(shards, "index-0000001-*.jsonl")); err == nil || exitCode(err) != exitRunsFailed || len(m) != 1 || !strings.Contains(err.Error(), "run 1 of 2 failed") {
+		t.Fatalf("sweep run of a failing run: %v, shards %v", err, m)
 	}
 }
 

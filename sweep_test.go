@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -364,7 +367,7 @@ func TestSweepCountNeverChecksMemory(t *testing.T) {
 // exist, or that holds none of the grid's runs, and sweep merge of a
 // folder without records exit 1 with one line, writing nothing (they said
 // "4320 missing" with the whole grid's resubmission, or wrote an empty
-// file, and exited 0).
+// file, and exited 0); so does sweep plan with more cores than a node has.
 func TestStatusAndMergeOfNothing(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
@@ -379,14 +382,18 @@ func TestStatusAndMergeOfNothing(t *testing.T) {
 		{[]string{"sweep", "status", "smoke", filepath.Join(dir, "mistyped")}, "is not a folder of results"},
 		{[]string{"sweep", "status", "smoke", empty}, "none of the 8 runs of smoke is in"},
 		{[]string{"sweep", "merge", empty, "--out", merged}, "no records in"},
+		{[]string{"sweep", "plan", "paper-1d", "--cpus-per-task", "100000"}, "the cores are 1 to 1024"},
 	} {
-		code, _, stderr, _ := runIn(t, dir, tc.args...)
-		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
-			t.Fatalf("%v: exit %d, stderr %q; want 1 and one line with %q", tc.args, code, stderr, tc.want)
+		err := dispatch(context.Background(), tc.args, io.Discard, io.Discard)
+		if err == nil || exitCode(err) != 1 || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("%v: %v; want exit 1 and one line with %q", tc.args, err, tc.want)
 		}
 	}
 	if _, err := os.Stat(merged); !os.IsNotExist(err) {
 		t.Fatalf("merge of nothing wrote %s", merged)
+	}
+	if c := exitCode(&exitError{exitRunsFailed, errors.New("x")}); c != 4 {
+		t.Fatalf("a sweep with failed runs exits %d, want 4", c)
 	}
 }
 
@@ -418,6 +425,10 @@ func TestOneRunnerPerIndex(t *testing.T) {
 	want := fmt.Sprintf("run 2 in %s is in progress in another process (pid %d on", out, first.Process.Pid)
 	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
 		t.Fatalf("a second runner of index 2: exit %d\n%s\nwant one line with %q", code, stderr, want)
+	}
+	// The same from this process (a third runner).
+	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a third runner of index 2: %v", err)
 	}
 	first.Process.Signal(syscall.SIGTERM)
 	first.Wait()
