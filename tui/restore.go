@@ -17,6 +17,7 @@ var (
 	termMu    sync.Mutex
 	termState *term.State // nil: nothing to restore
 	termOut   *os.File
+	termIn    uintptr
 )
 
 // resetSeq turns off what the explorer turns on: every mouse report mode
@@ -35,7 +36,7 @@ func saveTerminal() {
 	if err != nil {
 		return
 	}
-	termState, termOut = st, os.Stdout
+	termState, termOut, termIn = st, os.Stdout, os.Stdin.Fd()
 }
 
 // forgetTerminal: the explorer has given the terminal back itself.
@@ -57,7 +58,7 @@ func RestoreTerminal() {
 		return
 	}
 	termOut.WriteString(resetSeq)
-	term.Restore(os.Stdin.Fd(), termState)
+	term.Restore(termIn, termState)
 	termState = nil
 }
 
