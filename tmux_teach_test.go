@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -358,5 +359,23 @@ func TestExplorerMouse(t *testing.T) {
 	e.waitFor("width selected", 30*time.Second, func(s string) bool { return strings.Contains(s, "▸ width") })
 	e.keys("-l", "\x1b[<64;6;5M") // the wheel up
 	e.waitFor("width raised", 30*time.Second, func(s string) bool { return regexp.MustCompile(`▸ width\s+64`).MatchString(s) })
+	// Scrolled: k from width up past the first setting to the last one,
+	// backend, then the wheel over the row that shows epochs changes
+	// epochs (it changed the batch, one row off).
+	e.keys("k", "k", "k")
+	scr := e.waitFor("the list scrolled", 30*time.Second, func(s string) bool { return strings.Contains(s, "▸ backend") && !strings.Contains(s, "│  depth ") })
+	row := -1
+	for y, l := range strings.Split(scr, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, "│ "), "epochs ") {
+			row = y
+		}
+	}
+	if row < 0 {
+		t.Fatalf("no epochs row on the scrolled list:\n%s", scr)
+	}
+	e.keys("-l", fmt.Sprintf("\x1b[<64;6;%dM", row+1))
+	e.waitFor("epochs changed", 30*time.Second, func(s string) bool {
+		return regexp.MustCompile(`▸ epochs\s+\d+`).MatchString(s) && strings.Contains(s, "epochs = ")
+	})
 	e.quit()
 }

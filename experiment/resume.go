@@ -148,7 +148,7 @@ func (st *RunState) fits(cfg Config) error {
 	}
 	n := st.Student.NumParams()
 	if len(st.Adam.M) != n || len(st.Adam.V) != n {
-		return fmt.Errorf("Adam moments of %d and %d values for %d parameters", len(st.Adam.M), len(st.Adam.V), n)
+		return fmt.Errorf("the Adam moments: %d and %d values for %d parameters", len(st.Adam.M), len(st.Adam.V), n)
 	}
 	if st.Epoch < 0 || st.Epoch > cfg.TotalEpochs() || st.CheckpointDue && st.Started {
 		return fmt.Errorf("epoch %d of %d", st.Epoch, cfg.TotalEpochs())

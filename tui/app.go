@@ -245,6 +245,17 @@ func (m Model) toggleFocus(next bool) (tea.Model, tea.Cmd) {
 
 // Update handles one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.update(msg)
+	if nm, ok := next.(Model); ok && nm.width >= minWidth && nm.height >= minHeight && !nm.focus {
+		// The settings' scroll follows the selection here, once, so that
+		// the list drawn and the rows the mouse finds are the same.
+		nm.settings.top, _ = nm.settings.window(nm.bodyHeight())
+		return nm, cmd
+	}
+	return next, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)

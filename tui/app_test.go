@@ -634,3 +634,49 @@ func TestLongRunAsksFirst(t *testing.T) {
 	short.Close()
 	drain(t, short.events)
 }
+
+// TestMouseOnAScrolledList: with the settings scrolled (the selection
+// moved to the last ones at sizes where they do not all fit), a click and
+// then the wheel on each row the list shows act on the setting that row
+// shows, at several sizes (they acted one row off: the wheel over
+// "epochs" changed the batch).
+func TestMouseOnAScrolledList(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {64, 20}, {100, 30}} {
+		m := started(t, newModel(t, testConfig()))
+		m, _ = send(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		m, _ = press(m, "up", "up", "up") // from the first, wrapped to the last ones: scrolled
+		scrolled := false
+		for y := 2; y < size[1]-2; y++ {
+			line := []rune(ansi.Strip(m.View()))
+			rows := strings.Split(string(line), "\n")
+			row := []rune(rows[y])
+			raw := string(row[1:min(len(row), controlsWidth-1)])
+			if !strings.HasPrefix(raw, "  ") && !strings.HasPrefix(raw, "▸ ") {
+				continue // the border, the counts under the list
+			}
+			text := strings.TrimLeft(raw, " ▸")
+			name := ""
+			for _, f := range fields {
+				if strings.HasPrefix(text, f.name+" ") && len(f.name) > len(name) {
+					name = f.name
+				}
+			}
+			if name == "" {
+				continue // a row under the list
+			}
+			if y == 2 && name != fields[0].name {
+				scrolled = true
+			}
+			for _, b := range []tea.MouseButton{tea.MouseButtonLeft, tea.MouseButtonWheelUp} {
+				m, _ = send(m, tea.MouseMsg{X: 5, Y: y, Action: tea.MouseActionPress, Button: b})
+				if got := fields[m.settings.selected].name; got != name {
+					t.Fatalf("%dx%d: button %v on row %d showing %q acted on %q:\n%s", size[0], size[1], b, y, name, got, strings.Join(rows, "\n"))
+				}
+			}
+			m, _ = press(m, "esc")
+		}
+		if !scrolled && size[1] < 30 {
+			t.Fatalf("%dx%d: the list was never scrolled", size[0], size[1])
+		}
+	}
+}

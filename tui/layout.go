@@ -25,6 +25,12 @@ const (
 
 func (m Model) rightWidth() int { return max(20, m.width-controlsWidth) }
 
+// bodyHeight is the panels' height in View: the terminal less the title
+// and key bar (a row each) and the status rows.
+func (m Model) bodyHeight() int {
+	return m.height - 1 - lipgloss.Height(m.statusView(m.width)) - 1
+}
+
 // View renders the whole screen.
 func (m Model) View() string {
 	t0 := time.Now()
@@ -39,7 +45,7 @@ func (m Model) View() string {
 	}
 	footer := m.keyBar(w)
 	status := m.statusView(w)
-	bodyH := h - lipgloss.Height(title) - lipgloss.Height(status) - lipgloss.Height(footer)
+	bodyH := m.bodyHeight()
 	var body string
 	if m.showHelp {
 		body = panel(m.styles, "keys", m.helpView(w-2, bodyH-2), w, bodyH)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -38,9 +37,10 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 	}
-	// The settings rows: under the title and the panel's top border.
-	i := msg.Y - 2
-	if m.focus || msg.X >= controlsWidth || i < 0 || i >= len(fields) {
+	// The settings rows: under the title and the panel's top border, as
+	// far down as the list is scrolled.
+	i, ok := m.settings.settingAt(msg.Y, 1, m.bodyHeight())
+	if m.focus || msg.X >= controlsWidth || !ok {
 		return m, nil
 	}
 	switch msg.Button {
@@ -77,8 +77,7 @@ func (m Model) chartRect() (x0, y0, w, h int, ok bool) {
 		}
 		return 0, 0, m.width, n, n > 0
 	}
-	bodyH := m.height - 1 - lipgloss.Height(m.statusView(m.width)) - 1
-	return controlsWidth, 1, m.rightWidth(), max(5, bodyH*11/20), true
+	return controlsWidth, 1, m.rightWidth(), max(5, m.bodyHeight()*11/20), true
 }
 
 // readChart reads the error chart at screen cell (x, y), as a hover does in

@@ -21,6 +21,9 @@ import (
 type settingsPanel struct {
 	st       *Styles
 	selected int
+	// top is the first setting shown when they outnumber the panel's rows
+	// (window keeps the selected one in view; Model.Update keeps it).
+	top int
 	editing  bool
 	input    textinput.Model
 	// checkMemory refuses settings too big for the machine (nil: no
@@ -148,14 +151,42 @@ func (p settingsPanel) view(c experiment.Config, w, h int) string {
 	if p.editing {
 		extra = append([]string{"", st.Value.Render("typing: enter sets, esc cancels")}, extra[1:]...)
 	}
-	// More settings than rows: a window that keeps the selected one in view.
-	if rows := h - 2; len(lines) > rows && rows > 0 {
-		off := min(max(0, p.selected-rows/2), len(lines)-rows)
-		lines = lines[off : off+rows]
-	}
+	// More settings than rows: the window that keeps the selected one in view.
+	off, rows := p.window(h)
+	lines = lines[off : off+rows]
 	room := h - 2 - len(lines)
 	lines = append(lines, extra[:max(0, min(len(extra), room))]...)
 	return panel(st, "settings", strings.Join(lines, "\n"), w, h)
+}
+
+// window is the first setting shown and how many show in a panel h high:
+// all when they fit; else from top, moved only as far as it takes to show
+// the selected one (so that a click or the wheel over a row finds the same
+// setting there the next time).
+func (p settingsPanel) window(h int) (off, rows int) {
+	rows = len(fields)
+	if r := h - 2; r < rows && r > 0 {
+		rows = r
+	}
+	off = min(max(0, p.top), len(fields)-rows)
+	switch {
+	case p.selected < off:
+		off = p.selected
+	case p.selected >= off+rows:
+		off = p.selected - rows + 1
+	}
+	return off, rows
+}
+
+// settingAt is the setting shown on screen row y of a panel h high whose
+// first row is y0 (its top border), ok false off the list.
+func (p settingsPanel) settingAt(y, y0, h int) (int, bool) {
+	off, rows := p.window(h)
+	i := y - y0 - 1
+	if i < 0 || i >= rows {
+		return 0, false
+	}
+	return off + i, true
 }
 
 // boundSamples is the lower bound's shape (c^L·ΠN_ℓ/ε)^d for the teacher class.
