@@ -23,9 +23,9 @@ type settingsPanel struct {
 	selected int
 	// top is the first setting shown when they outnumber the panel's rows
 	// (window keeps the selected one in view; Model.Update keeps it).
-	top int
-	editing  bool
-	input    textinput.Model
+	top     int
+	editing bool
+	input   textinput.Model
 	// checkMemory refuses settings too big for the machine (nil: no
 	// check; set by New from Options.IgnoreMemory).
 	checkMemory func(experiment.Config) error
