@@ -222,6 +222,7 @@ func TestDamagedStateNeverChangesAResult(t *testing.T) {
 		}
 	}
 	run("the state as saved", good, false)
+	t.Logf("a state of %d bytes: every byte flipped in turn", len(good))
 
 	// Every byte, one bit each: refused before any training (the cheap
 	// part, OpenState), and every 512th byte run through to its result.
