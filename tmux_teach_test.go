@@ -144,11 +144,18 @@ func TestExplorerPaceAndPause(t *testing.T) {
 		// under way when space lands); 2048 evaluation points so that the
 		// first evaluation takes seconds, not minutes, on a loaded machine.
 		e := startExplorer(t, 100, 30, "--width", "2048", "--samples", "2000", "--epochs", "1000", "--eval-points", "2048")
-		// Hours of training here: the explorer says so and waits for enter.
+		// Hours of training here: the explorer says so and waits for r.
 		e.waitFor("the long-run estimate", 120*time.Second, func(s string) bool {
 			return strings.Contains(s, "? waiting") && strings.Contains(s, "takes about")
 		})
+		// enter keeps its meaning there: the edit box, not the run.
 		e.keys("Enter")
+		e.waitFor("the edit box in the gate", 30*time.Second, func(s string) bool {
+			return strings.Contains(s, "✎ depth") && strings.Contains(s, "? waiting")
+		})
+		e.keys("Escape")
+		e.waitFor("the edit box closed", 30*time.Second, func(s string) bool { return !strings.Contains(s, "✎") })
+		e.keys("r")
 		// The first checkpoint's evaluation comes first; its clock is live.
 		e.waitFor("the live clock of the first evaluation", 300*time.Second, func(s string) bool {
 			return strings.Contains(s, "measuring the errors on") || strings.Contains(s, "L∞/L2")
@@ -202,7 +209,7 @@ func TestExplorerPaceAndPause(t *testing.T) {
 		idle.quit()
 		busy := startExplorer(t, 80, 24, "--pace", "full", "--width", "512", "--epochs", "100000")
 		busy.waitFor("the long-run estimate", 120*time.Second, func(s string) bool { return strings.Contains(s, "? waiting") })
-		busy.keys("Enter")
+		busy.keys("r")
 		busy.waitFor("training", 300*time.Second, func(s string) bool { return strings.Contains(s, "▶ training") })
 		lb := measure(busy)
 		busy.quit()

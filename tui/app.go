@@ -147,7 +147,7 @@ func (m *Model) startRun() tea.Cmd {
 }
 
 // askFirst holds a run estimated over experiment.LongRun on this machine
-// until enter (or r) starts it: the status says about how long it takes
+// until r starts it (enter keeps its meaning: type a value): the status says about how long it takes
 // and from what. It reports whether the run waits.
 func (m *Model) askFirst() bool {
 	cfg := experiment.ExplorerConfig(m.cfg)
@@ -159,8 +159,8 @@ func (m *Model) askFirst() bool {
 	if err != nil || d <= experiment.LongRun {
 		return false
 	}
-	m.asking = true
-	m.status.set(false, "this setting takes about %s here: %s — enter starts it, or change a setting", experiment.Clock(d), why)
+	m.asking, m.askedFor = true, experiment.Clock(d)
+	m.status.set(false, "this setting takes about %s here: %s — r starts it, or change a setting", m.askedFor, why)
 	return true
 }
 
@@ -394,9 +394,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	k := m.keys
-	if m.asking && msg.Type == tea.KeyEnter {
+	if m.asking && key.Matches(msg, k.Restart) {
 		m.confirmed = experiment.ConfigHash(experiment.ExplorerConfig(m.cfg))
-		m.status.set(true, "started: estimated over %s", experiment.LongRun)
+		m.status.set(true, "started: about %s here", m.askedFor)
 		return m, m.startRun()
 	}
 	for id, e := range screens {

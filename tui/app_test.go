@@ -596,7 +596,8 @@ func TestPresentStartsFocused(t *testing.T) {
 }
 
 // A setting estimated over ten minutes here does not start by itself: the
-// status says about how long it takes and enter starts it.
+// status says about how long it takes and r starts it; enter keeps its
+// meaning, typing a value (it started the run and dropped the value).
 func TestLongRunAsksFirst(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	cfg := testConfig()
@@ -606,17 +607,18 @@ func TestLongRunAsksFirst(t *testing.T) {
 	if m.events != nil || m.cancel != nil || !m.asking {
 		t.Fatal("a run estimated at hours started without asking")
 	}
-	if !strings.Contains(m.status.msg, "takes about") || !strings.Contains(m.status.msg, "enter starts it") || !strings.Contains(m.View(), "? waiting") {
+	if !strings.Contains(m.status.msg, "takes about") || !strings.Contains(m.status.msg, "r starts it") || !strings.Contains(m.View(), "? waiting") {
 		t.Fatalf("status %q\n%s", m.status.msg, m.View())
 	}
-	// Other keys act as usual and keep it waiting; enter starts it.
-	m, _ = press(m, "down")
-	if m.cancel != nil || !m.asking {
-		t.Fatal("a key other than enter started the long run")
+	// Other keys act as usual and keep it waiting: enter opens the edit
+	// box of the selected setting, esc closes it.
+	m, _ = press(m, "down", "enter")
+	if m.cancel != nil || !m.asking || !m.settings.editing {
+		t.Fatalf("enter in the gate: run started %v, waiting %v, editing %v", m.cancel != nil, m.asking, m.settings.editing)
 	}
-	m, _ = press(m, "enter")
-	if m.cancel == nil || m.asking {
-		t.Fatal("enter did not start the long run")
+	m, _ = press(m, "esc", "r")
+	if m.cancel == nil || m.asking || !strings.Contains(m.status.msg, "started: about ") || !strings.Contains(m.status.msg, " here") {
+		t.Fatalf("r did not start the long run: status %q", m.status.msg)
 	}
 	m.Close()
 	drain(t, m.events) // the cancelled run's goroutine has ended

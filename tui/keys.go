@@ -34,7 +34,7 @@ func defaultKeyMap() keyMap {
 		FullSpeed:  key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "full speed on/off")),
 		KeepGoing:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "keep training on/off")),
 		ErrorView:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "error between samples")),
-		Restart:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart, same seeds")),
+		Restart:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "(re)start, same seeds")),
 		NewTeacher: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "new teacher")),
 		NewStudent: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new student & data")),
 		Loss:       key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "train loss on/off")),

@@ -82,9 +82,11 @@ type session struct {
 	paused  bool
 	pending int // debounce token of the restart waiting to start, 0 if none
 	changed time.Time
-	// asking: the settings' run is estimated over experiment.LongRun and
-	// waits for enter; confirmed is the config hash enter last accepted.
+	// asking: the settings' run is estimated over experiment.LongRun (at
+	// about askedFor) and waits for r; confirmed is the config hash r last
+	// accepted.
 	asking    bool
+	askedFor  string
 	confirmed string
 
 	// The true sup: one checkpoint bounded at a time, the latest

@@ -22,7 +22,7 @@ const (
 	phasePaused
 	phaseHeld // the sample-complexity view has the cores
 	phaseRestarting
-	phaseAsking // a long run waits for enter
+	phaseAsking // a long run waits for r
 	phaseDone
 	phaseStopped
 )
@@ -203,7 +203,7 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 		line2 = evalLine
 	}
 	if phase == phaseAsking { // nothing runs: no epochs, steps or rate to show
-		line1 = state + st.Muted.Render("  not started: enter starts it, a change of setting re-estimates")
+		line1 = state + st.Muted.Render("  not started: r starts it, a change of setting re-estimates")
 	}
 	out := []string{tp.Fit(line1, w), tp.Fit(line2, w)}
 	// A message that does not fit wraps (up to three rows, the panels
