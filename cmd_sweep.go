@@ -317,11 +317,11 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if dir.Shard(job) != nil {
 		// A state left beside a finished record (a copy that was stopped
 		// while another finished) is of no more use.
+		removed := ""
 		if os.Remove(state) == nil {
-			fmt.Fprintf(stderr, "run %d already finished in %s (its stale state removed)\n", i, path)
-			return nil
+			removed = " (its stale state removed)"
 		}
-		fmt.Fprintf(stderr, "run %d already finished in %s\n", i, path)
+		fmt.Fprintf(stderr, "run %d already finished in %s%s\n", i, path, removed)
 		return nil
 	}
 	rec, err := experiment.RunJob(ctx, job, p.Name, threads, state, func(st *experiment.RunState, note string) {
