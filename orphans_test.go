@@ -41,17 +41,10 @@ func TestNothingOutlivesAKilledTest(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready := filepath.Join(dir, "ready")
-	deadline, _ := waitDeadline(t, 120*time.Second)
-	for {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			child.Process.Kill()
-			child.Wait()
-			t.Fatalf("the child test did not start its explorer and run:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !eventually(t, 120*time.Second, func() bool { _, err := os.Stat(ready); return err == nil }) {
+		child.Process.Kill()
+		child.Wait()
+		t.Fatalf("the child test did not start its explorer and run:\n%s", out.String())
 	}
 	before := processesNaming(dir)
 	if len(before) < 3 {
@@ -61,21 +54,14 @@ func TestNothingOutlivesAKilledTest(t *testing.T) {
 	}
 	child.Process.Signal(syscall.SIGKILL)
 	child.Wait()
-	deadline, _ = waitDeadline(t, 30*time.Second)
-	for {
-		left := processesNaming(dir)
-		if len(left) == 0 {
-			t.Logf("%d processes before the kill, none after", len(before))
-			return
+	var left []proc
+	if !eventually(t, 30*time.Second, func() bool { left = processesNaming(dir); return len(left) == 0 }) {
+		for _, p := range left {
+			syscall.Kill(p.pid, syscall.SIGKILL)
 		}
-		if time.Now().After(deadline) {
-			for _, p := range left {
-				syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-			t.Fatalf("still running after the test binary was killed: %v (before: %v)", left, before)
-		}
-		time.Sleep(100 * time.Millisecond)
+		t.Fatalf("still running after the test binary was killed: %v (before: %v)", left, before)
 	}
+	t.Logf("%d processes before the kill, none after", len(before))
 }
 
 // orphanHelper is the child's part: an explorer in tmux, training, and a

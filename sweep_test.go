@@ -411,15 +411,11 @@ func TestOneRunnerPerIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Process.Kill()
-	deadline, _ := waitDeadline(t, 120*time.Second)
-	for {
-		if m, _ := filepath.Glob(filepath.Join(out, "index-0000002-*.state")); len(m) == 1 {
-			break // training: checkpoint 0 saved its state
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first runner saved no state")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !eventually(t, 120*time.Second, func() bool {
+		m, _ := filepath.Glob(filepath.Join(out, "index-0000002-*.state"))
+		return len(m) == 1 // training: checkpoint 0 saved its state
+	}) {
+		t.Fatal("the first runner saved no state")
 	}
 	code, _, stderr, _ := runIn(t, dir, args...)
 	want := fmt.Sprintf("run 2 in %s is in progress in another process (pid %d on", out, first.Process.Pid)

@@ -122,36 +122,36 @@ func waitDeadline(t *testing.T, timeout time.Duration) (deadline time.Time, cut 
 	return deadline, false
 }
 
+// eventually polls ok every 50 ms until it holds (true) or the wait's
+// deadline (waitDeadline) passes (false, after one last try).
+func eventually(t *testing.T, timeout time.Duration, ok func() bool) bool {
+	deadline, _ := waitDeadline(t, timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			return ok()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
 // waitFile waits until path holds something and returns it; like waitFor,
 // it fails after timeout or when the package's time is nearly up.
 func waitFile(t *testing.T, what, path string, timeout time.Duration) []byte {
 	t.Helper()
-	deadline, _ := waitDeadline(t, timeout)
-	for {
-		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
-			return b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s (%s)", timeout, what, path)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var b []byte
+	if !eventually(t, timeout, func() bool { b, _ = os.ReadFile(path); return len(b) > 0 }) {
+		t.Fatalf("waited %v for %s (%s)", timeout, what, path)
 	}
+	return b
 }
 
 // quit presses q and checks the program exits 0 without writing to stderr.
 func (e *explorer) quit() {
 	e.t.Helper()
 	e.keys("q")
-	deadline, _ := waitDeadline(e.t, 20*time.Second)
 	var b []byte
-	for {
-		b, _ = os.ReadFile(e.exitf)
-		if len(b) > 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if len(b) == 0 {
+	if !eventually(e.t, 20*time.Second, func() bool { b, _ = os.ReadFile(e.exitf); return len(b) > 0 }) {
 		e.t.Fatalf("reluscope did not exit after q; screen:\n%s", e.screen())
 	}
 	if code := strings.TrimSpace(string(b)); code != "0" {

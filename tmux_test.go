@@ -29,16 +29,12 @@ func TestExplorerInTmux(t *testing.T) {
 	}
 	// A restarted run: its start is logged with the new settings and the
 	// screen shows it training on (or done with) fresh checkpoints.
-	deadline, _ := waitDeadline(t, 30*time.Second)
-	for {
-		b, _ := os.ReadFile(logf)
-		if strings.Contains(string(b), "Width:64 Samples:2000") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no run with width 64 and 2000 samples started; log:\n%s", b)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var log []byte
+	if !eventually(t, 30*time.Second, func() bool {
+		log, _ = os.ReadFile(logf)
+		return strings.Contains(string(log), "Width:64 Samples:2000")
+	}) {
+		t.Fatalf("no run with width 64 and 2000 samples started; log:\n%s", log)
 	}
 	e.waitFor("the new run's curve", 60*time.Second, func(scr string) bool {
 		return (strings.Contains(scr, "▶ training") || strings.Contains(scr, "✓ done")) && strings.Contains(scr, "L∞/L2") &&

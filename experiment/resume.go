@@ -292,9 +292,6 @@ func (t *trainer) resume(st *RunState) error {
 	if st.Engine != t.engine.Name() || st.DType != t.cfg.DType {
 		return fmt.Errorf("the saved state ran on %s/%s, this run on %s/%s: other engines round differently", st.Engine, st.DType, t.engine.Name(), t.cfg.DType)
 	}
-	if err := st.fits(t.cfg); err != nil {
-		return fmt.Errorf("the saved state does not fit the config: %w", err)
-	}
 	r, ok := t.student.(backend.Resumable)
 	if !ok {
 		return fmt.Errorf("backend %s: %w", t.engine.Name(), errNotResumable)

@@ -142,8 +142,12 @@ func (t *trainer) build() error {
 		return err
 	}
 	if st := t.opt.Resume; st != nil {
-		if err := st.Student.Validate(); err != nil || !equalInts(st.Student.Sizes, net.Sizes) {
-			return fmt.Errorf("the saved state's student has layers %v, the config's %v", st.Student.Sizes, net.Sizes)
+		// The whole state is checked before its student is used.
+		if st.Student == nil || st.Student.Validate() != nil {
+			return errors.New("resuming: the saved state holds no valid student")
+		}
+		if err := st.fits(cfg); err != nil {
+			return fmt.Errorf("resuming: the saved state does not fit the config: %w", err)
 		}
 		net = st.Student.Clone()
 	}
