@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -19,7 +19,7 @@ import (
 type planClass struct {
 	key     string
 	cfg     experiment.Config // its first run
-	indices []int
+	indices experiment.Indices
 	cost    experiment.Cost
 	seconds float64 // one run, estimated at the measured rate
 	mem     uint64  // one run's peak
@@ -40,22 +40,30 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	if *cpus < 1 || *cpus > maxCPUsPerTask || *block < 1 {
 		return fmt.Errorf("--cpus-per-task %d, --block %d: the cores are 1 to %d, the block ≥ 1", *cpus, *block, maxCPUsPerTask)
 	}
-	jobs, err := s.jobs(p)
+	w, err := s.walk(p)
 	if err != nil {
 		return err
 	}
+	type classKey struct {
+		width, depth, samples, epochs, eval int
+		batch                               experiment.Batch
+	}
 	var classes []*planClass
-	byKey := map[string]*planClass{}
-	for _, j := range jobs {
+	byKey := map[classKey]*planClass{}
+	for j := range w.all() {
 		c := j.Config
-		key := fmt.Sprintf("width %d, depth %d, m %d, batch %s, %d epochs, %d eval points", c.Width, len(c.StudentSizes())-1, c.Samples, c.Batch, c.Epochs, c.EvalPoints)
+		key := classKey{c.Width, len(c.StudentSizes()) - 1, c.Samples, c.Epochs, c.EvalPoints, c.Batch}
 		k := byKey[key]
 		if k == nil {
-			k = &planClass{key: key, cfg: c, cost: experiment.RunCost(c), mem: experiment.MemoryEstimate(c, *cpus)}
+			k = &planClass{key: fmt.Sprintf("width %d, depth %d, m %d, batch %s, %d epochs, %d eval points", c.Width, key.depth, c.Samples, c.Batch, c.Epochs, c.EvalPoints),
+				cfg: c, cost: experiment.RunCost(c), mem: experiment.MemoryEstimate(c, *cpus)}
 			byKey[key] = k
 			classes = append(classes, k)
 		}
-		k.indices = append(k.indices, j.Index)
+		k.indices.Add(j.Index)
+	}
+	if w.err != nil {
+		return w.err
 	}
 	rates := map[string]experiment.Rate{}
 	for _, k := range classes {
@@ -74,16 +82,16 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 		k.seconds = r.Seconds(k.cost)
 	}
 	sort.SliceStable(classes, func(a, b int) bool { return classes[a].seconds < classes[b].seconds })
-	fmt.Fprintf(stdout, "%s: %d runs in %d classes; times at the rate measured here on %d cores:\n", p.Name, len(jobs), len(classes), *cpus)
+	fmt.Fprintf(stdout, "%s: %d runs in %d classes; times at the rate measured here on %d cores:\n", p.Name, w.g.Len(), len(classes), *cpus)
 	for _, r := range rates {
 		fmt.Fprintf(stdout, "  %s\n", r)
 	}
 	fmt.Fprintf(stdout, "\n%3s %6s  %-62s %10s %12s %10s %10s\n", "", "runs", "class", "FLOP/run", "time/run", "CPU-hours", "peak mem")
 	var total float64
 	for i, k := range classes {
-		ch := float64(len(k.indices)) * k.seconds * float64(*cpus) / 3600
+		ch := float64(k.indices.Len()) * k.seconds * float64(*cpus) / 3600
 		total += ch
-		fmt.Fprintf(stdout, "%3d %6d  %-62s %10s %12s %10.1f %10s\n", i, len(k.indices), k.key, experiment.FLOPCount(k.cost.FLOP()),
+		fmt.Fprintf(stdout, "%3d %6d  %-62s %10s %12s %10.1f %10s\n", i, k.indices.Len(), k.key, experiment.FLOPCount(k.cost.FLOP()),
 			experiment.Clock(time.Duration(k.seconds*float64(time.Second))), ch, experiment.Bytes(k.mem))
 	}
 	fmt.Fprintf(stdout, "total: %.0f CPU-hours (%.1f days on one %d-core task)\n", total, total/float64(*cpus)/24, *cpus)
@@ -101,14 +109,14 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "GPU (--set backend=cuda, examples/slurm-array-gpu.sh): %s\n", r)
 		for i, k := range classes {
 			sec := r.Seconds(k.cost)
-			gh += float64(len(k.indices)) * sec / 3600
-			fmt.Fprintf(stdout, "%3d  %12s a run, %10.1f GPU-hours\n", i, experiment.Clock(time.Duration(sec*float64(time.Second))), float64(len(k.indices))*sec/3600)
+			gh += float64(k.indices.Len()) * sec / 3600
+			fmt.Fprintf(stdout, "%3d  %12s a run, %10.1f GPU-hours\n", i, experiment.Clock(time.Duration(sec*float64(time.Second))), float64(k.indices.Len())*sec/3600)
 		}
 		fmt.Fprintf(stdout, "GPU total: %.0f GPU-hours\n", gh)
 	}
 	fmt.Fprintln(stdout, "\nwhat to ask for, per class (--time: 1.5 × the estimate + 10 min, whole hours; --mem: 1.25 × the peak + 512 MiB):")
 	for i, k := range classes {
-		fmt.Fprintf(stdout, "%3d  --cpus-per-task=%d --time=%s --mem=%s  (%d runs)\n", i, *cpus, slurmTime(k.seconds), slurmMem(k.mem), len(k.indices))
+		fmt.Fprintf(stdout, "%3d  --cpus-per-task=%d --time=%s --mem=%s  (%d runs)\n", i, *cpus, slurmTime(k.seconds), slurmMem(k.mem), k.indices.Len())
 	}
 	fmt.Fprintln(stdout, "a run longer than the cluster's time limit goes on over several submissions: SIGTERM (--signal) saves its state, the next task continues it.")
 	if *sbatch == "" {
@@ -128,11 +136,17 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	}
 	for i, k := range classes {
 		idx := filepath.Join(*sbatch, fmt.Sprintf("class-%d.idx", i))
-		var b strings.Builder
-		for _, x := range k.indices {
-			fmt.Fprintln(&b, x)
-		}
-		if err := experiment.WriteFileAtomic(idx, []byte(b.String())); err != nil {
+		err := experiment.WriteAtomic(idx, func(w io.Writer) error {
+			var b []byte
+			for x := range k.indices.All() {
+				b = strconv.AppendInt(b[:0], int64(x), 10)
+				if _, err := w.Write(append(b, '\n')); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		script := filepath.Join(*sbatch, fmt.Sprintf("class-%d.sh", i))
@@ -151,7 +165,7 @@ RELUSCOPE=${RELUSCOPE:-reluscope}
 I=$(sed -n "$(( ${OFFSET:-0} + SLURM_ARRAY_TASK_ID + 1 ))p" %s)
 [ -n "$I" ] || { echo "no run on line $(( ${OFFSET:-0} + SLURM_ARRAY_TASK_ID + 1 )) of %s" >&2; exit 1; }
 exec "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s
-`, p.Name, i, k.key, len(k.indices), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), idx, *block,
+`, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), idx, *block,
 			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), shellQuote(idx), idx, shellQuote(p.Name), p.Name, extra)
 		if err := experiment.WriteFileAtomic(script, []byte(body)); err != nil {
 			return err
@@ -159,8 +173,8 @@ exec "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s
 		if err := os.Chmod(script, 0o755); err != nil {
 			return err
 		}
-		for off := 0; off < len(k.indices); off += *block {
-			n := min(*block, len(k.indices)-off)
+		for off := 0; off < k.indices.Len(); off += *block {
+			n := min(*block, k.indices.Len()-off)
 			fmt.Fprintf(stdout, "  sbatch --array=0-%d --export=ALL,OFFSET=%d %s\n", n-1, off, script)
 		}
 	}

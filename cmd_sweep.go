@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -115,35 +116,74 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, err
 	return p, nil
 }
 
-// jobs builds and checks every run of the grid, then the memory of the
-// largest, as many at once as there are workers, each on its share of
-// the cores.
-func (s *sweepFlags) jobs(p presets.Preset) ([]experiment.Job, error) {
-	jobs := make([]experiment.Job, p.Sweep.Len())
-	for i := range jobs {
-		cfg, err := p.RunConfig(i, s.sets)
-		if err != nil {
-			return nil, fmt.Errorf("run %d: %w", i, err)
-		}
-		if err := cfg.CheckLearnerSize(); err != nil {
-			return nil, fmt.Errorf("run %d: %w", i, err)
-		}
-		jobs[i] = experiment.Job{Index: i, Config: cfg}
+// gridWalk walks a preset's grid run by run, each built and checked as it
+// comes (nothing is listed: a grid of 10⁷ runs takes the memory of one).
+// A walk stops at the first run that fails its check; err keeps why. big
+// is the largest run met so far, by memory.
+type gridWalk struct {
+	g      *presets.Grid
+	err    error
+	big    experiment.Config
+	bigMem uint64
+}
+
+func (s *sweepFlags) walk(p presets.Preset) (*gridWalk, error) {
+	g, err := p.NewGrid(s.sets)
+	if err != nil {
+		return nil, err
 	}
-	if !s.ignoreMem && len(jobs) > 0 {
-		w := min(s.workers, len(jobs))
-		big := jobs[0].Config
-		for _, j := range jobs {
-			if experiment.MemoryEstimate(j.Config, 1) > experiment.MemoryEstimate(big, 1) {
-				big = j.Config
+	return &gridWalk{g: g}, nil
+}
+
+// all yields every run of the grid in index order.
+func (w *gridWalk) all() iter.Seq[experiment.Job] {
+	return w.at(func(yield func(int) bool) {
+		for i := range w.g.Len() {
+			if !yield(i) {
+				return
 			}
 		}
-		if err := experiment.CheckMemory(big, max(1, runtime.NumCPU()/w), w); err != nil {
-			return nil, err
+	})
+}
+
+// at yields the runs of the indices idx.
+func (w *gridWalk) at(idx iter.Seq[int]) iter.Seq[experiment.Job] {
+	return func(yield func(experiment.Job) bool) {
+		for i := range idx {
+			j, err := w.g.Job(i)
+			if err == nil {
+				err = j.Config.CheckLearnerSize()
+			}
+			if err != nil {
+				w.err = fmt.Errorf("run %d: %w", i, err)
+				return
+			}
+			if m := experiment.MemoryEstimate(j.Config, 1); m > w.bigMem {
+				w.big, w.bigMem = j.Config, m
+			}
+			if !yield(j) {
+				return
+			}
 		}
-		experiment.LimitMemory(experiment.MemoryEstimate(big, max(1, runtime.NumCPU()/w)) * uint64(w))
 	}
-	return jobs, nil
+}
+
+// check walks every run; then, unless --ignore-memory, checks the memory
+// of the largest, as many at once as there are workers, each on its share
+// of the cores, and bounds the heap to that.
+func (s *sweepFlags) check(w *gridWalk) error {
+	for range w.all() {
+	}
+	if w.err != nil || s.ignoreMem {
+		return w.err
+	}
+	n := min(s.workers, w.g.Len())
+	threads := max(1, runtime.NumCPU()/n)
+	if err := experiment.CheckMemory(w.big, threads, n); err != nil {
+		return err
+	}
+	experiment.LimitMemory(experiment.MemoryEstimate(w.big, threads) * uint64(n))
+	return nil
 }
 
 // probe checks the grid without building every run (presets.Probe: each
@@ -194,17 +234,24 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return helpOK(err)
 	}
-	jobs, err := s.jobs(p)
+	w, err := s.walk(p)
+	if err == nil {
+		err = s.check(w)
+	}
 	if err != nil {
 		return err
 	}
+	runs := w.g.Len()
 	dir, err := experiment.LockResults(s.out)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
 	results := dir.File()
-	todo, failed, err := dir.Pending(jobs, s.retryFailed)
+	todo, failed, err := dir.Pending(w.all(), s.retryFailed)
+	if err == nil {
+		err = w.err
+	}
 	if err != nil {
 		return err
 	}
@@ -215,16 +262,17 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case failed > 0:
 		note = fmt.Sprintf(" (%d of them failed: --retry-failed runs them again)", failed)
 	}
+	workers := min(s.workers, max(1, todo.Len()))
 	fmt.Fprintf(stderr, "sweep %s: %d runs, %d already done in %s%s, %d to go on %d workers\n",
-		p.Name, len(jobs), len(jobs)-len(todo), s.out, note, len(todo), min(s.workers, max(1, len(todo))))
-	if len(todo) == 0 {
+		p.Name, runs, runs-todo.Len(), s.out, note, todo.Len(), workers)
+	if todo.Len() == 0 {
 		if failed > 0 {
-			return &exitError{exitRunsFailed, fmt.Errorf("nothing to run, but %d of the %d runs in %s failed (--retry-failed runs them again)", failed, len(jobs), results)}
+			return &exitError{exitRunsFailed, fmt.Errorf("nothing to run, but %d of the %d runs in %s failed (--retry-failed runs them again)", failed, runs, results)}
 		}
 		return nil
 	}
-	bar := newProgress(stderr, len(todo))
-	err = experiment.RunPool(ctx, todo, s.workers, p.Name, dir.StatePath, func(r experiment.Record) error {
+	bar := newProgress(stderr, todo.Len())
+	err = experiment.RunPool(ctx, w.at(todo.All()), workers, p.Name, dir.StatePath, func(r experiment.Record) error {
 		if err := dir.Append(r); err != nil {
 			return err
 		}
@@ -235,6 +283,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	})
 	bar.finish()
+	if err == nil {
+		err = w.err
+	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted: %d runs saved in %s; run the same command to resume", bar.done, results)
 	}
@@ -388,34 +439,36 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 	if *block < 1 {
 		return fmt.Errorf("--block %d: must be ≥ 1", *block)
 	}
-	jobs, err := s.jobs(p)
+	w, err := s.walk(p)
 	if err != nil {
 		return err
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("%s is not a folder of results (nothing of the grid ran there; sweep plan prints the first submission)", experiment.Quote(dir))
 	}
-	st, err := experiment.Status(dir, jobs)
+	st, err := experiment.Status(dir, w.all())
+	if err == nil {
+		err = w.err
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s in %s: %d runs — %d finished, %d failed, %d in progress (a saved state), %d missing\n",
-		p.Name, dir, len(jobs), len(st.Finished), len(st.Failed), len(st.InProgress), len(st.Missing))
-	if len(st.Missing) == len(jobs) {
-		return fmt.Errorf("none of the %d runs of %s is in %s: another preset or --set, or a mistyped folder?", len(jobs), p.Name, experiment.Quote(dir))
+		p.Name, dir, st.Runs, st.Finished.Len(), st.Failed.Len(), st.InProgress.Len(), st.Missing.Len())
+	if st.Missing.Len() == st.Runs {
+		return fmt.Errorf("none of the %d runs of %s is in %s: another preset or --set, or a mistyped folder?", st.Runs, p.Name, experiment.Quote(dir))
 	}
-	if len(st.Failed) > 0 {
-		fmt.Fprintf(stdout, "failed: %s (their errors are in the records; --retry-failed runs them again)\n", experiment.ArraySpec(st.Failed))
+	if st.Failed.Len() > 0 {
+		fmt.Fprintf(stdout, "failed: %s (their errors are in the records; --retry-failed runs them again)\n", st.Failed.Spec())
 	}
-	if len(st.InProgress) > 0 {
-		fmt.Fprintf(stdout, "in progress: %s (stopped part-way or running: submitted again, each goes on from its state)\n", experiment.ArraySpec(st.InProgress))
+	if st.InProgress.Len() > 0 {
+		fmt.Fprintf(stdout, "in progress: %s (stopped part-way or running: submitted again, each goes on from its state)\n", st.InProgress.Spec())
 	}
-	if len(st.Missing) > 0 {
-		fmt.Fprintf(stdout, "missing: %s\n", experiment.ArraySpec(st.Missing))
+	if st.Missing.Len() > 0 {
+		fmt.Fprintf(stdout, "missing: %s\n", st.Missing.Spec())
 	}
-	todo := append(append([]int(nil), st.Missing...), st.InProgress...)
-	if len(todo) > 0 {
-		offs, specs := experiment.ArrayBlocks(todo, *block)
+	if st.ToRun.Len() > 0 {
+		offs, specs := st.ToRun.Blocks(*block)
 		extra := ""
 		for _, kv := range s.sets {
 			extra += " --set " + shellQuote(kv)
@@ -496,19 +549,19 @@ func gaps(recs []experiment.Record) []string {
 	var out []string
 	for _, name := range names {
 		s := by[name]
-		var missing []int
+		var missing experiment.Indices
 		for i := 0; i <= s.max; i++ {
 			if !s.have[i] {
-				missing = append(missing, i)
+				missing.Add(i)
 			}
 		}
 		label := name
 		if label == "" {
 			label = "(no preset)"
 		}
-		if len(missing) > 0 {
+		if missing.Len() > 0 {
 			out = append(out, fmt.Sprintf("%s: %d indices below the largest (%d) have no record: %s (sweep status %s DIR says what is still to run)",
-				label, len(missing), s.max, experiment.Excerpt(experiment.ArraySpec(missing), 200), name))
+				label, missing.Len(), s.max, experiment.Excerpt(missing.Spec(), 200), name))
 		}
 		if s.failed > 0 {
 			out = append(out, fmt.Sprintf("%s: %d records are failed runs", label, s.failed))

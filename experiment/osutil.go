@@ -5,6 +5,7 @@ package experiment
 // quoting and formatting of what messages show.
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"math"
@@ -107,6 +108,15 @@ func Quote(s string) string { return `"` + Excerpt(s, 40) + `"` }
 // renames it over path, so a reader sees the old file or the new one, never
 // a torn one.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic of what write writes, streamed through a
+// buffer (a file of millions of lines is never held whole in memory).
+func WriteAtomic(path string, write func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -120,7 +130,18 @@ func WriteFileAtomic(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if err := writeSyncClose(f, data); err != nil {
+	bw := bufio.NewWriterSize(f, 1<<16)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,12 +106,13 @@ func (d *ResultsDir) StatePath(j Job) string {
 // nested folders).
 func (d *ResultsDir) Records() ([]Record, error) { return ReadResults(d.Path) }
 
-// Pending are the jobs with no record in the folder yet (and, with
-// retryFailed, those whose runs failed); failed counts the failed ones.
-func (d *ResultsDir) Pending(jobs []Job, retryFailed bool) (todo []Job, failed int, err error) {
+// Pending are the indices of the jobs with no record in the folder yet
+// (and, with retryFailed, those whose runs failed); failed counts the
+// failed ones.
+func (d *ResultsDir) Pending(jobs iter.Seq[Job], retryFailed bool) (todo Indices, failed int, err error) {
 	done, err := d.Records()
 	if err != nil {
-		return nil, 0, err
+		return Indices{}, 0, err
 	}
 	todo, failed = Pending(jobs, done, retryFailed)
 	return todo, failed, nil

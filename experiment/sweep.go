@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -373,16 +374,18 @@ func RunJob(ctx context.Context, j Job, preset string, threads int, statePath st
 
 // RunPool runs jobs on workers goroutines, each computing on its share of
 // the cores, and calls done (serialized) with each record as it finishes.
+// Jobs are taken from the sequence as workers free up (a grid is walked,
+// not listed).
 // It stops early when ctx ends or done fails, returning that error; every
 // goroutine has ended when it returns. statePath, when not nil, names each
 // job's state file (see RunJob).
-func RunPool(ctx context.Context, jobs []Job, workers int, preset string, statePath func(Job) string, done func(Record) error) error {
-	workers = max(1, min(workers, len(jobs)))
+func RunPool(ctx context.Context, jobs iter.Seq[Job], workers int, preset string, statePath func(Job) string, done func(Record) error) error {
+	workers = max(1, workers)
 	threads := max(1, runtime.GOMAXPROCS(0)/workers)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	var mu sync.Mutex
-	for _, j := range jobs {
+	for j := range jobs {
 		if gctx.Err() != nil {
 			break
 		}
@@ -406,11 +409,11 @@ func RunPool(ctx context.Context, jobs []Job, workers int, preset string, stateP
 	return ctx.Err()
 }
 
-// Pending drops the jobs whose config hash is already in done.
+// Pending are the indices of the jobs whose config hash is not in done.
 //
 // With retryFailed a job whose records all failed is pending too; failed
 // counts those jobs either way.
-func Pending(jobs []Job, done []Record, retryFailed bool) (todo []Job, failed int) {
+func Pending(jobs iter.Seq[Job], done []Record, retryFailed bool) (todo Indices, failed int) {
 	finished, tried := map[string]bool{}, map[string]bool{}
 	for _, r := range done {
 		tried[r.Hash] = true
@@ -418,17 +421,21 @@ func Pending(jobs []Job, done []Record, retryFailed bool) (todo []Job, failed in
 			finished[r.Hash] = true
 		}
 	}
-	for _, j := range jobs {
+	for j := range jobs {
+		if len(tried) == 0 {
+			todo.Add(j.Index) // nothing done: no hash needed
+			continue
+		}
 		h := ConfigHash(j.Config)
 		switch {
 		case finished[h]:
 		case tried[h]:
 			failed++
 			if retryFailed {
-				todo = append(todo, j)
+				todo.Add(j.Index)
 			}
 		default:
-			todo = append(todo, j)
+			todo.Add(j.Index)
 		}
 	}
 	return todo, failed

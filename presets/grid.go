@@ -33,6 +33,9 @@ type Axis struct {
 type Override struct {
 	Label string // "width=512", "batch=20% epochs=5000"
 	YAML  string
+	// set is YAML compiled (compileYAML): applied to a config by copying
+	// fields, without decoding YAML for every run of a large grid.
+	set *assignment
 }
 
 // Len is the number of runs.
@@ -75,32 +78,51 @@ func (p Preset) RunConfig(i int, sets []string) (experiment.Config, error) {
 	if i < 0 || i >= n {
 		return experiment.Config{}, fmt.Errorf("run index %d is out of range [0, %d)", i, n)
 	}
-	var idx []int
-	if p.Sweep != nil {
-		// Mixed radix, the last axis fastest.
-		idx = make([]int, len(p.Sweep.Axes))
-		r := i
-		for k := len(p.Sweep.Axes) - 1; k >= 0; k-- {
-			l := len(p.Sweep.Axes[k].Values)
-			idx[k] = r % l
-			r /= l
-		}
+	return p.configAt(p.Sweep.position(i), sets)
+}
+
+// position is run i's value index on each axis: mixed radix, the last
+// axis fastest (nil without a sweep).
+func (s *Sweep) position(i int) []int {
+	if s == nil {
+		return nil
 	}
-	return p.configAt(idx, sets)
+	idx := make([]int, len(s.Axes))
+	for k := len(s.Axes) - 1; k >= 0; k-- {
+		l := len(s.Axes[k].Values)
+		idx[k] = i % l
+		i /= l
+	}
+	return idx
 }
 
 // configAt is the config at the position idx of the grid (one value index
 // per axis), the sets applied.
 func (p Preset) configAt(idx []int, sets []string) (experiment.Config, error) {
-	cfg := p.Config
-	if p.Sweep != nil {
-		for k, a := range p.Sweep.Axes {
-			if err := decodeInto(&cfg, a.Values[idx[k]].YAML); err != nil {
-				return cfg, fmt.Errorf("%s: axis %s: %v", p.Source, a.Name, err)
-			}
-		}
+	cfg, err := p.axesAt(idx)
+	if err != nil {
+		return cfg, err
 	}
 	return Set(cfg, sets)
+}
+
+// axesAt is the base config with each axis's override at idx applied.
+func (p Preset) axesAt(idx []int) (experiment.Config, error) {
+	cfg := p.Config
+	if p.Sweep == nil {
+		return cfg, nil
+	}
+	for k, a := range p.Sweep.Axes {
+		o := a.Values[idx[k]]
+		if o.set != nil {
+			o.set.apply(&cfg)
+			continue
+		}
+		if err := decodeInto(&cfg, o.YAML); err != nil {
+			return cfg, fmt.Errorf("%s: axis %s: %v", p.Source, a.Name, err)
+		}
+	}
+	return cfg, nil
 }
 
 // index is the run index of the position idx (the inverse of RunConfig's).
@@ -273,7 +295,7 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 		for _, v := range vals {
 			a.Values = append(a.Values, Override{Label: key + "=" + v, YAML: setting(key, v)})
 		}
-		return a, nil
+		return a, compileAxis(&a)
 	case yaml.SequenceNode:
 		a := Axis{}
 		if len(n.Content) == 0 {
@@ -301,7 +323,7 @@ func parseAxis(n *yaml.Node) (Axis, error) {
 			}
 			a.Values = append(a.Values, Override{Label: strings.Join(labels, " "), YAML: strings.Join(lines, "")})
 		}
-		return a, nil
+		return a, compileAxis(&a)
 	}
 	return Axis{}, fmt.Errorf("an axis is one key with a list or range, or a list of groups")
 }
@@ -313,4 +335,42 @@ func setting(key, v string) string {
 		b.WriteString(k + ": " + v + "\n")
 	}
 	return b.String()
+}
+
+// Grid is a preset's runs with --set overrides applied after the grid's
+// own, built one at a time by index: a sweep of millions of runs is walked,
+// never listed. The overrides are compiled once (NewGrid), so building a
+// run copies fields instead of decoding YAML.
+type Grid struct {
+	p    Preset
+	sets []*assignment
+}
+
+// NewGrid compiles the sets for p's runs.
+func (p Preset) NewGrid(sets []string) (*Grid, error) {
+	a, err := compileSets(sets)
+	if err != nil {
+		return nil, err
+	}
+	return &Grid{p: p, sets: a}, nil
+}
+
+// Len is the number of runs.
+func (g *Grid) Len() int { return g.p.Sweep.Len() }
+
+// Job is run i, validated: the same config as Preset.RunConfig(i, sets).
+func (g *Grid) Job(i int) (experiment.Job, error) {
+	n := g.Len()
+	if i < 0 || i >= n {
+		return experiment.Job{}, fmt.Errorf("run index %d is out of range [0, %d)", i, n)
+	}
+	cfg, err := g.p.axesAt(g.p.Sweep.position(i))
+	if err != nil {
+		return experiment.Job{}, err
+	}
+	for _, a := range g.sets {
+		a.apply(&cfg)
+	}
+	cfg.Normalize()
+	return experiment.Job{Index: i, Config: cfg}, cfg.Validate()
 }

@@ -205,22 +205,35 @@ func Set(cfg experiment.Config, kvs []string) (experiment.Config, error) {
 // Apply is Set without the validation: each key=value decoded over cfg in
 // turn (a flag's value, which Set then validates with the rest).
 func Apply(cfg experiment.Config, kvs []string) (experiment.Config, error) {
+	sets, err := compileSets(kvs)
+	if err != nil {
+		return cfg, err
+	}
+	for _, a := range sets {
+		a.apply(&cfg)
+	}
+	return cfg, nil
+}
+
+// compileSets compiles "key=value" overrides (Apply) once.
+func compileSets(kvs []string) ([]*assignment, error) {
+	var out []*assignment
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return cfg, fmt.Errorf("--set %s: want key=value", experiment.Quote(kv))
+			return nil, fmt.Errorf("--set %s: want key=value", experiment.Quote(kv))
 		}
 		if err := checkSetting(k, v); err != nil {
-			return cfg, fmt.Errorf("--set %v", err)
+			return nil, fmt.Errorf("--set %v", err)
 		}
-		dec := yaml.NewDecoder(strings.NewReader(setting(k, v)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("--set %s: %s", excerpt(kv), strings.TrimPrefix(yamlMsg(err), "line 1: "))
+		a, err := compileYAML(setting(k, v))
+		if err != nil {
+			return nil, fmt.Errorf("--set %s: %s", excerpt(kv), strings.TrimPrefix(err.Error(), "line 1: "))
 		}
+		out = append(out, a)
 	}
-	return cfg, nil
+	return out, nil
 }
 
 // checkSetting refuses a key that is not a plain YAML name and a value that

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -270,4 +271,82 @@ func TestSavedConfigReopens(t *testing.T) {
 			t.Fatalf("%s: %v, want %q", body, err, want)
 		}
 	}
+}
+
+// decodedConfig is run i built the slow way, decoding every override's
+// YAML over the config in turn (what compiled overrides replace).
+func decodedConfig(t *testing.T, p Preset, i int, sets []string) (experiment.Config, error) {
+	t.Helper()
+	cfg := p.Config
+	if p.Sweep != nil {
+		for k, v := range p.Sweep.position(i) {
+			if err := decodeInto(&cfg, p.Sweep.Axes[k].Values[v].YAML); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, kv := range sets {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := decodeInto(&cfg, setting(k, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Normalize()
+	return cfg, cfg.Validate()
+}
+
+// Every run of every built-in preset, and of a grid whose groups and sets
+// overlap, is the same config built from compiled overrides (Grid.Job,
+// RunConfig) as decoded from YAML — values, validation errors and all.
+func TestGridJobEqualsDecodedYAML(t *testing.T) {
+	type tc struct {
+		p    Preset
+		sets []string
+	}
+	var cases []tc
+	for _, name := range Names() {
+		p, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, tc{p, nil}, tc{p, []string{"epochs=7", "seed=3", "batch=0.5"}})
+	}
+	mixed, err := Parse("mixed.yaml", []byte(`config: {dim: 2, samples: 50, epochs: 4}
+sweep:
+  - [{batch: 20%, epochs: 9}, {batch: 10, lr: 0.01, lr_end: 0.001}, {standardize: false, dtype: float32}]
+  - seed: {from: 5, count: 3}
+  - width: [8, 3, 16]
+  - samples: [40, 7]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, tc{mixed, nil}, tc{mixed, []string{"lr=0.5", "teacher_seed=2", "width=4"}}, tc{mixed, []string{"lr_end=2"}})
+	checked, refused := 0, 0
+	for _, c := range cases {
+		g, err := c.p.NewGrid(c.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < g.Len(); i++ {
+			want, werr := decodedConfig(t, c.p, i, c.sets)
+			job, gerr := g.Job(i)
+			rc, rerr := c.p.RunConfig(i, c.sets)
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) || fmt.Sprint(werr) != fmt.Sprint(rerr) {
+				t.Fatalf("%s %v run %d: errors %v / Grid %v / RunConfig %v", c.p.Name, c.sets, i, werr, gerr, rerr)
+			}
+			if werr != nil {
+				refused++
+				continue
+			}
+			if !reflect.DeepEqual(want, job.Config) || !reflect.DeepEqual(want, rc) || job.Index != i {
+				t.Fatalf("%s %v run %d:\ndecoded %+v\nGrid    %+v\nRunConfig %+v", c.p.Name, c.sets, i, want, job.Config, rc)
+			}
+			checked++
+		}
+	}
+	if checked < 10000 || refused == 0 {
+		t.Fatalf("checked %d runs, %d refused: the cases no longer cover both", checked, refused)
+	}
+	t.Logf("%d runs equal, %d refused alike", checked, refused)
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func (v complexityView) start(cfg experiment.Config) (screen, tea.Cmd) {
 	v.cancel, v.ch = cancel, ch
 	go func() {
 		defer close(ch)
-		experiment.RunPool(ctx, jobs, runtime.NumCPU(), "explorer", nil, func(r experiment.Record) error {
+		experiment.RunPool(ctx, slices.Values(jobs), min(runtime.NumCPU(), len(jobs)), "explorer", nil, func(r experiment.Record) error {
 			select {
 			case ch <- r:
 				return nil
