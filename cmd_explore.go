@@ -26,8 +26,22 @@ func isTerminal() bool {
 }
 
 func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
+	return explore(ctx, "explore", args, stdout)
+}
+
+// cmdTour opens the explorer on the guided tour of the theorem.
+func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return explore(ctx, "tour", args, stdout)
+}
+
+// explore runs the explorer; name "tour" opens it on the tour.
+func explore(ctx context.Context, name string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cf := newConfigFlags(fs, "default")
+	tourStep := 1
+	if name == "tour" {
+		fs.IntVar(&tourStep, "tour-step", 1, fmt.Sprintf("the step to start at, 1 to %d", tui.TourSteps()))
+	}
 	logPath := fs.String("log", "", "write diagnostics to this file (the screen belongs to the explorer; default: reluscope.log in $XDG_STATE_HOME/reluscope or ~/.local/state/reluscope)")
 	saveDir := fs.String("results", "results", "folder the save key writes runs into")
 	present := fs.Bool("present", false, "start in the focus view (z) with high-contrast colours, for a class")
@@ -35,6 +49,9 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg, err := cf.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
+	}
+	if tourStep < 1 || tourStep > tui.TourSteps() {
+		return fmt.Errorf("--tour-step %d: the tour's steps are 1 to %d", tourStep, tui.TourSteps())
 	}
 	var pace float64
 	switch *paceFlag {
@@ -85,7 +102,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return tui.Run(cfg, tui.Options{Context: ctx, SaveDir: *saveDir, Log: logger, Note: note, Pace: pace, IgnoreMemory: cf.ignoreMem,
-		Preset: cf.preset, Base: base.Config, Present: *present})
+		Preset: cf.preset, Base: base.Config, Present: *present, Tour: name == "tour", TourStep: tourStep - 1})
 }
 
 // explorerSettings leaves the checkpoints the user did not ask for (by a

@@ -40,6 +40,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"explore", "[flags]", "the same", cmdExplore},
+		{"tour", "[flags]", "a guided lecture through the theorem in the explorer (--tour-step N starts at step N)", cmdTour},
 		{"run", "[flags]", "run one experiment headless (reluscope run -h for flags)", cmdRun},
 		{"sweep", "PRESET", "run a preset's grid of runs, resumable (reluscope sweep -h)", cmdSweep},
 		{"report", "RESULTS", "aggregate sweep results as in the paper: table, fits, chart", cmdReport},

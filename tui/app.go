@@ -59,6 +59,10 @@ type Options struct {
 	// Clipboard receives the share key's command (Run: the terminal's
 	// clipboard by OSC 52; nil: none).
 	Clipboard func(string)
+	// Tour opens the guided tour (reluscope tour) at step TourStep
+	// (0-based) instead of the free explorer.
+	Tour     bool
+	TourStep int
 }
 
 // Model is the explorer's root model.
@@ -87,6 +91,8 @@ type Model struct {
 	settings settingsPanel
 	status   statusLine
 	frames   *frameStats
+	// tour is the guided lecture while it runs (tour.go), else nil.
+	tour *tour
 }
 
 // New builds the explorer for the starting settings cfg.
@@ -130,6 +136,9 @@ func New(cfg experiment.Config, opt Options) Model {
 	}
 	m.focus = opt.Present
 	m.setSize(80, 24)
+	if opt.Tour {
+		m.tourSetup(&tour{steps: tourSteps(), base: m.start, fall: map[string]float64{}}, opt.TourStep)
+	}
 	return m
 }
 
@@ -142,6 +151,19 @@ func (m *Model) startRun() tea.Cmd {
 	cmd := m.session.start(m.opt.Context, m.cfg)
 	for id := range m.screens {
 		m.screens[id] = m.screens[id].reset()
+	}
+	return cmd
+}
+
+// restartNow starts a run with the settings shown, and the screen's own
+// runs when it has them (the run then waits).
+func (m *Model) restartNow() tea.Cmd {
+	cmd := m.startRun()
+	if h, ok := m.screens[m.screen].(holder); ok {
+		m.hold() // the screen's runs have the cores; the run waits
+		var hcmd tea.Cmd
+		m.screens[m.screen], hcmd = h.start(m.cfg)
+		cmd = tea.Batch(cmd, hcmd)
 	}
 	return cmd
 }
@@ -283,14 +305,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.status.restarted()
-		cmd := m.startRun()
-		if h, ok := m.screens[m.screen].(holder); ok {
-			m.hold() // the screen's runs have the cores; the run waits
-			var hcmd tea.Cmd
-			m.screens[m.screen], hcmd = h.start(m.cfg)
-			cmd = tea.Batch(cmd, hcmd)
-		}
-		return m, cmd
+		return m, m.restartNow()
 	case eventMsg:
 		if msg.id != m.run.id {
 			return m, nil // a cancelled run's event: drop, do not re-arm
@@ -394,6 +409,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	k := m.keys
+	if m.tour != nil {
+		if next, cmd, ok := m.tourKey(msg); ok {
+			return next, cmd
+		}
+	}
 	if m.asking && key.Matches(msg, k.Restart) {
 		m.confirmed = experiment.ConfigHash(experiment.ExplorerConfig(m.cfg))
 		m.status.set(true, "started: about %s here", m.askedFor)
@@ -418,6 +438,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
 		m.hold() // the run waits while the keys are read
+	case key.Matches(msg, k.Tour):
+		return m.startTour(0)
 	case key.Matches(msg, k.Share):
 		return m.share()
 	case key.Matches(msg, k.Reset):

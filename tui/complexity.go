@@ -132,11 +132,9 @@ func (v complexityView) update(sm screenMsg, _ *runState) (screen, tea.Cmd, erro
 	return v, waitForRung(msg.id, v.ch), nil
 }
 
-// view draws the panel for settings cfg, w×h.
-func (v complexityView) view(_ *runState, cfg experiment.Config, w, h int) string {
-	st := v.st
-	var ms, linf, l2 []float64
-	exact := false
+// series are the finished rungs: m, the final L∞ (the exact sup where
+// the rung has it) and L2, in increasing m.
+func (v complexityView) series() (ms, linf, l2 []float64, exact bool) {
 	var keys []int
 	for k := range v.results {
 		keys = append(keys, k)
@@ -153,6 +151,13 @@ func (v complexityView) view(_ *runState, cfg experiment.Config, w, h int) strin
 			ms, linf, l2 = append(ms, float64(k)), append(linf, u), append(l2, f.L2)
 		}
 	}
+	return ms, linf, l2, exact
+}
+
+// view draws the panel for settings cfg, w×h.
+func (v complexityView) view(_ *runState, cfg experiment.Config, w, h int) string {
+	st := v.st
+	ms, linf, l2, exact := v.series()
 	refInf, ref2 := report.RefSlope(report.Linf, cfg.Dim), report.RefSlope(report.L2, cfg.Dim)
 	// The table: m, L2, L∞ (or the exact sup) per column, in blocks that fit.
 	lab3 := "L∞"

@@ -83,6 +83,15 @@ func (v hideView) view(r *runState, _ experiment.Config, w, h int) string {
 	return panel(v.st, "where the error hides: |student − "+teacherWord(r.cfg)+"| (log)", body, w, h)
 }
 
+// hidePeak is the error's peak between the samples: the exact sup where
+// it is known (1-D), else the largest on the line; where, and what it is.
+func hidePeak(hd *hideData, sup *supPoint) (peak, at float64, what string) {
+	if sup != nil && sup.b.Method == uniform.MethodExact && hd.Dim == 1 {
+		return sup.b.Upper, sup.b.At[0], fmt.Sprintf("exact sup, epoch %d", sup.epoch)
+	}
+	return hd.Peak, hd.PeakT, "largest on the line"
+}
+
 // renderHide draws |e| between the samples (a line) and at them (dots) on
 // a log axis, the true sup marked, in a w×h box.
 func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
@@ -110,10 +119,7 @@ func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
 	for _, l := range lines {
 		out = append(out, tp.Fit(l, w))
 	}
-	peak, peakT, what := hd.Peak, hd.PeakT, "largest on the line"
-	if sup != nil && sup.b.Method == uniform.MethodExact && hd.Dim == 1 {
-		peak, peakT, what = sup.b.Upper, sup.b.At[0], fmt.Sprintf("exact sup, epoch %d", sup.epoch)
-	}
+	peak, peakT, what := hidePeak(hd, sup)
 	pc := max(0, min(hd.Cols-1, int((peakT+0.5)*float64(hd.Cols))))
 	note := fmt.Sprintf("▲ %.3g (%s)", peak, what)
 	mark := markUnder(st, col0+pc, w, note)

@@ -17,7 +17,7 @@ type keyMap struct {
 	Loss, View, Fool, Back   key.Binding
 	Save, Help, Quit         key.Binding
 	Focus, FocusNext, Share  key.Binding
-	Reset, NewData           key.Binding
+	Reset, NewData, Tour     key.Binding
 }
 
 func defaultKeyMap() keyMap {
@@ -47,6 +47,7 @@ func defaultKeyMap() keyMap {
 		NewData:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "new data, same student")),
 		Reset:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "back to the preset")),
 		Share:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the run's command")),
+		Tour:       key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "guided tour (space next, q leaves)")),
 		FocusNext:  key.NewBinding(key.WithKeys("Z"), key.WithHelp("Z", "next chart in focus")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -74,7 +75,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Inc, k.Dec, k.Edit},
 		{k.Pause, k.Step, k.Slower, k.Faster, k.FullSpeed, k.KeepGoing},
-		{k.Restart, k.NewTeacher, k.NewStudent, k.NewData, k.Loss, k.Save, k.Share, k.Reset},
+		{k.Restart, k.NewTeacher, k.NewStudent, k.NewData, k.Loss, k.Save, k.Share, k.Reset, k.Tour},
 		{k.ErrorView, k.Fool, k.View, k.Back, k.Focus, k.FocusNext, k.Help, k.Quit},
 	}
 }

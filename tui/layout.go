@@ -28,7 +28,15 @@ func (m Model) rightWidth() int { return max(20, m.width-controlsWidth) }
 // bodyHeight is the panels' height in View: the terminal less the title
 // and key bar (a row each) and the status rows.
 func (m Model) bodyHeight() int {
-	return m.height - 1 - lipgloss.Height(m.statusView(m.width)) - 1
+	return m.height - 1 - lipgloss.Height(m.statusView(m.width)) - 1 - len(m.tourRows(m.width))
+}
+
+// tourRows are the tour's caption rows (none outside the tour).
+func (m Model) tourRows(w int) []string {
+	if m.tour == nil {
+		return nil
+	}
+	return m.tourCaption(w)
 }
 
 // View renders the whole screen.
@@ -53,7 +61,11 @@ func (m Model) View() string {
 		right := m.screens[m.screen].view(&m.run, m.cfg, m.rightWidth(), bodyH)
 		body = lipgloss.JoinHorizontal(lipgloss.Top, m.settings.view(m.cfg, controlsWidth, bodyH), right)
 	}
-	out := lipgloss.JoinVertical(lipgloss.Left, tp.Fit(title, w), body, status, tp.Fit(footer, w))
+	parts := []string{tp.Fit(title, w), body, status}
+	if rows := m.tourRows(w); rows != nil {
+		parts = append(parts, strings.Join(rows, "\n"))
+	}
+	out := lipgloss.JoinVertical(lipgloss.Left, append(parts, tp.Fit(footer, w))...)
 	return tp.Box(strings.Split(out, "\n"), w, h)
 }
 
@@ -69,6 +81,7 @@ func (m Model) focusView(w, h int) string {
 	if m.status.keep {
 		status = lines[2:] // the refusal, whole
 	}
+	status = append(status, m.tourRows(w)...)
 	s := m.screens[m.screen]
 	bh := h - len(status)
 	var body string
