@@ -46,13 +46,17 @@ func startExplorerEnv(t *testing.T, env []string, w, h int, args ...string) *exp
 	needTmux(t)
 	dir := t.TempDir()
 	e := &explorer{dir: dir, exitf: filepath.Join(dir, "exit"), stderrf: filepath.Join(dir, "stderr")}
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:] // a command (tour) goes before the flags
+	}
 	quoted := make([]string, len(args))
 	for i, a := range args {
 		quoted[i] = "'" + a + "'"
 	}
 	sock := filepath.Join(dir, "tmux.sock")
 	watch := fmt.Sprintf("(while kill -0 %d 2>/dev/null; do sleep 0.5; done; tmux -S %s kill-server) &", os.Getpid(), sock)
-	script := fmt.Sprintf("%s %s %s --log %s --results %s %s 2>%s; echo $? > %s; sleep 60", watch, strings.Join(env, " "), binary,
+	script := fmt.Sprintf("%s %s %s %s --log %s --results %s %s 2>%s; echo $? > %s; sleep 60", watch, strings.Join(env, " "), binary, cmd,
 		filepath.Join(dir, "log"), filepath.Join(dir, "results"), strings.Join(quoted, " "), e.stderrf, e.exitf)
 	e.tmuxSession = &tmuxSession{t: t, sock: sock}
 	e.tmux("new-session", "-d", "-s", "main", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "sh", "-c", script)

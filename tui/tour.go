@@ -17,7 +17,7 @@ import (
 // theorem in steps. Each step sets the explorer up — settings, view, the
 // focus view — runs it, and captions it in two lines that state what the
 // class should see with the live numbers. space/→ next, ← back, q leaves
-// the tour into the free explorer as it stands.
+// the tour into the free explorer at the step's settings and view.
 
 // tourStep is one step: its title, the keys that reach the same state in
 // the free explorer (from the default), its settings (from the settings
@@ -119,9 +119,13 @@ func (m Model) tourKey(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
 		}
 		return m, nil, true
 	case "q", "esc":
+		// The free explorer at this step's settings and view, its panels
+		// and keys shown (unless it opened for a class, --present).
 		m.tour = nil
-		m.status.set(true, "left the tour: the explorer is yours (z shows the panels, T the tour again, q quits)")
-		return m, nil, true
+		m.focus = m.opt.Present
+		m.setSize(m.width, m.height)
+		m.status.set(true, "left the tour: the explorer is yours (T the tour again, z the chart alone)")
+		return m, m.refreshScreen(), true
 	}
 	return m, nil, false
 }

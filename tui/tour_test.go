@@ -1,0 +1,88 @@
+package tui
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// wrapWords never splits a word: every line fits, the words come back in
+// order, and text cut off ends the last line with "…" after a whole word.
+func TestWrapWordsKeepsWholeWords(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	vocab := strings.Fields("L∞ 0.0641 is 5.9× L2 0.0109 — and stays. not the uniform error does (c^L·N^(L−1)/ε)^d samples, 7e+16 at m = 1000")
+	for trial := 0; trial < 2000; trial++ {
+		var words []string
+		for k := 1 + r.IntN(40); k > 0; k-- {
+			words = append(words, vocab[r.IntN(len(vocab))])
+		}
+		w, n := 20+r.IntN(100), 1+r.IntN(3)
+		lines := wrapWords(strings.Join(words, " "), w, n)
+		if len(lines) > n {
+			t.Fatalf("%d lines, want ≤ %d", len(lines), n)
+		}
+		var got []string
+		for _, l := range lines {
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("line %q is wider than %d", l, w)
+			}
+			got = append(got, strings.Fields(l)...)
+		}
+		cut := len(got) > 0 && got[len(got)-1] == "…"
+		if cut {
+			got = got[:len(got)-1]
+		}
+		if len(got) > len(words) || strings.Join(got, " ") != strings.Join(words[:len(got)], " ") || cut == (len(got) == len(words)) {
+			t.Fatalf("w %d, %d lines: %q from %q", w, n, lines, words)
+		}
+	}
+}
+
+// The tour's keys: space goes on, ← back (not below the first step, not
+// past the last), q leaves into the free explorer with the step's settings
+// and view; each step sets its settings, view and the focus view up.
+func TestTourKeys(t *testing.T) {
+	m := newModel(t, testConfig())
+	defer func() { m.Close() }() // the last step's runs
+	m, _ = press(m, "T")
+	if m.tour == nil || m.tour.at != 0 || !m.focus || m.screen != screenTrain {
+		t.Fatalf("T did not open the tour at its first step in the focus view: %+v", m.tour)
+	}
+	m, _ = press(m, "left")
+	if m.tour.at != 0 {
+		t.Fatal("← went below the first step")
+	}
+	want := []screenID{screenTrain, screenTrain, screenHide, screenComplexity, screenComplexity, screenFool, screenFool, screenFool}
+	dims := []int{1, 3, 1, 1, 3, 1, 1, 3}
+	for i := 0; i < TourSteps(); i++ {
+		if m.tour.at != i || m.screen != want[i] || m.cfg.Dim != dims[i] || !m.focus {
+			t.Fatalf("step %d: at %d, screen %d, dim %d, focus %v", i+1, m.tour.at, m.screen, m.cfg.Dim, m.focus)
+		}
+		if v := m.View(); !strings.Contains(v, "tour ") || strings.Count(v, "\n") != 29 {
+			t.Fatalf("step %d's view lacks its caption or is not 30 rows:\n%s", i+1, v)
+		}
+		if i < TourSteps()-1 {
+			m, _ = press(m, " ")
+		}
+	}
+	if m.cfg.Samples != testConfig().Samples || m.cfg.Depth != testConfig().Depth {
+		t.Fatalf("a step's settings leaked into the next: %+v", m.cfg)
+	}
+	m, _ = press(m, " ")
+	if m.tour.at != TourSteps()-1 {
+		t.Fatal("space went past the last step")
+	}
+	m, _ = press(m, "left")
+	if m.tour.at != TourSteps()-2 || m.cfg.Depth != 6 || m.cfg.Dim != 1 {
+		t.Fatalf("← from the last step: at %d, depth %d, dim %d; want step %d at depth 6, d = 1", m.tour.at+1, m.cfg.Depth, m.cfg.Dim, TourSteps()-1)
+	}
+	m, _ = press(m, "q")
+	if m.tour != nil || m.focus || m.screen != screenFool || m.cfg.Depth != 6 {
+		t.Fatalf("q did not leave into the free explorer at the step: tour %v, focus %v, screen %d, depth %d", m.tour, m.focus, m.screen, m.cfg.Depth)
+	}
+	if v := m.View(); strings.Contains(v, "tour 7/8") || !strings.Contains(v, "left the tour") {
+		t.Fatalf("after q:\n%s", v)
+	}
+}
