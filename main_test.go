@@ -74,7 +74,7 @@ func TestBadFlagsExitNonZeroWithOneLine(t *testing.T) {
 		{[]string{"run", "--dim", "2", "--set", "dim=0"}, "reluscope: dim: 0 is out of range"},
 		{[]string{"sweep", "count", "smoke", "--set", "dim=0"}, "reluscope: run 0: dim: 0 is out of range"},
 		{[]string{"sweep", "count", "smoke", "--set", "width=0"}, "reluscope: run 0: width: 0 is out of range"},
-		{[]string{"bogus"}, `unknown command "bogus": the commands are explore (the default), run, sweep`},
+		{[]string{"bogus"}, `unknown command "bogus": the commands are explore (the default), tour, run, sweep`},
 		{[]string{"explore", "--pace", "fast"}, `--pace: "fast" is not auto, full or a number`},
 	} {
 		cmd := testCmd(binary, tc.args...)
