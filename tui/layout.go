@@ -44,7 +44,7 @@ func (m Model) View() string {
 	t0 := time.Now()
 	defer func() { m.frames.frame(time.Since(t0), m.opt.Log) }()
 	w, h := m.width, m.height
-	title := m.styles.Title.Render("reluscope") + m.styles.Muted.Render(" — the L2 error falls easily, the uniform error L∞ does not")
+	title := m.title(w)
 	if w < minWidth || h < minHeight {
 		return m.smallView(title, w, h)
 	}
@@ -67,6 +67,25 @@ func (m Model) View() string {
 	}
 	out := lipgloss.JoinVertical(lipgloss.Left, append(parts, tp.Fit(footer, w))...)
 	return tp.Box(strings.Split(out, "\n"), w, h)
+}
+
+// headlines are the title's claim, longest first: the widest that fits
+// is shown, so that the negation is never cut off.
+var headlines = []string{
+	" — the L2 error falls easily, the uniform error L∞ does not",
+	" — L2 falls easily, the uniform error L∞ does not",
+	" — L2 falls easily, L∞ does not",
+	"",
+}
+
+// title is the explorer's name and its claim at width w.
+func (m Model) title(w int) string {
+	for _, h := range headlines {
+		if 9+ansi.StringWidth(h) <= w || h == "" {
+			return m.styles.Title.Render("reluscope") + m.styles.Muted.Render(h)
+		}
+	}
+	return ""
 }
 
 // focusView is one chart over the whole terminal with the status in one

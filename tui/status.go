@@ -281,13 +281,5 @@ func wrapMessage(msg string, w, rows int) []string {
 	if ansi.StringWidth(msg) <= w || w < 8 {
 		return []string{msg}
 	}
-	lines := strings.Split(ansi.Wrap(msg, w, " "), "\n")
-	if len(lines) > rows {
-		last := strings.Join(lines[rows-1:], " ")
-		lines = append(lines[:rows-1], ansi.Truncate(last, w, "…"))
-	}
-	for i := range lines {
-		lines[i] = strings.TrimRight(lines[i], " ")
-	}
-	return lines
+	return wrapWords(msg, w, rows)
 }

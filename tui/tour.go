@@ -153,18 +153,48 @@ func (m Model) tourCaption(w int) []string {
 	return append(lines, m.styles.Muted.Render(tp.Fit(nav, w)))
 }
 
-// wrapWords wraps s at spaces into at most n lines of width w; what does
-// not fit ends the last line with "…" after a whole word.
+// wrapWords wraps s at spaces into at most n lines of width w (wordWrap);
+// what does not fit ends the last line with "…" after a whole word.
 func wrapWords(s string, w, n int) []string {
-	lines := strings.Split(ansi.Wordwrap(s, w, ""), "\n")
+	lines := wordWrap(s, w)
 	if len(lines) <= n {
 		return lines
 	}
-	last := strings.Fields(lines[n-1])
+	last := strings.Fields(strings.Join(lines[n-1:], " "))
 	for len(last) > 0 && ansi.StringWidth(strings.Join(last, " ")+" …") > w {
 		last = last[:len(last)-1]
 	}
 	return append(lines[:n-1], strings.Join(append(last, "…"), " "))
+}
+
+// wordWrap breaks s into lines of at most w columns at spaces only: never
+// inside a flag (--data-seed), a negative number or a path, as a hyphen
+// breakpoint would. A word wider than w alone is cut into pieces.
+func wordWrap(s string, w int) []string {
+	w = max(1, w)
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(s) {
+		for ansi.StringWidth(word) > w {
+			if cur != "" {
+				lines, cur = append(lines, cur), ""
+			}
+			lines = append(lines, ansi.Truncate(word, w, ""))
+			word = ansi.TruncateLeft(word, w, "")
+		}
+		switch {
+		case cur == "":
+			cur = word
+		case ansi.StringWidth(cur)+1+ansi.StringWidth(word) <= w:
+			cur += " " + word
+		default:
+			lines, cur = append(lines, cur), word
+		}
+	}
+	if cur != "" || len(lines) == 0 {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // last is the run's latest checkpoint.

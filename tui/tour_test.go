@@ -12,13 +12,13 @@ import (
 // order, and text cut off ends the last line with "…" after a whole word.
 func TestWrapWordsKeepsWholeWords(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	vocab := strings.Fields("L∞ 0.0641 is 5.9× L2 0.0109 — and stays. not the uniform error does (c^L·N^(L−1)/ε)^d samples, 7e+16 at m = 1000")
+	vocab := strings.Fields("L∞ 0.0641 is 5.9× L2 -0.83 — and stays. not the uniform error does (c^L·N^(L−1)/ε)^d samples, 7e+16 at m = 1000 --data-seed --teacher-seed=7 results/sweep-paper-1d")
 	for trial := 0; trial < 2000; trial++ {
 		var words []string
 		for k := 1 + r.IntN(40); k > 0; k-- {
 			words = append(words, vocab[r.IntN(len(vocab))])
 		}
-		w, n := 20+r.IntN(100), 1+r.IntN(3)
+		w, n := 24+r.IntN(100), 1+r.IntN(3) // wider than the longest word
 		lines := wrapWords(strings.Join(words, " "), w, n)
 		if len(lines) > n {
 			t.Fatalf("%d lines, want ≤ %d", len(lines), n)
@@ -84,5 +84,23 @@ func TestTourKeys(t *testing.T) {
 	}
 	if v := m.View(); strings.Contains(v, "tour 7/8") || !strings.Contains(v, "left the tour") {
 		t.Fatalf("after q:\n%s", v)
+	}
+}
+
+// At every width the headline either keeps "does not" whole or says
+// nothing beyond the name: never "… the uniform error L∞ does".
+func TestHeadlineKeepsItsNegation(t *testing.T) {
+	m := newModel(t, testConfig())
+	for w := 10; w <= 200; w++ {
+		title := m.title(w)
+		if ansi.StringWidth(title) > w && w >= 9 {
+			t.Fatalf("width %d: the title %q is wider", w, title)
+		}
+		if title != "reluscope" && !strings.HasSuffix(title, "L∞ does not") {
+			t.Fatalf("width %d: %q", w, title)
+		}
+		if w >= 64 && !strings.Contains(title, "does not") {
+			t.Fatalf("width %d (≥ the documented minimum 64): %q lost its claim", w, title)
+		}
 	}
 }
