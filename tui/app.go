@@ -81,6 +81,7 @@ type Model struct {
 	// Which screen is up: the help overlay over everything; on the right
 	// the screen of the table screens.
 	showHelp bool
+	helpPage int // the page of keys shown when they do not all fit
 	screen   screenID
 	// focus shows one chart of the screen over the whole terminal (part
 	// of a parted screen), the status in one line: for a class.
@@ -401,8 +402,13 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.settingsKey(msg)
 	}
 	if m.showHelp {
-		// Any key closes the help (the run waited meanwhile) and, unless
-		// it is ? or esc, also does what it does.
+		// ? shows the next page of keys where they do not all fit; any
+		// other key closes the help (the run waited meanwhile) and, unless
+		// it is esc, also does what it does.
+		if key.Matches(msg, m.keys.Help) && m.helpPage+1 < m.helpPages() {
+			m.helpPage++
+			return m, nil
+		}
 		m.closeHelp()
 		if key.Matches(msg, m.keys.Help) || key.Matches(msg, m.keys.Back) {
 			return m, nil
@@ -436,7 +442,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.showHelp = true
+		m.showHelp, m.helpPage = true, 0
 		m.hold() // the run waits while the keys are read
 	case key.Matches(msg, k.Tour):
 		return m.startTour(0)

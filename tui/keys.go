@@ -47,7 +47,7 @@ func defaultKeyMap() keyMap {
 		NewData:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "new data, same student")),
 		Reset:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "back to the preset")),
 		Share:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the run's command")),
-		Tour:       key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "guided tour (space next, q leaves)")),
+		Tour:       key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "the guided tour")),
 		FocusNext:  key.NewBinding(key.WithKeys("Z"), key.WithHelp("Z", "next chart in focus")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}

@@ -137,26 +137,13 @@ func (m Model) smallView(title string, w, h int) string {
 	return tp.Box(lines, w, h)
 }
 
-// helpView lists every key in as many columns as fit w×h.
+// helpView lists the keys in as many columns as fit w×h: every key, or
+// the page m.helpPage of them with a line saying how to see the rest.
 func (m Model) helpView(w, h int) string {
-	rows := m.keys.helpRows()
-	kw := 0
-	for _, r := range rows {
-		kw = max(kw, ansi.StringWidth(r.keys))
-	}
-	var cells []string
-	cw := 0
-	for _, r := range rows {
-		c := m.styles.Value.Render(fmt.Sprintf("%-*s", kw, r.keys)) + "  " + m.styles.Muted.Render(r.desc)
-		cells = append(cells, c)
-		cw = max(cw, ansi.StringWidth(c))
-	}
-	rowsPer := max(1, h-2)
-	cols := (len(cells) + rowsPer - 1) / rowsPer
-	for cols > 1 && cols*(cw+2) > w {
-		cols-- // too narrow: the rest is cut, at least the first column shows whole
-	}
-	rowsPer = (len(cells) + cols - 1) / cols
+	cells, cw, cols, rowsPer, pages := m.helpLayout(w, h)
+	page := min(m.helpPage, pages-1)
+	per := cols * rowsPer
+	cells = cells[page*per : min(len(cells), (page+1)*per)]
 	lines := make([]string, rowsPer)
 	for i, c := range cells {
 		r := i % rowsPer
@@ -166,7 +153,45 @@ func (m Model) helpView(w, h int) string {
 		}
 		lines[r] += c + strings.Repeat(" ", max(0, pad))
 	}
-	return strings.Join(append(lines, "", m.styles.Muted.Render("any key closes this help")), "\n")
+	foot := "any key closes this help"
+	if pages > 1 {
+		foot = fmt.Sprintf("keys %d of %d pages: ? the next, any other key closes this help", page+1, pages)
+		if page == pages-1 {
+			foot = fmt.Sprintf("keys %d of %d pages: any key closes this help", page+1, pages)
+		}
+	}
+	return strings.Join(append(lines, "", m.styles.Muted.Render(tp.Fit(foot, w))), "\n")
+}
+
+// helpPages is how many pages the keys take in the help panel now.
+func (m Model) helpPages() int {
+	_, _, _, _, pages := m.helpLayout(m.width-2, m.bodyHeight()-2)
+	return pages
+}
+
+// helpLayout lays the keys' cells out in w×h: the cells, a column's
+// width, the columns and rows of a page, and the pages.
+func (m Model) helpLayout(w, h int) (cells []string, cw, cols, rowsPer, pages int) {
+	rows := m.keys.helpRows()
+	kw := 0
+	for _, r := range rows {
+		kw = max(kw, ansi.StringWidth(r.keys))
+	}
+	for _, r := range rows {
+		c := m.styles.Value.Render(fmt.Sprintf("%-*s", kw, r.keys)) + "  " + m.styles.Muted.Render(r.desc)
+		cells = append(cells, c)
+		cw = max(cw, ansi.StringWidth(c))
+	}
+	rowsPer = max(1, h-2) // the rest: a blank row and the footer
+	cols = (len(cells) + rowsPer - 1) / rowsPer
+	for cols > 1 && cols*(cw+2) > w {
+		cols-- // too narrow for more columns: more pages
+	}
+	if cols*rowsPer >= len(cells) {
+		rowsPer = (len(cells) + cols - 1) / cols // one page: balanced columns
+	}
+	pages = (len(cells) + cols*rowsPer - 1) / (cols * rowsPer)
+	return cells, cw, cols, rowsPer, pages
 }
 
 // keyBar is the line of keys under the status (keyMap.ShortHelp): as many

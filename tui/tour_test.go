@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -102,5 +103,34 @@ func TestHeadlineKeepsItsNegation(t *testing.T) {
 		if w >= 64 && !strings.Contains(title, "does not") {
 			t.Fatalf("width %d (≥ the documented minimum 64): %q lost its claim", w, title)
 		}
+	}
+}
+
+// At 64×20 the keys take two pages: ? shows the first with a line saying
+// so, ? again the second (the rest, through quit), any other key closes
+// the help; every key appears on one page or the other.
+func TestHelpPagesAtTheSmallestSize(t *testing.T) {
+	m := newModel(t, testConfig())
+	defer func() { m.Close() }()
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 64, Height: 20})
+	m = mm.(Model)
+	m, _ = press(m, "?")
+	p1 := m.View()
+	if !strings.Contains(p1, "keys 1 of 2 pages: ? the next") || strings.Contains(p1, "q/ctrl+c") {
+		t.Fatalf("page 1:\n%s", p1)
+	}
+	m, _ = press(m, "?")
+	p2 := m.View()
+	if !m.showHelp || !strings.Contains(p2, "keys 2 of 2 pages: any key closes") || !strings.Contains(p2, "q/ctrl+c") {
+		t.Fatalf("page 2:\n%s", p2)
+	}
+	for _, r := range m.keys.helpRows() {
+		if !strings.Contains(p1, r.desc) && !strings.Contains(p2, r.desc) {
+			t.Fatalf("%q (%s) is on neither page", r.desc, r.keys)
+		}
+	}
+	m, _ = press(m, "?")
+	if m.showHelp {
+		t.Fatal("? on the last page did not close the help")
 	}
 }
