@@ -432,7 +432,7 @@ func TestStatusShowsLongEvaluation(t *testing.T) {
 }
 
 // A click on the error chart reads the checkpoint at that epoch into the
-// status line, in the normal layout and in focus.
+// status line, in the normal layout and in focus (shown there too).
 func TestClickReadsTheChart(t *testing.T) {
 	for _, focus := range []bool{false, true} {
 		m := goldenModel(t, 80, 24, 24, 1)
@@ -465,6 +465,10 @@ func TestClickReadsTheChart(t *testing.T) {
 		if !strings.Contains(m.status.msg, want) {
 			t.Fatalf("focus %v: status %q, want %q", focus, m.status.msg, want)
 		}
+		// On the screen too: the focus view shows the answer to a click.
+		if v := m.View(); !strings.Contains(v, "(clicked near epoch") {
+			t.Fatalf("focus %v: the readout is not on the screen:\n%s", focus, v)
+		}
 		// The right end is past the run's last checkpoint: it reads that one.
 		mm, _ = m.Update(tea.MouseMsg{X: x0 + w - 2, Y: row, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
 		if msg := mm.(Model).status.msg; !strings.HasPrefix(msg, "epoch 24:") {
@@ -477,5 +481,24 @@ func TestClickReadsTheChart(t *testing.T) {
 	mm, _ := m.Update(tea.MouseMsg{X: 60, Y: y0 + h + 2, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
 	if strings.Contains(mm.(Model).status.msg, "clicked near") {
 		t.Fatal("a click on the function panel read the error chart")
+	}
+}
+
+// The focus view (a projector) says when the run is not simply training:
+// paused, held by the help or a view's runs, done.
+func TestFocusViewShowsTheRunsState(t *testing.T) {
+	m := goldenModel(t, 80, 24, 24, 1)
+	m, _ = press(m, "z")
+	m.paused = true
+	if v := m.View(); !strings.Contains(v, "‖ paused  epoch 24:") {
+		t.Fatalf("a pause is not shown in focus:\n%s", v)
+	}
+	m.paused, m.run.done = false, true
+	if v := m.View(); !strings.Contains(v, "✓ done  epoch 24:") {
+		t.Fatalf("the finish is not shown in focus:\n%s", v)
+	}
+	m.run.done, m.showHelp = false, true
+	if got := m.phase(); got != phaseHeld {
+		t.Fatalf("with the help open the phase is %v, want held", got)
 	}
 }

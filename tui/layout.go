@@ -96,9 +96,18 @@ func (m Model) focusView(w, h int) string {
 	status := lines[:1]
 	if len(m.run.hist) > 0 {
 		status = lines[1:2]
+		// What the run does, where it is not plain training: a pause, a
+		// hold, the finish.
+		switch ph := m.phase(); ph {
+		case phasePaused, phaseHeld, phaseDone, phaseStopped, phaseAsking, phaseRestarting:
+			status = []string{tp.Fit(phaseLabel(m.styles, ph)+"  "+lines[1], w)}
+		}
 	}
-	if m.status.keep {
+	switch {
+	case m.status.keep:
 		status = lines[2:] // the refusal, whole
+	case m.status.answer && m.status.msg != "":
+		status = append(status, lines[2:]...) // the answer to a key: a readout
 	}
 	status = append(status, m.tourRows(w)...)
 	s := m.screens[m.screen]
@@ -231,6 +240,11 @@ func panel(st *Styles, title, content string, w, h int) string {
 
 // statusView is the status line for the current run.
 func (m Model) statusView(w int) string {
+	return m.status.view(m.styles, &m.run, m.phase(), m.paceLabel(), m.paceEps(), m.forever, w)
+}
+
+// phase is what the run is doing now, as the status line says it.
+func (m Model) phase() runPhase {
 	var phase runPhase
 	_, held := m.screens[m.screen].(holder)
 	switch {
@@ -242,7 +256,7 @@ func (m Model) statusView(w int) string {
 		phase = phaseRestarting
 	case m.asking:
 		phase = phaseAsking
-	case held:
+	case held || m.showHelp: // the help holds the run while it is read
 		phase = phaseHeld
 	case m.paused:
 		phase = phasePaused
@@ -251,5 +265,5 @@ func (m Model) statusView(w int) string {
 	default:
 		phase = phaseStarting
 	}
-	return m.status.view(m.styles, &m.run, phase, m.paceLabel(), m.paceEps(), m.forever, w)
+	return phase
 }

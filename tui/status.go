@@ -33,6 +33,9 @@ type statusLine struct {
 	msg  string
 	ok   bool
 	keep bool // a refusal stays until the next key
+	// answer: the message answers a key (a chart's readout, a toggle),
+	// not a run's event; the focus view shows it too.
+	answer bool
 }
 
 // set shows a message answering a key; a refusal (ok false) is kept until
@@ -41,6 +44,7 @@ func (s *statusLine) set(ok bool, format string, args ...any) {
 	s.msg = fmt.Sprintf(format, args...)
 	s.ok = ok
 	s.keep = !ok
+	s.answer = true
 }
 
 // event shows what the run did, unless a refusal is being kept.
@@ -50,6 +54,7 @@ func (s *statusLine) event(ok bool, format string, args ...any) {
 	}
 	s.msg = fmt.Sprintf(format, args...)
 	s.ok = ok
+	s.answer = false
 }
 
 // restarted turns "x = v — restarting" into "x = v — new run started".
@@ -71,25 +76,7 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 			pace = fmt.Sprintf("%.3g of %g ep/s", got, paceEps)
 		}
 	}
-	var state string
-	switch phase {
-	case phaseStopped:
-		state = st.Error.Render("✗ stopped")
-	case phaseDone:
-		state = st.OK.Render("✓ done")
-	case phaseRestarting:
-		state = st.Muted.Render("… restarting")
-	case phaseAsking:
-		state = st.Worst.Render("? waiting")
-	case phaseHeld:
-		state = st.Value.Render("‖ held")
-	case phasePaused:
-		state = st.Value.Render("‖ paused")
-	case phaseTraining:
-		state = st.OK.Render("▶ training")
-	default:
-		state = st.Muted.Render("… starting")
-	}
+	state := phaseLabel(st, phase)
 	E := max(1, r.cfg.TotalEpochs())
 	frac := min(1, float64(r.epoch)/float64(E))
 	// The remaining time from the steps done: live inside a long epoch.
@@ -217,6 +204,27 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 		out = append(out, tp.Fit(l, w))
 	}
 	return strings.Join(out, "\n")
+}
+
+// phaseLabel is the phase as the status line's first word says it.
+func phaseLabel(st *Styles, phase runPhase) string {
+	switch phase {
+	case phaseStopped:
+		return st.Error.Render("✗ stopped")
+	case phaseDone:
+		return st.OK.Render("✓ done")
+	case phaseRestarting:
+		return st.Muted.Render("… restarting")
+	case phaseAsking:
+		return st.Worst.Render("? waiting")
+	case phaseHeld:
+		return st.Value.Render("‖ held")
+	case phasePaused:
+		return st.Value.Render("‖ paused")
+	case phaseTraining:
+		return st.OK.Render("▶ training")
+	}
+	return st.Muted.Render("… starting")
 }
 
 // clock is h:mm:ss, in days and hours past 99 hours.

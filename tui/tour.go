@@ -99,7 +99,7 @@ func (m *Model) tourSetup(t *tour, i int) {
 	m.pending, m.asking = 0, false
 	m.confirmed = experiment.ConfigHash(experiment.ExplorerConfig(m.cfg))
 	m.setSize(m.width, m.height)
-	m.status.set(true, "tour %d/%d: %s", nt.at+1, len(nt.steps), st.title)
+	m.status.event(true, "tour %d/%d: %s", nt.at+1, len(nt.steps), st.title) // the caption says it
 }
 
 // tourKey handles a key in the tour: it reports whether it took it.
