@@ -43,7 +43,7 @@ func TestTeachingDemos(t *testing.T) {
 		if !(l2 < 0.013 && li > 0.05 && li < 0.1 && r > 5) {
 			t.Fatalf("d = 3: L2 %g, L∞ %g, L∞/L2 %g; the README says L2 about 0.011, L∞ 0.06–0.08, ratio above 5:\n%s", l2, li, r, scr)
 		}
-		if !strings.Contains(scr, "before: dim 1 → 3") || !strings.Contains(scr, "•• true sup") {
+		if !strings.Contains(scr, "before: dim 1 → 3") || !strings.Contains(scr, "◆ true sup") {
 			t.Fatalf("the previous run or the true sup is not on the chart:\n%s", scr)
 		}
 		e.quit()

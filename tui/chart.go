@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/reluscope/reluscope/experiment"
@@ -120,9 +122,13 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		}
 		showLoss, hist, sups = true, nil, nil
 	}
+	// Each entry in full and short: the short ones when the full do not
+	// all fit, so that every series drawn keeps its entry.
 	entries := []string{st.Linf.Render("── L∞ (uniform)"), st.L2.Render("━━ L2 (RMS)")}
+	short := []string{st.Linf.Render("── L∞"), st.L2.Render("━━ L2")}
 	if noErrors {
 		entries = []string{st.Muted.Render("no teacher: no L∞ or L2 off the samples")}
+		short = []string{st.Muted.Render("no teacher: no L∞, L2")}
 	}
 	if n := len(sups); n > 0 {
 		// Exact in 1-D; otherwise the bracket's lower end, a value of |e|
@@ -134,10 +140,15 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 				what = fmt.Sprintf("true sup (±%.0f%%)", 100*b.Gap())
 			}
 		}
-		entries = append(entries, st.Linf.Render("•• "+what))
+		entries = append(entries, st.Sup.Render("◆ "+what))
+		short = append(short, st.Sup.Render("◆ sup"))
 	}
 	if showLoss {
 		entries = append(entries, st.Loss.Render("·· train RMS √mse"))
+		short = append(short, st.Loss.Render("·· train"))
+	}
+	if ansi.StringWidth(strings.Join(entries, "  ")) > w {
+		entries = short
 	}
 	legend := tp.Legend(w, entries...)
 	plotH := h - 3 // rows of the plot: the legend above, the x axis (2 lines) below
@@ -178,6 +189,7 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dashed, Color: st.plot.Ghost},
 			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.HeavyDashed, Color: st.plot.Ghost})
 	}
+	var sup *tp.Series
 	if len(sups) > 0 {
 		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
 		for i, p := range sups {
@@ -187,12 +199,15 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			}
 			sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
 		}
-		ss = append(ss, tp.Series{Vals: tp.PointCols(sx, sy, xmax, ncol), Chars: tp.Big, Color: st.plot.Linf})
+		sup = &tp.Series{Vals: tp.PointCols(sx, sy, xmax, ncol), Chars: tp.Big, Color: st.plot.Sup}
 	}
 	if !noErrors {
 		ss = append(ss,
 			tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: st.plot.Linf},
 			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: st.plot.L2})
+	}
+	if sup != nil { // last: drawn over the L∞ line where they meet
+		ss = append(ss, *sup)
 	}
 
 	var lines []string

@@ -142,7 +142,7 @@ func TestStatusFitsNarrowTerminals(t *testing.T) {
 }
 
 // TestGoldenTrueSup: the exact sup at each checkpoint is drawn on the error
-// chart (•• true sup) and where the last one is attained is marked in the
+// chart (◆ true sup) and where the last one is attained is marked in the
 // function view, at 80×24 and 120×40.
 func TestGoldenTrueSup(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
@@ -174,10 +174,17 @@ func TestGoldenTrueSup(t *testing.T) {
 			m, _ = send(m, computedMsg{to: supSlot, id: 7, data: supPoint{epoch: c.Epoch, b: b}})
 		}
 		v := m.View()
-		if !strings.Contains(v, "•• true sup (exact)") || (size[0] >= 120 && !strings.Contains(v, "(exact, epoch 24)")) {
+		if !strings.Contains(v, "◆ true sup (exact)") || (size[0] >= 120 && !strings.Contains(v, "(exact, epoch 24)")) {
 			t.Fatalf("the true sup is not shown:\n%s", v)
 		}
 		checkGolden(t, fmt.Sprintf("explorer_%dx%d_epoch24_sup", size[0], size[1]), v)
+		// With the training loss on as well, every series drawn keeps an
+		// entry (short ones where the full do not fit), none dropped.
+		lm, _ := press(m, "L")
+		lv := lm.View()
+		if !strings.Contains(lv, "◆") || !strings.Contains(lv, "·· train") || !strings.Contains(lv, "── L∞") || !strings.Contains(lv, "━━ L2") {
+			t.Fatalf("%dx%d with the loss: an entry is missing from the legend:\n%s", size[0], size[1], lv)
+		}
 	}
 }
 

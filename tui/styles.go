@@ -11,6 +11,8 @@ import (
 // Theme maps semantic roles to colours.
 type Theme struct {
 	Accent, Muted, Linf, L2, Loss, Teacher, Student, Worst, Error, OK lipgloss.TerminalColor
+	// Sup is the true sup's colour, apart from L∞'s line it sits on.
+	Sup lipgloss.TerminalColor
 	// Plot is the charts' series colours (asciigraph draws them, not
 	// lipgloss): the same roles, chosen for the terminal's background.
 	Plot tp.Palette
@@ -33,6 +35,7 @@ func DefaultTheme() Theme {
 		// Bright on a dark background, the deeper shade on a light one
 		// (a projector's white): the bright yellow student would fade.
 		Linf:    lipgloss.AdaptiveColor{Light: "1", Dark: "9"},        // red
+		Sup:     lipgloss.AdaptiveColor{Light: "5", Dark: "13"},       // magenta
 		L2:      lipgloss.AdaptiveColor{Light: "4", Dark: "12"},       // blue
 		Loss:    lipgloss.AdaptiveColor{Light: "8", Dark: "8"},        // grey
 		Teacher: lipgloss.AdaptiveColor{Light: "2", Dark: "10"},       // green
@@ -58,7 +61,7 @@ func PresentTheme() Theme {
 // NoColorTheme has no colours at all (NO_COLOR, tests).
 func NoColorTheme() Theme {
 	n := lipgloss.NoColor{}
-	return Theme{n, n, n, n, n, n, n, n, n, n, tp.DarkPalette()}
+	return Theme{n, n, n, n, n, n, n, n, n, n, n, tp.DarkPalette()}
 }
 
 // ThemeFromEnv honours NO_COLOR (https://no-color.org).
@@ -76,6 +79,7 @@ type Styles struct {
 	Title, Muted, Label, Value, Selected    lipgloss.Style
 	Border, PanelTitle                      lipgloss.Style
 	Linf, L2, Loss, Teacher, Student, Worst lipgloss.Style
+	Sup                                     lipgloss.Style
 	Error, OK, Bar, BarEmpty                lipgloss.Style
 }
 
@@ -91,6 +95,7 @@ func NewStyles(t Theme) Styles {
 	s.PanelTitle = lipgloss.NewStyle().Bold(true).Foreground(t.Accent)
 	s.Linf = lipgloss.NewStyle().Foreground(t.Linf)
 	s.L2 = lipgloss.NewStyle().Foreground(t.L2)
+	s.Sup = lipgloss.NewStyle().Foreground(t.Sup)
 	s.Loss = lipgloss.NewStyle().Foreground(t.Loss)
 	s.Teacher = lipgloss.NewStyle().Foreground(t.Teacher)
 	s.Student = lipgloss.NewStyle().Foreground(t.Student)

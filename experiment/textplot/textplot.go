@@ -22,7 +22,7 @@ var (
 	Bullets = asciigraph.CreateCharSet("∙")
 	// Big is the true sup's glyph in the explorer; Dashed and HeavyDashed
 	// the previous run's L∞ and L2, grey: every series its own glyph.
-	Big         = asciigraph.CreateCharSet("•")
+	Big         = asciigraph.CreateCharSet("◆")
 	Dashed      = asciigraph.CreateCharSet("╌")
 	HeavyDashed = asciigraph.CreateCharSet("╍")
 )
@@ -331,13 +331,13 @@ type Paint struct {
 // Palette is the colours of a chart's series, as asciigraph's 256-colour
 // codes: one per role, for the background the terminal has.
 type Palette struct {
-	Linf, L2, Loss, Ghost, Teacher, Student asciigraph.AnsiColor
+	Linf, L2, Loss, Ghost, Teacher, Student, Sup asciigraph.AnsiColor
 }
 
 // DarkPalette is bright on a dark background.
 func DarkPalette() Palette {
 	return Palette{Linf: asciigraph.Red, L2: asciigraph.Blue, Loss: asciigraph.Gray, Ghost: 245,
-		Teacher: asciigraph.Lime, Student: asciigraph.Yellow}
+		Teacher: asciigraph.Lime, Student: asciigraph.Yellow, Sup: asciigraph.Fuchsia}
 }
 
 // LightPalette is the deeper shade of each role, for a light background
@@ -345,7 +345,7 @@ func DarkPalette() Palette {
 // 4 navy, 2 green, 136 dark goldenrod.
 func LightPalette() Palette {
 	return Palette{Linf: asciigraph.Maroon, L2: asciigraph.Navy, Loss: asciigraph.Gray, Ghost: 248,
-		Teacher: asciigraph.Green, Student: asciigraph.DarkGoldenrod}
+		Teacher: asciigraph.Green, Student: asciigraph.DarkGoldenrod, Sup: asciigraph.Purple}
 }
 
 // Render is f(s), or s itself when f is nil (a Paint's unset colour).
