@@ -108,6 +108,9 @@ func (st *Styles) paint() tp.Paint {
 // renderErrors draws L∞ and L2 (and √train-mse) against epochs on a log10
 // axis in a w×h box. A learner other than Adam (learner named) fits once:
 // its axis has two points, the zero network and the fitted one.
+// supGap is the fewest columns from one true-sup marker to the next.
+const supGap = 4
+
 func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, sups []supPoint, ghost *ghostRun, epochs int, showLoss bool, w, h int, learner string) string {
 	if len(hist) == 0 {
 		return tp.Placeholder(st.paint(), "waiting for the first checkpoint…", w, h)
@@ -199,7 +202,21 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 			}
 			sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
 		}
-		sup = &tp.Series{Vals: tp.PointCols(sx, sy, xmax, ncol), Chars: tp.Big, Color: st.plot.Sup}
+		// Markers, not a line: after a marked column the next three stay
+		// empty, so that no two join (asciigraph draws a lone value two
+		// cells wide and the segment between neighbours, over the L∞
+		// line, in the marker's glyph) and the L∞ line shows between.
+		vals := tp.PointCols(sx, sy, xmax, ncol)
+		for i, last := 0, -supGap; i < len(vals); i++ {
+			switch {
+			case math.IsNaN(vals[i]):
+			case i-last < supGap:
+				vals[i] = math.NaN()
+			default:
+				last = i
+			}
+		}
+		sup = &tp.Series{Vals: vals, Chars: tp.Big, Color: st.plot.Sup}
 	}
 	if !noErrors {
 		ss = append(ss,

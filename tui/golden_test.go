@@ -178,6 +178,11 @@ func TestGoldenTrueSup(t *testing.T) {
 			t.Fatalf("the true sup is not shown:\n%s", v)
 		}
 		checkGolden(t, fmt.Sprintf("explorer_%dx%d_epoch24_sup", size[0], size[1]), v)
+		// Markers, not a line over L∞: at most one (two cells) every
+		// supGap columns, the legend's one besides.
+		if n := strings.Count(v, "◆"); n > 1+2*(size[0]/supGap+1) {
+			t.Fatalf("%dx%d: %d true-sup cells: a line, not markers:\n%s", size[0], size[1], n, v)
+		}
 		// With the training loss on as well, every series drawn keeps an
 		// entry (short ones where the full do not fit), none dropped.
 		lm, _ := press(m, "L")

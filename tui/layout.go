@@ -100,7 +100,11 @@ func (m Model) focusView(w, h int) string {
 		// hold, the finish.
 		switch ph := m.phase(); ph {
 		case phasePaused, phaseHeld, phaseDone, phaseStopped, phaseAsking, phaseRestarting:
-			status = []string{tp.Fit(phaseLabel(m.styles, ph)+"  "+lines[1], w)}
+			label := phaseLabel(m.styles, ph) + "  "
+			// The numbers at the width left beside the label (their
+			// shorter form where the full one does not fit).
+			narrow := strings.Split(m.statusView(max(20, w-ansi.StringWidth(label))), "\n")
+			status = []string{tp.Fit(label+narrow[1], w)}
 		}
 	}
 	switch {
