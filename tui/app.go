@@ -159,6 +159,7 @@ func (m *Model) startRun() tea.Cmd {
 // restartNow starts a run with the settings shown, and the screen's own
 // runs when it has them (the run then waits).
 func (m *Model) restartNow() tea.Cmd {
+	m.forever = false // keep training (c) was the last run's, not every run's
 	cmd := m.startRun()
 	if h, ok := m.screens[m.screen].(holder); ok {
 		m.hold() // the screen's runs have the cores; the run waits
@@ -496,6 +497,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.pending = 0
 		m.status.set(true, "restarted with the same seeds")
 		m.changed = m.opt.Now()
+		m.forever = false
 		return m, m.startRun()
 	case key.Matches(msg, k.NewTeacher):
 		if m.cfg.Target == experiment.TargetSine {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -512,5 +513,17 @@ func TestFocusViewShowsTheRunsState(t *testing.T) {
 	m.run.done, m.showHelp = false, true
 	if got := m.phase(); got != phaseHeld {
 		t.Fatalf("with the help open the phase is %v, want held", got)
+	}
+}
+
+// A stopped run keeps its reason on its own line: a refusal after it (the
+// next key's message) does not take it away.
+func TestStopReasonSurvivesARefusal(t *testing.T) {
+	m := goldenModel(t, 80, 24, 24, 1)
+	m.run.done, m.run.err = true, errors.New("the loss is not finite (NaN) at epoch 12: lower the learning rate")
+	m.status.set(false, "keep training is Adam's: discrete fits once")
+	v := m.View()
+	if !strings.Contains(v, "✗ stopped  the loss is not finite (NaN) at epoch 12") || !strings.Contains(v, "keep training is Adam's") {
+		t.Fatalf("the stop's reason or the refusal is missing:\n%s", v)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"math"
+	"slices"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -95,8 +96,10 @@ type session struct {
 	supNext supPoint
 	supNet  *backend.Net
 
-	// The pace: an index into paceLevels (len: full speed), the one before
-	// full speed was turned on, and keep-training mode.
+	// The pace: an index into levels (len: full speed; paceLevels and the
+	// pace asked for), the one before full speed was turned on, and
+	// keep-training mode.
+	levels         []float64
 	pace, lastPace int
 	forever        bool
 }
@@ -104,29 +107,30 @@ type session struct {
 // paceLevels are the watchable paces in epochs a second.
 var paceLevels = []float64{0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
 
-// defaultPace is the level at which a run of cfg's epochs lasts about 20 s
-// (full speed when even the fastest is slower than that).
-func defaultPace(epochs int) int {
+// defaultPace is the level of levels at which a run of cfg's epochs
+// lasts about 20 s (full speed when even the fastest is slower than that).
+func defaultPace(levels []float64, epochs int) int {
 	want := float64(epochs) / 20
-	for i, v := range paceLevels {
+	for i, v := range levels {
 		if v >= want {
 			return i
 		}
 	}
-	return len(paceLevels)
+	return len(levels)
 }
 
-// paceFor maps epochs a second (0: the default, +Inf: full speed) to a level.
-func paceFor(epochsPerSec float64, epochs int) int {
+// paceFor maps epochs a second (0: the default, +Inf: full speed) to a
+// level of levels (the nearest).
+func paceFor(levels []float64, epochsPerSec float64, epochs int) int {
 	switch {
 	case epochsPerSec == 0:
-		return defaultPace(epochs)
+		return defaultPace(levels, epochs)
 	case math.IsInf(epochsPerSec, 1):
-		return len(paceLevels)
+		return len(levels)
 	}
 	best := 0
-	for i, v := range paceLevels {
-		if math.Abs(math.Log(v/epochsPerSec)) < math.Abs(math.Log(paceLevels[best]/epochsPerSec)) {
+	for i, v := range levels {
+		if math.Abs(math.Log(v/epochsPerSec)) < math.Abs(math.Log(levels[best]/epochsPerSec)) {
 			best = i
 		}
 	}
@@ -134,13 +138,18 @@ func paceFor(epochsPerSec float64, epochs int) int {
 }
 
 // newSession is a session with no run yet at the pace of epochsPerSec for
-// a run of epochs.
+// a run of epochs. A pace between the levels (--pace 3) becomes a level
+// of its own: the run goes at the pace asked for, < and > step from it.
 func newSession(l *log.Logger, now func() time.Time, epochsPerSec float64, epochs int) session {
-	s := session{log: l, now: now}
-	s.pace = paceFor(epochsPerSec, epochs)
+	s := session{log: l, now: now, levels: append([]float64(nil), paceLevels...)}
+	if epochsPerSec > 0 && !math.IsInf(epochsPerSec, 1) && !slices.Contains(s.levels, epochsPerSec) {
+		s.levels = append(s.levels, epochsPerSec)
+		slices.Sort(s.levels)
+	}
+	s.pace = paceFor(s.levels, epochsPerSec, epochs)
 	s.lastPace = s.pace
-	if s.pace == len(paceLevels) {
-		s.lastPace = defaultPace(epochs)
+	if s.pace == len(s.levels) {
+		s.lastPace = defaultPace(s.levels, epochs)
 	}
 	return s
 }
@@ -150,43 +159,43 @@ func (s *session) applyPace() {
 	if s.ctl == nil {
 		return
 	}
-	if s.pace >= len(paceLevels) {
+	if s.pace >= len(s.levels) {
 		s.ctl.SetPace(0)
 		return
 	}
-	s.ctl.SetPace(paceLevels[s.pace] * float64(s.run.cfg.StepsPerEpoch()))
+	s.ctl.SetPace(s.levels[s.pace] * float64(s.run.cfg.StepsPerEpoch()))
 }
 
 // stepPace moves the pace a level slower (d < 0) or faster.
 func (s *session) stepPace(d int) {
-	s.pace = max(0, min(len(paceLevels), s.pace+d))
+	s.pace = max(0, min(len(s.levels), s.pace+d))
 	s.applyPace()
 }
 
 // toggleFullSpeed switches between full speed and the pace before it.
 func (s *session) toggleFullSpeed() {
-	if s.pace == len(paceLevels) {
-		s.pace, s.lastPace = s.lastPace, len(paceLevels)
+	if s.pace == len(s.levels) {
+		s.pace, s.lastPace = s.lastPace, len(s.levels)
 	} else {
-		s.pace, s.lastPace = len(paceLevels), s.pace
+		s.pace, s.lastPace = len(s.levels), s.pace
 	}
 	s.applyPace()
 }
 
 // paceEps is the pace in epochs a second (+Inf: full speed).
 func (s *session) paceEps() float64 {
-	if s.pace >= len(paceLevels) {
+	if s.pace >= len(s.levels) {
 		return math.Inf(1)
 	}
-	return paceLevels[s.pace]
+	return s.levels[s.pace]
 }
 
 // paceLabel is the pace as the status line says it.
 func (s *session) paceLabel() string {
-	if s.pace >= len(paceLevels) {
+	if s.pace >= len(s.levels) {
 		return "full speed"
 	}
-	return fmt.Sprintf("%g ep/s", paceLevels[s.pace])
+	return fmt.Sprintf("%g ep/s", s.levels[s.pace])
 }
 
 // start cancels the current run and starts one with the settings cfg in

@@ -192,6 +192,12 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 	if phase == phaseAsking { // nothing runs: no epochs, steps or rate to show
 		line1 = state + st.Muted.Render("  not started: r starts it, a change of setting re-estimates")
 	}
+	if phase == phaseStopped && r.err != nil {
+		// Why, on the run's own line: a later message (a refusal) cannot
+		// take the reason away.
+		why := wrapWords(r.err.Error(), max(8, w-ansi.StringWidth(state)-2), 1)[0]
+		line1 = state + "  " + st.Error.Render(why)
+	}
 	out := []string{tp.Fit(line1, w), tp.Fit(line2, w)}
 	// A message that does not fit wraps (up to three rows, the panels
 	// above give up the room): the reason of a refusal is never cut.

@@ -138,3 +138,43 @@ func TestHelpPagesAtTheSmallestSize(t *testing.T) {
 		}
 	}
 }
+
+// --pace 3 runs at 3 epochs a second, not at the nearest level (2): the
+// pace asked for becomes a level of its own, < and > step from it.
+func TestPaceBetweenTheLevelsIsKept(t *testing.T) {
+	s := newSession(nil, nil, 3, 200)
+	if s.paceEps() != 3 || s.paceLabel() != "3 ep/s" {
+		t.Fatalf("--pace 3: %v (%s)", s.paceEps(), s.paceLabel())
+	}
+	s.stepPace(1)
+	if s.paceEps() != 5 {
+		t.Fatalf("> from 3: %v, want 5", s.paceEps())
+	}
+	s.stepPace(-2)
+	if s.paceEps() != 2 {
+		t.Fatalf("< < from 5: %v, want 2", s.paceEps())
+	}
+	if d := newSession(nil, nil, 0, 200); d.paceEps() != 10 {
+		t.Fatalf("the default pace of 200 epochs: %v ep/s, want 10 (20 s)", d.paceEps())
+	}
+}
+
+// Keep training (c) is the run's: a new setting or r starts a run that
+// stops at its epochs again.
+func TestKeepTrainingEndsWithTheRun(t *testing.T) {
+	m := newModel(t, testConfig())
+	defer func() { m.Close() }()
+	m, _ = press(m, "c")
+	if !m.forever {
+		t.Fatal("c did not turn keep training on")
+	}
+	m, _ = press(m, "r")
+	if m.forever {
+		t.Fatal("r kept keep-training mode for the new run")
+	}
+	m, _ = press(m, "c")
+	m, _ = send(m, restartMsg{}) // what a changed setting sends after the debounce
+	if m.forever {
+		t.Fatal("a new setting's run kept keep-training mode")
+	}
+}
