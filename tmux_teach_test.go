@@ -88,14 +88,14 @@ func TestTeachingDemos(t *testing.T) {
 		e := startExplorer(t, 80, 24)
 		e.keys("f")
 		scr := e.waitFor("the fooling pair", 30*time.Second, func(s string) bool { return strings.Contains(s, "height by width") })
-		for _, want := range []string{"peak 49.5", "bump on all 1000 samples: max |·| = 0", "2.22", "errs ≥ 24.8 on 0 or on the bump", "4:3.1  5:49.5  6:793"} {
+		for _, want := range []string{"bump 49.5", "bump on all 1000 samples: max |·| = 0", "2.22", "errs ≥ 24.8 on 0 or on the bump", "4:3.1  5:49.5  6:793"} {
 			if !strings.Contains(scr, want) {
 				t.Fatalf("the fooling pair lacks %q:\n%s", want, scr)
 			}
 		}
 		e.keys("Right")
 		scr = e.waitFor("the bump at depth 6", 30*time.Second, func(s string) bool {
-			return strings.Contains(s, "peak 793") && strings.Contains(s, "5:49.5  6:793  7:1.27e+04")
+			return strings.Contains(s, "bump 793") && strings.Contains(s, "5:49.5  6:793  7:1.27e+04")
 		})
 		if !strings.Contains(scr, "16:24.8  32:793  64:2.54e+04") {
 			t.Fatalf("the heights by width at depth 6 are not shown:\n%s", scr)

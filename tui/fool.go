@@ -121,7 +121,7 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 		rugNote = fmt.Sprintf(" %d samples near the line", fd.Nearby)
 	}
 	pc := min(fd.Cols-1, int((f.Center[0]+0.5)*float64(fd.Cols)))
-	mark := fmt.Sprintf("▲ peak %.3g at x=%s, no sample within %.2g", f.Height, experiment.FormatPoint(f.Center, 3, true), f.HalfSide)
+	mark := fmt.Sprintf("▲ bump %.3g at x=%s, no sample within %.2g", f.Height, experiment.FormatPoint(f.Center, 3, true), f.HalfSide)
 	errSup, errWhat := math.NaN(), "sampled"
 	if sup != nil {
 		errSup, errWhat = sup.b.Upper, "exact"
@@ -184,7 +184,7 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 	}
 	pad := strings.Repeat(" ", col0)
 	below[0] = pad + st.Muted.Render(rugLine(fd.Rug)+rugNote)
-	below[1] = markUnder(st, col0+pc, w, mark, fmt.Sprintf("▲ peak %.3g, no sample within %.2g", f.Height, f.HalfSide))
+	below[1] = markUnder(st, col0+pc, w, mark, fmt.Sprintf("▲ bump %.3g, no sample within %.2g", f.Height, f.HalfSide))
 	for _, l := range below {
 		out = append(out, tp.Fit(l, w))
 	}
@@ -194,7 +194,7 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 // markUnder writes a marker line for the column at: the first of marks
 // ("▲ text") that fits, its ▲ under the column, the text to the right of
 // it, to its left ("text ▲"), or around it, split between two words
-// (after a comma if it can: "peak 49.5, ▲ no sample within 0.018").
+// (after a comma if it can: "bump 49.5, ▲ no sample within 0.018").
 func markUnder(st *Styles, at, w int, marks ...string) string {
 	for _, m := range marks {
 		text := strings.TrimPrefix(m, "▲ ")
