@@ -65,7 +65,9 @@ func (k keyMap) ShortHelp() []key.Binding {
 	}
 	return []key.Binding{
 		bar("↑↓", "select", k.Up, k.Down), bar("←→", "change", k.Dec, k.Inc), bar("space", "pause", k.Pause),
-		bar("<>", "pace", k.Slower, k.Faster), bar("e f v", "views", k.ErrorView, k.Fool, k.View),
+		// z before the views: at 80 columns the panels leave the error
+		// chart a few rows, and the focus view is what a class needs.
+		bar("z", "chart", k.Focus), bar("e f v", "views", k.ErrorView, k.Fool, k.View), bar("<>", "pace", k.Slower, k.Faster),
 		bar("enter", "type", k.Edit), bar("c", "keep going", k.KeepGoing),
 		bar("?", "keys", k.Help), bar("q", "quit", k.Quit),
 	}
