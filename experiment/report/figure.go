@@ -55,11 +55,11 @@ type Style struct {
 	Line float64
 }
 
-// The styles: the paper's working figure and a slide's — sans-serif,
-// text legible at a third of a slide, a narrow legend, curves that
-// coincide drawn once.
+// The styles: the paper's working figure (every curve and constant) and a
+// slide's (larger text, a narrow legend, curves that coincide drawn once);
+// both sans-serif with typeset powers of ten (10⁻², 2×10⁻¹) on the axes.
 var (
-	Paper = Style{Name: "paper", Title: 12, Label: 12, Tick: 10, Legend: 9, LegendW: legendW, Line: 1.5}
+	Paper = Style{Name: "paper", Sans: true, Title: 13, Label: 13, Tick: 12, Legend: 10, LegendW: legendW, Line: 1.8}
 	Slide = Style{Name: "slide", Sans: true, Title: 17, Label: 17, Tick: 15, Legend: 13, LegendW: 1.75 * vg.Inch, Merge: true, Line: 2.5}
 )
 
@@ -151,7 +151,7 @@ type series struct {
 // panel builds one problem's plot and its legend.
 func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 	p := plot.New()
-	p.Title.Text = "error vs m, min over algorithms — " + rep.Problem.String()
+	p.Title.Text = "error vs m, min over algorithms\n" + rep.Problem.String()
 	if style.Merge {
 		p.Title.Text = rep.Problem.String()
 	}
@@ -162,10 +162,7 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 	p.X.Label.Text = "training samples m"
 	p.Y.Label.Text = "error" // a long rotated label makes gonum pad the top of the plot
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{}, powTicks{}
-	if style.Merge {
-		p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{sup: true}, powTicks{sup: true}
-	}
+	p.X.Tick.Marker, p.Y.Tick.Marker = powTicks{sup: style.Sans}, powTicks{sup: style.Sans}
 	leg := plot.NewLegend()
 	if style.Merge { // the entries are slopes in m: said once, on top
 		leg.Add("slopes in m")
@@ -176,9 +173,11 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 	for _, pt := range rep.Points {
 		hasSup = hasSup || (pt.Err[SupUpper] > 0 && !math.IsInf(pt.Err[SupUpper], 0))
 	}
+	// The true sup before L∞: L∞'s line is drawn over it where they
+	// coincide (its larger hollow marker shows around L∞'s).
 	list := []series{{L1, false}, {L2, false}, {Linf, false}, {L2, true}, {Linf, true}}
 	if hasSup {
-		list = append(list, series{SupUpper, false})
+		list = []series{{L1, false}, {L2, false}, {SupUpper, false}, {Linf, false}, {L2, true}, {Linf, true}}
 	}
 	for _, s := range list {
 		var pts plotter.XYs
@@ -196,12 +195,12 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 		}
 		col := metricTable[s.k].color
 		fit := rep.Fits[s.k]
-		name := fmt.Sprintf("%s min-max (slope %.2f)", s.k, fit.B)
+		name := fmt.Sprintf("%s min-max (slope %s)", s.k, minus(fit.B))
 		if style.Merge {
 			name = fmt.Sprintf("%s %s", s.k, minus(fit.B))
 		}
 		if s.k == SupUpper {
-			name = fmt.Sprintf("true sup ≤ (slope %.2f)", fit.B)
+			name = fmt.Sprintf("true sup ≤ (slope %s)", minus(fit.B))
 			if style.Merge {
 				name = "sup " + minus(fit.B)
 			}
@@ -211,7 +210,7 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 				continue // drawn once: min-avg is min-max here
 			}
 			fit = rep.AvgFits[s.k]
-			name = fmt.Sprintf("%s min-avg (slope %.2f)", s.k, fit.B)
+			name = fmt.Sprintf("%s min-avg (slope %s)", s.k, minus(fit.B))
 			if style.Merge {
 				name = fmt.Sprintf("%s mean %s", s.k, minus(fit.B))
 			}
@@ -232,6 +231,11 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 		}
 		line.Color, marks.Color = col, col
 		line.Width = vg.Points(style.Line)
+		marks.Shape, marks.Radius = markerOf(s.k), vg.Points(style.Line*1.8)
+		if s.k == SupUpper {
+			marks.Radius = vg.Points(style.Line * 3.2)
+			line.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		}
 		p.Add(line, marks)
 		leg.Add(name, line, marks)
 		if s.k == SupUpper {
@@ -262,14 +266,29 @@ func panel(rep Report, style Style) (*plot.Plot, plot.Legend, error) {
 		if style.Merge {
 			leg.Add("bound "+minus(r), rl)
 		} else if c > 0 && c <= math.MaxFloat64 {
-			leg.Add(fmt.Sprintf("reference %.2g·m^%.2f", c, r), rl)
+			leg.Add(fmt.Sprintf("reference %s·m^%s", typeset(c), minus(r)), rl)
 		} else {
-			leg.Add(fmt.Sprintf("reference slope %.2f", r), rl) // its C leaves float64's range
+			leg.Add(fmt.Sprintf("reference slope %s", minus(r)), rl) // its C leaves float64's range
 		}
 	}
 	p.X.Min, p.X.Max = logRange(p.X.Min, p.X.Max)
 	p.Y.Min, p.Y.Max = logRange(p.Y.Min, p.Y.Max)
 	return p, leg, nil
+}
+
+// markerOf is a metric's marker: a shape of its own, so that the curves
+// are told apart without colour (a hollow ring for the true sup, drawn
+// larger, around L∞'s triangles where they coincide).
+func markerOf(k Metric) draw.GlyphDrawer {
+	switch k {
+	case L1:
+		return draw.CircleGlyph{}
+	case L2:
+		return draw.BoxGlyph{}
+	case Linf:
+		return draw.TriangleGlyph{}
+	}
+	return draw.RingGlyph{}
 }
 
 // powerLabel writes 10^e as a slide reads it, the exponent typeset:
@@ -283,6 +302,15 @@ func powerLabel(e int) string {
 	}
 	sup := strings.NewReplacer("-", "⁻", "0", "⁰", "1", "¹", "2", "²", "3", "³", "4", "⁴", "5", "⁵", "6", "⁶", "7", "⁷", "8", "⁸", "9", "⁹")
 	return "10" + sup.Replace(strconv.Itoa(e))
+}
+
+// typeset writes a constant as the axes do: 14, 0.5, 5.1×10², 3×10⁻³.
+func typeset(v float64) string {
+	if a := math.Abs(v); a >= 0.01 && a < 100 { // two digits, no exponent
+		return strconv.FormatFloat(v, 'g', 2, 64)
+	}
+	e := int(math.Floor(math.Log10(math.Abs(v))))
+	return strconv.FormatFloat(v/math.Pow(10, float64(e)), 'g', 2, 64) + "×" + powerLabel(e)
 }
 
 // minus writes a slope with a true minus sign: −1.50.

@@ -27,7 +27,7 @@ func TestFigureStructure(t *testing.T) {
 		x, _ := strconv.ParseFloat(m[1], 64)
 		texts[m[2]] = x
 	}
-	for _, want := range []string{"training samples m", "error", "1e2", "1e3", "1e0", "error vs m, min over algorithms — d=1, teacher depth 5, width 32, c=0.5"} {
+	for _, want := range []string{"training samples m", "error", "10²", "10³", "1", "d=1, teacher depth 5, width 32, c=0.5", "error vs m, min over algorithms"} {
 		if _, ok := texts[want]; !ok {
 			t.Fatalf("the figure lacks the text %q; it has %v", want, texts)
 		}
@@ -106,5 +106,41 @@ func TestSlideStyle(t *testing.T) {
 	}
 	if _, err := StyleOf("poster"); err == nil {
 		t.Fatal("an unknown style was accepted")
+	}
+}
+
+// Both styles label their axes in one format, powers of ten typeset (1,
+// 10, 10², 10⁻³, and 2×10⁻¹ at the ends of a range under a decade): no
+// mix of 0.2, 1e-1 and 2e+02.
+func TestFigureTicksInOneFormat(t *testing.T) {
+	typeset := regexp.MustCompile(`^(1|10|10[⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+|[1-9](\.[0-9])?×10[⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]*|[1-9](\.[0-9])?×(1|10))$`)
+	numeric := regexp.MustCompile(`^[-+0-9.e×⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+$`)
+	reps := AggregateWith(handSweep(), false)
+	for _, st := range []Style{Paper, Slide} {
+		svg := filepath.Join(t.TempDir(), "f.svg")
+		if err := WriteFigureStyle(svg, reps, st); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(svg)
+		n := 0
+		for _, m := range regexp.MustCompile(`<text [^>]*>([^<]*)</text>`).FindAllStringSubmatch(string(b), -1) {
+			if numeric.MatchString(m[1]) {
+				n++
+				if !typeset.MatchString(m[1]) {
+					t.Fatalf("%s style: tick label %q is not a typeset power of ten", st.Name, m[1])
+				}
+			}
+		}
+		if n < 4 {
+			t.Fatalf("%s style: %d tick labels", st.Name, n)
+		}
+	}
+}
+
+func TestTypeset(t *testing.T) {
+	for v, want := range map[float64]string{14: "14", 0.5: "0.5", 510: "5.1×10²", 0.003: "3×10⁻³", 75: "75", 4e4: "4×10⁴", 0.01: "0.01"} {
+		if got := typeset(v); got != want {
+			t.Fatalf("typeset(%v) = %q, want %q", v, got, want)
+		}
 	}
 }

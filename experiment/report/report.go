@@ -52,11 +52,13 @@ type metricInfo struct {
 	of         func(experiment.Checkpoint) float64
 }
 
+// The figure's colours: Okabe and Ito's palette, told apart with every
+// kind of colour vision (each series also has its own marker and dashes).
 var (
-	green  = color.RGBA{0x2c, 0xa0, 0x2c, 0xff}
-	blue   = color.RGBA{0x1f, 0x77, 0xb4, 0xff}
-	red    = color.RGBA{0xd6, 0x27, 0x28, 0xff}
-	purple = color.RGBA{0x94, 0x67, 0xbd, 0xff}
+	green  = color.RGBA{0x00, 0x9e, 0x73, 0xff} // bluish green
+	blue   = color.RGBA{0x00, 0x72, 0xb2, 0xff} // blue
+	red    = color.RGBA{0xd5, 0x5e, 0x00, 0xff} // vermillion
+	purple = color.RGBA{0xcc, 0x79, 0xa7, 0xff} // reddish purple
 )
 
 // bracketEnd is one end of a checkpoint's bracket (NaN without one).
