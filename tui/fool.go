@@ -183,7 +183,7 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 		out = append(out, tp.Fit(l, w))
 	}
 	pad := strings.Repeat(" ", col0)
-	below[0] = pad + st.Muted.Render(rugLine(fd.Rug)+rugNote)
+	below[0] = pad + st.Muted.Render(rugLine(fd.Rug)+fitsAfter(col0+len(fd.Rug), w, rugNote))
 	below[1] = markUnder(st, col0+pc, w, mark, fmt.Sprintf("▲ bump %.3g, no sample within %.2g", f.Height, f.HalfSide))
 	for _, l := range below {
 		out = append(out, tp.Fit(l, w))
@@ -191,11 +191,21 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 	return tp.Box(out, w, h)
 }
 
+// fitsAfter is note when it fits whole after the first used cells of w,
+// else nothing.
+func fitsAfter(used, w int, note string) string {
+	if used+ansi.StringWidth(note) <= w {
+		return note
+	}
+	return ""
+}
+
 // markUnder writes a marker line for the column at: the first of marks
 // ("▲ text") that fits, its ▲ under the column, the text to the right of
 // it, to its left ("text ▲"), or around it, split between two words
 // (after a comma if it can: "bump 49.5, ▲ no sample within 0.018").
 func markUnder(st *Styles, at, w int, marks ...string) string {
+	at = max(0, min(at, w-1))
 	for _, m := range marks {
 		text := strings.TrimPrefix(m, "▲ ")
 		n := ansi.StringWidth(text)

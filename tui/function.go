@@ -153,7 +153,7 @@ func renderFunction(st *Styles, fd *funcData, sup *supPoint, name string, w, h i
 	}
 	pad := strings.Repeat(" ", col0)
 	if fd.Rug != nil {
-		out = append(out, tp.Fit(pad+st.Muted.Render(rugLine(fd.Rug))+st.Muted.Render(" samples"), w))
+		out = append(out, tp.Fit(pad+st.Muted.Render(rugLine(fd.Rug))+st.Muted.Render(fitsAfter(ansi.StringWidth(pad)+len(fd.Rug), w, " samples")), w))
 	}
 	wc := int(math.Round((fd.WorstT + 0.5) * float64(fd.Cols-1)))
 	note := fmt.Sprintf("worst |e| %.3g at t=%.3f", fd.WorstErr, fd.WorstT)
@@ -185,7 +185,7 @@ func renderStudentOnly(st *Styles, fd *funcData, w, h int) string {
 		out = append(out, tp.Fit(l, w))
 	}
 	if fd.Rug != nil {
-		out = append(out, tp.Fit(strings.Repeat(" ", col0)+st.Muted.Render(rugLine(fd.Rug)+" samples"), w))
+		out = append(out, tp.Fit(strings.Repeat(" ", col0)+st.Muted.Render(rugLine(fd.Rug)+fitsAfter(col0+len(fd.Rug), w, " samples")), w))
 	}
 	return tp.Box(out, w, h)
 }

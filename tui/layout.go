@@ -230,7 +230,7 @@ func (m Model) keyBar(w int) string {
 // panel draws a rounded box of outer size w×h with the title in its top border.
 func panel(st *Styles, title, content string, w, h int) string {
 	b := st.Border
-	t := tp.Fit(" "+title+" ", max(0, w-4))
+	t := " " + tp.FitWords(title, max(0, w-6)) + " "
 	top := b.Render("╭─") + st.PanelTitle.Render(t) + b.Render(strings.Repeat("─", max(0, w-3-ansi.StringWidth(t)))+"╮")
 	inner := strings.Split(tp.Box(strings.Split(content, "\n"), w-2, h-2), "\n")
 	lines := []string{top}

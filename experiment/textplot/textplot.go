@@ -249,7 +249,50 @@ func plot(ss []Series, height int, yfmt func(float64) string, xaxis *Axis, colou
 func Gutter(labelWidth int) int { return labelWidth + 4 }
 
 // Fit cuts a line to w cells (ANSI-aware).
-func Fit(s string, w int) string { return ansi.Truncate(s, max(0, w), "") }
+func Fit(s string, w int) string {
+	out := ansi.Truncate(s, max(0, w), "")
+	if OnCutWord != nil && len(out) < len(s) {
+		if plain, rest := []rune(ansi.Strip(out)), []rune(strings.TrimPrefix(ansi.Strip(s), ansi.Strip(out))); len(plain) > 0 && len(rest) > 0 &&
+			wordRune(plain[len(plain)-1]) && wordRune(rest[0]) {
+			OnCutWord(ansi.Strip(s), w)
+		}
+	}
+	return out
+}
+
+// FitWords is Fit at a word boundary for plain text: a line wider than w
+// keeps the whole words that fit and ends with "…" (a word wider than w
+// alone is cut).
+func FitWords(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	words := strings.Fields(s)
+	for k := len(words) - 1; k >= 1; k-- {
+		if t := strings.Join(words[:k], " ") + " …"; ansi.StringWidth(t) <= w {
+			return t
+		}
+	}
+	return ansi.Truncate(s, max(0, w), "…")
+}
+
+// OnCutWord, when set (by tests), is told of every line Fit cuts inside a
+// word: text the reader would see cut, as "does" for "does not".
+var OnCutWord func(line string, w int)
+
+// wordRune is a rune of text (a letter, digit or punctuation of a word or
+// number), not of a chart's drawing or a space.
+func wordRune(r rune) bool {
+	switch {
+	case r == ' ' || r == '\t':
+		return false
+	case r >= 0x2500 && r <= 0x259F: // box drawing and blocks: the charts' lines
+		return false
+	case strings.ContainsRune("•◆∙·╌╍━─┃│:", r): // and the samples rug's ":"
+		return false
+	}
+	return true
+}
 
 // TickAxis is an x axis of two lines under a plot whose data starts at
 // column col0 and spans ncol columns: a tick at each column of at (0 is
@@ -360,7 +403,7 @@ func Render(f func(string) string, s string) string {
 func Placeholder(p Paint, msg string, w, h int) string {
 	lines := make([]string, max(0, h))
 	if h > 0 {
-		lines[h/2] = Render(p.Muted, Fit(msg, w))
+		lines[h/2] = Render(p.Muted, FitWords(msg, w))
 	}
 	return Box(lines, w, h)
 }
