@@ -185,6 +185,14 @@ func (m *Model) askFirst() bool {
 	}
 	m.asking, m.askedFor = true, experiment.Clock(d)
 	m.status.set(false, "this setting takes about %s here: %s — r starts it, or change a setting", m.askedFor, why)
+	// The run before (of other settings) stops and lets its memory go: a
+	// waiting run holds nothing and shows no stale progress. A new id
+	// drops its last events.
+	m.session.stop()
+	m.run = runState{id: m.run.id + 1, cfg: cfg, startedAt: m.opt.Now()}
+	for id := range m.screens {
+		m.screens[id] = m.screens[id].reset()
+	}
 	return true
 }
 

@@ -178,3 +178,27 @@ func TestKeepTrainingEndsWithTheRun(t *testing.T) {
 		t.Fatal("a new setting's run kept keep-training mode")
 	}
 }
+
+// A setting that would run for hours waits for r — and the run before it
+// stops there: its memory goes, its progress and numbers leave the screen.
+func TestWaitingGateStopsTheRunBefore(t *testing.T) {
+	m := newModel(t, testConfig())
+	defer func() { m.Close() }()
+	m, _ = send(m, restartMsg{})
+	old := m.run.ctx
+	long := m.cfg
+	long.Width, long.Samples, long.Epochs = 2048, 100000, 5000
+	m.cfg = long
+	m, _ = send(m, restartMsg{})
+	if !m.asking {
+		t.Skip("the long setting is not estimated over the gate's limit here")
+	}
+	select {
+	case <-old.Done():
+	default:
+		t.Fatal("the run before the gate still runs")
+	}
+	if len(m.run.hist) != 0 || m.run.cfg.Width != 2048 || !strings.Contains(m.View(), "? waiting") {
+		t.Fatalf("the gate shows the run before: %d checkpoints, width %d\n%s", len(m.run.hist), m.run.cfg.Width, m.View())
+	}
+}
