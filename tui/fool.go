@@ -23,6 +23,24 @@ type foolView struct {
 	cols int
 	computed[foolData]
 	cache *viewCache[drawKey]
+	// before is the bump of the settings before the last change: the
+	// chart is autoscaled, so a bump 16× taller (depth 5 → 6) looks the
+	// same; the legend says how the height changed.
+	before *foolBefore
+}
+
+// foolBefore is the previous settings' bump height and what changed.
+type foolBefore struct {
+	height float64
+	label  string
+}
+
+// settingsChanged keeps the bump's height so far for the next chart.
+func (f foolView) settingsChanged(r *runState, next experiment.Config) screen {
+	if f.data != nil && f.data.Fool != nil && f.data.id == r.id {
+		f.before = &foolBefore{height: f.data.Fool.Height, label: changes(r.cfg, experiment.ExplorerConfig(next))}
+	}
+	return f
 }
 
 // foolData is the pair of run id.
@@ -92,7 +110,7 @@ func (f foolView) view(r *runState, _ experiment.Config, w, h int) string {
 		last = &r.hist[n-1]
 	}
 	body := f.cache.get(drawKey{id: r.id, data: f.data, sups: len(r.sups), ckpts: len(r.hist), w: w, h: h}, func() string {
-		return renderFool(f.st, f.data, r.cfg, sup, last, w-2, h-2)
+		return renderFool(f.st, f.data, f.before, r.cfg, sup, last, w-2, h-2)
 	})
 	return panel(f.st, "fooling pair: 0 on every sample, tall between", body, w, h)
 }
@@ -100,7 +118,7 @@ func (f foolView) view(r *runState, _ experiment.Config, w, h int) string {
 // renderFool draws the pair in a w×h box: the plot along the line, the
 // samples under it, the two norms of the bump beside the student's error,
 // and the bump's height for neighbouring depths and widths.
-func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, last *experiment.Checkpoint, w, h int) string {
+func renderFool(st *Styles, fd *foolData, before *foolBefore, cfg experiment.Config, sup *supPoint, last *experiment.Checkpoint, w, h int) string {
 	if fd == nil {
 		return tp.Placeholder(st.paint(), "building the bump…", w, h)
 	}
@@ -113,7 +131,11 @@ func renderFool(st *Styles, fd *foolData, cfg experiment.Config, sup *supPoint, 
 	if d > 1 {
 		where = "along x1 through the peak"
 	}
-	head := tp.Legend(w, st.Student.Render("━━ student"), st.Linf.Render("── student + bump"), st.Muted.Render(where))
+	beforeEntry := ""
+	if before != nil {
+		beforeEntry = st.Value.Render(fmt.Sprintf("%s: bump %.3g → %.3g (×%.3g)", before.label, before.height, f.Height, f.Height/before.height))
+	}
+	head := tp.Legend(w, st.Student.Render("━━ student"), st.Linf.Render("── student + bump"), beforeEntry, st.Muted.Render(where))
 	// Rows under the plot: samples, marker, norms (3), verdict, growth (2).
 	below := []string{}
 	rugNote := fmt.Sprintf(" %d samples", f.Samples)

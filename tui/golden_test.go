@@ -527,3 +527,32 @@ func TestStopReasonSurvivesARefusal(t *testing.T) {
 		t.Fatalf("the stop's reason or the refusal is missing:\n%s", v)
 	}
 }
+
+// After a change of setting the fooling view says how the bump's height
+// changed (the chart alone is autoscaled: depth 6's bump, 16× taller,
+// would look the same as depth 5's).
+func TestFoolSaysHowTheBumpChanged(t *testing.T) {
+	m := goldenModel(t, 120, 40, 24, 1)
+	m, _ = press(m, "f", "z")
+	fv := m.screens[screenFool].(foolView)
+	fd, err := experiment.NewFoolProfile(context.Background(), m.run.cfg, m.run.student, m.run.inputs, fv.cols, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ = send(m, computedMsg{to: screenFool, id: 7, data: foolData{id: 7, FoolProfile: fd}})
+	fv = m.screens[screenFool].(foolView)
+	next := m.cfg
+	next.Depth++
+	fv = fv.settingsChanged(&m.run, next).(foolView)
+	cfg6 := m.run.cfg
+	cfg6.Depth++
+	fd6, err := experiment.NewFoolProfile(context.Background(), cfg6, m.run.student, m.run.inputs, fv.cols, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := renderFool(m.styles, &foolData{id: 8, FoolProfile: fd6}, fv.before, cfg6, nil, nil, 118, 36)
+	want := fmt.Sprintf("depth %d → %d: bump %.3g → %.3g (×%.3g)", cfg6.Depth-1, cfg6.Depth, fd.Fool.Height, fd6.Fool.Height, fd6.Fool.Height/fd.Fool.Height)
+	if !strings.Contains(v, want) {
+		t.Fatalf("want %q in\n%s", want, v)
+	}
+}
