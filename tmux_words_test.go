@@ -60,3 +60,16 @@ func TestShareLineWrapsAtSpaces(t *testing.T) {
 	}
 	e.quit()
 }
+
+// TestHeadlineKeepsNotAt64x20: at the smallest size the panels take, the
+// title's claim keeps its negation (it read "… the uniform error L∞
+// does" before).
+func TestHeadlineKeepsNotAt64x20(t *testing.T) {
+	e := startExplorer(t, 64, 20)
+	scr := e.waitFor("the explorer's panels", 60*time.Second, func(s string) bool { return strings.Contains(s, "settings") })
+	first := strings.SplitN(scr, "\n", 2)[0]
+	if !strings.Contains(first, "L∞ does not") {
+		t.Fatalf("the headline at 64×20 is %q", first)
+	}
+	e.quit()
+}
