@@ -57,7 +57,7 @@ def main(out):
         if m and 's/2^24pts' in u:
             evrun[int(m[1])] = u['s/2^24pts']
     torch, tev = {}, {}
-    for line in open(os.path.join(out, 'torch.jsonl'), errors='replace'):
+    for line in (read(os.path.join(out, 'torch.jsonl')) or '').splitlines():  # not run: no PyTorch column
         try:
             r = json.loads(line)
         except ValueError:
@@ -124,7 +124,7 @@ def main(out):
         print()
         print(f'host ↔ device-thread handoff alone: {handoff:.2f} µs a round trip')
     checks = [('smoke test', go_test(os.path.join(out, 'smoke.txt'))), ('tests', go_test(os.path.join(out, 'tests.txt')))]
-    checks += [(f'compute-sanitizer {t}', sanitizer(os.path.join(out, f'sanitizer-{t}.txt'))) for t in ('racecheck', 'synccheck')]
+    checks += [(f'compute-sanitizer {t}', sanitizer(os.path.join(out, f'sanitizer-{t}.txt'))) for t in ('racecheck', 'synccheck', 'memcheck')]
     checks.append(('ncu, the fused step at width 32, batch 200', profile(os.path.join(out, 'ncu.txt'))))
     if any(c for _, c in checks):
         print()
@@ -271,6 +271,18 @@ def self_test():
     assert t['pair_max_width'] == 64 and t['source'] == 's; pair_max_width not measured: an estimate', t
     t = path_table([], {}, builtin, 's')
     assert t['steps'] == builtin['steps'] and t['source'].startswith('s; steps not measured'), t
+    # The sanitizers' summaries, as each tool prints its own.
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        for text, want in [
+                ('========= RACECHECK SUMMARY: 0 hazards displayed (0 errors, 0 warnings)\nexit status 0\n', 'pass: 0 hazards (0 errors, 0 warnings), exit status 0'),
+                ('========= RACECHECK SUMMARY: 3 hazards displayed (1 error, 2 warnings)\nexit status 3\n', 'FAIL: 3 hazards (1 errors, 2 warnings), exit status 3'),
+                ('========= ERROR SUMMARY: 0 errors\nexit status 0\n', 'pass: 0 errors, exit status 0'),
+                ('========= ERROR SUMMARY: 2 errors\nexit status 3\n', 'FAIL: 2 errors, exit status 3'),
+                ('killed\nexit status 124\n', None)]:
+            path = os.path.join(d, 's.txt')
+            open(path, 'w').write(text)
+            assert sanitizer(path) == want, (text, sanitizer(path))
     print('gpu_table.py self-test: ok')
 
 
@@ -300,12 +312,19 @@ def go_test(path):
 
 def sanitizer(path):
     """compute-sanitizer's summary and the test binary's exit status, or
-    None (not run)."""
+    None (not run). memcheck, synccheck and initcheck end with "ERROR
+    SUMMARY: N errors"; racecheck with "RACECHECK SUMMARY: N hazards
+    displayed (E errors, W warnings)" — its errors are E."""
     text = read(path) or ''
     errs = re.findall(r'ERROR SUMMARY: (\d+) error', text)
+    race = re.findall(r'RACECHECK SUMMARY: (\d+) hazards? displayed \((\d+) errors?, (\d+) warnings?\)', text)
     status = re.findall(r'^exit status (\d+)$', text, re.M)
-    if not errs or not status:
+    if not status or not (errs or race):
         return None
+    if race:
+        hazards, e, w = race[-1]
+        ok = status[-1] == '0' and e == '0'
+        return f'{"pass" if ok else "FAIL"}: {hazards} hazards ({e} errors, {w} warnings), exit status {status[-1]}'
     ok = status[-1] == '0' and errs[-1] == '0'
     return f'{"pass" if ok else "FAIL"}: {errs[-1]} errors, exit status {status[-1]}'
 
