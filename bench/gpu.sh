@@ -81,10 +81,10 @@ device() {
   # The shapes: the paper's on a GPU; one small one on the fake driver.
   local tests bench_eval bench_evalpath bench_evaluator points run_args torch bench_steps bench_gemm bench_paths
   if [ "$mode" = fake ]; then
-    tests='^TestDeviceStepRowsEqualsStep$|^TestDeviceMatchesNative$/\[1_32_32_32_32_1\]_b20_|^TestDeviceMatchesNative$/\[2_64_64_1\]'
+    tests='^TestDeviceStepRowsEqualsStep$|^TestDeviceStepsRowsEqualsStepRows$|^TestDeviceMatchesNative$/\[1_32_32_32_32_1\]_b20_|^TestDeviceMatchesNative$/\[2_64_64_1\]'
     # (one pattern per depth: a pattern deeper than a benchmark's name
     # would match it only partly, and Go would not time it)
-    bench_steps='^BenchmarkDeviceStep$/^W=32$/^batch=20$'
+    bench_steps='^BenchmarkDeviceSteps?$/^W=32$/^batch=20$'
     bench_paths='^BenchmarkDevicePath$/./^W=32$/^batch=20$'
     bench_eval='^BenchmarkDeviceEval$/^W=32$'
     bench_evalpath='^BenchmarkDeviceEvalPath$/./^W=32$'
@@ -96,7 +96,7 @@ device() {
     echo "fake GPU (backend/cuda/fakecuda: the kernels on the CPU)" | tee "$out/gpu.txt"
   else
     tests='Device'
-    bench_steps='^BenchmarkDeviceStep$'
+    bench_steps='^BenchmarkDeviceSteps?$'
     bench_paths='^BenchmarkDevicePath$'
     bench_eval='^BenchmarkDeviceEval$'
     bench_evalpath='^BenchmarkDeviceEvalPath$'

@@ -119,6 +119,23 @@ func benchPoints(W int) int {
 	return 1 << 24
 }
 
+// On the device, StepsRows (an epoch's steps in one request, as runs take
+// them) equals as many StepRows bit for bit on every path — parameters,
+// Adam's state and the summed loss.
+func TestDeviceStepsRowsEqualsStepRows(t *testing.T) {
+	d := gpu(t)
+	for _, path := range []string{"fused", "multi", "cublas"} {
+		t.Run(path, func(t *testing.T) {
+			defer forcePath(path)()
+			steps := maxFusedSteps + 44
+			if path != "fused" {
+				steps = 30
+			}
+			stepsRowsEqualsStepRows(t, d, d, steps)
+		})
+	}
+}
+
 // BenchmarkDeviceStep: one Adam step of [1, W×4, 1] in float64 on a training
 // set held on the device (the run's path, with the engine's choice of fused
 // or cuBLAS step), µs per step.
@@ -126,6 +143,17 @@ func BenchmarkDeviceStep(b *testing.B) {
 	for _, W := range []int{32, 512, 2048} {
 		for _, bs := range []int{20, 200, 2000, 20000} {
 			b.Run(fmt.Sprintf("W=%d/batch=%d", W, bs), func(b *testing.B) { benchStep(b, W, bs) })
+		}
+	}
+}
+
+// BenchmarkDeviceSteps: BenchmarkDeviceStep as runs take the steps — an
+// epoch's steps in requests (StepsRows) of as many as the trainer groups
+// (≤ 256 steps, ≤ 2·10⁹ flops of work), µs per step.
+func BenchmarkDeviceSteps(b *testing.B) {
+	for _, W := range []int{32, 512, 2048} {
+		for _, bs := range []int{20, 200, 2000, 20000} {
+			b.Run(fmt.Sprintf("W=%d/batch=%d", W, bs), func(b *testing.B) { benchSteps(b, W, bs, true) })
 		}
 	}
 }
@@ -147,7 +175,11 @@ func BenchmarkDevicePath(b *testing.B) {
 	}
 }
 
-func benchStep(b *testing.B, W, bs int) {
+func benchStep(b *testing.B, W, bs int) { benchSteps(b, W, bs, false) }
+
+// benchSteps times steps of batch bs at width W: one StepRows at a time, or
+// (requests) in StepsRows requests of the trainer's size.
+func benchSteps(b *testing.B, W, bs int, requests bool) {
 	d := gpu(b)
 	m := max(10*bs, 10000)
 	mod, err := newModel(d, randomNet(benchNet(W), 1), backend.Options{MaxBatch: bs})
@@ -164,10 +196,30 @@ func benchStep(b *testing.B, W, bs int) {
 		dh.StepRows(0, bs, 1e-4)
 	}
 	dh.TakeLoss()
+	// The trainer's request: ≤ 256 steps, ≤ 2·10⁹ flops, within the data.
+	per := 6 * float64(backend.NumParams(benchNet(W))) * float64(bs)
+	k := max(1, min(steps, 256, int(2e9/per)))
+	lrs := make([]float64, k)
+	for i := range lrs {
+		lrs[i] = 1e-4
+	}
+	ms, _ := mod.(backend.MultiStepper)
+	if requests && ms == nil {
+		b.Fatal("the model takes no StepsRows")
+	}
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		k := i % steps
-		dh.StepRows(k*bs, (k+1)*bs, 1e-4)
+	for i := 0; i < b.N; {
+		if requests {
+			n := min(k, b.N-i, steps)
+			if err := ms.StepsRows(0, bs, lrs[:n]); err != nil {
+				b.Fatal(err)
+			}
+			i += n
+			continue
+		}
+		s := i % steps
+		dh.StepRows(s*bs, (s+1)*bs, 1e-4)
+		i++
 	}
 	dh.TakeLoss() // waits for the device
 	b.StopTimer()

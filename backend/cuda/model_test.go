@@ -478,67 +478,8 @@ func TestStepsRowsEqualsStepRows(t *testing.T) {
 				path, steps = "fused", 30
 			}
 			defer forcePath(path)()
-			sizes := []int{2, 16, 16, 1}
-			const n = 4
-			m := n * steps
-			net := randomNet(sizes, 8)
-			X, Y := randomBatch(m, 2, 9)
-			perm := rand.New(rand.NewPCG(3, 3)).Perm(m)
-			lrs := make([]float64, steps)
-			for s := range lrs {
-				lrs[s] = 1e-3 * math.Pow(0.99, float64(s))
-			}
 			e1, e2 := newEmulator(), newEmulator()
-			var models [2]backend.Model
-			var loss [2]float64
-			for i, ex := range []executor{e1, e2} {
-				mod, err := newModel(ex, net, backend.Options{MaxBatch: n})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer mod.Close()
-				dh := mod.(backend.DataHolder)
-				if err := dh.SetData(X, Y); err != nil {
-					t.Fatal(err)
-				}
-				if err := dh.SetOrder(perm); err != nil {
-					t.Fatal(err)
-				}
-				if i == 0 {
-					for s, lr := range lrs {
-						if err := dh.StepRows(s*n, (s+1)*n, lr); err != nil {
-							t.Fatal(err)
-						}
-					}
-				} else {
-					// In two requests, the first longer than one launch
-					// (when there are that many steps).
-					k := min(steps-2, maxFusedSteps+10)
-					if err := mod.(backend.MultiStepper).StepsRows(0, n, lrs[:k]); err != nil {
-						t.Fatal(err)
-					}
-					if err := mod.(backend.MultiStepper).StepsRows(k*n, n, lrs[k:]); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if loss[i], err = dh.TakeLoss(); err != nil {
-					t.Fatal(err)
-				}
-				// One more step: Adam's moments and step count agree too.
-				if err := dh.StepRows(0, n, 1e-3); err != nil {
-					t.Fatal(err)
-				}
-				models[i] = mod
-			}
-			if loss[0] != loss[1] {
-				t.Fatalf("summed loss %v one by one, %v in StepsRows", loss[0], loss[1])
-			}
-			pa, pb := models[0].Net().Flatten(nil), models[1].Net().Flatten(nil)
-			for i := range pa {
-				if pa[i] != pb[i] {
-					t.Fatalf("parameter %d: %v one by one, %v in StepsRows", i, pa[i], pb[i])
-				}
-			}
+			stepsRowsEqualsStepRows(t, e1, e2, steps)
 			if path == "fused" && steps > maxFusedSteps {
 				// 266 steps in two launches, 44 in one, then the one step.
 				if l := e2.count("step_small_f64"); l != 4 {
@@ -546,6 +487,75 @@ func TestStepsRowsEqualsStepRows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// stepsRowsEqualsStepRows takes steps Adam steps of 4 rows on a model on e1
+// one StepRows at a time and on e2 in two StepsRows requests (the first
+// longer than one launch of step_small where there are that many), then
+// one more StepRows on each, and wants the summed loss and every parameter
+// equal bit for bit (executors: the emulator, or the device itself).
+func stepsRowsEqualsStepRows(t *testing.T, e1, e2 executor, steps int) {
+	t.Helper()
+	sizes := []int{2, 16, 16, 1}
+	const n = 4
+	m := n * steps
+	net := randomNet(sizes, 8)
+	X, Y := randomBatch(m, 2, 9)
+	perm := rand.New(rand.NewPCG(3, 3)).Perm(m)
+	lrs := make([]float64, steps)
+	for s := range lrs {
+		lrs[s] = 1e-3 * math.Pow(0.99, float64(s))
+	}
+	var models [2]backend.Model
+	var loss [2]float64
+	for i, ex := range []executor{e1, e2} {
+		mod, err := newModel(ex, net, backend.Options{MaxBatch: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mod.Close()
+		dh := mod.(backend.DataHolder)
+		if err := dh.SetData(X, Y); err != nil {
+			t.Fatal(err)
+		}
+		if err := dh.SetOrder(perm); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			for s, lr := range lrs {
+				if err := dh.StepRows(s*n, (s+1)*n, lr); err != nil {
+					t.Fatal(err)
+				}
+			}
+		} else {
+			// In two requests, the first longer than one launch
+			// (when there are that many steps).
+			k := min(steps-2, maxFusedSteps+10)
+			if err := mod.(backend.MultiStepper).StepsRows(0, n, lrs[:k]); err != nil {
+				t.Fatal(err)
+			}
+			if err := mod.(backend.MultiStepper).StepsRows(k*n, n, lrs[k:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if loss[i], err = dh.TakeLoss(); err != nil {
+			t.Fatal(err)
+		}
+		// One more step: Adam's moments and step count agree too.
+		if err := dh.StepRows(0, n, 1e-3); err != nil {
+			t.Fatal(err)
+		}
+		models[i] = mod
+	}
+	if loss[0] != loss[1] {
+		t.Fatalf("summed loss %v one by one, %v in StepsRows", loss[0], loss[1])
+	}
+	pa, pb := models[0].Net().Flatten(nil), models[1].Net().Flatten(nil)
+	for i := range pa {
+		if pa[i] != pb[i] {
+			t.Fatalf("parameter %d: %v one by one, %v in StepsRows", i, pa[i], pb[i])
+		}
 	}
 }
 
