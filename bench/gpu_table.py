@@ -138,18 +138,19 @@ def main(out):
         print('|---|---|')
         for name, c in checks:
             print(f'| {name} | {c or "—"} |')
-    runs = [final_errors(os.path.join(out, f)) for f in ('run.txt', 'run-native.txt')]
-    if any(runs):
+    rows = [(name, final_errors(os.path.join(out, f'{f}.txt')), final_errors(os.path.join(out, f'{f}-native.txt')))
+            for name, f in (('run', 'run'), ('run, width 32', 'run32'))]
+    if any(a or b for _, a, b in rows):
         print()
         print('| run | cuda L1 | cuda L2 | cuda L∞ | native L2 | largest relative difference | within 1e-9 |')
         print('|---|---|---|---|---|---|---|')
-        a, b = runs
-        if a and b:
-            rel = max(abs(x - y) / max(abs(y), 1e-300) for x, y in zip(a, b))
-            print(f'| run | {a[0]:.6e} | {a[1]:.6e} | {a[2]:.6e} | {b[1]:.6e} | {rel:.2e} | {"yes" if rel <= 1e-9 else "no"} |')
-        else:
-            print(f'| run | {num(a and a[0], ".6e")} | {num(a and a[1], ".6e")} | {num(a and a[2], ".6e")} | '
-                  f'{num(b and b[1], ".6e")} | — | no |')
+        for name, a, b in rows:
+            if a and b:
+                rel = max(abs(x - y) / max(abs(y), 1e-300) for x, y in zip(a, b))
+                print(f'| {name} | {a[0]:.6e} | {a[1]:.6e} | {a[2]:.6e} | {b[1]:.6e} | {rel:.2e} | {"yes" if rel <= 1e-9 else "no"} |')
+            else:
+                print(f'| {name} | {num(a and a[0], ".6e")} | {num(a and a[1], ".6e")} | {num(a and a[2], ".6e")} | '
+                      f'{num(b and b[1], ".6e")} | — | no |')
 
 
 def path_benchmarks(bench):
