@@ -127,6 +127,12 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwritten to %s; submit from the folder the results go under:\n  mkdir -p logs\n", *sbatch)
+	// The scripts name this binary by its absolute path: a job submitted
+	// with --export=NONE has no PATH of the user's.
+	self := "reluscope"
+	if exe, err := os.Executable(); err == nil {
+		self = exe
+	}
 	extra := ""
 	for _, kv := range s.sets {
 		extra += " --set " + shellQuote(kv)
@@ -152,8 +158,11 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 		script := filepath.Join(*sbatch, fmt.Sprintf("class-%d.sh", i))
 		body := fmt.Sprintf(`#!/bin/bash
 # %s, class %d: %s — %d runs, about %s each here.
-# Task T of an array submitted with --export=OFFSET=K runs the run on line
-# K+T+1 of %s (arrays stay below MaxArraySize: blocks of %d).
+# Task T of an array submitted as "sbatch --array=0-N %s K" runs the run on
+# line K+T+1 of %s (arrays stay below MaxArraySize: blocks of %d). The
+# offset K is the script's argument (or $OFFSET), and reluscope is the
+# binary that wrote this script (or $RELUSCOPE), so that it runs with any
+# --export, NONE included.
 #SBATCH --job-name=reluscope-%s-%d
 #SBATCH --cpus-per-task=%d
 #SBATCH --mem=%s
@@ -161,12 +170,14 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 #SBATCH --signal=B:TERM@300
 #SBATCH --output=logs/reluscope-%%A_%%a.out
 set -euo pipefail
-RELUSCOPE=${RELUSCOPE:-reluscope}
-I=$(sed -n "$(( ${OFFSET:-0} + SLURM_ARRAY_TASK_ID + 1 ))p" %s)
-[ -n "$I" ] || { echo "no run on line $(( ${OFFSET:-0} + SLURM_ARRAY_TASK_ID + 1 )) of %s" >&2; exit 1; }
+RELUSCOPE=${RELUSCOPE:-%s}
+command -v "$RELUSCOPE" >/dev/null || { echo "reluscope is not at $RELUSCOPE: set RELUSCOPE=/path/to/reluscope (sbatch --export=ALL,RELUSCOPE=…)" >&2; exit 1; }
+OFFSET=${1:-${OFFSET:-0}}
+I=$(sed -n "$(( OFFSET + SLURM_ARRAY_TASK_ID + 1 ))p" %s)
+[ -n "$I" ] || { echo "no run on line $(( OFFSET + SLURM_ARRAY_TASK_ID + 1 )) of %s" >&2; exit 1; }
 exec "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s
-`, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), idx, *block,
-			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), shellQuote(idx), idx, shellQuote(p.Name), p.Name, extra)
+`, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), script, idx, *block,
+			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), shellQuote(self), shellQuote(idx), idx, shellQuote(p.Name), p.Name, extra)
 		if err := experiment.WriteFileAtomic(script, []byte(body)); err != nil {
 			return err
 		}
@@ -175,7 +186,7 @@ exec "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s
 		}
 		for off := 0; off < k.indices.Len(); off += *block {
 			n := min(*block, k.indices.Len()-off)
-			fmt.Fprintf(stdout, "  sbatch --array=0-%d --export=ALL,OFFSET=%d %s\n", n-1, off, script)
+			fmt.Fprintf(stdout, "  sbatch --array=0-%d %s %d\n", n-1, script, off)
 		}
 	}
 	return nil

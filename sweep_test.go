@@ -344,6 +344,26 @@ func TestSweepPlan(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no run on line 1000") {
 		t.Fatalf("a task past the class's runs: %v\n%s", err, out)
 	}
+	// As sbatch --export=NONE runs it: no PATH of the user's, no
+	// RELUSCOPE, the offset as the script's argument (the submit lines
+	// plan prints): the binary that wrote the script runs task 1.
+	if !strings.Contains(out, "  sbatch --array=0-") || strings.Contains(out, "--export") {
+		t.Fatalf("the submit lines:\n%s", out)
+	}
+	second := strings.Fields(string(b))[1]
+	cmd = testCmd("bash", filepath.Join(dir, "plan", "class-0.sh"), "0")
+	cmd.Env = []string{"SLURM_ARRAY_TASK_ID=1", "RELUSCOPE_MEM_AVAILABLE=17179869184"}
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "run "+second+" of 8 done") {
+		t.Fatalf("class-0.sh under an empty environment: %v\n%s", err, out)
+	}
+	// A binary moved away since: one clear line.
+	cmd = testCmd("bash", filepath.Join(dir, "plan", "class-0.sh"), "0")
+	cmd.Env = []string{"SLURM_ARRAY_TASK_ID=1", "RELUSCOPE=" + filepath.Join(dir, "gone")}
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "reluscope is not at") {
+		t.Fatalf("a missing binary: %v\n%s", err, out)
+	}
 }
 
 // sweep count only counts: on a login node with little memory it still
