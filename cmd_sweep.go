@@ -334,7 +334,12 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("run %d (--offset %d + --index or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX) is out of range [0, %d)", i, *offset, n)
 	}
 	// Only run i is built: an array task does not build the whole grid.
-	cfg, err := p.RunConfig(i, s.sets)
+	g, err := p.NewGrid(s.sets)
+	if err != nil {
+		return err
+	}
+	job, err := g.Job(i)
+	cfg := job.Config
 	if err == nil {
 		err = cfg.CheckLearnerSize()
 	}
@@ -350,7 +355,6 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		experiment.LimitMemory(experiment.MemoryEstimate(cfg, threads))
 	}
-	job := experiment.Job{Index: i, Config: cfg}
 	// The folder is made and checked before training, not after it.
 	if err := checkOutDir(s.out); err != nil {
 		return fmt.Errorf("--out: %w", err)
@@ -487,6 +491,7 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sweep merge", flag.ContinueOnError)
 	out := fs.String("out", "", "write the merged results to this file (atomically); default stdout")
+	variant := fs.String("variant", "", "the grid variant to keep when the records hold several of one preset (--set overrides of the same grid): its hash (a prefix), or all to keep every variant")
 	paths, err := parseArgs(fs, args, stdout, true)
 	if err != nil {
 		return helpOK(err)
@@ -500,6 +505,28 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(merged) == 0 {
 		return fmt.Errorf("sweep merge: no records in %s: nothing written", strings.Join(paths, ", "))
+	}
+	// Variants of one grid (--set width=512 on the same preset) share its
+	// indices, never its results: one is kept, or all on request.
+	switch vs := variants(merged); {
+	case *variant == "all":
+	case *variant != "":
+		var keep []experiment.Record
+		for _, r := range merged {
+			if strings.HasPrefix(r.Variant, *variant) {
+				keep = append(keep, r)
+			}
+		}
+		if len(keep) == 0 {
+			return fmt.Errorf("sweep merge: no record of variant %s (the records' variants: %s)", experiment.Quote(*variant), strings.Join(variantNames(vs), ", "))
+		}
+		merged = keep
+	default:
+		for _, v := range vs {
+			if len(v.names) > 1 || v.clash >= 0 {
+				return fmt.Errorf("sweep merge: the records of %s are of %s; a report of them together would mix them: merge one with --variant HASH, or --variant all", v.preset, v.describe())
+			}
+		}
 	}
 	if conflicts > 0 {
 		fmt.Fprintf(stderr, "sweep merge: %d runs had copies that disagree (a failed and a finished copy, or different results); kept the finished copy, else the first\n", conflicts)
@@ -522,6 +549,89 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// presetVariants is what the records of one preset hold: each variant's
+// records (by Record.Variant; "" for records written before variants
+// were), an index with two different configs (clash, else −1) and, for
+// the first variant that differs from another at one index, how.
+type presetVariants struct {
+	preset string
+	names  []string
+	count  map[string]int
+	clash  int
+	diff   string
+}
+
+func (v presetVariants) describe() string {
+	var parts []string
+	for _, n := range v.names {
+		label := n
+		if label == "" {
+			label = "(unrecorded)"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d record%s)", label, v.count[n], map[bool]string{true: "", false: "s"}[v.count[n] == 1]))
+	}
+	s := fmt.Sprintf("%d variants: %s", len(v.names), strings.Join(parts, ", "))
+	if len(v.names) == 1 {
+		s = "one variant whose index " + strconv.Itoa(v.clash) + " has two configs"
+	}
+	if v.diff != "" {
+		s += " — at one index they differ in " + v.diff
+	}
+	return s
+}
+
+// variants groups records by preset and variant, in order of appearance.
+func variants(recs []experiment.Record) []presetVariants {
+	var out []presetVariants
+	at := map[string]int{}
+	first := map[string]map[int]experiment.Record{}
+	for _, r := range recs {
+		k, ok := at[r.Preset]
+		if !ok {
+			k = len(out)
+			at[r.Preset] = k
+			out = append(out, presetVariants{preset: r.Preset, count: map[string]int{}, clash: -1})
+			first[r.Preset] = map[int]experiment.Record{}
+		}
+		v := &out[k]
+		if v.count[r.Variant] == 0 {
+			v.names = append(v.names, r.Variant)
+		}
+		v.count[r.Variant]++
+		if f, ok := first[r.Preset][r.Index]; !ok {
+			first[r.Preset][r.Index] = r
+		} else if f.Hash != r.Hash && v.diff == "" {
+			v.diff = configDiff(f.Config, r.Config)
+			if f.Variant == r.Variant && v.clash < 0 {
+				v.clash = r.Index
+			}
+		}
+	}
+	return out
+}
+
+// variantNames lists every preset's variants.
+func variantNames(vs []presetVariants) []string {
+	var out []string
+	for _, v := range vs {
+		for _, n := range v.names {
+			out = append(out, fmt.Sprintf("%s of %s", n, v.preset))
+		}
+	}
+	return out
+}
+
+// configDiff says which settings differ: "width 32 ≠ 512".
+func configDiff(a, b experiment.Config) string {
+	var diffs []string
+	for _, st := range experiment.Settings {
+		if x, y := a.Value(st.Key), b.Value(st.Key); x != y {
+			diffs = append(diffs, fmt.Sprintf("%s %s ≠ %s", st.Key, x, y))
+		}
+	}
+	return strings.Join(diffs, ", ")
+}
+
 // gaps says, per preset, which indices below its largest have no record
 // (runs not yet done, or lost) and how many failed: a merge of an
 // unfinished grid says so instead of looking complete.
@@ -533,12 +643,19 @@ func gaps(recs []experiment.Record) []string {
 	}
 	by := map[string]*seen{}
 	var names []string
+	label := map[string]string{}
 	for _, r := range recs {
-		s := by[r.Preset]
+		// Per variant: one variant's record never fills another's gap.
+		key := r.Preset + "\x00" + r.Variant
+		s := by[key]
 		if s == nil {
 			s = &seen{max: -1, have: map[int]bool{}}
-			by[r.Preset] = s
-			names = append(names, r.Preset)
+			by[key] = s
+			names = append(names, key)
+			label[key] = r.Preset
+			if r.Variant != "" {
+				label[key] = fmt.Sprintf("%s (variant %s)", r.Preset, r.Variant)
+			}
 		}
 		s.max = max(s.max, r.Index)
 		s.have[r.Index] = true
@@ -555,16 +672,17 @@ func gaps(recs []experiment.Record) []string {
 				missing.Add(i)
 			}
 		}
-		label := name
-		if label == "" {
-			label = "(no preset)"
+		preset := strings.SplitN(name, "\x00", 2)[0]
+		lab := label[name]
+		if preset == "" {
+			lab = "(no preset)"
 		}
 		if missing.Len() > 0 {
 			out = append(out, fmt.Sprintf("%s: %d indices below the largest (%d) have no record: %s (sweep status %s DIR says what is still to run)",
-				label, missing.Len(), s.max, experiment.Excerpt(missing.Spec(), 200), name))
+				lab, missing.Len(), s.max, experiment.Excerpt(missing.Spec(), 200), preset))
 		}
 		if s.failed > 0 {
-			out = append(out, fmt.Sprintf("%s: %d records are failed runs", label, s.failed))
+			out = append(out, fmt.Sprintf("%s: %d records are failed runs", lab, s.failed))
 		}
 	}
 	return out

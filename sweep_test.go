@@ -472,3 +472,47 @@ func TestOneRunnerPerIndex(t *testing.T) {
 		t.Fatalf("lock files left: %v", locks)
 	}
 }
+
+// TestMergeKeepsVariantsApart: two variants of one grid in one folder (the
+// smoke grid as shards but for index 5, and index 5 again with --set
+// width=8). Merge refuses to mix them (it merged both, and the variant's
+// index 5 hid the missing shard); --variant keeps one, whose gap is
+// named; --variant all keeps both, a gap per variant.
+func TestMergeKeepsVariantsApart(t *testing.T) {
+	dir := t.TempDir()
+	shards := filepath.Join(dir, "shards")
+	for i := 0; i < 8; i++ {
+		if i != 5 {
+			runBinary(t, "sweep", "run", "smoke", "--index", strconv.Itoa(i), "--out", shards)
+		}
+	}
+	runBinary(t, "sweep", "run", "smoke", "--index", "5", "--set", "width=8", "--out", shards)
+	recs, err := experiment.ReadResults(shards)
+	if err != nil || len(recs) != 8 {
+		t.Fatalf("%d records (%v)", len(recs), err)
+	}
+	main := recs[0].Variant
+	for _, r := range recs {
+		if r.Variant == "" {
+			t.Fatalf("record %d carries no variant", r.Index)
+		}
+	}
+	code, stdout, stderr, _ := runIn(t, dir, "sweep", "merge", "--out", "m.jsonl", shards)
+	stderr += stdout
+	if code != 1 || !strings.Contains(stderr, "are of 2 variants") || !strings.Contains(stderr, "(1 record)") {
+		t.Fatalf("merge of two variants: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.jsonl")); err == nil {
+		t.Fatal("a refused merge wrote its file")
+	}
+	code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", main[:6], "--out", "m.jsonl", shards)
+	got, _ := experiment.ReadRecords(filepath.Join(dir, "m.jsonl"))
+	if code != 0 || len(got) != 7 || !strings.Contains(stderr, "1 indices below the largest (7) have no record: 5") {
+		t.Fatalf("merge --variant %s: exit %d, %d records\n%s", main[:6], code, len(got), stderr)
+	}
+	code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", "all", "--out", "m.jsonl", shards)
+	got, _ = experiment.ReadRecords(filepath.Join(dir, "m.jsonl"))
+	if code != 0 || len(got) != 8 || !strings.Contains(stderr, "(variant "+main+"): 1 indices below the largest (7) have no record: 5") {
+		t.Fatalf("merge --variant all: exit %d, %d records\n%s", code, len(got), stderr)
+	}
+}

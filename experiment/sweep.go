@@ -28,6 +28,11 @@ type Record struct {
 	Hash     string       `json:"hash"`  // ConfigHash(Config)
 	Index    int          `json:"index"` // position in the sweep's grid
 	Preset   string       `json:"preset,omitempty"`
+	// Variant names the grid the run belongs to: the hash of the preset's
+	// base config with the sweep's --set overrides (Job.Variant). Two
+	// variants of one preset (--set width=512 on the same grid) share
+	// indices, never results: merge keeps them apart.
+	Variant string `json:"variant,omitempty"`
 	Config   Config       `json:"config"`
 	History  []Checkpoint `json:"history"`
 	Steps    int64        `json:"steps"`
@@ -321,6 +326,8 @@ func sameResult(a, b Record) bool {
 type Job struct {
 	Index  int
 	Config Config
+	// Variant is the grid's (Record.Variant), "" outside a sweep.
+	Variant string
 }
 
 // RunJob runs one job and returns its record (a failed run is a record
@@ -355,7 +362,7 @@ func RunJob(ctx context.Context, j Job, preset string, threads int, statePath st
 	if errors.Is(err, ErrRunFiles) {
 		return Record{}, err // the disk failed, not the run: no record
 	}
-	rec := Record{Hash: ConfigHash(j.Config), Index: j.Index, Preset: preset, Config: j.Config,
+	rec := Record{Hash: ConfigHash(j.Config), Index: j.Index, Preset: preset, Variant: j.Variant, Config: j.Config,
 		Seconds: time.Since(t0).Seconds(), Finished: time.Now().UTC(), Resumed: opt.Resume != nil, StateNote: note}
 	if res != nil {
 		rec.History, rec.Steps = res.History, res.Steps

@@ -344,6 +344,8 @@ func setting(key, v string) string {
 type Grid struct {
 	p    Preset
 	sets []*assignment
+	// variant is the hash of the base config with the sets (Job.Variant).
+	variant string
 }
 
 // NewGrid compiles the sets for p's runs.
@@ -352,8 +354,17 @@ func (p Preset) NewGrid(sets []string) (*Grid, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Grid{p: p, sets: a}, nil
+	base := p.Config
+	for _, s := range a {
+		s.apply(&base)
+	}
+	base.Normalize()
+	return &Grid{p: p, sets: a, variant: experiment.ConfigHash(base)[:12]}, nil
 }
+
+// Variant is the grid's variant: the first 12 digits of the hash of the
+// preset's base config with the sets applied.
+func (g *Grid) Variant() string { return g.variant }
 
 // Len is the number of runs.
 func (g *Grid) Len() int { return g.p.Sweep.Len() }
@@ -372,5 +383,5 @@ func (g *Grid) Job(i int) (experiment.Job, error) {
 		a.apply(&cfg)
 	}
 	cfg.Normalize()
-	return experiment.Job{Index: i, Config: cfg}, cfg.Validate()
+	return experiment.Job{Index: i, Config: cfg, Variant: g.variant}, cfg.Validate()
 }
