@@ -25,14 +25,14 @@ import (
 
 // Record is one finished run of a sweep, one JSON line of a results file.
 type Record struct {
-	Hash     string       `json:"hash"`  // ConfigHash(Config)
-	Index    int          `json:"index"` // position in the sweep's grid
-	Preset   string       `json:"preset,omitempty"`
+	Hash   string `json:"hash"`  // ConfigHash(Config)
+	Index  int    `json:"index"` // position in the sweep's grid
+	Preset string `json:"preset,omitempty"`
 	// Variant names the grid the run belongs to: the hash of the preset's
 	// base config with the sweep's --set overrides (Job.Variant). Two
 	// variants of one preset (--set width=512 on the same grid) share
 	// indices, never results: merge keeps them apart.
-	Variant string `json:"variant,omitempty"`
+	Variant  string       `json:"variant,omitempty"`
 	Config   Config       `json:"config"`
 	History  []Checkpoint `json:"history"`
 	Steps    int64        `json:"steps"`
