@@ -23,6 +23,23 @@ type planClass struct {
 	cost    experiment.Cost
 	seconds float64 // one run, estimated at the measured rate
 	mem     uint64  // one run's peak
+	from    int     // finished runs its time is the median of (0: a rate's)
+}
+
+// median of xs (not empty); xs is sorted in place.
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// fileIsDir says whether path is a folder.
+func fileIsDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // cmdSweepPlan prints a grid's classes of runs with their cost here and
@@ -33,12 +50,25 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	cpus := s.fs.Int("cpus-per-task", 2, "cores each task computes on: the rate is measured on this many")
 	sbatch := s.fs.String("sbatch", "", "write into this folder, per class, the list of its runs' indices and a Slurm array script")
 	block := s.fs.Int("block", 1000, "tasks per array at most (below the cluster's MaxArraySize)")
+	rateFlag := s.fs.Float64("rate", 0, "the rate a task computes at, GFLOP/s: no measurement here (a cluster node is not this machine)")
+	rateFrom := s.fs.String("rate-from", "", "a folder of finished runs of this preset (shards): a class's time is the median of its runs' seconds, other classes' at their median rate (default: results/shards-PRESET when it holds any)")
 	p, err := s.parse(args, stdout)
 	if err != nil {
 		return helpOK(err)
 	}
 	if *cpus < 1 || *cpus > maxCPUsPerTask || *block < 1 {
 		return fmt.Errorf("--cpus-per-task %d, --block %d: the cores are 1 to %d, the block ≥ 1", *cpus, *block, maxCPUsPerTask)
+	}
+	if *rateFlag < 0 || math.IsNaN(*rateFlag) || math.IsInf(*rateFlag, 0) || *rateFlag > 1e9 {
+		return fmt.Errorf("--rate %v: GFLOP/s, a number > 0", *rateFlag)
+	}
+	from := *rateFrom
+	if from == "" {
+		if d := filepath.Join("results", "shards-"+p.Name); fileIsDir(d) {
+			from = d
+		}
+	} else if !fileIsDir(from) {
+		return fmt.Errorf("--rate-from %s is not a folder", experiment.Quote(from))
 	}
 	w, err := s.walk(p)
 	if err != nil {
@@ -65,11 +95,56 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	if w.err != nil {
 		return w.err
 	}
+	// The times, from the best source there is: (a) the finished runs of a
+	// class (the median of their seconds), (b) a rate given (--rate) or
+	// that of the finished runs (their median FLOP/s), (c) the rate
+	// measured here. The source is printed.
+	var sources []string
+	var recRate float64
+	if from != "" {
+		secs := map[classKey][]float64{}
+		var flops []float64
+		recs, err := experiment.ReadResults(from)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.Preset != p.Name || r.Error != "" || !(r.Seconds > 0) || (r.Variant != "" && r.Variant != w.g.Variant()) {
+				continue // another grid's, or another variant's, or no time
+			}
+			c := r.Config
+			key := classKey{c.Width, len(c.StudentSizes()) - 1, c.Samples, c.Epochs, c.EvalPoints, c.Batch}
+			secs[key] = append(secs[key], r.Seconds)
+			flops = append(flops, experiment.RunCost(c).FLOP()/r.Seconds)
+		}
+		n := 0
+		for key, ss := range secs {
+			if k := byKey[key]; k != nil {
+				k.seconds, k.from = median(ss), len(ss)
+				n++
+			}
+		}
+		if len(flops) > 0 {
+			recRate = median(flops)
+			sources = append(sources, fmt.Sprintf("%d of %d classes: the median time of their finished runs in %s (%d runs)", n, len(classes), from, len(flops)))
+		}
+	}
 	rates := map[string]experiment.Rate{}
 	for _, k := range classes {
+		if k.from > 0 {
+			continue
+		}
 		rk := k.cfg.Backend + "/" + k.cfg.DType
 		r, ok := rates[rk]
-		if !ok {
+		switch {
+		case ok:
+		case *rateFlag > 0:
+			r = experiment.Rate{Engine: k.cfg.Backend, Threads: *cpus, FLOPS: *rateFlag * 1e9}
+			sources = append(sources, fmt.Sprintf("%s: %g GFLOP/s given (--rate)", rk, *rateFlag))
+		case recRate > 0:
+			r = experiment.Rate{Engine: k.cfg.Backend, Threads: *cpus, FLOPS: recRate}
+			sources = append(sources, fmt.Sprintf("%s: %s/s, the finished runs' median rate", rk, experiment.FLOPCount(recRate)))
+		default:
 			dt, err := backend.ParseDType(k.cfg.DType)
 			if err != nil {
 				return err
@@ -77,14 +152,15 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 			if r, err = experiment.MachineRate(k.cfg.Backend, dt, *cpus); err != nil {
 				return fmt.Errorf("measuring %s here: %w", rk, err)
 			}
-			rates[rk] = r
+			sources = append(sources, fmt.Sprintf("%s: measured here now (%s; it follows the machine's load: --rate or finished runs give times that do not)", rk, r))
 		}
+		rates[rk] = r
 		k.seconds = r.Seconds(k.cost)
 	}
 	sort.SliceStable(classes, func(a, b int) bool { return classes[a].seconds < classes[b].seconds })
-	fmt.Fprintf(stdout, "%s: %d runs in %d classes; times at the rate measured here on %d cores:\n", p.Name, w.g.Len(), len(classes), *cpus)
-	for _, r := range rates {
-		fmt.Fprintf(stdout, "  %s\n", r)
+	fmt.Fprintf(stdout, "%s: %d runs in %d classes; times on %d cores from:\n", p.Name, w.g.Len(), len(classes), *cpus)
+	for _, src := range sources {
+		fmt.Fprintf(stdout, "  %s\n", src)
 	}
 	fmt.Fprintf(stdout, "\n%3s %6s  %-62s %10s %12s %10s %10s\n", "", "runs", "class", "FLOP/run", "time/run", "CPU-hours", "peak mem")
 	var total float64

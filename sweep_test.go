@@ -516,3 +516,33 @@ func TestMergeKeepsVariantsApart(t *testing.T) {
 		t.Fatalf("merge --variant all: exit %d, %d records\n%s", code, len(got), stderr)
 	}
 }
+
+// TestSweepPlanTimesFromFinishedRuns: with finished shards of the grid in
+// results/shards-PRESET, plan's times are their medians (and the rest at
+// their median rate): the same in every run of plan, whatever the load;
+// --rate gives the rate instead of measuring it.
+func TestSweepPlanTimesFromFinishedRuns(t *testing.T) {
+	dir := t.TempDir()
+	shards := filepath.Join(dir, "results", "shards-smoke")
+	for _, i := range []string{"0", "1", "2"} {
+		runBinary(t, "sweep", "run", "smoke", "--index", i, "--out", shards)
+	}
+	// Another variant's run in the folder is not counted.
+	runBinary(t, "sweep", "run", "smoke", "--index", "3", "--set", "epochs=7", "--out", shards)
+	code, first, stderr, _ := runIn(t, dir, "sweep", "plan", "smoke")
+	if code != 0 || !strings.Contains(first, "1 of 2 classes: the median time of their finished runs in results/shards-smoke (3 runs)") ||
+		!strings.Contains(first, "the finished runs' median rate") || strings.Contains(first, "measured here") {
+		t.Fatalf("plan with 3 finished runs: exit %d\n%s%s", code, first, stderr)
+	}
+	_, again, _, _ := runIn(t, dir, "sweep", "plan", "smoke")
+	if again != first {
+		t.Fatalf("two plans from the same finished runs differ:\n%s\n%s", first, again)
+	}
+	code, out, stderr, _ := runIn(t, t.TempDir(), "sweep", "plan", "smoke", "--rate", "50")
+	if code != 0 || !strings.Contains(out, "native/float64: 50 GFLOP/s given (--rate)") || strings.Contains(out, "measured here") {
+		t.Fatalf("plan --rate 50: exit %d\n%s%s", code, out, stderr)
+	}
+	if code, _, _, _ := runIn(t, dir, "sweep", "plan", "smoke", "--rate", "-1"); code != 1 {
+		t.Fatalf("--rate -1: exit %d", code)
+	}
+}
