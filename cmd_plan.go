@@ -211,10 +211,10 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	}
 	extra := ""
 	for _, kv := range s.sets {
-		extra += " --set " + shellQuote(kv)
+		extra += " --set " + experiment.ShellQuote(kv)
 	}
 	for _, l := range s.limits {
-		extra += " --limit " + shellQuote(l)
+		extra += " --limit " + experiment.ShellQuote(l)
 	}
 	for i, k := range classes {
 		idx := filepath.Join(*sbatch, fmt.Sprintf("class-%d.idx", i))
@@ -253,7 +253,7 @@ I=$(sed -n "$(( OFFSET + SLURM_ARRAY_TASK_ID + 1 ))p" %s)
 [ -n "$I" ] || { echo "no run on line $(( OFFSET + SLURM_ARRAY_TASK_ID + 1 )) of %s" >&2; exit 1; }
 exec "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s
 `, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), script, idx, *block,
-			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), shellQuote(self), shellQuote(idx), idx, shellQuote(p.Name), p.Name, extra)
+			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), experiment.ShellQuote(self), experiment.ShellQuote(idx), idx, experiment.ShellQuote(p.Name), p.Name, extra)
 		if err := experiment.WriteFileAtomic(script, []byte(body)); err != nil {
 			return err
 		}

@@ -416,13 +416,6 @@ func taskThreads() int {
 	return n
 }
 
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=.,:/+-%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 // cmdSweepStatus prints where a grid's runs stand in a results folder.
 func cmdSweepStatus(args []string, stdout io.Writer) error {
@@ -475,14 +468,14 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 		offs, specs := st.ToRun.Blocks(*block)
 		extra := ""
 		for _, kv := range s.sets {
-			extra += " --set " + shellQuote(kv)
+			extra += " --set " + experiment.ShellQuote(kv)
 		}
 		for _, l := range s.limits {
-			extra += " --limit " + shellQuote(l)
+			extra += " --limit " + experiment.ShellQuote(l)
 		}
 		fmt.Fprintln(stdout, "to submit (missing and in progress):")
 		for i, k := range offs {
-			fmt.Fprintf(stdout, "  sbatch --array=%s examples/slurm-array.sh %s --offset %d%s\n", specs[i], shellQuote(s.presetArg), k, extra)
+			fmt.Fprintf(stdout, "  sbatch --array=%s examples/slurm-array.sh %s --offset %d%s\n", specs[i], experiment.ShellQuote(s.presetArg), k, extra)
 		}
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 func Command(cfg, base Config, preset string) string {
 	args := []string{"reluscope", "run"}
 	if preset != "default" && preset != "" {
-		args = append(args, "--preset", shellQuote(preset))
+		args = append(args, "--preset", ShellQuote(preset))
 	}
 	for _, s := range Settings {
 		if s.Key == "seed" {
@@ -23,17 +23,17 @@ func Command(cfg, base Config, preset string) string {
 			continue
 		}
 		if s.Flag == "" || s.Kind == KindBool {
-			args = append(args, "--set", shellQuote(s.Key+"="+v))
+			args = append(args, "--set", ShellQuote(s.Key+"="+v))
 		} else {
-			args = append(args, "--"+s.Flag, shellQuote(v))
+			args = append(args, "--"+s.Flag, ShellQuote(v))
 		}
 	}
 	return strings.Join(args, " ")
 }
 
-// shellQuote leaves a word of safe characters as it is and puts anything
+// ShellQuote leaves a word of safe characters as it is and puts anything
 // else in single quotes.
-func shellQuote(s string) string {
+func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=%/,:@") == "" {
 		return s
 	}
