@@ -416,7 +416,6 @@ func taskThreads() int {
 	return n
 }
 
-
 // cmdSweepStatus prints where a grid's runs stand in a results folder.
 func cmdSweepStatus(args []string, stdout io.Writer) error {
 	s := newSweepFlags("sweep status")
