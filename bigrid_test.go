@@ -88,7 +88,7 @@ sweep:
 	t.Run("merge", func(t *testing.T) {
 		t.Parallel()
 		out, code := run(t, underTwoGB(dir, "sweep", "merge", "--out", "merged.jsonl", shards))
-		if code != 0 || !strings.Contains(out, "g1e7: 9999999 indices below the largest (9999999) have no record: 0-9999998") {
+		if code != 0 || !strings.Contains(out, "g1e7 (variant ") || !strings.Contains(out, "): 9999999 indices below the largest (9999999) have no record: 0-9999998") {
 			t.Fatalf("sweep merge: exit %d\n%s", code, experiment.Excerpt(out, 2000))
 		}
 	})
