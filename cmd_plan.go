@@ -244,6 +244,8 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 #SBATCH --mem=%s
 #SBATCH --time=%s
 #SBATCH --signal=B:TERM@300
+#SBATCH --requeue
+#SBATCH --open-mode=append
 #SBATCH --output=logs/reluscope-%%A_%%a.out
 set -euo pipefail
 RELUSCOPE=${RELUSCOPE:-%s}
@@ -251,7 +253,24 @@ command -v "$RELUSCOPE" >/dev/null || { echo "reluscope is not at $RELUSCOPE: se
 OFFSET=${1:-${OFFSET:-0}}
 I=$(sed -n "$(( OFFSET + SLURM_ARRAY_TASK_ID + 1 ))p" %s)
 [ -n "$I" ] || { echo "no run on line $(( OFFSET + SLURM_ARRAY_TASK_ID + 1 )) of %s" >&2; exit 1; }
-exec "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s
+# The run is a child of this script, which forwards Slurm's SIGTERM to it
+# (--signal=B: signals the batch shell only) and, when the run stopped with
+# its state saved (exit 75), requeues the task: it comes back by itself
+# and goes on from its state, up to RELUSCOPE_MAX_REQUEUES times (10).
+"$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
+rc=0
+wait "$pid" || rc=$?
+while kill -0 "$pid" 2>/dev/null; do # the trap ended the wait: the run is saving
+  rc=0
+  wait "$pid" || rc=$?
+done
+if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-10}" ]; then
+  echo "reluscope: run stopped with its state saved: requeued (restart $(( ${SLURM_RESTART_COUNT:-0} + 1 )))" >&2
+  scontrol requeue "$SLURM_JOB_ID" && exit 0
+fi
+exit "$rc"
 `, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), script, idx, *block,
 			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), experiment.ShellQuote(self), experiment.ShellQuote(idx), idx, experiment.ShellQuote(p.Name), p.Name, extra)
 		if err := experiment.WriteFileAtomic(script, []byte(body)); err != nil {

@@ -389,9 +389,9 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	})
 	if errors.Is(err, context.Canceled) {
 		if _, serr := os.Stat(state); serr == nil {
-			return fmt.Errorf("run %d stopped: its state is saved in %s; the same command goes on from there", i, state)
+			return &exitError{exitStopped, fmt.Errorf("run %d stopped: its state is saved in %s; the same command goes on from there", i, state)}
 		}
-		return fmt.Errorf("run %d stopped before its first checkpoint: nothing saved", i)
+		return &exitError{exitStopped, fmt.Errorf("run %d stopped before its first checkpoint: nothing saved (the same command starts it again)", i)}
 	}
 	if err != nil {
 		return err

@@ -104,6 +104,10 @@ const (
 	// written, but at least one run failed (diverged, refused by its
 	// learner, …): `report` shows them, --retry-failed runs them again.
 	exitRunsFailed = 4
+	// exitStopped: sweep run stopped by a signal (a time limit's SIGTERM)
+	// with its state saved, or before its first checkpoint: the same
+	// command goes on (EX_TEMPFAIL; the Slurm scripts requeue on it).
+	exitStopped = 75
 	// exitInterrupted: stopped by a signal in work that cannot pause.
 	exitInterrupted = 130
 )

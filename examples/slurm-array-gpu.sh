@@ -15,9 +15,28 @@
 #SBATCH --mem=16G
 #SBATCH --time=04:00:00
 #SBATCH --signal=B:TERM@300
+#SBATCH --requeue
+#SBATCH --open-mode=append
 #SBATCH --output=logs/reluscope-gpu-%A_%a.out
 set -euo pipefail
 PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array-gpu.sh PRESET [--offset K] [extra sweep flags]}
 shift
 RELUSCOPE=${RELUSCOPE:-reluscope}
-exec "$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$(basename "$PRESET" .yaml)" --set backend=cuda "$@"
+# The run is a child of this script, which forwards Slurm's SIGTERM to it
+# (--signal=B: signals the batch shell only) and, when the run stopped with
+# its state saved (exit 75), requeues the task: it comes back by itself
+# and goes on from its state, up to RELUSCOPE_MAX_REQUEUES times (10).
+"$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$(basename "$PRESET" .yaml)" --set backend=cuda "$@" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
+rc=0
+wait "$pid" || rc=$?
+while kill -0 "$pid" 2>/dev/null; do # the trap ended the wait: the run is saving
+  rc=0
+  wait "$pid" || rc=$?
+done
+if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-10}" ]; then
+  echo "reluscope: run stopped with its state saved: requeued (restart $(( ${SLURM_RESTART_COUNT:-0} + 1 )))" >&2
+  scontrol requeue "$SLURM_JOB_ID" && exit 0
+fi
+exit "$rc"

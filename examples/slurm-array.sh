@@ -21,9 +21,9 @@
 # is skipped, so a requeued or repeated task is harmless. Five minutes
 # before the time limit Slurm sends SIGTERM (--signal): the run saves its
 # state (student, Adam moments, data order, history) next to its shard and
-# stops; the same task submitted again goes on from there and ends with the
-# bits of a run that was never stopped. `sweep status` prints the indices
-# to submit again as an --array spec.
+# stops, and the task requeues itself (below): it goes on from there and
+# ends with the bits of a run that was never stopped. `sweep status` prints
+# the indices still to submit as an --array spec.
 #
 # --time and --mem below fit paper-1d's small runs; `sweep plan` says what
 # its wide classes need. For the GPU engine see examples/slurm-array-gpu.sh.
@@ -32,10 +32,29 @@
 #SBATCH --mem=4G
 #SBATCH --time=04:00:00
 #SBATCH --signal=B:TERM@300
+#SBATCH --requeue
+#SBATCH --open-mode=append
 #SBATCH --output=logs/reluscope-%A_%a.out
 set -euo pipefail
 PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array.sh PRESET [--offset K] [extra sweep flags]}
 shift
 RELUSCOPE=${RELUSCOPE:-reluscope}
 # results/shards-NAME: the preset's name, or a preset file's without .yaml
-exec "$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$(basename "$PRESET" .yaml)" "$@"
+# The run is a child of this script, which forwards Slurm's SIGTERM to it
+# (--signal=B: signals the batch shell only) and, when the run stopped with
+# its state saved (exit 75), requeues the task: it comes back by itself
+# and goes on from its state, up to RELUSCOPE_MAX_REQUEUES times (10).
+"$RELUSCOPE" sweep run "$PRESET" --out "results/shards-$(basename "$PRESET" .yaml)" "$@" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
+rc=0
+wait "$pid" || rc=$?
+while kill -0 "$pid" 2>/dev/null; do # the trap ended the wait: the run is saving
+  rc=0
+  wait "$pid" || rc=$?
+done
+if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-10}" ]; then
+  echo "reluscope: run stopped with its state saved: requeued (restart $(( ${SLURM_RESTART_COUNT:-0} + 1 )))" >&2
+  scontrol requeue "$SLURM_JOB_ID" && exit 0
+fi
+exit "$rc"
