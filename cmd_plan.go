@@ -26,6 +26,17 @@ type planClass struct {
 	from    int     // finished runs its time is the median of (0: a rate's)
 }
 
+// classKey is what a run's cost and memory depend on: its class in plan.
+type classKey struct {
+	width, depth, samples, epochs, eval int
+	batch                               experiment.Batch
+}
+
+// classOf is c's class.
+func classOf(c experiment.Config) classKey {
+	return classKey{c.Width, len(c.StudentSizes()) - 1, c.Samples, c.Epochs, c.EvalPoints, c.Batch}
+}
+
 // median of xs (not empty); xs is sorted in place.
 func median(xs []float64) float64 {
 	sort.Float64s(xs)
@@ -74,15 +85,11 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	type classKey struct {
-		width, depth, samples, epochs, eval int
-		batch                               experiment.Batch
-	}
 	var classes []*planClass
 	byKey := map[classKey]*planClass{}
 	for j := range w.all() {
 		c := j.Config
-		key := classKey{c.Width, len(c.StudentSizes()) - 1, c.Samples, c.Epochs, c.EvalPoints, c.Batch}
+		key := classOf(c)
 		k := byKey[key]
 		if k == nil {
 			k = &planClass{key: fmt.Sprintf("width %d, depth %d, m %d, batch %s, %d epochs, %d eval points", c.Width, key.depth, c.Samples, c.Batch, c.Epochs, c.EvalPoints),
@@ -113,7 +120,7 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 				continue // another grid's, or another variant's, or no time
 			}
 			c := r.Config
-			key := classKey{c.Width, len(c.StudentSizes()) - 1, c.Samples, c.Epochs, c.EvalPoints, c.Batch}
+			key := classOf(c)
 			secs[key] = append(secs[key], r.Seconds)
 			flops = append(flops, experiment.RunCost(c).FLOP()/r.Seconds)
 		}

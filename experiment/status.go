@@ -37,13 +37,7 @@ func Status(dir string, jobs iter.Seq[Job]) (GridStatus, error) {
 	} else if !os.IsNotExist(err) {
 		return GridStatus{}, err
 	}
-	ok, tried := map[string]bool{}, map[string]bool{}
-	for _, r := range recs {
-		tried[r.Hash] = true
-		if r.Error == "" {
-			ok[r.Hash] = true
-		}
-	}
+	ok, tried := recordSets(recs)
 	var st GridStatus
 	for j := range jobs {
 		st.Runs++

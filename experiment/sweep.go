@@ -421,13 +421,7 @@ func RunPool(ctx context.Context, jobs iter.Seq[Job], workers int, preset string
 // With retryFailed a job whose records all failed is pending too; failed
 // counts those jobs either way.
 func Pending(jobs iter.Seq[Job], done []Record, retryFailed bool) (todo Indices, failed int) {
-	finished, tried := map[string]bool{}, map[string]bool{}
-	for _, r := range done {
-		tried[r.Hash] = true
-		if r.Error == "" {
-			finished[r.Hash] = true
-		}
-	}
+	finished, tried := recordSets(done)
 	for j := range jobs {
 		if len(tried) == 0 {
 			todo.Add(j.Index) // nothing done: no hash needed
@@ -446,6 +440,19 @@ func Pending(jobs iter.Seq[Job], done []Record, retryFailed bool) (todo Indices,
 		}
 	}
 	return todo, failed
+}
+
+// recordSets are the config hashes of recs that finished (a record
+// without an error) and that were tried at all.
+func recordSets(recs []Record) (finished, tried map[string]bool) {
+	finished, tried = map[string]bool{}, map[string]bool{}
+	for _, r := range recs {
+		tried[r.Hash] = true
+		if r.Error == "" {
+			finished[r.Hash] = true
+		}
+	}
+	return finished, tried
 }
 
 // WriteRecordsAtomic writes records as JSON lines to path atomically.

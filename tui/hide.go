@@ -92,6 +92,12 @@ func hidePeak(hd *hideData, sup *supPoint) (peak, at float64, what string) {
 	return hd.Peak, hd.PeakT, "largest on the line"
 }
 
+// hideSummary is the view's last line in 1-D: |e| at the samples against
+// its peak between them (the tour's caption says the same).
+func hideSummary(hd *hideData, peak float64) string {
+	return fmt.Sprintf("at the %d samples |e| ≤ %.2g, between %.2g: %.0f×", hd.Samples, hd.AtMax, peak, peak/math.Max(hd.AtMax, 1e-300))
+}
+
 // renderHide draws |e| between the samples (a line) and at them (dots) on
 // a log axis, the true sup marked, in a w×h box.
 func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
@@ -126,7 +132,7 @@ func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
 	out = append(out, tp.Fit(mark, w))
 	var sum string
 	if hd.Dim == 1 && hd.Samples > 0 {
-		sum = fmt.Sprintf("at the %d samples |e| ≤ %.2g, between %.2g: %.0f×", hd.Samples, hd.AtMax, peak, peak/math.Max(hd.AtMax, 1e-300))
+		sum = hideSummary(hd, peak)
 	} else {
 		sum = fmt.Sprintf("the samples are not on this line; sup |e| on it %.3g", hd.Peak)
 		if sup != nil {

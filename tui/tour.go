@@ -236,7 +236,7 @@ func captionHide(m *Model) string {
 		return s + " (measuring the error along the line)"
 	}
 	peak, _, _ := hidePeak(v.data, m.run.lastSup())
-	return s + fmt.Sprintf(" At the %d samples |e| ≤ %.2g, between %.2g: %.0f×.", v.data.Samples, v.data.AtMax, peak, peak/math.Max(v.data.AtMax, 1e-300))
+	return s + " A" + strings.TrimPrefix(hideSummary(v.data, peak), "a") + "."
 }
 
 // captionSlopes states the fitted slopes of the errors in m and what ten
