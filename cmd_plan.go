@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
@@ -37,16 +38,6 @@ func classOf(c experiment.Config) classKey {
 	return classKey{c.Width, len(c.StudentSizes()) - 1, c.Samples, c.Epochs, c.EvalPoints, c.Batch}
 }
 
-// median of xs (not empty); xs is sorted in place.
-func median(xs []float64) float64 {
-	sort.Float64s(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
 // fileIsDir says whether path is a folder.
 func fileIsDir(path string) bool {
 	fi, err := os.Stat(path)
@@ -62,6 +53,8 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	sbatch := s.fs.String("sbatch", "", "write into this folder, per class, the list of its runs' indices and a Slurm array script")
 	block := s.fs.Int("block", 1000, "tasks per array at most (below the cluster's MaxArraySize)")
 	rateFlag := s.fs.Float64("rate", 0, "the rate a task computes at, GFLOP/s: no measurement here (a cluster node is not this machine)")
+	maxTimeFlag := s.fs.String("max-time", "", "the partition's time limit, D-HH:MM:SS: a class whose runs need longer asks for it and goes on over several submissions")
+	remeasure := s.fs.Bool("remeasure", false, "measure this machine's rate again (else the one measured within a week is used)")
 	rateFrom := s.fs.String("rate-from", "", "a folder of finished runs of this preset (shards): a class's time is the median of its runs' seconds, other classes' at their median rate (default: results/shards-PRESET when it holds any)")
 	p, err := s.parse(args, stdout)
 	if err != nil {
@@ -72,6 +65,12 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 	}
 	if *rateFlag < 0 || math.IsNaN(*rateFlag) || math.IsInf(*rateFlag, 0) || *rateFlag > 1e9 {
 		return fmt.Errorf("--rate %v: GFLOP/s, a number > 0", *rateFlag)
+	}
+	var maxTime int // seconds; 0: none
+	if *maxTimeFlag != "" {
+		if maxTime, err = parseSlurmTime(*maxTimeFlag); err != nil || maxTime < minMaxTime {
+			return fmt.Errorf("--max-time %s: a Slurm time limit (D-HH:MM:SS, HH:MM:SS or minutes) of at least %d minutes (a run is signalled %d s before it)", experiment.Quote(*maxTimeFlag), minMaxTime/60, signalLead)
+		}
 	}
 	from := *rateFrom
 	if from == "" {
@@ -127,12 +126,12 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 		n := 0
 		for key, ss := range secs {
 			if k := byKey[key]; k != nil {
-				k.seconds, k.from = median(ss), len(ss)
+				k.seconds, k.from = experiment.Median(ss), len(ss)
 				n++
 			}
 		}
 		if len(flops) > 0 {
-			recRate = median(flops)
+			recRate = experiment.Median(flops)
 			sources = append(sources, fmt.Sprintf("%d of %d classes: the median time of their finished runs in %s (%d runs)", n, len(classes), from, len(flops)))
 		}
 	}
@@ -156,10 +155,14 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if r, err = experiment.MachineRate(k.cfg.Backend, dt, *cpus); err != nil {
+			measure := experiment.MachineRate
+			if *remeasure {
+				measure = experiment.RemeasureRate
+			}
+			if r, err = measure(k.cfg.Backend, dt, *cpus); err != nil {
 				return fmt.Errorf("measuring %s here: %w", rk, err)
 			}
-			sources = append(sources, fmt.Sprintf("%s: measured here now (%s; it follows the machine's load: --rate or finished runs give times that do not)", rk, r))
+			sources = append(sources, fmt.Sprintf("%s: %s, %s", rk, r, r.Source()))
 		}
 		rates[rk] = r
 		k.seconds = r.Seconds(k.cost)
@@ -198,10 +201,20 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "GPU total: %.0f GPU-hours\n", gh)
 	}
 	fmt.Fprintln(stdout, "\nwhat to ask for, per class (--time: 1.5 × the estimate + 10 min, whole hours; --mem: 1.25 × the peak + 512 MiB):")
+	chunked := false
 	for i, k := range classes {
-		fmt.Fprintf(stdout, "%3d  --cpus-per-task=%d --time=%s --mem=%s  (%d runs)\n", i, *cpus, slurmTime(k.seconds), slurmMem(k.mem), k.indices.Len())
+		t, n := askTime(k.seconds, maxTime)
+		more := ""
+		if n > 1 {
+			more, chunked = fmt.Sprintf(", over about %d submissions of --max-time each", n), true
+		}
+		fmt.Fprintf(stdout, "%3d  --cpus-per-task=%d --time=%s --mem=%s  (%d runs%s)\n", i, *cpus, t, slurmMem(k.mem), k.indices.Len(), more)
 	}
-	fmt.Fprintln(stdout, "a run longer than the cluster's time limit goes on over several submissions: SIGTERM (--signal) saves its state, the next task continues it.")
+	if chunked {
+		fmt.Fprintf(stdout, "runs longer than --max-time %s go on over several submissions: Slurm's SIGTERM %d s before the limit saves the run's state, the task requeues itself and the run continues from there.\n", *maxTimeFlag, signalLead)
+	} else {
+		fmt.Fprintln(stdout, "a run longer than the cluster's time limit goes on over several submissions: SIGTERM (--signal) saves its state, the task requeues itself and continues it (--max-time plans for a limit).")
+	}
 	if *sbatch == "" {
 		fmt.Fprintf(stdout, "\n--sbatch DIR writes each class's indices and array script.\n")
 		return nil
@@ -239,8 +252,14 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 			return err
 		}
 		script := filepath.Join(*sbatch, fmt.Sprintf("class-%d.sh", i))
+		t, n := askTime(k.seconds, maxTime)
+		requeues := max(10, 2*n)
+		chunks := ""
+		if n > 1 {
+			chunks = fmt.Sprintf("\n# Longer than --max-time %s: each run goes on over about %d submissions\n# (it requeues itself, at most %d times).", *maxTimeFlag, n, requeues)
+		}
 		body := fmt.Sprintf(`#!/bin/bash
-# %s, class %d: %s — %d runs, about %s each here.
+# %s, class %d: %s — %d runs, about %s each here.%s
 # Task T of an array submitted as "sbatch --array=0-N %s K" runs the run on
 # line K+T+1 of %s (arrays stay below MaxArraySize: blocks of %d). The
 # offset K is the script's argument (or $OFFSET), and reluscope is the
@@ -250,7 +269,7 @@ func cmdSweepPlan(args []string, stdout io.Writer) error {
 #SBATCH --cpus-per-task=%d
 #SBATCH --mem=%s
 #SBATCH --time=%s
-#SBATCH --signal=B:TERM@300
+#SBATCH --signal=B:TERM@%d
 #SBATCH --requeue
 #SBATCH --open-mode=append
 #SBATCH --output=logs/reluscope-%%A_%%a.out
@@ -263,7 +282,7 @@ I=$(sed -n "$(( OFFSET + SLURM_ARRAY_TASK_ID + 1 ))p" %s)
 # The run is a child of this script, which forwards Slurm's SIGTERM to it
 # (--signal=B: signals the batch shell only) and, when the run stopped with
 # its state saved (exit 75), requeues the task: it comes back by itself
-# and goes on from its state, up to RELUSCOPE_MAX_REQUEUES times (10).
+# and goes on from its state, up to RELUSCOPE_MAX_REQUEUES times (%d).
 "$RELUSCOPE" sweep run %s --index "$I" --out "results/shards-%s"%s &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
@@ -273,13 +292,13 @@ while kill -0 "$pid" 2>/dev/null; do # the trap ended the wait: the run is savin
   rc=0
   wait "$pid" || rc=$?
 done
-if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-10}" ]; then
+if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-%d}" ]; then
   echo "reluscope: run stopped with its state saved: requeued (restart $(( ${SLURM_RESTART_COUNT:-0} + 1 )))" >&2
   scontrol requeue "$SLURM_JOB_ID" && exit 0
 fi
 exit "$rc"
-`, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), script, idx, *block,
-			p.Name, i, *cpus, slurmMem(k.mem), slurmTime(k.seconds), experiment.ShellQuote(self), experiment.ShellQuote(idx), idx, experiment.ShellQuote(p.Name), p.Name, extra)
+`, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), chunks, script, idx, *block,
+			p.Name, i, *cpus, slurmMem(k.mem), t, signalLead, experiment.ShellQuote(self), experiment.ShellQuote(idx), idx, requeues, experiment.ShellQuote(p.Name), p.Name, extra, requeues)
 		if err := experiment.WriteFileAtomic(script, []byte(body)); err != nil {
 			return err
 		}
@@ -302,6 +321,80 @@ func slurmTime(seconds float64) string {
 		return fmt.Sprintf("%d-%02d:00:00", h/24, h%24)
 	}
 	return fmt.Sprintf("%02d:00:00", h)
+}
+
+// signalLead is how long before its time limit Slurm signals a task
+// (--signal=B:TERM@signalLead): the run's state is saved in that time.
+const signalLead = 300
+
+// minMaxTime is the least --max-time: a task must have time to compute
+// between its start and the signal.
+const minMaxTime = 20 * 60
+
+// askTime is the --time to ask for a run of about seconds under a limit
+// of maxTime seconds (0: none), and over how many submissions it goes: one
+// when slurmTime fits, else the limit itself, each submission computing
+// until the signal, the whole with slurmTime's margin.
+func askTime(seconds float64, maxTime int) (string, int) {
+	t := slurmTime(seconds)
+	if maxTime == 0 {
+		return t, 1
+	}
+	if need, _ := parseSlurmTime(t); need <= maxTime {
+		return t, 1
+	}
+	n := int(math.Ceil((1.5*seconds + 600) / float64(maxTime-signalLead)))
+	return formatSlurmTime(maxTime), max(n, 2)
+}
+
+// parseSlurmTime reads a Slurm time limit: minutes, MM:SS, HH:MM:SS,
+// D-HH, D-HH:MM or D-HH:MM:SS, in seconds.
+func parseSlurmTime(s string) (int, error) {
+	days, rest := 0, s
+	if d, r, ok := strings.Cut(s, "-"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 || n > 365 {
+			return 0, fmt.Errorf("days %q", d)
+		}
+		days, rest = n, r
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) > 3 || rest == "" {
+		return 0, fmt.Errorf("time %q", s)
+	}
+	nums := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || (i > 0 && n > 59) {
+			return 0, fmt.Errorf("time %q", s)
+		}
+		nums[i] = n
+	}
+	var sec int
+	switch {
+	case days > 0 && len(nums) == 1: // D-HH
+		sec = nums[0] * 3600
+	case days > 0 && len(nums) == 2: // D-HH:MM
+		sec = nums[0]*3600 + nums[1]*60
+	case len(nums) == 1: // minutes
+		sec = nums[0] * 60
+	case len(nums) == 2: // MM:SS
+		sec = nums[0]*60 + nums[1]
+	default: // HH:MM:SS
+		sec = nums[0]*3600 + nums[1]*60 + nums[2]
+	}
+	if days > 0 && nums[0] > 23 {
+		return 0, fmt.Errorf("hours %d past a day", nums[0])
+	}
+	return days*86400 + sec, nil
+}
+
+// formatSlurmTime writes seconds as Slurm does: D-HH:MM:SS past a day.
+func formatSlurmTime(sec int) string {
+	if sec >= 86400 {
+		return fmt.Sprintf("%d-%02d:%02d:%02d", sec/86400, sec%86400/3600, sec%3600/60, sec%60)
+	}
+	return fmt.Sprintf("%02d:%02d:%02d", sec/3600, sec%3600/60, sec%60)
 }
 
 // slurmMem is 1.25 × the peak + 512 MiB, in whole MiB or GiB.

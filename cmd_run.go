@@ -251,6 +251,11 @@ func summary(w io.Writer, res *experiment.Result) {
 // expected time when long, the table's columns.
 func printHeader(stdout io.Writer, cfg experiment.Config) {
 	fmt.Fprintln(stdout, runHeader(cfg))
+	if dt, err := backend.ParseDType(cfg.DType); err == nil && !experiment.PlainlyShort(cfg) {
+		if _, ok := experiment.CachedRate(cfg.Backend, dt, 0); !ok {
+			fmt.Fprintln(stdout, "measuring this machine's speed for an estimate of the run's time (2 s, kept a week)")
+		}
+	}
 	if d, why, err := experiment.Estimate(cfg, 0); err == nil && d > experiment.LongRun {
 		fmt.Fprintf(stdout, "this run takes about %s here: %s; Ctrl-C stops it\n", experiment.Clock(d), why)
 	}

@@ -21,10 +21,16 @@ import (
 // how fast: no test here depends on the machine's speed).
 func runIn(t *testing.T, dir string, args ...string) (int, string, string, int64) {
 	t.Helper()
+	return runEnvIn(t, dir, nil, args...)
+}
+
+// runEnvIn is runIn with env added to the environment.
+func runEnvIn(t *testing.T, dir string, env []string, args ...string) (int, string, string, int64) {
+	t.Helper()
 	cmd := testCmd(binary, args...)
 	cmd.Dir = dir
 	// The memory check sees a machine of 16 GiB wherever the tests run.
-	cmd.Env = append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=17179869184")
+	cmd.Env = append(append(os.Environ(), "RELUSCOPE_MEM_AVAILABLE=17179869184"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Run()

@@ -29,24 +29,39 @@ var binary string
 // the binary already built, so that it does not build its own.
 const binaryEnv = "RELUSCOPE_TEST_BINARY"
 
-func TestMain(m *testing.M) {
+// cacheEnv marks a child test process whose cache folder is its parent's.
+const cacheEnv = "RELUSCOPE_TEST_CACHE"
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	// Measured rates are kept in a cache folder of the tests' own (the
+	// binaries the tests run inherit it).
+	if os.Getenv(cacheEnv) == "" {
+		cache, err := os.MkdirTemp("", "reluscope-cache")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(cache)
+		os.Setenv("XDG_CACHE_HOME", cache)
+		os.Setenv(cacheEnv, cache)
+	}
 	if b := os.Getenv(binaryEnv); b != "" {
 		binary = b
-		os.Exit(m.Run())
+		return m.Run()
 	}
 	dir, err := os.MkdirTemp("", "reluscope-bin")
 	if err != nil {
 		panic(err)
 	}
+	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "reluscope")
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		panic("building reluscope: " + err.Error())
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return m.Run()
 }
 
 // testCmd is exec.Command for a process a test starts: it does not

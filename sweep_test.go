@@ -545,4 +545,96 @@ func TestSweepPlanTimesFromFinishedRuns(t *testing.T) {
 	if code, _, _, _ := runIn(t, dir, "sweep", "plan", "smoke", "--rate", "-1"); code != 1 {
 		t.Fatalf("--rate -1: exit %d", code)
 	}
+	// Without finished runs or --rate: a rate measured here once (two
+	// seconds, five rounds), kept, and the next plan's the same.
+	empty := t.TempDir()
+	cache := t.TempDir()
+	env := []string{"XDG_CACHE_HOME=" + cache}
+	code, m1, stderr, _ := runEnvIn(t, empty, env, "sweep", "plan", "smoke")
+	if code != 0 || !strings.Contains(m1, "measured here now (median of 5 rounds in ") || !strings.Contains(m1, "kept in "+filepath.Join(cache, "reluscope", "rates.json")) {
+		t.Fatalf("plan measuring: exit %d\n%s%s", code, m1, stderr)
+	}
+	_, m2, _, _ := runEnvIn(t, empty, env, "sweep", "plan", "smoke")
+	if !strings.Contains(m2, "measured here on ") || tableOf(m1) != tableOf(m2) {
+		t.Fatalf("the second plan did not use the kept rate:\n%s\n%s", m1, m2)
+	}
+	_, m3, _, _ := runEnvIn(t, empty, env, "sweep", "plan", "smoke", "--remeasure")
+	if !strings.Contains(m3, "measured here now") {
+		t.Fatalf("--remeasure:\n%s", m3)
+	}
+}
+
+// tableOf is a plan's output from its class table on (the sources above
+// it say when the rate was measured).
+func tableOf(out string) string {
+	_, t, _ := strings.Cut(out, "FLOP/run")
+	return t
+}
+
+// --max-time: a class whose runs need longer than the partition's limit
+// asks for the limit and goes on over several submissions, and its script
+// says so and requeues itself often enough; a limit too short or not a
+// time is refused in one line.
+func TestSweepPlanMaxTime(t *testing.T) {
+	dir := t.TempDir()
+	// At 10⁻⁶ GFLOP/s the smoke runs take hours: over a 1-hour limit.
+	code, out, stderr, _ := runIn(t, dir, "sweep", "plan", "smoke", "--rate", "0.000001", "--max-time", "1:00:00", "--sbatch", "plan")
+	if code != 0 || !strings.Contains(out, "--time=01:00:00") || !strings.Contains(out, "submissions of --max-time each") ||
+		!strings.Contains(out, "runs longer than --max-time 1:00:00 go on over several submissions") {
+		t.Fatalf("plan --max-time: exit %d\n%s%s", code, out, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "plan", "class-1.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := string(b)
+	if !strings.Contains(script, "#SBATCH --time=01:00:00") || !strings.Contains(script, "# Longer than --max-time 1:00:00: each run goes on over about") ||
+		!strings.Contains(script, "#SBATCH --signal=B:TERM@300") {
+		t.Fatalf("class-1.sh:\n%s", script)
+	}
+	// The requeue cap is at least twice the submissions a run needs.
+	var n, cap int
+	if _, err := fmt.Sscanf(script[strings.Index(script, "goes on over about"):], "goes on over about %d submissions", &n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Sscanf(script[strings.Index(script, "RELUSCOPE_MAX_REQUEUES:-"):], "RELUSCOPE_MAX_REQUEUES:-%d}", &cap); err != nil || n < 2 || cap < 2*n {
+		t.Fatalf("about %d submissions, requeued at most %d times (%v)", n, cap, err)
+	}
+	for _, bad := range []string{"10", "0:19:59", "1-25:00:00", "an hour", "1:61:00", "-5"} {
+		code, _, stderr, _ := runIn(t, dir, "sweep", "plan", "smoke", "--rate", "1", "--max-time", bad)
+		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--max-time") {
+			t.Errorf("--max-time %s: exit %d, %q", bad, code, stderr)
+		}
+	}
+	// A limit above the estimate changes nothing.
+	_, plain, _, _ := runIn(t, dir, "sweep", "plan", "smoke", "--rate", "50")
+	_, roomy, _, _ := runIn(t, dir, "sweep", "plan", "smoke", "--rate", "50", "--max-time", "7-00:00:00")
+	if tableOf(plain) != strings.Replace(tableOf(roomy), "runs longer than", "", 1) && strings.Contains(roomy, "submissions of --max-time") {
+		t.Fatalf("a roomy --max-time changed the plan:\n%s", roomy)
+	}
+}
+
+func TestParseSlurmTime(t *testing.T) {
+	for in, want := range map[string]int{"90": 5400, "10:30": 630, "01:00:00": 3600, "2-12": 2*86400 + 12*3600,
+		"1-00:30": 86400 + 1800, "7-00:00:00": 7 * 86400, "0-0:0:5": 5} {
+		if got, err := parseSlurmTime(in); err != nil || got != want {
+			t.Errorf("parseSlurmTime(%q) = %d %v, want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "1:2:3:4", "1-24:00:00", "1:60", "-1", "1--2", "400-00:00:00"} {
+		if _, err := parseSlurmTime(bad); err == nil {
+			t.Errorf("parseSlurmTime(%q) accepted", bad)
+		}
+	}
+	if formatSlurmTime(7*86400) != "7-00:00:00" || formatSlurmTime(3600+61) != "01:01:01" {
+		t.Fatal(formatSlurmTime(7*86400), formatSlurmTime(3661))
+	}
+	// 10 hours of run under a 2-hour limit: 1.5·10 h + 10 min over
+	// 1 h 55 min a submission = 8 submissions.
+	if tm, n := askTime(36000, 7200); tm != "02:00:00" || n != 8 {
+		t.Fatalf("askTime = %s, %d", tm, n)
+	}
+	if tm, n := askTime(60, 7200); tm != "01:00:00" || n != 1 {
+		t.Fatalf("askTime(60 s) = %s, %d", tm, n)
+	}
 }

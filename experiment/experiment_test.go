@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,8 +19,21 @@ import (
 
 // The cuda engine's device goroutine (in binaries built with -tags gpu)
 // holds the GPU's context for the life of the process, by design.
+// Measured rates are kept in a cache folder of the tests' own.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/reluscope/reluscope/backend/cuda.(*device).loop"))
+	cache := privateCache()
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/reluscope/reluscope/backend/cuda.(*device).loop"),
+		goleak.Cleanup(func(code int) { os.RemoveAll(cache); os.Exit(code) }))
+}
+
+// privateCache points $XDG_CACHE_HOME at a new temporary folder.
+func privateCache() string {
+	dir, err := os.MkdirTemp("", "reluscope-cache")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	return dir
 }
 
 // small is a configuration that trains in well under a second.

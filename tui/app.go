@@ -23,6 +23,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
 )
 
@@ -156,6 +157,16 @@ func (m *Model) startRun() tea.Cmd {
 	return cmd
 }
 
+// restartOrAsk starts a run with the settings shown, or holds it for r
+// when it is long (askFirst).
+func (m *Model) restartOrAsk() tea.Cmd {
+	if wait, cmd := m.askFirst(); wait {
+		return cmd
+	}
+	m.status.restarted()
+	return m.restartNow()
+}
+
 // restartNow starts a run with the settings shown, and the screen's own
 // runs when it has them (the run then waits).
 func (m *Model) restartNow() tea.Cmd {
@@ -172,28 +183,49 @@ func (m *Model) restartNow() tea.Cmd {
 
 // askFirst holds a run estimated over experiment.LongRun on this machine
 // until r starts it (enter keeps its meaning: type a value): the status says about how long it takes
-// and from what. It reports whether the run waits.
-func (m *Model) askFirst() bool {
+// and from what. It reports whether the run waits. Without a rate measured
+// on this machine within the week it measures one first, in the
+// background (two seconds; the cmd), the run before stopped so that it
+// does not slow the measurement; rateMsg brings the estimate.
+func (m *Model) askFirst() (bool, tea.Cmd) {
 	cfg := experiment.ExplorerConfig(m.cfg)
 	h := experiment.ConfigHash(cfg)
-	if m.confirmed == h {
-		return false
+	if m.confirmed == h || experiment.PlainlyShort(cfg) {
+		return false, nil
 	}
-	d, why, err := experiment.Estimate(cfg, 0)
-	if err != nil || d <= experiment.LongRun {
-		return false
+	dt, err := backend.ParseDType(cfg.DType)
+	if err != nil {
+		return false, nil // Validate said so before
 	}
-	m.asking, m.askedFor = true, experiment.Clock(d)
+	r, ok := experiment.CachedRate(cfg.Backend, dt, 0)
+	if !ok {
+		m.waitForR(cfg, "")
+		m.status.set(false, "measuring this machine's speed to estimate this setting (2 s, kept a week) — r starts it now")
+		return true, func() tea.Msg {
+			_, err := experiment.MachineRate(cfg.Backend, dt, 0)
+			return rateMsg{hash: h, err: err}
+		}
+	}
+	d, why := experiment.EstimateAt(cfg, r)
+	if d <= experiment.LongRun {
+		return false, nil
+	}
+	m.waitForR(cfg, experiment.Clock(d))
 	m.status.set(false, "this setting takes about %s here: %s — r starts it, or change a setting", m.askedFor, why)
-	// The run before (of other settings) stops and lets its memory go: a
-	// waiting run holds nothing and shows no stale progress. A new id
-	// drops its last events.
+	return true, nil
+}
+
+// waitForR makes the settings' run (cfg) wait for r, about askedFor long ("":
+// not yet known). The run before (of other settings) stops and lets its
+// memory go: a waiting run holds nothing and shows no stale progress. A
+// new id drops its last events.
+func (m *Model) waitForR(cfg experiment.Config, askedFor string) {
+	m.asking, m.askedFor = true, askedFor
 	m.session.stop()
 	m.run = runState{id: m.run.id + 1, cfg: cfg, startedAt: m.opt.Now()}
 	for id := range m.screens {
 		m.screens[id] = m.screens[id].reset()
 	}
-	return true
 }
 
 // Close cancels the running experiment and the screens' own runs; the
@@ -311,11 +343,17 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // a later change superseded this one
 		}
 		m.pending = 0
-		if m.askFirst() {
+		return m, m.restartOrAsk()
+	case rateMsg:
+		// The measurement for a waiting setting: still the one shown?
+		if !m.asking || msg.hash != experiment.ConfigHash(experiment.ExplorerConfig(m.cfg)) {
 			return m, nil
 		}
-		m.status.restarted()
-		return m, m.restartNow()
+		if msg.err != nil {
+			m.status.set(false, "cannot estimate this setting (%v) — r starts it, or change a setting", msg.err)
+			return m, nil
+		}
+		return m, m.restartOrAsk()
 	case eventMsg:
 		if msg.id != m.run.id {
 			return m, nil // a cancelled run's event: drop, do not re-arm
@@ -431,7 +469,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.asking && key.Matches(msg, k.Restart) {
 		m.confirmed = experiment.ConfigHash(experiment.ExplorerConfig(m.cfg))
-		m.status.set(true, "started: about %s here", m.askedFor)
+		if m.askedFor == "" {
+			m.status.set(true, "started before its estimate")
+		} else {
+			m.status.set(true, "started: about %s here", m.askedFor)
+		}
 		return m, m.startRun()
 	}
 	for id, e := range screens {

@@ -22,9 +22,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+// Measured rates are kept in a cache folder of the tests' own.
 func TestMain(m *testing.M) {
 	lipgloss.SetColorProfile(termenv.Ascii)
-	goleak.VerifyTestMain(m)
+	cache, err := os.MkdirTemp("", "reluscope-cache")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) { os.RemoveAll(cache); os.Exit(code) }))
 }
 
 var fixedNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -603,7 +609,18 @@ func TestLongRunAsksFirst(t *testing.T) {
 	cfg := testConfig()
 	cfg.Width, cfg.Depth, cfg.Samples, cfg.Epochs = 1024, 5, 1000000, 200 // ~4e15 flops of training
 	m := newModel(t, cfg)
-	m, _ = send(m, m.Init()())
+	// No rate measured yet on this machine: the run waits while one is
+	// measured (the run before stopped), then says its estimate.
+	forgetRate(t)
+	m, measure := send(m, m.Init()())
+	if measure == nil || m.events != nil || m.cancel != nil || !m.asking || !strings.Contains(m.status.msg, "measuring this machine's speed") {
+		t.Fatalf("a long run without a rate: status %q, waiting %v", m.status.msg, m.asking)
+	}
+	msg := measure()
+	if rm, ok := msg.(rateMsg); !ok || rm.err != nil {
+		t.Fatalf("the measurement sent %#v", msg)
+	}
+	m, _ = send(m, msg)
 	if m.events != nil || m.cancel != nil || !m.asking {
 		t.Fatal("a run estimated at hours started without asking")
 	}
@@ -624,8 +641,19 @@ func TestLongRunAsksFirst(t *testing.T) {
 	drain(t, m.events) // the cancelled run's goroutine has ended
 	// The same settings, once confirmed, are not asked again (r, c).
 	m.session.stop()
-	if m.askFirst() {
+	if wait, _ := m.askFirst(); wait {
 		t.Fatal("a confirmed setting was asked again")
+	}
+	// The rate is kept: the next long setting says its estimate at once.
+	m.cfg.Width = 1000
+	if wait, cmd := m.askFirst(); !wait || cmd != nil || !strings.Contains(m.status.msg, "takes about") {
+		t.Fatalf("with a rate kept: waiting %v, measuring %v, status %q", wait, cmd != nil, m.status.msg)
+	}
+	// A measurement for settings no longer shown changes nothing.
+	before := m.status.msg
+	m, _ = send(m, rateMsg{hash: "other"})
+	if m.status.msg != before || !m.asking {
+		t.Fatal("a stale measurement changed the gate")
 	}
 	// A short setting never asks.
 	short := newModel(t, testConfig())
@@ -635,6 +663,14 @@ func TestLongRunAsksFirst(t *testing.T) {
 	}
 	short.Close()
 	drain(t, short.events)
+}
+
+// forgetRate sends the rates this process measured or read, and the cache
+// of measured rates, to a new folder of the test's: the next long setting
+// is measured.
+func forgetRate(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	experiment.ForgetRates()
 }
 
 // TestMouseOnAScrolledList: with the settings scrolled (the selection

@@ -15,6 +15,13 @@ type runClosedMsg struct{ id int }
 // wide student's first evaluation can take a minute).
 type clockMsg struct{ id int }
 
+// rateMsg is this machine's rate measured (or not: err) for the setting
+// of config hash hash, held by askFirst until its estimate.
+type rateMsg struct {
+	hash string
+	err  error
+}
+
 // restartMsg starts a run when its debounce token is still the latest
 // (token 0: start now).
 type restartMsg struct{ token int }
