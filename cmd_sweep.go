@@ -421,6 +421,7 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 	s := newSweepFlags("sweep status")
 	s.ignoreMem = true
 	block := s.fs.Int("block", 1000, "indices per Slurm array (its MaxArraySize − 1 at most): the missing runs are printed as one --offset and --array per block")
+	partial := s.fs.Bool("allow-partial", false, "exit 0 when runs are not finished (missing, failed or in progress); else exit 3")
 	var dir string
 	if len(args) >= 2 && !strings.HasPrefix(args[1], "-") {
 		dir, args = args[1], append([]string{args[0]}, args[2:]...)
@@ -442,17 +443,22 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("%s is not a folder of results (nothing of the grid ran there; sweep plan prints the first submission)", experiment.Quote(dir))
 	}
-	st, err := experiment.Status(dir, w.all())
+	st, err := experiment.Status(dir, p.Name, w.g.Variant(), w.all())
 	if err == nil {
 		err = w.err
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s in %s: %d runs — %d finished, %d failed, %d in progress (a saved state), %d missing\n",
-		p.Name, dir, st.Runs, st.Finished.Len(), st.Failed.Len(), st.InProgress.Len(), st.Missing.Len())
+	fmt.Fprintf(stdout, "%s (variant %s) in %s: %d runs — %d finished, %d failed, %d in progress (a saved state), %d missing\n",
+		p.Name, w.g.Variant(), dir, st.Runs, st.Finished.Len(), st.Failed.Len(), st.InProgress.Len(), st.Missing.Len())
+	for _, o := range st.Others {
+		set, diff := variantSets(w.g, o.First, s.sets)
+		fmt.Fprintf(stdout, "also in %s: %d record%s of variant %s of %s (%s), not counted here: sweep status %s %s%s counts them\n",
+			dir, o.Records, map[bool]string{true: "", false: "s"}[o.Records == 1], o.Variant, p.Name, diff, experiment.ShellQuote(s.presetArg), experiment.ShellQuote(dir), set)
+	}
 	if st.Missing.Len() == st.Runs {
-		return fmt.Errorf("none of the %d runs of %s is in %s: another preset or --set, or a mistyped folder?", st.Runs, p.Name, experiment.Quote(dir))
+		return fmt.Errorf("none of the %d runs of %s (variant %s) is in %s: another preset or --set, or a mistyped folder?", st.Runs, p.Name, w.g.Variant(), experiment.Quote(dir))
 	}
 	if st.Failed.Len() > 0 {
 		fmt.Fprintf(stdout, "failed: %s (their errors are in the records; --retry-failed runs them again)\n", st.Failed.Spec())
@@ -477,12 +483,16 @@ func cmdSweepStatus(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "  sbatch --array=%s examples/slurm-array.sh %s --offset %d%s\n", specs[i], experiment.ShellQuote(s.presetArg), k, extra)
 		}
 	}
+	if n := st.Runs - st.Finished.Len(); n > 0 && !*partial {
+		return &exitError{exitIncomplete, fmt.Errorf("sweep status: %d of the %d runs are not finished (exit 3; --allow-partial exits 0)", n, st.Runs)}
+	}
 	return nil
 }
 
 func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sweep merge", flag.ContinueOnError)
 	out := fs.String("out", "", "write the merged results to this file (atomically); default stdout")
+	partial := fs.Bool("allow-partial", false, "exit 0 when the records have gaps (indices below the largest without a record) or failed runs; else exit 3, what was merged written")
 	variant := fs.String("variant", "", "the grid variant to keep when the records hold several of one preset (--set overrides of the same grid): its hash (a prefix), or all to keep every variant")
 	paths, err := parseArgs(fs, args, stdout, true)
 	if err != nil {
@@ -523,8 +533,15 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	if conflicts > 0 {
 		fmt.Fprintf(stderr, "sweep merge: %d runs had copies that disagree (a failed and a finished copy, or different results); kept the finished copy, else the first\n", conflicts)
 	}
-	for _, g := range gaps(merged) {
+	holes := gaps(merged)
+	for _, g := range holes {
 		fmt.Fprintf(stderr, "sweep merge: %s\n", g)
+	}
+	incomplete := func() error {
+		if len(holes) == 0 || *partial {
+			return nil
+		}
+		return &exitError{exitIncomplete, fmt.Errorf("sweep merge: the records are incomplete (above): merged as far as they go, exit 3 (--allow-partial exits 0)")}
 	}
 	if *out == "" {
 		for _, r := range merged {
@@ -532,13 +549,13 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		return nil
+		return incomplete()
 	}
 	if err := experiment.WriteRecordsAtomic(*out, merged); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "merged %d records (%d duplicates dropped) into %s\n", len(merged), read-len(merged), *out)
-	return nil
+	return incomplete()
 }
 
 // presetVariants is what the records of one preset hold: each variant's
@@ -611,6 +628,38 @@ func variantNames(vs []presetVariants) []string {
 		}
 	}
 	return out
+}
+
+// variantSets is how a record of another variant differs from the run of
+// its index in grid g (made with the --sets sets): as the --set flags of
+// its variant ("" when they cannot be told) and in words ("width 32 ≠ 512").
+func variantSets(g *presets.Grid, r experiment.Record, sets []string) (string, string) {
+	if r.Index < 0 || r.Index >= g.Len() {
+		return "", "index " + strconv.Itoa(r.Index) + " is past this grid"
+	}
+	j, err := g.Job(r.Index)
+	if err != nil {
+		return "", "its run here cannot be built"
+	}
+	// This grid's --sets, but those of the keys that differ, then theirs.
+	differ := map[string]string{}
+	var keys []string
+	for _, st := range experiment.Settings {
+		if x := r.Config.Value(st.Key); x != j.Config.Value(st.Key) {
+			differ[st.Key] = x
+			keys = append(keys, st.Key)
+		}
+	}
+	set := ""
+	for _, kv := range sets {
+		if k, _, _ := strings.Cut(kv, "="); differ[strings.TrimSpace(k)] == "" {
+			set += " --set " + experiment.ShellQuote(kv)
+		}
+	}
+	for _, k := range keys {
+		set += " --set " + experiment.ShellQuote(k+"="+differ[k])
+	}
+	return set, configDiff(j.Config, r.Config)
 }
 
 // configDiff says which settings differ: "width 32 ≠ 512".

@@ -100,6 +100,11 @@ func exitCode(err error) int {
 // The exit statuses besides 0 (done) and 1 (an error: bad input, a file
 // that cannot be read or written, a refused run): the README's table.
 const (
+	// exitIncomplete: sweep status or sweep merge of a grid with runs not
+	// finished (missing, failed, in progress) — what they print or write is
+	// complete as far as it goes; --allow-partial exits 0 instead (so that a
+	// chain "status && merge && report" stops before a partial report).
+	exitIncomplete = 3
 	// exitRunsFailed: sweep and sweep run finished, their records
 	// written, but at least one run failed (diverged, refused by its
 	// learner, …): `report` shows them, --retry-failed runs them again.

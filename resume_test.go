@@ -58,7 +58,7 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 	if _, err := os.Stat(states[0]); err != nil {
 		t.Fatalf("the state is gone after SIGTERM: %v", err)
 	}
-	if code, out, _, _ := runIn(t, dir, "sweep", "status", "smoke", "stopped", "--set", "epochs=3000", "--set", "eval_every=500"); code != 0 ||
+	if code, out, _, _ := runIn(t, dir, "sweep", "status", "smoke", "stopped", "--set", "epochs=3000", "--set", "eval_every=500"); code != exitIncomplete ||
 		!strings.Contains(out, "1 in progress") || !strings.Contains(out, "sbatch --array=0-7 examples/slurm-array.sh smoke --offset 0 --set epochs=3000 --set eval_every=500") {
 		t.Fatalf("sweep status while stopped: exit %d\n%s", code, out)
 	}
@@ -113,7 +113,7 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 		t.Fatalf("the resumed run differs from the whole one:\n%+v\n%+v", a.History, b.History)
 	}
 	// A merge of the unfinished grid says what it lacks.
-	if code, _, errOut, _ := runIn(t, dir, "sweep", "merge", "--out", "m.jsonl", "stopped"); code != 0 || !strings.Contains(errOut, "3 indices below the largest (3) have no record: 0-2") {
+	if code, _, errOut, _ := runIn(t, dir, "sweep", "merge", "--out", "m.jsonl", "stopped"); code != exitIncomplete || !strings.Contains(errOut, "3 indices below the largest (3) have no record: 0-2") {
 		t.Fatalf("merge of one run of eight: exit %d\n%s", code, errOut)
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "stopped", "*.state")); len(left) != 0 {

@@ -199,6 +199,24 @@ func TestExamples(t *testing.T) {
 		t.Fatalf("slurm script with --offset: %v\n%s", err, out)
 	}
 	shard(7)
+	// Under sbatch --export=NONE, without a reluscope where it looks: one
+	// line that says how to name it, exit 127; named, it runs.
+	for _, script := range []string{script, strings.Replace(script, "slurm-array.sh", "slurm-array-gpu.sh", 1)} {
+		cmd = testCmd("bash", script, "smoke")
+		cmd.Env = []string{"SLURM_ARRAY_TASK_ID=1", "RELUSCOPE=" + filepath.Join(dir, "nowhere", "reluscope")}
+		cmd.Dir = dir
+		out, _ := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != 127 || !strings.Contains(string(out), "is not a program here") || strings.Count(string(out), "\n") != 1 {
+			t.Fatalf("%s without its binary: exit %d\n%s", filepath.Base(script), cmd.ProcessState.ExitCode(), out)
+		}
+	}
+	cmd = testCmd("bash", script, "smoke", "--set", "epochs=2")
+	cmd.Env = []string{"SLURM_ARRAY_TASK_ID=6", "RELUSCOPE=" + binary, "RELUSCOPE_MEM_AVAILABLE=17179869184"}
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("slurm script in an empty environment: %v\n%s", err, out)
+	}
+	shard(6)
 }
 
 // k8sDocs decodes a manifest's documents strictly (an unknown or misspelt
@@ -209,15 +227,25 @@ func k8sDocs(t *testing.T, path string) []any {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, err := decodeK8s(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return out
+}
+
+// decodeK8s decodes a manifest strictly: YAML without duplicate keys, each
+// document a known kind without unknown fields.
+func decodeK8s(b []byte) ([]any, error) {
 	var out []any
 	for _, doc := range strings.Split(string(b), "\n---\n") {
-		js, err := sigsyaml.YAMLToJSON([]byte(doc))
+		js, err := sigsyaml.YAMLToJSONStrict([]byte(doc))
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			return nil, err
 		}
 		var meta metav1.TypeMeta
 		if err := json.Unmarshal(js, &meta); err != nil {
-			t.Fatalf("%s: %v", path, err)
+			return nil, err
 		}
 		var obj any
 		switch meta.APIVersion + "/" + meta.Kind {
@@ -228,16 +256,41 @@ func k8sDocs(t *testing.T, path string) []any {
 		case "v1/Pod":
 			obj = &corev1.Pod{}
 		default:
-			t.Fatalf("%s: a %s/%s", path, meta.APIVersion, meta.Kind)
+			return nil, fmt.Errorf("a %s/%s", meta.APIVersion, meta.Kind)
 		}
 		dec := json.NewDecoder(bytes.NewReader(js))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(obj); err != nil {
-			t.Fatalf("%s: %s: %v", path, meta.Kind, err)
+			return nil, fmt.Errorf("%s: %v", meta.Kind, err)
 		}
 		out = append(out, obj)
 	}
-	return out
+	return out, nil
+}
+
+// The strict decoding refuses what a lenient one lets through: a key given
+// twice (the later silently winning), a misspelt field, an unknown kind.
+func TestKubernetesDecodingIsStrict(t *testing.T) {
+	b, err := os.ReadFile("examples/k8s-indexed-job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeK8s(b); err != nil {
+		t.Fatal(err)
+	}
+	good := string(b)
+	for name, bad := range map[string]string{
+		"a duplicate parallelism": strings.Replace(good, "  parallelism:", "  parallelism: 3\n  parallelism:", 1),
+		"a misspelt field":        strings.Replace(good, "  parallelism:", "  paralelism:", 1),
+		"an unknown kind":         strings.Replace(good, "kind: Job", "kind: Jobb", 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: the manifest has nothing to change", name)
+		}
+		if _, err := decodeK8s([]byte(bad)); err == nil {
+			t.Errorf("a manifest with %s decoded", name)
+		}
+	}
 }
 
 // TestKubernetesManifests: the manifests decode strictly into the official
@@ -400,7 +453,7 @@ func TestStatusAndMergeOfNothing(t *testing.T) {
 		want string
 	}{
 		{[]string{"sweep", "status", "smoke", filepath.Join(dir, "mistyped")}, "is not a folder of results"},
-		{[]string{"sweep", "status", "smoke", empty}, "none of the 8 runs of smoke is in"},
+		{[]string{"sweep", "status", "smoke", empty}, "none of the 8 runs of smoke (variant 980e55434091) is in"},
 		{[]string{"sweep", "merge", empty, "--out", merged}, "no records in"},
 		{[]string{"sweep", "plan", "paper-1d", "--cpus-per-task", "100000"}, "the cores are 1 to 1024"},
 	} {
@@ -505,15 +558,55 @@ func TestMergeKeepsVariantsApart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "m.jsonl")); err == nil {
 		t.Fatal("a refused merge wrote its file")
 	}
+	// One variant, with its gap: merged and written, exit 3 (incomplete);
+	// --allow-partial exits 0.
 	code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", main[:6], "--out", "m.jsonl", shards)
 	got, _ := experiment.ReadRecords(filepath.Join(dir, "m.jsonl"))
-	if code != 0 || len(got) != 7 || !strings.Contains(stderr, "1 indices below the largest (7) have no record: 5") {
+	if code != exitIncomplete || len(got) != 7 || !strings.Contains(stderr, "1 indices below the largest (7) have no record: 5") ||
+		!strings.Contains(stderr, "incomplete (above): merged as far as they go, exit 3") {
 		t.Fatalf("merge --variant %s: exit %d, %d records\n%s", main[:6], code, len(got), stderr)
 	}
-	code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", "all", "--out", "m.jsonl", shards)
-	got, _ = experiment.ReadRecords(filepath.Join(dir, "m.jsonl"))
-	if code != 0 || len(got) != 8 || !strings.Contains(stderr, "(variant "+main+"): 1 indices below the largest (7) have no record: 5") {
+	if code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", main[:6], "--allow-partial", "--out", "m.jsonl", shards); code != 0 {
+		t.Fatalf("merge --allow-partial: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", "all", "--out", "both.jsonl", shards)
+	got, _ = experiment.ReadRecords(filepath.Join(dir, "both.jsonl"))
+	if code != exitIncomplete || len(got) != 8 || !strings.Contains(stderr, "(variant "+main+"): 1 indices below the largest (7) have no record: 5") {
 		t.Fatalf("merge --variant all: exit %d, %d records\n%s", code, len(got), stderr)
+	}
+	// Status counts one variant and names the other, with the --set that
+	// counts it; exit 3 while runs are missing.
+	code, out, _, _ := runIn(t, dir, "sweep", "status", "smoke", shards)
+	if code != exitIncomplete || !strings.Contains(out, "7 finished, 0 failed, 0 in progress (a saved state), 1 missing") ||
+		!strings.Contains(out, "1 record of variant ") || !strings.Contains(out, "(width 16 ≠ 8)") || !strings.Contains(out, "--set width=8 counts them") {
+		t.Fatalf("status of the main variant: exit %d\n%s", code, out)
+	}
+	code, out, _, _ = runIn(t, dir, "sweep", "status", "smoke", shards, "--set", "width=8", "--allow-partial")
+	if code != 0 || !strings.Contains(out, "1 finished, 0 failed, 0 in progress (a saved state), 7 missing") ||
+		!strings.Contains(out, "7 records of variant "+main) {
+		t.Fatalf("status of the width-8 variant: exit %d\n%s", code, out)
+	}
+	// The report of both: a table per variant, each named; the width-8
+	// run is never in the main variant's min-max cell.
+	_, both, _, _ := runIn(t, dir, "report", "both.jsonl", "--csv", "t.csv")
+	if strings.Count(both, ", variant ") != 2 || !strings.Contains(both, "— smoke, variant "+main) {
+		t.Fatalf("report of two variants:\n%s", both)
+	}
+	_, one, _, _ := runIn(t, dir, "report", "m.jsonl")
+	tableOfVariant := func(out string) string {
+		i := strings.Index(out, "variant "+main)
+		j := strings.Index(out[i+1:], "\nd=")
+		if j < 0 {
+			return out[i:]
+		}
+		return out[i : i+1+j]
+	}
+	if tableOfVariant(one) != tableOfVariant(both) {
+		t.Fatalf("the main variant's table changed beside another variant:\n%s\n---\n%s", tableOfVariant(one), tableOfVariant(both))
+	}
+	csvb, _ := os.ReadFile(filepath.Join(dir, "t.csv"))
+	if !strings.Contains(string(csvb), ",smoke,"+main+"\n") {
+		t.Fatalf("the CSV does not name the variant:\n%s", csvb)
 	}
 }
 

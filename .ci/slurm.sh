@@ -10,7 +10,10 @@
 # mid-run with SIGTERM (as the time limit does) and requires it to requeue
 # itself and finish from its state, resubmits what `sweep status` lists,
 # merges, and requires the merged records to equal a local `sweep` of the
-# same grid, number for number (timings aside).
+# same grid, number for number (timings aside). Then: two variants in one
+# folder (merge refuses to mix them, status and report keep them apart), a
+# run over its --time that requeues itself to completion bit-exact, and a
+# `sweep plan --sbatch` script submitted with --export=NONE.
 #
 # PRESET (a name or a .yaml file), SETS (its --set/--limit flags), BLOCK
 # (tasks per array) and MAXARRAY (the cluster's MaxArraySize) choose
@@ -86,9 +89,15 @@ done
 
 # drain waits for the queue to empty (10 minutes at most: a stuck job
 # fails the check with the daemons' logs).
+# Slurm holds a requeued job for two minutes (its EligibleTime): drain
+# releases such jobs at once, so that a run requeued several times does not
+# spend the check's minutes waiting.
 drain() {
   for _ in $(seq 600); do
     [ -z "$(squeue -h)" ] && return 0
+    squeue -h -t PD -o "%i %r" | awk '$2 == "BeginTime" {print $1}' | while read -r id; do
+      scontrol update JobId="$id" StartTime=now || true
+    done
     sleep 1
   done
   squeue; tail -20 "$work/slurmctld.log" "$work/slurmd.log"
@@ -149,3 +158,53 @@ if grep -q "disagree" merge.txt || ! grep -q "merged $N records ($N duplicates d
   exit 1
 fi
 echo "slurm: merged $N records equal the local sweep's"
+
+# Two variants in one folder: two runs of the grid with --set width=8 go
+# into the same shards. merge refuses to mix them; status counts each
+# variant and names the other; report makes a table of each.
+sbatch --cpus-per-task=1 --mem=500M --array=0-1 "$script" "$PRESET" --offset 0 "${set_args[@]}" --set width=8
+drain
+if "$BIN" sweep merge --out mixed.jsonl $shards 2> mixed.txt || ! grep -q "are of 2 variants" mixed.txt; then
+  cat mixed.txt; echo "slurm: merge mixed two variants" >&2; exit 1
+fi
+"$BIN" sweep status "$PRESET" $shards "${set_args[@]}" | tee status3.txt
+grep -q "$N finished, 0 failed, 0 in progress (a saved state), 0 missing" status3.txt
+grep -q "also in $shards: 2 records of variant .*--set width=8 counts them" status3.txt
+rc=0; "$BIN" sweep status "$PRESET" $shards "${set_args[@]}" --set width=8 > status4.txt || rc=$?
+cat status4.txt
+[ "$rc" = 3 ] && grep -q " 2 finished, 0 failed, 0 in progress (a saved state), $(( N - 2 )) missing" status4.txt ||
+  { echo "slurm: the width-8 variant's status (exit $rc)" >&2; exit 1; }
+"$BIN" sweep merge --variant all --allow-partial --out all.jsonl $shards
+"$BIN" report all.jsonl > report.txt
+[ "$(grep -c ", variant " report.txt)" = 2 ] || { cat report.txt; echo "slurm: the report does not make a table of each variant" >&2; exit 1; }
+echo "slurm: two variants in one folder kept apart by merge, status and report"
+
+# A run longer than its time limit: --time=1 (a minute), SIGTERM 45 s
+# before it. Each submission computes until the signal, saves the run's
+# state and requeues itself; the run finishes after several, with the bits
+# of a run that was never stopped.
+long=(--set width=128 --set epochs=500000 --set eval_every=50000)
+mkdir -p "$work/limit/logs" && cd "$work/limit"
+sbatch --time=1 --signal=B:TERM@45 --cpus-per-task=1 --mem=500M --array=0 "$script" "$PRESET" --offset 0 "${set_args[@]}" "${long[@]}"
+drain
+requeues=$(cat logs/*.out | grep -c "requeued" || true)
+echo "the time-limited run was requeued $requeues times"
+[ "$requeues" -ge 1 ] || { cat logs/*.out; echo "slurm: the time-limited run was never requeued" >&2; exit 1; }
+"$BIN" sweep run "$PRESET" --index 0 "${set_args[@]}" "${long[@]}" --out whole
+"$BIN" sweep merge --out both.jsonl results/shards-*/ whole 2> merge.txt
+cat merge.txt
+if grep -q "disagree" merge.txt || ! grep -q "merged 1 records (1 duplicates dropped)" merge.txt; then
+  echo "slurm: the time-limited run differs from a run never stopped" >&2
+  exit 1
+fi
+echo "slurm: a run over its time limit finished after $requeues requeues, equal to a run never stopped"
+
+# A plan's script submitted as its header says, with --export=NONE (no
+# PATH, no RELUSCOPE): it names the binary that wrote it.
+mkdir -p "$work/plan/logs" && cd "$work/plan"
+"$BIN" sweep plan "$PRESET" "${set_args[@]}" --rate 50 --sbatch plansb > plan.txt
+sbatch --export=NONE --cpus-per-task=1 --mem=500M --array=0-1 plansb/class-0.sh 0
+drain
+"$BIN" sweep status "$PRESET" "results/shards-$(basename "$PRESET" .yaml)" "${set_args[@]}" --allow-partial | tee status5.txt
+grep -q " 2 finished, 0 failed" status5.txt || { cat logs/*.out; echo "slurm: the plan's script under --export=NONE" >&2; exit 1; }
+echo "slurm: the plan's script ran under --export=NONE"

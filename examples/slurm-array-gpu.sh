@@ -22,6 +22,9 @@ set -euo pipefail
 PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array-gpu.sh PRESET [--offset K] [extra sweep flags]}
 shift
 RELUSCOPE=${RELUSCOPE:-reluscope}
+# With sbatch --export=NONE (or --export=VAR=…) the job has no PATH of
+# yours: name the binary (sbatch --export=NONE,RELUSCOPE=$HOME/bin/reluscope …).
+command -v "$RELUSCOPE" >/dev/null 2>&1 || { echo "reluscope: $RELUSCOPE is not a program here (PATH=${PATH:-unset}): set RELUSCOPE=/path/to/reluscope, e.g. sbatch --export=ALL,RELUSCOPE=\$HOME/bin/reluscope" >&2; exit 127; }
 # The run is a child of this script, which forwards Slurm's SIGTERM to it
 # (--signal=B: signals the batch shell only) and, when the run stopped with
 # its state saved (exit 75), requeues the task: it comes back by itself

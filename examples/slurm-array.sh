@@ -39,6 +39,9 @@ set -euo pipefail
 PRESET=${1:?usage: sbatch --array=0-N examples/slurm-array.sh PRESET [--offset K] [extra sweep flags]}
 shift
 RELUSCOPE=${RELUSCOPE:-reluscope}
+# With sbatch --export=NONE (or --export=VAR=…) the job has no PATH of
+# yours: name the binary (sbatch --export=NONE,RELUSCOPE=$HOME/bin/reluscope …).
+command -v "$RELUSCOPE" >/dev/null 2>&1 || { echo "reluscope: $RELUSCOPE is not a program here (PATH=${PATH:-unset}): set RELUSCOPE=/path/to/reluscope, e.g. sbatch --export=ALL,RELUSCOPE=\$HOME/bin/reluscope" >&2; exit 127; }
 # results/shards-NAME: the preset's name, or a preset file's without .yaml
 # The run is a child of this script, which forwards Slurm's SIGTERM to it
 # (--signal=B: signals the batch shell only) and, when the run stopped with

@@ -13,12 +13,24 @@ import (
 type GridStatus struct {
 	Runs                                         int
 	Finished, Failed, InProgress, Missing, ToRun Indices
+	// Others are the records in the folder of other variants of the
+	// grid's preset (another --set): never counted above.
+	Others []VariantRecords
 }
 
-// Status reads the records and states under dir and walks jobs (records
-// match a run by its config hash, states by index and hash). In a folder
-// with neither, every run is missing without being hashed.
-func Status(dir string, jobs iter.Seq[Job]) (GridStatus, error) {
+// VariantRecords counts the records of one variant of a preset, with the
+// first of them.
+type VariantRecords struct {
+	Variant string
+	Records int
+	First   Record
+}
+
+// Status reads the records and states under dir and walks jobs, the runs
+// of variant variant of preset preset (records match a run by its config
+// hash, states by index and hash). In a folder with neither, every run is
+// missing without being hashed.
+func Status(dir, preset, variant string, jobs iter.Seq[Job]) (GridStatus, error) {
 	var recs []Record
 	states := map[string]bool{}
 	if _, err := os.Stat(dir); err == nil {
@@ -39,6 +51,19 @@ func Status(dir string, jobs iter.Seq[Job]) (GridStatus, error) {
 	}
 	ok, tried := recordSets(recs)
 	var st GridStatus
+	at := map[string]int{}
+	for _, r := range recs {
+		if r.Preset != preset || r.Variant == variant || r.Variant == "" {
+			continue
+		}
+		k, seen := at[r.Variant]
+		if !seen {
+			k = len(st.Others)
+			at[r.Variant] = k
+			st.Others = append(st.Others, VariantRecords{Variant: r.Variant, First: r})
+		}
+		st.Others[k].Records++
+	}
 	for j := range jobs {
 		st.Runs++
 		if len(tried) == 0 && len(states) == 0 {

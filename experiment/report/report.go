@@ -116,16 +116,25 @@ type Problem struct {
 	Depth        int     `json:"depth"`
 	TeacherWidth int     `json:"teacher_width"`
 	Coef         float64 `json:"coef"`
+	// Preset and Variant are the sweep's grid the runs are of
+	// (Record.Variant): two variants of a grid (--set width=512 on the
+	// same preset) are two problems, never one min-max cell.
+	Preset  string `json:"preset,omitempty"`
+	Variant string `json:"variant,omitempty"`
 }
 
 func (p Problem) String() string {
+	grid := ""
+	if p.Variant != "" {
+		grid = fmt.Sprintf(" — %s, variant %s", p.Preset, p.Variant)
+	}
 	if p.Target == experiment.TargetSine {
-		return "sine target, d=1"
+		return "sine target, d=1" + grid
 	}
 	if p.DataFile != "" {
-		return fmt.Sprintf("the samples of %s, d=%d (no teacher: errors off the samples are not measured)", experiment.Excerpt(p.DataFile, 60), p.Dim)
+		return fmt.Sprintf("the samples of %s, d=%d (no teacher: errors off the samples are not measured)%s", experiment.Excerpt(p.DataFile, 60), p.Dim, grid)
 	}
-	return fmt.Sprintf("d=%d, teacher depth %d, width %d, c=%g", p.Dim, p.Depth, p.TeacherWidth, p.Coef)
+	return fmt.Sprintf("d=%d, teacher depth %d, width %d, c=%g%s", p.Dim, p.Depth, p.TeacherWidth, p.Coef, grid)
 }
 
 // Point is the aggregated error at one sample count m.
@@ -167,15 +176,21 @@ func algoKey(c experiment.Config) (string, string) {
 	return string(b), fmt.Sprintf("width %d, batch %s, %d epochs", c.Width, c.Batch, c.Epochs)
 }
 
-// problemOf is the problem a config's runs belong to.
-func problemOf(c experiment.Config) Problem {
-	if c.Target == experiment.TargetSine {
-		return Problem{Target: experiment.TargetSine, Dim: 1}
+// problemOf is the problem a record's run belongs to: its target, and its
+// grid's variant when it has one.
+func problemOf(r experiment.Record) Problem {
+	c := r.Config
+	p := Problem{Target: c.Target, Dim: c.Dim, Depth: c.Depth, TeacherWidth: c.TeacherWidth, Coef: c.Coef}
+	switch {
+	case c.Target == experiment.TargetSine:
+		p = Problem{Target: experiment.TargetSine, Dim: 1}
+	case c.DataFile != "":
+		p = Problem{DataFile: c.DataFile, Dim: c.Dim}
 	}
-	if c.DataFile != "" {
-		return Problem{DataFile: c.DataFile, Dim: c.Dim}
+	if r.Variant != "" {
+		p.Preset, p.Variant = r.Preset, r.Variant
 	}
-	return Problem{Target: c.Target, Dim: c.Dim, Depth: c.Depth, TeacherWidth: c.TeacherWidth, Coef: c.Coef}
+	return p
 }
 
 // Aggregate reproduces the paper's figure from sweep records: for each
@@ -259,14 +274,14 @@ func (a *aggregation) seedMeans(recs []experiment.Record, skipFailed bool) {
 			c := r.Config
 			ak, label := algoKey(c)
 			a.labels[ak] = label
-			a.failed[failKey{problemOf(c), c.Samples, ak, c.TeacherSeed}] = true
+			a.failed[failKey{problemOf(r), c.Samples, ak, c.TeacherSeed}] = true
 			continue
 		}
 		if r.Error != "" || len(r.History) < 2 {
 			continue
 		}
 		c := r.Config
-		prob := problemOf(c)
+		prob := problemOf(r)
 		ak, label := algoKey(c)
 		a.labels[ak] = label
 		sk := pointKey{prob, c.Samples}

@@ -107,7 +107,7 @@ func CSV(reps []Report) []byte {
 	for _, k := range avg {
 		head = append(head, "slope_"+metricTable[k].csv+"_avg")
 	}
-	head = append(head, "dropped")
+	head = append(head, "dropped", "preset", "variant")
 	var b bytes.Buffer
 	cw := csv.NewWriter(&b)
 	cw.Write(head)
@@ -145,7 +145,7 @@ func CSV(reps []Report) []byte {
 			for _, k := range avg {
 				rec = append(rec, g6(r.AvgFits[k].B))
 			}
-			cw.Write(append(rec, fmt.Sprint(pt.Dropped)))
+			cw.Write(append(rec, fmt.Sprint(pt.Dropped), p.Preset, p.Variant))
 		}
 	}
 	cw.Flush()
