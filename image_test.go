@@ -19,6 +19,7 @@ import (
 // — where this process may chroot — inside the tree, where nothing but
 // the binary and /results exists.
 func TestStaticImage(t *testing.T) {
+	t.Parallel() // a build of its own: it waits on the compiler, not on the other tests
 	f, err := os.Open("examples/Dockerfile.static")
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,9 @@
 # same grid, number for number (timings aside). Then: two variants in one
 # folder (merge refuses to mix them, status and report keep them apart), a
 # run over its --time that requeues itself to completion bit-exact, and a
-# `sweep plan --sbatch` script submitted with --export=NONE.
+# `sweep plan --sbatch` script submitted with --export=NONE, and the grid
+# through examples/slurm-submit.sh with a task cancelled outright (its
+# watcher resubmits it, then merges).
 #
 # PRESET (a name or a .yaml file), SETS (its --set/--limit flags), BLOCK
 # (tasks per array) and MAXARRAY (the cluster's MaxArraySize) choose
@@ -186,7 +188,18 @@ echo "slurm: two variants in one folder kept apart by merge, status and report"
 long=(--set width=128 --set epochs=500000 --set eval_every=50000)
 mkdir -p "$work/limit/logs" && cd "$work/limit"
 sbatch --time=1 --signal=B:TERM@45 --cpus-per-task=1 --mem=500M --array=0 "$script" "$PRESET" --offset 0 "${set_args[@]}" "${long[@]}"
+# Until its record is there (between a requeue and the next start the
+# queue may look empty for a moment), then until the queue is empty.
+for _ in $(seq 900); do
+  ls results/shards-*/index-0000000-*.jsonl >/dev/null 2>&1 && break
+  [ -z "$(squeue -h)" ] && sleep 5 && [ -z "$(squeue -h)" ] && break
+  squeue -h -t PD -o "%i %r" | awk '$2 == "BeginTime" {print $1}' | while read -r id; do
+    scontrol update JobId="$id" StartTime=now || true
+  done
+  sleep 1
+done
 drain
+ls results/shards-*/index-0000000-*.jsonl >/dev/null 2>&1 || { cat logs/*.out; squeue; echo "slurm: the time-limited run left no record" >&2; exit 1; }
 requeues=$(cat logs/*.out | grep -c "requeued" || true)
 echo "the time-limited run was requeued $requeues times"
 [ "$requeues" -ge 1 ] || { cat logs/*.out; echo "slurm: the time-limited run was never requeued" >&2; exit 1; }
@@ -198,6 +211,30 @@ if grep -q "disagree" merge.txt || ! grep -q "merged 1 records (1 duplicates dro
   exit 1
 fi
 echo "slurm: a run over its time limit finished after $requeues requeues, equal to a run never stopped"
+
+# The whole grid unattended (examples/slurm-submit.sh): one task is
+# cancelled outright mid-run (as a lost node or a cancelled array); the
+# watcher finds it missing, resubmits it and looks again; when all are
+# finished it merges and reports. The records equal the local sweep's.
+mkdir -p "$work/submit" && cd "$work/submit"
+ROUNDS=2 BLOCK=$BLOCK SBATCH_ARGS="--cpus-per-task=1 --mem=500M" bash "$(dirname "$script")/slurm-submit.sh" "$PRESET" "${set_args[@]}" | tee submit.txt
+for _ in $(seq 1 600); do
+  ls results/shards-*/*.state >/dev/null 2>&1 && break
+  sleep 0.1
+done
+task=$(squeue -h -t R -n reluscope -o %i | head -1)
+[ -n "$task" ] && scancel "$task" && echo "cancelled task $task"
+drain
+cat logs/reluscope-watch-*.out
+grep -q "resubmitted what is missing" logs/reluscope-watch-*.out || { echo "slurm: the watcher resubmitted nothing" >&2; exit 1; }
+grep -q "complete: results/" logs/reluscope-watch-*.out || { echo "slurm: the watcher did not see the grid through" >&2; exit 1; }
+"$BIN" sweep merge --out both.jsonl results/*.jsonl "$work/job/local/results.jsonl" 2> merge.txt
+cat merge.txt
+if grep -q "disagree" merge.txt || ! grep -q "merged $N records ($N duplicates dropped)" merge.txt; then
+  echo "slurm: the watched grid's records differ from the local sweep's" >&2
+  exit 1
+fi
+echo "slurm: the watcher resubmitted a cancelled task and merged $N records equal to the local sweep's"
 
 # A plan's script submitted as its header says, with --export=NONE (no
 # PATH, no RELUSCOPE): it names the binary that wrote it.

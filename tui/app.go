@@ -13,17 +13,13 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log"
-	"os"
 	"time"
 
-	osc52 "github.com/aymanbagabas/go-osc52/v2"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
 )
 
@@ -157,16 +153,6 @@ func (m *Model) startRun() tea.Cmd {
 	return cmd
 }
 
-// restartOrAsk starts a run with the settings shown, or holds it for r
-// when it is long (askFirst).
-func (m *Model) restartOrAsk() tea.Cmd {
-	if wait, cmd := m.askFirst(); wait {
-		return cmd
-	}
-	m.status.restarted()
-	return m.restartNow()
-}
-
 // restartNow starts a run with the settings shown, and the screen's own
 // runs when it has them (the run then waits).
 func (m *Model) restartNow() tea.Cmd {
@@ -179,53 +165,6 @@ func (m *Model) restartNow() tea.Cmd {
 		cmd = tea.Batch(cmd, hcmd)
 	}
 	return cmd
-}
-
-// askFirst holds a run estimated over experiment.LongRun on this machine
-// until r starts it (enter keeps its meaning: type a value): the status says about how long it takes
-// and from what. It reports whether the run waits. Without a rate measured
-// on this machine within the week it measures one first, in the
-// background (two seconds; the cmd), the run before stopped so that it
-// does not slow the measurement; rateMsg brings the estimate.
-func (m *Model) askFirst() (bool, tea.Cmd) {
-	cfg := experiment.ExplorerConfig(m.cfg)
-	h := experiment.ConfigHash(cfg)
-	if m.confirmed == h || experiment.PlainlyShort(cfg) {
-		return false, nil
-	}
-	dt, err := backend.ParseDType(cfg.DType)
-	if err != nil {
-		return false, nil // Validate said so before
-	}
-	r, ok := experiment.CachedRate(cfg.Backend, dt, 0)
-	if !ok {
-		m.waitForR(cfg, "")
-		m.status.set(false, "measuring this machine's speed to estimate this setting (2 s, kept a week) — r starts it now")
-		return true, func() tea.Msg {
-			_, err := experiment.MachineRate(cfg.Backend, dt, 0)
-			return rateMsg{hash: h, err: err}
-		}
-	}
-	d, why := experiment.EstimateAt(cfg, r)
-	if d <= experiment.LongRun {
-		return false, nil
-	}
-	m.waitForR(cfg, experiment.Clock(d))
-	m.status.set(false, "this setting takes about %s here: %s — r starts it, or change a setting", m.askedFor, why)
-	return true, nil
-}
-
-// waitForR makes the settings' run (cfg) wait for r, about askedFor long ("":
-// not yet known). The run before (of other settings) stops and lets its
-// memory go: a waiting run holds nothing and shows no stale progress. A
-// new id drops its last events.
-func (m *Model) waitForR(cfg experiment.Config, askedFor string) {
-	m.asking, m.askedFor = true, askedFor
-	m.session.stop()
-	m.run = runState{id: m.run.id + 1, cfg: cfg, startedAt: m.opt.Now()}
-	for id := range m.screens {
-		m.screens[id] = m.screens[id].reset()
-	}
 }
 
 // Close cancels the running experiment and the screens' own runs; the
@@ -325,19 +264,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setSize(msg.Width, msg.Height)
 		return m, m.refreshScreen()
 	case tea.KeyMsg:
-		// Keys typed faster than the program reads arrive as one message
-		// of several runes ("jj"): handle them one at a time.
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.settings.editing {
-			var cmds []tea.Cmd
-			var cur tea.Model = m
-			for _, r := range msg.Runes {
-				var cmd tea.Cmd
-				cur, cmd = cur.(Model).handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
-				cmds = append(cmds, cmd)
-			}
-			return cur, tea.Batch(cmds...)
-		}
-		return m.handleKey(msg)
+		return m.typed(msg)
 	case restartMsg:
 		if msg.token != 0 && msg.token != m.pending {
 			return m, nil // a later change superseded this one
@@ -345,15 +272,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pending = 0
 		return m, m.restartOrAsk()
 	case rateMsg:
-		// The measurement for a waiting setting: still the one shown?
-		if !m.asking || msg.hash != experiment.ConfigHash(experiment.ExplorerConfig(m.cfg)) {
-			return m, nil
-		}
-		if msg.err != nil {
-			m.status.set(false, "cannot estimate this setting (%v) — r starts it, or change a setting", msg.err)
-			return m, nil
-		}
-		return m, m.restartOrAsk()
+		return m, m.rateMeasured(msg)
 	case eventMsg:
 		if msg.id != m.run.id {
 			return m, nil // a cancelled run's event: drop, do not re-arm
@@ -440,6 +359,22 @@ func (m *Model) finished() bool {
 	return m.run.done
 }
 
+// typed handles a key message. Keys typed faster than the program reads
+// arrive as one message of several runes ("jj"): one at a time.
+func (m Model) typed(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste || m.settings.editing {
+		return m.handleKey(msg)
+	}
+	var cmds []tea.Cmd
+	var cur tea.Model = m
+	for _, r := range msg.Runes {
+		var cmd tea.Cmd
+		cur, cmd = cur.(Model).handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return cur, tea.Batch(cmds...)
+}
+
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	m.status.keep = false // a kept refusal goes with the next key
 	if m.settings.editing {
@@ -489,193 +424,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			}
 		}
 	}
-	switch {
-	case key.Matches(msg, k.Quit):
-		return m.quit()
-	case key.Matches(msg, k.Help):
-		m.showHelp, m.helpPage = true, 0
-		m.hold() // the run waits while the keys are read
-	case key.Matches(msg, k.Tour):
-		return m.startTour(0)
-	case key.Matches(msg, k.Share):
-		return m.share()
-	case key.Matches(msg, k.Reset):
-		next := m.opt.Base
-		if next.Epochs == 0 {
-			next = m.start // no preset given: the settings it started with
-		}
-		next.EvalPoints, next.EvalEvery = 0, 0 // the explorer's checkpoints
-		if next == m.cfg {
-			m.status.set(true, "the settings are the preset's already")
-			return m, nil
-		}
-		m.status.set(true, "back to the preset's settings — restarting")
-		return m.changeSettings(next)
-	case key.Matches(msg, k.Focus):
-		return m.toggleFocus(false)
-	case key.Matches(msg, k.FocusNext):
-		return m.toggleFocus(true)
-	case key.Matches(msg, k.Pause):
-		if m.finished() {
-			return m, nil
-		}
-		m.togglePause()
-		if m.paused {
-			m.status.set(true, "paused — space resumes, . trains to the next checkpoint")
-		} else {
-			m.status.set(true, "resumed")
-		}
-	case key.Matches(msg, k.Step):
-		if m.finished() {
-			return m, nil
-		}
-		m.stepOnce()
-		m.status.set(true, "to the next checkpoint (every %d epochs), then paused — space resumes", m.run.cfg.EvalEvery)
-	case key.Matches(msg, k.Slower), key.Matches(msg, k.Faster):
-		d := 1
-		if key.Matches(msg, k.Slower) {
-			d = -1
-		}
-		m.stepPace(d)
-		m.status.set(true, "pace: %s", m.paceLabel())
-	case key.Matches(msg, k.FullSpeed):
-		m.toggleFullSpeed()
-		m.status.set(true, "pace: %s", m.paceLabel())
-	case key.Matches(msg, k.KeepGoing):
-		return m.keepGoing()
-	case key.Matches(msg, k.Restart):
-		m.pending = 0
-		m.status.set(true, "restarted with the same seeds")
-		m.changed = m.opt.Now()
-		m.forever = false
-		return m, m.startRun()
-	case key.Matches(msg, k.NewTeacher):
-		if m.cfg.Target == experiment.TargetSine {
-			m.status.set(false, "the sine target is one fixed function: there is no teacher to draw")
-			return m, nil
-		}
-		if m.cfg.TeacherFile != "" {
-			m.status.set(false, "the teacher is loaded from %s: there is no teacher to draw", m.cfg.TeacherFile)
-			return m, nil
-		}
-		next := m.cfg
-		next.TeacherSeed++
-		m.status.set(true, "new teacher (seed %d)", next.TeacherSeed)
-		return m.changeSettings(next)
-	case key.Matches(msg, k.NewStudent):
-		next := m.cfg
-		next.InitSeed++
-		next.DataSeed = next.InitSeed
-		m.status.set(true, "new student and training data (seed %d)", next.InitSeed)
-		return m.changeSettings(next)
-	case key.Matches(msg, k.NewData):
-		if m.cfg.DataFile != "" {
-			m.status.set(false, "the samples are %s's: there is no data to draw", experiment.Excerpt(m.cfg.DataFile, 30))
-			return m, nil
-		}
-		next := m.cfg
-		next.DataSeed++
-		m.status.set(true, "new training data (seed %d), the same student's start", next.DataSeed)
-		return m.changeSettings(next)
-	case key.Matches(msg, k.Back) && m.screen != screenTrain:
-		return m.setScreen(m.screen)
-	case key.Matches(msg, k.Save):
-		if s, ok := m.screens[m.screen].(saver); ok {
-			return m, s.save(m.opt.SaveDir, m.opt.Now(), m.cfg)
-		}
-		return m, m.saveCmd()
-	default:
-		return m.settingsKey(msg)
-	}
-	return m, nil
-}
-
-// keepGoing toggles keep-training mode; on a finished run it goes on from
-// where the run ended.
-func (m Model) keepGoing() (tea.Model, tea.Cmd) {
-	if m.cfg.UsesLearner() {
-		m.status.set(false, "keep training is Adam's: %s fits once (learner adam trains by epochs)", m.cfg.Learner)
-		return m, nil
-	}
-	m.forever = !m.forever
-	if m.run.done && m.forever {
-		// Go on from the finished run: a new run with the same seeds
-		// replays it (deterministic) and keeps going.
-		m.status.set(true, "keep training: on — trains past epoch %d until paused (c stops at the next epoch)", m.cfg.Epochs)
-		m.changed = m.opt.Now()
-		steps := m.run.step
-		cmd := m.startRun()
-		m.ctl.SetCatchUp(steps) // replay to where it ended at full speed
-		return m, cmd
-	}
-	if m.ctl != nil {
-		m.ctl.SetForever(m.forever)
-	}
-	if m.forever {
-		m.status.set(true, "keep training: on — trains past epoch %d until paused (c stops at the next epoch)", m.cfg.Epochs)
-	} else {
-		m.status.set(true, "keep training: off — stops at epoch %d (or the next epoch if past it)", m.cfg.Epochs)
-	}
-	return m, nil
-}
-
-// settingsKey hands a key to the settings panel and acts on what it asks:
-// a new setting restarts the run after the debounce.
-func (m Model) settingsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	var ch settingsChange
-	var cmd tea.Cmd
-	m.settings, ch, cmd = m.settings.update(msg, m.keys, m.cfg)
-	switch {
-	case ch.err != nil:
-		m.status.set(false, "%v", ch.err)
-	case ch.note != "":
-		m.status.set(true, "%s", ch.note)
-	case ch.next != nil && *ch.next == m.cfg:
-		m.status.set(true, "%s unchanged (%s)", ch.field, fields[fieldIndex(ch.field)].get(m.cfg))
-	case ch.next != nil:
-		m.status.set(true, "%s = %s — restarting", ch.field, fields[fieldIndex(ch.field)].get(*ch.next))
-		return m.changeSettings(*ch.next)
-	}
-	return m, cmd
-}
-
-func (m Model) quit() (tea.Model, tea.Cmd) {
-	m.Close()
-	m.frames.report(m.opt.Log, true)
-	return m, tea.Quit
-}
-
-// Run opens the explorer on the terminal and returns when the user quits.
-func Run(cfg experiment.Config, opt Options) error {
-	if opt.Clipboard == nil {
-		opt.Clipboard = func(s string) {
-			seq := osc52.New(s)
-			if os.Getenv("TMUX") != "" {
-				seq = seq.Tmux()
-			}
-			seq.WriteTo(os.Stdout) // one write: between two frames
+	for _, a := range keyActions {
+		if key.Matches(msg, a.binding(k)) {
+			return a.do(m, msg)
 		}
 	}
-	m := New(cfg, opt)
-	saveTerminal()
-	defer quitOnSIGQUIT()()
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(m.opt.Context))
-	final, err := p.Run()
-	// bubbletea has restored the terminal; a watchdog exit while the runs
-	// stop (Close) must not write the reset over the shell's screen.
-	forgetTerminal()
-	if fm, ok := final.(Model); ok {
-		fm.Close()
-	}
-	if err != nil && !cancelled(err) {
-		return err
-	}
-	return nil
-}
-
-// cancelled is true when the program ended because its context was
-// cancelled (Ctrl-C, SIGTERM), not because it failed or panicked.
-func cancelled(err error) bool {
-	return errors.Is(err, context.Canceled) ||
-		(errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, tea.ErrProgramPanic))
+	return m.settingsKey(msg)
 }

@@ -5,9 +5,9 @@ import (
 	"math"
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/guptarohit/asciigraph"
 
 	"github.com/reluscope/reluscope/experiment"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
@@ -105,12 +105,12 @@ func (st *Styles) paint() tp.Paint {
 	return tp.Paint{Linf: r(st.Linf), L2: r(st.L2), Muted: r(st.Muted), Colour: st.colour, Series: st.plot}
 }
 
-// renderErrors draws L∞ and L2 (and √train-mse) against epochs on a log10
-// axis in a w×h box. A learner other than Adam (learner named) fits once:
-// its axis has two points, the zero network and the fitted one.
 // supGap is the fewest columns from one true-sup marker to the next.
 const supGap = 4
 
+// renderErrors draws L∞ and L2 (and √train-mse) against epochs on a log10
+// axis in a w×h box. A learner other than Adam (learner named) fits once:
+// its axis has two points, the zero network and the fitted one.
 func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64, sups []supPoint, ghost *ghostRun, epochs int, showLoss bool, w, h int, learner string) string {
 	if len(hist) == 0 {
 		return tp.Placeholder(st.paint(), "waiting for the first checkpoint…", w, h)
@@ -125,8 +125,52 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 		}
 		showLoss, hist, sups = true, nil, nil
 	}
-	// Each entry in full and short: the short ones when the full do not
-	// all fit, so that every series drawn keeps its entry.
+	legend := errorsLegend(st, sups, showLoss, noErrors, w)
+	plotH := h - 3 // rows of the plot: the legend above, the x axis (2 lines) below
+	var ghostLine string
+	if ghost != nil && plotH >= 4 {
+		ghostLine = st.Muted.Render(tp.Legend(w, "before: "+ghost.label, "╌╌ L∞", "╍╍ L2"))
+		plotH--
+		epochs = max(epochs, ghost.epochs)
+	} else {
+		ghost = nil
+	}
+	if plotH < 2 {
+		return tp.Placeholder(st.paint(), "window too small", w, h)
+	}
+	ncol := max(2, w-tp.Gutter(len(tp.ExpLabel(-1.5))))
+	xmax := float64(epochs)
+	var ss []tp.Series
+	if showLoss && len(epochLoss) > 0 { // first: the errors are drawn over it
+		lx := make([]float64, len(epochLoss))
+		ly := make([]float64, len(epochLoss))
+		for i, v := range epochLoss {
+			lx[i], ly[i] = float64(i+1), tp.Log10(math.Sqrt(v))
+		}
+		ss = append(ss, tp.Series{Vals: tp.BucketCols(lx, ly, xmax, ncol, false), Chars: tp.Dots, Color: st.plot.Loss})
+	}
+	if ghost != nil { // early: the current run's curves are drawn over it
+		ss = append(ss, errorCurves(ghost.hist, xmax, ncol, tp.Dashed, tp.HeavyDashed, st.plot.Ghost, st.plot.Ghost)...)
+	}
+	if !noErrors {
+		ss = append(ss, errorCurves(hist, xmax, ncol, tp.Thin, tp.Heavy, st.plot.Linf, st.plot.L2)...)
+	}
+	if len(sups) > 0 { // last: drawn over the L∞ line where they meet
+		ss = append(ss, supMarkers(sups, xmax, ncol, st.plot.Sup))
+	}
+	out := []string{tp.Fit(legend, w)}
+	if ghostLine != "" {
+		out = append(out, tp.Fit(ghostLine, w))
+	}
+	for _, l := range errorPlot(st, ss, plotH, xmax, ncol, w, learner) {
+		out = append(out, tp.Fit(l, w))
+	}
+	return tp.Box(out, w, h)
+}
+
+// errorsLegend names the series drawn, each entry in full, or all short
+// when the full ones do not fit: every series drawn keeps its entry.
+func errorsLegend(st *Styles, sups []supPoint, showLoss, noErrors bool, w int) string {
 	entries := []string{st.Linf.Render("── L∞ (uniform)"), st.L2.Render("━━ L2 (RMS)")}
 	short := []string{st.Linf.Render("── L∞"), st.L2.Render("━━ L2")}
 	if noErrors {
@@ -153,99 +197,61 @@ func renderErrors(st *Styles, hist []experiment.Checkpoint, epochLoss []float64,
 	if ansi.StringWidth(strings.Join(entries, "  ")) > w {
 		entries = short
 	}
-	legend := tp.Legend(w, entries...)
-	plotH := h - 3 // rows of the plot: the legend above, the x axis (2 lines) below
-	var ghostLine string
-	if ghost != nil && plotH >= 4 {
-		ghostLine = st.Muted.Render(tp.Legend(w, "before: "+ghost.label, "╌╌ L∞", "╍╍ L2"))
-		plotH--
-		epochs = max(epochs, ghost.epochs)
-	} else {
-		ghost = nil
-	}
-	if plotH < 2 {
-		return tp.Placeholder(st.paint(), "window too small", w, h)
-	}
-	ncol := max(2, w-tp.Gutter(len(tp.ExpLabel(-1.5))))
-	xs := make([]float64, len(hist))
-	linf := make([]float64, len(hist))
-	l2 := make([]float64, len(hist))
+	return tp.Legend(w, entries...)
+}
+
+// errorCurves are the L∞ and L2 curves of hist on ncol columns.
+func errorCurves(hist []experiment.Checkpoint, xmax float64, ncol int, linfChars, l2Chars asciigraph.CharSet, linfColor, l2Color asciigraph.AnsiColor) []tp.Series {
+	xs, linf, l2 := make([]float64, len(hist)), make([]float64, len(hist)), make([]float64, len(hist))
 	for i, c := range hist {
 		xs[i], linf[i], l2[i] = float64(c.Epoch), tp.Log10(c.Linf), tp.Log10(c.L2)
 	}
-	xmax := float64(epochs)
-	var ss []tp.Series
-	if showLoss && len(epochLoss) > 0 { // first: the errors are drawn over it
-		lx := make([]float64, len(epochLoss))
-		ly := make([]float64, len(epochLoss))
-		for i, v := range epochLoss {
-			lx[i], ly[i] = float64(i+1), tp.Log10(math.Sqrt(v))
-		}
-		ss = append(ss, tp.Series{Vals: tp.BucketCols(lx, ly, xmax, ncol, false), Chars: tp.Dots, Color: st.plot.Loss})
+	return []tp.Series{
+		{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: linfChars, Color: linfColor},
+		{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: l2Chars, Color: l2Color},
 	}
-	if ghost != nil { // early: the current run's curves are drawn over it
-		gx, gi, g2 := make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist)), make([]float64, len(ghost.hist))
-		for i, c := range ghost.hist {
-			gx[i], gi[i], g2[i] = float64(c.Epoch), tp.Log10(c.Linf), tp.Log10(c.L2)
-		}
-		ss = append(ss,
-			tp.Series{Vals: tp.BucketCols(gx, gi, xmax, ncol, true), Chars: tp.Dashed, Color: st.plot.Ghost},
-			tp.Series{Vals: tp.BucketCols(gx, g2, xmax, ncol, false), Chars: tp.HeavyDashed, Color: st.plot.Ghost})
-	}
-	var sup *tp.Series
-	if len(sups) > 0 {
-		sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
-		for i, p := range sups {
-			v := p.b.Upper
-			if p.b.Method != uniform.MethodExact {
-				v = p.b.Lower
-			}
-			sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
-		}
-		// Markers, not a line: after a marked column the next three stay
-		// empty, so that no two join (asciigraph draws a lone value two
-		// cells wide and the segment between neighbours, over the L∞
-		// line, in the marker's glyph) and the L∞ line shows between.
-		vals := tp.PointCols(sx, sy, xmax, ncol)
-		for i, last := 0, -supGap; i < len(vals); i++ {
-			switch {
-			case math.IsNaN(vals[i]):
-			case i-last < supGap:
-				vals[i] = math.NaN()
-			default:
-				last = i
-			}
-		}
-		sup = &tp.Series{Vals: vals, Chars: tp.Big, Color: st.plot.Sup}
-	}
-	if !noErrors {
-		ss = append(ss,
-			tp.Series{Vals: tp.BucketCols(xs, linf, xmax, ncol, true), Chars: tp.Thin, Color: st.plot.Linf},
-			tp.Series{Vals: tp.BucketCols(xs, l2, xmax, ncol, false), Chars: tp.Heavy, Color: st.plot.L2})
-	}
-	if sup != nil { // last: drawn over the L∞ line where they meet
-		ss = append(ss, *sup)
-	}
+}
 
-	var lines []string
-	if learner == "" {
-		lines, _ = tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return tp.CountLabel(math.Round(v)) }}, st.colour, 1)
-	} else { // two ticks: the zero network at the left edge, the fit at the right
-		var col0 int
-		lines, col0 = tp.Plot(ss, plotH-1, tp.ExpLabel, nil, st.colour, 1)
-		fitted := "fitted by " + learner
-		if col0+8+2+len(fitted) > w {
-			fitted = "fitted"
+// supMarkers are the true sups as markers, not a line: after a marked
+// column the next supGap−1 stay empty, so that no two join (asciigraph
+// draws a lone value two cells wide and the segment between neighbours,
+// over the L∞ line, in the marker's glyph) and the L∞ line shows between.
+// A bracket shows its lower end (an exact sup its value).
+func supMarkers(sups []supPoint, xmax float64, ncol int, color asciigraph.AnsiColor) tp.Series {
+	sx, sy := make([]float64, len(sups)), make([]float64, len(sups))
+	for i, p := range sups {
+		v := p.b.Upper
+		if p.b.Method != uniform.MethodExact {
+			v = p.b.Lower
 		}
-		lines = append(lines, tp.TickAxis(col0, ncol, []int{0, ncol - 1}, []string{"", ""})[0],
-			strings.Repeat(" ", max(0, col0-4))+"zero net"+strings.Repeat(" ", max(1, w-(col0+4)-len(fitted)))+fitted)
+		sx[i], sy[i] = float64(p.epoch), tp.Log10(v)
 	}
-	out := []string{tp.Fit(legend, w)}
-	if ghostLine != "" {
-		out = append(out, tp.Fit(ghostLine, w))
+	vals := tp.PointCols(sx, sy, xmax, ncol)
+	for i, last := 0, -supGap; i < len(vals); i++ {
+		switch {
+		case math.IsNaN(vals[i]):
+		case i-last < supGap:
+			vals[i] = math.NaN()
+		default:
+			last = i
+		}
 	}
-	for _, l := range lines {
-		out = append(out, tp.Fit(l, w))
+	return tp.Series{Vals: vals, Chars: tp.Big, Color: color}
+}
+
+// errorPlot draws the series over epochs (0 … xmax) in plotH rows with
+// their x axis; a one-shot learner's axis has two ticks, the zero network
+// at the left edge and the fit at the right.
+func errorPlot(st *Styles, ss []tp.Series, plotH int, xmax float64, ncol, w int, learner string) []string {
+	if learner == "" {
+		lines, _ := tp.Plot(ss, plotH-1, tp.ExpLabel, &tp.Axis{Lo: 0, Hi: xmax, Format: func(v float64) string { return tp.CountLabel(math.Round(v)) }}, st.colour, 1)
+		return lines
 	}
-	return tp.Box(out, w, h)
+	lines, col0 := tp.Plot(ss, plotH-1, tp.ExpLabel, nil, st.colour, 1)
+	fitted := "fitted by " + learner
+	if col0+8+2+len(fitted) > w {
+		fitted = "fitted"
+	}
+	return append(lines, tp.TickAxis(col0, ncol, []int{0, ncol - 1}, []string{"", ""})[0],
+		strings.Repeat(" ", max(0, col0-4))+"zero net"+strings.Repeat(" ", max(1, w-(col0+4)-len(fitted)))+fitted)
 }

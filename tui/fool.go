@@ -144,48 +144,12 @@ func renderFool(st *Styles, fd *foolData, before *foolBefore, cfg experiment.Con
 	}
 	pc := min(fd.Cols-1, int((f.Center[0]+0.5)*float64(fd.Cols)))
 	mark := fmt.Sprintf("▲ bump %.3g at x=%s, no sample within %.2g", f.Height, experiment.FormatPoint(f.Center, 3, true), f.HalfSide)
-	errSup, errWhat := math.NaN(), "sampled"
-	if sup != nil {
-		errSup, errWhat = sup.b.Upper, "exact"
-		if sup.b.Method != uniform.MethodExact {
-			errWhat = "≤"
-		}
-	} else if last != nil {
-		errSup = last.Linf
-	}
-	errL2 := math.NaN()
-	if last != nil {
-		errL2 = last.L2
-	}
-	norms := []string{
-		st.Muted.Render(fmt.Sprintf("%-16s %10s %10s", "", "sup (L∞)", "L2 (RMS)")),
-		fmt.Sprintf("%-16s %s %s", "bump", st.Linf.Render(fmt.Sprintf("%10.3g", f.Height)), st.L2.Render(fmt.Sprintf("%10.3g", f.L2))) +
-			st.Muted.Render(fmt.Sprintf("  sup/L2 %.0f×", f.Height/f.L2)),
-		fmt.Sprintf("%-16s %10.3g %10.3g", "student−teacher", errSup, errL2) + st.Muted.Render("  "+errWhat),
-	}
 	verdict := []string{
 		fmt.Sprintf("bump on all %d samples: max |·| = %.1g", f.Samples, fd.OnData),
 		fmt.Sprintf("→ any learner errs ≥ %.3g on 0 or on the bump", f.Height/2),
 	}
-	hs := func(xs []int, hs []float64) string {
-		var parts []string
-		for i := range xs {
-			v := "—"
-			if !math.IsNaN(hs[i]) {
-				v = fmt.Sprintf("%.3g", hs[i])
-			}
-			parts = append(parts, fmt.Sprintf("%d:%s", xs[i], v))
-		}
-		return strings.Join(parts, "  ")
-	}
-	growth := []string{
-		st.Muted.Render("height by depth  ") + hs(fd.Depths, fd.ByDepth),
-		st.Muted.Render("height by width  ") + hs(fd.Widths, fd.ByWidth),
-	}
-	below = append(below, "", mark)
-	below = append(below, norms...)
-	below = append(below, verdict...)
-	below = append(below, growth...)
+	norms, growth := foolNorms(st, fd, sup, last), foolGrowth(st, fd)
+	below = append(append(append(append(below, "", mark), norms...), verdict...), growth...)
 	plotH := h - 1 - len(below)
 	// Drop the least essential rows first when the panel is short.
 	for plotH < 3 && len(below) > 2 {
@@ -211,6 +175,51 @@ func renderFool(st *Styles, fd *foolData, before *foolBefore, cfg experiment.Con
 		out = append(out, tp.Fit(l, w))
 	}
 	return tp.Box(out, w, h)
+}
+
+// foolNorms is the table of the bump's and the student's error's sup and
+// L2 (the true sup where known, else the sampled L∞).
+func foolNorms(st *Styles, fd *foolData, sup *supPoint, last *experiment.Checkpoint) []string {
+	f := fd.Fool
+	errSup, errWhat := math.NaN(), "sampled"
+	if sup != nil {
+		errSup, errWhat = sup.b.Upper, "exact"
+		if sup.b.Method != uniform.MethodExact {
+			errWhat = "≤"
+		}
+	} else if last != nil {
+		errSup = last.Linf
+	}
+	errL2 := math.NaN()
+	if last != nil {
+		errL2 = last.L2
+	}
+	return []string{
+		st.Muted.Render(fmt.Sprintf("%-16s %10s %10s", "", "sup (L∞)", "L2 (RMS)")),
+		fmt.Sprintf("%-16s %s %s", "bump", st.Linf.Render(fmt.Sprintf("%10.3g", f.Height)), st.L2.Render(fmt.Sprintf("%10.3g", f.L2))) +
+			st.Muted.Render(fmt.Sprintf("  sup/L2 %.0f×", f.Height/f.L2)),
+		fmt.Sprintf("%-16s %10.3g %10.3g", "student−teacher", errSup, errL2) + st.Muted.Render("  "+errWhat),
+	}
+}
+
+// foolGrowth is the bump's height for neighbouring depths and widths
+// ("—" where none was built).
+func foolGrowth(st *Styles, fd *foolData) []string {
+	hs := func(xs []int, hs []float64) string {
+		var parts []string
+		for i := range xs {
+			v := "—"
+			if !math.IsNaN(hs[i]) {
+				v = fmt.Sprintf("%.3g", hs[i])
+			}
+			parts = append(parts, fmt.Sprintf("%d:%s", xs[i], v))
+		}
+		return strings.Join(parts, "  ")
+	}
+	return []string{
+		st.Muted.Render("height by depth  ") + hs(fd.Depths, fd.ByDepth),
+		st.Muted.Render("height by width  ") + hs(fd.Widths, fd.ByWidth),
+	}
 }
 
 // fitsAfter is note when it fits whole after the first used cells of w,

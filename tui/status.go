@@ -67,77 +67,92 @@ func (s *statusLine) restarted() {
 	}
 }
 
-// view draws the lines for run r, w wide; pace is the pace's label and
-// forever says keep-training mode is on.
+// view draws the lines for run r, w wide: its progress, its last
+// checkpoint (or the evaluation under way), and the message; pace is the
+// pace's label and forever says keep-training mode is on.
 func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, paceEps float64, forever bool, w int) string {
-	// A pace the machine cannot keep up with says what it reaches.
+	out := []string{
+		tp.Fit(progressLine(st, r, phase, shownPace(r, phase, pace, paceEps), forever, w), w),
+		tp.Fit(checkpointLine(st, r, w), w),
+	}
+	return strings.Join(append(out, s.messageLines(st, w)...), "\n")
+}
+
+// shownPace is the pace's label, or what the run reaches when the machine
+// cannot keep up with it.
+func shownPace(r *runState, phase runPhase, pace string, paceEps float64) string {
 	if phase == phaseTraining && !math.IsInf(paceEps, 1) && r.stepsPerSec > 0 && r.cfg.Samples > 0 {
 		if got := r.stepsPerSec / float64(r.cfg.StepsPerEpoch()); got < 0.7*paceEps {
-			pace = fmt.Sprintf("%.3g of %g ep/s", got, paceEps)
+			return fmt.Sprintf("%.3g of %g ep/s", got, paceEps)
 		}
 	}
-	state := phaseLabel(st, phase)
-	E := max(1, r.cfg.TotalEpochs())
-	frac := min(1, float64(r.epoch)/float64(E))
-	// The remaining time from the steps done: live inside a long epoch.
+	return pace
+}
+
+// timeLeft is the run's remaining time from the steps done (live inside a
+// long epoch), at the recent rate (the pace's, when paced), not the
+// average: a pace slowed mid-run says how long it now takes.
+func timeLeft(r *runState, forever bool) string {
 	var total int64
 	if r.cfg.Samples > 0 {
-		total = int64(E) * int64(r.cfg.StepsPerEpoch())
+		total = int64(max(1, r.cfg.TotalEpochs())) * int64(r.cfg.StepsPerEpoch())
 	}
-	left := "—"
 	switch {
 	case r.done:
-		left = "0:00"
+		return "0:00"
 	case forever:
-		left = "∞"
+		return "∞"
 	case total == 0:
+		return "—"
 	case r.step > 0 && r.step < total:
-		// At the recent rate (the pace's, when paced), not the average:
-		// a pace slowed mid-run says how long it now takes.
 		rate := r.stepsPerSec
 		if !(rate > 0) {
 			rate = float64(r.step) / max(1e-9, r.elapsed.Seconds())
 		}
-		left = clock(time.Duration(float64(total-r.step) / rate * float64(time.Second)))
+		return clock(time.Duration(float64(total-r.step) / rate * float64(time.Second)))
 	case r.step >= total:
-		left = "0:00"
+		return "0:00"
 	}
+	return "—"
+}
+
+// progressLine is the status's first line: the phase, the epoch and a
+// bar, then the fullest run details that fit (lr and the backend go
+// first); a waiting run says how it starts, a stopped one why it stopped.
+func progressLine(st *Styles, r *runState, phase runPhase, pace string, forever bool, w int) string {
+	state := phaseLabel(st, phase)
+	switch {
+	case phase == phaseAsking: // nothing runs: no epochs, steps or rate to show
+		return state + st.Muted.Render("  not started: r starts it, a change of setting re-estimates")
+	case phase == phaseStopped && r.err != nil:
+		// Why, on the run's own line: a later message (a refusal) cannot
+		// take the reason away.
+		why := wrapWords(r.err.Error(), max(8, w-ansi.StringWidth(state)-2), 1)[0]
+		return state + "  " + st.Error.Render(why)
+	}
+	E := max(1, r.cfg.TotalEpochs())
+	frac := min(1, float64(r.epoch)/float64(E))
 	elapsed := r.elapsed
 	if len(r.hist) == 0 && !r.done {
 		elapsed = max(elapsed, r.waited) // live before the first checkpoint
 	}
-	be := r.backendName
-	if be == "" {
-		be = r.cfg.Backend
-	}
 	ep := fmt.Sprintf("epoch %d/%d", r.epoch, E)
 	if forever {
-		ep = fmt.Sprintf("epoch %d/%d∞", r.epoch, E)
+		ep += "∞"
 	}
 	pre := fmt.Sprintf("%s  %s ", state, ep)
-	// The fullest line that fits: lr and the backend go first. A learner
-	// other than Adam fits once: no epochs, steps, lr or rate to show.
-	var post string
+	// A learner other than Adam fits once: no epochs, steps, lr or rate.
 	cands := []string{
 		fmt.Sprintf(" work %s  %s", humanCount(r.step), clock(elapsed)),
 		fmt.Sprintf(" %s", clock(elapsed)),
 	}
 	if r.cfg.UsesLearner() {
-		E, frac = 1, 0
-		if r.done {
-			frac = 1
-		}
+		frac = map[bool]float64{true: 1, false: 0}[r.done]
 		pre = fmt.Sprintf("%s  one fit by %s ", state, r.cfg.Learner)
 	} else {
-		cands = []string{
-			fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-			fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", humanCount(r.step), humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-			fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-			fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace, be),
-			fmt.Sprintf(" %s steps/s  %s, %s left  %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
-			fmt.Sprintf(" %s/s %s, %s left %s", humanRate(r.stepsPerSec), clock(elapsed), left, pace),
-		}
+		cands = adamDetails(r, clock(elapsed), timeLeft(r, forever), pace)
 	}
+	var post string
 	for _, v := range cands {
 		post = v
 		if ansi.StringWidth(pre)+6+ansi.StringWidth(post) <= w {
@@ -146,61 +161,76 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 	}
 	barW := max(6, min(30, w-ansi.StringWidth(pre)-ansi.StringWidth(post)))
 	fill := int(frac*float64(barW) + 0.5)
-	bar := st.Bar.Render(strings.Repeat("█", fill)) + st.BarEmpty.Render(strings.Repeat("░", barW-fill))
-	line1 := pre + bar + post
-	line2 := st.Muted.Render("no checkpoint yet")
-	if r.waited >= time.Second && len(r.hist) == 0 && !r.done {
-		line2 = st.Muted.Render(fmt.Sprintf("no checkpoint yet: measuring the errors on %s fresh points… %s", humanCount(int64(r.cfg.EvalPoints)), clock(r.waited)))
+	return pre + st.Bar.Render(strings.Repeat("█", fill)) + st.BarEmpty.Render(strings.Repeat("░", barW-fill)) + post
+}
+
+// adamDetails are an Adam run's details after the bar, fullest first.
+func adamDetails(r *runState, elapsed, left, pace string) []string {
+	be := r.backendName
+	if be == "" {
+		be = r.cfg.Backend
 	}
-	evalLine := ""
+	step, rate := humanCount(r.step), humanRate(r.stepsPerSec)
+	return []string{
+		fmt.Sprintf(" step %s  lr %.2g  %s steps/s  %s, %s left  %s  %s", step, r.lr, rate, elapsed, left, pace, be),
+		fmt.Sprintf(" step %s  %s steps/s  %s, %s left  %s  %s", step, rate, elapsed, left, pace, be),
+		fmt.Sprintf(" lr %.2g  %s steps/s  %s, %s left  %s  %s", r.lr, rate, elapsed, left, pace, be),
+		fmt.Sprintf(" %s steps/s  %s, %s left  %s  %s", rate, elapsed, left, pace, be),
+		fmt.Sprintf(" %s steps/s  %s, %s left  %s", rate, elapsed, left, pace),
+		fmt.Sprintf(" %s/s %s, %s left %s", rate, elapsed, left, pace),
+	}
+}
+
+// checkpointLine is the status's second line: a long evaluation's
+// progress, else the last checkpoint's errors as fully as they fit, else
+// that there is none yet.
+func checkpointLine(st *Styles, r *runState, w int) string {
 	if r.evalLong && !r.done && r.eval.Total > 0 && (len(r.hist) == 0 || r.eval.K >= len(r.hist)) {
-		evalLine = st.Muted.Render(fmt.Sprintf("evaluating checkpoint %d: %s of %s points… %s", r.eval.K, humanCount(int64(r.eval.Done)), humanCount(int64(r.eval.Total)), clock(r.evalFor)))
+		return st.Muted.Render(fmt.Sprintf("evaluating checkpoint %d: %s of %s points… %s", r.eval.K, humanCount(int64(r.eval.Done)), humanCount(int64(r.eval.Total)), clock(r.evalFor)))
 	}
-	if n := len(r.hist); n > 0 && math.IsNaN(r.hist[n-1].L2) {
+	n := len(r.hist)
+	switch {
+	case n == 0 && r.waited >= time.Second && !r.done:
+		return st.Muted.Render(fmt.Sprintf("no checkpoint yet: measuring the errors on %s fresh points… %s", humanCount(int64(r.cfg.EvalPoints)), clock(r.waited)))
+	case n == 0:
+		return st.Muted.Render("no checkpoint yet")
+	case math.IsNaN(r.hist[n-1].L2):
 		// A data file's samples: no teacher, no errors off the samples.
 		c := r.hist[n-1]
-		line2 = fmt.Sprintf("epoch %d:  train mse %s  L2 — L∞ — (the samples of %s: no teacher to measure against)", c.Epoch,
+		return fmt.Sprintf("epoch %d:  train mse %s  L2 — L∞ — (the samples of %s: no teacher to measure against)", c.Epoch,
 			st.Value.Render(fmt.Sprintf("%.3g", c.TrainLoss)), experiment.Excerpt(r.cfg.DataFile, 30))
-	} else if n > 0 {
-		c := r.hist[n-1]
-		ratio := c.Linf / c.L2
-		// The fullest line that fits: 3 decimals in the location, then 2,
-		// then without L1 (a point in d ≥ 3 does not fit 80 columns whole).
-		for _, v := range []struct {
-			digits int
-			l1     bool
-		}{{3, true}, {2, true}, {2, false}} {
-			l1 := ""
-			if v.l1 {
-				l1 = "L1 " + st.Value.Render(fmt.Sprintf("%.3g", c.L1)) + "  "
-			}
-			when := fmt.Sprintf("epoch %d:", c.Epoch)
-			if r.cfg.UsesLearner() {
-				when = map[bool]string{true: "fitted:", false: "zero net:"}[c.Epoch > 0]
-			}
-			line2 = fmt.Sprintf("%s  %sL2 %s  L∞/L2 %s  L∞ %s at x=%s",
-				when, l1, st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
-				st.Value.Render(fmt.Sprintf("%.1f×", ratio)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), experiment.FormatPoint(c.ArgMax, v.digits, true))
-			if ansi.StringWidth(line2) <= w {
-				break
-			}
+	}
+	c := r.hist[n-1]
+	when := fmt.Sprintf("epoch %d:", c.Epoch)
+	if r.cfg.UsesLearner() {
+		when = map[bool]string{true: "fitted:", false: "zero net:"}[c.Epoch > 0]
+	}
+	// The fullest line that fits: 3 decimals in the location, then 2,
+	// then without L1 (a point in d ≥ 3 does not fit 80 columns whole).
+	var line string
+	for _, v := range []struct {
+		digits int
+		l1     bool
+	}{{3, true}, {2, true}, {2, false}} {
+		l1 := ""
+		if v.l1 {
+			l1 = "L1 " + st.Value.Render(fmt.Sprintf("%.3g", c.L1)) + "  "
+		}
+		line = fmt.Sprintf("%s  %sL2 %s  L∞/L2 %s  L∞ %s at x=%s",
+			when, l1, st.L2.Render(fmt.Sprintf("%.3g", c.L2)),
+			st.Value.Render(fmt.Sprintf("%.1f×", c.Linf/c.L2)), st.Linf.Render(fmt.Sprintf("%.3g", c.Linf)), experiment.FormatPoint(c.ArgMax, v.digits, true))
+		if ansi.StringWidth(line) <= w {
+			break
 		}
 	}
-	if evalLine != "" { // a long evaluation: its progress, the chart has the numbers
-		line2 = evalLine
-	}
-	if phase == phaseAsking { // nothing runs: no epochs, steps or rate to show
-		line1 = state + st.Muted.Render("  not started: r starts it, a change of setting re-estimates")
-	}
-	if phase == phaseStopped && r.err != nil {
-		// Why, on the run's own line: a later message (a refusal) cannot
-		// take the reason away.
-		why := wrapWords(r.err.Error(), max(8, w-ansi.StringWidth(state)-2), 1)[0]
-		line1 = state + "  " + st.Error.Render(why)
-	}
-	out := []string{tp.Fit(line1, w), tp.Fit(line2, w)}
-	// A message that does not fit wraps (up to three rows, the panels
-	// above give up the room): the reason of a refusal is never cut.
+	return line
+}
+
+// messageLines are the message, wrapped when it does not fit (up to three
+// rows, the panels above give up the room): the reason of a refusal is
+// never cut.
+func (s statusLine) messageLines(st *Styles, w int) []string {
+	var out []string
 	for _, l := range wrapMessage(s.msg, w, 3) {
 		if s.ok {
 			l = st.Muted.Render(l)
@@ -209,7 +239,7 @@ func (s statusLine) view(st *Styles, r *runState, phase runPhase, pace string, p
 		}
 		out = append(out, tp.Fit(l, w))
 	}
-	return strings.Join(out, "\n")
+	return out
 }
 
 // phaseLabel is the phase as the status line's first word says it.
