@@ -23,7 +23,7 @@ var keyActions = []keyAction{
 	{func(k keyMap) key.Binding { return k.Quit }, func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) { return m.quit() }},
 	{func(k keyMap) key.Binding { return k.Help }, func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.showHelp, m.helpPage = true, 0
-		m.hold() // the run waits while the keys are read
+		m.sess.hold() // the run waits while the keys are read
 		return m, nil
 	}},
 	{func(k keyMap) key.Binding { return k.Tour }, func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) { return m.startTour(0) }},
@@ -32,27 +32,27 @@ var keyActions = []keyAction{
 	{func(k keyMap) key.Binding { return k.Focus }, func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) { return m.toggleFocus(false) }},
 	{func(k keyMap) key.Binding { return k.FocusNext }, func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) { return m.toggleFocus(true) }},
 	{func(k keyMap) key.Binding { return k.Pause }, runKey(func(m *Model) {
-		m.togglePause()
-		if m.paused {
+		m.sess.togglePause()
+		if m.sess.paused {
 			m.status.set(true, "paused — space resumes, . trains to the next checkpoint")
 		} else {
 			m.status.set(true, "resumed")
 		}
 	})},
 	{func(k keyMap) key.Binding { return k.Step }, runKey(func(m *Model) {
-		m.stepOnce()
-		m.status.set(true, "to the next checkpoint (every %d epochs), then paused — space resumes", m.run.cfg.EvalEvery)
+		m.sess.stepOnce()
+		m.status.set(true, "to the next checkpoint (every %d epochs), then paused — space resumes", m.sess.run.cfg.EvalEvery)
 	})},
-	{func(k keyMap) key.Binding { return k.Slower }, paceKey(func(m *Model) { m.stepPace(-1) })},
-	{func(k keyMap) key.Binding { return k.Faster }, paceKey(func(m *Model) { m.stepPace(1) })},
-	{func(k keyMap) key.Binding { return k.FullSpeed }, paceKey(func(m *Model) { m.toggleFullSpeed() })},
+	{func(k keyMap) key.Binding { return k.Slower }, paceKey(func(m *Model) { m.sess.stepPace(-1) })},
+	{func(k keyMap) key.Binding { return k.Faster }, paceKey(func(m *Model) { m.sess.stepPace(1) })},
+	{func(k keyMap) key.Binding { return k.FullSpeed }, paceKey(func(m *Model) { m.sess.toggleFullSpeed() })},
 	{func(k keyMap) key.Binding { return k.KeepGoing }, func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) { return m.keepGoing() }},
 	{func(k keyMap) key.Binding { return k.Restart }, func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) {
-		m.pending = 0
+		m.sess.pending = 0
 		m.status.set(true, "restarted with the same seeds")
-		m.changed = m.opt.Now()
-		m.forever = false
-		return m, m.startRun()
+		m.sess.changed = m.opt.Now()
+		m.sess.forever = false
+		return m, m.startRun(m.runConfig())
 	}},
 	{func(k keyMap) key.Binding { return k.NewTeacher }, changeBy(newTeacher)},
 	{func(k keyMap) key.Binding { return k.NewStudent }, changeBy(newStudent)},
@@ -86,7 +86,7 @@ func runKey(act func(m *Model)) func(Model, tea.KeyMsg) (tea.Model, tea.Cmd) {
 func paceKey(act func(m *Model)) func(Model, tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return func(m Model, _ tea.KeyMsg) (tea.Model, tea.Cmd) {
 		act(&m)
-		m.status.set(true, "pace: %s", m.paceLabel())
+		m.status.set(true, "pace: %s", m.sess.paceLabel())
 		return m, nil
 	}
 }
@@ -168,21 +168,21 @@ func (m Model) keepGoing() (tea.Model, tea.Cmd) {
 		m.status.set(false, "keep training is Adam's: %s fits once (learner adam trains by epochs)", m.cfg.Learner)
 		return m, nil
 	}
-	m.forever = !m.forever
-	if m.run.done && m.forever {
+	m.sess.forever = !m.sess.forever
+	if m.sess.run.done && m.sess.forever {
 		// Go on from the finished run: a new run with the same seeds
 		// replays it (deterministic) and keeps going.
 		m.status.set(true, "keep training: on — trains past epoch %d until paused (c stops at the next epoch)", m.cfg.Epochs)
-		m.changed = m.opt.Now()
-		steps := m.run.step
-		cmd := m.startRun()
-		m.ctl.SetCatchUp(steps) // replay to where it ended at full speed
+		m.sess.changed = m.opt.Now()
+		steps := m.sess.run.step
+		cmd := m.startRun(m.runConfig())
+		m.sess.ctl.SetCatchUp(steps) // replay to where it ended at full speed
 		return m, cmd
 	}
-	if m.ctl != nil {
-		m.ctl.SetForever(m.forever)
+	if m.sess.ctl != nil {
+		m.sess.ctl.SetForever(m.sess.forever)
 	}
-	if m.forever {
+	if m.sess.forever {
 		m.status.set(true, "keep training: on — trains past epoch %d until paused (c stops at the next epoch)", m.cfg.Epochs)
 	} else {
 		m.status.set(true, "keep training: off — stops at epoch %d (or the next epoch if past it)", m.cfg.Epochs)

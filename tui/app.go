@@ -73,7 +73,8 @@ type Model struct {
 	cfg experiment.Config // the settings shown (the next run's)
 	// start is the settings the explorer opened with.
 	start experiment.Config
-	session
+	// sess is the run of the settings and its controls (session.go).
+	sess session
 
 	// Which screen is up: the help overlay over everything; on the right
 	// the screen of the table screens.
@@ -121,7 +122,7 @@ func New(cfg experiment.Config, opt Options) Model {
 		styles:   &st,
 		cfg:      cfg,
 		start:    cfg,
-		session:  newSession(opt.Log, opt.Now, opt.Pace, cfg.Epochs),
+		sess:     newSession(opt.Log, opt.Now, opt.Pace, cfg.Epochs),
 		settings: newSettingsPanel(&st),
 		status:   statusLine{msg: opt.Note},
 		frames:   &frameStats{},
@@ -143,23 +144,27 @@ func New(cfg experiment.Config, opt Options) Model {
 // Init starts the first run.
 func (m Model) Init() tea.Cmd { return func() tea.Msg { return restartMsg{} } }
 
-// startRun starts a run with the settings shown; the screens forget the
+// runConfig is the settings shown as the explorer runs them (its
+// checkpoints filled in): computed once on the way from a key to a run.
+func (m *Model) runConfig() experiment.Config { return experiment.ExplorerConfig(m.cfg) }
+
+// startRun starts a run of cfg (runConfig); the screens forget the
 // previous run.
-func (m *Model) startRun() tea.Cmd {
-	cmd := m.session.start(m.opt.Context, m.cfg)
+func (m *Model) startRun(cfg experiment.Config) tea.Cmd {
+	cmd := m.sess.start(m.opt.Context, cfg)
 	for id := range m.screens {
 		m.screens[id] = m.screens[id].reset()
 	}
 	return cmd
 }
 
-// restartNow starts a run with the settings shown, and the screen's own
-// runs when it has them (the run then waits).
-func (m *Model) restartNow() tea.Cmd {
-	m.forever = false // keep training (c) was the last run's, not every run's
-	cmd := m.startRun()
+// restartNow starts a run of cfg (runConfig), and the screen's own runs
+// when it has them (the run then waits).
+func (m *Model) restartNow(cfg experiment.Config) tea.Cmd {
+	m.sess.forever = false // keep training (c) was the last run's, not every run's
+	cmd := m.startRun(cfg)
 	if h, ok := m.screens[m.screen].(holder); ok {
-		m.hold() // the screen's runs have the cores; the run waits
+		m.sess.hold() // the screen's runs have the cores; the run waits
 		var hcmd tea.Cmd
 		m.screens[m.screen], hcmd = h.start(m.cfg)
 		cmd = tea.Batch(cmd, hcmd)
@@ -170,7 +175,7 @@ func (m *Model) restartNow() tea.Cmd {
 // Close cancels the running experiment and the screens' own runs; the
 // program calls it on exit.
 func (m Model) Close() {
-	m.session.stop()
+	m.sess.stop()
 	for _, s := range m.screens {
 		if h, ok := s.(holder); ok {
 			h.stop()
@@ -200,14 +205,14 @@ func (m Model) screenWidth() int {
 func (m *Model) closeHelp() {
 	m.showHelp = false
 	if _, held := m.screens[m.screen].(holder); !held {
-		m.release()
+		m.sess.release()
 	}
 }
 
 // share shows the command that reproduces the run shown (its settings
 // and seeds, the explorer's checkpoints) and copies it to the clipboard.
 func (m Model) share() (tea.Model, tea.Cmd) {
-	cfg := m.run.cfg
+	cfg := m.sess.run.cfg
 	if cfg.Epochs == 0 {
 		cfg = experiment.ExplorerConfig(m.cfg)
 	}
@@ -266,36 +271,36 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		return m.typed(msg)
 	case restartMsg:
-		if msg.token != 0 && msg.token != m.pending {
+		if msg.token != 0 && msg.token != m.sess.pending {
 			return m, nil // a later change superseded this one
 		}
-		m.pending = 0
+		m.sess.pending = 0
 		return m, m.restartOrAsk()
 	case rateMsg:
 		return m, m.rateMeasured(msg)
 	case eventMsg:
-		if msg.id != m.run.id {
+		if msg.id != m.sess.run.id {
 			return m, nil // a cancelled run's event: drop, do not re-arm
 		}
-		redraw, cmd := m.apply(msg.ev, &m.status)
+		redraw, cmd := m.sess.apply(msg.ev, &m.status)
 		if redraw {
 			cmd = tea.Batch(cmd, m.refreshScreen())
 		}
-		return m, tea.Batch(cmd, waitForEvent(msg.id, m.events))
+		return m, tea.Batch(cmd, waitForEvent(msg.id, m.sess.events))
 	case runClosedMsg:
 		return m, nil
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case clockMsg:
-		return m, m.tick(msg.id)
+		return m, m.sess.tick(msg.id)
 	case screenMsg:
 		to := msg.screen()
 		if to == supSlot {
-			return m, m.receiveSup(msg.(computedMsg))
+			return m, m.sess.receiveSup(msg.(computedMsg))
 		}
 		var cmd tea.Cmd
 		var err error
-		m.screens[to], cmd, err = m.screens[to].update(msg, &m.run)
+		m.screens[to], cmd, err = m.screens[to].update(msg, &m.sess.run)
 		if err != nil {
 			m.status.event(false, "%v", err)
 		}
@@ -315,7 +320,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // student.
 func (m *Model) refreshScreen() tea.Cmd {
 	var cmd tea.Cmd
-	m.screens[m.screen], cmd = m.screens[m.screen].refresh(&m.run)
+	m.screens[m.screen], cmd = m.screens[m.screen].refresh(&m.sess.run)
 	return cmd
 }
 
@@ -326,12 +331,12 @@ func (m Model) setScreen(s screenID) (Model, tea.Cmd) {
 	}
 	if h, ok := m.screens[m.screen].(holder); ok && s != m.screen {
 		m.screens[m.screen] = h.stop()
-		m.release()
+		m.sess.release()
 	}
 	m.screen = s
 	m.status.set(true, "%s", m.screens[s].statusText())
 	if h, ok := m.screens[s].(holder); ok {
-		m.hold()
+		m.sess.hold()
 		var cmd tea.Cmd
 		m.screens[s], cmd = h.start(m.cfg)
 		return m, cmd
@@ -344,19 +349,19 @@ func (m Model) setScreen(s screenID) (Model, tea.Cmd) {
 func (m Model) changeSettings(next experiment.Config) (Model, tea.Cmd) {
 	for id, s := range m.screens {
 		if w, ok := s.(watcher); ok {
-			m.screens[id] = w.settingsChanged(&m.run, next)
+			m.screens[id] = w.settingsChanged(&m.sess.run, next)
 		}
 	}
 	m.cfg = next
-	return m, m.scheduleRestart()
+	return m, m.sess.scheduleRestart()
 }
 
 // finished refuses a run control once the run has finished.
 func (m *Model) finished() bool {
-	if m.run.done {
+	if m.sess.run.done {
 		m.status.set(true, "the run has finished: c keeps training, r restarts it")
 	}
-	return m.run.done
+	return m.sess.run.done
 }
 
 // typed handles a key message. Keys typed faster than the program reads
@@ -402,14 +407,15 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return next, cmd
 		}
 	}
-	if m.asking && key.Matches(msg, k.Restart) {
-		m.confirmed = experiment.ConfigHash(experiment.ExplorerConfig(m.cfg))
-		if m.askedFor == "" {
+	if m.sess.asking && key.Matches(msg, k.Restart) {
+		cfg := m.runConfig()
+		m.sess.confirmed = experiment.ConfigHash(cfg)
+		if m.sess.askedFor == "" {
 			m.status.set(true, "started before its estimate")
 		} else {
-			m.status.set(true, "started: about %s here", m.askedFor)
+			m.status.set(true, "started: about %s here", m.sess.askedFor)
 		}
-		return m, m.startRun()
+		return m, m.startRun(cfg)
 	}
 	for id, e := range screens {
 		if e.key != nil && key.Matches(msg, e.key(k)) {

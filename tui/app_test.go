@@ -94,7 +94,7 @@ func send(m Model, msg tea.Msg) (Model, tea.Cmd) {
 func started(t *testing.T, m Model) Model {
 	t.Helper()
 	m, _ = send(m, m.Init()())
-	if m.events == nil || m.cancel == nil {
+	if m.sess.events == nil || m.sess.cancel == nil {
 		t.Fatal("Init did not start a run")
 	}
 	return m
@@ -121,14 +121,14 @@ func drain(t *testing.T, ch <-chan experiment.Event) experiment.Event {
 // pump feeds a run's events into the model until the run is done.
 func pump(t *testing.T, m Model) Model {
 	t.Helper()
-	cmd := waitForEvent(m.run.id, m.events)
-	for i := 0; i < 100000 && !m.run.done; i++ {
+	cmd := waitForEvent(m.sess.run.id, m.sess.events)
+	for i := 0; i < 100000 && !m.sess.run.done; i++ {
 		msg := cmd()
 		m, _ = send(m, msg)
 		if _, ok := msg.(runClosedMsg); ok {
 			break
 		}
-		cmd = waitForEvent(m.run.id, m.events)
+		cmd = waitForEvent(m.sess.run.id, m.sess.events)
 	}
 	return m
 }
@@ -156,11 +156,11 @@ func TestSelectionKeys(t *testing.T) {
 
 func TestChangeCancelsAndRestartsAfterDebounce(t *testing.T) {
 	m := started(t, newModel(t, testConfig()))
-	old, oldID := m.events, m.run.id
+	old, oldID := m.sess.events, m.sess.run.id
 	m, _ = press(m, "down", "down") // width
 	m, cmd := press(m, "right")
-	if m.cfg.Width != 32 || cmd == nil || m.pending == 0 {
-		t.Fatalf("→ on width: width %d, pending %d; want 32 and a debounced restart", m.cfg.Width, m.pending)
+	if m.cfg.Width != 32 || cmd == nil || m.sess.pending == 0 {
+		t.Fatalf("→ on width: width %d, pending %d; want 32 and a debounced restart", m.cfg.Width, m.sess.pending)
 	}
 	last := drain(t, old)
 	if last.Kind != experiment.KindDone || !errors.Is(last.Err, context.Canceled) {
@@ -169,29 +169,29 @@ func TestChangeCancelsAndRestartsAfterDebounce(t *testing.T) {
 	// Two more presses before the debounce fires: only the last token starts a run.
 	m, _ = press(m, "down") // samples
 	m, _ = press(m, "right")
-	tok1 := m.pending
+	tok1 := m.sess.pending
 	m, _ = press(m, "right")
-	tok2 := m.pending
+	tok2 := m.sess.pending
 	if m.cfg.Samples != 1000 {
 		t.Fatalf("samples %d after two → from 200 (steps 200, 500, 1000), want 1000", m.cfg.Samples)
 	}
 	m, cmd = send(m, restartMsg{token: tok1})
-	if cmd != nil || m.pending != tok2 {
+	if cmd != nil || m.sess.pending != tok2 {
 		t.Fatal("a superseded debounce token started a run")
 	}
 	m, cmd = send(m, restartMsg{token: tok2})
-	if cmd == nil || m.pending != 0 || m.run.id <= oldID || m.run.cfg.Width != 32 || m.run.cfg.Samples != 1000 {
-		t.Fatalf("the latest token did not start a run with the new settings (id %d, cfg %+v)", m.run.id, m.run.cfg)
+	if cmd == nil || m.sess.pending != 0 || m.sess.run.id <= oldID || m.sess.run.cfg.Width != 32 || m.sess.run.cfg.Samples != 1000 {
+		t.Fatalf("the latest token did not start a run with the new settings (id %d, cfg %+v)", m.sess.run.id, m.sess.run.cfg)
 	}
 	// A stale event of the old run is dropped and not re-armed.
 	stale := experiment.Event{Kind: experiment.KindProgress, Epoch: 7, Checkpoints: []experiment.Checkpoint{{Epoch: 7}}}
 	m2, cmd := send(m, eventMsg{id: oldID, ev: stale})
-	if cmd != nil || len(m2.run.hist) != 0 || m2.run.epoch == 7 {
+	if cmd != nil || len(m2.sess.run.hist) != 0 || m2.sess.run.epoch == 7 {
 		t.Fatal("a stale event was applied or re-armed")
 	}
 	m = pump(t, m)
-	if !m.run.done || m.run.err != nil || len(m.run.hist) == 0 {
-		t.Fatalf("new run: done %v err %v with %d checkpoints", m.run.done, m.run.err, len(m.run.hist))
+	if !m.sess.run.done || m.sess.run.err != nil || len(m.sess.run.hist) == 0 {
+		t.Fatalf("new run: done %v err %v with %d checkpoints", m.sess.run.done, m.sess.run.err, len(m.sess.run.hist))
 	}
 	if !strings.Contains(m.status.msg, "finished") {
 		t.Fatalf("status after the run: %q", m.status.msg)
@@ -247,20 +247,20 @@ func TestRunKeys(t *testing.T) {
 	cfg.Epochs = 100000 // long enough to pause
 	m := started(t, newModel(t, cfg))
 	m, _ = press(m, " ")
-	if !m.paused || !m.ctl.Paused() {
+	if !m.sess.paused || !m.sess.ctl.Paused() {
 		t.Fatal("space did not pause")
 	}
 	m, _ = press(m, " ")
-	if m.paused || m.ctl.Paused() {
+	if m.sess.paused || m.sess.ctl.Paused() {
 		t.Fatal("space did not resume")
 	}
 	m, _ = press(m, ".")
-	if !m.paused || !m.ctl.Paused() {
+	if !m.sess.paused || !m.sess.ctl.Paused() {
 		t.Fatal(". did not pause for a single step")
 	}
-	id := m.run.id
+	id := m.sess.run.id
 	m, cmd := press(m, "r")
-	if cmd == nil || m.run.id == id || m.paused {
+	if cmd == nil || m.sess.run.id == id || m.sess.paused {
 		t.Fatal("r did not restart")
 	}
 	seed := m.cfg.TeacherSeed
@@ -296,7 +296,7 @@ func TestQuitCancelsTheRun(t *testing.T) {
 	cfg := testConfig()
 	cfg.Epochs = 100000
 	m := started(t, newModel(t, cfg))
-	ch := m.events
+	ch := m.sess.events
 	_, cmd := press(m, "q")
 	if _, ok := cmd().(tea.QuitMsg); !ok {
 		t.Fatal("q did not quit")
@@ -342,7 +342,7 @@ func TestSampleComplexityView(t *testing.T) {
 	cfg.Epochs = 100000
 	m := started(t, newModel(t, cfg))
 	m, cmd := press(m, "v")
-	if !(m.screen == screenComplexity) || cmd == nil || m.screens[screenComplexity].(complexityView).cancel == nil || !m.ctl.Paused() || m.paused {
+	if !(m.screen == screenComplexity) || cmd == nil || m.screens[screenComplexity].(complexityView).cancel == nil || !m.sess.ctl.Paused() || m.sess.paused {
 		t.Fatal("v did not start the sample-complexity runs and hold the training run")
 	}
 	if !strings.Contains(m.View(), "errors vs samples m") || !strings.Contains(m.View(), "‖ held") {
@@ -379,7 +379,7 @@ func TestSampleComplexityView(t *testing.T) {
 		t.Fatalf("results.jsonl holds %d lines, want the 3 runs", strings.Count(string(b), "\n"))
 	}
 	m, _ = press(m, "v")
-	if (m.screen == screenComplexity) || m.screens[screenComplexity].(complexityView).cancel != nil || m.ctl.Paused() {
+	if (m.screen == screenComplexity) || m.screens[screenComplexity].(complexityView).cancel != nil || m.sess.ctl.Paused() {
 		t.Fatal("v did not stop the sample-complexity runs and resume training")
 	}
 	// The rungs are kept for the same settings.
@@ -417,8 +417,8 @@ func TestSettingsRefuseWhatDoesNotFit(t *testing.T) {
 // once the run has checkpoints.
 func TestClockRunsBeforeTheFirstCheckpoint(t *testing.T) {
 	m := started(t, newModel(t, testConfig()))
-	m.session.now = func() time.Time { return fixedNow.Add(12 * time.Second) }
-	m, cmd := send(m, clockMsg{id: m.run.id})
+	m.sess.now = func() time.Time { return fixedNow.Add(12 * time.Second) }
+	m, cmd := send(m, clockMsg{id: m.sess.run.id})
 	if cmd == nil {
 		t.Fatal("the clock did not tick on before the first checkpoint")
 	}
@@ -426,11 +426,11 @@ func TestClockRunsBeforeTheFirstCheckpoint(t *testing.T) {
 	if !strings.Contains(v, "measuring the errors on") || !strings.Contains(v, "0:12") {
 		t.Fatalf("no live clock before the first checkpoint:\n%s", v)
 	}
-	if _, cmd := send(m, clockMsg{id: m.run.id - 1}); cmd != nil {
+	if _, cmd := send(m, clockMsg{id: m.sess.run.id - 1}); cmd != nil {
 		t.Fatal("an old run's clock ticked on")
 	}
 	m = pump(t, m)
-	if _, cmd := send(m, clockMsg{id: m.run.id}); cmd != nil {
+	if _, cmd := send(m, clockMsg{id: m.sess.run.id}); cmd != nil {
 		t.Fatal("the clock ticked on after the run had checkpoints")
 	}
 	if strings.Contains(m.View(), "measuring the errors on") {
@@ -535,16 +535,16 @@ func TestMouse(t *testing.T) {
 func TestHelpPausesAndPassesKeys(t *testing.T) {
 	m := started(t, newModel(t, testConfig()))
 	m, _ = press(m, "?")
-	if !m.showHelp || !m.ctl.Paused() {
-		t.Fatalf("? : help %v, run paused %v", m.showHelp, m.ctl.Paused())
+	if !m.showHelp || !m.sess.ctl.Paused() {
+		t.Fatalf("? : help %v, run paused %v", m.showHelp, m.sess.ctl.Paused())
 	}
 	m, _ = press(m, "f")
 	if m.showHelp || m.screen != screenFool {
 		t.Fatalf("f in the help: help %v, screen %d", m.showHelp, m.screen)
 	}
 	m, _ = press(m, "esc", "?", "?")
-	if m.showHelp || m.ctl.Paused() || m.screen != screenTrain {
-		t.Fatalf("? twice: help %v, paused %v", m.showHelp, m.ctl.Paused())
+	if m.showHelp || m.sess.ctl.Paused() || m.screen != screenTrain {
+		t.Fatalf("? twice: help %v, paused %v", m.showHelp, m.sess.ctl.Paused())
 	}
 	w := m.cfg.Width
 	m, _ = press(m, "down", "down", "enter", "enter")
@@ -552,7 +552,7 @@ func TestHelpPausesAndPassesKeys(t *testing.T) {
 		t.Fatalf("enter on an empty box: width %d (was %d), status %q", m.cfg.Width, w, m.status.msg)
 	}
 	m.Close()
-	drain(t, m.events)
+	drain(t, m.sess.events)
 }
 
 // TestRemainingTimeAndPaceAreHonest: the time left is at the recent rate
@@ -613,15 +613,15 @@ func TestLongRunAsksFirst(t *testing.T) {
 	// measured (the run before stopped), then says its estimate.
 	forgetRate(t)
 	m, measure := send(m, m.Init()())
-	if measure == nil || m.events != nil || m.cancel != nil || !m.asking || !strings.Contains(m.status.msg, "measuring this machine's speed") {
-		t.Fatalf("a long run without a rate: status %q, waiting %v", m.status.msg, m.asking)
+	if measure == nil || m.sess.events != nil || m.sess.cancel != nil || !m.sess.asking || !strings.Contains(m.status.msg, "measuring this machine's speed") {
+		t.Fatalf("a long run without a rate: status %q, waiting %v", m.status.msg, m.sess.asking)
 	}
 	msg := measure()
 	if rm, ok := msg.(rateMsg); !ok || rm.err != nil {
 		t.Fatalf("the measurement sent %#v", msg)
 	}
 	m, _ = send(m, msg)
-	if m.events != nil || m.cancel != nil || !m.asking {
+	if m.sess.events != nil || m.sess.cancel != nil || !m.sess.asking {
 		t.Fatal("a run estimated at hours started without asking")
 	}
 	if !strings.Contains(m.status.msg, "takes about") || !strings.Contains(m.status.msg, "r starts it") || !strings.Contains(m.View(), "? waiting") {
@@ -630,39 +630,39 @@ func TestLongRunAsksFirst(t *testing.T) {
 	// Other keys act as usual and keep it waiting: enter opens the edit
 	// box of the selected setting, esc closes it.
 	m, _ = press(m, "down", "enter")
-	if m.cancel != nil || !m.asking || !m.settings.editing {
-		t.Fatalf("enter in the gate: run started %v, waiting %v, editing %v", m.cancel != nil, m.asking, m.settings.editing)
+	if m.sess.cancel != nil || !m.sess.asking || !m.settings.editing {
+		t.Fatalf("enter in the gate: run started %v, waiting %v, editing %v", m.sess.cancel != nil, m.sess.asking, m.settings.editing)
 	}
 	m, _ = press(m, "esc", "r")
-	if m.cancel == nil || m.asking || !strings.Contains(m.status.msg, "started: about ") || !strings.Contains(m.status.msg, " here") {
+	if m.sess.cancel == nil || m.sess.asking || !strings.Contains(m.status.msg, "started: about ") || !strings.Contains(m.status.msg, " here") {
 		t.Fatalf("r did not start the long run: status %q", m.status.msg)
 	}
 	m.Close()
-	drain(t, m.events) // the cancelled run's goroutine has ended
+	drain(t, m.sess.events) // the cancelled run's goroutine has ended
 	// The same settings, once confirmed, are not asked again (r, c).
-	m.session.stop()
-	if wait, _ := m.askFirst(); wait {
+	m.sess.stop()
+	if wait, _ := m.askFirst(m.runConfig()); wait {
 		t.Fatal("a confirmed setting was asked again")
 	}
 	// The rate is kept: the next long setting says its estimate at once.
 	m.cfg.Width = 1000
-	if wait, cmd := m.askFirst(); !wait || cmd != nil || !strings.Contains(m.status.msg, "takes about") {
+	if wait, cmd := m.askFirst(m.runConfig()); !wait || cmd != nil || !strings.Contains(m.status.msg, "takes about") {
 		t.Fatalf("with a rate kept: waiting %v, measuring %v, status %q", wait, cmd != nil, m.status.msg)
 	}
 	// A measurement for settings no longer shown changes nothing.
 	before := m.status.msg
 	m, _ = send(m, rateMsg{hash: "other"})
-	if m.status.msg != before || !m.asking {
+	if m.status.msg != before || !m.sess.asking {
 		t.Fatal("a stale measurement changed the gate")
 	}
 	// A short setting never asks.
 	short := newModel(t, testConfig())
 	short, _ = send(short, short.Init()())
-	if short.asking || short.cancel == nil {
+	if short.sess.asking || short.sess.cancel == nil {
 		t.Fatal("a short run asked before starting")
 	}
 	short.Close()
-	drain(t, short.events)
+	drain(t, short.sess.events)
 }
 
 // forgetRate sends the rates this process measured or read, and the cache

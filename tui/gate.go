@@ -13,11 +13,12 @@ import (
 // restartOrAsk starts a run with the settings shown, or holds it for r
 // when it is long (askFirst).
 func (m *Model) restartOrAsk() tea.Cmd {
-	if wait, cmd := m.askFirst(); wait {
+	cfg := m.runConfig()
+	if wait, cmd := m.askFirst(cfg); wait {
 		return cmd
 	}
 	m.status.restarted()
-	return m.restartNow()
+	return m.restartNow(cfg)
 }
 
 // askFirst holds a run estimated over experiment.LongRun on this machine
@@ -26,10 +27,9 @@ func (m *Model) restartOrAsk() tea.Cmd {
 // on this machine within the week it measures one first, in the
 // background (two seconds; the cmd), the run before stopped so that it
 // does not slow the measurement; rateMsg brings the estimate.
-func (m *Model) askFirst() (bool, tea.Cmd) {
-	cfg := experiment.ExplorerConfig(m.cfg)
+func (m *Model) askFirst(cfg experiment.Config) (bool, tea.Cmd) {
 	h := experiment.ConfigHash(cfg)
-	if m.confirmed == h || experiment.PlainlyShort(cfg) {
+	if m.sess.confirmed == h || experiment.PlainlyShort(cfg) {
 		return false, nil
 	}
 	dt, err := backend.ParseDType(cfg.DType)
@@ -50,7 +50,7 @@ func (m *Model) askFirst() (bool, tea.Cmd) {
 		return false, nil
 	}
 	m.waitForR(cfg, experiment.Clock(d))
-	m.status.set(false, "this setting takes about %s here: %s — r starts it, or change a setting", m.askedFor, why)
+	m.status.set(false, "this setting takes about %s here: %s — r starts it, or change a setting", m.sess.askedFor, why)
 	return true, nil
 }
 
@@ -59,9 +59,9 @@ func (m *Model) askFirst() (bool, tea.Cmd) {
 // memory go: a waiting run holds nothing and shows no stale progress. A
 // new id drops its last events.
 func (m *Model) waitForR(cfg experiment.Config, askedFor string) {
-	m.asking, m.askedFor = true, askedFor
-	m.session.stop()
-	m.run = runState{id: m.run.id + 1, cfg: cfg, startedAt: m.opt.Now()}
+	m.sess.asking, m.sess.askedFor = true, askedFor
+	m.sess.stop()
+	m.sess.run = runState{id: m.sess.run.id + 1, cfg: cfg, startedAt: m.opt.Now()}
 	for id := range m.screens {
 		m.screens[id] = m.screens[id].reset()
 	}
@@ -70,7 +70,7 @@ func (m *Model) waitForR(cfg experiment.Config, askedFor string) {
 // rateMeasured takes the measurement for a waiting setting, if it is
 // still the one shown: its estimate, or why there is none.
 func (m *Model) rateMeasured(msg rateMsg) tea.Cmd {
-	if !m.asking || msg.hash != experiment.ConfigHash(experiment.ExplorerConfig(m.cfg)) {
+	if !m.sess.asking || msg.hash != experiment.ConfigHash(m.runConfig()) {
 		return nil
 	}
 	if msg.err != nil {

@@ -38,7 +38,7 @@ func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 	}
 	m := newModel(t, cfg)
 	m, _ = send(m, sizeMsg(w, h))
-	m.run = runState{id: 7, cfg: ecfg}
+	m.sess.run = runState{id: 7, cfg: ecfg}
 	m, _ = send(m, eventMsg{id: 7, ev: start})
 	for _, c := range res.History {
 		if c.Epoch > upTo {
@@ -58,7 +58,7 @@ func goldenModel(t *testing.T, w, h, upTo, dim int) Model {
 		t.Fatal(err)
 	}
 	m, _ = send(m, computedMsg{to: screenTrain, id: 7, data: fd})
-	m.run.student = res.Student // the views drawn from here on show the trained student
+	m.sess.run.student = res.Student // the views drawn from here on show the trained student
 	m.status.msg, m.status.ok = "", true
 	return m
 }
@@ -125,7 +125,7 @@ func TestGoldenViews(t *testing.T) {
 // L1) instead of cutting it, and 120 columns keep every detail.
 func TestStatusFitsNarrowTerminals(t *testing.T) {
 	m := goldenModel(t, 80, 24, 40, 3)
-	c := &m.run.hist[len(m.run.hist)-1]
+	c := &m.sess.run.hist[len(m.sess.run.hist)-1]
 	c.L1, c.L2, c.Linf = 0.00831, 0.0109, 0.0641
 	c.ArgMax = []float64{-0.4621, -0.4613, -0.5}
 	for _, tc := range []struct {
@@ -148,7 +148,7 @@ func TestStatusFitsNarrowTerminals(t *testing.T) {
 func TestGoldenTrueSup(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		m := goldenModel(t, size[0], size[1], 24, 1)
-		ecfg := m.run.cfg
+		ecfg := m.sess.run.cfg
 		snaps := map[int]*backend.Net{}
 		_, err := experiment.Run(context.Background(), ecfg, experiment.Options{Interval: time.Nanosecond}, func(ev experiment.Event) error {
 			if n := len(ev.Checkpoints); n > 0 && ev.Student != nil {
@@ -159,12 +159,12 @@ func TestGoldenTrueSup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range m.run.hist {
+		for _, c := range m.sess.run.hist {
 			s := snaps[c.Epoch]
 			if s == nil {
 				continue
 			}
-			b, err := uniform.Exact1D(s, m.run.teacher, 1)
+			b, err := uniform.Exact1D(s, m.sess.run.teacher, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +203,7 @@ func TestGoldenFool(t *testing.T) {
 		if m.screen != screenFool {
 			t.Fatal("f does not open the fooling pair")
 		}
-		fd, err := experiment.NewFoolProfile(context.Background(), m.run.cfg, m.run.student, m.run.inputs, m.screens[screenFool].(foolView).cols, nil)
+		fd, err := experiment.NewFoolProfile(context.Background(), m.sess.run.cfg, m.sess.run.student, m.sess.run.inputs, m.screens[screenFool].(foolView).cols, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +254,7 @@ func TestGoldenTeachingViews(t *testing.T) {
 		if m.screen != screenHide {
 			t.Fatal("e does not open the error between the samples")
 		}
-		hd, err := experiment.NewErrorProfile(context.Background(), m.run.cfg, m.run.student, m.run.inputs, m.screens[screenHide].(hideView).cols)
+		hd, err := experiment.NewErrorProfile(context.Background(), m.sess.run.cfg, m.sess.run.student, m.sess.run.inputs, m.screens[screenHide].(hideView).cols)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -400,7 +400,7 @@ func TestGoldenLearner(t *testing.T) {
 		}
 		m := newModel(t, cfg)
 		m, _ = send(m, sizeMsg(size[0], size[1]))
-		m.run = runState{id: 7, cfg: ecfg}
+		m.sess.run = runState{id: 7, cfg: ecfg}
 		for _, ev := range evs {
 			m, _ = send(m, eventMsg{id: 7, ev: ev})
 		}
@@ -417,8 +417,8 @@ func TestGoldenLearner(t *testing.T) {
 		}
 		checkGolden(t, fmt.Sprintf("explorer_%dx%d_learner", size[0], size[1]), v)
 		m, _ = press(m, "c")
-		if m.forever || !strings.Contains(m.status.msg, "fits once") {
-			t.Fatalf("c on a learner's fit: forever %v, status %q", m.forever, m.status.msg)
+		if m.sess.forever || !strings.Contains(m.status.msg, "fits once") {
+			t.Fatalf("c on a learner's fit: forever %v, status %q", m.sess.forever, m.status.msg)
 		}
 	}
 }
@@ -426,19 +426,19 @@ func TestGoldenLearner(t *testing.T) {
 // A long evaluation says how far it is: checkpoint, points, time.
 func TestStatusShowsLongEvaluation(t *testing.T) {
 	m := goldenModel(t, 80, 24, 24, 1)
-	k := len(m.run.hist)
-	m.run.eval = experiment.EvalProgress{K: k, Done: 1_200_000, Total: 16_777_216}
-	m.run.evalLong, m.run.evalFor = true, 12*time.Second
+	k := len(m.sess.run.hist)
+	m.sess.run.eval = experiment.EvalProgress{K: k, Done: 1_200_000, Total: 16_777_216}
+	m.sess.run.evalLong, m.sess.run.evalFor = true, 12*time.Second
 	want := fmt.Sprintf("evaluating checkpoint %d: 1.2M of 16.8M points… 0:12", k)
 	if v := m.View(); !strings.Contains(v, want) {
 		t.Fatalf("%q missing:\n%s", want, v)
 	}
 	// A progress seen once (a short evaluation) or already delivered is not shown.
-	m.run.evalLong = false
+	m.sess.run.evalLong = false
 	if strings.Contains(m.View(), "evaluating checkpoint") {
 		t.Fatal("a short evaluation was shown")
 	}
-	m.run.evalLong, m.run.eval.K = true, k-1
+	m.sess.run.evalLong, m.sess.run.eval.K = true, k-1
 	if strings.Contains(m.View(), "evaluating checkpoint") {
 		t.Fatal("a delivered checkpoint's evaluation was shown")
 	}
@@ -473,7 +473,7 @@ func TestClickReadsTheChart(t *testing.T) {
 		// Half-way along the 40-epoch axis: epoch 20.
 		mm, _ := m.Update(tea.MouseMsg{X: axis + (ncol-1)/2, Y: row, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
 		m = mm.(Model)
-		c := m.run.hist[20]
+		c := m.sess.run.hist[20]
 		want := fmt.Sprintf("epoch 20: L∞ %.3g  L2 %.3g", c.Linf, c.L2)
 		if !strings.Contains(m.status.msg, want) {
 			t.Fatalf("focus %v: status %q, want %q", focus, m.status.msg, want)
@@ -502,15 +502,15 @@ func TestClickReadsTheChart(t *testing.T) {
 func TestFocusViewShowsTheRunsState(t *testing.T) {
 	m := goldenModel(t, 80, 24, 24, 1)
 	m, _ = press(m, "z")
-	m.paused = true
+	m.sess.paused = true
 	if v := m.View(); !strings.Contains(v, "‖ paused  epoch 24:") {
 		t.Fatalf("a pause is not shown in focus:\n%s", v)
 	}
-	m.paused, m.run.done = false, true
+	m.sess.paused, m.sess.run.done = false, true
 	if v := m.View(); !strings.Contains(v, "✓ done  epoch 24:") {
 		t.Fatalf("the finish is not shown in focus:\n%s", v)
 	}
-	m.run.done, m.showHelp = false, true
+	m.sess.run.done, m.showHelp = false, true
 	if got := m.phase(); got != phaseHeld {
 		t.Fatalf("with the help open the phase is %v, want held", got)
 	}
@@ -520,7 +520,7 @@ func TestFocusViewShowsTheRunsState(t *testing.T) {
 // next key's message) does not take it away.
 func TestStopReasonSurvivesARefusal(t *testing.T) {
 	m := goldenModel(t, 80, 24, 24, 1)
-	m.run.done, m.run.err = true, errors.New("the loss is not finite (NaN) at epoch 12: lower the learning rate")
+	m.sess.run.done, m.sess.run.err = true, errors.New("the loss is not finite (NaN) at epoch 12: lower the learning rate")
 	m.status.set(false, "keep training is Adam's: discrete fits once")
 	v := m.View()
 	if !strings.Contains(v, "✗ stopped  the loss is not finite (NaN) at epoch 12") || !strings.Contains(v, "keep training is Adam's") {
@@ -535,7 +535,7 @@ func TestFoolSaysHowTheBumpChanged(t *testing.T) {
 	m := goldenModel(t, 120, 40, 24, 1)
 	m, _ = press(m, "f", "z")
 	fv := m.screens[screenFool].(foolView)
-	fd, err := experiment.NewFoolProfile(context.Background(), m.run.cfg, m.run.student, m.run.inputs, fv.cols, nil)
+	fd, err := experiment.NewFoolProfile(context.Background(), m.sess.run.cfg, m.sess.run.student, m.sess.run.inputs, fv.cols, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,10 +543,10 @@ func TestFoolSaysHowTheBumpChanged(t *testing.T) {
 	fv = m.screens[screenFool].(foolView)
 	next := m.cfg
 	next.Depth++
-	fv = fv.settingsChanged(&m.run, next).(foolView)
-	cfg6 := m.run.cfg
+	fv = fv.settingsChanged(&m.sess.run, next).(foolView)
+	cfg6 := m.sess.run.cfg
 	cfg6.Depth++
-	fd6, err := experiment.NewFoolProfile(context.Background(), cfg6, m.run.student, m.run.inputs, fv.cols, nil)
+	fd6, err := experiment.NewFoolProfile(context.Background(), cfg6, m.sess.run.student, m.sess.run.inputs, fv.cols, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func (m Model) View() string {
 	if m.showHelp {
 		body = panel(m.styles, "keys", m.helpView(w-2, bodyH-2), w, bodyH)
 	} else {
-		right := m.screens[m.screen].view(&m.run, m.cfg, m.rightWidth(), bodyH)
+		right := m.screens[m.screen].view(&m.sess.run, m.cfg, m.rightWidth(), bodyH)
 		body = lipgloss.JoinHorizontal(lipgloss.Top, m.settings.view(m.cfg, controlsWidth, bodyH), right)
 	}
 	parts := []string{tp.Fit(title, w), body, status}
@@ -94,7 +94,7 @@ func (m Model) title(w int) string {
 func (m Model) focusView(w, h int) string {
 	lines := strings.Split(m.statusView(w), "\n")
 	status := lines[:1]
-	if len(m.run.hist) > 0 {
+	if len(m.sess.run.hist) > 0 {
 		status = lines[1:2]
 		// What the run does, where it is not plain training: a pause, a
 		// hold, the finish.
@@ -118,9 +118,9 @@ func (m Model) focusView(w, h int) string {
 	bh := h - len(status)
 	var body string
 	if p, ok := s.(parted); ok {
-		body = p.partView(m.part, &m.run, m.cfg, w, bh)
+		body = p.partView(m.part, &m.sess.run, m.cfg, w, bh)
 	} else {
-		body = s.view(&m.run, m.cfg, w, bh)
+		body = s.view(&m.sess.run, m.cfg, w, bh)
 	}
 	out := lipgloss.JoinVertical(lipgloss.Left, body, strings.Join(status, "\n"))
 	return tp.Box(strings.Split(out, "\n"), w, h)
@@ -132,7 +132,7 @@ func (m Model) smallView(title string, w, h int) string {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
-	r := &m.run
+	r := &m.sess.run
 	lines := []string{title}
 	lines = append(lines, fmt.Sprintf("epoch %d/%d", r.epoch, r.cfg.Epochs))
 	if n := len(r.hist); n > 0 {
@@ -244,7 +244,7 @@ func panel(st *Styles, title, content string, w, h int) string {
 
 // statusView is the status line for the current run.
 func (m Model) statusView(w int) string {
-	return m.status.view(m.styles, &m.run, m.phase(), m.paceLabel(), m.paceEps(), m.forever, w)
+	return m.status.view(m.styles, &m.sess.run, m.phase(), m.sess.paceLabel(), m.sess.paceEps(), m.sess.forever, w)
 }
 
 // phase is what the run is doing now, as the status line says it.
@@ -252,19 +252,19 @@ func (m Model) phase() runPhase {
 	var phase runPhase
 	_, held := m.screens[m.screen].(holder)
 	switch {
-	case m.run.done && m.run.err != nil:
+	case m.sess.run.done && m.sess.run.err != nil:
 		phase = phaseStopped
-	case m.run.done:
+	case m.sess.run.done:
 		phase = phaseDone
-	case m.pending != 0:
+	case m.sess.pending != 0:
 		phase = phaseRestarting
-	case m.asking:
+	case m.sess.asking:
 		phase = phaseAsking
 	case held || m.showHelp: // the help holds the run while it is read
 		phase = phaseHeld
-	case m.paused:
+	case m.sess.paused:
 		phase = phasePaused
-	case m.run.started:
+	case m.sess.run.started:
 		phase = phaseTraining
 	default:
 		phase = phaseStarting

@@ -85,7 +85,7 @@ func (m Model) chartRect() (x0, y0, w, h int, ok bool) {
 // errors.
 func (m Model) readChart(x, y int) (string, bool) {
 	x0, y0, w, h, ok := m.chartRect()
-	if !ok || len(m.run.hist) == 0 || m.run.cfg.UsesLearner() || x <= x0 || x >= x0+w-1 || y <= y0 || y >= y0+h-1 {
+	if !ok || len(m.sess.run.hist) == 0 || m.sess.run.cfg.UsesLearner() || x <= x0 || x >= x0+w-1 || y <= y0 || y >= y0+h-1 {
 		return "", false
 	}
 	// The y axis: the ┤ or ┼ of the chart's rows, the data to its right.
@@ -104,13 +104,13 @@ func (m Model) readChart(x, y int) (string, bool) {
 		return "", false
 	}
 	ncol := max(2, w-2-tp.Gutter(len(tp.ExpLabel(-1.5))))
-	epochs := float64(max(m.run.cfg.TotalEpochs(), m.run.epoch))
+	epochs := float64(max(m.sess.run.cfg.TotalEpochs(), m.sess.run.epoch))
 	if g := m.screens[screenTrain].(trainScreen).chart.ghost; g != nil {
 		epochs = max(epochs, float64(g.epochs))
 	}
 	at := float64(min(x-axis, ncol-1)) / float64(ncol-1) * epochs
-	best := m.run.hist[0]
-	for _, c := range m.run.hist {
+	best := m.sess.run.hist[0]
+	for _, c := range m.sess.run.hist {
 		if math.Abs(float64(c.Epoch)-at) < math.Abs(float64(best.Epoch)-at) {
 			best = c
 		}

@@ -13,7 +13,7 @@ import (
 // saveCmd writes the current run (finished or not) in the background into
 // a new folder under the save directory.
 func (m Model) saveCmd() tea.Cmd {
-	r := m.run
+	r := m.sess.run
 	if !r.started {
 		return func() tea.Msg { return savedMsg{err: fmt.Errorf("no run to save yet")} }
 	}

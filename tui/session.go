@@ -198,11 +198,11 @@ func (s *session) paceLabel() string {
 	return fmt.Sprintf("%g ep/s", s.levels[s.pace])
 }
 
-// start cancels the current run and starts one with the settings cfg in
-// ctx (the explorer's checkpoints filled in).
+// start cancels the current run and starts one of cfg in ctx: the
+// settings as the explorer runs them (Model.runConfig: its checkpoints
+// filled in).
 func (s *session) start(ctx context.Context, cfg experiment.Config) tea.Cmd {
 	s.stop()
-	cfg = experiment.ExplorerConfig(cfg)
 	s.asking = false
 	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel

@@ -94,14 +94,15 @@ func (p settingsPanel) validated(cfg experiment.Config, f field, change func(*ex
 	if err := change(&next); err != nil {
 		return settingsChange{err: err}
 	}
-	if err := experiment.ExplorerConfig(next).Validate(); err != nil {
+	nx := experiment.ExplorerConfig(next) // what the run will run: checked once here
+	if err := nx.Validate(); err != nil {
 		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 	}
 	if err := next.CheckLearnerSize(); err != nil {
 		return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 	}
 	if p.checkMemory != nil {
-		if err := p.checkMemory(experiment.ExplorerConfig(next)); err != nil {
+		if err := p.checkMemory(nx); err != nil {
 			return settingsChange{err: fmt.Errorf("%s refused: %v", f.name, err)}
 		}
 	}

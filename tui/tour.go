@@ -70,14 +70,14 @@ func tourSteps() []tourStep {
 // startTour opens the tour at step i.
 func (m Model) startTour(i int) (Model, tea.Cmd) {
 	m.tourSetup(&tour{steps: tourSteps(), base: m.start, fall: map[string]float64{}}, i)
-	return m, m.restartNow()
+	return m, m.restartNow(m.runConfig())
 }
 
 // tourGo shows step i of the tour: its settings run now (no debounce, no
 // waiting gate: every step runs in seconds), its view in the focus view.
 func (m Model) tourGo(i int) (Model, tea.Cmd) {
 	m.tourSetup(m.tour, i)
-	return m, m.restartNow()
+	return m, m.restartNow(m.runConfig())
 }
 
 // tourSetup sets the explorer up for step i (clamped) of t; the caller
@@ -89,15 +89,15 @@ func (m *Model) tourSetup(t *tour, i int) {
 	st := nt.steps[nt.at]
 	if h, ok := m.screens[m.screen].(holder); ok {
 		m.screens[m.screen] = h.stop()
-		m.release()
+		m.sess.release()
 	}
 	m.showHelp = false
 	m.settings.editing = false
 	m.cfg = st.set(nt.base)
 	m.screen = st.screen
 	m.focus, m.part = true, 0
-	m.pending, m.asking = 0, false
-	m.confirmed = experiment.ConfigHash(experiment.ExplorerConfig(m.cfg))
+	m.sess.pending, m.sess.asking = 0, false
+	m.sess.confirmed = experiment.ConfigHash(m.runConfig())
 	m.setSize(m.width, m.height)
 	m.status.event(true, "tour %d/%d: %s", nt.at+1, len(nt.steps), st.title) // the caption says it
 }
@@ -199,8 +199,8 @@ func wordWrap(s string, w int) []string {
 
 // last is the run's latest checkpoint.
 func last(m *Model) (experiment.Checkpoint, bool) {
-	if n := len(m.run.hist); n > 0 {
-		return m.run.hist[n-1], true
+	if n := len(m.sess.run.hist); n > 0 {
+		return m.sess.run.hist[n-1], true
 	}
 	return experiment.Checkpoint{}, false
 }
@@ -223,7 +223,7 @@ func captionDim3(m *Model) string {
 		return s + " (first checkpoint in a moment)"
 	}
 	tail := " so far"
-	if m.run.done {
+	if m.sess.run.done {
 		tail = " — and stays"
 	}
 	return s + fmt.Sprintf(" Epoch %d: L∞ %s is %.1f× L2 %s%s.", c.Epoch, g3(c.Linf), c.Linf/c.L2, g3(c.L2), tail)
@@ -235,7 +235,7 @@ func captionHide(m *Model) string {
 	if v.data == nil || v.data.Why != "" || len(v.data.Between) == 0 || v.data.Dim != 1 {
 		return s + " (measuring the error along the line)"
 	}
-	peak, _, _ := hidePeak(v.data, m.run.lastSup())
+	peak, _, _ := hidePeak(v.data, m.sess.run.lastSup())
 	return s + " A" + strings.TrimPrefix(hideSummary(v.data, peak), "a") + "."
 }
 

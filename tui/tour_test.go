@@ -165,16 +165,16 @@ func TestKeepTrainingEndsWithTheRun(t *testing.T) {
 	m := newModel(t, testConfig())
 	defer func() { m.Close() }()
 	m, _ = press(m, "c")
-	if !m.forever {
+	if !m.sess.forever {
 		t.Fatal("c did not turn keep training on")
 	}
 	m, _ = press(m, "r")
-	if m.forever {
+	if m.sess.forever {
 		t.Fatal("r kept keep-training mode for the new run")
 	}
 	m, _ = press(m, "c")
 	m, _ = send(m, restartMsg{}) // what a changed setting sends after the debounce
-	if m.forever {
+	if m.sess.forever {
 		t.Fatal("a new setting's run kept keep-training mode")
 	}
 }
@@ -185,12 +185,12 @@ func TestWaitingGateStopsTheRunBefore(t *testing.T) {
 	m := newModel(t, testConfig())
 	defer func() { m.Close() }()
 	m, _ = send(m, restartMsg{})
-	old := m.run.ctx
+	old := m.sess.run.ctx
 	long := m.cfg
 	long.Width, long.Samples, long.Epochs = 2048, 100000, 5000
 	m.cfg = long
 	m, _ = send(m, restartMsg{})
-	if !m.asking {
+	if !m.sess.asking {
 		t.Skip("the long setting is not estimated over the gate's limit here")
 	}
 	select {
@@ -198,7 +198,7 @@ func TestWaitingGateStopsTheRunBefore(t *testing.T) {
 	default:
 		t.Fatal("the run before the gate still runs")
 	}
-	if len(m.run.hist) != 0 || m.run.cfg.Width != 2048 || !strings.Contains(m.View(), "? waiting") {
-		t.Fatalf("the gate shows the run before: %d checkpoints, width %d\n%s", len(m.run.hist), m.run.cfg.Width, m.View())
+	if len(m.sess.run.hist) != 0 || m.sess.run.cfg.Width != 2048 || !strings.Contains(m.View(), "? waiting") {
+		t.Fatalf("the gate shows the run before: %d checkpoints, width %d\n%s", len(m.sess.run.hist), m.sess.run.cfg.Width, m.View())
 	}
 }
