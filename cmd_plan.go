@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -46,7 +47,7 @@ func fileIsDir(path string) bool {
 
 // cmdSweepPlan prints a grid's classes of runs with their cost here and
 // what to ask a cluster for; --sbatch DIR writes an array script per class.
-func cmdSweepPlan(args []string, stdout io.Writer) error {
+func cmdSweepPlan(_ context.Context, args []string, stdout, _ io.Writer) error {
 	s := newSweepFlags("sweep plan")
 	s.ignoreMem = true
 	cpus := s.fs.Int("cpus-per-task", 2, "cores each task computes on: the rate is measured on this many")
@@ -292,7 +293,9 @@ while kill -0 "$pid" 2>/dev/null; do # the trap ended the wait: the run is savin
   rc=0
   wait "$pid" || rc=$?
 done
-if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-%d}" ]; then
+# A job cancelled (scancel) is not RUNNING any more: it stays stopped.
+if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-%d}" ] &&
+  [ "$(squeue -h -j "$SLURM_JOB_ID" -o %%T 2>/dev/null)" = RUNNING ]; then
   echo "reluscope: run stopped with its state saved: requeued (restart $(( ${SLURM_RESTART_COUNT:-0} + 1 )))" >&2
   scontrol requeue "$SLURM_JOB_ID" && exit 0
 fi

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -149,20 +148,6 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 		return runErr
 	}
 	return nil
-}
-
-// checkOutDir makes dir (with its parents) and checks a file can be
-// written in it.
-func checkOutDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".reluscope-check*")
-	if err != nil {
-		return err
-	}
-	f.Close()
-	return os.Remove(f.Name())
 }
 
 // progressEvery is the longest text mode stays silent.

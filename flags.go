@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -255,4 +256,18 @@ func yamlFloat(v float64) string {
 		return "-.inf"
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// checkOutDir makes dir (with its parents) and checks a file can be
+// written in it.
+func checkOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".reluscope-check*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

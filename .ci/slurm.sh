@@ -12,9 +12,9 @@
 # merges, and requires the merged records to equal a local `sweep` of the
 # same grid, number for number (timings aside). Then: two variants in one
 # folder (merge refuses to mix them, status and report keep them apart), a
-# run over its --time that requeues itself to completion bit-exact, and a
-# `sweep plan --sbatch` script submitted with --export=NONE, and the grid
-# through examples/slurm-submit.sh with a task cancelled outright (its
+# run over its --time that requeues itself to completion bit-exact, a task
+# cancelled by scancel that stays stopped, a `sweep plan --sbatch` script submitted with --export=NONE, and the grid
+# through examples/slurm-submit.sh with a task killed outright (its
 # watcher resubmits it, then merges).
 #
 # PRESET (a name or a .yaml file), SETS (its --set/--limit flags), BLOCK
@@ -212,8 +212,24 @@ if grep -q "disagree" merge.txt || ! grep -q "merged 1 records (1 duplicates dro
 fi
 echo "slurm: a run over its time limit finished after $requeues requeues, equal to a run never stopped"
 
+# A task cancelled by its user (scancel: SIGTERM, the job CANCELLED) saves
+# its state and stays stopped: it does not requeue itself.
+mkdir -p "$work/cancel/logs" && cd "$work/cancel"
+sbatch --cpus-per-task=1 --mem=500M --array=0 "$script" "$PRESET" --offset 0 "${set_args[@]}" "${long[@]}"
+for _ in $(seq 1 600); do
+  [ -n "$(squeue -h -t R -n reluscope -o %i)" ] && break
+  sleep 0.1
+done
+sleep 3
+scancel "$(squeue -h -t R -n reluscope -o %i | head -1)"
+drain
+if grep -q "requeued" logs/*.out || ! ls results/shards-*/*.state >/dev/null 2>&1; then
+  cat logs/*.out; echo "slurm: a cancelled task requeued itself, or left no state" >&2; exit 1
+fi
+echo "slurm: a cancelled task saved its state and stayed stopped"
+
 # The whole grid unattended (examples/slurm-submit.sh): one task is
-# cancelled outright mid-run (as a lost node or a cancelled array); the
+# killed outright mid-run (as a lost node or the out-of-memory killer); the
 # watcher finds it missing, resubmits it and looks again; when all are
 # finished it merges and reports. The records equal the local sweep's.
 mkdir -p "$work/submit" && cd "$work/submit"
@@ -222,8 +238,10 @@ for _ in $(seq 1 600); do
   ls results/shards-*/*.state >/dev/null 2>&1 && break
   sleep 0.1
 done
+# SIGKILL to every process of the task (a plain scancel sends SIGTERM
+# first: the run saves its state and the task requeues itself).
 task=$(squeue -h -t R -n reluscope -o %i | head -1)
-[ -n "$task" ] && scancel "$task" && echo "cancelled task $task"
+[ -n "$task" ] && scancel --full --signal=KILL "$task" && echo "killed task $task"
 drain
 cat logs/reluscope-watch-*.out
 grep -q "resubmitted what is missing" logs/reluscope-watch-*.out || { echo "slurm: the watcher resubmitted nothing" >&2; exit 1; }
@@ -234,7 +252,7 @@ if grep -q "disagree" merge.txt || ! grep -q "merged $N records ($N duplicates d
   echo "slurm: the watched grid's records differ from the local sweep's" >&2
   exit 1
 fi
-echo "slurm: the watcher resubmitted a cancelled task and merged $N records equal to the local sweep's"
+echo "slurm: the watcher resubmitted a killed task and merged $N records equal to the local sweep's"
 
 # A plan's script submitted as its header says, with --export=NONE (no
 # PATH, no RELUSCOPE): it names the binary that wrote it.

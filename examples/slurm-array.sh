@@ -56,7 +56,9 @@ while kill -0 "$pid" 2>/dev/null; do # the trap ended the wait: the run is savin
   rc=0
   wait "$pid" || rc=$?
 done
-if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-10}" ]; then
+# A job cancelled (scancel) is not RUNNING any more: it stays stopped.
+if [ "$rc" = 75 ] && [ -n "${SLURM_JOB_ID:-}" ] && [ "${SLURM_RESTART_COUNT:-0}" -lt "${RELUSCOPE_MAX_REQUEUES:-10}" ] &&
+  [ "$(squeue -h -j "$SLURM_JOB_ID" -o %T 2>/dev/null)" = RUNNING ]; then
   echo "reluscope: run stopped with its state saved: requeued (restart $(( ${SLURM_RESTART_COUNT:-0} + 1 )))" >&2
   scontrol requeue "$SLURM_JOB_ID" && exit 0
 fi

@@ -3,7 +3,7 @@
 # arrays (blocks below MaxArraySize, as examples/slurm-array.sh says), then
 # a watcher job that starts when they have all ended (--dependency=afterany).
 # The watcher asks `sweep status`: while runs are missing (a task killed
-# outright: a node lost, out of memory, a cancelled array) and ROUNDS are
+# outright: a node lost, the out-of-memory killer) and ROUNDS are
 # left, it submits them again and itself after them; when every run is
 # finished it merges the shards and writes the report next to them. A run
 # stopped at its time limit needs none of this: it requeues itself.
@@ -15,7 +15,9 @@
 # goes to every array. Runs that failed (their record says why: diverged,
 # refused) are not resubmitted: `sweep status` names them. The watcher's log
 # is logs/reluscope-watch-JOB.out; the result, results/PRESET.jsonl and
-# results/PRESET-report.txt (and .csv, .png).
+# results/PRESET-report.txt (and .csv, .png). To stop it all, cancel the
+# watcher too (scancel --name reluscope-watch-PRESET): it would resubmit
+# the cancelled runs.
 set -euo pipefail
 # Where slurm-array.sh and this script are (a batch job runs a copy of
 # its script elsewhere: the watcher is told by the environment).
