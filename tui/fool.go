@@ -19,10 +19,7 @@ import (
 // training sample yet tall between them, along a line through its peak.
 // Both fit the samples equally well; no learner can tell them apart.
 type foolView struct {
-	st   *Styles
-	cols int
-	computed[foolData]
-	cache *viewCache[drawKey]
+	lineView[foolData]
 	// before is the bump of the settings before the last change: the
 	// chart is autoscaled, so a bump 16× taller (depth 5 → 6) looks the
 	// same; the legend says how the height changed.
@@ -50,16 +47,16 @@ type foolData struct {
 }
 
 func newFoolView(st *Styles) foolView {
-	return foolView{st: st, cols: funcCols(20 - 2), cache: &viewCache[drawKey]{}}
+	return foolView{lineView: newLineView[foolData](st, screenFool, "fooling pair", funcCols)}
 }
 
 func (f foolView) setSize(w, _ int) screen {
-	f.cols = funcCols(w - 2)
+	f.lineView = f.sized(w)
 	return f
 }
 
 func (f foolView) reset() screen {
-	f.computed = f.computed.reset()
+	f.lineView = f.cleared()
 	return f
 }
 
@@ -68,16 +65,13 @@ func (foolView) statusText() string { return "the fooling pair of this run's sam
 // refresh recomputes the pair for the run's latest student (the cube and
 // the heights are kept while the run is the same).
 func (f foolView) refresh(r *runState) (screen, tea.Cmd) {
-	if !r.hasStudent() {
-		return f, nil
-	}
 	var prev *experiment.FoolProfile
 	if f.data != nil && f.data.id == r.id {
 		prev = &f.data.FoolProfile
 	}
-	id, cfg, student, inputs, cols := r.id, r.cfg, r.student, r.inputs, f.cols
+	id, cfg, student, inputs := r.id, r.cfg, r.student, r.inputs
 	var cmd tea.Cmd
-	f.computed, cmd = f.computed.start(screenFool, r, func(ctx context.Context) (foolData, error) {
+	f.lineView, cmd = f.compute(r, func(ctx context.Context, cols int) (foolData, error) {
 		p, err := experiment.NewFoolProfile(ctx, cfg, student, inputs, cols, prev)
 		return foolData{id: id, FoolProfile: p}, err
 	})
@@ -85,16 +79,9 @@ func (f foolView) refresh(r *runState) (screen, tea.Cmd) {
 }
 
 func (f foolView) update(msg screenMsg, r *runState) (screen, tea.Cmd, error) {
-	cm, ok := msg.(computedMsg)
-	if !ok {
-		return f, nil, nil
-	}
 	var stale bool
 	var err error
-	f.computed, stale, err = f.computed.receive(cm, r)
-	if err != nil {
-		err = fmt.Errorf("fooling pair: %w", err)
-	}
+	f.lineView, stale, err = f.take(msg, r)
 	if stale {
 		s, cmd := f.refresh(r)
 		return s, cmd, err

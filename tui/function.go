@@ -17,10 +17,7 @@ import (
 // functionView is the panel of the teacher and the student along a line,
 // computed in the background (experiment.NewLineProfile).
 type functionView struct {
-	st   *Styles
-	cols int // plot columns of the current width
-	computed[funcData]
-	cache *viewCache[drawKey]
+	lineView[funcData]
 }
 
 // funcData is the function view's data.
@@ -37,41 +34,27 @@ type drawKey struct {
 }
 
 func newFunctionView(st *Styles) functionView {
-	return functionView{st: st, cols: funcCols(20 - 2), cache: &viewCache[drawKey]{}}
+	return functionView{newLineView[funcData](st, screenTrain, "function view", funcCols)}
 }
 
-func (f functionView) setSize(w, _ int) functionView {
-	f.cols = funcCols(w - 2)
-	return f
-}
+func (f functionView) setSize(w, _ int) functionView { return functionView{f.sized(w)} }
 
-func (f functionView) reset() functionView {
-	f.computed = f.computed.reset()
-	return f
-}
+func (f functionView) reset() functionView { return functionView{f.cleared()} }
 
 // refresh starts a computation for the run's latest student, or marks the
 // view stale when one is in flight.
 func (f functionView) refresh(r *runState) (functionView, tea.Cmd) {
-	if !r.hasStudent() {
-		return f, nil
-	}
-	cfg, student, inputs, cols := r.cfg, r.student, r.inputs, f.cols
-	var cmd tea.Cmd
-	f.computed, cmd = f.computed.start(screenTrain, r, func(ctx context.Context) (funcData, error) {
+	cfg, student, inputs := r.cfg, r.student, r.inputs
+	l, cmd := f.compute(r, func(ctx context.Context, cols int) (funcData, error) {
 		return experiment.NewLineProfile(ctx, cfg, student, inputs, cols)
 	})
-	return f, cmd
+	return functionView{l}, cmd
 }
 
 // receive takes a finished drawing (a stale one is redrawn).
 func (f functionView) receive(msg computedMsg, r *runState) (functionView, tea.Cmd, error) {
-	var stale bool
-	var err error
-	f.computed, stale, err = f.computed.receive(msg, r)
-	if err != nil {
-		err = fmt.Errorf("function view: %w", err)
-	}
+	l, stale, err := f.take(msg, r)
+	f = functionView{l}
 	var cmd tea.Cmd
 	if stale {
 		f, cmd = f.refresh(r)

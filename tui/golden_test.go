@@ -251,14 +251,14 @@ func TestGoldenTeachingViews(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		m := goldenModel(t, size[0], size[1], 24, 1)
 		m, _ = press(m, "e")
-		if m.screen != screenHide {
+		if m.screen != screenErrorView {
 			t.Fatal("e does not open the error between the samples")
 		}
-		hd, err := experiment.NewErrorProfile(context.Background(), m.sess.run.cfg, m.sess.run.student, m.sess.run.inputs, m.screens[screenHide].(hideView).cols)
+		hd, err := experiment.NewErrorProfile(context.Background(), m.sess.run.cfg, m.sess.run.student, m.sess.run.inputs, m.screens[screenErrorView].(errorView).cols)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, _ = send(m, computedMsg{to: screenHide, id: 7, data: hd})
+		m, _ = send(m, computedMsg{to: screenErrorView, id: 7, data: hd})
 		m.status.msg = ""
 		v := m.View()
 		if !strings.Contains(v, "at the 200 samples |e| ≤") || !strings.Contains(v, "∙ |e| at the samples") {

@@ -63,14 +63,30 @@ func (k keyMap) ShortHelp() []key.Binding {
 		}
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(label, desc))
 	}
+	views, viewBindings := k.viewKeys()
 	return []key.Binding{
 		bar("↑↓", "select", k.Up, k.Down), bar("←→", "change", k.Dec, k.Inc), bar("space", "pause", k.Pause),
 		// z before the views: at 80 columns the panels leave the error
 		// chart a few rows, and the focus view is what a class needs.
-		bar("z", "chart", k.Focus), bar("e f v", "views", k.ErrorView, k.Fool, k.View), bar("<>", "pace", k.Slower, k.Faster),
+		bar("z", "chart", k.Focus), bar(views, "views", viewBindings...), bar("<>", "pace", k.Slower, k.Faster),
 		bar("enter", "type", k.Edit), bar("c", "keep going", k.KeepGoing),
 		bar("?", "keys", k.Help), bar("q", "quit", k.Quit),
 	}
+}
+
+// viewKeys is the short key bar's entry of the views, from the screens
+// table: their keys ("e f v") and their bindings (a view added
+// there shows here).
+func (k keyMap) viewKeys() (string, []key.Binding) {
+	var names []string
+	var bs []key.Binding
+	for _, e := range screens {
+		if e.key != nil {
+			b := e.key(k)
+			names, bs = append(names, b.Help().Key), append(bs, b)
+		}
+	}
+	return strings.Join(names, " "), bs
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {

@@ -14,7 +14,7 @@ type screenID int
 
 const (
 	screenTrain      screenID = iota // the error chart over the function view
-	screenHide                       // the error between the samples
+	screenErrorView                  // the error between the samples
 	screenFool                       // the fooling pair
 	screenComplexity                 // the sample-complexity view
 	numScreens
@@ -84,7 +84,7 @@ type screenEntry struct {
 // view: its file, its key in keys.go and one line here.
 var screens = [numScreens]screenEntry{
 	screenTrain:      {nil, func(st *Styles, _ Options) screen { return newTrainScreen(st) }},
-	screenHide:       {func(k keyMap) key.Binding { return k.ErrorView }, func(st *Styles, _ Options) screen { return newHideView(st) }},
+	screenErrorView:  {func(k keyMap) key.Binding { return k.ErrorView }, func(st *Styles, _ Options) screen { return newErrorView(st) }},
 	screenFool:       {func(k keyMap) key.Binding { return k.Fool }, func(st *Styles, _ Options) screen { return newFoolView(st) }},
 	screenComplexity: {func(k keyMap) key.Binding { return k.View }, func(st *Styles, o Options) screen { return newComplexityView(st, o.Context, o.Log) }},
 }

@@ -58,7 +58,7 @@ func tourSteps() []tourStep {
 	return []tourStep{
 		{"the claim", "go run .", same, screenTrain, captionClaim},
 		{"L2 falls, L∞ does not", "j → →", dim3, screenTrain, captionDim3},
-		{"where the error hides", "--preset few-samples, e", few, screenHide, captionHide},
+		{"where the error hides", "--preset few-samples, e", few, screenErrorView, captionErrorView},
 		{"more samples, d = 1", "v", same, screenComplexity, captionSlopes1},
 		{"more samples, d = 3", "v j → → v", dim3, screenComplexity, captionSlopes3},
 		{"the fooling pair", "f", same, screenFool, captionFool},
@@ -229,14 +229,14 @@ func captionDim3(m *Model) string {
 	return s + fmt.Sprintf(" Epoch %d: L∞ %s is %.1f× L2 %s%s.", c.Epoch, g3(c.Linf), c.Linf/c.L2, g3(c.L2), tail)
 }
 
-func captionHide(m *Model) string {
-	v, _ := m.screens[screenHide].(hideView)
+func captionErrorView(m *Model) string {
+	v, _ := m.screens[screenErrorView].(errorView)
 	s := fmt.Sprintf("%d samples: at each sample (dots) |e| is tiny; between them it rises far higher.", m.cfg.Samples)
 	if v.data == nil || v.data.Why != "" || len(v.data.Between) == 0 || v.data.Dim != 1 {
 		return s + " (measuring the error along the line)"
 	}
-	peak, _, _ := hidePeak(v.data, m.sess.run.lastSup())
-	return s + " A" + strings.TrimPrefix(hideSummary(v.data, peak), "a") + "."
+	peak, _, _ := errorViewPeak(v.data, m.sess.run.lastSup())
+	return s + " A" + strings.TrimPrefix(errorViewSummary(v.data, peak), "a") + "."
 }
 
 // captionSlopes states the fitted slopes of the errors in m and what ten

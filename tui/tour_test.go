@@ -56,7 +56,7 @@ func TestTourKeys(t *testing.T) {
 	if m.tour.at != 0 {
 		t.Fatal("← went below the first step")
 	}
-	want := []screenID{screenTrain, screenTrain, screenHide, screenComplexity, screenComplexity, screenFool, screenFool, screenFool}
+	want := []screenID{screenTrain, screenTrain, screenErrorView, screenComplexity, screenComplexity, screenFool, screenFool, screenFool}
 	dims := []int{1, 3, 1, 1, 3, 1, 1, 3}
 	for i := 0; i < TourSteps(); i++ {
 		if m.tour.at != i || m.screen != want[i] || m.cfg.Dim != dims[i] || !m.focus {

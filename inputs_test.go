@@ -15,12 +15,13 @@ import (
 	"github.com/reluscope/reluscope/experiment"
 )
 
-// The repros of the second hardening round, each as the user typed it.
+// Inputs that once broke reluscope, each as the user typed it: data files,
+// FIFOs, huge or foreign files, failed runs, signals, locks.
 
-// TestRound2Refusals: each once panicked, hung, ran out of memory or
+// TestBadDataAndFilesAreRefused: each once panicked, hung, ran out of memory or
 // quoted raw text; now one short line, a non-zero exit, and a bounded
 // peak memory (the race detector's shadow included).
-func TestRound2Refusals(t *testing.T) {
+func TestBadDataAndFilesAreRefused(t *testing.T) {
 	dir := t.TempDir()
 	w := func(name, body string) string { return writePreset(t, dir, name, body) }
 	big := w("big.csv", "0.1,1e200\n-0.2,-1e200\n0.3,1e200\n")

@@ -12,95 +12,73 @@ import (
 	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
-// hideView is the error where it hides: |student − teacher| along the line
+// errorView is the error where it hides: |student − teacher| along the line
 // on a log axis, its peak between the samples beside its value at them.
-type hideView struct {
-	st   *Styles
-	cols int
-	computed[hideData]
-	cache *viewCache[drawKey]
+type errorView struct {
+	lineView[errorViewData]
 }
 
-// hideData is the error view's data.
-type hideData = experiment.ErrorProfile
+// errorViewData is the error view's data.
+type errorViewData = experiment.ErrorProfile
 
-func newHideView(st *Styles) hideView {
-	return hideView{st: st, cols: hideCols(20 - 2), cache: &viewCache[drawKey]{}}
+func newErrorView(st *Styles) errorView {
+	return errorView{newLineView[errorViewData](st, screenErrorView, "error view", errorViewCols)}
 }
 
-func (v hideView) setSize(w, _ int) screen {
-	v.cols = hideCols(w - 2)
-	return v
-}
+func (v errorView) setSize(w, _ int) screen { return errorView{v.sized(w)} }
 
-func (v hideView) reset() screen {
-	v.computed = v.computed.reset()
-	return v
-}
+func (v errorView) reset() screen { return errorView{v.cleared()} }
 
-func (hideView) statusText() string {
+func (errorView) statusText() string {
 	return "|student − teacher| along the line: low at the samples, high between; e goes back"
 }
 
-// hideCols is the number of plot columns in a w-wide error view.
-func hideCols(w int) int { return max(8, w-tp.Gutter(len(tp.ExpLabel(-1.5)))) }
+// errorViewCols is the number of plot columns in a w-wide error view.
+func errorViewCols(w int) int { return max(8, w-tp.Gutter(len(tp.ExpLabel(-1.5)))) }
 
-func (v hideView) refresh(r *runState) (screen, tea.Cmd) {
-	if !r.hasStudent() {
-		return v, nil
-	}
-	cfg, student, inputs, cols := r.cfg, r.student, r.inputs, v.cols
-	var cmd tea.Cmd
-	v.computed, cmd = v.computed.start(screenHide, r, func(ctx context.Context) (hideData, error) {
+func (v errorView) refresh(r *runState) (screen, tea.Cmd) {
+	cfg, student, inputs := r.cfg, r.student, r.inputs
+	l, cmd := v.compute(r, func(ctx context.Context, cols int) (errorViewData, error) {
 		return experiment.NewErrorProfile(ctx, cfg, student, inputs, cols)
 	})
-	return v, cmd
+	return errorView{l}, cmd
 }
 
-func (v hideView) update(msg screenMsg, r *runState) (screen, tea.Cmd, error) {
-	cm, ok := msg.(computedMsg)
-	if !ok {
-		return v, nil, nil
-	}
-	var stale bool
-	var err error
-	v.computed, stale, err = v.computed.receive(cm, r)
-	if err != nil {
-		err = fmt.Errorf("error view: %w", err)
-	}
+func (v errorView) update(msg screenMsg, r *runState) (screen, tea.Cmd, error) {
+	l, stale, err := v.take(msg, r)
 	if stale {
-		s, cmd := v.refresh(r)
+		s, cmd := errorView{l}.refresh(r)
 		return s, cmd, err
 	}
-	return v, nil, err
+	return errorView{l}, nil, err
 }
 
-func (v hideView) view(r *runState, _ experiment.Config, w, h int) string {
+func (v errorView) view(r *runState, _ experiment.Config, w, h int) string {
 	sup := r.lastSup()
 	body := v.cache.get(drawKey{id: r.id, data: v.data, sups: len(r.sups), w: w, h: h}, func() string {
-		return renderHide(v.st, v.data, sup, w-2, h-2)
+		return renderErrorView(v.st, v.data, sup, w-2, h-2)
 	})
 	return panel(v.st, "where the error hides: |student − "+teacherWord(r.cfg)+"| (log)", body, w, h)
 }
 
-// hidePeak is the error's peak between the samples: the exact sup where
+// errorViewPeak is the error's peak between the samples: the exact sup where
 // it is known (1-D), else the largest on the line; where, and what it is.
-func hidePeak(hd *hideData, sup *supPoint) (peak, at float64, what string) {
+func errorViewPeak(hd *errorViewData, sup *supPoint) (peak, at float64, what string) {
 	if sup != nil && sup.b.Method == uniform.MethodExact && hd.Dim == 1 {
 		return sup.b.Upper, sup.b.At[0], fmt.Sprintf("exact sup, epoch %d", sup.epoch)
 	}
 	return hd.Peak, hd.PeakT, "largest on the line"
 }
 
-// hideSummary is the view's last line in 1-D: |e| at the samples against
+// errorViewSummary is the view's last line in 1-D: |e| at the samples against
 // its peak between them (the tour's caption says the same).
-func hideSummary(hd *hideData, peak float64) string {
+func errorViewSummary(hd *errorViewData, peak float64) string {
 	return fmt.Sprintf("at the %d samples |e| ≤ %.2g, between %.2g: %.0f×", hd.Samples, hd.AtMax, peak, peak/math.Max(hd.AtMax, 1e-300))
 }
 
-// renderHide draws |e| between the samples (a line) and at them (dots) on
+// renderErrorView draws |e| between the samples (a line) and at them (dots) on
 // a log axis, the true sup marked, in a w×h box.
-func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
+func renderErrorView(st *Styles, hd *errorViewData, sup *supPoint, w, h int) string {
 	if hd != nil && hd.Why != "" {
 		return tp.Placeholder(st.paint(), hd.Why, w, h)
 	}
@@ -125,14 +103,14 @@ func renderHide(st *Styles, hd *hideData, sup *supPoint, w, h int) string {
 	for _, l := range lines {
 		out = append(out, tp.Fit(l, w))
 	}
-	peak, peakT, what := hidePeak(hd, sup)
+	peak, peakT, what := errorViewPeak(hd, sup)
 	pc := max(0, min(hd.Cols-1, int((peakT+0.5)*float64(hd.Cols))))
 	note := fmt.Sprintf("▲ %.3g (%s)", peak, what)
 	mark := markUnder(st, col0+pc, w, note)
 	out = append(out, tp.Fit(mark, w))
 	var sum string
 	if hd.Dim == 1 && hd.Samples > 0 {
-		sum = hideSummary(hd, peak)
+		sum = errorViewSummary(hd, peak)
 	} else {
 		sum = fmt.Sprintf("the samples are not on this line; sup |e| on it %.3g", hd.Peak)
 		if sup != nil {

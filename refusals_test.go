@@ -50,10 +50,10 @@ func writePreset(t *testing.T, dir, name, body string) string {
 	return p
 }
 
-// TestHardeningRefusals: inputs that once crashed reluscope, exhausted the
+// TestBadPresetsAndFlagsAreRefused: inputs that once crashed reluscope, exhausted the
 // machine or wrote outside its folder now get one line and a non-zero exit,
 // at once.
-func TestHardeningRefusals(t *testing.T) {
+func TestBadPresetsAndFlagsAreRefused(t *testing.T) {
 	dir := t.TempDir()
 	secret := "root:$6$" + strings.Repeat("SECRETHASH", 30) + ":19000:0:99999:7:::"
 	shadow := writePreset(t, dir, "shadow", secret+"\ndaemon:*:19000:0:99999:7:::\n")
