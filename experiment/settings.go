@@ -32,8 +32,49 @@ type Setting struct {
 	// (--no-standardize is standardize=false). NoDefault: the flag's
 	// default is not the config's (--seed sets two keys).
 	Negate, NoDefault bool
-	// Num is the key's value in a config (numbers only).
-	Num func(Config) float64
+	// Check: Validate checks the number is in its range. ExplorerHi (> 0)
+	// caps the explorer's steps below Hi.
+	Check      bool
+	ExplorerHi float64
+	// field is the index of the key's field in Config (nil: the key sets
+	// others, as seed does): Ptr, Num and Config.Value reach the value
+	// through it, the one way every surface does.
+	field []int
+}
+
+// The fields of the settings, found once by their YAML tags.
+func init() {
+	t := reflect.TypeFor[Config]()
+	for i := range Settings {
+		for j := 0; j < t.NumField(); j++ {
+			if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == Settings[i].Key {
+				Settings[i].field = t.Field(j).Index
+			}
+		}
+	}
+}
+
+// Ptr is a pointer to the setting's field in c (*int, *float64, *string,
+// *bool, *uint64, *Batch, …), nil for a key without a field of its own.
+func (s Setting) Ptr(c *Config) any {
+	if s.field == nil {
+		return nil
+	}
+	return reflect.ValueOf(c).Elem().FieldByIndex(s.field).Addr().Interface()
+}
+
+// Num is the setting's value in c as a number (NaN for a setting that is
+// not one).
+func (s Setting) Num(c Config) float64 {
+	switch v := s.Ptr(&c).(type) {
+	case *int:
+		return float64(*v)
+	case *float64:
+		return *v
+	case *uint64:
+		return float64(*v)
+	}
+	return math.NaN()
 }
 
 // SettingKind says how a setting's flag parses its value.
@@ -53,32 +94,32 @@ const (
 // the same key: --data-seed after --seed).
 var Settings = []Setting{
 	{Key: "dim", Flag: "dim", Label: "dim", Kind: KindInt, Lo: 1, Hi: MaxDim, Usage: fmt.Sprintf("input dimension d [1, %d]", MaxDim),
-		Num: func(c Config) float64 { return float64(c.Dim) }},
+		Check: true},
 	{Key: "depth", Flag: "depth", Label: "depth", Kind: KindInt, Lo: 2, Hi: MaxDepth, Note: " (affine layers, at least one hidden layer)",
-		Usage: fmt.Sprintf("affine layers L of teacher and student [2, %d]", MaxDepth), Num: func(c Config) float64 { return float64(c.Depth) }},
+		Usage: fmt.Sprintf("affine layers L of teacher and student [2, %d]", MaxDepth), Check: true},
 	{Key: "teacher_width", Flag: "teacher-width", Label: "teacher width", Kind: KindInt, Lo: 1, Hi: MaxWidth, Usage: "teacher hidden width",
-		Num: func(c Config) float64 { return float64(c.TeacherWidth) }},
+		Check: true},
 	{Key: "coef", Flag: "coef", Label: "c", Kind: KindFloat, Lo: 0, LoOpen: true, Hi: 10, Usage: "teacher coefficient bound c: weights and biases ~ U[-c, c]",
-		Num: func(c Config) float64 { return c.Coef }},
+		Check: true},
 	{Key: "student_depth", Flag: "student-depth", Label: "student depth", Kind: KindInt, Lo: 2, Hi: MaxDepth, Zero: true, Note: " (or 0 for the teacher's depth)",
-		Usage: "student affine layers (0: same as --depth)", Num: func(c Config) float64 { return float64(c.StudentDepth) }},
+		Usage: "student affine layers (0: same as --depth)", Check: true},
 	{Key: "width", Flag: "width", Label: "width", Kind: KindInt, Lo: 1, Hi: MaxWidth, Usage: fmt.Sprintf("student hidden width [1, %d]", MaxWidth),
-		Num: func(c Config) float64 { return float64(c.Width) }},
+		Check: true},
 	{Key: "samples", Flag: "samples", Label: "samples", Kind: KindInt, Lo: 1, Hi: MaxSamples, Usage: "training samples m",
-		Num: func(c Config) float64 { return float64(c.Samples) }},
+		Check: true},
 	{Key: "batch", Flag: "batch", Label: "batch", Kind: KindBatch, Usage: "batch: a size (100), a percentage of m (20%) or a fraction (0.2)"},
 	{Key: "epochs", Flag: "epochs", Label: "epochs", Kind: KindInt, Lo: 1, Hi: MaxEpochs, Usage: "epochs E",
-		Num: func(c Config) float64 { return float64(c.Epochs) }},
+		Check: true},
 	{Key: "lr", Flag: "lr", Label: "lr", Kind: KindFloat, Lo: 0, LoOpen: true, Hi: 1, Usage: "Adam learning rate in the first epoch",
-		Num: func(c Config) float64 { return c.LR }},
+		Check: true},
 	// lr_end's upper end is lr: Validate checks it.
 	{Key: "lr_end", Flag: "lr-end", Kind: KindFloat, Usage: "learning rate reached after the last epoch (exponential decay per epoch)"},
 	{Key: "standardize", Flag: "no-standardize", Kind: KindBool, Negate: true, Usage: "feed raw inputs to the student instead of x/σ"},
 	{Key: "dtype", Flag: "dtype", Label: "dtype", Kind: KindString, Usage: "float64 or float32"},
 	{Key: "eval_points", Flag: "eval-points", Label: "eval points", Kind: KindInt, Lo: 1, Hi: MaxEvalPoints, Usage: "fresh uniform evaluation points per checkpoint",
-		Num: func(c Config) float64 { return float64(c.EvalPoints) }},
+		Check: true, ExplorerHi: 1 << 24 /* the paper's 2^24 */},
 	{Key: "eval_every", Flag: "eval-every", Label: "eval every", Kind: KindInt, Lo: 0, Hi: MaxEpochs, Note: " (above epochs: only the first and last)",
-		Usage: "epochs between checkpoints (0: five checkpoints)", Num: func(c Config) float64 { return float64(c.EvalEvery) }},
+		Usage: "epochs between checkpoints (0: five checkpoints)", Check: true},
 	{Key: "seed", Flag: "seed", Kind: KindSeed, NoDefault: true, Usage: "seed of the training data and the student's initialization"},
 	{Key: "teacher_seed", Flag: "teacher-seed", Label: "teacher seed", Kind: KindSeed, Usage: "seed of the teacher"},
 	{Key: "data_seed", Flag: "data-seed", Label: "data seed", Kind: KindSeed, Usage: "seed of the training data and evaluation points"},
@@ -96,7 +137,7 @@ var Settings = []Setting{
 	{Key: "sup_seconds", Flag: "sup-seconds", Kind: KindFloat, Usage: "time limit of each bracket's search in seconds (0: 10)"},
 	{Key: "sup_boxes", Flag: "sup-boxes", Kind: KindInt, Lo: 0, Hi: uniform.MaxBoxes,
 		Usage: "each bracket's budget of boxes (0: none): the bracket is then the same on any machine and load, the time limit a safety net",
-		Num:   func(c Config) float64 { return float64(c.SupBoxes) }},
+		Check: true},
 }
 
 // SettingOf is the setting of YAML key k (the zero Setting and false when
@@ -120,7 +161,7 @@ func MustSetting(k string) Setting {
 }
 
 // Ranged says the setting has a range to check.
-func (s Setting) Ranged() bool { return s.Num != nil }
+func (s Setting) Ranged() bool { return s.Check }
 
 // Range is the range as messages write it: [1, 64] or (0, 10].
 func (s Setting) Range() string {
@@ -163,20 +204,16 @@ func (s Setting) check(c Config) error {
 // Value is c's value of YAML key k as a flag's default shows it ("" for
 // a key c does not have).
 func (c Config) Value(k string) string {
-	v := reflect.ValueOf(c)
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != k {
-			continue
-		}
-		switch f := v.Field(i).Interface().(type) {
-		case float64:
-			return strconv.FormatFloat(f, 'g', -1, 64)
-		case fmt.Stringer:
-			return f.String()
-		default:
-			return fmt.Sprint(f)
-		}
+	st, ok := SettingOf(k)
+	if !ok || st.field == nil {
+		return ""
 	}
-	return ""
+	switch v := st.Ptr(&c).(type) {
+	case *float64:
+		return strconv.FormatFloat(*v, 'g', -1, 64)
+	case fmt.Stringer:
+		return v.String()
+	default:
+		return fmt.Sprint(reflect.ValueOf(v).Elem().Interface())
+	}
 }

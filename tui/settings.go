@@ -255,11 +255,12 @@ func nextInt(name string, cur, dir int, steps []int) (int, error) {
 // intField is setting key's whole number, its label and range the
 // setting's (experiment.Settings); 0 of a setting that allows it is
 // autoIntField's.
-func intField(key string, ptr func(*experiment.Config) *int, steps []int) field {
+func intField(key string, steps []int) field {
 	st := experiment.MustSetting(key)
+	ptr := func(c *experiment.Config) *int { return st.Ptr(c).(*int) }
 	name, lo, hi := st.Label, max(1, int(st.Lo)), int(st.Hi)
-	if key == "eval_points" {
-		hi = min(hi, explorerMaxEvalPoints)
+	if st.ExplorerHi > 0 {
+		hi = min(hi, int(st.ExplorerHi))
 	}
 	return field{
 		name: name,
@@ -352,10 +353,10 @@ func formatLR(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
 // fields are the explorer's settings, in display order.
 var fields = []field{
-	intField("depth", func(c *experiment.Config) *int { return &c.Depth }, nil),
-	intField("dim", func(c *experiment.Config) *int { return &c.Dim }, nil),
-	intField("width", func(c *experiment.Config) *int { return &c.Width }, widthSteps),
-	intField("samples", func(c *experiment.Config) *int { return &c.Samples }, samplesSteps),
+	intField("depth", nil),
+	intField("dim", nil),
+	intField("width", widthSteps),
+	intField("samples", samplesSteps),
 	choiceField("batch", func(c experiment.Config) string { return c.Batch.String() },
 		func(c *experiment.Config, s string) error {
 			b, err := experiment.ParseBatch(s)
@@ -365,7 +366,7 @@ var fields = []field{
 			c.Batch = b
 			return nil
 		}, func() []string { return batchChoices }),
-	intField("epochs", func(c *experiment.Config) *int { return &c.Epochs }, epochsSteps),
+	intField("epochs", epochsSteps),
 	{
 		name: experiment.MustSetting("lr").Label,
 		get:  func(c experiment.Config) string { return formatLR(c.LR) },
@@ -406,12 +407,12 @@ var fields = []field{
 			return err
 		},
 	},
-	intField("teacher_width", func(c *experiment.Config) *int { return &c.TeacherWidth }, widthSteps),
-	autoIntField("student_depth", "= depth", func(c *experiment.Config) *int { return &c.StudentDepth }, nil,
+	intField("teacher_width", widthSteps),
+	autoIntField("student_depth", "= depth", nil,
 		func(c experiment.Config) int { return len(c.StudentSizes()) - 1 }),
-	autoIntField("eval_points", "auto", func(c *experiment.Config) *int { return &c.EvalPoints }, evalPointSteps,
+	autoIntField("eval_points", "auto", evalPointSteps,
 		func(c experiment.Config) int { return experiment.ExplorerConfig(c).EvalPoints }),
-	autoIntField("eval_every", "auto", func(c *experiment.Config) *int { return &c.EvalEvery }, epochsSteps,
+	autoIntField("eval_every", "auto", epochsSteps,
 		func(c experiment.Config) int { return experiment.ExplorerConfig(c).EvalEvery }),
 	choiceField("learner", func(c experiment.Config) string {
 		if c.Learner == "" {
@@ -467,8 +468,9 @@ var fields = []field{
 // autoIntField is a whole number whose 0 means a value derived from the
 // rest (shown as "auto" with it): typing "auto" (or 0) restores it, a step
 // starts from the derived value.
-func autoIntField(key, auto string, ptr func(*experiment.Config) *int, steps []int, derived func(experiment.Config) int) field {
-	f := intField(key, ptr, steps)
+func autoIntField(key, auto string, steps []int, derived func(experiment.Config) int) field {
+	f := intField(key, steps)
+	ptr := func(c *experiment.Config) *int { return experiment.MustSetting(key).Ptr(c).(*int) }
 	name := f.name
 	get, step, set := f.get, f.step, f.set
 	f.get = func(c experiment.Config) string {
@@ -508,10 +510,6 @@ func floatIn(key, s string) (float64, error) {
 	}
 	return v, nil
 }
-
-// explorerMaxEvalPoints caps the explorer's evaluation points at the
-// paper's 2^24 (a run takes up to experiment.MaxEvalPoints).
-const explorerMaxEvalPoints = 1 << 24
 
 // nextFloat is the next step value above (dir > 0) or below cur.
 func nextFloat(name string, cur float64, dir int, steps []float64) (float64, error) {
