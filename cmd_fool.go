@@ -14,6 +14,7 @@ import (
 
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/uniform"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // cmdFool builds the fooling pair of a config's class and samples: a
@@ -74,14 +75,14 @@ func cmdFool(_ context.Context, args []string, stdout, _ io.Writer) error {
 		}
 		b.WriteByte('\n')
 	}
-	if err := experiment.WriteFileAtomic(filepath.Join(*out, "samples.csv"), b.Bytes()); err != nil {
+	if err := osutil.WriteFileAtomic(filepath.Join(*out, "samples.csv"), b.Bytes()); err != nil {
 		return err
 	}
 	j, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := experiment.WriteFileAtomic(filepath.Join(*out, "fool.json"), append(j, '\n')); err != nil {
+	if err := osutil.WriteFileAtomic(filepath.Join(*out, "fool.json"), append(j, '\n')); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote bump.json, samples.csv and fool.json to %s in %s\n", *out, time.Since(t0).Round(time.Millisecond))

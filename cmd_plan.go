@@ -14,6 +14,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // planClass is the runs of a grid that cost alike: one width, depth, m,
@@ -239,7 +240,7 @@ func cmdSweepPlan(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	for i, k := range classes {
 		idx := filepath.Join(*sbatch, fmt.Sprintf("class-%d.idx", i))
-		err := experiment.WriteAtomic(idx, func(w io.Writer) error {
+		err := osutil.WriteAtomic(idx, func(w io.Writer) error {
 			var b []byte
 			for x := range k.indices.All() {
 				b = strconv.AppendInt(b[:0], int64(x), 10)
@@ -302,7 +303,7 @@ fi
 exit "$rc"
 `, p.Name, i, k.key, k.indices.Len(), experiment.Clock(time.Duration(k.seconds*float64(time.Second))), chunks, script, idx, *block,
 			p.Name, i, *cpus, slurmMem(k.mem), t, signalLead, experiment.ShellQuote(self), experiment.ShellQuote(idx), idx, requeues, experiment.ShellQuote(p.Name), p.Name, extra, requeues)
-		if err := experiment.WriteFileAtomic(script, []byte(body)); err != nil {
+		if err := osutil.WriteFileAtomic(script, []byte(body)); err != nil {
 			return err
 		}
 		if err := os.Chmod(script, 0o755); err != nil {

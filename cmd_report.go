@@ -9,6 +9,7 @@ import (
 
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/report"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // reportOptions are what reluscope report was asked to do.
@@ -90,7 +91,7 @@ func (o reportOptions) run(stdout io.Writer) error {
 		report.WriteText(stdout, rep, *width)
 	}
 	if *csvPath != "" {
-		if err := experiment.WriteFileAtomic(*csvPath, report.CSV(reps)); err != nil {
+		if err := osutil.WriteFileAtomic(*csvPath, report.CSV(reps)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "table written to %s\n", *csvPath)

@@ -15,15 +15,21 @@
 package experiment
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment/learners"
+	"github.com/reluscope/reluscope/internal/osutil"
 
 	"github.com/reluscope/reluscope/experiment/uniform"
 )
@@ -426,3 +432,45 @@ func orList(xs []string) string {
 	}
 	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
 }
+
+// ConfigHash identifies a run by its complete configuration: the first 16
+// hex digits of the SHA-256 of its JSON and, for the files it names (a
+// teacher, an initial student, a data file), of their contents, so that a
+// file changed under the same path is another run.
+func ConfigHash(c Config) string {
+	b, _ := json.Marshal(c)
+	for _, p := range []string{c.TeacherFile, c.InitFile, c.DataFile} {
+		if p != "" {
+			b = append(b, fileDigest(p)...)
+		}
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// fileDigest is the SHA-256 of a file's contents, cached by path, size and
+// modification time ("missing" when it cannot be read).
+func fileDigest(path string) string {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return "missing"
+	}
+	key := fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
+	if d, ok := digests.Load(key); ok {
+		return d.(string)
+	}
+	f, err := osutil.OpenLimited(path, MaxNetworkBytes)
+	if err != nil {
+		return "missing"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "missing"
+	}
+	d := hex.EncodeToString(h.Sum(nil))
+	digests.Store(key, d)
+	return d
+}
+
+var digests sync.Map

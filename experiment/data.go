@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // trainingSet is cfg's samples: the rows of its data file, or its
@@ -46,7 +47,7 @@ const MaxTarget = 1e150
 // header line of words (a first line none of whose fields is a number), a
 // UTF-8 byte-order mark before it is skipped.
 func LoadData(path string, d int) (x, y []float64, err error) {
-	f, err := OpenLimited(path, 1<<30)
+	f, err := osutil.OpenLimited(path, 1<<30)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/experiment/uniform"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // TestLoadNetworkRefusesOverflowingSizes: sizes whose product overflows
@@ -86,14 +87,14 @@ func TestMergePrefersFinishedRuns(t *testing.T) {
 	}
 }
 
-// TestFileModes: everything written atomically is 0644 less the umask.
+// TestFileModes: everything written atomically is 0644 less the osutil.Umask.
 func TestFileModes(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
-	if err := WriteFileAtomic(p, []byte("x")); err != nil {
+	if err := osutil.WriteFileAtomic(p, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(p)
-	if want := os.FileMode(0o644 &^ umask); st.Mode().Perm() != want {
+	if want := os.FileMode(0o644 &^ osutil.Umask); st.Mode().Perm() != want {
 		t.Fatalf("mode %v, want %v", st.Mode().Perm(), want)
 	}
 }

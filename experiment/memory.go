@@ -9,6 +9,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment/uniform"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // MemoryEstimate is the peak memory in bytes of a run of cfg computing on
@@ -84,7 +85,7 @@ func LimitMemory(bytes uint64) {
 // CheckMemory refuses a config whose estimated peak, times copies (a
 // sweep's workers), does not fit in 90 % of the available memory.
 func CheckMemory(cfg Config, threads, copies int) error {
-	avail, bound, err := MemAvailable()
+	avail, bound, err := osutil.MemAvailable()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // Streams of the seeded sources, so that one seed can drive several
@@ -70,14 +71,14 @@ func SaveNetwork(path, role string, net *backend.Net) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	return osutil.WriteFileAtomic(path, append(b, '\n'))
 }
 
 // LoadNetwork reads a network saved by SaveNetwork and validates it.
 func LoadNetwork(path string) (*backend.Net, error) {
 	// Decoded as it is read: a file that is not JSON fails at its first
 	// bytes, not after a gigabyte is in memory.
-	r, err := OpenLimited(path, MaxNetworkBytes)
+	r, err := osutil.OpenLimited(path, MaxNetworkBytes)
 	if err != nil {
 		return nil, err
 	}

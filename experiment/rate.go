@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // Rate is an engine's measured speed on this machine: a fixed cost per
@@ -298,7 +299,7 @@ func loadRates(path string) (rateFile, error) {
 	if path == "" {
 		return f, os.ErrNotExist
 	}
-	data, err := ReadFileLimited(path, 1<<20)
+	data, err := osutil.ReadFileLimited(path, 1<<20)
 	if err != nil {
 		return f, err
 	}
@@ -339,5 +340,5 @@ func storeRate(path string, r Rate, now time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return osutil.WriteFileAtomic(path, append(data, '\n'))
 }

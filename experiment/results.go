@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // A results folder, as reluscope writes it:
@@ -62,7 +64,7 @@ func LockResults(path string) (*ResultsDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.release, err = lockDir(path, filepath.Join(path, LockFile)); err != nil {
+	if d.release, err = osutil.LockDir(path, filepath.Join(path, LockFile)); err != nil {
 		return nil, err
 	}
 	if err := RepairTail(d.File()); err != nil {
@@ -94,7 +96,7 @@ func (d *ResultsDir) ShardPath(j Job) string {
 // holder. The lock file goes when released.
 func (d *ResultsDir) LockRun(j Job) (release func(), err error) {
 	path := filepath.Join(d.Path, fmt.Sprintf("index-%07d-%s.lock", j.Index, shortHash(ConfigHash(j.Config))))
-	return lockFile(path, fmt.Sprintf("run %d in %s is in progress in another process", j.Index, d.Path), true)
+	return osutil.LockFile(path, fmt.Sprintf("run %d in %s is in progress in another process", j.Index, d.Path), true)
 }
 
 // StatePath is the file of job j's saved state while it is part-way.

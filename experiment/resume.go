@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // StateFormat names the binary format of a run's saved state. A state
@@ -72,7 +73,7 @@ func SaveState(path string, st *RunState) error {
 	sum := sha256.Sum256(b.Bytes())
 	out := make([]byte, 0, len(StateFormat)+1+len(sum)+b.Len())
 	out = append(append(append(out, StateFormat+"\n"...), sum[:]...), b.Bytes()...)
-	return WriteFileAtomic(path, out)
+	return osutil.WriteFileAtomic(path, out)
 }
 
 // DamagedStateError says a state file cannot be trusted: not a state of
@@ -103,7 +104,7 @@ func LoadState(path string) (*RunState, error) {
 	if fi.Size() > maxStateBytes {
 		return nil, damaged("%d bytes, more than a state may have", fi.Size())
 	}
-	b, err := ReadFileLimited(path, maxStateBytes)
+	b, err := osutil.ReadFileLimited(path, maxStateBytes)
 	if err != nil {
 		return nil, err
 	}

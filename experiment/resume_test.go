@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/reluscope/reluscope/backend"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // resumeConfig is a small run with a short last batch, checkpoints every
@@ -148,7 +149,7 @@ func TestResumeRefusesAForeignState(t *testing.T) {
 		t.Fatal("a native state was taken by gorgonia")
 	}
 	path := filepath.Join(t.TempDir(), "broken.state")
-	if err := WriteFileAtomic(path, []byte("not a state")); err != nil {
+	if err := osutil.WriteFileAtomic(path, []byte("not a state")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := LoadState(path); err == nil {

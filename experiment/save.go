@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // SaveRun writes a run to dir (created if needed), each file atomically:
@@ -27,10 +29,10 @@ func SaveRun(dir string, res *Result) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "config.json"), append(cfg, '\n')); err != nil {
+	if err := osutil.WriteFileAtomic(filepath.Join(dir, "config.json"), append(cfg, '\n')); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "history.csv"), HistoryCSV(res.History)); err != nil {
+	if err := osutil.WriteFileAtomic(filepath.Join(dir, "history.csv"), HistoryCSV(res.History)); err != nil {
 		return err
 	}
 	var ep bytes.Buffer
@@ -38,14 +40,14 @@ func SaveRun(dir string, res *Result) error {
 	for i, l := range res.EpochLoss {
 		fmt.Fprintf(&ep, "%d,%s\n", i+1, num(l))
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "epochs.csv"), ep.Bytes()); err != nil {
+	if err := osutil.WriteFileAtomic(filepath.Join(dir, "epochs.csv"), ep.Bytes()); err != nil {
 		return err
 	}
 	rj, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "result.json"), append(rj, '\n')); err != nil {
+	if err := osutil.WriteFileAtomic(filepath.Join(dir, "result.json"), append(rj, '\n')); err != nil {
 		return err
 	}
 	if res.Teacher != nil {

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reluscope/reluscope/internal/osutil"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -47,48 +46,6 @@ type Record struct {
 	StateNote string `json:"state_note,omitempty"`
 }
 
-// ConfigHash identifies a run by its complete configuration: the first 16
-// hex digits of the SHA-256 of its JSON and, for the files it names (a
-// teacher, an initial student, a data file), of their contents, so that a
-// file changed under the same path is another run.
-func ConfigHash(c Config) string {
-	b, _ := json.Marshal(c)
-	for _, p := range []string{c.TeacherFile, c.InitFile, c.DataFile} {
-		if p != "" {
-			b = append(b, fileDigest(p)...)
-		}
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8])
-}
-
-// fileDigest is the SHA-256 of a file's contents, cached by path, size and
-// modification time ("missing" when it cannot be read).
-func fileDigest(path string) string {
-	st, err := os.Stat(path)
-	if err != nil || !st.Mode().IsRegular() {
-		return "missing"
-	}
-	key := fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
-	if d, ok := digests.Load(key); ok {
-		return d.(string)
-	}
-	f, err := OpenLimited(path, MaxNetworkBytes)
-	if err != nil {
-		return "missing"
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "missing"
-	}
-	d := hex.EncodeToString(h.Sum(nil))
-	digests.Store(key, d)
-	return d
-}
-
-var digests sync.Map
-
 // AppendRecord appends r as one JSON line to path with a single write and
 // an fsync, after cutting off a torn last line left by a crash.
 func AppendRecord(path string, r Record) error {
@@ -104,7 +61,7 @@ func AppendRecord(path string, r Record) error {
 	if err != nil {
 		return err
 	}
-	return writeSyncClose(f, line)
+	return osutil.WriteSyncClose(f, line)
 }
 
 // RepairTail makes path end with a newline: a last line a killed process
@@ -192,7 +149,7 @@ func completeRecord(line []byte) bool {
 // skipped; a whole last record without its newline is kept); a missing
 // file has none. A line longer than MaxRecordBytes is an error.
 func ReadRecords(path string) ([]Record, error) {
-	f, err := OpenLimited(path, 1<<40)
+	f, err := osutil.OpenLimited(path, 1<<40)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -466,5 +423,5 @@ func WriteRecordsAtomic(path string, rs []Record) error {
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	return WriteFileAtomic(path, []byte(b.String()))
+	return osutil.WriteFileAtomic(path, []byte(b.String()))
 }

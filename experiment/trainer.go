@@ -13,25 +13,6 @@ import (
 	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
-// Run executes the experiment synchronously, passing events to emit (which
-// may block; an error from it stops the run). It returns what was finished
-// even when it fails.
-func Run(ctx context.Context, cfg Config, opt Options, emit func(Event) error) (*Result, error) {
-	t, err := newTrainer(ctx, cfg, opt, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer t.teacher.Close()
-	if cfg.UsesLearner() {
-		return runLearner(ctx, cfg, opt, emit, t.start, t.X, t.Y, t.teacher, t.teacherNet, t.engine, t.dt, t.threads)
-	}
-	if err := t.build(); err != nil {
-		return nil, err
-	}
-	defer t.student.Close()
-	return t.finish(t.train())
-}
-
 // trainer is one Adam run: the teacher and the samples, the student on its
 // engine, where the loop is, and what is waiting to be sent.
 type trainer struct {

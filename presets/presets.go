@@ -31,6 +31,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 //go:embed *.yaml
@@ -84,14 +85,14 @@ func All() ([]Preset, error) {
 // preset of that one config.
 func Load(name string) (Preset, error) {
 	if strings.HasSuffix(name, ".json") {
-		b, err := experiment.ReadFileLimited(name, experiment.MaxPresetBytes)
+		b, err := osutil.ReadFileLimited(name, experiment.MaxPresetBytes)
 		if err != nil {
 			return Preset{}, fmt.Errorf("config file: %w", err)
 		}
 		return ParseConfig(name, b)
 	}
 	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") || strings.ContainsRune(name, filepath.Separator) {
-		b, err := experiment.ReadFileLimited(name, experiment.MaxPresetBytes)
+		b, err := osutil.ReadFileLimited(name, experiment.MaxPresetBytes)
 		if err != nil {
 			return Preset{}, fmt.Errorf("preset file: %w", err)
 		}

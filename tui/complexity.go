@@ -18,6 +18,7 @@ import (
 	"github.com/reluscope/reluscope/experiment/report"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
 	"github.com/reluscope/reluscope/experiment/uniform"
+	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // The sample-complexity view trains the current setting for a series of
@@ -244,7 +245,7 @@ func (v complexityView) write(path string) error {
 		return err
 	}
 	reps := report.Aggregate(recs)
-	if err := experiment.WriteFileAtomic(filepath.Join(path, "table.csv"), report.CSV(reps)); err != nil {
+	if err := osutil.WriteFileAtomic(filepath.Join(path, "table.csv"), report.CSV(reps)); err != nil {
 		return err
 	}
 	return report.WriteFigure(filepath.Join(path, "figure.png"), reps)

@@ -89,7 +89,7 @@ func loadPaths() error {
 		return nil
 	}
 	// Checked before it is opened, so that a FIFO never blocks (as
-	// experiment.OpenLimited, which this package cannot import).
+	// internal/osutil.OpenLimited does).
 	if fi, err := os.Stat(name); err != nil {
 		return fmt.Errorf("cuda: %s: %w", pathsEnv, err)
 	} else if !fi.Mode().IsRegular() {

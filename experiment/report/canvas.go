@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/internal/osutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
@@ -30,5 +30,5 @@ func saveCanvas(path string, c vg.CanvasWriterTo) error {
 	if _, err := c.WriteTo(&b); err != nil {
 		return err
 	}
-	return experiment.WriteFileAtomic(path, b.Bytes())
+	return osutil.WriteFileAtomic(path, b.Bytes())
 }

@@ -4,11 +4,12 @@ import (
 	"sync"
 
 	"fmt"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/opentype"
 	"math"
 	"strconv"
 	"strings"
+
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"

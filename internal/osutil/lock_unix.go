@@ -1,6 +1,6 @@
 //go:build unix
 
-package experiment
+package osutil
 
 import (
 	"errors"
@@ -11,18 +11,18 @@ import (
 	"time"
 )
 
-// lockDir takes folder dir for this process: an exclusive lock on path,
+// LockDir takes folder dir for this process: an exclusive lock on path,
 // which names the holder; the lock goes with the process.
-func lockDir(dir, path string) (release func(), err error) {
-	return lockFile(path, dir+" is in use by another sweep", false)
+func LockDir(dir, path string) (release func(), err error) {
+	return LockFile(path, dir+" is in use by another sweep", false)
 }
 
-// lockFile takes an exclusive lock on path for this process, writing the
+// LockFile takes an exclusive lock on path for this process, writing the
 // holder (pid, host, since) into it; busy is the refusal's text when
 // another process holds it. With remove, release deletes the file (before
 // unlocking), and a lock taken on a file deleted meanwhile is taken again
 // on the new one.
-func lockFile(path, busy string, remove bool) (release func(), err error) {
+func LockFile(path, busy string, remove bool) (release func(), err error) {
 	for {
 		// A symlink at the lock's place is refused, not followed (its
 		// target would be truncated).

@@ -1,8 +1,8 @@
-package experiment
-
-// The operating system's side of reluscope, in one place: limited reads of
-// regular files, atomic writes, the memory the machine has, and the
-// quoting and formatting of what messages show.
+// Package osutil is reluscope's side of the operating system, in one
+// place: limited reads of regular files, atomic writes and the file mode
+// they get, advisory locks, and the memory the machine has (cgroups,
+// rlimits, /proc/meminfo).
+package osutil
 
 import (
 	"bufio"
@@ -18,14 +18,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-)
-
-// Limits on what reluscope reads from files: a config or preset, a saved
-// network, one line of a results file.
-const (
-	MaxPresetBytes  = 1 << 20
-	MaxNetworkBytes = 1 << 30
-	MaxRecordBytes  = 64 << 20
 )
 
 // OpenLimited opens path for reading, which must be a regular file of at
@@ -67,43 +59,6 @@ func ReadFileLimited(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// Excerpt is s cut to n runes (with "…" when cut) and its control
-// characters and invalid bytes escaped (\x1b, \n), for quoting what a user
-// typed or a file held in a one-line message: a message never carries an
-// escape sequence to the terminal nor more than about n characters of it.
-// It reads at most the first 4n bytes of s.
-func Excerpt(s string, n int) string {
-	var b strings.Builder
-	cut := false
-	if len(s) > 4*n+4 {
-		s, cut = s[:4*n+4], true
-	}
-	for k, i := 0, 0; i < len(s); k++ {
-		if k >= n {
-			cut = true
-			break
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	if cut {
-		b.WriteString("…")
-	}
-	return b.String()
-}
-
-// Quote is Excerpt(s, 40) in double quotes.
-func Quote(s string) string { return `"` + Excerpt(s, 40) + `"` }
-
 // WriteFileAtomic writes data to a temporary file beside path, fsyncs it and
 // renames it over path, so a reader sees the old file or the new one, never
 // a torn one.
@@ -124,9 +79,9 @@ func WriteAtomic(path string, write func(w io.Writer) error) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // a no-op after the rename
-	// Everything a user is meant to read gets one mode: 0644 less the umask
+	// Everything a user is meant to read gets one mode: 0644 less the Umask
 	// (CreateTemp makes 0600).
-	if err := f.Chmod(os.FileMode(0o644 &^ umask)); err != nil {
+	if err := f.Chmod(os.FileMode(0o644 &^ Umask)); err != nil {
 		f.Close()
 		return err
 	}
@@ -154,9 +109,9 @@ func WriteAtomic(path string, write func(w io.Writer) error) error {
 	return nil
 }
 
-// writeSyncClose writes data to f in one call, fsyncs and closes it; f is
+// WriteSyncClose writes data to f in one call, fsyncs and closes it; f is
 // closed whatever fails.
-func writeSyncClose(f *os.File, data []byte) error {
+func WriteSyncClose(f *os.File, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
@@ -312,13 +267,39 @@ func readUint(path string) (uint64, bool) {
 	return v, err == nil
 }
 
-// Bytes writes a size in KiB, MiB or GiB.
-func Bytes(b uint64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+// Excerpt is s cut to n runes (with "…" when cut) and its control
+// characters and invalid bytes escaped (\x1b, \n), for quoting what a user
+// typed or a file held in a one-line message: a message never carries an
+// escape sequence to the terminal nor more than about n characters of it.
+// It reads at most the first 4n bytes of s.
+func Excerpt(s string, n int) string {
+	var b strings.Builder
+	cut := false
+	if len(s) > 4*n+4 {
+		s, cut = s[:4*n+4], true
 	}
-	return fmt.Sprintf("%.0f KiB", float64(b)/(1<<10))
+	for k, i := 0, 0; i < len(s); k++ {
+		if k >= n {
+			cut = true
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	if cut {
+		b.WriteString("…")
+	}
+	return b.String()
 }
+
+// Quote is Excerpt(s, 40) in double quotes.
+func Quote(s string) string { return `"` + Excerpt(s, 40) + `"` }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package experiment
+package osutil
 
 import "syscall"
 

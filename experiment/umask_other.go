@@ -1,5 +1,0 @@
-//go:build !unix
-
-package experiment
-
-var umask uint32 = 0o022

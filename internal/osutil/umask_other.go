@@ -1,0 +1,5 @@
+//go:build !unix
+
+package osutil
+
+var Umask uint32 = 0o022
