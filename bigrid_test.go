@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // underTwoGB runs the binary with args under an address-space limit of
@@ -113,23 +114,23 @@ sweep:
 		}
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
-		results := filepath.Join(local, experiment.ResultsFile)
+		resultsPath := filepath.Join(local, results.ResultsFile)
 		ok := eventually(t, 5*time.Minute, func() bool {
 			select {
 			case <-exited:
 				return true
 			default:
 			}
-			b, _ := os.ReadFile(results)
+			b, _ := os.ReadFile(resultsPath)
 			return bytes.Count(b, []byte("\n")) >= 3
 		})
 		cmd.Process.Signal(syscall.SIGINT)
 		<-exited
 		if !ok || !strings.Contains(out.String(), "sweep g1e7: 10000000 runs, 0 already done in "+local+", 10000000 to go on 1 workers") ||
-			!strings.Contains(out.String(), "runs saved in "+results) {
+			!strings.Contains(out.String(), "runs saved in "+resultsPath) {
 			t.Fatalf("local sweep (exit %d):\n%s", cmd.ProcessState.ExitCode(), experiment.Excerpt(out.String(), 2000))
 		}
-		recs, err := experiment.ReadRecords(results)
+		recs, err := results.ReadRecords(resultsPath)
 		if err != nil || len(recs) < 3 || recs[0].Index != 0 || recs[0].Error != "" {
 			t.Fatalf("local sweep's records: %d (%v)", len(recs), err)
 		}

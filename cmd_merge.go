@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/presets"
 )
 
@@ -28,7 +29,7 @@ func cmdSweepMerge(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if len(paths) == 0 {
 		return fmt.Errorf("sweep merge: name result files or folders to merge")
 	}
-	merged, read, conflicts, err := experiment.MergeResults(paths...)
+	merged, read, conflicts, err := results.MergeResults(paths...)
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func cmdSweepMerge(_ context.Context, args []string, stdout, stderr io.Writer) e
 	switch vs := variants(merged); {
 	case *variant == "all":
 	case *variant != "":
-		var keep []experiment.Record
+		var keep []results.Record
 		for _, r := range merged {
 			if strings.HasPrefix(r.Variant, *variant) {
 				keep = append(keep, r)
@@ -78,7 +79,7 @@ func cmdSweepMerge(_ context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return incomplete()
 	}
-	if err := experiment.WriteRecordsAtomic(*out, merged); err != nil {
+	if err := results.WriteRecordsAtomic(*out, merged); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "merged %d records (%d duplicates dropped) into %s\n", len(merged), read-len(merged), *out)
@@ -117,17 +118,17 @@ func (v presetVariants) describe() string {
 }
 
 // variants groups records by preset and variant, in order of appearance.
-func variants(recs []experiment.Record) []presetVariants {
+func variants(recs []results.Record) []presetVariants {
 	var out []presetVariants
 	at := map[string]int{}
-	first := map[string]map[int]experiment.Record{}
+	first := map[string]map[int]results.Record{}
 	for _, r := range recs {
 		k, ok := at[r.Preset]
 		if !ok {
 			k = len(out)
 			at[r.Preset] = k
 			out = append(out, presetVariants{preset: r.Preset, count: map[string]int{}, clash: -1})
-			first[r.Preset] = map[int]experiment.Record{}
+			first[r.Preset] = map[int]results.Record{}
 		}
 		v := &out[k]
 		if v.count[r.Variant] == 0 {
@@ -160,7 +161,7 @@ func variantNames(vs []presetVariants) []string {
 // variantSets is how a record of another variant differs from the run of
 // its index in grid g (made with the --sets sets): as the --set flags of
 // its variant ("" when they cannot be told) and in words ("width 32 ≠ 512").
-func variantSets(g *presets.Grid, r experiment.Record, sets []string) (string, string) {
+func variantSets(g *presets.Grid, r results.Record, sets []string) (string, string) {
 	if r.Index < 0 || r.Index >= g.Len() {
 		return "", "index " + strconv.Itoa(r.Index) + " is past this grid"
 	}
@@ -203,7 +204,7 @@ func configDiff(a, b experiment.Config) string {
 // gaps says, per preset, which indices below its largest have no record
 // (runs not yet done, or lost) and how many failed: a merge of an
 // unfinished grid says so instead of looking complete.
-func gaps(recs []experiment.Record) []string {
+func gaps(recs []results.Record) []string {
 	type seen struct {
 		max    int
 		have   map[int]bool
@@ -234,7 +235,7 @@ func gaps(recs []experiment.Record) []string {
 	var out []string
 	for _, name := range names {
 		s := by[name]
-		var missing experiment.Indices
+		var missing results.Indices
 		for i := 0; i <= s.max; i++ {
 			if !s.have[i] {
 				missing.Add(i)

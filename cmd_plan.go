@@ -14,6 +14,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/internal/osutil"
 )
 
@@ -22,7 +23,7 @@ import (
 type planClass struct {
 	key     string
 	cfg     experiment.Config // its first run
-	indices experiment.Indices
+	indices results.Indices
 	cost    experiment.Cost
 	seconds float64 // one run, estimated at the measured rate
 	mem     uint64  // one run's peak
@@ -112,7 +113,7 @@ func cmdSweepPlan(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if from != "" {
 		secs := map[classKey][]float64{}
 		var flops []float64
-		recs, err := experiment.ReadResults(from)
+		recs, err := results.ReadResults(from)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/report"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/internal/osutil"
 )
 
@@ -58,14 +59,14 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 // run reads the results, aggregates them and writes the report.
 func (o reportOptions) run(stdout io.Writer) error {
 	paths, csvPath, figPath, width, failedRule := o.paths, &o.csv, &o.png, &o.width, &o.failedRule
-	recs, err := experiment.ReadResults(paths...)
+	recs, err := results.ReadResults(paths...)
 	if err != nil {
 		return err
 	}
 	if *failedRule != "nan" && *failedRule != "skip" {
 		return fmt.Errorf("--failed %s: want nan or skip", experiment.Quote(*failedRule))
 	}
-	recs = experiment.Dedup(recs)
+	recs = results.Dedup(recs)
 	reps := report.AggregateWith(recs, *failedRule == "skip")
 	if len(reps) == 0 {
 		return fmt.Errorf("report: no finished runs in %s", strings.Join(paths, ", "))

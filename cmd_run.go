@@ -14,6 +14,7 @@ import (
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/learners"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
@@ -134,7 +135,7 @@ func (o runOptions) run(ctx context.Context, stdout io.Writer) error {
 		}
 	}
 	if *out != "" && res != nil {
-		if err := experiment.SaveRun(*out, res); err != nil {
+		if err := results.SaveRun(*out, res); err != nil {
 			return fmt.Errorf("saving to %s: %w", *out, err)
 		}
 		if !*asJSON {

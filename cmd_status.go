@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // cmdSweepStatus prints where a grid's runs stand in a results folder.
@@ -37,7 +38,7 @@ func cmdSweepStatus(_ context.Context, args []string, stdout, _ io.Writer) error
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("%s is not a folder of results (nothing of the grid ran there; sweep plan prints the first submission)", experiment.Quote(dir))
 	}
-	st, err := experiment.Status(dir, p.Name, w.g.Variant(), w.all())
+	st, err := results.Status(dir, p.Name, w.g.Variant(), w.all())
 	if err == nil {
 		err = w.err
 	}

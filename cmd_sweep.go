@@ -17,6 +17,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // sweepCommands are sweep's subcommands, in the usage's order: each
@@ -105,12 +106,12 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	runs := w.g.Len()
-	dir, err := experiment.LockResults(s.out)
+	dir, err := results.LockResults(s.out)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	results := dir.File()
+	resultsFile := dir.File()
 	todo, failed, err := dir.Pending(w.all(), s.retryFailed)
 	if err == nil {
 		err = w.err
@@ -130,12 +131,12 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		p.Name, runs, runs-todo.Len(), s.out, note, todo.Len(), workers)
 	if todo.Len() == 0 {
 		if failed > 0 {
-			return &exitError{exitRunsFailed, fmt.Errorf("nothing to run, but %d of the %d runs in %s failed (--retry-failed runs them again)", failed, runs, results)}
+			return &exitError{exitRunsFailed, fmt.Errorf("nothing to run, but %d of the %d runs in %s failed (--retry-failed runs them again)", failed, runs, resultsFile)}
 		}
 		return nil
 	}
 	bar := newProgress(stderr, todo.Len())
-	err = experiment.RunPool(ctx, w.at(todo.All()), workers, p.Name, dir.StatePath, func(r experiment.Record) error {
+	err = results.RunPool(ctx, w.at(todo.All()), workers, p.Name, dir.StatePath, func(r results.Record) error {
 		if err := dir.Append(r); err != nil {
 			return err
 		}
@@ -150,15 +151,15 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = w.err
 	}
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted: %d runs saved in %s; run the same command to resume", bar.done, results)
+		return fmt.Errorf("interrupted: %d runs saved in %s; run the same command to resume", bar.done, resultsFile)
 	}
 	if err != nil {
 		return err
 	}
 	if bar.failed > 0 {
-		return &exitError{exitRunsFailed, fmt.Errorf("results in %s: %d of %d runs failed (their errors are in the records; --retry-failed runs them again)", results, bar.failed, bar.done)}
+		return &exitError{exitRunsFailed, fmt.Errorf("results in %s: %d of %d runs failed (their errors are in the records; --retry-failed runs them again)", resultsFile, bar.failed, bar.done)}
 	}
-	fmt.Fprintf(stderr, "results in %s (0 failed runs)\n", results)
+	fmt.Fprintf(stderr, "results in %s (0 failed runs)\n", resultsFile)
 	return nil
 }
 
@@ -222,7 +223,7 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := checkOutDir(s.out); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	dir, err := experiment.OpenResults(s.out)
+	dir, err := results.OpenResults(s.out)
 	if err != nil {
 		return err
 	}
@@ -242,7 +243,7 @@ func cmdSweepRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "run %d already finished in %s%s\n", i, path, removed)
 		return nil
 	}
-	rec, err := experiment.RunJob(ctx, job, p.Name, threads, state, func(st *experiment.RunState, note string) {
+	rec, err := results.RunJob(ctx, job, p.Name, threads, state, func(st *experiment.RunState, note string) {
 		switch {
 		case note != "":
 			fmt.Fprintf(stderr, "run %d: %s\n", i, note)
@@ -279,7 +280,7 @@ func taskThreads() int {
 	return n
 }
 
-func recordSummary(r experiment.Record) string {
+func recordSummary(r results.Record) string {
 	c := r.Config
 	s := fmt.Sprintf("m=%d width=%d batch=%s teacher=%d seed=%d", c.Samples, c.Width, c.Batch, c.TeacherSeed, c.InitSeed)
 	if r.Error != "" {
@@ -317,7 +318,7 @@ func newProgress(w io.Writer, total int) *progress {
 	return &progress{w: w, tty: tty, total: total, start: time.Now()}
 }
 
-func (p *progress) add(r experiment.Record) {
+func (p *progress) add(r results.Record) {
 	p.done++
 	if r.Error != "" {
 		p.failed++

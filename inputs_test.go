@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // Inputs that once broke reluscope, each as the user typed it: data files,
@@ -178,7 +179,7 @@ func TestNonFiniteResultsAreKept(t *testing.T) {
 		if code != sw.exit || !strings.Contains(stderr, sw.want) {
 			t.Fatalf("sweep %s: exit %d, want %d\n%s", sw.name, code, sw.exit, stderr)
 		}
-		recs, err := experiment.ReadRecords(filepath.Join(folder, "results.jsonl"))
+		recs, err := results.ReadRecords(filepath.Join(folder, "results.jsonl"))
 		if err != nil || len(recs) != 2 {
 			t.Fatalf("sweep %s: %d records, %v", sw.name, len(recs), err)
 		}
@@ -228,7 +229,7 @@ func TestSweepMergeCountsConflicts(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(a, "results.jsonl"))
-	var r experiment.Record
+	var r results.Record
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}

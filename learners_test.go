@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // TestLearnersFromTheCommandLine: the README's toy, the refusal of an
@@ -43,7 +43,7 @@ func TestLearnersFromTheCommandLine(t *testing.T) {
 	if err := dispatch(t.Context(), []string{"sweep", preset, "--out", out, "--set", "student_depth=2"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := experiment.ReadResults(out)
+	recs, err := results.ReadResults(out)
 	if err != nil || len(recs) != 4 {
 		t.Fatalf("%d records (%v)", len(recs), err)
 	}

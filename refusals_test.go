@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/presets"
 )
 
@@ -111,11 +112,11 @@ func TestBadPresetsAndFlagsAreRefused(t *testing.T) {
 // holder; the lock goes when the first releases it.
 func TestSweepLock(t *testing.T) {
 	dir := t.TempDir()
-	held, err := experiment.LockResults(dir)
+	held, err := results.LockResults(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := experiment.LockResults(dir); err == nil || !strings.Contains(err.Error(), "in use by another sweep (pid") {
+	if _, err := results.LockResults(dir); err == nil || !strings.Contains(err.Error(), "in use by another sweep (pid") {
 		t.Fatalf("second lock: %v", err)
 	}
 	code, _, stderr, _ := runIn(t, dir, "sweep", "smoke", "--out", dir)
@@ -123,7 +124,7 @@ func TestSweepLock(t *testing.T) {
 		t.Fatalf("a second sweep process: exit %d, %q", code, stderr)
 	}
 	held.Close()
-	again, err := experiment.LockResults(dir)
+	again, err := results.LockResults(dir)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
@@ -135,17 +136,17 @@ func TestSweepLock(t *testing.T) {
 // chart widths out of range are refused, not crashed on or looped over.
 func TestReportRefusesBadRecordsAndFlags(t *testing.T) {
 	dir := t.TempDir()
-	rec := func(mut func(*experiment.Record)) string {
-		r := experiment.Record{Hash: "h", Config: experiment.Default(), History: []experiment.Checkpoint{{}, {Epoch: 200, Metrics: experiment.Metrics{L1: 0.1, L2: 0.1, Linf: 0.3}}}}
+	rec := func(mut func(*results.Record)) string {
+		r := results.Record{Hash: "h", Config: experiment.Default(), History: []experiment.Checkpoint{{}, {Epoch: 200, Metrics: experiment.Metrics{L1: 0.1, L2: 0.1, Linf: 0.3}}}}
 		mut(&r)
 		b, _ := json.Marshal(r)
 		return string(b) + "\n"
 	}
-	good := rec(func(*experiment.Record) {})
-	bad := writePreset(t, dir, "bad.jsonl", good+rec(func(r *experiment.Record) { r.Hash = "h2"; r.Config.Dim = 0 }))
-	neg := writePreset(t, dir, "neg.jsonl", rec(func(r *experiment.Record) { r.Config.Samples = -5 }))
-	zero := writePreset(t, dir, "zero.jsonl", rec(func(r *experiment.Record) { r.History[1].Metrics = experiment.Metrics{} })+
-		rec(func(r *experiment.Record) {
+	good := rec(func(*results.Record) {})
+	bad := writePreset(t, dir, "bad.jsonl", good+rec(func(r *results.Record) { r.Hash = "h2"; r.Config.Dim = 0 }))
+	neg := writePreset(t, dir, "neg.jsonl", rec(func(r *results.Record) { r.Config.Samples = -5 }))
+	zero := writePreset(t, dir, "zero.jsonl", rec(func(r *results.Record) { r.History[1].Metrics = experiment.Metrics{} })+
+		rec(func(r *results.Record) {
 			r.Hash, r.Config.Samples, r.History[1].Metrics = "h3", 100, experiment.Metrics{}
 		}))
 	for _, tc := range []struct {

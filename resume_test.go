@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // TestSweepRunResumesAfterSIGTERM: a Slurm task stopped by SIGTERM (what
@@ -91,12 +92,12 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, "goes on from its saved state") {
 		t.Fatalf("resumed: exit %d\n%s", code, errOut)
 	}
-	read := func(sub string) experiment.Record {
+	read := func(sub string) results.Record {
 		m, _ := filepath.Glob(filepath.Join(dir, sub, "index-0000003-*.jsonl"))
 		if len(m) != 1 {
 			t.Fatalf("%s: shards %v", sub, m)
 		}
-		rs, err := experiment.ReadRecords(m[0])
+		rs, err := results.ReadRecords(m[0])
 		if err != nil || len(rs) != 1 {
 			t.Fatalf("%s: %v %v", sub, rs, err)
 		}
@@ -123,7 +124,7 @@ func TestSweepRunResumesAfterSIGTERM(t *testing.T) {
 
 // sameNumbers says two records of one run have the same numbers at every
 // checkpoint, timings aside.
-func sameNumbers(a, b experiment.Record) bool {
+func sameNumbers(a, b results.Record) bool {
 	strip := func(h []experiment.Checkpoint) []experiment.Checkpoint {
 		out := append([]experiment.Checkpoint(nil), h...)
 		for i := range out {

@@ -22,6 +22,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 func runBinary(t *testing.T, args ...string) string {
@@ -36,7 +37,7 @@ func runBinary(t *testing.T, args ...string) string {
 }
 
 // metricsByHash keeps what must not depend on how a sweep was run.
-func metricsByHash(t *testing.T, rs []experiment.Record) map[string][]experiment.Metrics {
+func metricsByHash(t *testing.T, rs []results.Record) map[string][]experiment.Metrics {
 	t.Helper()
 	out := map[string][]experiment.Metrics{}
 	for _, r := range rs {
@@ -83,11 +84,11 @@ func TestShardedSweepEqualsLocalSweep(t *testing.T) {
 	}
 	merged := filepath.Join(dir, "merged.jsonl")
 	runBinary(t, "sweep", "merge", "--out", merged, shards, shards)
-	a, err := experiment.ReadResults(local)
+	a, err := results.ReadResults(local)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := experiment.ReadRecords(merged)
+	b, err := results.ReadRecords(merged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +114,14 @@ func TestShardedSweepEqualsLocalSweep(t *testing.T) {
 func TestSweepSurvivesKill9(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sw")
 	args := []string{"sweep", "smoke", "--out", dir, "--workers", "2", "--set", "epochs=400", "--set", "eval_every=100"}
-	results := filepath.Join(dir, "results.jsonl")
+	resultsPath := filepath.Join(dir, "results.jsonl")
 	cmd := testCmd(binary, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		b, _ := os.ReadFile(results)
+		b, _ := os.ReadFile(resultsPath)
 		if bytes.Count(b, []byte("\n")) >= 2 {
 			break
 		}
@@ -132,7 +133,7 @@ func TestSweepSurvivesKill9(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	before, _ := experiment.ReadRecords(results)
+	before, _ := results.ReadRecords(resultsPath)
 	if len(before) >= 8 {
 		t.Skip("the sweep finished before it could be killed")
 	}
@@ -140,7 +141,7 @@ func TestSweepSurvivesKill9(t *testing.T) {
 	if !strings.Contains(out, fmt.Sprintf("%d already done", len(before))) {
 		t.Fatalf("the resumed sweep did not skip the %d finished runs:\n%s", len(before), out)
 	}
-	after, err := experiment.ReadRecords(results)
+	after, err := results.ReadRecords(resultsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,12 +180,12 @@ func TestExamples(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("slurm script: %v\n%s", err, out)
 	}
-	shard := func(i int) []experiment.Record {
+	shard := func(i int) []results.Record {
 		m, _ := filepath.Glob(filepath.Join(dir, "results", "shards-smoke", fmt.Sprintf("index-%07d-*.jsonl", i)))
 		if len(m) != 1 {
 			t.Fatalf("shards of run %d: %v", i, m)
 		}
-		rs, err := experiment.ReadRecords(m[0])
+		rs, err := results.ReadRecords(m[0])
 		if err != nil || len(rs) != 1 || rs[0].Index != i {
 			t.Fatalf("the Slurm task wrote %v (%v), want run %d", rs, err, i)
 		}
@@ -540,7 +541,7 @@ func TestMergeKeepsVariantsApart(t *testing.T) {
 		}
 	}
 	runBinary(t, "sweep", "run", "smoke", "--index", "5", "--set", "width=8", "--out", shards)
-	recs, err := experiment.ReadResults(shards)
+	recs, err := results.ReadResults(shards)
 	if err != nil || len(recs) != 8 {
 		t.Fatalf("%d records (%v)", len(recs), err)
 	}
@@ -561,7 +562,7 @@ func TestMergeKeepsVariantsApart(t *testing.T) {
 	// One variant, with its gap: merged and written, exit 3 (incomplete);
 	// --allow-partial exits 0.
 	code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", main[:6], "--out", "m.jsonl", shards)
-	got, _ := experiment.ReadRecords(filepath.Join(dir, "m.jsonl"))
+	got, _ := results.ReadRecords(filepath.Join(dir, "m.jsonl"))
 	if code != exitIncomplete || len(got) != 7 || !strings.Contains(stderr, "1 indices below the largest (7) have no record: 5") ||
 		!strings.Contains(stderr, "incomplete (above): merged as far as they go, exit 3") {
 		t.Fatalf("merge --variant %s: exit %d, %d records\n%s", main[:6], code, len(got), stderr)
@@ -570,7 +571,7 @@ func TestMergeKeepsVariantsApart(t *testing.T) {
 		t.Fatalf("merge --allow-partial: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr, _ = runIn(t, dir, "sweep", "merge", "--variant", "all", "--out", "both.jsonl", shards)
-	got, _ = experiment.ReadRecords(filepath.Join(dir, "both.jsonl"))
+	got, _ = results.ReadRecords(filepath.Join(dir, "both.jsonl"))
 	if code != exitIncomplete || len(got) != 8 || !strings.Contains(stderr, "(variant "+main+"): 1 indices below the largest (7) have no record: 5") {
 		t.Fatalf("merge --variant all: exit %d, %d records\n%s", code, len(got), stderr)
 	}

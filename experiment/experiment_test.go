@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -504,28 +503,6 @@ func TestPaceAndForever(t *testing.T) {
 	h := last.Result.History
 	if h[len(h)-1].Epoch != last.Epoch || math.Abs(h[len(h)-1].LR/cfg.LREnd-1) > 1e-12 {
 		t.Fatalf("last checkpoint at epoch %d lr %g; want epoch %d at the final lr %g", h[len(h)-1].Epoch, h[len(h)-1].LR, last.Epoch, cfg.LREnd)
-	}
-}
-
-func TestSaveAndLoad(t *testing.T) {
-	res := runSync(t, small())
-	dir := filepath.Join(t.TempDir(), "run")
-	if err := SaveRun(dir, res); err != nil {
-		t.Fatal(err)
-	}
-	st, err := LoadNetwork(filepath.Join(dir, "student.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(st, res.Student) {
-		t.Fatal("reloaded student differs from the saved one")
-	}
-	x := []float64{0.123}
-	if st.Eval(x) != res.Student.Eval(x) {
-		t.Fatal("reloaded student computes another function")
-	}
-	if _, err := LoadNetwork(filepath.Join(dir, "history.csv")); err == nil {
-		t.Fatal("a CSV file loaded as a network")
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -352,10 +353,10 @@ func TestSampleComplexityView(t *testing.T) {
 	id := m.screens[screenComplexity].(complexityView).id
 	for i, c := range experiment.ComplexityConfigs(m.cfg)[:3] {
 		e := 0.1 / float64(i+1)
-		rec := experiment.Record{Config: c, History: []experiment.Checkpoint{{}, {Epoch: c.Epochs, Metrics: experiment.Metrics{L2: e / 10, Linf: e}}}}
+		rec := results.Record{Config: c, History: []experiment.Checkpoint{{}, {Epoch: c.Epochs, Metrics: experiment.Metrics{L2: e / 10, Linf: e}}}}
 		m, _ = send(m, rungMsg{id: id, rec: rec})
 	}
-	m, _ = send(m, rungMsg{id: id - 1, rec: experiment.Record{Config: experiment.Config{Samples: 77}}})
+	m, _ = send(m, rungMsg{id: id - 1, rec: results.Record{Config: experiment.Config{Samples: 77}}})
 	if len(m.screens[screenComplexity].(complexityView).results) != 3 {
 		t.Fatalf("%d rungs recorded, want 3", len(m.screens[screenComplexity].(complexityView).results))
 	}

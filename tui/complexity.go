@@ -16,6 +16,7 @@ import (
 
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/report"
+	"github.com/reluscope/reluscope/experiment/results"
 	tp "github.com/reluscope/reluscope/experiment/textplot"
 	"github.com/reluscope/reluscope/experiment/uniform"
 	"github.com/reluscope/reluscope/internal/osutil"
@@ -34,9 +35,9 @@ type complexityView struct {
 	seq     int    // the last id handed out
 	id      int    // the runs in flight; older rungs are dropped
 	key     string // the setting the rungs belong to
-	results map[int]experiment.Record
+	results map[int]results.Record
 	cancel  context.CancelFunc
-	ch      <-chan experiment.Record
+	ch      <-chan results.Record
 	err     string
 }
 
@@ -64,7 +65,7 @@ func settingKey(c experiment.Config) string {
 func (v complexityView) start(cfg experiment.Config) (screen, tea.Cmd) {
 	v = v.stop().(complexityView)
 	if key := settingKey(cfg); v.key != key {
-		v.key, v.results, v.err = key, map[int]experiment.Record{}, ""
+		v.key, v.results, v.err = key, map[int]results.Record{}, ""
 	}
 	v.seq++
 	v.id = v.seq
@@ -79,11 +80,11 @@ func (v complexityView) start(cfg experiment.Config) (screen, tea.Cmd) {
 		return v, nil
 	}
 	ctx, cancel := context.WithCancel(v.ctx)
-	ch := make(chan experiment.Record)
+	ch := make(chan results.Record)
 	v.cancel, v.ch = cancel, ch
 	go func() {
 		defer close(ch)
-		experiment.RunPool(ctx, slices.Values(jobs), min(runtime.NumCPU(), len(jobs)), "explorer", nil, func(r experiment.Record) error {
+		results.RunPool(ctx, slices.Values(jobs), min(runtime.NumCPU(), len(jobs)), "explorer", nil, func(r results.Record) error {
 			select {
 			case ch <- r:
 				return nil
@@ -105,7 +106,7 @@ func (v complexityView) stop() screen {
 	return v
 }
 
-func waitForRung(id int, ch <-chan experiment.Record) tea.Cmd {
+func waitForRung(id int, ch <-chan results.Record) tea.Cmd {
 	return func() tea.Msg {
 		r, ok := <-ch
 		if !ok {
@@ -207,7 +208,7 @@ func (v complexityView) view(_ *runState, cfg experiment.Config, w, h int) strin
 // save writes the view's finished runs in the background into a new
 // folder under dir (see write).
 func (v complexityView) save(dir string, now time.Time, cfg experiment.Config) tea.Cmd {
-	results := make(map[int]experiment.Record, len(v.results))
+	results := make(map[int]results.Record, len(v.results))
 	for k, r := range v.results {
 		results[k] = r
 	}
@@ -225,7 +226,7 @@ func (v complexityView) save(dir string, now time.Time, cfg experiment.Config) t
 // (results.jsonl), with the aggregated table (table.csv) and the figure
 // (figure.png).
 func (v complexityView) write(path string) error {
-	var recs []experiment.Record
+	var recs []results.Record
 	var keys []int
 	for k := range v.results {
 		keys = append(keys, k)
@@ -237,7 +238,7 @@ func (v complexityView) write(path string) error {
 	if len(recs) == 0 {
 		return fmt.Errorf("no finished runs to save yet")
 	}
-	dir, err := experiment.OpenResults(path)
+	dir, err := results.OpenResults(path)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/reluscope/reluscope/backend"
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
@@ -342,10 +343,10 @@ func TestGoldenComplexity(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		m := goldenModel(t, size[0], size[1], 24, 1)
 		cv := m.screens[screenComplexity].(complexityView)
-		cv.key, cv.results = settingKey(m.cfg), map[int]experiment.Record{}
+		cv.key, cv.results = settingKey(m.cfg), map[int]results.Record{}
 		for _, c := range experiment.ComplexityConfigs(m.cfg) {
 			x := float64(c.Samples)
-			cv.results[c.Samples] = experiment.Record{Config: c, History: []experiment.Checkpoint{{},
+			cv.results[c.Samples] = results.Record{Config: c, History: []experiment.Checkpoint{{},
 				{Epoch: c.Epochs, Metrics: experiment.Metrics{L2: 0.3 * math.Pow(x, -0.9), Linf: 0.5 * math.Pow(x, -0.2)}}}}
 		}
 		m.screens[screenComplexity] = cv

@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/reluscope/reluscope/experiment"
+import (
+	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
+)
 
 // eventMsg carries one event of run id; events of older runs are dropped.
 type eventMsg struct {
@@ -30,7 +33,7 @@ type restartMsg struct{ token int }
 // (closed: they have all finished).
 type rungMsg struct {
 	id     int
-	rec    experiment.Record
+	rec    results.Record
 	closed bool
 }
 

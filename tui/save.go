@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // saveCmd writes the current run (finished or not) in the background into
@@ -42,7 +43,7 @@ func (m Model) saveCmd() tea.Cmd {
 			}
 			dir = fmt.Sprintf("%s-%d", base, k)
 		}
-		if err := experiment.SaveRun(dir, res); err != nil {
+		if err := results.SaveRun(dir, res); err != nil {
 			return savedMsg{err: err}
 		}
 		return savedMsg{path: dir}

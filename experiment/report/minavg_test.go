@@ -6,17 +6,18 @@ import (
 	"testing"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // handSweep: m ∈ {100, 1000} × algorithms A (width 16), B (width 32) × 2
 // teachers × 2 seeds, every metric equal to the value given; B's run at
 // m = 1000, teacher 1, seed 2 diverged.
-func handSweep() []experiment.Record {
+func handSweep() []results.Record {
 	vals := map[string][]float64{ // m/algo → t1s1, t1s2, t2s1, t2s2
 		"100/A": {1, 3, 5, 7}, "100/B": {2, 2, 4, 4},
 		"1000/A": {1, 1, 3, 3}, "1000/B": {0.5, math.NaN(), 0.5, 0.5},
 	}
-	var out []experiment.Record
+	var out []results.Record
 	for key, v := range vals {
 		var m, w int
 		var algo string
@@ -26,7 +27,7 @@ func handSweep() []experiment.Record {
 			c := experiment.Default()
 			c.Samples, c.Width, c.TeacherSeed = m, w, uint64(1+i/2)
 			c.DataSeed, c.InitSeed = uint64(i%2), uint64(i%2)
-			r := experiment.Record{Hash: experiment.ConfigHash(c), Config: c}
+			r := results.Record{Hash: experiment.ConfigHash(c), Config: c}
 			if math.IsNaN(x) {
 				r.Error = "diverged in epoch 3"
 				r.History = []experiment.Checkpoint{{}}

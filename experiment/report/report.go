@@ -14,6 +14,7 @@ import (
 	"sort"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 )
 
 // Metric indexes the errors a report aggregates, in report order.
@@ -178,7 +179,7 @@ func algoKey(c experiment.Config) (string, string) {
 
 // problemOf is the problem a record's run belongs to: its target, and its
 // grid's variant when it has one.
-func problemOf(r experiment.Record) Problem {
+func problemOf(r results.Record) Problem {
 	c := r.Config
 	p := Problem{Target: c.Target, Dim: c.Dim, Depth: c.Depth, TeacherWidth: c.TeacherWidth, Coef: c.Coef}
 	switch {
@@ -202,10 +203,10 @@ func problemOf(r experiment.Record) Problem {
 // algorithm at that m, drop out (Point.Dropped counts them). With
 // skipFailed the failed runs are left out instead and the seeds that
 // finished are averaged.
-func Aggregate(recs []experiment.Record) []Report { return AggregateWith(recs, false) }
+func Aggregate(recs []results.Record) []Report { return AggregateWith(recs, false) }
 
 // AggregateWith is Aggregate with the rule for failed runs chosen.
-func AggregateWith(recs []experiment.Record, skipFailed bool) []Report {
+func AggregateWith(recs []results.Record, skipFailed bool) []Report {
 	a := newAggregation()
 	a.seedMeans(recs, skipFailed)
 	a.overTeachers()
@@ -268,7 +269,7 @@ func newAggregation() *aggregation {
 
 // seedMeans sums every finished run's checkpoints per teacher; a failed
 // run marks its (problem, m, algorithm, teacher) unless skipFailed.
-func (a *aggregation) seedMeans(recs []experiment.Record, skipFailed bool) {
+func (a *aggregation) seedMeans(recs []results.Record, skipFailed bool) {
 	for _, r := range recs {
 		if r.Error != "" && !skipFailed {
 			c := r.Config

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/experiment/uniform"
 )
 
@@ -39,17 +40,17 @@ func TestAggregateHandComputed(t *testing.T) {
 		{100, 8, 0, 0}: 1, {100, 8, 0, 1}: 1, {100, 8, 1, 0}: 2, {100, 8, 1, 1}: 0,
 		{100, 16, 0, 0}: 3, {100, 16, 0, 1}: 1, {100, 16, 1, 0}: 1, {100, 16, 1, 1}: 1,
 	}
-	var recs []experiment.Record
+	var recs []results.Record
 	for k, v := range vals {
 		c := experiment.Default()
 		c.Samples, c.Width, c.TeacherSeed = k[0], k[1], uint64(k[2])
 		c.DataSeed, c.InitSeed = uint64(10000+k[3]), uint64(10000+k[3])
-		recs = append(recs, experiment.Record{Hash: experiment.ConfigHash(c), Config: c, History: []experiment.Checkpoint{
+		recs = append(recs, results.Record{Hash: experiment.ConfigHash(c), Config: c, History: []experiment.Checkpoint{
 			{Epoch: 0, Metrics: experiment.Metrics{L1: 99, L2: 99, Linf: 99}},
 			{Epoch: 200, Metrics: experiment.Metrics{L1: v / 4, L2: v / 2, Linf: v}},
 		}})
 	}
-	recs = append(recs, experiment.Record{Hash: "failed", Config: experiment.Default(), Error: "diverged"})
+	recs = append(recs, results.Record{Hash: "failed", Config: experiment.Default(), Error: "diverged"})
 	reps := Aggregate(recs)
 	if len(reps) != 1 || len(reps[0].Points) != 2 {
 		t.Fatalf("got %d reports, want 1 with 2 points", len(reps))
@@ -81,7 +82,7 @@ func TestAggregateHandComputed(t *testing.T) {
 // is, over the checkpoints that carry them; an algorithm where a teacher
 // lacks one drops out of the min.
 func TestAggregateSup(t *testing.T) {
-	var recs []experiment.Record
+	var recs []results.Record
 	for teacher := 0; teacher < 2; teacher++ {
 		for _, w := range []int{8, 16} {
 			c := experiment.Default()
@@ -92,7 +93,7 @@ func TestAggregateSup(t *testing.T) {
 			if up > 0 {
 				final.Bracket = &uniform.Bracket{Lower: up - 1, Upper: up, Method: uniform.MethodBracket}
 			}
-			recs = append(recs, experiment.Record{Hash: experiment.ConfigHash(c), Config: c, History: []experiment.Checkpoint{{}, final}})
+			recs = append(recs, results.Record{Hash: experiment.ConfigHash(c), Config: c, History: []experiment.Checkpoint{{}, final}})
 		}
 	}
 	p := Aggregate(recs)[0].Points[0]

@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/internal/osutil"
 )
 
@@ -32,7 +33,7 @@ func ShardName(i int, hash string) string {
 	return fmt.Sprintf("index-%07d-%s.jsonl", i, shortHash(hash))
 }
 
-// StateName is the file of run i's saved state (RunState).
+// StateName is the file of run i's saved state (experiment.RunState).
 func StateName(i int, hash string) string {
 	return fmt.Sprintf("index-%07d-%s.state", i, shortHash(hash))
 }
@@ -86,22 +87,22 @@ func (d *ResultsDir) Close() {
 func (d *ResultsDir) File() string { return filepath.Join(d.Path, ResultsFile) }
 
 // ShardPath is the file of job j's shard.
-func (d *ResultsDir) ShardPath(j Job) string {
-	return filepath.Join(d.Path, ShardName(j.Index, ConfigHash(j.Config)))
+func (d *ResultsDir) ShardPath(j experiment.Job) string {
+	return filepath.Join(d.Path, ShardName(j.Index, experiment.ConfigHash(j.Config)))
 }
 
 // LockRun takes job j for this process (sweep run --index): a second
 // process on the same run of the same folder — a Slurm requeue while the
 // first still runs, an evicted pod not yet gone — is refused naming the
 // holder. The lock file goes when released.
-func (d *ResultsDir) LockRun(j Job) (release func(), err error) {
-	path := filepath.Join(d.Path, fmt.Sprintf("index-%07d-%s.lock", j.Index, shortHash(ConfigHash(j.Config))))
+func (d *ResultsDir) LockRun(j experiment.Job) (release func(), err error) {
+	path := filepath.Join(d.Path, fmt.Sprintf("index-%07d-%s.lock", j.Index, shortHash(experiment.ConfigHash(j.Config))))
 	return osutil.LockFile(path, fmt.Sprintf("run %d in %s is in progress in another process", j.Index, d.Path), true)
 }
 
 // StatePath is the file of job j's saved state while it is part-way.
-func (d *ResultsDir) StatePath(j Job) string {
-	return filepath.Join(d.Path, StateName(j.Index, ConfigHash(j.Config)))
+func (d *ResultsDir) StatePath(j experiment.Job) string {
+	return filepath.Join(d.Path, StateName(j.Index, experiment.ConfigHash(j.Config)))
 }
 
 // Records are every record in the folder (the results file, the shards,
@@ -111,7 +112,7 @@ func (d *ResultsDir) Records() ([]Record, error) { return ReadResults(d.Path) }
 // Pending are the indices of the jobs with no record in the folder yet
 // (and, with retryFailed, those whose runs failed); failed counts the
 // failed ones.
-func (d *ResultsDir) Pending(jobs iter.Seq[Job], retryFailed bool) (todo Indices, failed int, err error) {
+func (d *ResultsDir) Pending(jobs iter.Seq[experiment.Job], retryFailed bool) (todo Indices, failed int, err error) {
 	done, err := d.Records()
 	if err != nil {
 		return Indices{}, 0, err
@@ -125,16 +126,16 @@ func (d *ResultsDir) Append(r Record) error { return AppendRecord(d.File(), r) }
 
 // Shard is job j's finished shard record, or nil when it has none (or one
 // of another config).
-func (d *ResultsDir) Shard(j Job) *Record {
+func (d *ResultsDir) Shard(j experiment.Job) *Record {
 	old, err := ReadRecords(d.ShardPath(j))
-	if err != nil || len(old) != 1 || old[0].Hash != ConfigHash(j.Config) {
+	if err != nil || len(old) != 1 || old[0].Hash != experiment.ConfigHash(j.Config) {
 		return nil
 	}
 	return &old[0]
 }
 
 // WriteShard writes job j's record as its shard, atomically.
-func (d *ResultsDir) WriteShard(j Job, r Record) error {
+func (d *ResultsDir) WriteShard(j experiment.Job, r Record) error {
 	return WriteRecordsAtomic(d.ShardPath(j), []Record{r})
 }
 

@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"bufio"
@@ -18,26 +18,28 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reluscope/reluscope/experiment"
+
 	"github.com/reluscope/reluscope/internal/osutil"
 	"golang.org/x/sync/errgroup"
 )
 
 // Record is one finished run of a sweep, one JSON line of a results file.
 type Record struct {
-	Hash   string `json:"hash"`  // ConfigHash(Config)
+	Hash   string `json:"hash"`  // experiment.ConfigHash(experiment.Config)
 	Index  int    `json:"index"` // position in the sweep's grid
 	Preset string `json:"preset,omitempty"`
 	// Variant names the grid the run belongs to: the hash of the preset's
-	// base config with the sweep's --set overrides (Job.Variant). Two
+	// base config with the sweep's --set overrides (experiment.Job.Variant). Two
 	// variants of one preset (--set width=512 on the same grid) share
 	// indices, never results: merge keeps them apart.
-	Variant  string       `json:"variant,omitempty"`
-	Config   Config       `json:"config"`
-	History  []Checkpoint `json:"history"`
-	Steps    int64        `json:"steps"`
-	Seconds  float64      `json:"seconds"`
-	Finished time.Time    `json:"finished"`
-	Error    string       `json:"error,omitempty"`
+	Variant  string                  `json:"variant,omitempty"`
+	Config   experiment.Config       `json:"config"`
+	History  []experiment.Checkpoint `json:"history"`
+	Steps    int64                   `json:"steps"`
+	Seconds  float64                 `json:"seconds"`
+	Finished time.Time               `json:"finished"`
+	Error    string                  `json:"error,omitempty"`
 	// Resumed: the run went on from a saved state (stopped part-way
 	// before); its numbers are those of a run in one go.
 	Resumed bool `json:"resumed,omitempty"`
@@ -106,7 +108,7 @@ func RepairTail(path string) error {
 	if keep == size {
 		return nil
 	}
-	if size-keep <= MaxRecordBytes {
+	if size-keep <= experiment.MaxRecordBytes {
 		tail := make([]byte, size-keep)
 		if _, err := f.ReadAt(tail, keep); err != nil && err != io.EOF {
 			return err
@@ -147,7 +149,7 @@ func completeRecord(line []byte) bool {
 
 // ReadRecords reads every complete record of path (a torn last line is
 // skipped; a whole last record without its newline is kept); a missing
-// file has none. A line longer than MaxRecordBytes is an error.
+// file has none. A line longer than experiment.MaxRecordBytes is an error.
 func ReadRecords(path string) ([]Record, error) {
 	f, err := osutil.OpenLimited(path, 1<<40)
 	if errors.Is(err, os.ErrNotExist) {
@@ -166,8 +168,8 @@ func ReadRecords(path string) ([]Record, error) {
 			var part []byte
 			part, err = rd.ReadSlice('\n')
 			line = append(line, part...)
-			if len(line) > MaxRecordBytes {
-				return out, fmt.Errorf("%s:%d: a line longer than %d bytes is not a record", path, ln, MaxRecordBytes)
+			if len(line) > experiment.MaxRecordBytes {
+				return out, fmt.Errorf("%s:%d: a line longer than %d bytes is not a record", path, ln, experiment.MaxRecordBytes)
 			}
 			if err != bufio.ErrBufferFull {
 				break
@@ -177,7 +179,7 @@ func ReadRecords(path string) ([]Record, error) {
 		if whole || (err == io.EOF && len(line) > 0 && completeRecord(line)) {
 			var r Record
 			if jerr := json.Unmarshal(line, &r); jerr != nil {
-				return out, fmt.Errorf("%s:%d: %v", path, ln, Excerpt(jerr.Error(), 200))
+				return out, fmt.Errorf("%s:%d: %v", path, ln, experiment.Excerpt(jerr.Error(), 200))
 			}
 			if verr := r.check(); verr != nil {
 				return out, fmt.Errorf("%s:%d: not a record reluscope wrote: %v", path, ln, verr)
@@ -279,47 +281,39 @@ func sameResult(a, b Record) bool {
 	return true
 }
 
-// Job is one run of a sweep.
-type Job struct {
-	Index  int
-	Config Config
-	// Variant is the grid's (Record.Variant), "" outside a sweep.
-	Variant string
-}
-
 // RunJob runs one job and returns its record (a failed run is a record
 // with its error). Cancelled, it returns ctx's error and no record. With a
 // state path, a run stopped part-way saves its state there (at every
 // checkpoint and when ctx ends) and the next RunJob of the job goes on
 // from it, ending with exactly the bits of an unstopped run; the state is
 // removed once the run has finished. A state it cannot use is named in the
-// record's StateNote (a damaged one moved aside: OpenState). A failure to
-// write the run's own files is returned (ErrRunFiles), not recorded.
+// record's StateNote (a damaged one moved aside: experiment.OpenState). A failure to
+// write the run's own files is returned (experiment.ErrRunFiles), not recorded.
 //
 // opened, when not nil, is told before training what the state path held:
 // the state the run goes on from (or nil) and the note.
-func RunJob(ctx context.Context, j Job, preset string, threads int, statePath string, opened func(st *RunState, note string)) (Record, error) {
+func RunJob(ctx context.Context, j experiment.Job, preset string, threads int, statePath string, opened func(st *experiment.RunState, note string)) (Record, error) {
 	t0 := time.Now()
-	opt := Options{Threads: threads}
+	opt := experiment.Options{Threads: threads}
 	note := ""
 	if statePath != "" {
 		var err error
-		if opt.Resume, note, err = OpenState(statePath, j.Config); err != nil {
+		if opt.Resume, note, err = experiment.OpenState(statePath, j.Config); err != nil {
 			return Record{}, err
 		}
 		if opened != nil {
 			opened(opt.Resume, note)
 		}
-		opt.Save = func(st *RunState) error { return SaveState(statePath, st) }
+		opt.Save = func(st *experiment.RunState) error { return experiment.SaveState(statePath, st) }
 	}
-	res, err := Run(ctx, j.Config, opt, func(Event) error { return nil })
+	res, err := experiment.Run(ctx, j.Config, opt, func(experiment.Event) error { return nil })
 	if err != nil && ctx.Err() != nil {
 		return Record{}, ctx.Err()
 	}
-	if errors.Is(err, ErrRunFiles) {
+	if errors.Is(err, experiment.ErrRunFiles) {
 		return Record{}, err // the disk failed, not the run: no record
 	}
-	rec := Record{Hash: ConfigHash(j.Config), Index: j.Index, Preset: preset, Variant: j.Variant, Config: j.Config,
+	rec := Record{Hash: experiment.ConfigHash(j.Config), Index: j.Index, Preset: preset, Variant: j.Variant, Config: j.Config,
 		Seconds: time.Since(t0).Seconds(), Finished: time.Now().UTC(), Resumed: opt.Resume != nil, StateNote: note}
 	if res != nil {
 		rec.History, rec.Steps = res.History, res.Steps
@@ -343,7 +337,7 @@ func RunJob(ctx context.Context, j Job, preset string, threads int, statePath st
 // It stops early when ctx ends or done fails, returning that error; every
 // goroutine has ended when it returns. statePath, when not nil, names each
 // job's state file (see RunJob).
-func RunPool(ctx context.Context, jobs iter.Seq[Job], workers int, preset string, statePath func(Job) string, done func(Record) error) error {
+func RunPool(ctx context.Context, jobs iter.Seq[experiment.Job], workers int, preset string, statePath func(experiment.Job) string, done func(Record) error) error {
 	workers = max(1, workers)
 	threads := max(1, runtime.GOMAXPROCS(0)/workers)
 	g, gctx := errgroup.WithContext(ctx)
@@ -377,14 +371,14 @@ func RunPool(ctx context.Context, jobs iter.Seq[Job], workers int, preset string
 //
 // With retryFailed a job whose records all failed is pending too; failed
 // counts those jobs either way.
-func Pending(jobs iter.Seq[Job], done []Record, retryFailed bool) (todo Indices, failed int) {
+func Pending(jobs iter.Seq[experiment.Job], done []Record, retryFailed bool) (todo Indices, failed int) {
 	finished, tried := recordSets(done)
 	for j := range jobs {
 		if len(tried) == 0 {
 			todo.Add(j.Index) // nothing done: no hash needed
 			continue
 		}
-		h := ConfigHash(j.Config)
+		h := experiment.ConfigHash(j.Config)
 		switch {
 		case finished[h]:
 		case tried[h]:

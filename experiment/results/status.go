@@ -1,9 +1,11 @@
-package experiment
+package results
 
 import (
 	"iter"
 	"os"
 	"strings"
+
+	"github.com/reluscope/reluscope/experiment"
 )
 
 // GridStatus is where a grid's runs stand in a results folder: each index
@@ -30,7 +32,7 @@ type VariantRecords struct {
 // of variant variant of preset preset (records match a run by its config
 // hash, states by index and hash). In a folder with neither, every run is
 // missing without being hashed.
-func Status(dir, preset, variant string, jobs iter.Seq[Job]) (GridStatus, error) {
+func Status(dir, preset, variant string, jobs iter.Seq[experiment.Job]) (GridStatus, error) {
 	var recs []Record
 	states := map[string]bool{}
 	if _, err := os.Stat(dir); err == nil {
@@ -71,7 +73,7 @@ func Status(dir, preset, variant string, jobs iter.Seq[Job]) (GridStatus, error)
 			st.ToRun.Add(j.Index)
 			continue
 		}
-		h := ConfigHash(j.Config)
+		h := experiment.ConfigHash(j.Config)
 		switch {
 		case ok[h]:
 			st.Finished.Add(j.Index)

@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"iter"
@@ -6,13 +6,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// Grid is a sweep's runs, built one at a time by index (presets.Grid): a
-// grid of millions of runs is walked, never listed.
-type Grid interface {
-	Len() int
-	Job(i int) (Job, error)
-}
 
 // Indices is a set of run indices kept as ranges of consecutive ones: a
 // grid's finished, failed or missing runs take memory by how scattered

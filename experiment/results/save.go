@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"bytes"
@@ -9,19 +9,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/internal/osutil"
 )
 
 // SaveRun writes a run to dir (created if needed), each file atomically:
 //
-//	config.json   the Config
+//	config.json   the experiment.Config
 //	history.csv   one row per checkpoint: epoch, lr, train_loss, l1, l2, linf, argmax
 //	epochs.csv    one row per epoch: epoch, train_loss
 //	result.json   the config, history, steps, elapsed time and error, if any
-//	teacher.json  the teacher network (schema: see SaveNetwork)
+//	teacher.json  the teacher network (schema: see experiment.SaveNetwork)
 //	student.json  the student network
 //	results.jsonl the run as one sweep record, so that report reads it
-func SaveRun(dir string, res *Result) error {
+func SaveRun(dir string, res *experiment.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -51,23 +52,23 @@ func SaveRun(dir string, res *Result) error {
 		return err
 	}
 	if res.Teacher != nil {
-		if err := SaveNetwork(filepath.Join(dir, "teacher.json"), "teacher", res.Teacher); err != nil {
+		if err := experiment.SaveNetwork(filepath.Join(dir, "teacher.json"), "teacher", res.Teacher); err != nil {
 			return err
 		}
 	}
 	if res.Student != nil {
-		if err := SaveNetwork(filepath.Join(dir, "student.json"), "student", res.Student); err != nil {
+		if err := experiment.SaveNetwork(filepath.Join(dir, "student.json"), "student", res.Student); err != nil {
 			return err
 		}
 	}
-	rec := Record{Hash: ConfigHash(res.Config), Preset: "saved", Config: res.Config, History: res.History,
+	rec := Record{Hash: experiment.ConfigHash(res.Config), Preset: "saved", Config: res.Config, History: res.History,
 		Steps: res.Steps, Seconds: res.Elapsed.Seconds(), Finished: time.Now().UTC(), Error: res.Error}
 	return WriteRecordsAtomic(filepath.Join(dir, "results.jsonl"), []Record{rec})
 }
 
 // HistoryCSV formats checkpoints as CSV with a header; argmax coordinates are
 // separated by spaces.
-func HistoryCSV(h []Checkpoint) []byte {
+func HistoryCSV(h []experiment.Checkpoint) []byte {
 	var b bytes.Buffer
 	b.WriteString("epoch,lr,train_loss,l1,l2,linf,argmax,eval_points\n")
 	for _, c := range h {
