@@ -10,7 +10,6 @@ import (
 
 	"github.com/reluscope/reluscope/experiment"
 	"github.com/reluscope/reluscope/experiment/results"
-	"github.com/reluscope/reluscope/presets"
 )
 
 // cmdSweepMerge merges result files and folders into one set of records:
@@ -156,49 +155,6 @@ func variantNames(vs []presetVariants) []string {
 		}
 	}
 	return out
-}
-
-// variantSets is how a record of another variant differs from the run of
-// its index in grid g (made with the --sets sets): as the --set flags of
-// its variant ("" when they cannot be told) and in words ("width 32 ≠ 512").
-func variantSets(g *presets.Grid, r results.Record, sets []string) (string, string) {
-	if r.Index < 0 || r.Index >= g.Len() {
-		return "", "index " + strconv.Itoa(r.Index) + " is past this grid"
-	}
-	j, err := g.Job(r.Index)
-	if err != nil {
-		return "", "its run here cannot be built"
-	}
-	// This grid's --sets, but those of the keys that differ, then theirs.
-	differ := map[string]string{}
-	var keys []string
-	for _, st := range experiment.Settings {
-		if x := r.Config.Value(st.Key); x != j.Config.Value(st.Key) {
-			differ[st.Key] = x
-			keys = append(keys, st.Key)
-		}
-	}
-	set := ""
-	for _, kv := range sets {
-		if k, _, _ := strings.Cut(kv, "="); differ[strings.TrimSpace(k)] == "" {
-			set += " --set " + experiment.ShellQuote(kv)
-		}
-	}
-	for _, k := range keys {
-		set += " --set " + experiment.ShellQuote(k+"="+differ[k])
-	}
-	return set, configDiff(j.Config, r.Config)
-}
-
-// configDiff says which settings differ: "width 32 ≠ 512".
-func configDiff(a, b experiment.Config) string {
-	var diffs []string
-	for _, st := range experiment.Settings {
-		if x, y := a.Value(st.Key), b.Value(st.Key); x != y {
-			diffs = append(diffs, fmt.Sprintf("%s %s ≠ %s", st.Key, x, y))
-		}
-	}
-	return strings.Join(diffs, ", ")
 }
 
 // gaps says, per preset, which indices below its largest have no record

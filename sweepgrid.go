@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,12 +12,14 @@ import (
 	"strings"
 
 	"github.com/reluscope/reluscope/experiment"
+	"github.com/reluscope/reluscope/experiment/results"
 	"github.com/reluscope/reluscope/presets"
 )
 
 // The grid a sweep command works on: its flags (a preset, --set, --limit,
-// the folder) and its walk run by run. Shared by sweep and its
-// subcommands; no command calls another.
+// the folder), its walk run by run, how two of its variants differ, and
+// records written as JSON lines. Shared by sweep and its subcommands; no
+// command calls another.
 
 // sweepFlags are shared by sweep and its subcommands but merge.
 type sweepFlags struct {
@@ -52,7 +55,7 @@ func (s *sweepFlags) parse(args []string, stdout io.Writer) (presets.Preset, err
 		return presets.Preset{}, err
 	}
 	if len(pos) != 1 {
-		return presets.Preset{}, fmt.Errorf("%s: want one PRESET, got %d arguments\n%s", s.fs.Name(), len(pos), sweepUsage())
+		return presets.Preset{}, fmt.Errorf("%s: want one PRESET, got %d arguments (reluscope sweep -h lists the forms)", s.fs.Name(), len(pos))
 	}
 	p, err := presets.Load(pos[0])
 	if err != nil {
@@ -180,4 +183,56 @@ func (s *sweepFlags) probe(p presets.Preset, copies int) error {
 	}
 	copies = max(1, min(copies, p.Sweep.Len()))
 	return experiment.CheckMemory(big, max(1, runtime.NumCPU()/copies), copies)
+}
+
+// variantSets is how a record of another variant differs from the run of
+// its index in grid g (made with the --sets sets): as the --set flags of
+// its variant ("" when they cannot be told) and in words ("width 32 ≠ 512").
+func variantSets(g *presets.Grid, r results.Record, sets []string) (string, string) {
+	if r.Index < 0 || r.Index >= g.Len() {
+		return "", "index " + strconv.Itoa(r.Index) + " is past this grid"
+	}
+	j, err := g.Job(r.Index)
+	if err != nil {
+		return "", "its run here cannot be built"
+	}
+	// This grid's --sets, but those of the keys that differ, then theirs.
+	differ := map[string]string{}
+	var keys []string
+	for _, st := range experiment.Settings {
+		if x := r.Config.Value(st.Key); x != j.Config.Value(st.Key) {
+			differ[st.Key] = x
+			keys = append(keys, st.Key)
+		}
+	}
+	set := ""
+	for _, kv := range sets {
+		if k, _, _ := strings.Cut(kv, "="); differ[strings.TrimSpace(k)] == "" {
+			set += " --set " + experiment.ShellQuote(kv)
+		}
+	}
+	for _, k := range keys {
+		set += " --set " + experiment.ShellQuote(k+"="+differ[k])
+	}
+	return set, configDiff(j.Config, r.Config)
+}
+
+// configDiff says which settings differ: "width 32 ≠ 512".
+func configDiff(a, b experiment.Config) string {
+	var diffs []string
+	for _, st := range experiment.Settings {
+		if x, y := a.Value(st.Key), b.Value(st.Key); x != y {
+			diffs = append(diffs, fmt.Sprintf("%s %s ≠ %s", st.Key, x, y))
+		}
+	}
+	return strings.Join(diffs, ", ")
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
