@@ -108,20 +108,6 @@ func TestBadDataAndFilesAreRefused(t *testing.T) {
 	}
 }
 
-// TestSweepCountOfTenMillionRuns: counted and checked without building
-// every config (it once ran out of memory after 32 s).
-func TestSweepCountOfTenMillionRuns(t *testing.T) {
-	dir := t.TempDir()
-	p := writePreset(t, dir, "big.yaml", "config: {epochs: 2}\nsweep:\n  - teacher_seed: {from: 0, count: 100000}\n  - seed: {from: 0, count: 100}\n")
-	code, stdout, stderr, rss := runIn(t, dir, "sweep", "count", p)
-	if code != 0 || strings.TrimSpace(stdout) != "10000000" {
-		t.Fatalf("sweep count: exit %d, %q %q", code, stdout, stderr)
-	}
-	if rss > 1<<30 {
-		t.Fatalf("sweep count of 10⁷ runs peaked at %d MiB", rss>>20)
-	}
-}
-
 // TestNonFiniteResultsAreKept: a data run's errors are NaN and a teacher
 // whose outputs overflow gives +Inf; the JSON events, the saved folder,
 // the sweep's records, report, merge and resume all carry them.

@@ -1,4 +1,4 @@
-package main
+package bigrid
 
 import (
 	"bytes"
@@ -80,7 +80,8 @@ sweep:
 	t.Run("status", func(t *testing.T) {
 		t.Parallel()
 		out, code := run(t, underTwoGB(dir, "sweep", "status", grid, shards, "--block", "1000"))
-		if code != exitIncomplete || !strings.Contains(out, "10000000 runs — 1 finished, 0 failed, 0 in progress (a saved state), 9999999 missing") ||
+		if code != 3 || // exitIncomplete
+			!strings.Contains(out, "10000000 runs — 1 finished, 0 failed, 0 in progress (a saved state), 9999999 missing") ||
 			!strings.Contains(out, "missing: 0-9999998\n") || strings.Count(out, "sbatch --array=") != 10_000 ||
 			!strings.Contains(out, "sbatch --array=0-998 examples/slurm-array.sh "+grid+" --offset 9999000\n") {
 			t.Fatalf("sweep status: exit %d\n%s", code, experiment.Excerpt(out, 2000))
@@ -89,7 +90,8 @@ sweep:
 	t.Run("merge", func(t *testing.T) {
 		t.Parallel()
 		out, code := run(t, underTwoGB(dir, "sweep", "merge", "--out", "merged.jsonl", shards))
-		if code != exitIncomplete || !strings.Contains(out, "g1e7 (variant ") || !strings.Contains(out, "): 9999999 indices below the largest (9999999) have no record: 0-9999998") {
+		if code != 3 || // exitIncomplete
+			!strings.Contains(out, "g1e7 (variant ") || !strings.Contains(out, "): 9999999 indices below the largest (9999999) have no record: 0-9999998") {
 			t.Fatalf("sweep merge: exit %d\n%s", code, experiment.Excerpt(out, 2000))
 		}
 	})
@@ -135,4 +137,29 @@ sweep:
 			t.Fatalf("local sweep's records: %d (%v)", len(recs), err)
 		}
 	})
+}
+
+// TestSweepCountOfTenMillionRuns: counted and checked without building
+// every config (it once ran out of memory after 32 s).
+func TestSweepCountOfTenMillionRuns(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(p, []byte("config: {epochs: 2}\nsweep:\n  - teacher_seed: {from: 0, count: 100000}\n  - seed: {from: 0, count: 100}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := testCmd(binary, "sweep", "count", p)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.Dir = &so, &se, dir
+	cmd.Run()
+	code, stdout, stderr := cmd.ProcessState.ExitCode(), so.String(), se.String()
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = int64(ru.Maxrss) * 1024
+	}
+	if code != 0 || strings.TrimSpace(stdout) != "10000000" {
+		t.Fatalf("sweep count: exit %d, %q %q", code, stdout, stderr)
+	}
+	if rss > 1<<30 {
+		t.Fatalf("sweep count of 10⁷ runs peaked at %d MiB", rss>>20)
+	}
 }
