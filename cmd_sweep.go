@@ -111,7 +111,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer dir.Close()
 	resultsFile := dir.File()
-	todo, failed, err := dir.Pending(w.all(), s.retryFailed)
+	todo, failed, err := dir.Pending(w.g.Len(), w.all(), s.retryFailed)
 	if err == nil {
 		err = w.err
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/reluscope/reluscope/experiment"
@@ -56,9 +57,15 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "reluscope")
+	// One build at a time with bigrid's (go test runs packages in
+	// parallel): the second finds the build cache warm instead of
+	// compiling everything again beside the first.
+	unlock := buildLock()
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
+	err = build.Run()
+	unlock()
+	if err != nil {
 		panic("building reluscope: " + err.Error())
 	}
 	return m.Run()
@@ -354,4 +361,15 @@ func TestParseApartFromRunning(t *testing.T) {
 			t.Fatalf("the usage names %s %d times", c.name, n)
 		}
 	}
+}
+
+// buildLock takes the lock the test packages that build reluscope share
+// (a file in the temporary folder; flock), and returns its release.
+func buildLock() func() {
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "reluscope-test-build.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return func() {}
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+	return func() { f.Close() }
 }

@@ -109,13 +109,21 @@ func (d *ResultsDir) StatePath(j experiment.Job) string {
 // nested folders).
 func (d *ResultsDir) Records() ([]Record, error) { return ReadResults(d.Path) }
 
-// Pending are the indices of the jobs with no record in the folder yet
-// (and, with retryFailed, those whose runs failed); failed counts the
-// failed ones.
-func (d *ResultsDir) Pending(jobs iter.Seq[experiment.Job], retryFailed bool) (todo Indices, failed int, err error) {
+// Pending are the indices of the jobs (the n runs of a grid, in index
+// order) with no record in the folder yet (and, unless retryFailed, no
+// failed one), and how many runs failed before. A folder without records
+// has every index pending: its jobs are not built or hashed (a new grid of
+// 10⁷ runs starts at once).
+func (d *ResultsDir) Pending(n int, jobs iter.Seq[experiment.Job], retryFailed bool) (todo Indices, failed int, err error) {
 	done, err := d.Records()
 	if err != nil {
 		return Indices{}, 0, err
+	}
+	if len(done) == 0 {
+		for i := range n {
+			todo.Add(i)
+		}
+		return todo, 0, nil
 	}
 	todo, failed = Pending(jobs, done, retryFailed)
 	return todo, failed, nil

@@ -271,10 +271,20 @@ func TestResultsDir(t *testing.T) {
 		t.Fatal("a variant's shard overwrote the run's")
 	}
 	os.Remove(d.ShardPath(other))
-	todo, _, err := d.Pending(slices.Values(jobs), false)
+	todo, _, err := d.Pending(len(jobs), slices.Values(jobs), false)
 	if err != nil || todo.Spec() != "1" {
 		t.Fatalf("pending %s (%v), want run 1 only", todo.Spec(), err)
 	}
+	// A folder without records: every index, its jobs never built.
+	empty, err := LockResults(filepath.Join(t.TempDir(), "empty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := func(yield func(experiment.Job) bool) { t.Fatal("the jobs of an empty folder were walked") }
+	if todo, failed, err := empty.Pending(10_000_000, never, false); err != nil || failed != 0 || todo.Len() != 10_000_000 || todo.Spec() != "0-9999999" {
+		t.Fatalf("pending of an empty folder: %s, %d failed (%v)", experiment.Excerpt(todo.Spec(), 40), failed, err)
+	}
+	empty.Close()
 	d.Close()
 	// A torn line (a killed writer) is cut off when the folder is locked
 	// again; the records before it stay.
