@@ -530,11 +530,19 @@ func TestRunPoolRunsEveryJobOnce(t *testing.T) {
 			t.Fatalf("job %d ran %d times", i, seen[i])
 		}
 	}
-	if p, _ := Pending(slices.Values(jobs), []Record{{Hash: experiment.ConfigHash(jobs[2].Config)}}, false); p.Spec() != "0-1,3-4" {
+	if p, _ := Pending(slices.Values(jobs), []Record{{Hash: experiment.ConfigHash(jobs[2].Config), Config: jobs[2].Config}}, false); p.Spec() != "0-1,3-4" {
 		t.Fatalf("pending after run 2 finished: %s, want 0-1,3-4", p.Spec())
 	}
 	if p, _ := Pending(slices.Values(jobs), nil, false); p.Spec() != "0-4" {
 		t.Fatalf("pending with nothing done: %s, want 0-4", p.Spec())
+	}
+	// A failed record of run 3: counted, and pending again only on retry.
+	failed := []Record{{Hash: experiment.ConfigHash(jobs[3].Config), Config: jobs[3].Config, Error: "diverged"}}
+	if p, n := Pending(slices.Values(jobs), failed, false); p.Spec() != "0-2,4" || n != 1 {
+		t.Fatalf("pending with run 3 failed: %s, %d failed", p.Spec(), n)
+	}
+	if p, _ := Pending(slices.Values(jobs), failed, true); p.Spec() != "0-4" {
+		t.Fatalf("pending with run 3 failed, retried: %s", p.Spec())
 	}
 }
 

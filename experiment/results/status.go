@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"iter"
 	"os"
 	"strings"
@@ -30,11 +31,12 @@ type VariantRecords struct {
 
 // Status reads the records and states under dir and walks jobs, the runs
 // of variant variant of preset preset (records match a run by its config
-// hash, states by index and hash). In a folder with neither, every run is
-// missing without being hashed.
+// hash, states by index and hash). A run whose config no record has and
+// with no state at its index is missing without being hashed.
 func Status(dir, preset, variant string, jobs iter.Seq[experiment.Job]) (GridStatus, error) {
 	var recs []Record
 	states := map[string]bool{}
+	stateAt := map[int]bool{} // the indices with a state file
 	if _, err := os.Stat(dir); err == nil {
 		if recs, err = ReadResults(dir); err != nil {
 			return GridStatus{}, err
@@ -46,12 +48,16 @@ func Status(dir, preset, variant string, jobs iter.Seq[experiment.Job]) (GridSta
 		for _, e := range ents {
 			if strings.HasPrefix(e.Name(), "index-") && strings.HasSuffix(e.Name(), ".state") {
 				states[e.Name()] = true
+				var i int
+				if _, err := fmt.Sscanf(e.Name(), "index-%d-", &i); err == nil {
+					stateAt[i] = true
+				}
 			}
 		}
 	} else if !os.IsNotExist(err) {
 		return GridStatus{}, err
 	}
-	ok, tried := recordSets(recs)
+	rs := recordSets(recs)
 	var st GridStatus
 	at := map[string]int{}
 	for _, r := range recs {
@@ -68,19 +74,21 @@ func Status(dir, preset, variant string, jobs iter.Seq[experiment.Job]) (GridSta
 	}
 	for j := range jobs {
 		st.Runs++
-		if len(tried) == 0 && len(states) == 0 {
+		if !rs.configs[j.Config] && !stateAt[j.Index] {
+			// No record of its config, no state at its index: missing,
+			// without hashing it.
 			st.Missing.Add(j.Index)
 			st.ToRun.Add(j.Index)
 			continue
 		}
 		h := experiment.ConfigHash(j.Config)
 		switch {
-		case ok[h]:
+		case rs.finished[h]:
 			st.Finished.Add(j.Index)
 		case states[StateName(j.Index, h)]:
 			st.InProgress.Add(j.Index)
 			st.ToRun.Add(j.Index)
-		case tried[h]:
+		case rs.tried[h]:
 			st.Failed.Add(j.Index)
 		default:
 			st.Missing.Add(j.Index)
