@@ -187,19 +187,20 @@ echo "slurm: two variants in one folder kept apart by merge, status and report"
 # of a run that was never stopped.
 long=(--set width=128 --set epochs=500000 --set eval_every=50000)
 mkdir -p "$work/limit/logs" && cd "$work/limit"
-sbatch --time=1 --signal=B:TERM@45 --cpus-per-task=1 --mem=500M --array=0 "$script" "$PRESET" --offset 0 "${set_args[@]}" "${long[@]}"
-# Until its record is there (between a requeue and the next start the
-# queue may look empty for a moment), then until the queue is empty.
+jid=$(sbatch --parsable --time=1 --signal=B:TERM@45 --cpus-per-task=1 --mem=500M --array=0 "$script" "$PRESET" --offset 0 "${set_args[@]}" "${long[@]}")
+# Until its record is there, or the job has ended without one (between a
+# requeue and the next start the job is briefly in no state squeue shows:
+# scontrol still knows it).
 for _ in $(seq 900); do
   ls results/shards-*/index-0000000-*.jsonl >/dev/null 2>&1 && break
-  [ -z "$(squeue -h)" ] && sleep 5 && [ -z "$(squeue -h)" ] && break
+  scontrol show job "$jid" 2>/dev/null | grep -Eq "JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) " && break
   squeue -h -t PD -o "%i %r" | awk '$2 == "BeginTime" {print $1}' | while read -r id; do
     scontrol update JobId="$id" StartTime=now || true
   done
   sleep 1
 done
 drain
-ls results/shards-*/index-0000000-*.jsonl >/dev/null 2>&1 || { cat logs/*.out; squeue; echo "slurm: the time-limited run left no record" >&2; exit 1; }
+ls results/shards-*/index-0000000-*.jsonl >/dev/null 2>&1 || { cat logs/*.out; scontrol show job "$jid"; grep -E "Requeu|JobId=$jid" "$work/slurmctld.log" | tail -20; echo "slurm: the time-limited run left no record" >&2; exit 1; }
 requeues=$(cat logs/*.out | grep -c "requeued" || true)
 echo "the time-limited run was requeued $requeues times"
 [ "$requeues" -ge 1 ] || { cat logs/*.out; echo "slurm: the time-limited run was never requeued" >&2; exit 1; }
