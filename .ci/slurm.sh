@@ -91,15 +91,27 @@ done
 
 # drain waits for the queue to empty (10 minutes at most: a stuck job
 # fails the check with the daemons' logs).
-# Slurm holds a requeued job for two minutes (its EligibleTime): drain
-# releases such jobs at once, so that a run requeued several times does not
+# Slurm holds a requeued job for two minutes (its EligibleTime), so that
+# it is not launched while the node still refuses its revoked credential
+# (a launch in the second of the revocation fails: "Job credential
+# revoked"). release_requeued, called once a second, lets such a job start
+# once it has been held 3 s, so that a run requeued several times does not
 # spend the check's minutes waiting.
+declare -A held
+release_requeued() {
+  local id
+  for id in $(squeue -h -t PD -o "%i %r" | awk '$2 == "BeginTime" {print $1}'); do
+    held[$id]=$(( ${held[$id]:-0} + 1 ))
+    if [ "${held[$id]}" -ge 3 ]; then
+      scontrol update JobId="$id" StartTime=now || true
+      unset "held[$id]"
+    fi
+  done
+}
 drain() {
   for _ in $(seq 600); do
     [ -z "$(squeue -h)" ] && return 0
-    squeue -h -t PD -o "%i %r" | awk '$2 == "BeginTime" {print $1}' | while read -r id; do
-      scontrol update JobId="$id" StartTime=now || true
-    done
+    release_requeued
     sleep 1
   done
   squeue; tail -20 "$work/slurmctld.log" "$work/slurmd.log"
@@ -188,15 +200,12 @@ echo "slurm: two variants in one folder kept apart by merge, status and report"
 long=(--set width=128 --set epochs=500000 --set eval_every=50000)
 mkdir -p "$work/limit/logs" && cd "$work/limit"
 jid=$(sbatch --parsable --time=1 --signal=B:TERM@45 --cpus-per-task=1 --mem=500M --array=0 "$script" "$PRESET" --offset 0 "${set_args[@]}" "${long[@]}")
-# Until its record is there, or the job has ended without one (between a
-# requeue and the next start the job is briefly in no state squeue shows:
-# scontrol still knows it).
+# Until its record is there, or the job has ended without one (scontrol
+# knows a job that squeue, between its states, may not show).
 for _ in $(seq 900); do
   ls results/shards-*/index-0000000-*.jsonl >/dev/null 2>&1 && break
   scontrol show job "$jid" 2>/dev/null | grep -Eq "JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) " && break
-  squeue -h -t PD -o "%i %r" | awk '$2 == "BeginTime" {print $1}' | while read -r id; do
-    scontrol update JobId="$id" StartTime=now || true
-  done
+  release_requeued
   sleep 1
 done
 drain
