@@ -470,7 +470,8 @@ var fields = []field{
 // starts from the derived value.
 func autoIntField(key, auto string, steps []int, derived func(experiment.Config) int) field {
 	f := intField(key, steps)
-	ptr := func(c *experiment.Config) *int { return experiment.MustSetting(key).Ptr(c).(*int) }
+	st := experiment.MustSetting(key) // looked up once, not at every redraw
+	ptr := func(c *experiment.Config) *int { return st.Ptr(c).(*int) }
 	name := f.name
 	get, step, set := f.get, f.step, f.set
 	f.get = func(c experiment.Config) string {
