@@ -16,8 +16,22 @@ import (
 //   - CROWN's rows: (B·r) × n, box-major.
 
 // boundBatch returns in ub[b] an upper bound of sup |h| over box b
-// ([lo[b·d:], hi[b·d:]), for B = len(ub) boxes.
+// ([lo[b·d:], hi[b·d:]), for B = len(ub) boxes. It leaves in b.lin the
+// linear bounds it concretized: for box b, lin[b·4·D:] holds four
+// functions of x (d coefficients, then the constant), the first two upper
+// bounds of h on the box (the symbolic pass's and CROWN's), the last two
+// upper bounds of −h.
 func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
+	b.boundBatchKnown(blo, bhi, ub, nil)
+}
+
+// boundBatchKnown is boundBatch given what is known of each box's hidden
+// units: known[b], when not nil, is a status string (see status) that
+// the box's bounds are intersected with — a unit known active on a
+// larger box holding this one is active here too, whatever this box's own
+// bounds say — and that is refined in place with what this box's bounds
+// show.
+func (b *bounder) boundBatchKnown(blo, bhi []float64, ub []float64, known [][]byte) {
 	c := b.c
 	B := len(ub)
 	d := c[0].in
@@ -57,7 +71,9 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 		}
 	}
 	copy(su, sl)
-	sym := make([]float64, B)
+	b.know(0, B, known)
+	lin := grow(&b.lin, 4*B*D)
+	symU, symL := grow(&b.symU, B), grow(&b.symL, B)
 	spent := make([]float64, B) // CROWN's work on each box so far
 	for k := 1; k < len(c); k++ {
 		prev := c[k-1].out
@@ -114,7 +130,12 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 		sl, su = nl, nu
 		if k == len(c)-1 {
 			for bx := 0; bx < B; bx++ {
-				sym[bx] = max(concretize(su[bx*D:(bx+1)*D], bx, true), -concretize(sl[bx*D:(bx+1)*D], bx, false))
+				U, L := su[bx*D:(bx+1)*D], sl[bx*D:(bx+1)*D]
+				symU[bx], symL[bx] = concretize(U, bx, true), -concretize(L, bx, false)
+				copy(lin[4*bx*D:], U)
+				for i, v := range L {
+					lin[(4*bx+2)*D+i] = -v
+				}
 			}
 			break
 		}
@@ -141,6 +162,7 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 				}
 			}
 		})
+		b.know(k, B, known)
 		// CROWN on the units still unstable, as far as each box's budget
 		// goes: only their bounds matter (a stable unit's relaxation is
 		// exact whatever its bounds), so this is as tight as CROWN on every
@@ -166,7 +188,7 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 		}
 		b.rows = rows
 		cu := grow(&b.cu, len(rows))
-		b.upperRows(k, rows, cu)
+		b.upperRows(k, rows, cu, nil)
 		for i, rw := range rows {
 			at := rw.box*n + rw.unit
 			if rw.sign > 0 {
@@ -175,6 +197,7 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 				klo[at] = max(klo[at], -cu[i])
 			}
 		}
+		b.know(k, B, known)
 	}
 	// CROWN on ±h with the tightest bounds of every hidden layer; the
 	// smaller of it and the symbolic bound is kept (both are sound).
@@ -184,9 +207,13 @@ func (b *bounder) boundBatch(blo, bhi []float64, ub []float64) {
 	}
 	b.rows = rows
 	cu := grow(&b.cu, 2*B)
-	b.upperRows(len(c)-1, rows, cu)
+	cl := grow(&b.cl, 2*B*D)
+	b.upperRows(len(c)-1, rows, cu, cl)
 	for bx := range ub {
-		ub[bx] = min(max(cu[2*bx], cu[2*bx+1]), sym[bx])
+		// Each sign's smaller bound, then the larger of the two signs.
+		ub[bx] = max(min(cu[2*bx], symU[bx]), min(cu[2*bx+1], symL[bx]))
+		copy(lin[(4*bx+1)*D:(4*bx+2)*D], cl[2*bx*D:])
+		copy(lin[(4*bx+3)*D:(4*bx+4)*D], cl[(2*bx+1)*D:])
 	}
 }
 
@@ -205,8 +232,10 @@ var crownRows = 1 << 20
 // with the ReLUs of layers < k relaxed linearly on that box's bounds
 // (CROWN: the chord above an unstable unit, 0 or the identity below,
 // whichever is closer). The bounds of layers < k must be set; mid and rad
-// hold the boxes. Rows go in chunks of at most crownRows numbers.
-func (b *bounder) upperRows(k int, rows []crownRow, dst []float64) {
+// hold the boxes. With lin non-nil, lin[i·(d+1):] receives the linear
+// function of x that dst[i] concretizes (d coefficients, the constant).
+// Rows go in chunks of at most crownRows numbers.
+func (b *bounder) upperRows(k int, rows []crownRow, dst, lin []float64) {
 	c := b.c
 	widest := 1
 	for j := 0; j <= k; j++ {
@@ -215,11 +244,16 @@ func (b *bounder) upperRows(k int, rows []crownRow, dst []float64) {
 	per := max(1, crownRows/widest)
 	for r0 := 0; r0 < len(rows); r0 += per {
 		r1 := min(len(rows), r0+per)
-		b.upperChunk(k, rows[r0:r1], dst[r0:r1])
+		var l []float64
+		if lin != nil {
+			D := c[0].in + 1
+			l = lin[r0*D : r1*D]
+		}
+		b.upperChunk(k, rows[r0:r1], dst[r0:r1], l)
 	}
 }
 
-func (b *bounder) upperChunk(k int, rows []crownRow, dst []float64) {
+func (b *bounder) upperChunk(k int, rows []crownRow, dst, lin []float64) {
 	c := b.c
 	ly := c[k]
 	R := len(rows)
@@ -275,6 +309,10 @@ func (b *bounder) upperChunk(k int, rows []crownRow, dst []float64) {
 			s += v*b.mid[bx*d+u] + math.Abs(v)*b.rad[bx*d+u]
 		}
 		dst[i] = s
+		if lin != nil {
+			copy(lin[i*(d+1):], m[i*d:(i+1)*d])
+			lin[i*(d+1)+d] = cst[i]
+		}
 	}
 }
 

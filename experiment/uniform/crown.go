@@ -169,6 +169,21 @@ type bounder struct {
 	// Buffers of a batch (batch.go).
 	loBuf, hiBuf                      [][]float64
 	mid, rad, pm, pr, cm, cr, cu, cst []float64
+	symU, symL, cl                    []float64
+	// lin holds the last batch's final linear bounds (boundBatch).
+	lin []float64
+	// statusOff[k] is where hidden layer k's units start in a status.
+	statusOff []int
+	// wide: boundKids gives the boxes the symbolic pass leaves open a
+	// second pass with CROWN (for networks whose crownBudget is 0).
+	wide bool
+	// fullCrown is the work of CROWN on every unit of every hidden layer
+	// of a box.
+	fullCrown float64
+	// Buffers of boundKids.
+	kidLo, kidHi, kidUB []float64
+	kidKnown            [][]byte
+	kidIdx              []int
 }
 
 // crownFLOPs bounds the work a box's bound spends on CROWN for the hidden
@@ -179,9 +194,19 @@ type bounder struct {
 // boxes).
 const crownFLOPs = 2e8
 
+// secondFLOPs bounds fullCrown for the networks whose boxes may get
+// boundKids' second pass: 2·10⁹ at width 512, 10¹¹ at width 2048, where
+// the symbolic pass leaves ~2000 units unstable on a box of side 1/8 and
+// CROWN on them costs ~1 s a box (a paper-rate student of d = 3: 1151
+// boxes in 10 min, the upper end 12.2 against its lower 0.049).
+const secondFLOPs = 1e10
+
 func newBounder(c chain, pool *gemm.Pool[float64]) *bounder {
 	b := &bounder{c: c, pool: pool}
-	for range c[:len(c)-1] {
+	off := 0
+	for _, ly := range c[:len(c)-1] {
+		b.statusOff = append(b.statusOff, off)
+		off += ly.out
 		b.lo, b.hi = append(b.lo, nil), append(b.hi, nil)
 		b.loBuf, b.hiBuf = append(b.loBuf, nil), append(b.hiBuf, nil)
 	}
@@ -198,6 +223,7 @@ func newBounder(c chain, pool *gemm.Pool[float64]) *bounder {
 			full += 2 * float64(ly.out) * back
 		}
 	}
+	b.fullCrown = full
 	if full <= crownFLOPs {
 		b.crownBudget = crownFLOPs
 	}

@@ -4,9 +4,10 @@ package uniform
 // of a student and a teacher with these layer sizes takes: in 1-D the
 // exact walk's points × widest layer (three float64 matrices, at about
 // two points per hidden unit of either network, at most MaxPieceBytes);
-// in more dimensions the bracket search's boxes (at most maxBoxes, each
-// two corners and its heap entry, the heap's array doubled as it grows),
-// the difference network and the bounder's matrices.
+// in more dimensions the bracket search's boxes (at most queueCap, each
+// two corners, its known unit statuses and its heap entry, the heap's
+// array doubled as it grows), the difference network and the bounder's
+// matrices.
 func SupBytes(student, teacher []int) float64 {
 	hidden, widest := 0, 1
 	for _, s := range [][]int{student, teacher} {
@@ -22,8 +23,11 @@ func SupBytes(student, teacher []int) float64 {
 		return min(3*8*points*float64(widest), MaxPieceBytes)
 	}
 	d := float64(student[0])
-	const entry = 56 // a box: two slice headers and its bound
-	boxes := float64(maxBoxes) * (2*entry + 2*(8*d+16))
+	const entry = 80 // a box: three slice headers and its bound
+	// The difference network's hidden units: both networks' side by
+	// side, and two a layer where the shallower one is deepened.
+	status := (hidden + 2*(len(student)+len(teacher)) + 3) / 4
+	boxes := float64(queueCap(status)) * (2*entry + 2*(8*d+16) + float64(status))
 	params := 0.0
 	for _, s := range [][]int{student, teacher} {
 		for i := 0; i+1 < len(s); i++ {

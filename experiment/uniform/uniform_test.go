@@ -502,64 +502,213 @@ func TestBatchedEvalMatchesOnePoint(t *testing.T) {
 }
 
 // TestBracketSurvivesAttack: closed brackets on narrow (CROWN on every
-// layer) and wide (symbolic) pairs in 2 and 3 dimensions, attacked by 2^15
-// random points, a grid, and ascent from the 64 worst of them: no point
-// has |h| above the upper end, the lower end is |h| at its point, and the
-// attack finds nothing that the bracket does not contain.
+// layer) and wide (symbolic) pairs in 2 and 3 dimensions survive attack
+// (see attack).
 func TestBracketSurvivesAttack(t *testing.T) {
-	ctx := context.Background()
-	pool := gemm.NewPool[float64](2)
-	defer pool.Close()
-	rng := rand.New(rand.NewPCG(13, 13))
 	for trial, tc := range []struct{ d, width int }{{2, 20}, {3, 20}, {2, 200}, {3, 200}} {
 		d := tc.d
 		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(500+trial))
 		student := randomNet([]int{d, tc.width, tc.width, tc.width, 1}, 0, math.Sqrt(12), uint64(600+trial))
 		// Bounded by boxes, not time (the limit is only a safety net): the
 		// same bracket however loaded the machine.
-		b, err := Sup(ctx, student, teacher, Options{Gap: 1e-3, Time: time.Hour, MaxBoxes: 20000, Threads: 2})
+		b, err := Sup(context.Background(), student, teacher, Options{Gap: 1e-3, Time: time.Hour, MaxBoxes: 20000, Threads: 2})
 		if err != nil {
 			t.Fatal(err)
-		}
-		h := difference(fromNet(student), fromNet(teacher))
-		if at := math.Abs(h.eval(b.At, nil)); math.Abs(at-b.Lower) > 1e-12 {
-			t.Fatalf("%+v: the lower end %v is not |h| at its point (%v)", tc, b.Lower, at)
-		}
-		const P = 1 << 15
-		X := make([]float64, 0, P*d)
-		for i := 0; i < P; i++ {
-			for k := 0; k < d; k++ {
-				X = append(X, rng.Float64()-0.5)
-			}
-		}
-		for i := 0; i <= 64; i++ { // a grid on the first two coordinates, the rest at the corners
-			for j := 0; j <= 64; j++ {
-				X = append(X, -0.5+float64(i)/64, -0.5+float64(j)/64)
-				for k := 2; k < d; k++ {
-					X = append(X, 0.5*float64((i+j)%2*2-1))
-				}
-			}
-		}
-		ev := newEvaluator(h, pool)
-		v := make([]float64, len(X)/d)
-		ev.eval(X, v, nil)
-		worst := make([]int, len(v))
-		for i := range worst {
-			worst[i] = i
-		}
-		sort.Slice(worst, func(a, c int) bool { return math.Abs(v[worst[a]]) > math.Abs(v[worst[c]]) })
-		from := make([]float64, 0, 64*d)
-		for _, i := range worst[:64] {
-			from = append(from, X[i*d:(i+1)*d]...)
-		}
-		found, _ := ev.climb(from, 200, func() bool { return false })
-		found = max(found, math.Abs(v[worst[0]]))
-		if found > b.Upper {
-			t.Fatalf("%+v: the attack found |h| = %v above the bracket's upper end %v", tc, found, b.Upper)
 		}
 		if !b.Closed || b.Gap() > 1e-3 {
 			t.Fatalf("%+v: not closed to 0.1 %%: %s", tc, b.Describe())
 		}
+		found := attack(t, student, teacher, b, uint64(13+trial))
 		t.Logf("%+v: %s; the attack's best %.6g (%.4f%% below the upper end) in %d boxes", tc, b.Describe(), found, 100*(1-found/b.Upper), b.Boxes)
+	}
+}
+
+// attack fails t unless the lower end of b is |h| at its point and no
+// point found by attack has |h| above its upper end: 2^15 random points, a
+// grid on the first two coordinates (the others at the corners), and
+// ascent from the 64 worst of them. It returns the attack's best.
+func attack(t *testing.T, student, teacher *backend.Net, b Bracket, seed uint64) float64 {
+	t.Helper()
+	pool := gemm.NewPool[float64](2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(seed, seed))
+	d := student.Sizes[0]
+	h := difference(fromNet(student), fromNet(teacher))
+	if at := math.Abs(h.eval(b.At, nil)); math.Abs(at-b.Lower) > 1e-12 {
+		t.Fatalf("the lower end %v is not |h| at its point (%v)", b.Lower, at)
+	}
+	const P = 1 << 15
+	X := make([]float64, 0, P*d)
+	for i := 0; i < P; i++ {
+		for k := 0; k < d; k++ {
+			X = append(X, rng.Float64()-0.5)
+		}
+	}
+	for i := 0; i <= 64; i++ {
+		for j := 0; j <= 64; j++ {
+			X = append(X, -0.5+float64(i)/64, -0.5+float64(j)/64)
+			for k := 2; k < d; k++ {
+				X = append(X, 0.5*float64((i+j)%2*2-1))
+			}
+		}
+	}
+	ev := newEvaluator(h, pool)
+	v := make([]float64, len(X)/d)
+	ev.eval(X, v, nil)
+	worst := make([]int, len(v))
+	for i := range worst {
+		worst[i] = i
+	}
+	sort.Slice(worst, func(a, c int) bool { return math.Abs(v[worst[a]]) > math.Abs(v[worst[c]]) })
+	from := make([]float64, 0, 64*d)
+	for _, i := range worst[:64] {
+		from = append(from, X[i*d:(i+1)*d]...)
+	}
+	found, _ := ev.climb(from, 200, func() bool { return false })
+	found = max(found, math.Abs(v[worst[0]]))
+	if found > b.Upper {
+		t.Fatalf("the attack found |h| = %v above the bracket's upper end %v", found, b.Upper)
+	}
+	return found
+}
+
+// TestClipBoxSound: on random boxes and linear bounds, every point that
+// clipBox cuts off has, for each sign, one of that sign's bounds at most
+// tau; what it keeps is inside the box; a box all of whose points are cut
+// is reported so.
+func TestClipBoxSound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 21))
+	var buf []float64
+	cuts := 0
+	for trial := 0; trial < 2000; trial++ {
+		d := 2 + trial%3
+		D := d + 1
+		lo, hi := make([]float64, d), make([]float64, d)
+		for i := range lo {
+			a, b := rng.Float64()-0.5, rng.Float64()-0.5
+			lo[i], hi[i] = min(a, b), max(a, b)
+		}
+		lin := make([]float64, 4*D)
+		for i := range lin {
+			lin[i] = rng.NormFloat64()
+		}
+		tau := rng.NormFloat64()
+		clo, chi := append([]float64(nil), lo...), append([]float64(nil), hi...)
+		got := clipBox(clo, chi, lin, tau, &buf)
+		f := func(row int, x []float64) float64 {
+			v := lin[row*D+d]
+			for i, xi := range x {
+				v += lin[row*D+i] * xi
+			}
+			return v
+		}
+		x := make([]float64, d)
+		for p := 0; p < 200; p++ {
+			inside := true
+			for i := range x {
+				x[i] = lo[i] + rng.Float64()*(hi[i]-lo[i])
+				if p < 8 { // the corners too
+					x[i] = []float64{lo[i], hi[i]}[p>>i&1]
+				}
+				inside = inside && x[i] >= clo[i] && x[i] <= chi[i]
+			}
+			if got != clipAll && inside {
+				continue
+			}
+			for sign := 0; sign < 2; sign++ {
+				if m := min(f(2*sign, x), f(2*sign+1, x)); m > tau {
+					t.Fatalf("trial %d: %v cut off (%d), but sign %d's bounds there are %v, %v > tau %v", trial, x, got, sign, f(2*sign, x), f(2*sign+1, x), tau)
+				}
+			}
+		}
+		for i := range lo {
+			if clo[i] < lo[i] || chi[i] > hi[i] || (got != clipAll && clo[i] > chi[i]) {
+				t.Fatalf("trial %d: clipped to [%v, %v] from [%v, %v]", trial, clo, chi, lo, hi)
+			}
+		}
+		if got == clipSome {
+			cuts++
+		}
+	}
+	if cuts < 100 {
+		t.Fatalf("only %d of 2000 boxes were cut: the test does not exercise clipping", cuts)
+	}
+}
+
+// TestKnownStatusSound: a box bounded with the unit statuses its parent's
+// bounds showed gets a sound bound, and every status recorded (on the
+// parent and refined on the child) holds at random points of the child:
+// an active unit's pre-activation is ≥ 0 there, an inactive one's ≤ 0.
+func TestKnownStatusSound(t *testing.T) {
+	pool := gemm.NewPool[float64](2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(31, 31))
+	for trial := 0; trial < 6; trial++ {
+		d := 2 + trial%2
+		teacher := randomNet([]int{d, 16, 16, 16, 1}, 0.5, 1, uint64(700+trial))
+		student := randomNet([]int{d, 40, 40, 40, 1}, 0, math.Sqrt(12), uint64(800+trial))
+		h := difference(fromNet(student), fromNet(teacher))
+		bd := newBounder(h, pool)
+		if trial%3 == 0 {
+			bd.crownBudget = 0 // the symbolic pass alone
+		}
+		lo, hi := make([]float64, d), make([]float64, d)
+		for i := range lo {
+			lo[i] = -0.5 + rng.Float64()*0.5
+			hi[i] = lo[i] + 0.5
+		}
+		known := make([]byte, h.statusLen())
+		var ub [1]float64
+		bd.boundBatchKnown(lo, hi, ub[:], [][]byte{known})
+		for gen := 0; gen < 4; gen++ { // halve the box along a side, keep one half
+			k := gen % d
+			if rng.IntN(2) == 0 {
+				hi[k] = (lo[k] + hi[k]) / 2
+			} else {
+				lo[k] = (lo[k] + hi[k]) / 2
+			}
+			bd.boundBatchKnown(lo, hi, ub[:], [][]byte{known})
+			marked := 0
+			x := make([]float64, d)
+			for p := 0; p < 300; p++ {
+				for i := range x {
+					x[i] = lo[i] + rng.Float64()*(hi[i]-lo[i])
+				}
+				if e := math.Abs(h.eval(x, nil)); e > ub[0]*(1+1e-12)+1e-12 {
+					t.Fatalf("trial %d gen %d: |h(%v)| = %v above the bound %v", trial, gen, x, e, ub[0])
+				}
+				a, u := x, 0
+				for l, ly := range h[:len(h)-1] {
+					z := make([]float64, ly.out)
+					for o := range z {
+						s := ly.b[o]
+						for i, w := range ly.W[o*ly.in : (o+1)*ly.in] {
+							s += w * a[i]
+						}
+						z[o] = s
+						switch known[u/4] >> (2 * (u % 4)) & 3 {
+						case active:
+							marked++
+							if s < -1e-12 {
+								t.Fatalf("trial %d gen %d: unit %d of layer %d known active, %v at %v", trial, gen, o, l, s, x)
+							}
+						case inactive:
+							marked++
+							if s > 1e-12 {
+								t.Fatalf("trial %d gen %d: unit %d of layer %d known inactive, %v at %v", trial, gen, o, l, s, x)
+							}
+						}
+						u++
+					}
+					for o := range z {
+						z[o] = max(z[o], 0)
+					}
+					a = z
+				}
+			}
+			if marked == 0 {
+				t.Fatalf("trial %d gen %d: no unit known stable: the test checks nothing", trial, gen)
+			}
+		}
 	}
 }
