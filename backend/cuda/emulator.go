@@ -296,8 +296,6 @@ func (e *emulator) launch(k kernel, dt backend.DType, grid, block int, args ...u
 	if len(args) != kernelInfo[k].params {
 		panic(fmt.Sprintf("emulator: %s with %d arguments, wants %d", name, len(args), kernelInfo[k].params))
 	}
-	// The kernels stride over what more threads would take, so fewer
-	// threads per block compute the same; host threads are expensive.
 	if e.failLaunch > 0 {
 		if e.failLaunch--; e.failLaunch == 0 {
 			return e.issue(func() error { return fmt.Errorf("emulator: %s failed (as asked)", name) })
@@ -307,11 +305,10 @@ func (e *emulator) launch(k kernel, dt backend.DType, grid, block int, args ...u
 	return e.issue(func() error { return kernels.Launch(name, grid, threads, a) })
 }
 
-// emuThreads is the most threads an emulated block runs on (a variable:
-// tests run the kernels on their full blocks too). Four: every launch
-// starts its threads and each barrier waits for all of them, which on a
-// busy 2-core machine cost most of the package's time at 16 (its tests 45 s
-// → 18 s under -race, nearly all of the difference system time); more than
-// one thread per block still meets at every barrier, and the full blocks of
-// 64 and 256 threads have their own tests.
-var emuThreads = 4
+// emuThreads is the most threads an emulated block runs on: all of a
+// launch's by default (a block's threads are fibers on one host thread,
+// cheap to make and to switch at a barrier). A variable: tests lower it to
+// run the kernels on smaller blocks, which stride over what more threads
+// would take and so compute the same (to the order of the block-wide
+// reductions).
+var emuThreads = 1024 // kernels.cu's MAX_THREADS

@@ -79,21 +79,18 @@ func TestKernelReductionsOnFullBlocks(t *testing.T) {
 }
 
 // The fused step on its full block (256 threads) as the engine launches it
-// matches the native engine as on the emulator's small blocks.
+// matches the native engine, on shapes past the ones of
+// TestModelSequenceMatchesNative; and the multi-block step on blocks of 64
+// threads.
 func TestFusedStepOnFullBlocks(t *testing.T) {
 	defer func(n int) { emuThreads = n }(emuThreads)
-	emuThreads = fusedThreads
 	defer forcePath("fused")()
-	// 256 host threads meet at every barrier of every step: 20 steps each
-	// (the same kernel code every step; TestModelSequenceMatchesNative
-	// takes 100 on smaller blocks).
 	crossCheckSteps(t, newEmulator(), []int{2, 24, 24, 1}, 40, backend.Float64, 1e-10, 20)
 	// Weights too large for the shared staging, the bias gradient over 4
 	// groups of rows (52×53 > WS_ELEMS).
 	crossCheckSteps(t, newEmulator(), []int{2, 52, 52, 1}, 20, backend.Float64, 1e-10, 20)
-	// The multi-block step on blocks of 64 threads (the same code paths as
-	// 256, at a quarter of the emulator's barrier cost): 140 rows in blocks
-	// of 128 and 12.
+	// The multi-block step on blocks of 64 threads (which stride over what
+	// 256 would take): 140 rows in blocks of 128 and 12.
 	emuThreads = 64
 	defer forcePath("multi")()
 	crossCheck(t, newEmulator(), []int{2, 8, 8, 1}, 140, backend.Float64, 1e-10)

@@ -462,7 +462,7 @@ func TestModelTooBigForDevice(t *testing.T) {
 // paths, over more steps than one launch of step_small takes, with a rate
 // that changes from step to step.
 func TestStepsRowsEqualsStepRows(t *testing.T) {
-	for _, path := range []string{"fused", "fused-full-blocks", "multi", "cublas"} {
+	for _, path := range []string{"fused", "fused-small-blocks", "multi", "cublas"} {
 		t.Run(path, func(t *testing.T) {
 			// Past one launch's maxFusedSteps where steps are fused; the
 			// other paths take one step at a time, however many: 30.
@@ -470,11 +470,11 @@ func TestStepsRowsEqualsStepRows(t *testing.T) {
 			if path == "multi" || path == "cublas" {
 				steps = 30
 			}
-			if path == "fused-full-blocks" {
-				// 256 threads a block, as the engine launches it: the
-				// barriers between one launch's steps.
+			if path == "fused-small-blocks" {
+				// 16 threads a block where the engine launches 256: each
+				// thread strides over 16 threads' share.
 				defer func(n int) { emuThreads = n }(emuThreads)
-				emuThreads = fusedThreads
+				emuThreads = 16
 				path, steps = "fused", 30
 			}
 			defer forcePath(path)()

@@ -18,5 +18,5 @@ have=$(grep -oE '^API CUresult (cu\w+)' "$here/driver.c" | awk '{print $3}' | so
 } >"$out/stubs.c"
 cc=${CC:-gcc}
 "$cc" -shared -fPIC -O2 -std=gnu11 -fvisibility=hidden -Wl,-soname,libcuda.so.1 -o "$out/libcuda.so.1" \
-  "$here/driver.c" "$here/../kernels/host.c" "$out/stubs.c" -lpthread -lm
+  "$here/driver.c" "$here/../kernels/host.c" "$out/stubs.c" -lm
 "$cc" -shared -fPIC -O2 -fvisibility=hidden -o "$out/libcublas.so.13" "$here/cublas.c"

@@ -92,10 +92,8 @@ API CUresult cuLaunchKernel(void* fn, unsigned gx, unsigned gy, unsigned gz, uns
     fprintf(launches, "%s\n", name);
     fflush(launches);
   }
-  // A block's threads are host threads: 16 do what more would (the
-  // kernels stride), and cost far less to make.
-  int block = bx < 16 ? (int)bx : 16;
-  return rs_launch(name, (int)gx, block, a, n) == 0 ? SUCCESS : LAUNCH_FAILED;
+  // A block's threads are fibers on this thread (host.c): all of them run.
+  return rs_launch(name, (int)gx, (int)bx, a, n) == 0 ? SUCCESS : LAUNCH_FAILED;
 }
 API CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
   if (used + bytes > total_bytes()) return OUT_OF_MEMORY;

@@ -6,7 +6,7 @@ package kernels
 
 /*
 #cgo CFLAGS: -O2 -std=gnu11
-#cgo LDFLAGS: -lpthread -lm
+#cgo LDFLAGS: -lm
 #include <stdint.h>
 #include <stdlib.h>
 int rs_launch(const char* name, int grid, int block, const uint64_t* args, int nargs);
@@ -42,6 +42,8 @@ func Launch(name string, grid, block int, args []uint64) error {
 		return fmt.Errorf("kernels: no kernel %s", name)
 	case -2:
 		return fmt.Errorf("kernels: %s called with %d arguments", name, len(args))
+	case -4:
+		return fmt.Errorf("kernels: %s: the host cannot make %d threads' fibers", name, block)
 	default:
 		return fmt.Errorf("kernels: %s launched on %d blocks of %d threads", name, grid, block)
 	}
