@@ -114,8 +114,8 @@ KERNEL S(adam)(T* p, const T* g, T* m, T* v, i64 n, double b1, double b2, double
 // |e| and its first index, −1 for none) and writes one record of four doubles
 // at rec[4·blockIdx.x].
 DEVICE void S(stats_block)(double a1, double a2, double m, i64 im, double* rec) {
-  __shared__ double s1[MAX_THREADS], s2[MAX_THREADS], mx[MAX_THREADS];
-  __shared__ i64 at[MAX_THREADS];
+  __shared__ double s1[EVAL_THREADS], s2[EVAL_THREADS], mx[EVAL_THREADS];
+  __shared__ i64 at[EVAL_THREADS];
   int t = threadIdx.x;
   s1[t] = a1;
   s2[t] = a2;
@@ -152,46 +152,135 @@ KERNEL S(err_stats)(const T* ys, const double* yt, double* rec, i64 n) {
   S(stats_block)(a1, a2, m, im, rec);
 }
 
-// eval_pair is Compare for narrow networks in one kernel: each thread takes
-// points (x: n rows of d, staged for the student: scaled; the teacher's scale
-// is folded into its first layer), evaluates the student (sizes ss, Ls
-// layers, parameters sp in T) and the teacher (ts, Lt, tp in double) on it,
-// every layer at most EVAL_PAIR_W wide, and accumulates the error's
-// statistics, reduced per block as err_stats's: no activations stored, so
-// pieces can be as large as the points' buffer, and 2 launches a piece
-// instead of ~4 a layer.
-DEVICE double S(eval_one)(const T* x, i64 d, const i64* sz, i64 L, const T* p) {
-  T a[EVAL_PAIR_W], b[EVAL_PAIR_W];
-  for (i64 j = 0; j < d; j++) a[j] = x[j];
+// tile_sums is one register tile of a product: s[a][b] = Σ_{k<K}
+// X[r[a]·xr + k·xk] · Y[c[b]·yc + k·yk], each sum over k in order, so the
+// result of each entry is that of the plain loop bit for bit (IEEE
+// multiplication commutes). Each step of k loads TILE values of X and
+// TILE of Y into registers for TILE² multiply-adds.
+DEVICE void S(tile_sums)(T s[TILE][TILE], const T* X, const unsigned* r, unsigned xr, unsigned xk, const T* Y,
+                         const unsigned* c, unsigned yc, unsigned yk, unsigned K) {
+  unsigned xo[TILE], yo[TILE];
+  UNROLL for (int a = 0; a < TILE; a++) {
+    xo[a] = r[a] * xr;
+    yo[a] = c[a] * yc;
+    UNROLL for (int b = 0; b < TILE; b++) s[a][b] = 0;
+  }
+  for (unsigned k = 0; k < K; k++) {
+    T xv[TILE], yv[TILE];
+    UNROLL for (int a = 0; a < TILE; a++) {
+      xv[a] = X[xo[a] + k * xk];
+      yv[a] = Y[yo[a] + k * yk];
+    }
+    UNROLL for (int a = 0; a < TILE; a++) UNROLL for (int b = 0; b < TILE; b++) s[a][b] += xv[a] * yv[b];
+  }
+}
+
+// layer_tiles is one dense layer on n rows by the threads of a block:
+// z[i·zs + o] = act(Σ_q a[i·as + q]·W[o·ws + q] + B[o]) for i < n, o < out,
+// act the ReLU when relu, each sum over q in order (as the plain loop), in
+// register tiles; consecutive threads take consecutive output tiles when
+// cfirst, else consecutive row tiles.
+DEVICE void S(layer_tiles)(const T* a, unsigned as, unsigned in, const T* W, unsigned ws, const T* B, T* z,
+                           unsigned zs, unsigned n, unsigned out, int relu, int cfirst) {
+  const unsigned tiles = ((n + TILE - 1) / TILE) * ((out + TILE - 1) / TILE);
+  for (unsigned k = threadIdx.x; k < tiles; k += blockDim.x) {
+    unsigned r[TILE], c[TILE];
+    T s[TILE][TILE];
+    tile_at(k, n, out, cfirst, r, c);
+    S(tile_sums)(s, a, r, as, 1, W, c, ws, 1, in);
+    UNROLL for (int i = 0; i < TILE; i++) UNROLL for (int j = 0; j < TILE; j++) {
+      if (in_tile(r, c, i, j)) {
+        T v = s[i][j] + B[c[j]];
+        z[r[i] * zs + c[j]] = relu ? RELU(v) : v;
+      }
+    }
+  }
+}
+
+// net_group evaluates a network (sizes sz, L layers, parameters p) on a
+// group of np points held in buf (T, a point's row sz[0] + 1 wide) by the
+// block's threads, layer by layer between buf and buf + EVAL_ACT, each
+// output's sum in the order of the plain loop; the outputs, as double, go
+// to y[0 … np−1]. Every thread of the block calls it.
+DEVICE void S(net_group)(T* buf, const i64* sz, i64 L, const T* p, unsigned np, double* y) {
+  T* a = buf;
+  T* z = buf + EVAL_ACT;
   i64 off = 0;
   for (i64 l = 0; l < L; l++) {
     const unsigned in = (unsigned)sz[l], out = (unsigned)sz[l + 1];
     const T* W = p + off;
-    const T* B = W + (i64)in * out;
-    for (unsigned o = 0; o < out; o++) {
-      T s = 0;
-      for (unsigned q = 0; q < in; q++) s += W[o * in + q] * a[q];
-      s += B[o];
-      b[o] = l + 1 < L ? RELU(s) : s;
-    }
-    for (unsigned o = 0; o < out; o++) a[o] = b[o];
+    // Consecutive threads take consecutive points: their loads of W[o][q]
+    // are one address, their rows of a are an odd stride apart (distinct
+    // banks).
+    S(layer_tiles)(a, in + 1, in, W, in, W + (i64)in * out, z, out + 1, np, out, l + 1 < L, 0);
+    __syncthreads();
+    T* tmp = a;
+    a = z;
+    z = tmp;
     off += (i64)in * out + out;
   }
-  return (double)a[0];
+  FOR_BLOCK(i, np) y[i] = (double)a[i * (sz[L] + 1)];
+  __syncthreads();
 }
 
+// eval_pair is Compare for narrow networks in one kernel: the block takes
+// its points (x: n rows of d, staged for the student: scaled; the
+// teacher's scale is folded into its first layer) in groups, evaluates the
+// student (sizes ss, Ls layers, parameters sp in T) and the teacher (ts, Lt,
+// tp in double) on each group with the activations in shared memory, every
+// layer at most EVAL_PAIR_W wide, and accumulates the error's statistics,
+// reduced per block as err_stats's: no activations stored, so pieces can be
+// as large as the points' buffer, and 2 launches a piece instead of ~4 a
+// layer. Blocks of at most EVAL_THREADS threads.
+//
+// The block's points are those of a grid-stride loop — slot s is point
+// (blockIdx + ⌊s/blockDim⌋·gridDim)·blockDim + s mod blockDim — and thread
+// t counts the slots t, t + blockDim, … in order, so the statistics are
+// those of one point a thread, bit for bit. A group is up to EVAL_THREADS
+// consecutive slots, as many as the activations' buffers hold.
 KERNEL S(eval_pair)(const T* x, i64 n, i64 d, const i64* ss, i64 Ls, const T* sp, const i64* ts, i64 Lt,
                     const double* tp, double* rec) {
+  __shared__ double buf[2 * EVAL_ACT];
+  __shared__ double ysv[EVAL_THREADS], ytv[EVAL_THREADS];
+  const unsigned t = threadIdx.x, ud = (unsigned)d, bd = blockDim.x;
+  i64 wmax = d;
+  for (i64 l = 1; l <= Ls; l++) wmax = ss[l] > wmax ? ss[l] : wmax;
+  for (i64 l = 1; l <= Lt; l++) wmax = ts[l] > wmax ? ts[l] : wmax;
+  unsigned group = EVAL_ACT / (unsigned)(wmax + 1);
+  if (group > EVAL_THREADS) group = EVAL_THREADS;
+  // The block's valid slots: [0, slots).
+  const i64 chunks = (n + bd - 1) / bd;
+  i64 slots = 0;
+  if ((i64)blockIdx.x < chunks) {
+    const i64 last = (chunks - 1 - blockIdx.x) / gridDim.x;  // the block's last chunk
+    const i64 base = ((i64)blockIdx.x + last * gridDim.x) * bd;
+    slots = last * bd + (n - base < bd ? n - base : bd);
+  }
+#define SLOT_POINT(s) (((i64)blockIdx.x + (s) / bd * gridDim.x) * bd + (s) % bd)
   double a1 = 0, a2 = 0, m = -1;
   i64 im = -1;
-  FOR_EACH(i, n) {
-    double ys = S(eval_one)(x + i * d, d, ss, Ls, sp);
-    // The teacher in double on the same staged point (eval_one_f64: the
-    // double instance of eval_one, included first).
-    double xt[EVAL_PAIR_W];
-    for (i64 j = 0; j < d; j++) xt[j] = (double)x[i * d + j];
-    stats_add(ys - eval_one_f64(xt, d, ts, Lt, tp), i, &a1, &a2, &m, &im);
+  for (i64 s0 = 0; s0 < slots; s0 += group) {
+    const unsigned np = slots - s0 < group ? (unsigned)(slots - s0) : group;
+    for (unsigned k = t; k < np * ud; k += bd) {
+      unsigned i = k / ud, j = k - i * ud;
+      ((T*)buf)[i * (ud + 1) + j] = x[SLOT_POINT(s0 + i) * d + j];
+    }
+    __syncthreads();
+    S(net_group)((T*)buf, ss, Ls, sp, np, ysv);
+    // The teacher in double on the same staged points (net_group_f64: the
+    // double instance, included first).
+    for (unsigned k = t; k < np * ud; k += bd) {
+      unsigned i = k / ud, j = k - i * ud;
+      buf[i * (ud + 1) + j] = (double)x[SLOT_POINT(s0 + i) * d + j];
+    }
+    __syncthreads();
+    net_group_f64(buf, ts, Lt, tp, np, ytv);
+    for (unsigned i = (t + bd - (unsigned)(s0 % bd)) % bd; i < np; i += bd) {
+      stats_add(ysv[i] - ytv[i], SLOT_POINT(s0 + i), &a1, &a2, &m, &im);
+    }
+    __syncthreads();
   }
+#undef SLOT_POINT
   S(stats_block)(a1, a2, m, im, rec);
 }
 
@@ -234,10 +323,6 @@ DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 
     const T* a = act + aoff + r0 * in;
     T* z = act + aoff + maxN * in + r0 * out;
     const int relu = l + 1 < L;
-    const unsigned nout = (unsigned)n * out;
-    // Each thread takes NACC outputs at once (k, k + blockDim, …), with
-    // independent sums: NACC chains of multiply-adds in flight instead of
-    // one, each still over q in order (the same bits).
     const int staged = (i64)out * (in + 1) <= WS_ELEMS;
     if (staged) {
       for (unsigned k = t; k < in * out; k += blockDim.x) {
@@ -246,31 +331,10 @@ DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 
       }
       __syncthreads();
     }
-    const T* wbase = staged ? ws : W;
-    const unsigned wstride = staged ? in + 1 : in;
-    for (unsigned k0 = t; k0 < nout; k0 += NACC * blockDim.x) {
-      const T* w[NACC];
-      const T* x[NACC];
-      T s[NACC];
-      UNROLL for (int j = 0; j < NACC; j++) {
-        unsigned k = k0 + j * blockDim.x;
-        if (k >= nout) k = k0;  // past the end: a copy of the first, not stored
-        unsigned i = k / out, o = k - i * out;
-        w[j] = wbase + o * wstride;
-        x[j] = a + i * in;
-        s[j] = 0;
-      }
-      for (unsigned q = 0; q < in; q++) {
-        UNROLL for (int j = 0; j < NACC; j++) s[j] += w[j][q] * x[j][q];
-      }
-      UNROLL for (int j = 0; j < NACC; j++) {
-        unsigned k = k0 + j * blockDim.x;
-        if (k < nout) {
-          T v = s[j] + B[k % out];
-          z[k] = relu ? RELU(v) : v;
-        }
-      }
-    }
+    // Register tiles, consecutive threads on consecutive output tiles:
+    // their rows of a warp's loads of W[o][q] are consecutive rows of the
+    // staged weights (distinct banks), their loads of a few rows of a.
+    S(layer_tiles)(a, in, in, staged ? ws : W, staged ? in + 1 : in, B, z, out, (unsigned)n, out, relu, 1);
     __syncthreads();
     woff += (i64)in * out + out;
     aoff += maxN * in;
@@ -291,51 +355,35 @@ DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 
     const T* cur = curB + r0 * out;  // these rows' part of dz
     T* nxt = nxtB + r0 * in;
     const unsigned uin = (unsigned)in, uout = (unsigned)out, un = (unsigned)n;
-    // The weight gradient gW[o][q] = Σ_i dz[i][o]·a[i][q], NACC entries a
-    // thread with independent sums over i in order.
-    const unsigned nw = uout * uin;
-    for (unsigned k0 = t; k0 < nw; k0 += NACC * blockDim.x) {
-      unsigned o[NACC], q[NACC];
-      T s[NACC];
-      UNROLL for (int j = 0; j < NACC; j++) {
-        unsigned k = k0 + j * blockDim.x;
-        if (k >= nw) k = k0;
-        o[j] = k / uin;
-        q[j] = k - o[j] * uin;
-        s[j] = 0;
-      }
-      for (unsigned i = 0; i < un; i++) {
-        UNROLL for (int j = 0; j < NACC; j++) s[j] += cur[i * uout + o[j]] * a[i * uin + q[j]];
-      }
-      UNROLL for (int j = 0; j < NACC; j++) {
-        unsigned k = k0 + j * blockDim.x;
-        if (k < nw) gW[k] = s[j];
+    // The weight gradient gW[o][q] = Σ_i dz[i][o]·a[i][q] in register
+    // tiles, each sum over i in order; consecutive threads on consecutive
+    // q (coalesced loads of a and stores of gW).
+    const unsigned wt = ((uout + TILE - 1) / TILE) * ((uin + TILE - 1) / TILE);
+    for (unsigned k = t; k < wt; k += blockDim.x) {
+      unsigned o[TILE], q[TILE];
+      T s[TILE][TILE];
+      tile_at(k, uout, uin, 1, o, q);
+      S(tile_sums)(s, cur, o, 1, uout, a, q, 1, uin, un);
+      UNROLL for (int i = 0; i < TILE; i++) UNROLL for (int j = 0; j < TILE; j++) {
+        if (in_tile(o, q, i, j)) gW[o[i] * uin + q[j]] = s[i][j];
       }
     }
     if (l == 0) break;
     // dz of the layer below: dz·W masked by its ReLU, whose column sums
-    // are that layer's bias gradient (the in values before woff).
-    // (NACC entries a thread, independent sums over o in order; a masked
-    // entry's sum is computed and dropped.)
-    const unsigned na = un * uin;
-    for (unsigned k0 = t; k0 < na; k0 += NACC * blockDim.x) {
-      const T* dzr[NACC];
-      unsigned q[NACC];
-      T s[NACC];
-      UNROLL for (int j = 0; j < NACC; j++) {
-        unsigned k = k0 + j * blockDim.x;
-        if (k >= na) k = k0;
-        unsigned i = k / uin;
-        q[j] = k - i * uin;
-        dzr[j] = cur + i * uout;
-        s[j] = 0;
-      }
-      for (unsigned o = 0; o < uout; o++) {
-        UNROLL for (int j = 0; j < NACC; j++) s[j] += dzr[j][o] * W[o * uin + q[j]];
-      }
-      UNROLL for (int j = 0; j < NACC; j++) {
-        unsigned k = k0 + j * blockDim.x;
-        if (k < na) nxt[k] = a[k] > 0 ? s[j] : 0;
+    // are that layer's bias gradient (the in values before woff). Register
+    // tiles of rows i and inputs q, each sum over o in order; a masked
+    // entry's sum is computed and dropped.
+    const unsigned nt = ((un + TILE - 1) / TILE) * ((uin + TILE - 1) / TILE);
+    for (unsigned k = t; k < nt; k += blockDim.x) {
+      unsigned i[TILE], q[TILE];
+      T s[TILE][TILE];
+      tile_at(k, un, uin, 1, i, q);
+      S(tile_sums)(s, cur, i, uout, 1, W, q, 1, uin, uout);
+      UNROLL for (int a2 = 0; a2 < TILE; a2++) UNROLL for (int j = 0; j < TILE; j++) {
+        if (in_tile(i, q, a2, j)) {
+          const unsigned k2 = i[a2] * uin + q[j];
+          nxt[k2] = a[k2] > 0 ? s[a2][j] : 0;
+        }
       }
     }
     __syncthreads();

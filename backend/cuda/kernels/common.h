@@ -6,11 +6,21 @@ typedef long long i64;
 // The fused step's staging of a layer's weights in shared memory (20 KiB
 // in double), beside its reductions' 16 KiB.
 #define WS_ELEMS 2560
-// The outputs each thread of rows_grad's products takes at once, with
-// independent sums (UNROLL, defined by the includer, unrolls their loops).
-#define NACC 4
 // The widest layer (and the most inputs) eval_pair takes.
 #define EVAL_PAIR_W 64
+// The block size of err_stats and eval_pair (the Go side's evalThreads):
+// their reductions' shared arrays hold this many records.
+#define EVAL_THREADS 256
+// eval_pair's activations of a group of points, in shared memory: two
+// buffers of EVAL_ACT doubles (16 KiB each), a point's row EVAL_PAIR_W + 1
+// wide at most, so groups of at least 31 points.
+#define EVAL_ACT 2048
+// The side of the register tiles of the matrix products in rows_grad and
+// eval_pair: each thread computes TILE × TILE outputs from TILE + TILE
+// operands a step of the sum, so that a multiply-add costs half a load
+// (TILE = 1 would cost two). UNROLL, defined by the includer, unrolls the
+// loops over a tile, whose entries then live in registers.
+#define TILE 4
 
 // One thread per element, grid-stride.
 #define FOR_EACH(i, n) \
@@ -23,6 +33,36 @@ typedef long long i64;
 #define FITS32(n) ((n) < 2147483647LL)
 // The threads of one block over n elements.
 #define FOR_BLOCK(i, n) for (i64 i = threadIdx.x; i < (n); i += blockDim.x)
+
+// tile_at places tile k of an R×C product split into TILE×TILE tiles: its
+// rows ti, ti + nr, ti + 2·nr, … (nr = ⌈R/TILE⌉) into r and its columns tj,
+// tj + nc, … (nc = ⌈C/TILE⌉) into c — interleaved, so that neighbouring
+// tiles take neighbouring rows or columns, which coalesces their loads and
+// stores. Consecutive k take consecutive column tiles when cfirst, else
+// consecutive row tiles. A row or column past the product's edge repeats
+// the tile's first (its sums are computed and not stored: see in_tile).
+// There are nr·nc tiles.
+DEVICE void tile_at(unsigned k, unsigned R, unsigned C, int cfirst, unsigned* r, unsigned* c) {
+  const unsigned nr = (R + TILE - 1) / TILE, nc = (C + TILE - 1) / TILE;
+  unsigned ti, tj;
+  if (cfirst) {
+    ti = k / nc;
+    tj = k - ti * nc;
+  } else {
+    tj = k / nr;
+    ti = k - tj * nr;
+  }
+  UNROLL for (int j = 0; j < TILE; j++) {
+    r[j] = ti + j * nr < R ? ti + j * nr : ti;
+    c[j] = tj + j * nc < C ? tj + j * nc : tj;
+  }
+}
+
+// in_tile says whether entry (a, b) of a tile of tile_at's is its own
+// output (not a repeat past the product's edge).
+DEVICE int in_tile(const unsigned* r, const unsigned* c, int a, int b) {
+  return (a == 0 || r[a] != r[0]) && (b == 0 || c[b] != c[0]);
+}
 
 // beats is the order of (error, index) pairs in the error reductions: a NaN
 // error first, then the larger error, then the smaller index.
