@@ -11,6 +11,11 @@
 // next, thread blockDim−1 first between that one and the one after, and so
 // on, so that a barrier missing between a write and a read by another
 // thread shows in one of the two orders.
+// No multiply-add fused, whatever the target (CGO_CFLAGS may ask for one
+// with FMA): the emulator's rounding is IEEE's, operation by operation, so
+// its results are the same on every amd64 host (TestKernelBitsPinned).
+#pragma GCC optimize("fp-contract=off")
+#pragma STDC FP_CONTRACT OFF
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
