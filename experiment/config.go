@@ -233,9 +233,10 @@ func (c *Config) Normalize() {
 
 // Validate returns a *FieldError for the first value out of range.
 func (c Config) Validate() error {
+	cp := &c
 	for _, s := range Settings {
 		if s.Ranged() {
-			if err := s.check(c); err != nil {
+			if err := s.check(cp); err != nil {
 				return err
 			}
 		}

@@ -65,8 +65,13 @@ func (s Setting) Ptr(c *Config) any {
 
 // Num is the setting's value in c as a number (NaN for a setting that is
 // not one).
-func (s Setting) Num(c Config) float64 {
-	switch v := s.Ptr(&c).(type) {
+func (s Setting) Num(c Config) float64 { return s.num(&c) }
+
+// num is Num on a config held by pointer: Validate's checks of a grid's
+// every run (10⁷ of them) would otherwise copy the config to the heap once
+// per setting.
+func (s Setting) num(c *Config) float64 {
+	switch v := s.Ptr(c).(type) {
 	case *int:
 		return float64(*v)
 	case *float64:
@@ -193,8 +198,8 @@ func (s Setting) In(v float64) bool {
 }
 
 // check is a *FieldError when c's value is out of the setting's range.
-func (s Setting) check(c Config) error {
-	v := s.Num(c)
+func (s Setting) check(c *Config) error {
+	v := s.num(c)
 	if s.In(v) {
 		return nil
 	}
