@@ -234,7 +234,8 @@ func (c *Config) Normalize() {
 // Validate returns a *FieldError for the first value out of range.
 func (c Config) Validate() error {
 	cp := &c
-	for _, s := range Settings {
+	for i := range Settings {
+		s := &Settings[i] // not a copy of each setting per run of a grid
 		if s.Ranged() {
 			if err := s.check(cp); err != nil {
 				return err

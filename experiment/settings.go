@@ -70,7 +70,7 @@ func (s Setting) Num(c Config) float64 { return s.num(&c) }
 // num is Num on a config held by pointer: Validate's checks of a grid's
 // every run (10⁷ of them) would otherwise copy the config to the heap once
 // per setting.
-func (s Setting) num(c *Config) float64 {
+func (s *Setting) num(c *Config) float64 {
 	switch v := s.Ptr(c).(type) {
 	case *int:
 		return float64(*v)
@@ -198,7 +198,7 @@ func (s Setting) In(v float64) bool {
 }
 
 // check is a *FieldError when c's value is out of the setting's range.
-func (s Setting) check(c *Config) error {
+func (s *Setting) check(c *Config) error {
 	v := s.num(c)
 	if s.In(v) {
 		return nil
