@@ -182,8 +182,7 @@ DEVICE void S(tile_sums)(T s[TILE][TILE], const T* X, const unsigned* r, unsigne
 // cfirst, else consecutive row tiles.
 DEVICE void S(layer_tiles)(const T* a, unsigned as, unsigned in, const T* W, unsigned ws, const T* B, T* z,
                            unsigned zs, unsigned n, unsigned out, int relu, int cfirst) {
-  const unsigned tiles = ((n + TILE - 1) / TILE) * ((out + TILE - 1) / TILE);
-  for (unsigned k = threadIdx.x; k < tiles; k += blockDim.x) {
+  for (unsigned k = threadIdx.x; k < tile_count(n, out); k += blockDim.x) {
     unsigned r[TILE], c[TILE];
     T s[TILE][TILE];
     tile_at(k, n, out, cfirst, r, c);
@@ -358,8 +357,7 @@ DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 
     // The weight gradient gW[o][q] = Σ_i dz[i][o]·a[i][q] in register
     // tiles, each sum over i in order; consecutive threads on consecutive
     // q (coalesced loads of a and stores of gW).
-    const unsigned wt = ((uout + TILE - 1) / TILE) * ((uin + TILE - 1) / TILE);
-    for (unsigned k = t; k < wt; k += blockDim.x) {
+    for (unsigned k = t; k < tile_count(uout, uin); k += blockDim.x) {
       unsigned o[TILE], q[TILE];
       T s[TILE][TILE];
       tile_at(k, uout, uin, 1, o, q);
@@ -373,8 +371,7 @@ DEVICE void S(rows_grad)(const i64* sizes, i64 L, const T* p, T* g, T* act, i64 
     // are that layer's bias gradient (the in values before woff). Register
     // tiles of rows i and inputs q, each sum over o in order; a masked
     // entry's sum is computed and dropped.
-    const unsigned nt = ((un + TILE - 1) / TILE) * ((uin + TILE - 1) / TILE);
-    for (unsigned k = t; k < nt; k += blockDim.x) {
+    for (unsigned k = t; k < tile_count(un, uin); k += blockDim.x) {
       unsigned i[TILE], q[TILE];
       T s[TILE][TILE];
       tile_at(k, un, uin, 1, i, q);

@@ -34,6 +34,9 @@ typedef long long i64;
 // The threads of one block over n elements.
 #define FOR_BLOCK(i, n) for (i64 i = threadIdx.x; i < (n); i += blockDim.x)
 
+// tile_count is the number of TILE×TILE tiles of an R×C product.
+DEVICE unsigned tile_count(unsigned R, unsigned C) { return ((R + TILE - 1) / TILE) * ((C + TILE - 1) / TILE); }
+
 // tile_at places tile k of an R×C product split into TILE×TILE tiles: its
 // rows ti, ti + nr, ti + 2·nr, … (nr = ⌈R/TILE⌉) into r and its columns tj,
 // tj + nc, … (nc = ⌈C/TILE⌉) into c — interleaved, so that neighbouring
@@ -41,7 +44,7 @@ typedef long long i64;
 // stores. Consecutive k take consecutive column tiles when cfirst, else
 // consecutive row tiles. A row or column past the product's edge repeats
 // the tile's first (its sums are computed and not stored: see in_tile).
-// There are nr·nc tiles.
+// There are tile_count(R, C) of them.
 DEVICE void tile_at(unsigned k, unsigned R, unsigned C, int cfirst, unsigned* r, unsigned* c) {
   const unsigned nr = (R + TILE - 1) / TILE, nc = (C + TILE - 1) / TILE;
   unsigned ti, tj;
