@@ -1,6 +1,7 @@
 // The kernels of kernels.cu compiled as C for the host, so that tests run
 // the device's code without a GPU: a launch runs its blocks one after
-// another, the threads of a block as fibers (ucontext) on one host thread;
+// another, the threads of a block as fibers on one host thread (a
+// hand-written switch on x86-64, ucontext elsewhere);
 // __shared__ arrays are the kernels' static arrays (one block at a time
 // uses them) and __syncthreads switches to the next fiber until all of the
 // block's threads have reached it. A barrier costs two context switches,
@@ -11,6 +12,7 @@
 // next, thread blockDim−1 first between that one and the one after, and so
 // on, so that a barrier missing between a write and a read by another
 // thread shows in one of the two orders.
+//
 // No multiply-add fused, whatever the target (CGO_CFLAGS may ask for one
 // with FMA): the emulator's rounding is IEEE's, operation by operation, so
 // its results are the same on every amd64 host (TestKernelBitsPinned).
@@ -20,7 +22,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
 
 typedef struct {
   unsigned x, y, z;
